@@ -1,0 +1,1 @@
+"""Domain of the chat: conversations, their log and the bot's answers. No transport imports here."""

@@ -1,0 +1,170 @@
+"""Conversation service: opens anonymous sessions, takes in children's messages, writes the bot's answers.
+
+It validates everything a stranger can send before it reaches the store, and returns what happened as
+values; delivering them over a socket is the transport's business.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from chatbot.clock import Clock
+from chatbot.domain import errors
+from chatbot.domain.bot import Bot, BotContext, BotTurn
+from chatbot.domain.model import ConversationState, Entry, Reply, Role, to_ms
+from chatbot.domain.sessions import (
+    is_client_id,
+    is_session_id,
+    new_conversation_id,
+    new_session_id,
+    session_hash,
+)
+from chatbot.settings import Settings
+from chatbot.store.conversations import ConversationStore, IngestStatus
+
+log = logging.getLogger(__name__)
+
+# A conversation longer than this is abuse, not a child seeking help; it bounds what one session can store.
+MAX_ENTRIES = 5000
+
+
+@dataclass(frozen=True)
+class Opened:
+    session_id: str
+    conv_id: str
+    resumed: bool
+    state: ConversationState
+    last_seq: int
+    locale: str
+
+
+@dataclass(frozen=True)
+class Received:
+    """A stored child message and what was appended in answer (empty for a duplicate)."""
+
+    entry: Entry
+    duplicate: bool
+    replies: list[Entry] = field(default_factory=list)
+    urgent: bool = False
+
+
+class ConversationService:
+    def __init__(self, store: ConversationStore, bot: Bot, clock: Clock, settings: Settings) -> None:
+        self._store = store
+        self._bot = bot
+        self._clock = clock
+        self._settings = settings
+
+    @property
+    def store(self) -> ConversationStore:
+        return self._store
+
+    async def open(self, session_id: object, locale: str | None = None) -> Opened:
+        """Resume the session a valid, known id names; anything else starts a new anonymous session."""
+        retention = self._settings.conversation_retention
+        if is_session_id(session_id):
+            assert isinstance(session_id, str)
+            record = await self._store.resolve(session_hash(session_id), retention=retention)
+            if record is not None and record.state is not ConversationState.ENDED:
+                meta = await self._store.meta(record.conv_id)
+                return Opened(
+                    session_id,
+                    record.conv_id,
+                    True,
+                    record.state,
+                    record.last_seq,
+                    meta.get("locale", self._settings.default_locale),
+                )
+        new_id = new_session_id()
+        conv_id = new_conversation_id()
+        chosen = locale if isinstance(locale, str) and locale else self._settings.default_locale
+        now_ms = to_ms(self._clock.now())
+        await self._store.create(
+            session_hash(new_id), conv_id, now_ms=now_ms, retention=retention, locale=chosen
+        )
+        ctx = BotContext(conv_id, chosen, ConversationState.BOT)
+        last_seq = await self._append_replies(conv_id, self._bot.welcome(ctx).replies)
+        log.info("conversation %s started", conv_id)
+        return Opened(new_id, conv_id, False, ConversationState.BOT, last_seq, chosen)
+
+    async def receive(self, conv_id: str, locale: str, message: object, client_id: object) -> Received:
+        """Store a child's message once, then let the bot answer it while the bot has the conversation."""
+        if client_id is not None and not is_client_id(client_id):
+            raise errors.MalformedPayload("client_id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
+        cid = client_id if isinstance(client_id, str) else None
+        if not isinstance(message, str):
+            raise errors.MalformedPayload("message must be a string", client_id=cid)
+        text = message.strip()
+        if not text:
+            raise errors.EmptyMessage("message is empty", client_id=cid)
+        limit = self._settings.max_message_chars
+        if len(text) > limit:
+            raise errors.MessageTooLong(
+                f"message is longer than {limit} characters", client_id=cid, limit=limit
+            )
+
+        now = self._clock.now()
+        entry = Entry(Role.CHILD, text, now, client_id=cid)
+        result = await self._store.ingest(
+            conv_id,
+            entry,
+            now_ms=to_ms(now),
+            burst=self._settings.rate_limit_burst,
+            per_minute=self._settings.rate_limit_per_minute,
+            retention=self._settings.conversation_retention,
+            max_entries=MAX_ENTRIES,
+        )
+        if result.status is IngestStatus.DUPLICATE:
+            return Received(entry.with_seq(result.seq), duplicate=True)
+        if result.status is IngestStatus.RATE_LIMITED:
+            raise errors.RateLimited(
+                "too many messages, wait a moment", client_id=cid, retry_after_ms=result.seq
+            )
+        if result.status in (IngestStatus.ENDED, IngestStatus.GONE):
+            raise errors.ConversationEnded("this conversation has ended", client_id=cid)
+        if result.status is IngestStatus.FULL:
+            raise errors.ConversationFull("this conversation has reached its length limit", client_id=cid)
+
+        stored = entry.with_seq(result.seq)
+        state = result.state or ConversationState.BOT
+        turn: BotTurn = await self._bot.respond(BotContext(conv_id, locale, state), text)
+        if turn.state is not None and turn.state is not state:
+            await self._store.set_state(conv_id, turn.state)
+        replies = await self._replies_as_entries(conv_id, turn.replies)
+        return Received(stored, duplicate=False, replies=replies, urgent=turn.urgent)
+
+    def notice(self, name: str, conv_id: str, locale: str, state: ConversationState) -> list[Reply]:
+        return self._bot.notice(name, BotContext(conv_id, locale, state))
+
+    async def history(self, conv_id: str, after: int = 0, upto: int = -1) -> list[Entry]:
+        return await self._store.read(conv_id, max(0, after), upto)
+
+    async def end(self, conv_id: str, session_id: str | None) -> None:
+        """End the conversation and forget the session id, so it can never be resumed (quick exit, end chat)."""
+        hashed = session_hash(session_id) if session_id and is_session_id(session_id) else None
+        await self._store.end(conv_id, session_hash=hashed, now_ms=to_ms(self._clock.now()))
+        log.info("conversation %s ended by the child", conv_id)
+
+    async def _append_replies(self, conv_id: str, replies: list[Reply]) -> int:
+        if not replies:
+            return await self._store.length(conv_id)
+        entries = [self._bot_entry(r) for r in replies]
+        return await self._store.append(
+            conv_id, entries, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
+        )
+
+    async def _replies_as_entries(self, conv_id: str, replies: list[Reply]) -> list[Entry]:
+        if not replies:
+            return []
+        entries = [self._bot_entry(r) for r in replies]
+        last = await self._store.append(
+            conv_id, entries, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
+        )
+        first = last - len(entries) + 1
+        return [e.with_seq(first + i) for i, e in enumerate(entries)]
+
+    def _bot_entry(self, reply: Reply) -> Entry:
+        return Entry(
+            Role.BOT, reply.text, self._clock.now(), quick_replies=reply.quick_replies, intent=reply.intent
+        )

@@ -1,0 +1,49 @@
+"""Typed errors a child's client can cause; each has a stable code for the wire and the docs."""
+
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    """Base of errors reported to the client as an `error` event with this code."""
+
+    code = "error"
+
+    def __init__(self, detail: str, *, client_id: str | None = None, **info: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.client_id = client_id
+        self.info = info
+
+
+class MalformedPayload(ChatError):
+    code = "malformed_payload"
+
+
+class MessageTooLong(ChatError):
+    code = "message_too_long"
+
+
+class EmptyMessage(ChatError):
+    code = "empty_message"
+
+
+class NoSession(ChatError):
+    code = "no_session"
+
+
+class RateLimited(ChatError):
+    code = "rate_limited"
+
+
+class ConversationEnded(ChatError):
+    code = "conversation_ended"
+
+
+class ConversationFull(ChatError):
+    code = "conversation_full"
+
+
+class InternalError(ChatError):
+    """Our fault, not the client's; the detail never carries internals."""
+
+    code = "internal"

@@ -1,0 +1,111 @@
+"""Entries of a conversation log and the states a conversation moves through."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    CHILD = "child"
+    BOT = "bot"
+    COUNSELLOR = "counsellor"
+    SYSTEM = "system"
+
+
+class ConversationState(StrEnum):
+    """Who the child is talking to. The bot is silent in QUEUED's hand-off and in COUNSELLOR."""
+
+    BOT = "bot"
+    QUEUED = "queued"
+    COUNSELLOR = "counsellor"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class QuickReply:
+    title: str
+    payload: str
+
+    def to_wire(self) -> dict[str, str]:
+        # The shape Rasa's socket.io channel sends, so Rasa webchat clients render buttons unchanged.
+        return {"content_type": "text", "title": self.title, "payload": self.payload}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a conversation log. `seq` is its 1-based position, assigned by the store."""
+
+    role: Role
+    text: str
+    ts: datetime
+    seq: int = 0
+    quick_replies: tuple[QuickReply, ...] = ()
+    client_id: str | None = None
+    author: str | None = None
+    intent: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        data: dict[str, Any] = {"role": self.role.value, "text": self.text, "ts": _to_ms(self.ts)}
+        if self.quick_replies:
+            data["quick_replies"] = [[q.title, q.payload] for q in self.quick_replies]
+        if self.client_id:
+            data["client_id"] = self.client_id
+        if self.author:
+            data["author"] = self.author
+        if self.intent:
+            data["intent"] = self.intent
+        if self.extra:
+            data["extra"] = self.extra
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes, seq: int) -> Entry:
+        data = json.loads(raw)
+        return cls(
+            role=Role(data["role"]),
+            text=data["text"],
+            ts=datetime.fromtimestamp(data["ts"] / 1000, UTC),
+            seq=seq,
+            quick_replies=tuple(QuickReply(t, p) for t, p in data.get("quick_replies", ())),
+            client_id=data.get("client_id"),
+            author=data.get("author"),
+            intent=data.get("intent"),
+            extra=data.get("extra", {}),
+        )
+
+    def with_seq(self, seq: int) -> Entry:
+        return Entry(
+            self.role,
+            self.text,
+            self.ts,
+            seq,
+            self.quick_replies,
+            self.client_id,
+            self.author,
+            self.intent,
+            self.extra,
+        )
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot wants to say: a message bubble and the buttons under it."""
+
+    text: str
+    quick_replies: tuple[QuickReply, ...] = ()
+    intent: str | None = None
+
+
+def _to_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime in a conversation entry")
+    return int(moment.timestamp() * 1000)
+
+
+def to_ms(moment: datetime) -> int:
+    return _to_ms(moment)

@@ -1,0 +1,1 @@
+"""Transport for children: aiohttp routes and the socket.io namespace that speaks Rasa's protocol."""

@@ -1,0 +1,138 @@
+"""`create_app(settings)`: the child gateway as an aiohttp application with socket.io attached."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import socketio
+from aiohttp import web
+from redis.asyncio import Redis
+
+from chatbot.clock import Clock, SystemClock
+from chatbot.domain.bot import Bot, ContentBot
+from chatbot.domain.content import ContentLibrary
+from chatbot.domain.conversations import ConversationService
+from chatbot.gateway import protocol, routes
+from chatbot.gateway.delivery import Delivery
+from chatbot.gateway.namespace import ChildNamespace
+from chatbot.settings import Settings
+from chatbot.store import keys
+from chatbot.store.conversations import ConversationStore, parse_notification
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", Redis)
+SERVICE = web.AppKey("service", ConversationService)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+DELIVERY = web.AppKey("delivery", Delivery)
+
+# A 2,000-character message is at most ~12 KiB as escaped JSON; anything far bigger is not a child typing.
+MAX_FRAME_BYTES = 64 * 1024
+
+
+def create_app(
+    settings: Settings,
+    *,
+    redis: Redis | None = None,
+    clock: Clock | None = None,
+    bot: Bot | None = None,
+) -> web.Application:
+    """Build the gateway. Tests pass their own Redis client, clock and bot; production passes settings only."""
+    if redis is None:
+        if not settings.redis_url:
+            raise ValueError("REDIS_URL is not set")
+        redis = Redis.from_url(settings.redis_url)
+    app = web.Application(client_max_size=MAX_FRAME_BYTES)
+    store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
+    content = ContentLibrary.load(settings.content_dir)
+    service = ConversationService(store, bot or ContentBot(content), clock or SystemClock(), settings)
+
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        cors_allowed_origins=_origin_check(settings),
+        max_http_buffer_size=MAX_FRAME_BYTES,
+        logger=False,
+        engineio_logger=False,
+        # No cookie: the child's browser keeps nothing but the session id in sessionStorage.
+        cookie=None,
+    )
+    delivery = Delivery(sio, store)
+    sio.register_namespace(ChildNamespace(service, delivery))
+    sio.attach(app, socketio_path=protocol.SOCKETIO_PATH)
+
+    app[SETTINGS] = settings
+    app[REDIS] = redis
+    app[SERVICE] = service
+    app[SIO] = sio
+    app[DELIVERY] = delivery
+    routes.setup(app)
+    app.cleanup_ctx.append(_redis_lifecycle)
+    app.cleanup_ctx.append(_notifications)
+    app.on_shutdown.append(_close_sockets)
+    return app
+
+
+async def _close_sockets(app: web.Application) -> None:
+    """Drop every connection at shutdown so clients reconnect (to the restarted gateway) at once.
+
+    An abort, not a polite close: socket.io clients treat a server's close as "do not come back".
+    """
+    sio = app[SIO]
+    await sio.shutdown()
+    for socket in list(sio.eio.sockets.values()):
+        await socket.close(wait=False, abort=True)
+        await socket.queue.put(None)  # wakes the writer task so the transport ends now
+
+
+def _origin_check(settings: Settings) -> Any:
+    allowed = set(settings.allowed_origins)
+
+    def check(origin: str | None, environ: dict[str, Any]) -> bool:
+        # Non-browser clients send no Origin. Browsers may connect from this gateway's own pages or an
+        # allowlisted site; anything else is refused before a session exists.
+        if origin is None or origin in allowed:
+            return True
+        host = environ.get("HTTP_HOST", "")
+        return origin in (f"http://{host}", f"https://{host}")
+
+    return check
+
+
+async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    await app[REDIS].ping()
+    yield
+    await app[REDIS].aclose()
+
+
+async def _notifications(app: web.Application) -> AsyncIterator[None]:
+    """Entries appended by another process (the console) reach this process's sockets through here."""
+    task = asyncio.create_task(_listen(app[REDIS], app[DELIVERY]))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _listen(redis: Redis, delivery: Delivery) -> None:
+    while True:
+        try:
+            pubsub = redis.pubsub(ignore_subscribe_messages=True)
+            await pubsub.subscribe(keys.NOTIFY_CHILDREN)
+            async for message in pubsub.listen():
+                parsed = parse_notification(message.get("data", b""))
+                if parsed is None:
+                    continue
+                conv_id, seq = parsed
+                if delivery.is_local(conv_id):
+                    await delivery.publish(conv_id, upto=seq)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Redis went away: live delivery pauses, the log keeps everything, clients resume by seq.
+            log.warning("notification listener lost Redis; retrying in 1 s", exc_info=True)
+            await asyncio.sleep(1)

@@ -1,0 +1,90 @@
+"""Live delivery of log entries to the sockets of a conversation, in order and once.
+
+Each conversation with a socket on this process has a cursor: the last seq delivered to its room. Work
+on one conversation is serialised by its lock, so a replay to a reconnecting socket and a live message
+can never interleave: the socket sees every entry once, in order. The log stays the truth; this only
+carries it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import socketio
+
+from chatbot.domain.model import Entry, Role
+from chatbot.gateway import protocol
+from chatbot.store.conversations import ConversationStore
+
+
+@dataclass
+class _Room:
+    cursor: int
+    members: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Delivery:
+    def __init__(self, sio: socketio.AsyncServer, store: ConversationStore) -> None:
+        self._sio = sio
+        self._store = store
+        self._rooms: dict[str, _Room] = {}
+
+    async def join(self, sid: str, conv_id: str, last_seq: int | None) -> None:
+        """Add a socket to its conversation; with last_seq, replay what it has not seen as one `history`."""
+        room = self._rooms.get(conv_id)
+        if room is None:
+            room = self._rooms[conv_id] = _Room(cursor=-1)
+        room.members += 1
+        async with room.lock:
+            if room.cursor < 0:
+                room.cursor = await self._store.length(conv_id)
+            await self._sio.enter_room(sid, conv_id, namespace=protocol.NAMESPACE)
+            if last_seq is not None:
+                await self.replay(sid, conv_id, last_seq, room)
+
+    async def replay(self, sid: str, conv_id: str, last_seq: int, room: _Room | None = None) -> None:
+        room = room or self._rooms.get(conv_id)
+        upto = room.cursor if room else -1
+        entries = await self._store.read(conv_id, last_seq, upto) if upto < 0 or last_seq < upto else []
+        last = entries[-1].seq if entries else (upto if upto >= 0 else last_seq)
+        await self._sio.emit(
+            protocol.HISTORY, protocol.history(entries, last), to=sid, namespace=protocol.NAMESPACE
+        )
+
+    async def leave(self, sid: str, conv_id: str) -> None:
+        room = self._rooms.get(conv_id)
+        if room is None:
+            return
+        room.members -= 1
+        if room.members <= 0:
+            del self._rooms[conv_id]
+        await self._sio.leave_room(sid, conv_id, namespace=protocol.NAMESPACE)
+
+    async def publish(self, conv_id: str, entries: Sequence[Entry] = (), upto: int | None = None) -> None:
+        """Deliver everything up to the given entries' last seq (or `upto`) that the room has not had."""
+        room = self._rooms.get(conv_id)
+        if room is None:
+            return
+        last = entries[-1].seq if entries else (upto or 0)
+        async with room.lock:
+            if last <= room.cursor:
+                return
+            if entries and entries[0].seq <= room.cursor + 1:
+                todo = [e for e in entries if e.seq > room.cursor]
+            else:
+                todo = await self._store.read(conv_id, room.cursor, last)
+            for entry in todo:
+                if entry.role is not Role.CHILD:
+                    await self._sio.emit(
+                        protocol.BOT_UTTERED,
+                        protocol.bot_uttered(entry),
+                        room=conv_id,
+                        namespace=protocol.NAMESPACE,
+                    )
+            room.cursor = max(room.cursor, last)
+
+    def is_local(self, conv_id: str) -> bool:
+        return conv_id in self._rooms

@@ -1,0 +1,155 @@
+"""The children's socket.io namespace: parses events, calls the conversation service, emits results.
+
+Every handler turns a ChatError into an `error` event and carries on; nothing a stranger sends can
+take the connection or the process down. Logs name only the random conversation id, never text or IP.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+
+from chatbot.domain import errors
+from chatbot.domain.conversations import ConversationService
+from chatbot.domain.model import ConversationState
+from chatbot.gateway import protocol
+from chatbot.gateway.delivery import Delivery
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _SocketSession:
+    session_id: str
+    conv_id: str
+    locale: str
+    state: ConversationState
+
+
+class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(self, service: ConversationService, delivery: Delivery) -> None:
+        super().__init__(protocol.NAMESPACE)
+        self._service = service
+        self._delivery = delivery
+        self._sockets: dict[str, _SocketSession] = {}
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        # Nothing from environ is kept: it holds the child's address.
+        return None
+
+    async def on_disconnect(self, sid: str, *args: object) -> None:
+        session = self._sockets.pop(sid, None)
+        if session is not None:
+            await self._delivery.leave(sid, session.conv_id)
+
+    async def on_session_request(self, sid: str, data: object = None, *_: object) -> None:
+        await self._guard(sid, self._session_request, data)
+
+    async def on_user_uttered(self, sid: str, data: object = None, *_: object) -> None:
+        await self._guard(sid, self._user_uttered, data)
+
+    async def on_resume(self, sid: str, data: object = None, *_: object) -> None:
+        await self._guard(sid, self._resume, data)
+
+    async def on_end_session(self, sid: str, data: object = None, *_: object) -> None:
+        await self._guard(sid, self._end_session, data)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        handler = getattr(self, f"on_{event}", None) if event.isidentifier() else None
+        if handler is None and event not in ("connect", "disconnect"):
+            sid = args[0] if args else None
+            if isinstance(sid, str):
+                await self._emit_error(sid, errors.MalformedPayload(f"unknown event {event[:40]!r}"))
+            return None
+        return await super().trigger_event(event, *args)
+
+    async def _session_request(self, sid: str, data: object) -> None:
+        payload = protocol.as_mapping(data)
+        last_seq = protocol.optional_seq(payload.get("last_seq"))
+        locale = payload.get("locale")
+        previous = self._sockets.pop(sid, None)
+        if previous is not None:
+            await self._delivery.leave(sid, previous.conv_id)
+        opened = await self._service.open(
+            payload.get("session_id"), locale if isinstance(locale, str) else None
+        )
+        self._sockets[sid] = _SocketSession(opened.session_id, opened.conv_id, opened.locale, opened.state)
+        await self.emit(protocol.SESSION_CONFIRM, opened.session_id, to=sid)
+        await self.emit(
+            protocol.SESSION_STATE,
+            {
+                "session_id": opened.session_id,
+                "resumed": opened.resumed,
+                "conversation_state": opened.state.value,
+                "last_seq": opened.last_seq,
+                "locale": opened.locale,
+            },
+            to=sid,
+        )
+        # A new conversation replays from 0, so the welcome arrives; a resume sends what the client missed.
+        # A Rasa webchat client sends no last_seq: it keeps its own history and gets only new messages.
+        if not opened.resumed and last_seq is None:
+            last_seq = 0
+        await self._delivery.join(sid, opened.conv_id, last_seq)
+
+    async def _user_uttered(self, sid: str, data: object) -> None:
+        session = self._require(sid)
+        payload = protocol.as_mapping(data)
+        client_id = payload.get("client_id")
+        try:
+            received = await self._service.receive(
+                session.conv_id, session.locale, payload.get("message"), client_id
+            )
+        except errors.RateLimited:
+            for reply in self._service.notice("rate_limited", session.conv_id, session.locale, session.state):
+                await self.emit(protocol.BOT_UTTERED, protocol.ephemeral(reply), to=sid)
+            raise
+        if isinstance(client_id, str):
+            await self.emit(
+                protocol.MESSAGE_ACK,
+                {"client_id": client_id, "seq": received.entry.seq, "duplicate": received.duplicate},
+                to=sid,
+            )
+        if not received.duplicate:
+            await self._delivery.publish(session.conv_id, [received.entry, *received.replies])
+
+    async def _resume(self, sid: str, data: object) -> None:
+        session = self._require(sid)
+        last_seq = protocol.optional_seq(protocol.as_mapping(data).get("last_seq")) or 0
+        await self._delivery.replay(sid, session.conv_id, last_seq)
+
+    async def _end_session(self, sid: str, data: object) -> None:
+        session = self._require(sid)
+        await self._service.end(session.conv_id, session.session_id)
+        await self.emit(protocol.SESSION_ENDED, {}, room=session.conv_id)
+        for member_sid, other in list(self._sockets.items()):
+            if other.conv_id == session.conv_id:
+                self._sockets.pop(member_sid, None)
+                await self._delivery.leave(member_sid, session.conv_id)
+
+    def _require(self, sid: str) -> _SocketSession:
+        session = self._sockets.get(sid)
+        if session is None:
+            raise errors.NoSession("send session_request first")
+        return session
+
+    async def _guard(self, sid: str, handler: Any, data: object) -> None:
+        try:
+            await handler(sid, data)
+        except errors.ChatError as exc:
+            await self._emit_error(sid, exc)
+        except Exception:
+            # Never the payload in the log: it may be what a child wrote.
+            session = self._sockets.get(sid)
+            log.exception(
+                "handler %s failed for conversation %s", handler.__name__, session.conv_id if session else "-"
+            )
+            await self._emit_error(
+                sid, errors.InternalError("something went wrong on our side; please try again")
+            )
+
+    async def _emit_error(self, sid: str, exc: errors.ChatError) -> None:
+        await self.emit(protocol.ERROR, protocol.error(exc), to=sid)

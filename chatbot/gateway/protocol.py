@@ -1,0 +1,92 @@
+"""Event names and payload shapes of the child namespace: the one place that defines the wire.
+
+`docs/protocol.md` documents each of these with examples. The first four events are those of Rasa's
+socket.io channel, so Rasa webchat clients work unchanged; the rest are extensions a Rasa client ignores.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatbot.domain.errors import ChatError
+from chatbot.domain.model import Entry, Reply, Role, to_ms
+
+NAMESPACE = "/"
+SOCKETIO_PATH = "socket.io"
+
+# Client to server.
+SESSION_REQUEST = "session_request"  # {session_id?, last_seq?, locale?}
+USER_UTTERED = "user_uttered"  # {message, session_id?, client_id?}
+RESUME = "resume"  # {last_seq}
+END_SESSION = "end_session"  # {}
+
+# Server to client.
+SESSION_CONFIRM = "session_confirm"  # the session id, a string (as Rasa sends it)
+SESSION_STATE = "session_state"  # {session_id, resumed, conversation_state, last_seq, locale}
+BOT_UTTERED = "bot_uttered"  # {text, quick_replies?, seq, role, ts, author?} ; ephemeral notices have no seq
+HISTORY = "history"  # {entries: [...], last_seq}
+MESSAGE_ACK = "message_ack"  # {client_id, seq, duplicate}
+ERROR = "error"  # {code, detail, client_id?, ...}
+SESSION_ENDED = "session_ended"  # {}
+
+
+def bot_uttered(entry: Entry) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "text": entry.text,
+        "seq": entry.seq,
+        "role": entry.role.value,
+        "ts": to_ms(entry.ts),
+    }
+    if entry.quick_replies:
+        payload["quick_replies"] = [q.to_wire() for q in entry.quick_replies]
+    if entry.author:
+        payload["author"] = entry.author
+    return payload
+
+
+def ephemeral(reply: Reply) -> dict[str, Any]:
+    """A notice that is not part of the log (e.g. slow down); it has no seq and is not replayed."""
+    payload: dict[str, Any] = {"text": reply.text, "role": Role.SYSTEM.value, "ephemeral": True}
+    if reply.quick_replies:
+        payload["quick_replies"] = [q.to_wire() for q in reply.quick_replies]
+    return payload
+
+
+def history_entry(entry: Entry) -> dict[str, Any]:
+    payload = bot_uttered(entry)
+    if entry.client_id:
+        payload["client_id"] = entry.client_id
+    return payload
+
+
+def history(entries: list[Entry], last_seq: int) -> dict[str, Any]:
+    return {"entries": [history_entry(e) for e in entries], "last_seq": last_seq}
+
+
+def error(exc: ChatError) -> dict[str, Any]:
+    payload: dict[str, Any] = {"code": exc.code, "detail": exc.detail}
+    if exc.client_id:
+        payload["client_id"] = exc.client_id
+    payload.update(exc.info)
+    return payload
+
+
+def as_mapping(data: object) -> dict[str, Any]:
+    """Payloads must be JSON objects; Rasa clients sometimes send none at all, which means {}."""
+    if data is None:
+        return {}
+    if isinstance(data, dict):
+        return data
+    from chatbot.domain.errors import MalformedPayload
+
+    raise MalformedPayload("payload must be a JSON object")
+
+
+def optional_seq(value: object) -> int | None:
+    from chatbot.domain.errors import MalformedPayload
+
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedPayload("last_seq must be a whole number, 0 or more")
+    return value

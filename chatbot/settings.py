@@ -1,0 +1,143 @@
+"""Settings for both processes, read once from the environment into one frozen object."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting from the environment has a value we cannot use."""
+
+
+class Secret:
+    """A string that never shows its value in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int:
+    """'90', '90s', '15m', '12h' or '7d' to seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise SettingsError(f"not a duration: {text!r} (use e.g. 90s, 15m, 12h, 7d)")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One documented environment variable: the single source for parsing and for `--help`."""
+
+    name: str
+    default: str
+    help: str
+
+
+ENV_VARS: tuple[EnvVar, ...] = (
+    EnvVar("REDIS_URL", "", "Redis to use, e.g. redis://127.0.0.1:6379/0 (required by `serve`)."),
+    EnvVar("CONVERSATION_RETENTION", "7d", "How long a conversation is kept after its last activity."),
+    EnvVar("MAX_MESSAGE_CHARS", "2000", "Longest message a child may send, in characters."),
+    EnvVar("RATE_LIMIT_BURST", "8", "Messages a child may send in a quick burst."),
+    EnvVar("RATE_LIMIT_PER_MINUTE", "30", "Sustained messages per minute per conversation."),
+    EnvVar("ALLOWED_ORIGINS", "", "Extra origins (comma-separated) allowed to open the child socket."),
+    EnvVar(
+        "FRAME_ANCESTORS", "'self'", "Sites (CSP source list, comma-separated) allowed to embed the chat."
+    ),
+    EnvVar("EXIT_URL", "https://www.google.com/search?q=weather", "Neutral page that quick exit opens."),
+    EnvVar("DEFAULT_LOCALE", "sv", "Language used when the child's is unknown or not translated."),
+    EnvVar("LOG_LEVEL", "INFO", "Python logging level."),
+    EnvVar("SESSION_SECRET", "", "Key for the short-lived hashes used by abuse limits (random if unset)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, immutable after start-up."""
+
+    redis_url: str = ""
+    conversation_retention: int = 7 * 86400
+    max_message_chars: int = 2000
+    rate_limit_burst: int = 8
+    rate_limit_per_minute: int = 30
+    allowed_origins: tuple[str, ...] = ()
+    frame_ancestors: tuple[str, ...] = ("'self'",)
+    exit_url: str = "https://www.google.com/search?q=weather"
+    default_locale: str = "sv"
+    log_level: str = "INFO"
+    session_secret: Secret = field(default_factory=lambda: Secret(os.urandom(32).hex()))
+    content_dir: Path = PROJECT_ROOT / "content"
+    locales_dir: Path = PROJECT_ROOT / "locales"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str:
+            default = next(var.default for var in ENV_VARS if var.name == name)
+            return env.get(name, default)
+
+        def positive_int(name: str) -> int:
+            raw = get(name)
+            try:
+                value = int(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+            if value <= 0:
+                raise SettingsError(f"{name} must be positive, got {value}")
+            return value
+
+        try:
+            retention = parse_duration(get("CONVERSATION_RETENTION"))
+        except SettingsError as exc:
+            raise SettingsError(f"CONVERSATION_RETENTION: {exc}") from None
+        secret = get("SESSION_SECRET") or os.urandom(32).hex()
+        return cls(
+            redis_url=get("REDIS_URL"),
+            conversation_retention=retention,
+            max_message_chars=positive_int("MAX_MESSAGE_CHARS"),
+            rate_limit_burst=positive_int("RATE_LIMIT_BURST"),
+            rate_limit_per_minute=positive_int("RATE_LIMIT_PER_MINUTE"),
+            allowed_origins=_split(get("ALLOWED_ORIGINS")),
+            frame_ancestors=_split(get("FRAME_ANCESTORS")) or ("'self'",),
+            exit_url=get("EXIT_URL"),
+            default_locale=get("DEFAULT_LOCALE"),
+            log_level=get("LOG_LEVEL").upper(),
+            session_secret=Secret(secret),
+        )
+
+
+def env_help() -> str:
+    """The environment variables as text for `--help`."""
+    width = max(len(var.name) for var in ENV_VARS)
+    lines = ["environment:"]
+    for var in ENV_VARS:
+        default = f" (default: {var.default})" if var.default else ""
+        lines.append(f"  {var.name.ljust(width)}  {var.help}{default}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Redis persistence: the live truth that both processes share."""

@@ -1,0 +1,229 @@
+"""Conversation logs in Redis: append-only lists whose position is the sequence number.
+
+Every write that two parties can race on (a resend and its original, two processes appending) is one
+Lua script, so a message is stored once and numbered once. Every key gets the retention TTL on every
+write: a conversation disappears a retention period after its last activity, with nothing left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from redis.asyncio import Redis
+
+from chatbot.domain.model import ConversationState, Entry
+from chatbot.store import keys
+
+_CREATE = """
+-- KEYS: session, conversation ; ARGV: conv_id, now_ms, retention_s, locale
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('HSET', KEYS[2], 'state', 'bot', 'created', ARGV[2], 'last_activity', ARGV[2], 'locale', ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
+_TOUCH_SESSION = """
+-- KEYS: session ; ARGV: retention_s. Returns the conversation id and its state, refreshing both TTLs.
+local conv = redis.call('GET', KEYS[1])
+if not conv then return false end
+local meta = 'sc:conv:{' .. conv .. '}'
+local state = redis.call('HGET', meta, 'state')
+if not state then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local n = redis.call('LLEN', 'sc:log:{' .. conv .. '}')
+return {conv, state, n}
+"""
+
+_INGEST = """
+-- A child's message: dedupe by client id, rate limit (token bucket), append, notify.
+-- KEYS: conversation, log, dedupe, rate
+-- ARGV: entry_json, client_id, now_ms, burst, per_minute, retention_s, max_entries, conv_id, channel
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'gone', 0, ''} end
+if state == 'ended' then return {'ended', 0, state} end
+if ARGV[2] ~= '' then
+  local seen = redis.call('HGET', KEYS[3], ARGV[2])
+  if seen then return {'duplicate', tonumber(seen), state} end
+end
+local burst = tonumber(ARGV[4])
+local per_ms = tonumber(ARGV[5]) / 60000.0
+local now = tonumber(ARGV[3])
+local bucket = redis.call('HMGET', KEYS[4], 'tokens', 'ts')
+local tokens = tonumber(bucket[1]) or burst
+local last = tonumber(bucket[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - last) * per_ms)
+local bucket_ttl = math.min(math.ceil(burst / per_ms) + 1000, tonumber(ARGV[6]) * 1000)
+if tokens < 1 then
+  redis.call('HSET', KEYS[4], 'tokens', tostring(tokens), 'ts', ARGV[3])
+  redis.call('PEXPIRE', KEYS[4], bucket_ttl)
+  return {'rate_limited', math.ceil((1 - tokens) / per_ms), state}
+end
+local n = redis.call('LLEN', KEYS[2])
+if n >= tonumber(ARGV[7]) then return {'full', n, state} end
+redis.call('HSET', KEYS[4], 'tokens', tostring(tokens - 1), 'ts', ARGV[3])
+redis.call('PEXPIRE', KEYS[4], bucket_ttl)
+local seq = redis.call('RPUSH', KEYS[2], ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[3], ARGV[2], seq) end
+redis.call('HSET', KEYS[1], 'last_activity', ARGV[3])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+redis.call('PUBLISH', ARGV[9], ARGV[8] .. ' ' .. seq)
+return {'ok', seq, state}
+"""
+
+_APPEND = """
+-- Bot, counsellor or system entries, appended together so they stay contiguous.
+-- KEYS: conversation, log, dedupe ; ARGV: now_ms, retention_s, conv_id, channel, entry_json...
+if not redis.call('HGET', KEYS[1], 'state') then return 0 end
+local seq = 0
+for i = 5, #ARGV do seq = redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('HSET', KEYS[1], 'last_activity', ARGV[1])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+redis.call('PUBLISH', ARGV[4], ARGV[3] .. ' ' .. seq)
+return seq
+"""
+
+_END = """
+-- KEYS: session (may be empty string), conversation ; ARGV: now_ms
+if KEYS[1] ~= '' then redis.call('DEL', KEYS[1]) end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'state', 'ended', 'ended_at', ARGV[1])
+return 1
+"""
+
+
+class IngestStatus(StrEnum):
+    OK = "ok"
+    DUPLICATE = "duplicate"
+    RATE_LIMITED = "rate_limited"
+    ENDED = "ended"
+    GONE = "gone"
+    FULL = "full"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    status: IngestStatus
+    seq: int
+    """The entry's number (OK, DUPLICATE), or ms to wait (RATE_LIMITED)."""
+    state: ConversationState | None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    conv_id: str
+    state: ConversationState
+    last_seq: int
+
+
+class ConversationStore:
+    """Reads and writes conversation logs; the only code that knows their Redis layout."""
+
+    def __init__(self, redis: Redis, *, announce_to: str) -> None:
+        """`announce_to`: the notify channel this side's writes are announced on (see keys)."""
+        self._redis = redis
+        self._channel = announce_to
+        self._create = redis.register_script(_CREATE)
+        self._touch = redis.register_script(_TOUCH_SESSION)
+        self._ingest = redis.register_script(_INGEST)
+        self._append = redis.register_script(_APPEND)
+        self._end = redis.register_script(_END)
+
+    async def create(
+        self, session_hash: str, conv_id: str, *, now_ms: int, retention: int, locale: str
+    ) -> None:
+        await self._create(
+            keys=[keys.session(session_hash), keys.conversation(conv_id)],
+            args=[conv_id, now_ms, retention, locale],
+        )
+
+    async def resolve(self, session_hash: str, *, retention: int) -> SessionRecord | None:
+        found = await self._touch(keys=[keys.session(session_hash)], args=[retention])
+        if not found:
+            return None
+        conv, state, count = found
+        return SessionRecord(_text(conv), ConversationState(_text(state)), int(count))
+
+    async def ingest(
+        self,
+        conv_id: str,
+        entry: Entry,
+        *,
+        now_ms: int,
+        burst: int,
+        per_minute: int,
+        retention: int,
+        max_entries: int,
+    ) -> IngestResult:
+        status, number, state = await self._ingest(
+            keys=list(keys.conversation_keys(conv_id)),
+            args=[
+                entry.to_json(),
+                entry.client_id or "",
+                now_ms,
+                burst,
+                per_minute,
+                retention,
+                max_entries,
+                conv_id,
+                self._channel,
+            ],
+        )
+        state_text = _text(state)
+        return IngestResult(
+            IngestStatus(_text(status)), int(number), ConversationState(state_text) if state_text else None
+        )
+
+    async def append(self, conv_id: str, entries: Sequence[Entry], *, now_ms: int, retention: int) -> int:
+        """Append entries; returns the last one's seq (0 when the conversation no longer exists)."""
+        if not entries:
+            raise ValueError("nothing to append")
+        conv_key, log_key, dedupe_key, _ = keys.conversation_keys(conv_id)
+        last = await self._append(
+            keys=[conv_key, log_key, dedupe_key],
+            args=[now_ms, retention, conv_id, self._channel, *(e.to_json() for e in entries)],
+        )
+        return int(last)
+
+    async def read(self, conv_id: str, after: int = 0, upto: int = -1) -> list[Entry]:
+        """Entries with after < seq <= upto (upto -1: to the end)."""
+        stop = -1 if upto < 0 else upto - 1
+        if 0 <= stop < after:
+            return []
+        raw = await self._redis.lrange(keys.log(conv_id), after, stop)
+        return [Entry.from_json(item, after + i + 1) for i, item in enumerate(raw)]
+
+    async def length(self, conv_id: str) -> int:
+        return int(await self._redis.llen(keys.log(conv_id)))
+
+    async def meta(self, conv_id: str) -> dict[str, str]:
+        raw = await self._redis.hgetall(keys.conversation(conv_id))
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    async def set_state(self, conv_id: str, state: ConversationState) -> None:
+        await self._redis.hset(keys.conversation(conv_id), "state", state.value)
+
+    async def end(self, conv_id: str, *, session_hash: str | None, now_ms: int) -> bool:
+        ended = await self._end(
+            keys=[keys.session(session_hash) if session_hash else "", keys.conversation(conv_id)],
+            args=[now_ms],
+        )
+        return bool(ended)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return "" if value is None else str(value)
+
+
+def parse_notification(raw: bytes | str) -> tuple[str, int] | None:
+    """`conv_id seq` from a notify channel, or None for anything else."""
+    parts = _text(raw).split(" ")
+    if len(parts) != 2 or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1])

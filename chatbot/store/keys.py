@@ -1,0 +1,33 @@
+"""Every Redis key the system writes, in one place, so retention can be checked key by key."""
+
+from __future__ import annotations
+
+PREFIX = "sc"
+# Writes announce themselves on the channel of the side that did not make them: the gateway's writes
+# (children, bot) to staff, the console's (counsellors) to children. Nobody parses their own echo.
+NOTIFY_CHILDREN = f"{PREFIX}:notify:children"
+NOTIFY_STAFF = f"{PREFIX}:notify:staff"
+
+
+def session(session_hash: str) -> str:
+    return f"{PREFIX}:sess:{session_hash}"
+
+
+def conversation(conv_id: str) -> str:
+    return f"{PREFIX}:conv:{{{conv_id}}}"
+
+
+def log(conv_id: str) -> str:
+    return f"{PREFIX}:log:{{{conv_id}}}"
+
+
+def dedupe(conv_id: str) -> str:
+    return f"{PREFIX}:dedupe:{{{conv_id}}}"
+
+
+def rate(conv_id: str) -> str:
+    return f"{PREFIX}:rate:{{{conv_id}}}"
+
+
+def conversation_keys(conv_id: str) -> tuple[str, str, str, str]:
+    return conversation(conv_id), log(conv_id), dedupe(conv_id), rate(conv_id)

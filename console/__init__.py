@@ -1,0 +1,1 @@
+"""Staff side of the support chat: counsellors, supervisors, editors, translators, analysts."""

@@ -1,0 +1,184 @@
+"""Shared fixtures: a private real redis-server, the real gateway on loopback, real socket.io clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+from aiohttp import web
+from redis.asyncio import Redis
+
+from chatbot.clock import Clock
+from chatbot.gateway.app import create_app
+from chatbot.redis_server import RedisServer, free_port
+from chatbot.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One private redis-server for the whole run, on a free port; never the machine's shared one."""
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_server.url)
+    await client.flushall()  # our private server only
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def settings(redis_server: RedisServer) -> Settings:
+    return Settings(redis_url=redis_server.url, session_secret=Settings().session_secret)
+
+
+class Gateway:
+    """The real gateway app on a loopback port; can be stopped and started again on the same port."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.port = free_port()
+        self.runner: web.AppRunner | None = None
+        self.app: web.Application | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self.app = create_app(self.settings, redis=Redis.from_url(self.settings.redis_url), clock=self.clock)
+        self.runner = web.AppRunner(self.app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+
+@pytest.fixture
+async def gateway_factory(redis: Redis) -> AsyncIterator[Any]:
+    started: list[Gateway] = []
+
+    async def make(settings: Settings, clock: Clock | None = None) -> Gateway:
+        gw = Gateway(settings, clock)
+        await gw.start()
+        started.append(gw)
+        return gw
+
+    yield make
+    for gw in started:
+        await gw.stop()
+
+
+@pytest.fixture
+async def gateway(gateway_factory: Any, settings: Settings) -> Gateway:
+    gw: Gateway = await gateway_factory(settings)
+    return gw
+
+
+class Child:
+    """A real python-socketio client that records every event, like a widget would."""
+
+    def __init__(self, url: str, *, reconnection: bool = False) -> None:
+        self.url = url
+        self.sio = socketio.AsyncClient(
+            reconnection=reconnection, reconnection_delay=0.1, reconnection_delay_max=0.2
+        )
+        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.session_id: str | None = None
+        self.last_seq = 0
+        self.seen: list[dict[str, Any]] = []
+
+        @self.sio.on("*")
+        async def catch_all(event: str, data: Any = None) -> None:
+            if event == "session_confirm":
+                self.session_id = data
+            if event == "bot_uttered" and isinstance(data, dict) and "seq" in data:
+                self.seen.append(data)
+                self.last_seq = max(self.last_seq, data["seq"])
+            if event == "history":
+                self.seen.extend(data["entries"])
+                self.last_seq = max(self.last_seq, data["last_seq"])
+            await self.events.put((event, data))
+
+    async def connect(self, transports: list[str] | None = None) -> None:
+        await self.sio.connect(self.url, transports=transports or ["websocket"], wait_timeout=5)
+
+    async def start(self, **payload: Any) -> dict[str, Any]:
+        """session_request, then return the session_state; consumes session_confirm."""
+        await self.sio.emit("session_request", payload)
+        await self.expect("session_confirm")
+        return await self.expect("session_state")
+
+    async def expect(self, name: str, timeout: float = 5.0) -> Any:
+        """The next event of this name; other events on the way are kept in `skipped`."""
+        while True:
+            event, data = await asyncio.wait_for(self.events.get(), timeout)
+            if event == name:
+                return data
+
+    async def drain(self, wait: float = 0.2) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                out.append(await asyncio.wait_for(self.events.get(), wait))
+        return out
+
+    async def say(self, text: Any, client_id: str | None = None, **extra: Any) -> None:
+        payload: dict[str, Any] = {"message": text, "session_id": self.session_id, **extra}
+        if client_id is not None:
+            payload["client_id"] = client_id
+        await self.sio.emit("user_uttered", payload)
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+@pytest.fixture
+async def child_factory() -> AsyncIterator[Any]:
+    made: list[Child] = []
+
+    def make(url: str, **kwargs: Any) -> Child:
+        c = Child(url, **kwargs)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        await c.close()
+
+
+def with_settings(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, **changes)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # A skipped test proves nothing: the real part it needs must be installed, so a skip fails the run.
+    if _skipped and exitstatus == 0:
+        print(f"\nerror: {len(_skipped)} test(s) skipped; every part they need must be present:")
+        for nodeid in _skipped:
+            print(f"  {nodeid}")
+        session.exitstatus = 1
