@@ -72,6 +72,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("EXIT_URL", "https://www.google.com/search?q=weather", "Neutral page that quick exit opens."),
     EnvVar("DEFAULT_LOCALE", "sv", "Language used when the child's is unknown or not translated."),
+    EnvVar(
+        "OPENING_HOURS",
+        "mon-fri 09:00-16:00",
+        "When counsellors answer, Europe/Stockholm, e.g. 'mon-thu 09:00-16:00; fri 09:00-15:00'.",
+    ),
+    EnvVar("OPENING_EXCEPTIONS", "", "Dates that differ, e.g. '2026-12-23 10:00-13:00; 2026-12-30 closed'."),
     EnvVar("LOG_LEVEL", "INFO", "Python logging level."),
     EnvVar("SESSION_SECRET", "", "Key for the short-lived hashes used by abuse limits (random if unset)."),
 )
@@ -90,6 +96,8 @@ class Settings:
     frame_ancestors: tuple[str, ...] = ("'self'",)
     exit_url: str = "https://www.google.com/search?q=weather"
     default_locale: str = "sv"
+    opening_hours: str = "mon-fri 09:00-16:00"
+    opening_exceptions: str = ""
     log_level: str = "INFO"
     session_secret: Secret = field(default_factory=lambda: Secret(os.urandom(32).hex()))
     content_dir: Path = PROJECT_ROOT / "content"
@@ -117,6 +125,12 @@ class Settings:
             retention = parse_duration(get("CONVERSATION_RETENTION"))
         except SettingsError as exc:
             raise SettingsError(f"CONVERSATION_RETENTION: {exc}") from None
+        from chatbot.domain.hours import OpeningHours, ScheduleError
+
+        try:
+            OpeningHours.parse(get("OPENING_HOURS"), get("OPENING_EXCEPTIONS"))
+        except ScheduleError as exc:
+            raise SettingsError(f"OPENING_HOURS/OPENING_EXCEPTIONS: {exc}") from None
         secret = get("SESSION_SECRET") or os.urandom(32).hex()
         return cls(
             redis_url=get("REDIS_URL"),
@@ -128,6 +142,8 @@ class Settings:
             frame_ancestors=_split(get("FRAME_ANCESTORS")) or ("'self'",),
             exit_url=get("EXIT_URL"),
             default_locale=get("DEFAULT_LOCALE"),
+            opening_hours=get("OPENING_HOURS"),
+            opening_exceptions=get("OPENING_EXCEPTIONS"),
             log_level=get("LOG_LEVEL").upper(),
             session_secret=Secret(secret),
         )
