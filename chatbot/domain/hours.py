@@ -17,8 +17,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from babel.dates import format_skeleton, format_time
 from babel.core import Locale, UnknownLocaleError
+from babel.dates import format_skeleton, format_time
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -45,8 +45,8 @@ class OpeningHours:
         for part in _parts(weekly):
             days_text, _, spans_text = part.partition(" ")
             spans = _spans(spans_text, part)
-            for day in _days(days_text, part):
-                week.setdefault(day, []).extend(spans)
+            for weekday in _days(days_text, part):
+                week.setdefault(weekday, []).extend(spans)
         special: dict[date, tuple[Span, ...]] = {}
         for part in _parts(exceptions):
             day_text, _, spans_text = part.partition(" ")
