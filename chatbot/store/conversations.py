@@ -191,9 +191,9 @@ class ConversationStore:
 
     async def read(self, conv_id: str, after: int = 0, upto: int = -1) -> list[Entry]:
         """Entries with after < seq <= upto (upto -1: to the end)."""
-        stop = -1 if upto < 0 else upto - 1
-        if 0 <= stop < after:
+        if 0 <= upto <= after:
             return []
+        stop = -1 if upto < 0 else upto - 1
         raw = await self._redis.lrange(keys.log(conv_id), after, stop)
         return [Entry.from_json(item, after + i + 1) for i, item in enumerate(raw)]
 

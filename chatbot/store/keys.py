@@ -31,3 +31,10 @@ def rate(conv_id: str) -> str:
 
 def conversation_keys(conv_id: str) -> tuple[str, str, str, str]:
     return conversation(conv_id), log(conv_id), dedupe(conv_id), rate(conv_id)
+
+
+QUEUE = f"{PREFIX}:queue"
+"""Sorted set of waiting conversation ids; urgent ones sort before every normal one."""
+
+COUNSELLORS_AVAILABLE = f"{PREFIX}:staff:available"
+"""Hash of counsellor id → free chat slots, kept by the console; read here only to estimate waits."""
