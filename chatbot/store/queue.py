@@ -44,8 +44,8 @@ class QueueStore:
         return int(position)
 
     async def position(self, conv_id: str) -> int | None:
-        rank = await self._redis.zrank(keys.QUEUE, conv_id)
-        return None if rank is None else int(rank) + 1
+        rank: int | None = await self._redis.zrank(keys.QUEUE, conv_id)  # type: ignore[assignment]
+        return None if rank is None else rank + 1
 
     async def remove(self, conv_id: str) -> None:
         await self._redis.zrem(keys.QUEUE, conv_id)
