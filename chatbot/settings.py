@@ -78,6 +78,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "When counsellors answer, Europe/Stockholm, e.g. 'mon-thu 09:00-16:00; fri 09:00-15:00'.",
     ),
     EnvVar("OPENING_EXCEPTIONS", "", "Dates that differ, e.g. '2026-12-23 10:00-13:00; 2026-12-30 closed'."),
+    EnvVar(
+        "AVERAGE_CHAT_MINUTES",
+        "15",
+        "Typical length of a counsellor chat, for the wait a queued child is shown.",
+    ),
     EnvVar("LOG_LEVEL", "INFO", "Python logging level."),
     EnvVar("SESSION_SECRET", "", "Key for the short-lived hashes used by abuse limits (random if unset)."),
 )
@@ -98,6 +103,7 @@ class Settings:
     default_locale: str = "sv"
     opening_hours: str = "mon-fri 09:00-16:00"
     opening_exceptions: str = ""
+    average_chat_minutes: int = 15
     log_level: str = "INFO"
     session_secret: Secret = field(default_factory=lambda: Secret(os.urandom(32).hex()))
     content_dir: Path = PROJECT_ROOT / "content"
@@ -144,6 +150,7 @@ class Settings:
             default_locale=get("DEFAULT_LOCALE"),
             opening_hours=get("OPENING_HOURS"),
             opening_exceptions=get("OPENING_EXCEPTIONS"),
+            average_chat_minutes=positive_int("AVERAGE_CHAT_MINUTES"),
             log_level=get("LOG_LEVEL").upper(),
             session_secret=Secret(secret),
         )

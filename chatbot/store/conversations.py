@@ -96,6 +96,14 @@ return 1
 """
 
 
+_SET_FIELD = """
+-- KEYS: conversation ; ARGV: field, value. HSET on a missing key would create it without a TTL.
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
+
 class IngestStatus(StrEnum):
     OK = "ok"
     DUPLICATE = "duplicate"
@@ -132,6 +140,7 @@ class ConversationStore:
         self._ingest = redis.register_script(_INGEST)
         self._append = redis.register_script(_APPEND)
         self._end = redis.register_script(_END)
+        self._set_field = redis.register_script(_SET_FIELD)
 
     async def create(
         self, session_hash: str, conv_id: str, *, now_ms: int, retention: int, locale: str
@@ -205,7 +214,12 @@ class ConversationStore:
         return {_text(k): _text(v) for k, v in raw.items()}
 
     async def set_state(self, conv_id: str, state: ConversationState) -> None:
-        await self._redis.hset(keys.conversation(conv_id), "state", state.value)
+        await self.set_flag(conv_id, "state", state.value)
+
+    async def set_flag(self, conv_id: str, name: str, value: str) -> bool:
+        """Set one field of an existing conversation's meta (never re-creates an expired one)."""
+        written = await self._set_field(keys=[keys.conversation(conv_id)], args=[name, value])
+        return bool(written)
 
     async def end(self, conv_id: str, *, session_hash: str | None, now_ms: int) -> bool:
         ended = await self._end(

@@ -136,3 +136,13 @@ async def test_free_slots_read_the_consoles_availability(redis: Redis) -> None:
 def _url(redis: Redis) -> str:
     kwargs = redis.connection_pool.connection_kwargs
     return f"redis://{kwargs['host']}:{kwargs['port']}/0"
+
+
+async def test_flags_never_recreate_an_expired_conversation(redis: Redis) -> None:
+    store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
+    assert not await store.set_flag("expired", "urgent", "1")
+    assert await redis.exists(keys.conversation("expired")) == 0
+    conv = await make_conversation(store)
+    assert await store.set_flag(conv, "urgent", "1")
+    assert (await store.meta(conv))["urgent"] == "1"
+    assert 0 < await redis.ttl(keys.conversation(conv)) <= 3600
