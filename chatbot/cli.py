@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from chatbot.content_cli import add_content_commands
 from chatbot.settings import Settings, SettingsError, env_help
 
 Command = Callable[[argparse.Namespace], int]
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     redis_cmd.add_argument("--port", type=int, default=6390, help="port on 127.0.0.1 (default: 6390)")
     redis_cmd.set_defaults(handler=_redis)
+    add_content_commands(commands)
     return parser
 
 

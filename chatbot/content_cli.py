@@ -1,0 +1,127 @@
+"""`python -m chatbot content ...`: check the answers against the guidelines, show the graph, translate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from chatbot.domain.catalogs import (
+    DOMAIN,
+    SOURCE_LOCALE,
+    CatalogError,
+    merge,
+    normalize,
+    read_catalog,
+    template,
+    write_catalog,
+)
+from chatbot.domain.content import ContentError, ContentLibrary
+from chatbot.domain.guidelines import START, check_library, edges, format_report, taps_from
+from chatbot.settings import PROJECT_ROOT
+
+
+def add_content_commands(commands: Any) -> None:
+    """Register `content` and its subcommands on the main parser's subparsers."""
+    content = commands.add_parser(
+        "content",
+        help="check the child-facing answers, show their graph, extract and update translations",
+        description="Tools for content editors and translators (docs/content.md, docs/translation.md).",
+    )
+    sub = content.add_subparsers(dest="content_command", required=True, metavar="ACTION")
+
+    def dirs(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--content-dir", type=Path, default=PROJECT_ROOT / "content", help="default: content/"
+        )
+        parser.add_argument(
+            "--locales-dir", type=Path, default=PROJECT_ROOT / "locales", help="default: locales/"
+        )
+
+    check = sub.add_parser(
+        "check", help="check every answer against content/guidelines.md; fails on violations"
+    )
+    dirs(check)
+    check.add_argument(
+        "--require-complete",
+        metavar="LOCALE",
+        action="append",
+        default=[],
+        help="treat a missing or fuzzy translation in LOCALE as a violation (repeatable)",
+    )
+    check.add_argument("--quiet", action="store_true", help="list only answers with findings")
+    check.set_defaults(handler=_check)
+
+    graph = sub.add_parser("graph", help="print the answer graph: buttons and taps from the welcome")
+    dirs(graph)
+    graph.set_defaults(handler=_graph)
+
+    extract = sub.add_parser("extract", help=f"write the template locales/{DOMAIN}.pot from the answers")
+    dirs(extract)
+    extract.set_defaults(handler=_extract)
+
+    update = sub.add_parser(
+        "update",
+        help="extract, then update every locales/<lang>/LC_MESSAGES/content.po; changed Swedish makes entries fuzzy",
+    )
+    dirs(update)
+    update.add_argument(
+        "--init", metavar="LOCALE", action="append", default=[], help="start a catalog for LOCALE"
+    )
+    update.set_defaults(handler=_update)
+
+
+def _load(args: argparse.Namespace) -> ContentLibrary:
+    return ContentLibrary.load(args.content_dir, args.locales_dir)
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        library = _load(args)
+    except (ContentError, CatalogError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    report = check_library(library, require_complete=[normalize(x) for x in args.require_complete])
+    print(format_report(report, verbose=not args.quiet))
+    return 0 if report.ok else 1
+
+
+def _graph(args: argparse.Namespace) -> int:
+    library = _load(args)
+    taps = taps_from(START, library)
+    order = sorted(library.answers.values(), key=lambda a: (taps.get(a.id, 99), a.id))
+    for answer in order:
+        distance = f"{taps[answer.id]} taps" if answer.id in taps else "not from welcome"
+        intent = f" intent={answer.intent}" if answer.intent else ""
+        print(f"{answer.id} [{answer.kind}{intent}; {distance}]")
+        for button, target in zip(answer.buttons, edges(answer, library), strict=False):
+            print(f"    {button.label!r} -> {target}")
+    return 0
+
+
+def _extract(args: argparse.Namespace) -> int:
+    library = _load(args)
+    out = args.locales_dir / f"{DOMAIN}.pot"
+    write_catalog(out, template(library, args.content_dir.parent))
+    print(f"wrote {out} ({sum(len(a.messages()) for a in library.answers.values())} strings)")
+    return 0
+
+
+def _update(args: argparse.Namespace) -> int:
+    library = _load(args)
+    source = template(library, args.content_dir.parent)
+    write_catalog(args.locales_dir / f"{DOMAIN}.pot", source)
+    locales = {normalize(p.parent.parent.name) for p in args.locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    locales |= {normalize(x) for x in args.init}
+    locales.discard(SOURCE_LOCALE)
+    for locale in sorted(locales):
+        path = args.locales_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+        old = read_catalog(path) if path.exists() else None
+        catalog, counts = merge(source, old, locale)
+        write_catalog(path, catalog)
+        print(
+            f"{locale}: {counts['current']} current, {counts['fuzzy']} fuzzy (to confirm), "
+            f"{counts['untranslated']} untranslated -> {path}"
+        )
+    return 0

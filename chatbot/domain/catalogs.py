@@ -1,0 +1,182 @@
+"""Translations of the answers: gettext catalogs `locales/<lang>/LC_MESSAGES/content.po`, read and updated.
+
+Every string of an answer has a context ('<answer id>:bubble:<n>' or '<answer id>:button:<target>') so
+that equal Swedish strings in different answers translate separately, and so that a changed Swedish
+text is still recognised as the same string: `update` then keeps the old translation but marks it fuzzy.
+
+The server reads the .po files themselves, not compiled .mo files: a stale .mo left behind by a
+forgotten compile step could otherwise show a child an outdated translation (guideline 9). A
+translation is used only when it is not fuzzy and its msgid is exactly the current Swedish text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import PoFileError, read_po, write_po
+
+if TYPE_CHECKING:
+    from chatbot.domain.content import ContentLibrary
+
+SOURCE_LOCALE = "sv"
+DOMAIN = "content"
+
+
+class CatalogError(ValueError):
+    """A catalog file cannot be read; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    msgid: str
+    msgstr: str
+
+
+class ContentCatalogs:
+    """The current (non-fuzzy) translations per locale, and the order in which locales are tried."""
+
+    def __init__(self, entries: Mapping[str, Mapping[str, Entry]], fallback_locale: str = SOURCE_LOCALE):
+        self._entries = entries
+        self.fallback_locale = normalize(fallback_locale)
+
+    @classmethod
+    def load(cls, locales_dir: Path, fallback_locale: str = SOURCE_LOCALE) -> ContentCatalogs:
+        entries: dict[str, dict[str, Entry]] = {}
+        for po in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+            locale = normalize(po.parent.parent.name)
+            catalog = read_catalog(po)
+            entries[locale] = {
+                m.context: Entry(m.id, m.string)
+                for m in catalog
+                if isinstance(m.id, str)
+                and m.id
+                and m.context
+                and isinstance(m.string, str)
+                and m.string
+                and not m.fuzzy
+            }
+        return cls(entries, fallback_locale)
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(sorted(self._entries))
+
+    def chain(self, locale: str | None) -> list[str]:
+        """Locales to try in order: 'en-GB' → en_GB, en, then the fallback, then the source."""
+        order: list[str] = []
+        for wanted in (locale, self.fallback_locale, SOURCE_LOCALE):
+            if not wanted:
+                continue
+            full = normalize(wanted)
+            for candidate in (full, full.split("_")[0]):
+                if candidate not in order:
+                    order.append(candidate)
+        return order
+
+    def lookup(self, locale: str, context: str, source: str) -> str | None:
+        """The translation of `source` in `locale`, or None if there is no current one."""
+        entry = self._entries.get(normalize(locale), {}).get(context)
+        if entry is None or entry.msgid != source:
+            return None
+        return entry.msgstr
+
+
+def normalize(locale: str) -> str:
+    """'en-gb' and 'en_GB' to 'en_GB'; 'SV' to 'sv'."""
+    language, _, region = locale.replace("-", "_").partition("_")
+    return f"{language.lower()}_{region.upper()}" if region else language.lower()
+
+
+def read_catalog(path: Path) -> Catalog:
+    try:
+        with path.open("rb") as fileobj:
+            return read_po(fileobj, abort_invalid=True)
+    except (PoFileError, UnicodeDecodeError, ValueError) as exc:
+        raise CatalogError(f"{path}: not a valid gettext catalog: {exc}") from None
+
+
+def write_catalog(path: Path, catalog: Catalog) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fileobj:
+        write_po(fileobj, catalog, width=100, sort_output=False, ignore_obsolete=True, include_previous=True)
+
+
+def template(library: ContentLibrary, root: Path | None = None) -> Catalog:
+    """The .pot: every source string with its context, in file order, with a note for translators."""
+    catalog = Catalog(domain=DOMAIN, project="stodchat", header_comment=_HEADER, fuzzy=False)
+    for answer in sorted(library.answers.values(), key=lambda a: a.source):
+        where = str(answer.source.relative_to(root)) if root else answer.source.name
+        note = _note(answer.id, answer.placeholders)
+        for message in answer.messages():
+            catalog.add(
+                message.text,
+                locations=[(where, message.line)],
+                context=message.context,
+                auto_comments=[note],
+            )
+    return catalog
+
+
+def translator_comment(answer_id: str, placeholders: Iterable[str]) -> str:
+    return _note(answer_id, tuple(placeholders))
+
+
+def _note(answer_id: str, placeholders: tuple[str, ...]) -> str:
+    keep = f"; keep {', '.join('{' + p + '}' for p in placeholders)} as they are" if placeholders else ""
+    return f"answer {answer_id}{keep}"
+
+
+def merge(source: Catalog, old: Catalog | None, locale: str) -> tuple[Catalog, dict[str, int]]:
+    """The new catalog for `locale`: current translations kept, translations of changed Swedish text
+    carried over as fuzzy (with the previous msgid, so translators see what changed), new strings empty.
+    Returns it with counts of current, fuzzy and untranslated entries."""
+    by_context: dict[str, Message] = {}
+    if old is not None:
+        for message in old:
+            if message.id and message.context:
+                by_context[message.context] = message
+    result = Catalog(locale=locale, domain=DOMAIN, project="stodchat", header_comment=_HEADER, fuzzy=False)
+    if old is not None:
+        result.last_translator = old.last_translator
+        result.language_team = old.language_team
+    counts = {"current": 0, "fuzzy": 0, "untranslated": 0}
+    for message in source:
+        if not message.id:
+            continue
+        before = by_context.get(str(message.context))
+        flags: set[str] = set()
+        previous: list[str] = []
+        translation = ""
+        user_comments: list[str] = []
+        if before is not None and isinstance(before.string, str) and before.string:
+            translation = before.string
+            user_comments = list(before.user_comments)
+            if before.id != message.id:
+                flags.add("fuzzy")
+                previous = [str(before.id)]
+            elif before.fuzzy:
+                flags.add("fuzzy")
+                previous = list(before.previous_id)
+        counts["untranslated" if not translation else "fuzzy" if flags else "current"] += 1
+        result.add(
+            message.id,
+            translation,
+            locations=message.locations,
+            flags=flags,
+            auto_comments=message.auto_comments,
+            user_comments=user_comments,
+            previous_id=previous,
+            context=message.context,
+        )
+    return result, counts
+
+
+_HEADER = """\
+# Translations of the child-facing answers of the support chat (source language: Swedish).
+# Generated by `python -m chatbot content update`; edit only the msgstr lines and the fuzzy flags.
+# A fuzzy entry is never shown to a child: check it against the new Swedish text, fix it, then
+# remove the 'fuzzy' flag to confirm it. See docs/translation.md."""

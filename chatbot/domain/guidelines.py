@@ -1,0 +1,650 @@
+"""The children's guidelines (content/guidelines.md) as checks over every answer and its translations.
+
+Each rule is a small function; `check_library` runs them all and returns a report with one entry per
+answer (ok, warnings, violations) plus findings about the whole library (intents, the answer graph).
+The phrase lists are deliberately literal: they catch the common wordings, and the guidelines document
+tells editors what to write instead. A rule that needs judgement stays with the human reviewer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from chatbot.domain.catalogs import SOURCE_LOCALE
+from chatbot.domain.content import Answer, ContentLibrary, placeholder_names
+
+# The intent taxonomy (docs: /work/shared/intents.md, a contract): every one needs exactly one answer.
+INTENTS = (
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "ask_human",
+    "takedown_help",
+    "upload_help",
+    "sextortion",
+    "grooming",
+    "safety_tips",
+    "report_police",
+    "anonymity",
+    "opening_hours",
+    "self_blame",
+    "crisis",
+    "case_status",
+    "out_of_scope",
+)
+
+# Answers the dialogue shows by id, with the placeholders the bot fills in for each.
+REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
+    "welcome": (),
+    "fallback": (),
+    "rate_limited": (),
+    "handoff_queued": ("position", "wait"),
+    "handoff_closed": ("next_open",),
+    "queue_update": ("position", "wait"),
+    "counsellor_joined": ("name",),
+    "conversation_ended": (),
+    "crisis": (),
+}
+
+START = "welcome"
+CRISIS_NUMBERS = ("112", "116 111", "90101")
+RESPONSIBILITY_INTENTS = ("sextortion", "self_blame")
+FAST_INTENTS = ("takedown_help", "upload_help")
+MAX_TAPS = 2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The thresholds stated in content/guidelines.md."""
+
+    lix_max: float = 40.0
+    lix_warn: float = 35.0
+    bubble_words_max: int = 35
+    bubble_words_warn: int = 25
+    sentence_words_max: int = 20
+    sentence_words_warn: int = 15
+    bubble_sentences_warn: int = 3
+    bubbles_warn: int = 5
+    buttons_max: int = 7
+    label_chars_max: int = 40
+
+
+class Level(StrEnum):
+    WARNING = "warning"
+    VIOLATION = "violation"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    rule: str
+    message: str
+    locale: str = SOURCE_LOCALE
+
+
+@dataclass
+class AnswerReport:
+    answer_id: str
+    kind: str
+    source: str
+    lix: dict[str, float] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if any(f.level is Level.VIOLATION for f in self.findings):
+            return "violations"
+        return "warnings" if self.findings else "ok"
+
+
+@dataclass
+class Report:
+    answers: list[AnswerReport]
+    library: list[Finding]
+
+    @property
+    def violations(self) -> list[tuple[str, Finding]]:
+        found = [("(library)", f) for f in self.library if f.level is Level.VIOLATION]
+        for entry in self.answers:
+            found += [(entry.answer_id, f) for f in entry.findings if f.level is Level.VIOLATION]
+        return found
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+# --- readability -------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[\w./@]+(?:[-'’]\w+)*")
+_SENTENCE_END = re.compile(r"[.!?:;]+(?=\s|$)|\n+")
+_PLACEHOLDER = re.compile(r"\{\w+\}")
+
+
+def words(text: str) -> list[str]:
+    # A placeholder is filled with something short ('3', 'måndag 09:00'); count it as one short word.
+    return _WORD.findall(_PLACEHOLDER.sub("X", text))
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(_PLACEHOLDER.sub("X", text)) if words(s)]
+
+
+def lix(text: str) -> float:
+    """LIX (läsbarhetsindex): words per sentence + percentage of words longer than six letters.
+    Below 30 very easy, 30–40 easy (children's books), 40–50 medium (newspapers)."""
+    found = words(text)
+    if not found:
+        return 0.0
+    long_words = sum(1 for w in found if len(w) > 6)
+    return len(found) / max(1, len(sentences(text))) + 100 * long_words / len(found)
+
+
+# --- phrase lists per language ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrases:
+    blame: tuple[str, ...]
+    promise: tuple[str, ...]
+    personal_data: tuple[str, ...]
+    negation: str
+    not_your_fault: str
+    who_is_responsible: str
+
+
+PHRASES: Mapping[str, Phrases] = {
+    "sv": Phrases(
+        blame=(
+            r"\bdu borde (inte )?ha\b",
+            r"\bdu borde ha (vetat|tänkt|förstått)\b",
+            r"\bdu skulle (inte|aldrig) ha\b",
+            r"\bvarför (skickade|gjorde|tog|lät|svarade|litade|delade) du\b",
+            r"\b(får|fick) skylla (dig )?själv\b",
+            r"\bhar dig själv att skylla\b",
+            r"\bdet (är|var) (delvis |lite )?ditt (eget )?fel\b",
+            r"\b(dumt|naivt|korkat|slarvigt) (av dig|gjort)\b",
+            r"\bvad tänkte du\b",
+        ),
+        promise=(
+            r"\bkommer (att )?(tas bort|försvinna|raderas från nätet)\b",
+            r"\b(tas|försvinner) bort (direkt|för alltid|helt)\b",
+            r"\bförsvinner för alltid\b",
+            r"\bvi (tar|ska ta) bort (den|dem|det|bilden|filmen|bilderna)\b",
+            r"\b(vi|jag) lovar\b",
+            r"\bgaranter\w*",
+            r"\b100 ?%",
+            r"\bingen kommer (någonsin )?(att )?(se|hitta)\b",
+            r"\bdet (ordnar|löser) sig\b",
+        ),
+        personal_data=(
+            r"\bvad heter du\b",
+            r"\bvar bor du\b",
+            r"\bvilken skola\b",
+            r"\b(ditt|din) (namn|skola|adress|telefonnummer|nummer|personnummer|mejl|e-post|mejladress)\b",
+            r"\bvar du bor\b",
+            r"\bvad du heter\b",
+        ),
+        negation=r"\b(aldrig|inte|ingen|inget|behöver inte)\b",
+        not_your_fault=r"\binte (ditt|ert) fel\b",
+        who_is_responsible=r"\b(den|de|personen|han|hon|någon|vuxna|dem) som (hotar|sprider|pressar|lurar|utnyttjar|delar|tvingar)\b",
+    ),
+    "en": Phrases(
+        blame=(
+            r"\byou should(n'?t| not) have\b",
+            r"\byou should have (known|thought|realised|realized)\b",
+            r"\bwhy did you (send|do|take|let|trust|share|reply)\b",
+            r"\b(only )?have yourself to blame\b",
+            r"\b(it'?s|it is|it was) (partly |a bit )?your (own )?fault\b",
+            r"\b(that|this) was (stupid|silly|naive|careless)\b",
+            r"\byou asked for it\b",
+            r"\bwhat were you thinking\b",
+        ),
+        promise=(
+            r"\bwill (be|get) (removed|taken down|gone)\b",
+            r"\bwe('ll| will| shall) (remove|delete|take down)\b",
+            r"\b(gone|removed) (for good|forever|completely)\b",
+            r"\b(we|i) promise\b",
+            r"\bguarantee\w*",
+            r"\b100 ?%",
+            r"\bno ?one will (ever )?(see|find)\b",
+            r"\bit('?ll| will) (all )?be (fine|okay|ok)\b",
+        ),
+        personal_data=(
+            r"\bwhat('?s| is) your name\b",
+            r"\bwhere do you live\b",
+            r"\bwhich school\b",
+            r"\byour (name|school|address|phone number|number|email|e-mail)\b",
+            r"\bwhere you live\b",
+        ),
+        negation=r"\b(never|not|no|don'?t|do not|won'?t)\b",
+        not_your_fault=r"\bnot your fault\b",
+        who_is_responsible=r"\b(who|that)('s| is| are)? (threaten|spread|pressur|shar|trick|exploit|forc)\w*",
+    ),
+}
+
+
+def _search(patterns: Iterable[str], text: str) -> str | None:
+    for pattern in patterns:
+        match = re.search(pattern, text, re.IGNORECASE)
+        if match:
+            return match.group(0)
+    return None
+
+
+# --- per-answer rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    """An answer's wording in one language, as the rules see it."""
+
+    locale: str
+    bubbles: tuple[str, ...]
+    labels: tuple[str, ...]
+
+
+Rule = Callable[[Answer, Text, ContentLibrary, Limits], list[Finding]]
+
+
+def rule_readability(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
+    """Guideline 4: short and simple."""
+    found: list[Finding] = []
+
+    def add(level: Level, message: str) -> None:
+        found.append(Finding(level, "readability", message, text.locale))
+
+    score = lix(" ".join(_end(b) for b in text.bubbles))
+    if score > limits.lix_max:
+        add(
+            Level.VIOLATION, f"LIX {score:.0f} is above {limits.lix_max:.0f}: use shorter sentences and words"
+        )
+    elif score > limits.lix_warn:
+        add(Level.WARNING, f"LIX {score:.0f}: close to the limit of {limits.lix_max:.0f}")
+    if len(text.bubbles) > limits.bubbles_warn:
+        add(Level.WARNING, f"{len(text.bubbles)} bubbles; more than {limits.bubbles_warn} is a lot to read")
+    for i, bubble in enumerate(text.bubbles, 1):
+        count = len(words(bubble))
+        if count > limits.bubble_words_max:
+            add(Level.VIOLATION, f"bubble {i} has {count} words (at most {limits.bubble_words_max})")
+        elif count > limits.bubble_words_warn:
+            add(Level.WARNING, f"bubble {i} has {count} words (aim for {limits.bubble_words_warn} or fewer)")
+        parts = sentences(bubble)
+        if len(parts) > limits.bubble_sentences_warn:
+            add(Level.WARNING, f"bubble {i} has {len(parts)} sentences: one idea per bubble")
+        for sentence in parts:
+            n = len(words(sentence))
+            if n > limits.sentence_words_max:
+                add(Level.VIOLATION, f"bubble {i}: a sentence of {n} words: {_quote(sentence)}")
+            elif n > limits.sentence_words_warn:
+                add(Level.WARNING, f"bubble {i}: a sentence of {n} words: {_quote(sentence)}")
+    for label in text.labels:
+        if len(label) > limits.label_chars_max:
+            add(Level.VIOLATION, f"button {_quote(label)} is longer than {limits.label_chars_max} characters")
+    return found
+
+
+def rule_blame(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
+    """Guideline 1: believe me, don't blame me."""
+    phrases = PHRASES.get(text.locale.split("_")[0])
+    if phrases is None:
+        return []
+    found = []
+    for i, bubble in enumerate(text.bubbles, 1):
+        hit = _search(phrases.blame, bubble)
+        if hit:
+            found.append(
+                Finding(Level.VIOLATION, "blame", f"bubble {i}: blaming wording {hit!r}", text.locale)
+            )
+    if answer.intent in RESPONSIBILITY_INTENTS:
+        whole = " ".join(text.bubbles)
+        if not re.search(phrases.not_your_fault, whole, re.IGNORECASE) or not re.search(
+            phrases.who_is_responsible, whole, re.IGNORECASE
+        ):
+            found.append(
+                Finding(
+                    Level.VIOLATION,
+                    "blame",
+                    "must say it is not the child's fault and that the one who threatens or spreads is responsible",
+                    text.locale,
+                )
+            )
+    return found
+
+
+def rule_personal_data(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
+    """Guideline 2: never ask for name, school, address or phone."""
+    phrases = PHRASES.get(text.locale.split("_")[0])
+    if phrases is None:
+        return []
+    found = []
+    for i, bubble in enumerate(text.bubbles, 1):
+        for sentence in re.split(r"(?<=[.!?])\s+|\n+", bubble):
+            if re.search(phrases.negation, sentence, re.IGNORECASE):
+                continue  # "we never ask for your name" is the promise we want to make
+            hit = _search(phrases.personal_data, sentence)
+            if hit:
+                found.append(
+                    Finding(Level.VIOLATION, "personal_data", f"bubble {i}: asks for {hit!r}", text.locale)
+                )
+    return found
+
+
+def rule_promise(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
+    """Guideline 3: never promise what cannot be kept."""
+    phrases = PHRASES.get(text.locale.split("_")[0])
+    if phrases is None:
+        return []
+    found = []
+    for i, part in enumerate((*text.bubbles, *text.labels), 1):
+        hit = _search(phrases.promise, part)
+        if hit:
+            where = f"bubble {i}" if i <= len(text.bubbles) else f"button {_quote(part)}"
+            found.append(
+                Finding(
+                    Level.VIOLATION, "promise", f"{where}: a promise we cannot keep: {hit!r}", text.locale
+                )
+            )
+    return found
+
+
+def rule_crisis(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
+    """Guideline 7: emergency numbers at once, in the first bubble, in every language."""
+    if answer.intent != "crisis" and answer.id != "crisis":
+        return []
+    missing = [n for n in CRISIS_NUMBERS if n not in text.bubbles[0]]
+    if not missing:
+        return []
+    return [
+        Finding(
+            Level.VIOLATION,
+            "crisis",
+            f"the first bubble must give {', '.join(CRISIS_NUMBERS)}; missing {', '.join(missing)}",
+            text.locale,
+        )
+    ]
+
+
+def rule_placeholders(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
+    """Placeholders are declared, used, identical in translations and never in button labels."""
+    found: list[Finding] = []
+    used: set[str] = set()
+    for i, bubble in enumerate(text.bubbles, 1):
+        try:
+            names = set(placeholder_names(bubble))
+        except ValueError as exc:
+            found.append(Finding(Level.VIOLATION, "placeholders", f"bubble {i}: {exc}", text.locale))
+            continue
+        used |= names
+        undeclared = names - set(answer.placeholders)
+        if undeclared:
+            found.append(
+                Finding(
+                    Level.VIOLATION,
+                    "placeholders",
+                    f"bubble {i} uses {_braced(undeclared)}, not declared in 'placeholders'",
+                    text.locale,
+                )
+            )
+    unused = set(answer.placeholders) - used
+    if unused:
+        level = Level.WARNING if text.locale == SOURCE_LOCALE else Level.VIOLATION
+        found.append(Finding(level, "placeholders", f"{_braced(unused)} declared but not used", text.locale))
+    for label in text.labels:
+        if "{" in label:
+            found.append(
+                Finding(
+                    Level.VIOLATION,
+                    "placeholders",
+                    f"button {_quote(label)}: no placeholders in buttons",
+                    text.locale,
+                )
+            )
+    return found
+
+
+def rule_next_step(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
+    """Guidelines 3 and 6: a next step, and a way to a person (or when the line opens)."""
+    if answer.kind == "notice" or text.locale != SOURCE_LOCALE:
+        return []
+    found: list[Finding] = []
+    if not answer.buttons:
+        found.append(Finding(Level.VIOLATION, "next_step", "no buttons: every answer needs a next step"))
+    if len(answer.buttons) > limits.buttons_max:
+        found.append(
+            Finding(
+                Level.VIOLATION, "next_step", f"{len(answer.buttons)} buttons (at most {limits.buttons_max})"
+            )
+        )
+    if not _offers_person(answer, library):
+        found.append(
+            Finding(
+                Level.VIOLATION,
+                "person",
+                "offers no way to a person: add a button to ask_human, or say when the line opens",
+            )
+        )
+    return found
+
+
+ANSWER_RULES: tuple[Rule, ...] = (
+    rule_readability,
+    rule_blame,
+    rule_personal_data,
+    rule_promise,
+    rule_crisis,
+    rule_placeholders,
+    rule_next_step,
+)
+
+PERSON_INTENTS = ("ask_human", "opening_hours")
+
+
+def _offers_person(answer: Answer, library: ContentLibrary) -> bool:
+    if answer.intent in PERSON_INTENTS or "next_open" in answer.placeholders:
+        return True
+    for button in answer.buttons:
+        if button.via == "intent" and button.name in PERSON_INTENTS:
+            return True
+        target = library.answers.get(button.name) if button.via == "goto" else None
+        if target is not None and target.intent in PERSON_INTENTS:
+            return True
+    return False
+
+
+# --- library rules --------------------------------------------------------------------------------------
+
+
+def edges(answer: Answer, library: ContentLibrary) -> list[str]:
+    """The answer ids the buttons of `answer` lead to (intent buttons lead to the intent's answer)."""
+    targets = []
+    for button in answer.buttons:
+        target = (
+            library.for_intent(button.name) if button.via == "intent" else library.answers.get(button.name)
+        )
+        if target is not None:
+            targets.append(target.id)
+    return targets
+
+
+def taps_from(start: str, library: ContentLibrary) -> dict[str, int]:
+    """Breadth-first search: the fewest taps from `start` to every answer it can reach."""
+    if start not in library:
+        return {}
+    distance = {start: 0}
+    queue = deque([start])
+    while queue:
+        current = queue.popleft()
+        for target in edges(library.get(current), library):
+            if target not in distance:
+                distance[target] = distance[current] + 1
+                queue.append(target)
+    return distance
+
+
+def check_graph(library: ContentLibrary, intents: Iterable[str] = INTENTS) -> list[Finding]:
+    known = tuple(intents)
+    found: list[Finding] = []
+
+    def add(rule: str, message: str, level: Level = Level.VIOLATION) -> None:
+        found.append(Finding(level, rule, message))
+
+    for intent in known:
+        if library.for_intent(intent) is None:
+            add("intents", f"intent {intent!r} has no answer")
+    for answer in library.answers.values():
+        if answer.intent is not None and answer.intent not in known:
+            add("intents", f"answer {answer.id!r} answers {answer.intent!r}, which is not an intent")
+        if answer.id in known and answer.intent != answer.id:
+            add(
+                "links",
+                f"answer id {answer.id!r} is also an intent name, so the payload /{answer.id} is ambiguous",
+            )
+        for button in answer.buttons:
+            if button.via == "goto" and button.name not in library:
+                add(
+                    "links",
+                    f"{answer.id}: button {button.label!r} goes to {button.name!r}, which does not exist",
+                )
+            if button.via == "intent" and button.name not in known:
+                add(
+                    "links",
+                    f"{answer.id}: button {button.label!r} names {button.name!r}, which is not an intent",
+                )
+    for answer_id, placeholders in REQUIRED_ANSWERS.items():
+        if answer_id not in library:
+            add("required", f"the dialogue needs an answer {answer_id!r}")
+        elif set(library.get(answer_id).placeholders) != set(placeholders):
+            add("required", f"{answer_id!r} must take exactly {_braced(placeholders) or 'no placeholders'}")
+    crisis = library.for_intent("crisis")
+    if crisis is not None and crisis.id != "crisis":
+        add(
+            "required",
+            "the crisis intent's answer must have the id 'crisis' so the bot can show it in any state",
+        )
+
+    # Reachability: a child enters at the welcome, at any dialogue answer, or by writing (intents).
+    entries = {a.id for a in library.answers.values() if a.kind != "answer" or a.intent}
+    reached: set[str] = set()
+    for entry in entries:
+        reached |= set(taps_from(entry, library))
+    for answer in library.answers.values():
+        if answer.id not in reached:
+            add("links", f"answer {answer.id!r} is unreachable: no button or intent leads to it")
+
+    # Guideline 5: getting material removed is at most two taps from the start.
+    taps = taps_from(START, library)
+    for intent in FAST_INTENTS:
+        target = library.for_intent(intent)
+        if target is None:
+            continue
+        if taps.get(target.id, MAX_TAPS + 1) > MAX_TAPS:
+            add("fast_takedown", f"{target.id!r} ({intent}) is more than {MAX_TAPS} taps from {START!r}")
+    return found
+
+
+# --- translations ---------------------------------------------------------------------------------------
+
+
+def translation_findings(answer: Answer, locale: str, required: bool) -> tuple[Text | None, list[Finding]]:
+    """The answer's text in `locale` if every string has a current translation, else a finding."""
+    catalogs = answer.catalogs
+    if catalogs is None:
+        return None, []
+    messages = answer.messages()
+    texts = [catalogs.lookup(locale, m.context, m.text) for m in messages]
+    missing = sum(1 for t in texts if t is None)
+    if missing:
+        level = Level.VIOLATION if required else Level.WARNING
+        message = (
+            f"{missing} of {len(messages)} strings have no current translation; the child sees the fallback"
+        )
+        return None, [Finding(level, "translation", message, locale)]
+    done = [t for t in texts if t is not None]
+    n = len(answer.bubbles)
+    return Text(locale, tuple(done[:n]), tuple(done[n:])), []
+
+
+# --- the whole check ------------------------------------------------------------------------------------
+
+
+def check_library(
+    library: ContentLibrary,
+    *,
+    intents: Iterable[str] = INTENTS,
+    require_complete: Iterable[str] = (),
+    limits: Limits = Limits(),
+) -> Report:
+    required = set(require_complete)
+    locales = list(library.catalogs.locales) if library.catalogs else []
+    for locale in required:
+        if locale not in locales:
+            locales.append(locale)
+    reports = []
+    for answer in sorted(library.answers.values(), key=lambda a: a.id):
+        entry = AnswerReport(answer.id, answer.kind, str(answer.source))
+        texts = [Text(SOURCE_LOCALE, answer.bubbles, tuple(b.label for b in answer.buttons))]
+        for locale in locales:
+            if locale == SOURCE_LOCALE:
+                continue
+            if library.catalogs is None:
+                entry.findings.append(Finding(Level.VIOLATION, "translation", "no catalogs loaded", locale))
+                continue
+            text, found = translation_findings(answer, locale, locale in required)
+            entry.findings += found
+            if text is not None:
+                texts.append(text)
+        for text in texts:
+            entry.lix[text.locale] = lix(" ".join(_end(b) for b in text.bubbles))
+            for rule in ANSWER_RULES:
+                entry.findings += rule(answer, text, library, limits)
+        reports.append(entry)
+    return Report(reports, check_graph(library, intents))
+
+
+def format_report(report: Report, *, verbose: bool = True) -> str:
+    lines = []
+    for entry in report.answers:
+        scores = " ".join(f"LIX {loc} {score:.0f}" for loc, score in entry.lix.items())
+        mark = {"ok": "ok  ", "warnings": "warn", "violations": "FAIL"}[entry.status]
+        if verbose or entry.findings:
+            lines.append(f"{mark} {entry.answer_id} ({entry.kind}; {scores})")
+        for finding in entry.findings:
+            sign = "✗" if finding.level is Level.VIOLATION else "!"
+            lines.append(f"       {sign} [{finding.rule}] {finding.locale}: {finding.message}")
+    if report.library:
+        lines.append("library:")
+        for finding in report.library:
+            sign = "✗" if finding.level is Level.VIOLATION else "!"
+            lines.append(f"       {sign} [{finding.rule}] {finding.message}")
+    counts = {
+        status: sum(1 for e in report.answers if e.status == status)
+        for status in ("ok", "warnings", "violations")
+    }
+    library_violations = sum(1 for f in report.library if f.level is Level.VIOLATION)
+    lines.append(
+        f"{len(report.answers)} answers: {counts['ok']} ok, {counts['warnings']} with warnings, "
+        f"{counts['violations']} with violations; {library_violations} library violation(s). "
+        + ("PASSED" if report.ok else "FAILED")
+    )
+    return "\n".join(lines)
+
+
+def _end(bubble: str) -> str:
+    """Bubbles are separate messages: each ends a sentence even without a full stop."""
+    return bubble if re.search(r"[.!?:]\s*$", bubble) else bubble + "."
+
+
+def _quote(text: str, width: int = 50) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _braced(names: Iterable[str]) -> str:
+    return ", ".join("{" + n + "}" for n in sorted(names))
