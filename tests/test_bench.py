@@ -1,0 +1,60 @@
+"""Smoke tests of the benchmark tools: the echo yardstick answers like the gateway's clients expect."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from chatbot.redis_server import free_port
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _load_echo() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_echo_server", BENCH / "echo_server.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_echo_server_answers_one_bot_uttered_per_message() -> None:
+    runner = web.AppRunner(_load_echo().create_app(), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    client = socketio.AsyncClient(reconnection=False)
+    events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    @client.on("*")
+    async def record(event: str, data: Any = None) -> None:
+        await events.put((event, data))
+
+    try:
+        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=5)
+        await client.emit("session_request", {"session_id": None})
+        event, session_id = await asyncio.wait_for(events.get(), 5)
+        assert event == "session_confirm" and isinstance(session_id, str) and len(session_id) == 43
+        await client.emit("user_uttered", {"message": "hej", "client_id": "m1"})
+        assert await asyncio.wait_for(events.get(), 5) == ("bot_uttered", {"text": "hej"})
+        await asyncio.sleep(0.2)
+        assert events.empty()  # one answer, no ack, nothing else
+    finally:
+        await client.disconnect()
+        await runner.cleanup()
+
+
+def test_load_script_documents_its_options() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "load.py"), "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--saturation-clients" in done.stdout and "--paced-clients" in done.stdout
+    assert "echo" in done.stdout
