@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from chatbot.settings import Settings, SettingsError, env_help
+from console import upload_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    upload_cli.register(commands)
     serve = commands.add_parser(
         "serve",
         help="run the console web server",

@@ -1,0 +1,153 @@
+"""`python -m console keys generate` and `python -m console case decrypt`: the analyst's offline tools."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import re
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from chatbot.upload import crypto
+
+PASSPHRASE_ENV = "UPLOAD_KEY_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
+MIN_PASSPHRASE = 12
+
+
+def register(commands: Any) -> None:
+    """Add the `keys` and `case` command groups to the console's subcommands."""
+    keys = commands.add_parser("keys", help="upload key pairs", description="Upload key pairs.")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
+    generate = key_commands.add_parser(
+        "generate",
+        help="make a key pair: private key file (passphrase-sealed) and public keys for settings",
+        description=(
+            "Make the organisation's upload key pair. The private key file is sealed with "
+            "PBKDF2-SHA256 + AES-256-GCM under a passphrase; keep it off the server. The public keys "
+            "are printed as the UPLOAD_PUBLIC_KEYS setting."
+        ),
+    )
+    generate.add_argument("--out", required=True, type=Path, help="where to write the private key file")
+    generate.add_argument(
+        "--kem",
+        default="x25519,p256",
+        help="key types, comma-separated (default: x25519,p256: browsers without X25519 use P-256)",
+    )
+    _passphrase_options(generate)
+    generate.set_defaults(handler=_generate)
+
+    case = commands.add_parser("case", help="uploaded cases", description="Uploaded cases.")
+    case_commands = case.add_subparsers(dest="case_command", required=True, metavar="COMMAND")
+    decrypt = case_commands.add_parser(
+        "decrypt",
+        help="decrypt uploaded files offline with the private key file",
+        description="Decrypt SCUP files. A file that fails to authenticate leaves nothing in --out.",
+    )
+    decrypt.add_argument("--key", required=True, type=Path, help="the private key file")
+    decrypt.add_argument(
+        "--in", dest="inputs", required=True, action="append", type=Path, help="a .scup file (repeatable)"
+    )
+    decrypt.add_argument("--out", required=True, type=Path, help="directory for the decrypted files")
+    _passphrase_options(decrypt)
+    decrypt.set_defaults(handler=_decrypt)
+
+
+def _passphrase_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--passphrase-file",
+        type=Path,
+        help=f"read the passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt)",
+    )
+
+
+def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
+    if args.passphrase_file is not None:
+        return str(args.passphrase_file.read_text(encoding="utf-8").rstrip("\r\n"))
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV]
+    first = getpass.getpass("passphrase: ")
+    if confirm and getpass.getpass("again: ") != first:
+        raise SystemExit("error: the passphrases differ")
+    return first
+
+
+def _generate(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if out.exists():
+        print(f"error: {out} exists; refusing to overwrite a private key", file=sys.stderr)
+        return 2
+    try:
+        kems = [crypto.Kem.from_label(label.strip()) for label in args.kem.split(",") if label.strip()]
+    except crypto.MalformedKey as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    passphrase = _passphrase(args, confirm=True)
+    if len(passphrase) < MIN_PASSPHRASE:
+        print(f"error: the passphrase needs at least {MIN_PASSPHRASE} characters", file=sys.stderr)
+        return 2
+    keys = [crypto.PrivateKey.generate(kem) for kem in kems]
+    data = crypto.dump_key_file(keys, passphrase)
+    # O_EXCL: never clobber, and the file is 0600 from the first byte.
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    print(f"private key file written to {out} (keep it off the server, with its passphrase apart)")
+    print("public keys for the gateway's settings:")
+    print("UPLOAD_PUBLIC_KEYS=" + ",".join(str(key.public) for key in keys))
+    return 0
+
+
+_UNSAFE = re.compile(r"[^\w .()+-]")
+
+
+def safe_name(name: str, fallback: str) -> str:
+    """A file name from the (child-chosen) metadata that cannot escape the output directory."""
+    name = unicodedata.normalize("NFC", name).replace("/", "_").replace("\\", "_")
+    name = _UNSAFE.sub("_", name).strip(" .")[:120]
+    return name or fallback
+
+
+def _decrypt(args: argparse.Namespace) -> int:
+    try:
+        keys = crypto.load_key_file(args.key.read_bytes(), _passphrase(args, confirm=False))
+    except OSError as exc:
+        print(f"error: cannot read the key file: {exc.strerror}", file=sys.stderr)
+        return 2
+    except crypto.UploadCryptoError as exc:
+        print(f"error: {exc.code}: {exc}", file=sys.stderr)
+        return 1
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for source in args.inputs:
+        temporary = out / f".{source.name}.partial"
+        try:
+            with source.open("rb") as src, temporary.open("xb") as dst:
+                meta = crypto.decrypt_stream(src, keys, dst)
+        except crypto.UploadCryptoError as exc:
+            temporary.unlink(missing_ok=True)
+            print(f"{source}: error: {exc.code}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            print(f"{source}: error: {exc.strerror}", file=sys.stderr)
+            failures += 1
+            continue
+        target = _free_path(out, safe_name(meta.name, source.stem))
+        temporary.rename(target)
+        print(f"{source}: {target.name} ({meta.type or 'unknown type'}, {meta.size} bytes)")
+    return 1 if failures else 0
+
+
+def _free_path(directory: Path, name: str) -> Path:
+    candidate = directory / name
+    stem, suffix = candidate.stem, candidate.suffix
+    counter = 1
+    while candidate.exists():
+        candidate = directory / f"{stem} ({counter}){suffix}"
+        counter += 1
+    return candidate

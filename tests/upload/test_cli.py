@@ -1,0 +1,89 @@
+"""`python -m console keys generate` and `case decrypt` as an operator runs them, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from chatbot.upload import crypto
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSPHRASE = "a long test passphrase"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "UPLOAD_KEY_PASSPHRASE"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "console", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_generate_then_decrypt(tmp_path: Path) -> None:
+    secret = tmp_path / "pass.txt"
+    secret.write_text(PASSPHRASE + "\n")
+    key_file = tmp_path / "upload-key.json"
+    done = run("keys", "generate", "--out", str(key_file), "--passphrase-file", str(secret))
+    assert done.returncode == 0, done.stderr
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    line = next(x for x in done.stdout.splitlines() if x.startswith("UPLOAD_PUBLIC_KEYS="))
+    publics = crypto.parse_public_keys(line.split("=", 1)[1])
+    assert [p.kem for p in publics] == [crypto.Kem.X25519, crypto.Kem.P256]
+
+    again = run("keys", "generate", "--out", str(key_file), "--passphrase-file", str(secret))
+    assert again.returncode == 2 and "refusing to overwrite" in again.stderr
+
+    good = tmp_path / "good.scup"
+    good.write_bytes(
+        crypto.encrypt(b"picture bytes", [publics[1]], name="../../evil/bild.jpg", type="image/jpeg")
+    )
+    bad = tmp_path / "bad.scup"
+    bad.write_bytes(crypto.encrypt(b"video bytes", [publics[0]], name="v.mp4")[:-3])
+    out = tmp_path / "out"
+    done = run(
+        "case",
+        "decrypt",
+        "--key",
+        str(key_file),
+        "--in",
+        str(good),
+        "--in",
+        str(bad),
+        "--out",
+        str(out),
+        env={"UPLOAD_KEY_PASSPHRASE": PASSPHRASE},
+    )
+    assert done.returncode == 1
+    assert "truncated" in done.stderr
+    (decrypted,) = out.iterdir()  # the truncated file left nothing behind
+    assert decrypted.name == "_.._evil_bild.jpg"  # the child-chosen name cannot leave --out
+    assert decrypted.read_bytes() == b"picture bytes"
+
+
+def test_wrong_passphrase_is_a_clear_error(tmp_path: Path) -> None:
+    key_file = tmp_path / "k.json"
+    key_file.write_bytes(crypto.dump_key_file([crypto.PrivateKey.generate(crypto.Kem.X25519)], PASSPHRASE))
+    blob = tmp_path / "a.scup"
+    blob.write_bytes(b"SCUP")
+    done = run(
+        "case",
+        "decrypt",
+        "--key",
+        str(key_file),
+        "--in",
+        str(blob),
+        "--out",
+        str(tmp_path / "o"),
+        env={"UPLOAD_KEY_PASSPHRASE": "not the passphrase"},
+    )
+    assert done.returncode == 1
+    assert "wrong_passphrase" in done.stderr
+    assert not (tmp_path / "o").exists()
