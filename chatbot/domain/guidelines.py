@@ -223,7 +223,7 @@ PHRASES: Mapping[str, Phrases] = {
             r"\byour (name|school|address|phone number|number|email|e-mail)\b",
             r"\bwhere you live\b",
         ),
-        negation=r"\b(never|not|no|don'?t|do not|won'?t)\b",
+        negation=r"\b(never|not|no|don['’]?t|do not|won['’]?t|can['’]?t|cannot)\b",
         not_your_fault=r"\bnot your fault\b",
         who_is_responsible=r"\b(who|that)('s| is| are)? (threaten|spread|pressur|shar|trick|exploit|forc)\w*",
     ),
