@@ -1,0 +1,66 @@
+"""Fixtures for the upload tests: a real Chromium (Playwright) on a page served from loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, Page, async_playwright
+
+from chatbot.redis_server import free_port
+
+STATIC = Path(__file__).resolve().parents[2] / "chatbot" / "static"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# Helpers every crypto test page has: bytes to and from base64 (how Python and the page swap bytes).
+PAGE = """<!doctype html><meta charset="utf-8"><title>upload crypto test</title>
+<script type="module">
+  window.crypto_js = await import("/static/upload/crypto.js");
+  window.toB64 = (bytes) => { let s = ""; for (let i = 0; i < bytes.length; i += 0x8000)
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000)); return btoa(s); };
+  window.fromB64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  window.ready = true;
+</script>"""
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture(scope="session")
+async def static_server() -> AsyncIterator[str]:
+    """The static files and a blank test page, served on loopback (WebCrypto needs a secure context)."""
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=PAGE, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    app.router.add_static("/static/", STATIC)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+async def crypto_page(browser: Browser, static_server: str) -> AsyncIterator[Page]:
+    context = await browser.new_context()
+    page = await context.new_page()
+    errors: list[Any] = []
+    page.on("pageerror", lambda error: errors.append(error))
+    await page.goto(static_server + "/")
+    await page.wait_for_function("window.ready === true")
+    yield page
+    await context.close()
+    assert not errors, errors
