@@ -85,6 +85,16 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("LOG_LEVEL", "INFO", "Python logging level."),
     EnvVar("SESSION_SECRET", "", "Key for the short-lived hashes used by abuse limits (random if unset)."),
+    EnvVar("CONSOLE_IDLE_TIMEOUT", "30m", "Console: a staff session ends after this long without a request."),
+    EnvVar(
+        "CONSOLE_SESSION_LIFETIME",
+        "12h",
+        "Console: a staff session ends this long after login, active or not.",
+    ),
+    EnvVar(
+        "HANDOFF_GRACE", "2m", "Console: a disconnected counsellor's chats go back to the queue after this."
+    ),
+    EnvVar("STATS_RETENTION", "400d", "Console: how long daily aggregate statistics are kept."),
 )
 
 
@@ -106,6 +116,10 @@ class Settings:
     average_chat_minutes: int = 15
     log_level: str = "INFO"
     session_secret: Secret = field(default_factory=lambda: Secret(os.urandom(32).hex()))
+    console_idle_timeout: int = 30 * 60
+    console_session_lifetime: int = 12 * 3600
+    handoff_grace: int = 120
+    stats_retention: int = 400 * 86400
     content_dir: Path = PROJECT_ROOT / "content"
     locales_dir: Path = PROJECT_ROOT / "locales"
 
@@ -131,6 +145,12 @@ class Settings:
             retention = parse_duration(get("CONVERSATION_RETENTION"))
         except SettingsError as exc:
             raise SettingsError(f"CONVERSATION_RETENTION: {exc}") from None
+        durations: dict[str, int] = {}
+        for name in ("CONSOLE_IDLE_TIMEOUT", "CONSOLE_SESSION_LIFETIME", "HANDOFF_GRACE", "STATS_RETENTION"):
+            try:
+                durations[name] = parse_duration(get(name))
+            except SettingsError as exc:
+                raise SettingsError(f"{name}: {exc}") from None
         from chatbot.domain.hours import OpeningHours, ScheduleError
 
         try:
@@ -153,6 +173,10 @@ class Settings:
             average_chat_minutes=positive_int("AVERAGE_CHAT_MINUTES"),
             log_level=get("LOG_LEVEL").upper(),
             session_secret=Secret(secret),
+            console_idle_timeout=durations["CONSOLE_IDLE_TIMEOUT"],
+            console_session_lifetime=durations["CONSOLE_SESSION_LIFETIME"],
+            handoff_grace=durations["HANDOFF_GRACE"],
+            stats_retention=durations["STATS_RETENTION"],
         )
 
 

@@ -1,0 +1,18 @@
+"""Typed keys of the console application's state (kept apart so views can import them without a cycle)."""
+
+from __future__ import annotations
+
+import jinja2
+from aiohttp import web
+from redis.asyncio import Redis
+
+from chatbot.clock import Clock
+from chatbot.settings import Settings
+from console.domain.accounts import AccountService, StaffSessions
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", Redis)
+CLOCK = web.AppKey("clock", Clock)
+ACCOUNTS = web.AppKey("accounts", AccountService)
+SESSIONS = web.AppKey("sessions", StaffSessions)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)

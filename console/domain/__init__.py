@@ -1,0 +1,1 @@
+"""What the console decides (accounts, hand-offs, statistics), free of aiohttp and socket.io."""

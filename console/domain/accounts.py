@@ -1,0 +1,225 @@
+"""Staff accounts and sessions: argon2id passwords, a mandatory TOTP second factor, rate-limited logins.
+
+Threats named here: password guessing (per-account and per-client failure limits, checked before any
+hashing), stolen Redis dumps (only argon2id hashes and token hashes are stored), replayed TOTP codes (a
+time step is accepted once), session fixation (a fresh token at every login) and forgotten open
+sessions (idle and absolute timeouts, both checked against the injected clock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor import InvalidToken
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+from chatbot.clock import Clock
+from chatbot.domain.model import to_ms
+from console.store import keys
+from console.store.accounts import AccountRecord, AccountStore, SessionRecord, SessionStore
+
+log = logging.getLogger(__name__)
+
+ISSUER = "Stodchat console"
+TOTP_STEP = 30
+TOTP_DIGITS = 6
+# Codes one step either side are accepted: phones' clocks drift, and a code typed at :29 arrives at :31.
+TOTP_WINDOW = 1
+MAX_ACCOUNT_FAILURES = 5
+MAX_CLIENT_FAILURES = 20
+_NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
+_CODE = re.compile(r"^\d{6}$")
+
+
+class Role(StrEnum):
+    COUNSELLOR = "counsellor"
+    SUPERVISOR = "supervisor"
+    EDITOR = "editor"
+    TRANSLATOR = "translator"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked; the message says why."""
+
+
+class LoginRefused(Exception):
+    """Wrong name, password or code. One message for all, so a guesser learns nothing."""
+
+
+class LoginLocked(Exception):
+    """Too many failures for this account or this client; try again after the window."""
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    name: str
+    role: Role
+    password: str
+    totp_uri: str
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who is behind a request: the account, its role, and the session's CSRF token."""
+
+    name: str
+    role: Role
+    csrf: str
+    token_hash: str
+
+
+def is_account_name(value: object) -> bool:
+    return isinstance(value, str) and bool(_NAME.match(value))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _totp(secret_b32: str) -> TOTP:
+    # SHA-1 because authenticator apps implement RFC 6238 with it; HMAC-SHA1 is not weakened by SHA-1 collisions.
+    return TOTP(base64.b32decode(secret_b32), TOTP_DIGITS, SHA1(), TOTP_STEP, enforce_key_length=False)  # noqa: S303
+
+
+class AccountService:
+    def __init__(self, store: AccountStore, clock: Clock, client_key: bytes) -> None:
+        self._store = store
+        self._clock = clock
+        self._client_key = client_key
+        self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+        # Verified against when the name is unknown, so a missing account costs the same time as a wrong password.
+        self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+
+    @property
+    def store(self) -> AccountStore:
+        return self._store
+
+    async def create(
+        self, name: str, role: Role | str, *, display: str | None = None, capacity: int = 2
+    ) -> NewAccount:
+        if not is_account_name(name):
+            raise AccountError("a name is 2-32 characters: a-z first, then a-z 0-9 _ . -")
+        try:
+            chosen = Role(role)
+        except ValueError:
+            raise AccountError(f"role must be one of {', '.join(r.value for r in Role)}") from None
+        if not 1 <= capacity <= 10:
+            raise AccountError("capacity (concurrent chats) must be between 1 and 10")
+        password = secrets.token_urlsafe(18)
+        secret = base64.b32encode(secrets.token_bytes(20)).decode()
+        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        record = AccountRecord(name, chosen.value, hashed, secret, display or name, capacity)
+        if not await self._store.create(record, now_ms=to_ms(self._clock.now())):
+            raise AccountError(f"an account named {name!r} exists already")
+        uri = _totp(secret).get_provisioning_uri(name, ISSUER)
+        log.info("account %s created with role %s", name, chosen.value)
+        return NewAccount(name, chosen, password, uri)
+
+    def client_hash(self, client: str) -> str:
+        """A keyed hash of the client address, for the failure counter only; the address is never stored."""
+        return hmac.new(self._client_key, client.encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def authenticate(self, name: object, password: object, code: object, client: str) -> AccountRecord:
+        """The account when name, password and TOTP code are right; LoginRefused or LoginLocked otherwise."""
+        client_key = keys.login_failures_client(self.client_hash(client))
+        if await self._store.failures(client_key) >= MAX_CLIENT_FAILURES:
+            log.warning("login refused: too many failures from one client")
+            raise LoginLocked
+        if not (is_account_name(name) and isinstance(password, str) and isinstance(code, str)):
+            await self._store.count_failure(client_key)
+            log.info("login failed: malformed form")
+            raise LoginRefused
+        assert isinstance(name, str)
+        account_key = keys.login_failures_account(name)
+        if await self._store.failures(account_key) >= MAX_ACCOUNT_FAILURES:
+            log.warning("login refused for %s: account locked for the failure window", name)
+            raise LoginLocked
+        record = await self._store.get(name)
+        ok = await asyncio.to_thread(self._verify, record.password_hash if record else self._dummy, password)
+        step = self._totp_step(record.totp_secret, code.strip()) if record and ok else None
+        if record is None or not ok or step is None or not await self._store.use_totp_step(name, step):
+            await self._store.count_failure(client_key)
+            count = await self._store.count_failure(account_key)
+            log.info("login failed for %s (%d in window)", name, count)
+            raise LoginRefused
+        await self._store.clear_failures(account_key)
+        await self._store.touch(name)
+        log.info("login succeeded for %s", name)
+        return record
+
+    def _verify(self, hashed: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(hashed, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _totp_step(self, secret: str, code: str) -> int | None:
+        if not _CODE.match(code):
+            return None
+        now = int(self._clock.now().timestamp())
+        totp = _totp(secret)
+        for offset in range(-TOTP_WINDOW, TOTP_WINDOW + 1):
+            moment = now + offset * TOTP_STEP
+            try:
+                totp.verify(code.encode(), moment)
+            except InvalidToken:
+                continue
+            return moment // TOTP_STEP
+        return None
+
+    def code_at(self, secret: str, moment: int) -> str:
+        """The code an authenticator app shows at `moment` (for the CLI's self-check and for tests)."""
+        return _totp(secret).generate(moment).decode()
+
+
+class StaffSessions:
+    def __init__(self, store: SessionStore, clock: Clock, *, idle_s: int, lifetime_s: int) -> None:
+        self._store = store
+        self._clock = clock
+        self.idle_s = idle_s
+        self.lifetime_s = lifetime_s
+
+    async def start(self, account: AccountRecord, *, replacing: str | None = None) -> str:
+        """A fresh token for every login (never the one the browser came with: session fixation)."""
+        if replacing:
+            await self._store.delete(token_hash(replacing))
+        token = secrets.token_urlsafe(32)
+        now = to_ms(self._clock.now())
+        record = SessionRecord(account.name, account.role, secrets.token_urlsafe(32), now, now)
+        await self._store.create(token_hash(token), record, idle_s=self.idle_s)
+        return token
+
+    async def resolve(self, token: str | None) -> Staff | None:
+        if not token or len(token) > 128:
+            return None
+        hashed = token_hash(token)
+        record = await self._store.get(hashed)
+        if record is None:
+            return None
+        now = to_ms(self._clock.now())
+        if now - record.seen_ms > self.idle_s * 1000 or now - record.created_ms >= self.lifetime_s * 1000:
+            await self._store.delete(hashed)
+            log.info("session of %s expired", record.account)
+            return None
+        try:
+            role = Role(record.role)
+        except ValueError:
+            return None
+        await self._store.touch(hashed, seen_ms=now, idle_s=self.idle_s)
+        return Staff(record.account, role, record.csrf, hashed)
+
+    async def end(self, staff: Staff) -> None:
+        await self._store.delete(staff.token_hash)

@@ -1,0 +1,150 @@
+"""Middlewares that close the console to everyone else: staff sessions, role checks, CSRF and headers.
+
+Default deny: a route is reachable only if its handler says who may use it (`allow(...)` or `public`);
+a handler that says nothing is refused to everyone, so a forgotten check cannot open a page.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from console.domain.accounts import Role, Staff
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "__Host-staff"
+LOGIN_COOKIE = "__Host-login"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+STAFF_KEY = web.RequestKey("staff", Staff)
+ROLES_ATTR = "console_roles"
+PUBLIC = frozenset({"*public*"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Scripts and styles only from the console itself, no inline code: an injected <script> cannot run.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+H = TypeVar("H", bound=Callable[..., Any])
+
+
+def allow(*roles: Role) -> Callable[[H], H]:
+    """Mark a handler as usable by these roles (and nobody else)."""
+
+    def mark(handler: H) -> H:
+        setattr(handler, ROLES_ATTR, frozenset(roles))
+        return handler
+
+    return mark
+
+
+def public(handler: H) -> H:
+    setattr(handler, ROLES_ATTR, PUBLIC)
+    return handler
+
+
+def roles_of(handler: object) -> frozenset[Any]:
+    found = getattr(handler, ROLES_ATTR, None)
+    return found if isinstance(found, frozenset) else frozenset()
+
+
+def staff_of(request: web.Request) -> Staff:
+    """The signed-in staff member of a handler that `allow` guards (the middleware made sure)."""
+    staff = request.get(STAFF_KEY)
+    if not isinstance(staff, Staff):
+        raise web.HTTPUnauthorized(text="sign in first")
+    return staff
+
+
+def set_cookie(response: web.StreamResponse, name: str, value: str, *, max_age: int | None = None) -> None:
+    # __Host- makes the browser insist on Secure, Path=/ and no Domain: no subdomain can plant it.
+    response.set_cookie(name, value, max_age=max_age, path="/", secure=True, httponly=True, samesite="Strict")
+
+
+def delete_cookie(response: web.StreamResponse, name: str) -> None:
+    response.set_cookie(name, "", max_age=0, path="/", secure=True, httponly=True, samesite="Strict")
+
+
+@web.middleware
+async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+        _harden(response)
+        raise
+    _harden(response)
+    return response
+
+
+def _harden(response: web.StreamResponse) -> None:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers.setdefault("Cache-Control", "no-store")
+
+
+def sessions_middleware(resolve: Callable[[str | None], Awaitable[Staff | None]]) -> Any:
+    @web.middleware
+    async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
+        staff = await resolve(request.cookies.get(SESSION_COOKIE))
+        if staff is not None:
+            request[STAFF_KEY] = staff
+        return await handler(request)
+
+    return sessions
+
+
+@web.middleware
+async def authorise(request: web.Request, handler: Handler) -> web.StreamResponse:
+    route = request.match_info.route
+    if request.match_info.http_exception is not None:
+        return await handler(request)
+    roles = roles_of(route.handler)
+    if roles == PUBLIC:
+        return await handler(request)
+    staff = request.get(STAFF_KEY)
+    if not isinstance(staff, Staff):
+        if request.method in SAFE_METHODS and not request.path.startswith("/api/"):
+            raise web.HTTPSeeOther("/login")
+        raise web.HTTPUnauthorized(text="sign in first")
+    if staff.role not in roles:
+        where = route.resource.canonical if route.resource else "?"
+        log.warning("%s (%s) refused %s %s", staff.name, staff.role.value, request.method, where)
+        raise web.HTTPForbidden(text="your role cannot use this page")
+    return await handler(request)
+
+
+@web.middleware
+async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every state change carries the session's token (forms) or header (scripts); login a cookie pair."""
+    if request.method in SAFE_METHODS:
+        return await handler(request)
+    origin = request.headers.get("Origin")
+    if origin is not None and origin not in (f"https://{request.host}", f"http://{request.host}"):
+        raise web.HTTPForbidden(text="cross-site request refused")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if request.path == "/login":
+        expected = request.cookies.get(LOGIN_COOKIE)
+    else:
+        staff = request.get(STAFF_KEY)
+        expected = staff.csrf if isinstance(staff, Staff) else None
+    if not expected or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
+        raise web.HTTPForbidden(text="the form was stale or forged; reload the page and try again")
+    return await handler(request)

@@ -1,0 +1,159 @@
+"""Staff accounts, staff sessions and failed-login counters in Redis; the only code knowing their layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from console.store import keys
+
+_CREATE_ACCOUNT = """
+-- KEYS: account, accounts ; ARGV: role, pw_hash, totp_secret, display, capacity, now_ms, ttl
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'role', ARGV[1], 'pw', ARGV[2], 'totp', ARGV[3], 'display', ARGV[4],
+  'capacity', ARGV[5], 'created', ARGV[6], 'totp_step', '0')
+redis.call('EXPIRE', KEYS[1], ARGV[7])
+redis.call('SADD', KEYS[2], string.match(KEYS[1], ':acct:(.*)$'))
+redis.call('EXPIRE', KEYS[2], ARGV[7])
+return 1
+"""
+
+_USE_TOTP_STEP = """
+-- A TOTP code is good once: a step at or before the last one used is a replay (shoulder-surfed code).
+-- KEYS: account ; ARGV: step, ttl
+local last = tonumber(redis.call('HGET', KEYS[1], 'totp_step') or '0')
+if tonumber(ARGV[1]) <= last then return 0 end
+redis.call('HSET', KEYS[1], 'totp_step', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+_COUNT_FAILURE = """
+-- KEYS: counter ; ARGV: window_s. Fixed window: the first failure starts it.
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    name: str
+    role: str
+    password_hash: str
+    totp_secret: str
+    display: str
+    capacity: int
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    account: str
+    role: str
+    csrf: str
+    created_ms: int
+    seen_ms: int
+
+
+class AccountStore:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._create = redis.register_script(_CREATE_ACCOUNT)
+        self._use_step = redis.register_script(_USE_TOTP_STEP)
+        self._count = redis.register_script(_COUNT_FAILURE)
+
+    async def create(self, record: AccountRecord, *, now_ms: int) -> bool:
+        """False when the name is taken (nothing is changed then)."""
+        created = await self._create(
+            keys=[keys.account(record.name), keys.ACCOUNTS],
+            args=[
+                record.role,
+                record.password_hash,
+                record.totp_secret,
+                record.display,
+                record.capacity,
+                now_ms,
+                keys.ACCOUNT_RETENTION,
+            ],
+        )
+        return bool(created)
+
+    async def get(self, name: str) -> AccountRecord | None:
+        raw = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.account(name))).items()}
+        if "role" not in raw:
+            return None
+        return AccountRecord(
+            name, raw["role"], raw["pw"], raw["totp"], raw.get("display", name), int(raw.get("capacity", "2"))
+        )
+
+    async def names(self) -> list[str]:
+        members = await self._redis.smembers(keys.ACCOUNTS)  # type: ignore[misc]
+        found = sorted(_text(m) for m in members)
+        return [n for n in found if await self._redis.exists(keys.account(n))]
+
+    async def update(self, name: str, **fields: str | int) -> None:
+        await self._redis.hset(keys.account(name), mapping=dict(fields))  # type: ignore[misc,arg-type]
+
+    async def use_totp_step(self, name: str, step: int) -> bool:
+        return bool(await self._use_step(keys=[keys.account(name)], args=[step, keys.ACCOUNT_RETENTION]))
+
+    async def touch(self, name: str) -> None:
+        """A login keeps an account alive for another retention period."""
+        await self._redis.expire(keys.account(name), keys.ACCOUNT_RETENTION)
+        await self._redis.expire(keys.ACCOUNTS, keys.ACCOUNT_RETENTION)
+
+    async def failures(self, counter_key: str) -> int:
+        value = await self._redis.get(counter_key)
+        return int(value) if value else 0
+
+    async def count_failure(self, counter_key: str) -> int:
+        return int(await self._count(keys=[counter_key], args=[keys.LOGIN_WINDOW]))
+
+    async def clear_failures(self, counter_key: str) -> None:
+        await self._redis.delete(counter_key)
+
+
+class SessionStore:
+    """Server-side staff sessions: Redis holds only the token's hash; the TTL is the idle timeout."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def create(self, token_hash: str, record: SessionRecord, *, idle_s: int) -> None:
+        key = keys.session(token_hash)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                key,
+                mapping={
+                    "account": record.account,
+                    "role": record.role,
+                    "csrf": record.csrf,
+                    "created": record.created_ms,
+                    "seen": record.seen_ms,
+                },
+            )
+            pipe.expire(key, idle_s)
+            await pipe.execute()
+
+    async def get(self, token_hash: str) -> SessionRecord | None:
+        raw = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.session(token_hash))).items()}
+        if "account" not in raw:
+            return None
+        return SessionRecord(raw["account"], raw["role"], raw["csrf"], int(raw["created"]), int(raw["seen"]))
+
+    async def touch(self, token_hash: str, *, seen_ms: int, idle_s: int) -> None:
+        key = keys.session(token_hash)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, "seen", seen_ms)
+            pipe.expire(key, idle_s)
+            await pipe.execute()
+
+    async def delete(self, token_hash: str) -> None:
+        await self._redis.delete(keys.session(token_hash))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return "" if value is None else str(value)

@@ -1,0 +1,61 @@
+"""Every Redis key the console writes, in one place; each one has a TTL (see docs/console-api.md)."""
+
+from __future__ import annotations
+
+from chatbot.store.keys import PREFIX
+
+STAFF = f"{PREFIX}:staff"
+
+# Accounts that nobody logs into for a year expire: an old account is a door nobody watches.
+ACCOUNT_RETENTION = 365 * 86400
+# Failed-login counters live for this window; the client part is only a keyed hash, never an address.
+LOGIN_WINDOW = 15 * 60
+# A shift record outlives any real shift; a counsellor who vanished is off shift by the next morning.
+SHIFT_RETENTION = 16 * 3600
+
+ACCOUNTS = f"{STAFF}:accounts"
+"""Set of account names (for `user list` and the supervisor overview); same TTL as the newest account."""
+
+
+def account(name: str) -> str:
+    return f"{STAFF}:acct:{name}"
+
+
+def session(token_hash: str) -> str:
+    return f"{STAFF}:sess:{token_hash}"
+
+
+def login_failures_account(name: str) -> str:
+    return f"{STAFF}:loginfail:acct:{name}"
+
+
+def login_failures_client(client_hash: str) -> str:
+    return f"{STAFF}:loginfail:client:{client_hash}"
+
+
+def shift(name: str) -> str:
+    """Hash: status (available/away), capacity, display name, disconnected_at of a counsellor on shift."""
+    return f"{STAFF}:shift:{name}"
+
+
+ON_SHIFT = f"{STAFF}:onshift"
+"""Set of counsellor names with a shift record (available or away)."""
+
+
+def assigned(name: str) -> str:
+    """Set of conversation ids a counsellor has now."""
+    return f"{STAFF}:assigned:{name}"
+
+
+def stats_day(day: str) -> str:
+    """Hash of counters for one day (YYYY-MM-DD, Stockholm): aggregates only, never a conversation id."""
+    return f"{PREFIX}:stats:day:{day}"
+
+
+def stats_waits(day: str) -> str:
+    """Sorted set of wait times (ms) of one day's hand-offs, members random: for percentiles only."""
+    return f"{PREFIX}:stats:waits:{day}"
+
+
+HOURS = f"{PREFIX}:hours"
+"""Hash with the opening hours text a supervisor set (weekly, exceptions); overrides the settings."""

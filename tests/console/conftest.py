@@ -1,0 +1,181 @@
+"""Console fixtures: the real console app on loopback with an injected clock, and signed-in staff clients."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from redis.asyncio import Redis
+from yarl import URL
+
+from chatbot.clock import FixedClock
+from chatbot.redis_server import free_port
+from chatbot.settings import Settings
+from console.app import create_app
+from console.appkeys import ACCOUNTS
+from console.domain.accounts import AccountService, NewAccount
+
+# A Tuesday inside opening hours (10:00 in Stockholm).
+START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+class Console:
+    """The real console app on a loopback port."""
+
+    def __init__(self, settings: Settings, clock: FixedClock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.port = free_port()
+        self.runner: web.AppRunner | None = None
+        self.app: web.Application | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def accounts(self) -> AccountService:
+        assert self.app is not None
+        return self.app[ACCOUNTS]
+
+    async def start(self) -> None:
+        self.app = create_app(self.settings, redis=Redis.from_url(self.settings.redis_url), clock=self.clock)
+        self.runner = web.AppRunner(self.app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+
+@dataclass
+class Credentials:
+    account: NewAccount
+    secret: str
+
+    @property
+    def name(self) -> str:
+        return self.account.name
+
+
+class StaffClient:
+    """A browser-like HTTP client: keeps cookies (Secure ones too, on loopback) and the page's CSRF token."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[URL(console.url)])
+        self.http = aiohttp.ClientSession(base_url=console.url, cookie_jar=jar)
+        self.csrf = ""
+
+    async def get(self, path: str, **kwargs: Any) -> tuple[int, str]:
+        async with self.http.get(path, allow_redirects=False, **kwargs) as response:
+            text = await response.text()
+            found = re.search(r'<meta name="csrf-token" content="([^"]*)"', text)
+            if found and found.group(1):
+                self.csrf = found.group(1)
+            return response.status, text
+
+    async def post(
+        self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kw: Any
+    ) -> tuple[int, str]:
+        form = dict(data or {})
+        if csrf:
+            form.setdefault("csrf", self.csrf)
+        async with self.http.post(path, data=form, allow_redirects=False, **kw) as response:
+            return response.status, await response.text()
+
+    async def login(self, creds: Credentials, *, code: str | None = None, password: str | None = None) -> int:
+        async with self.http.get("/login") as response:
+            page = await response.text()
+        token = re.search(r'id="login-csrf" name="csrf" value="([^"]+)"', page)
+        assert token
+        moment = int(self.console.clock.now().timestamp())
+        form = {
+            "csrf": token.group(1),
+            "name": creds.name,
+            "password": password if password is not None else creds.account.password,
+            "code": code if code is not None else self.console.accounts.code_at(creds.secret, moment),
+        }
+        async with self.http.post("/login", data=form, allow_redirects=False) as response:
+            status = response.status
+        if status == 303:
+            await self.get("/")
+            for path in ("/queue", "/stats"):
+                status_page, _ = await self.get(path)
+                if status_page == 200:
+                    break
+        return status
+
+    def cookie(self, name: str) -> str | None:
+        for cookie in self.http.cookie_jar:
+            if cookie.key == name:
+                return cookie.value
+        return None
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+async def console_factory(redis: Redis) -> AsyncIterator[Any]:
+    started: list[Console] = []
+
+    async def make(settings: Settings, clock: FixedClock) -> Console:
+        made = Console(settings, clock)
+        await made.start()
+        started.append(made)
+        return made
+
+    yield make
+    for made in started:
+        await made.stop()
+
+
+@pytest.fixture
+async def console(console_factory: Any, settings: Settings, clock: FixedClock) -> Console:
+    made: Console = await console_factory(settings, clock)
+    return made
+
+
+@pytest.fixture
+async def make_account(console: Console, redis: Redis) -> Any:
+    async def make(name: str, role: str, **kw: Any) -> Credentials:
+        account = await console.accounts.create(name, role, **kw)
+        secret = account.totp_uri.split("secret=")[1].split("&")[0]
+        return Credentials(account, secret)
+
+    return make
+
+
+@pytest.fixture
+async def staff_factory(console: Console) -> AsyncIterator[Any]:
+    made: list[StaffClient] = []
+
+    def make() -> StaffClient:
+        client = StaffClient(console)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.close()
+
+
+# Real-looking values for route parameters in the authorisation sweep.
+ROOT_URLS: dict[str, str] = {
+    "/conversations/{conv_id}": "/conversations/0123456789abcdef01234567",
+    "/conversations/{conv_id}/{action}": "/conversations/0123456789abcdef01234567/claim",
+}

@@ -1,0 +1,258 @@
+"""Accounts, login with TOTP, rate limits, sessions, CSRF, headers and role checks, against the real app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from chatbot.redis_server import RedisServer
+from console import security
+from console.domain.accounts import AccountError, token_hash
+from console.store import keys
+from tests.console.conftest import ROOT_URLS, Console, StaffClient
+
+
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def run_cli(env: dict[str, str], argv: list[str]) -> Done:
+    process = await asyncio.create_subprocess_exec(
+        *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return Done(process.returncode or 0, out.decode(), err.decode())
+
+
+async def test_cli_creates_an_account_with_one_time_password_and_totp_uri(
+    redis_server: RedisServer, redis: Redis
+) -> None:
+    env = {**os.environ, "REDIS_URL": redis_server.url}
+    done = await run_cli(
+        env,
+        [sys.executable, "-m", "console", "user", "add", "maja", "--role", "counsellor", "--display", "Maja"],
+    )
+    assert done.returncode == 0, done.stderr
+    lines = dict(
+        line.split(":", 1) for line in done.stdout.splitlines() if ":" in line and not line.startswith("Give")
+    )
+    password = lines["password"].strip()
+    assert len(password) >= 20
+    uri = lines["totp"].strip()
+    assert uri.startswith("otpauth://totp/Stodchat%20console:maja?") and "secret=" in uri
+    stored = await redis.hgetall(keys.account("maja"))
+    assert stored[b"pw"].startswith(b"$argon2id$")
+    assert password.encode() not in b"".join(stored.values())
+    assert 0 < await redis.ttl(keys.account("maja")) <= keys.ACCOUNT_RETENTION
+
+    again = await run_cli(
+        env, [sys.executable, "-m", "console", "user", "add", "maja", "--role", "counsellor"]
+    )
+    assert again.returncode == 1 and "exists already" in again.stderr
+    bad_role = await run_cli(env, [sys.executable, "-m", "console", "user", "add", "olle", "--role", "boss"])
+    assert bad_role.returncode == 1 and "role must be one of" in bad_role.stderr
+
+
+async def test_account_names_and_capacity_are_validated(make_account: Any) -> None:
+    with pytest.raises(AccountError):
+        await make_account("A b", "counsellor")
+    with pytest.raises(AccountError):
+        await make_account("anna", "counsellor", capacity=0)
+
+
+async def test_login_needs_password_and_current_totp_code(
+    console: Console, make_account: Any, staff_factory: Any
+) -> None:
+    creds = await make_account("anna", "counsellor")
+    client: StaffClient = staff_factory()
+    assert await client.login(creds, password="wrong-password") == 401
+    assert await client.login(creds, code="000000") == 401
+    old = console.accounts.code_at(creds.secret, int(console.clock.now().timestamp()) - 300)
+    assert await client.login(creds, code=old) == 401
+    assert await client.login(creds) == 303
+    status, page = await client.get("/queue")
+    assert status in (200, 404) or "anna" in page
+
+
+async def test_a_totp_code_works_once(console: Console, make_account: Any, staff_factory: Any) -> None:
+    creds = await make_account("anna", "counsellor")
+    assert await staff_factory().login(creds) == 303
+    # Same 30-second step, same code: a code seen over a shoulder cannot be replayed.
+    assert await staff_factory().login(creds) == 401
+    console.clock.advance(30)
+    assert await staff_factory().login(creds) == 303
+
+
+async def test_session_cookie_is_host_prefixed_secure_httponly_strict(
+    console: Console, make_account: Any, staff_factory: Any, redis: Redis
+) -> None:
+    creds = await make_account("anna", "counsellor")
+    client: StaffClient = staff_factory()
+    await client.get("/login")
+    token = client.cookie(security.LOGIN_COOKIE)
+    moment = int(console.clock.now().timestamp())
+    form = {
+        "csrf": token,
+        "name": "anna",
+        "password": creds.account.password,
+        "code": console.accounts.code_at(creds.secret, moment),
+    }
+    async with client.http.post("/login", data=form, allow_redirects=False) as response:
+        assert response.status == 303
+        cookies = [v for k, v in response.headers.items() if k.lower() == "set-cookie"]
+    session = next(c for c in cookies if c.startswith("__Host-staff="))
+    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
+        assert flag in session
+    assert "Domain" not in session
+    value = client.cookie("__Host-staff")
+    assert value is not None
+    # Redis keeps only the token's hash, with the idle timeout as TTL.
+    assert await redis.exists(keys.session(value)) == 0
+    assert 0 < await redis.ttl(keys.session(token_hash(value))) <= console.settings.console_idle_timeout
+
+
+async def test_login_issues_a_fresh_session_id_and_logout_ends_it(
+    console: Console, make_account: Any, staff_factory: Any
+) -> None:
+    creds = await make_account("anna", "counsellor")
+    client: StaffClient = staff_factory()
+    assert await client.login(creds) == 303
+    first = client.cookie("__Host-staff")
+    console.clock.advance(30)
+    assert await client.login(creds) == 303
+    second = client.cookie("__Host-staff")
+    assert first and second and first != second
+    stale: StaffClient = staff_factory()
+    stale.http.cookie_jar.update_cookies({"__Host-staff": first}, response_url=client.http._base_url)  # type: ignore[arg-type]
+    assert (await stale.get("/"))[0] == 303  # the old id was dropped at the new login
+    assert (await client.post("/logout"))[0] == 303
+    assert (await client.get("/"))[0] == 303
+
+
+async def test_idle_and_absolute_session_timeouts(
+    console: Console, make_account: Any, staff_factory: Any
+) -> None:
+    creds = await make_account("anna", "analyst")
+    client: StaffClient = staff_factory()
+    assert await client.login(creds) == 303
+    console.clock.advance(console.settings.console_idle_timeout - 60)
+    assert (await client.get("/"))[0] == 200
+    console.clock.advance(console.settings.console_idle_timeout + 1)
+    assert (await client.get("/"))[0] == 303  # idle too long: back to login
+
+    console.clock.advance(30)
+    assert await client.login(creds) == 303
+    step = console.settings.console_idle_timeout // 2
+    elapsed = 0
+    while elapsed + step < console.settings.console_session_lifetime:
+        console.clock.advance(step)
+        elapsed += step
+        assert (await client.get("/"))[0] == 200
+    console.clock.advance(step)
+    assert (await client.get("/"))[0] == 303  # active all along, but past the absolute lifetime
+
+
+async def test_failed_logins_lock_the_account_for_a_window(
+    console: Console, make_account: Any, staff_factory: Any, redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    creds = await make_account("anna", "counsellor")
+    client: StaffClient = staff_factory()
+    for _ in range(5):
+        assert await client.login(creds, password="nope") == 401
+    assert await client.login(creds) == 429  # right credentials, but locked
+    ttl = await redis.ttl(keys.login_failures_account("anna"))
+    assert 0 < ttl <= keys.LOGIN_WINDOW
+    assert "login failed for anna" in caplog.text
+    assert "127.0.0.1" not in caplog.text  # attempts are logged without the client's address
+    client_keys = [k async for k in redis.scan_iter(match=keys.login_failures_client("*"))]
+    assert client_keys and all(b"127.0.0.1" not in k for k in client_keys)
+    await redis.delete(keys.login_failures_account("anna"))
+    console.clock.advance(30)
+    assert await client.login(creds) == 303
+
+
+async def test_failed_logins_from_one_client_are_limited_across_names(
+    console: Console, make_account: Any, staff_factory: Any
+) -> None:
+    creds = await make_account("anna", "counsellor")
+    client: StaffClient = staff_factory()
+    for i in range(20):
+        creds.account = type(creds.account)(f"x{i:02d}", creds.account.role, "pw", "")
+        assert await client.login(creds) == 401
+    creds = await make_account("bertil", "counsellor")
+    assert await client.login(creds) == 429
+
+
+async def test_csrf_is_required_on_every_state_change(
+    console: Console, make_account: Any, staff_factory: Any
+) -> None:
+    creds = await make_account("anna", "supervisor")
+    client: StaffClient = staff_factory()
+    assert await client.login(creds) == 303
+    assert (await client.post("/logout", csrf=False))[0] == 403
+    assert (await client.post("/logout", {"csrf": "forged"}))[0] == 403
+    assert (await client.post("/logout", headers={"Origin": "https://evil.example"}))[0] == 403
+    assert (await client.get("/"))[0] in (200, 303)
+    # The login form's own token: a forged login post (no cookie pair) is refused before any check.
+    fresh: StaffClient = staff_factory()
+    assert (await fresh.post("/login", {"name": "anna", "password": "x", "code": "123456"}, csrf=False))[
+        0
+    ] == 403
+    assert (await client.post("/logout"))[0] == 303
+
+
+async def test_every_page_has_a_strict_csp_and_no_store(console: Console, staff_factory: Any) -> None:
+    client: StaffClient = staff_factory()
+    for path in ("/login", "/", "/healthz", "/nope", "/static/console.css"):
+        async with client.http.get(path, allow_redirects=False) as response:
+            csp = response.headers.get("Content-Security-Policy", "")
+            assert "default-src 'none'" in csp and "script-src 'self'" in csp, path
+            assert "unsafe-inline" not in csp
+            assert response.headers.get("X-Frame-Options") == "DENY"
+
+
+async def test_every_route_declares_who_may_use_it(console: Console) -> None:
+    assert console.app is not None
+    for route in console.app.router.routes():
+        assert security.roles_of(route.handler), f"{route.method} {route.resource} has no role declaration"
+
+
+async def test_every_route_is_refused_without_the_right_role(
+    console: Console, make_account: Any, staff_factory: Any
+) -> None:
+    assert console.app is not None
+    clients: dict[str, StaffClient] = {}
+    for role in ("counsellor", "supervisor", "editor", "translator", "analyst", "admin"):
+        creds = await make_account(f"r{role[:6]}", role)
+        clients[role] = staff_factory()
+        assert await clients[role].login(creds) == 303
+    anonymous: StaffClient = staff_factory()
+    checked = 0
+    for route in console.app.router.routes():
+        roles = security.roles_of(route.handler)
+        if roles == security.PUBLIC or route.method == "HEAD":
+            continue
+        path = ROOT_URLS.get(route.resource.canonical, route.resource.canonical) if route.resource else "/"
+        for role, client in clients.items():
+            if role in {r.value for r in roles}:
+                continue
+            if route.method == "GET":
+                status, _ = await client.get(path)
+            else:
+                status, _ = await client.post(path)
+            assert status == 403, f"{role} got {status} on {route.method} {path}"
+            checked += 1
+        status = (await anonymous.get(path))[0] if route.method == "GET" else (await anonymous.post(path))[0]
+        assert status in (303, 401, 403), f"anonymous got {status} on {route.method} {path}"
+    assert checked > 0
