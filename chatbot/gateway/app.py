@@ -20,7 +20,7 @@ from chatbot.gateway import protocol, routes
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
 from chatbot.settings import Settings
-from chatbot.store import keys
+from chatbot.store import client, keys
 from chatbot.store.conversations import ConversationStore, parse_notification
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def create_app(
     if redis is None:
         if not settings.redis_url:
             raise ValueError("REDIS_URL is not set")
-        redis = Redis.from_url(settings.redis_url)
+        redis = client.connect(settings.redis_url)
     app = web.Application(client_max_size=MAX_FRAME_BYTES)
     store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
     content = ContentLibrary.load(settings.content_dir)
