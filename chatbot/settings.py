@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,6 +96,23 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "HANDOFF_GRACE", "2m", "Console: a disconnected counsellor's chats go back to the queue after this."
     ),
     EnvVar("STATS_RETENTION", "400d", "Console: how long daily aggregate statistics are kept."),
+    EnvVar(
+        "UPLOAD_PUBLIC_KEYS",
+        "",
+        "Upload: the organisation's public keys (printed by `python -m console keys generate`); empty: no uploads.",
+    ),
+    EnvVar("UPLOAD_DIR", "var/uploads", "Upload: directory for ciphertext (never plaintext, never a key)."),
+    EnvVar("UPLOAD_GRANT_TTL", "30m", "Upload: how long a one-time upload grant offered in a chat is valid."),
+    EnvVar("UPLOAD_MAX_FILES", "10", "Upload: most files in one upload."),
+    EnvVar("UPLOAD_MAX_FILE_BYTES", "209715200", "Upload: largest encrypted file, in bytes."),
+    EnvVar("UPLOAD_MAX_TOTAL_BYTES", "524288000", "Upload: largest upload (all files), in bytes."),
+    EnvVar("UPLOAD_RESUME_WINDOW", "24h", "Upload: how long an unfinished upload can be resumed."),
+    EnvVar(
+        "UPLOAD_DELETE_AFTER_CLOSE", "7d", "Upload: ciphertext is deleted this long after its case closes."
+    ),
+    EnvVar("UPLOAD_MAX_AGE", "90d", "Upload: ciphertext is deleted at this age, case closed or not."),
+    EnvVar("UPLOAD_HASH_RETENTION", "730d", "Upload: how long a case's hashes, status and code are kept."),
+    EnvVar("AUDIT_RETENTION", "1825d", "Upload: how long entries of the analysts' audit log are kept."),
 )
 
 
@@ -120,6 +138,17 @@ class Settings:
     console_session_lifetime: int = 12 * 3600
     handoff_grace: int = 120
     stats_retention: int = 400 * 86400
+    upload_public_keys: tuple[str, ...] = ()
+    upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
+    upload_grant_ttl: int = 30 * 60
+    upload_max_files: int = 10
+    upload_max_file_bytes: int = 200 * 1024 * 1024
+    upload_max_total_bytes: int = 500 * 1024 * 1024
+    upload_resume_window: int = 24 * 3600
+    upload_delete_after_close: int = 7 * 86400
+    upload_max_age: int = 90 * 86400
+    upload_hash_retention: int = 730 * 86400
+    audit_retention: int = 1825 * 86400
     content_dir: Path = PROJECT_ROOT / "content"
     locales_dir: Path = PROJECT_ROOT / "locales"
 
@@ -157,6 +186,7 @@ class Settings:
             OpeningHours.parse(get("OPENING_HOURS"), get("OPENING_EXCEPTIONS"))
         except ScheduleError as exc:
             raise SettingsError(f"OPENING_HOURS/OPENING_EXCEPTIONS: {exc}") from None
+        upload = _upload_settings(get, positive_int)
         secret = get("SESSION_SECRET") or os.urandom(32).hex()
         return cls(
             redis_url=get("REDIS_URL"),
@@ -177,7 +207,35 @@ class Settings:
             console_session_lifetime=durations["CONSOLE_SESSION_LIFETIME"],
             handoff_grace=durations["HANDOFF_GRACE"],
             stats_retention=durations["STATS_RETENTION"],
+            **upload,
         )
+
+
+def _upload_settings(get: Callable[[str], str], positive_int: Callable[[str], int]) -> dict[str, Any]:
+    from chatbot.upload.crypto import MalformedKey, parse_public_keys
+
+    try:
+        keys = tuple(str(key) for key in parse_public_keys(get("UPLOAD_PUBLIC_KEYS")))
+    except MalformedKey as exc:
+        raise SettingsError(f"UPLOAD_PUBLIC_KEYS: {exc}") from None
+    values: dict[str, Any] = {"upload_public_keys": keys}
+    for name in (
+        "UPLOAD_GRANT_TTL",
+        "UPLOAD_RESUME_WINDOW",
+        "UPLOAD_DELETE_AFTER_CLOSE",
+        "UPLOAD_MAX_AGE",
+        "UPLOAD_HASH_RETENTION",
+        "AUDIT_RETENTION",
+    ):
+        try:
+            values[name.lower()] = parse_duration(get(name))
+        except SettingsError as exc:
+            raise SettingsError(f"{name}: {exc}") from None
+    for name in ("UPLOAD_MAX_FILES", "UPLOAD_MAX_FILE_BYTES", "UPLOAD_MAX_TOTAL_BYTES"):
+        values[name.lower()] = positive_int(name)
+    directory = Path(get("UPLOAD_DIR"))
+    values["upload_dir"] = directory if directory.is_absolute() else PROJECT_ROOT / directory
+    return values
 
 
 def env_help() -> str:
