@@ -48,6 +48,16 @@ def parse_duration(text: str) -> int:
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
+def _number(name: str, raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -83,6 +93,13 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "AVERAGE_CHAT_MINUTES",
         "15",
         "Typical length of a counsellor chat, for the wait a queued child is shown.",
+    ),
+    EnvVar(
+        "RASA_URL", "", "Rasa HTTP API for intents, e.g. http://127.0.0.1:5005 (empty: embedded model only)."
+    ),
+    EnvVar("RASA_TIMEOUT", "2", "Seconds to wait for Rasa before the embedded model answers instead."),
+    EnvVar(
+        "NLU_THRESHOLD", "0.6", "Intent confidence (0-1) below which the bot asks again and offers a person."
     ),
     EnvVar("LOG_LEVEL", "INFO", "Python logging level."),
     EnvVar("SESSION_SECRET", "", "Key for the short-lived hashes used by abuse limits (random if unset)."),
@@ -149,6 +166,9 @@ class Settings:
     upload_max_age: int = 90 * 86400
     upload_hash_retention: int = 730 * 86400
     audit_retention: int = 1825 * 86400
+    rasa_url: str = ""
+    rasa_timeout: float = 2.0
+    nlu_threshold: float = 0.6
     content_dir: Path = PROJECT_ROOT / "content"
     locales_dir: Path = PROJECT_ROOT / "locales"
 
@@ -187,6 +207,11 @@ class Settings:
         except ScheduleError as exc:
             raise SettingsError(f"OPENING_HOURS/OPENING_EXCEPTIONS: {exc}") from None
         upload = _upload_settings(get, positive_int)
+        rasa_url = get("RASA_URL").strip()
+        if rasa_url and not rasa_url.startswith(("http://", "https://")):
+            raise SettingsError(f"RASA_URL must start with http:// or https://, got {rasa_url!r}")
+        rasa_timeout = _number("RASA_TIMEOUT", get("RASA_TIMEOUT"), 0.05, 60.0)
+        nlu_threshold = _number("NLU_THRESHOLD", get("NLU_THRESHOLD"), 0.0, 1.0)
         secret = get("SESSION_SECRET") or os.urandom(32).hex()
         return cls(
             redis_url=get("REDIS_URL"),
@@ -207,6 +232,9 @@ class Settings:
             console_session_lifetime=durations["CONSOLE_SESSION_LIFETIME"],
             handoff_grace=durations["HANDOFF_GRACE"],
             stats_retention=durations["STATS_RETENTION"],
+            rasa_url=rasa_url,
+            rasa_timeout=rasa_timeout,
+            nlu_threshold=nlu_threshold,
             **upload,
         )
 
