@@ -38,3 +38,40 @@ QUEUE = f"{PREFIX}:queue"
 
 COUNSELLORS_AVAILABLE = f"{PREFIX}:staff:available"
 """Hash of counsellor id → free chat slots, kept by the console; read here only to estimate waits."""
+
+
+# Encrypted upload (chatbot/upload): grants, unfinished uploads, cases and the analysts' audit log.
+# Tokens and case codes appear only as SHA-256 hashes; retention is in docs/upload-crypto.md.
+def upload_grant(token_hash: str) -> str:
+    return f"{PREFIX}:upgrant:{token_hash}"
+
+
+def upload(upload_hash: str) -> str:
+    return f"{PREFIX}:upload:{{{upload_hash}}}"
+
+
+def upload_lock(upload_hash: str, index: int) -> str:
+    return f"{PREFIX}:uplock:{{{upload_hash}}}:{index}"
+
+
+def case(case_id: str) -> str:
+    return f"{PREFIX}:case:{{{case_id}}}"
+
+
+def case_actions(case_id: str) -> str:
+    return f"{PREFIX}:caseact:{{{case_id}}}"
+
+
+def case_code(code_hash: str) -> str:
+    return f"{PREFIX}:casecode:{code_hash}"
+
+
+CASES = f"{PREFIX}:cases"
+"""Sorted set of case ids by creation time (ms); the retention sweep removes members with their case."""
+
+AUDIT = f"{PREFIX}:audit"
+"""Stream of audit entries, hash-chained; trimmed by age by the retention sweep, never edited."""
+
+AUDIT_HEAD = f"{PREFIX}:audit:head"
+AUDIT_ANCHOR = f"{PREFIX}:audit:anchor"
+"""Hash of the newest entry, and of the last entry trimmed away (where verification starts)."""
