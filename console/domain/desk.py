@@ -1,0 +1,433 @@
+"""The counsellors' desk: shifts, claiming, chatting, transfer, requeue, ending and categorising.
+
+Every move of a conversation between the queue and counsellors is one store script, so nothing is lost
+or doubled when people race; what the child reads about it (a counsellor joined, their place in the
+queue, the line closed) is appended to the conversation log from `content/`, so the gateway delivers it
+like any other entry and a reconnecting child replays it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from chatbot.clock import Clock
+from chatbot.domain.content import ContentLibrary
+from chatbot.domain.handoff import Handoff
+from chatbot.domain.hours import OpeningHours, format_moment
+from chatbot.domain.model import ConversationState, Entry, Role, to_ms
+from chatbot.settings import Settings
+from chatbot.store.conversations import ConversationStore
+from chatbot.store.queue import QueueStore
+from console.domain import stats as stats_rules
+from console.store.handoff import HandoffStore, ShiftRecord
+from console.store.stats import StatsStore
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_CHARS = 4000
+MAX_NOTE_CHARS = 500
+MAX_DISPLAY_CHARS = 40
+
+
+class DeskError(Exception):
+    """A desk action that cannot be done now; `code` is stable for the UI and the socket events."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class Status(StrEnum):
+    AVAILABLE = "available"
+    AWAY = "away"
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    conv_id: str
+    position: int
+    waited_s: int
+    urgent: bool
+    locale: str
+    intents: tuple[str, ...]
+    consent: bool
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    conv_id: str
+    state: str
+    counsellor: str
+    urgent: bool
+    locale: str
+    note: str
+    consent: bool
+    entries: list[Entry]
+    hidden_before: int
+    """Entries before this seq (the bot part) are not shown: the child did not consent to sharing them."""
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What an action changed: entries appended to the child's log, and conversations whose place moved."""
+
+    conv_id: str
+    entries: list[Entry] = field(default_factory=list)
+    detail: str = ""
+
+
+class Desk:
+    def __init__(
+        self,
+        store: HandoffStore,
+        conversations: ConversationStore,
+        queue: QueueStore,
+        stats: StatsStore,
+        content: ContentLibrary,
+        clock: Clock,
+        settings: Settings,
+        hours: OpeningHours,
+    ) -> None:
+        self._store = store
+        self._conversations = conversations
+        self._queue = queue
+        self._stats = stats
+        self._content = content
+        self._clock = clock
+        self._settings = settings
+        self.hours = hours
+        self._handoff = Handoff(
+            queue,
+            conversations,
+            clock,
+            retention=settings.conversation_retention,
+            average_chat_minutes=settings.average_chat_minutes,
+        )
+
+    @property
+    def store(self) -> HandoffStore:
+        return self._store
+
+    @property
+    def stats(self) -> StatsStore:
+        return self._stats
+
+    def _now_ms(self) -> int:
+        return to_ms(self._clock.now())
+
+    def _today(self) -> str:
+        return stats_rules.day_of(self._clock.now())
+
+    # Shifts -----------------------------------------------------------------------------------------
+
+    async def set_status(
+        self, name: str, status: Status | str, *, capacity: int, display: str
+    ) -> ShiftRecord:
+        try:
+            chosen = Status(status)
+        except ValueError:
+            raise DeskError("bad_status", "status is available or away") from None
+        display = display.strip()
+        if not display or len(display) > MAX_DISPLAY_CHARS:
+            raise DeskError("bad_display", f"the name children see must be 1-{MAX_DISPLAY_CHARS} characters")
+        if not 1 <= capacity <= 10:
+            raise DeskError("bad_capacity", "capacity is between 1 and 10 chats")
+        await self._store.set_shift(
+            name, status=chosen.value, capacity=capacity, display=display, now_ms=self._now_ms()
+        )
+        record = await self._store.shift(name)
+        assert record is not None
+        log.info("%s is %s (capacity %d)", name, chosen.value, capacity)
+        return record
+
+    async def connected(self, name: str) -> None:
+        """A counsellor's console is back: their conversations stay theirs (the grace period stops)."""
+        await self._store.mark_disconnected(name, None)
+
+    async def disconnected(self, name: str) -> None:
+        await self._store.mark_disconnected(name, self._now_ms())
+
+    # The queue --------------------------------------------------------------------------------------
+
+    async def queue(self) -> list[QueueItem]:
+        await self._queue.prune()
+        now = self._now_ms()
+        items = []
+        for position, conv_id in enumerate(await self._queue.waiting(), start=1):
+            meta = await self._conversations.meta(conv_id)
+            queued_at = int(meta.get("queued_at", now))
+            items.append(
+                QueueItem(
+                    conv_id,
+                    position,
+                    max(0, (now - queued_at) // 1000),
+                    meta.get("urgent") == "1",
+                    meta.get("locale", self._settings.default_locale),
+                    tuple(i for i in meta.get("intents", "").split(",") if i),
+                    meta.get("transcript_consent") == "1",
+                )
+            )
+        return items
+
+    async def announce_positions(self) -> list[Moved]:
+        """Tell each waiting child their place and an honest wait when it changed (a log entry each)."""
+        moved = []
+        for item in await self.queue():
+            meta = await self._conversations.meta(item.conv_id)
+            wait = await self._handoff.estimate(item.position)
+            if not meta.get("counted"):
+                await self._conversations.set_flag(item.conv_id, "counted", "1")
+                await self._stats.count(self._today(), {"queued": 1, "urgent": int(item.urgent)})
+            mark = f"{item.position}/{wait}"
+            if meta.get("announced") == mark:
+                continue
+            await self._conversations.set_flag(item.conv_id, "announced", mark)
+            entries = await self._notice(
+                item.conv_id, "queue_update", item.locale, position=item.position, wait=wait
+            )
+            moved.append(Moved(item.conv_id, entries))
+        return moved
+
+    # One conversation -------------------------------------------------------------------------------
+
+    async def view(self, conv_id: str, name: str, *, supervisor: bool) -> ConversationView:
+        meta = await self._conversations.meta(conv_id)
+        if not meta:
+            raise DeskError("gone", "this conversation has ended or expired")
+        queued = await self._queue.position(conv_id) is not None
+        mine = meta.get("counsellor") == name and meta.get("state") == ConversationState.COUNSELLOR.value
+        # Counsellors see the queue and their own chats; a chat of a colleague is not theirs to read.
+        if not (supervisor or queued or mine):
+            raise DeskError("forbidden", "this conversation is not in the queue or assigned to you")
+        consent = meta.get("transcript_consent") == "1"
+        hidden_before = 0 if consent else int(meta.get("joined_seq", "0") or 0)
+        if not consent and not hidden_before:
+            hidden_before = await self._conversations.length(conv_id) + 1
+        entries = await self._conversations.read(conv_id, max(0, hidden_before - 1))
+        return ConversationView(
+            conv_id,
+            meta.get("state", ""),
+            meta.get("counsellor", ""),
+            meta.get("urgent") == "1",
+            meta.get("locale", self._settings.default_locale),
+            meta.get("note", ""),
+            consent,
+            entries,
+            hidden_before,
+        )
+
+    async def claim(self, conv_id: str, name: str) -> Moved:
+        status, holder = await self._store.claim(
+            conv_id, name, now_ms=self._now_ms(), retention=self._settings.conversation_retention
+        )
+        if status == "taken":
+            raise DeskError("taken", "a colleague took this conversation" if holder else "not in the queue")
+        if status == "gone":
+            raise DeskError("gone", "the child has left or the conversation expired")
+        if status == "away":
+            raise DeskError("away", "set yourself available first")
+        if status == "full":
+            raise DeskError("full", "you are at your capacity of chats")
+        shift = await self._store.shift(name)
+        meta = await self._conversations.meta(conv_id)
+        queued_at = int(holder or self._now_ms())
+        today = self._today()
+        await self._stats.count(today, {"handed_off": 1})
+        await self._stats.wait(today, self._now_ms() - queued_at)
+        entries = await self._notice(
+            conv_id,
+            "counsellor_joined",
+            meta.get("locale", self._settings.default_locale),
+            name=shift.display if shift else name,
+        )
+        if entries:
+            await self._conversations.set_flag(conv_id, "joined_seq", str(entries[0].seq))
+        log.info("conversation %s claimed by %s", conv_id, name)
+        return Moved(conv_id, entries)
+
+    async def reply(self, conv_id: str, name: str, text: object) -> Entry:
+        if not isinstance(text, str) or not text.strip():
+            raise DeskError("empty", "write a message first")
+        if len(text) > MAX_REPLY_CHARS:
+            raise DeskError("too_long", f"a message is at most {MAX_REPLY_CHARS} characters")
+        meta = await self._conversations.meta(conv_id)
+        if meta.get("counsellor") != name or meta.get("state") != ConversationState.COUNSELLOR.value:
+            raise DeskError("not_yours", "this conversation is not assigned to you")
+        shift = await self._store.shift(name)
+        entry = Entry(
+            Role.COUNSELLOR, text.strip(), self._clock.now(), author=shift.display if shift else name
+        )
+        seq = await self._conversations.append(
+            conv_id, [entry], now_ms=self._now_ms(), retention=self._settings.conversation_retention
+        )
+        if seq == 0:
+            raise DeskError("gone", "the conversation has expired")
+        return entry.with_seq(seq)
+
+    async def transfer(self, conv_id: str, name: str, to: str, note: object = "") -> Moved:
+        if to == name:
+            raise DeskError("same", "choose a colleague")
+        result = await self._release(conv_id, name, "transfer", to=to, note=note)
+        if result != "ok":
+            raise DeskError(result, _RELEASE_ERRORS.get(result, "cannot transfer now"))
+        await self._stats.count(self._today(), {"transferred": 1})
+        shift = await self._store.shift(to)
+        meta = await self._conversations.meta(conv_id)
+        entries = await self._notice(
+            conv_id, "counsellor_joined", meta.get("locale", ""), name=shift.display if shift else to
+        )
+        log.info("conversation %s transferred from %s to %s", conv_id, name, to)
+        return Moved(conv_id, entries)
+
+    async def requeue(self, conv_id: str, name: str, note: object = "") -> Moved:
+        meta = await self._conversations.meta(conv_id)
+        result = await self._release(conv_id, name, "requeue", note=note, urgent=meta.get("urgent") == "1")
+        if result != "ok":
+            raise DeskError(result, _RELEASE_ERRORS.get(result, "cannot requeue now"))
+        await self._conversations.set_flag(conv_id, "announced", "")
+        await self._stats.count(self._today(), {"requeued": 1})
+        log.info("conversation %s back in the queue from %s", conv_id, name)
+        return Moved(conv_id)
+
+    async def end(self, conv_id: str, name: str) -> Moved:
+        result = await self._release(conv_id, name, "end")
+        if result != "ok":
+            raise DeskError(result, _RELEASE_ERRORS.get(result, "cannot end now"))
+        meta = await self._conversations.meta(conv_id)
+        locale = meta.get("locale", self._settings.default_locale)
+        entries = await self._notice(conv_id, "conversation_ended", locale)
+        entries += await self._notice(conv_id, "satisfaction", locale)
+        await self._stats.count(self._today(), {"ended": 1})
+        log.info("conversation %s ended by %s", conv_id, name)
+        return Moved(conv_id, entries)
+
+    async def categorise(self, conv_id: str, name: str, topic: object, age: object, handled: object) -> None:
+        if (
+            topic not in stats_rules.TOPICS
+            or age not in stats_rules.AGE_BANDS
+            or handled not in stats_rules.HANDLED
+        ):
+            raise DeskError("bad_category", "choose a topic, an age band and how it was handled")
+        # Once per ended chat, by the counsellor who ended it: the token is deleted as it is used.
+        if not await self._store.take_field(conv_id, "categorise_by", name):
+            raise DeskError("not_yours", "this chat is not waiting for your categorisation")
+        await self._stats.count(
+            self._today(), {f"topic:{topic}": 1, f"age:{age}": 1, f"handled:{handled}": 1, "categorised": 1}
+        )
+
+    async def child_wrote(self, conv_id: str, entry: Entry) -> None:
+        """Counts a satisfaction answer (a button the child pressed after the end), once per chat."""
+        if entry.role is not Role.CHILD or entry.text not in stats_rules.SATISFACTION_PAYLOADS:
+            return
+        if await self._store.take_field(conv_id, "satisfaction_asked", "1"):
+            answer = stats_rules.SATISFACTION_PAYLOADS[entry.text]
+            await self._stats.count(self._today(), {f"satisfaction:{answer}": 1})
+
+    # Time passing -------------------------------------------------------------------------------------
+
+    async def sweep(self) -> list[Moved]:
+        """Grace periods, abandoned waits and closing time; run every few seconds by the console."""
+        moved: list[Moved] = []
+        now = self._now_ms()
+        for shift in await self._store.on_shift():
+            if (
+                shift.disconnected_ms is not None
+                and now - shift.disconnected_ms >= self._settings.handoff_grace * 1000
+            ):
+                for conv_id in await self._store.assigned(shift.name):
+                    try:
+                        moved.append(await self.requeue(conv_id, shift.name, "counsellor disconnected"))
+                    except DeskError:
+                        continue
+                await self._store.set_shift(
+                    shift.name,
+                    status=Status.AWAY.value,
+                    capacity=shift.capacity,
+                    display=shift.display,
+                    now_ms=now,
+                )
+                log.info("%s did not come back within the grace period; chats requeued", shift.name)
+        for conv_id in await self._queue.waiting():
+            meta = await self._conversations.meta(conv_id)
+            if meta.get("state") != ConversationState.QUEUED.value:
+                # The child ended the chat (quick exit) or it expired while waiting: abandoned.
+                await self._queue.remove(conv_id)
+                await self._stats.count(self._today(), {"abandoned": 1})
+        moment = self._clock.now()
+        if not self.hours.is_open(moment):
+            moved += await self._close_queue(moment)
+        return moved
+
+    async def _close_queue(self, moment: datetime) -> list[Moved]:
+        moved = []
+        opening = self.hours.next_opening(moment)
+        for conv_id in await self._queue.waiting():
+            meta = await self._conversations.meta(conv_id)
+            locale = meta.get("locale", self._settings.default_locale)
+            await self._queue.remove(conv_id)
+            await self._conversations.set_flag(conv_id, "state", ConversationState.BOT.value)
+            next_open = format_moment(opening, locale) if opening else "-"
+            entries = await self._notice(conv_id, "handoff_closed", locale, next_open=next_open)
+            await self._stats.count(self._today(), {"closed_in_queue": 1})
+            moved.append(Moved(conv_id, entries))
+        if moved:
+            log.info("closing time: %d queued conversations told and returned to the bot", len(moved))
+        return moved
+
+    # Helpers -----------------------------------------------------------------------------------------
+
+    async def _release(
+        self, conv_id: str, name: str, mode: str, *, to: str = "", note: object = "", urgent: bool = False
+    ) -> str:
+        text = note.strip() if isinstance(note, str) else ""
+        if len(text) > MAX_NOTE_CHARS:
+            raise DeskError("too_long", f"a note is at most {MAX_NOTE_CHARS} characters")
+        return await self._store.release(
+            conv_id,
+            name,
+            mode,
+            now_ms=self._now_ms(),
+            retention=self._settings.conversation_retention,
+            to=to,
+            urgent=urgent,
+            note=text,
+        )
+
+    async def _notice(self, conv_id: str, answer_id: str, locale: str, **params: object) -> list[Entry]:
+        """Append a child-facing notice from content/ as system entries; returns them with their seq."""
+        if answer_id not in self._content:
+            log.error("content has no answer %r; the child is not told", answer_id)
+            return []
+        replies = self._content.replies(answer_id, locale or self._settings.default_locale, **params)
+        now = self._clock.now()
+        extra = {"notice": answer_id, **{k: v for k, v in params.items() if isinstance(v, (int, str))}}
+        entries = [
+            Entry(
+                Role.SYSTEM,
+                r.text,
+                now,
+                quick_replies=r.quick_replies,
+                intent=answer_id,
+                extra=extra if i == 0 else {},
+            )
+            for i, r in enumerate(replies)
+        ]
+        last = await self._conversations.append(
+            conv_id, entries, now_ms=to_ms(now), retention=self._settings.conversation_retention
+        )
+        if last == 0:
+            return []
+        first = last - len(entries) + 1
+        return [e.with_seq(first + i) for i, e in enumerate(entries)]
+
+
+_RELEASE_ERRORS = {
+    "gone": "the conversation has expired",
+    "not_yours": "this conversation is not assigned to you",
+    "away": "that colleague is away",
+    "full": "that colleague has no free chat slot",
+}

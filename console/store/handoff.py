@@ -1,0 +1,231 @@
+"""Hand-offs in Redis: claim, transfer, requeue, end and shifts, each one Lua script (one atomic step).
+
+Two counsellors clicking the same conversation race inside Redis, not in Python: the claim script
+removes the conversation from the queue and assigns it in one step, so exactly one of them wins.
+Every script also keeps `keys.COUNSELLORS_AVAILABLE` (free slots per available counsellor) current.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from chatbot.store import keys as chat_keys
+from chatbot.store.queue import URGENT_SHIFT_MS
+from console.store import keys
+
+# Shared by every script: a counsellor's free slots as the queue sees them (only while available).
+_REFRESH = """
+local function refresh(avail, shift, assigned, name, ttl)
+  if redis.call('HGET', shift, 'status') == 'available' then
+    local free = tonumber(redis.call('HGET', shift, 'capacity') or '0') - redis.call('SCARD', assigned)
+    if free < 0 then free = 0 end
+    redis.call('HSET', avail, name, free)
+    redis.call('EXPIRE', avail, ttl)
+  else
+    redis.call('HDEL', avail, name)
+  end
+end
+"""
+
+_SHIFT = (
+    _REFRESH
+    + """
+-- KEYS: shift, avail, assigned, onshift ; ARGV: name, status, capacity, display, now_ms, shift_ttl
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'capacity', ARGV[3], 'display', ARGV[4], 'seen', ARGV[5])
+redis.call('HDEL', KEYS[1], 'disconnected')
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('SADD', KEYS[4], ARGV[1])
+redis.call('EXPIRE', KEYS[4], ARGV[6])
+refresh(KEYS[2], KEYS[1], KEYS[3], ARGV[1], ARGV[6])
+return redis.call('SCARD', KEYS[3])
+"""
+)
+
+_CLAIM = (
+    _REFRESH
+    + """
+-- KEYS: queue, conversation, avail, assigned, shift ; ARGV: conv_id, name, now_ms, retention, shift_ttl
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return {'gone', ''}
+end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  return {'taken', redis.call('HGET', KEYS[2], 'counsellor') or ''}
+end
+if redis.call('HGET', KEYS[5], 'status') ~= 'available' then return {'away', ''} end
+local cap = tonumber(redis.call('HGET', KEYS[5], 'capacity') or '0')
+if redis.call('SCARD', KEYS[4]) >= cap then return {'full', ''} end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], 'state', 'counsellor', 'counsellor', ARGV[2], 'claimed_at', ARGV[3])
+if not redis.call('HGET', KEYS[2], 'first_claimed_at') then
+  redis.call('HSET', KEYS[2], 'first_claimed_at', ARGV[3])
+end
+redis.call('SADD', KEYS[4], ARGV[1])
+redis.call('EXPIRE', KEYS[4], ARGV[4])
+refresh(KEYS[3], KEYS[5], KEYS[4], ARGV[2], ARGV[5])
+return {'ok', redis.call('HGET', KEYS[2], 'queued_at') or ARGV[3]}
+"""
+)
+
+_RELEASE = (
+    _REFRESH
+    + """
+-- Take a conversation from its counsellor: to another one, back to the queue, or ended.
+-- KEYS: conversation, avail, assigned_from, shift_from, assigned_to, shift_to, queue
+-- ARGV: conv_id, from, mode (transfer/requeue/end), to, now_ms, retention, shift_ttl, score, note
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SREM', KEYS[3], ARGV[1])
+  refresh(KEYS[2], KEYS[4], KEYS[3], ARGV[2], ARGV[7])
+  return 'gone'
+end
+if redis.call('HGET', KEYS[1], 'counsellor') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'state') ~= 'counsellor' then
+  return 'not_yours'
+end
+if ARGV[3] == 'transfer' then
+  if redis.call('HGET', KEYS[6], 'status') ~= 'available' then return 'away' end
+  local cap = tonumber(redis.call('HGET', KEYS[6], 'capacity') or '0')
+  if redis.call('SCARD', KEYS[5]) >= cap then return 'full' end
+end
+redis.call('SREM', KEYS[3], ARGV[1])
+refresh(KEYS[2], KEYS[4], KEYS[3], ARGV[2], ARGV[7])
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'note', ARGV[9]) end
+if ARGV[3] == 'transfer' then
+  redis.call('HSET', KEYS[1], 'counsellor', ARGV[4], 'claimed_at', ARGV[5])
+  redis.call('SADD', KEYS[5], ARGV[1])
+  redis.call('EXPIRE', KEYS[5], ARGV[6])
+  refresh(KEYS[2], KEYS[6], KEYS[5], ARGV[4], ARGV[7])
+elseif ARGV[3] == 'requeue' then
+  redis.call('HDEL', KEYS[1], 'counsellor')
+  redis.call('HSET', KEYS[1], 'state', 'queued', 'queued_at', ARGV[5])
+  redis.call('ZADD', KEYS[7], tonumber(ARGV[8]), ARGV[1])
+  redis.call('EXPIRE', KEYS[7], ARGV[6])
+else
+  redis.call('HDEL', KEYS[1], 'counsellor')
+  -- Back to the bot (not ended): the child can still answer the satisfaction question and read answers.
+  redis.call('HSET', KEYS[1], 'state', 'bot', 'handoff_ended', ARGV[5], 'categorise_by', ARGV[2],
+    'satisfaction_asked', '1')
+end
+return 'ok'
+"""
+)
+
+_TAKE_FIELD = """
+-- KEYS: conversation ; ARGV: field, expected. Deletes the field if it holds `expected`: a once-only token.
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class ShiftRecord:
+    name: str
+    status: str
+    capacity: int
+    display: str
+    disconnected_ms: int | None
+    load: int
+
+
+class HandoffStore:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._shift = redis.register_script(_SHIFT)
+        self._claim = redis.register_script(_CLAIM)
+        self._release = redis.register_script(_RELEASE)
+        self._take = redis.register_script(_TAKE_FIELD)
+
+    async def set_shift(self, name: str, *, status: str, capacity: int, display: str, now_ms: int) -> int:
+        load = await self._shift(
+            keys=[keys.shift(name), chat_keys.COUNSELLORS_AVAILABLE, keys.assigned(name), keys.ON_SHIFT],
+            args=[name, status, capacity, display, now_ms, keys.SHIFT_RETENTION],
+        )
+        return int(load)
+
+    async def mark_disconnected(self, name: str, now_ms: int | None) -> None:
+        if now_ms is None:
+            await self._redis.hdel(keys.shift(name), "disconnected")  # type: ignore[misc]
+        elif await self._redis.exists(keys.shift(name)):
+            await self._redis.hset(keys.shift(name), "disconnected", now_ms)  # type: ignore[misc]
+
+    async def shift(self, name: str) -> ShiftRecord | None:
+        raw = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.shift(name))).items()}  # type: ignore[misc]
+        if "status" not in raw:
+            return None
+        load = int(await self._redis.scard(keys.assigned(name)))  # type: ignore[misc]
+        disconnected = raw.get("disconnected")
+        return ShiftRecord(
+            name,
+            raw["status"],
+            int(raw.get("capacity", "0")),
+            raw.get("display", name),
+            int(disconnected) if disconnected else None,
+            load,
+        )
+
+    async def on_shift(self) -> list[ShiftRecord]:
+        found = []
+        for member in sorted(_text(m) for m in await self._redis.smembers(keys.ON_SHIFT)):  # type: ignore[misc]
+            record = await self.shift(member)
+            if record is None:
+                await self._redis.srem(keys.ON_SHIFT, member)  # type: ignore[misc]
+            else:
+                found.append(record)
+        return found
+
+    async def assigned(self, name: str) -> list[str]:
+        return sorted(_text(m) for m in await self._redis.smembers(keys.assigned(name)))  # type: ignore[misc]
+
+    async def claim(self, conv_id: str, name: str, *, now_ms: int, retention: int) -> tuple[str, str]:
+        status, detail = await self._claim(
+            keys=[
+                chat_keys.QUEUE,
+                chat_keys.conversation(conv_id),
+                chat_keys.COUNSELLORS_AVAILABLE,
+                keys.assigned(name),
+                keys.shift(name),
+            ],
+            args=[conv_id, name, now_ms, retention, keys.SHIFT_RETENTION],
+        )
+        return _text(status), _text(detail)
+
+    async def release(
+        self,
+        conv_id: str,
+        name: str,
+        mode: str,
+        *,
+        now_ms: int,
+        retention: int,
+        to: str = "",
+        urgent: bool = False,
+        note: str = "",
+    ) -> str:
+        target = to or name
+        score = now_ms - URGENT_SHIFT_MS if urgent else now_ms
+        result = await self._release(
+            keys=[
+                chat_keys.conversation(conv_id),
+                chat_keys.COUNSELLORS_AVAILABLE,
+                keys.assigned(name),
+                keys.shift(name),
+                keys.assigned(target),
+                keys.shift(target),
+                chat_keys.QUEUE,
+            ],
+            args=[conv_id, name, mode, target, now_ms, retention, keys.SHIFT_RETENTION, score, note],
+        )
+        return _text(result)
+
+    async def take_field(self, conv_id: str, field: str, expected: str) -> bool:
+        return bool(await self._take(keys=[chat_keys.conversation(conv_id)], args=[field, expected]))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return "" if value is None else str(value)

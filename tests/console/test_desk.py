@@ -1,0 +1,278 @@
+"""The desk against a real Redis: atomic claims, capacity, availability, transfer, requeue, end, stats."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from redis.asyncio import Redis
+
+from chatbot.clock import FixedClock
+from chatbot.domain.content import ContentLibrary
+from chatbot.domain.hours import OpeningHours
+from chatbot.domain.model import Entry, Role, to_ms
+from chatbot.domain.sessions import new_conversation_id
+from chatbot.settings import Settings
+from chatbot.store import keys as chat_keys
+from chatbot.store.conversations import ConversationStore
+from chatbot.store.queue import QueueStore
+from console.domain.desk import Desk, DeskError
+from console.domain.stats import day_of
+from console.store import keys
+from console.store.handoff import HandoffStore
+from console.store.stats import StatsStore
+from tests.console.conftest import START
+
+
+@pytest.fixture
+def desk(redis: Redis, settings: Settings, clock: FixedClock) -> Desk:
+    return make_desk(redis, settings, clock)
+
+
+def make_desk(redis: Redis, settings: Settings, clock: FixedClock) -> Desk:
+    return Desk(
+        HandoffStore(redis),
+        ConversationStore(redis, announce_to=chat_keys.NOTIFY_CHILDREN),
+        QueueStore(redis),
+        StatsStore(redis, retention=settings.stats_retention),
+        ContentLibrary.load(settings.content_dir, settings.locales_dir),
+        clock,
+        settings,
+        OpeningHours.parse(settings.opening_hours, settings.opening_exceptions),
+    )
+
+
+async def waiting_child(redis: Redis, settings: Settings, clock: FixedClock, *, urgent: bool = False) -> str:
+    """A conversation the way the gateway leaves it when a child asks for a person."""
+    gateway_store = ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF)
+    conv_id = new_conversation_id()
+    now = to_ms(clock.now())
+    await gateway_store.create(
+        "h" + conv_id, conv_id, now_ms=now, retention=settings.conversation_retention, locale="sv"
+    )
+    await gateway_store.append(
+        conv_id, [Entry(Role.BOT, "Hej!", clock.now())], now_ms=now, retention=settings.conversation_retention
+    )
+    await gateway_store.ingest(
+        conv_id,
+        Entry(Role.CHILD, "jag vill prata med någon", clock.now()),
+        now_ms=now,
+        burst=8,
+        per_minute=30,
+        retention=settings.conversation_retention,
+        max_entries=5000,
+    )
+    await QueueStore(redis).enqueue(
+        conv_id, now_ms=now, urgent=urgent, retention=settings.conversation_retention
+    )
+    return conv_id
+
+
+async def on_shift(desk: Desk, name: str, capacity: int = 2) -> None:
+    await desk.set_status(name, "available", capacity=capacity, display=name.capitalize())
+
+
+async def test_many_concurrent_claims_have_exactly_one_winner(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    conv_id = await waiting_child(redis, settings, clock)
+    names = [f"c{i:02d}" for i in range(30)]
+    for name in names:
+        await on_shift(desk, name)
+    # Separate clients, separate connections: the race happens inside Redis, as in production.
+    desks = [make_desk(Redis.from_url(settings.redis_url), settings, clock) for _ in names]
+    results = await asyncio.gather(
+        *(d.claim(conv_id, n) for d, n in zip(desks, names, strict=True)), return_exceptions=True
+    )
+    winners = [n for n, r in zip(names, results, strict=True) if not isinstance(r, BaseException)]
+    losers = [r for r in results if isinstance(r, DeskError)]
+    assert len(winners) == 1
+    assert len(losers) == len(names) - 1 and all(e.code == "taken" for e in losers)
+    meta = await redis.hgetall(chat_keys.conversation(conv_id))
+    assert meta[b"counsellor"].decode() == winners[0] and meta[b"state"] == b"counsellor"
+    assert await redis.zscore(chat_keys.QUEUE, conv_id) is None
+    assert int(await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, winners[0])) == 1
+    for d in desks:
+        await d.store._redis.aclose()  # type: ignore[attr-defined]
+
+
+async def test_capacity_and_availability_keep_the_free_slots_hash_current(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    a, b = await waiting_child(redis, settings, clock), await waiting_child(redis, settings, clock)
+    with pytest.raises(DeskError) as away:
+        await desk.claim(a, "anna")
+    assert away.value.code == "away"
+    await on_shift(desk, "anna", capacity=1)
+    assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"1"
+    await desk.claim(a, "anna")
+    assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"0"
+    with pytest.raises(DeskError) as full:
+        await desk.claim(b, "anna")
+    assert full.value.code == "full"
+    await desk.set_status("anna", "away", capacity=1, display="Anna")
+    assert await redis.hexists(chat_keys.COUNSELLORS_AVAILABLE, "anna") == 0
+    assert 0 < await redis.ttl(keys.shift("anna")) <= keys.SHIFT_RETENTION
+    assert 0 < await redis.ttl(keys.assigned("anna")) <= settings.conversation_retention
+    with pytest.raises(DeskError):
+        await desk.set_status("anna", "available", capacity=0, display="Anna")
+    with pytest.raises(DeskError):
+        await desk.set_status("anna", "available", capacity=2, display="  ")
+
+
+async def test_claim_tells_the_child_who_joined_and_replies_carry_the_chosen_name(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    conv_id = await waiting_child(redis, settings, clock)
+    await desk.set_status("anna", "available", capacity=2, display="Sara")
+    clock.advance(90)
+    moved = await desk.claim(conv_id, "anna")
+    assert moved.entries and moved.entries[0].role is Role.SYSTEM and "Sara" in moved.entries[0].text
+    assert moved.entries[0].extra == {"notice": "counsellor_joined", "name": "Sara"}
+    entry = await desk.reply(conv_id, "anna", "Hej, jag heter Sara.")
+    assert entry.author == "Sara" and entry.role is Role.COUNSELLOR
+    log = await ConversationStore(redis, announce_to=chat_keys.NOTIFY_CHILDREN).read(conv_id)
+    assert log[-1].text == "Hej, jag heter Sara." and log[-1].seq == entry.seq
+    with pytest.raises(DeskError) as other:
+        await desk.reply(conv_id, "bertil", "hej")
+    assert other.value.code == "not_yours"
+    stats = await desk.stats.day(day_of(clock.now()))
+    assert stats["handed_off"] == 1
+    assert await desk.stats.waits(day_of(clock.now())) == [90_000]
+
+
+async def test_counsellors_see_only_the_queue_and_their_own_chats(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    conv_id = await waiting_child(redis, settings, clock)
+    await on_shift(desk, "anna")
+    view = await desk.view(conv_id, "bertil", supervisor=False)
+    assert view.entries == []  # queued without the child's consent: no transcript, only what the bot learned
+    await desk.claim(conv_id, "anna")
+    with pytest.raises(DeskError) as refused:
+        await desk.view(conv_id, "bertil", supervisor=False)
+    assert refused.value.code == "forbidden"
+    assert (await desk.view(conv_id, "anna", supervisor=False)).entries[0].role is Role.SYSTEM
+    assert (await desk.view(conv_id, "sam", supervisor=True)).counsellor == "anna"
+    await redis.hset(chat_keys.conversation(conv_id), "transcript_consent", "1")
+    shared = await desk.view(conv_id, "anna", supervisor=False)
+    assert [e.role for e in shared.entries[:2]] == [Role.BOT, Role.CHILD]
+
+
+async def test_transfer_requeue_and_nothing_is_lost(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    conv_id = await waiting_child(redis, settings, clock)
+    await on_shift(desk, "anna")
+    await on_shift(desk, "bertil", capacity=1)
+    await desk.claim(conv_id, "anna")
+    await desk.reply(conv_id, "anna", "ett")
+    moved = await desk.transfer(conv_id, "anna", "bertil", note="knows the case")
+    assert "Bertil" in moved.entries[0].text
+    assert await redis.hget(chat_keys.conversation(conv_id), "note") == b"knows the case"
+    assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"2"
+    assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "bertil") == b"0"
+    with pytest.raises(DeskError):
+        await desk.reply(conv_id, "anna", "too late")
+    await desk.reply(conv_id, "bertil", "två")
+    await desk.requeue(conv_id, "bertil", note="needs arabic")
+    assert await QueueStore(redis).position(conv_id) == 1
+    assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "bertil") == b"1"
+    await desk.claim(conv_id, "anna")
+    texts = [e.text for e in await ConversationStore(redis, announce_to="x").read(conv_id)]
+    assert "ett" in texts and "två" in texts
+    await desk.claim(await waiting_child(redis, settings, clock), "bertil")
+    with pytest.raises(DeskError) as full:
+        await desk.transfer(conv_id, "anna", "bertil")
+    assert full.value.code == "full"
+
+
+async def test_disconnected_counsellor_keeps_chats_within_grace_then_they_requeue(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    conv_id = await waiting_child(redis, settings, clock, urgent=True)
+    other = await waiting_child(redis, settings, clock)
+    await on_shift(desk, "anna")
+    await desk.claim(conv_id, "anna")
+    await desk.disconnected("anna")
+    clock.advance(settings.handoff_grace - 5)
+    await desk.sweep()
+    await desk.connected("anna")  # came back in time: still hers
+    clock.advance(60)
+    await desk.sweep()
+    assert await redis.hget(chat_keys.conversation(conv_id), "counsellor") == b"anna"
+    await desk.disconnected("anna")
+    clock.advance(settings.handoff_grace)
+    await desk.sweep()
+    assert await redis.hget(chat_keys.conversation(conv_id), "state") == b"queued"
+    assert await QueueStore(redis).waiting() == [conv_id, other]  # urgent goes back to the front
+    assert await redis.hexists(chat_keys.COUNSELLORS_AVAILABLE, "anna") == 0
+
+
+async def test_end_asks_satisfaction_and_categorisation_counts_once(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    conv_id = await waiting_child(redis, settings, clock)
+    await on_shift(desk, "anna")
+    await desk.claim(conv_id, "anna")
+    moved = await desk.end(conv_id, "anna")
+    notices = [e.intent for e in moved.entries]
+    assert "conversation_ended" in notices and "satisfaction" in notices
+    assert await redis.hget(chat_keys.conversation(conv_id), "state") == b"bot"
+    with pytest.raises(DeskError):
+        await desk.categorise(conv_id, "anna", "nonsense", "13-15", "referred")
+    with pytest.raises(DeskError):
+        await desk.categorise(conv_id, "bertil", "sextortion", "13-15", "referred")
+    await desk.categorise(conv_id, "anna", "sextortion", "13-15", "referred")
+    with pytest.raises(DeskError):
+        await desk.categorise(conv_id, "anna", "sextortion", "13-15", "referred")
+    child = Entry(Role.CHILD, "/satisfaction_yes", clock.now())
+    await desk.child_wrote(conv_id, child)
+    await desk.child_wrote(conv_id, child)
+    day = day_of(clock.now())
+    stats = await desk.stats.day(day)
+    assert stats["topic:sextortion"] == 1 and stats["age:13-15"] == 1 and stats["handled:referred"] == 1
+    assert stats["satisfaction:yes"] == 1 and stats["ended"] == 1
+    assert 0 < await redis.ttl(keys.stats_day(day)) <= settings.stats_retention
+    assert 0 < await redis.ttl(keys.stats_waits(day)) <= settings.stats_retention
+    # Aggregates only: no conversation id anywhere in the statistics keys.
+    for key in await redis.keys("sc:stats:*"):
+        dumped = str(
+            await redis.hgetall(key) if key.startswith(b"sc:stats:day") else await redis.zrange(key, 0, -1)
+        )
+        assert conv_id not in dumped
+
+
+async def test_queue_positions_are_announced_and_closing_time_empties_the_queue(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    first = await waiting_child(redis, settings, clock)
+    clock.advance(1)
+    second = await waiting_child(redis, settings, clock)
+    moved = await desk.announce_positions()
+    assert {m.conv_id for m in moved} == {first, second}
+    update = next(m for m in moved if m.conv_id == second).entries[0]
+    assert update.extra["notice"] == "queue_update" and update.extra["position"] == 2
+    assert await desk.announce_positions() == []  # nothing changed, nothing said
+    await QueueStore(redis).remove(first)
+    moved = await desk.announce_positions()
+    assert [m.conv_id for m in moved] == [second] and moved[0].entries[0].extra["position"] == 1
+    clock.set(datetime(2026, 11, 24, 16, 5, tzinfo=UTC))  # 17:05 in Stockholm: closed
+    moved = await desk.sweep()
+    assert [m.conv_id for m in moved] == [second]
+    assert moved[0].entries[0].intent == "handoff_closed"
+    assert await QueueStore(redis).waiting() == []
+    assert await redis.hget(chat_keys.conversation(second), "state") == b"bot"
+    stats = await desk.stats.day(day_of(clock.now()))
+    assert stats["closed_in_queue"] == 1 and stats["queued"] == 2
+
+
+async def test_a_child_who_leaves_while_queued_counts_as_abandoned(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    conv_id = await waiting_child(redis, settings, clock)
+    await ConversationStore(redis, announce_to="x").end(conv_id, session_hash=None, now_ms=to_ms(clock.now()))
+    await desk.sweep()
+    assert await QueueStore(redis).waiting() == []
+    assert (await desk.stats.day(day_of(START)))["abandoned"] == 1
