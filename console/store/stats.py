@@ -37,9 +37,8 @@ class StatsStore:
         return {_text(k): int(v) for k, v in raw.items()}
 
     async def waits(self, day: str) -> list[int]:
-        return [
-            int(score) for _, score in await self._redis.zrange(keys.stats_waits(day), 0, -1, withscores=True)
-        ]
+        raw: list[Any] = await self._redis.zrange(keys.stats_waits(day), 0, -1, withscores=True)
+        return [int(pair[1]) for pair in raw]
 
 
 def _text(value: object) -> str:
