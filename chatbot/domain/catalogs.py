@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import PoFileError, read_po, write_po
+from babel.messages.pofile import PoFileError, read_po, unescape, write_po
 
 if TYPE_CHECKING:
     from chatbot.domain.content import ContentLibrary
@@ -94,9 +94,32 @@ def normalize(locale: str) -> str:
 def read_catalog(path: Path) -> Catalog:
     try:
         with path.open("rb") as fileobj:
-            return read_po(fileobj, abort_invalid=True)
+            catalog = read_po(fileobj, abort_invalid=True)
+        previous = _previous_ids(path.read_text(encoding="utf-8"))
     except (PoFileError, UnicodeDecodeError, ValueError) as exc:
         raise CatalogError(f"{path}: not a valid gettext catalog: {exc}") from None
+    for message in catalog:
+        if message.context in previous:
+            message.previous_id = [previous[message.context]]
+    return catalog
+
+
+def _previous_ids(text: str) -> dict[str, str]:
+    """The '#| msgid' (old source text) of fuzzy entries by context; Babel's reader drops them, and a
+    translator needs them to see what changed in the Swedish."""
+    found: dict[str, str] = {}
+    pieces: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("#| msgid "):
+            pieces = [unescape(line[len("#| msgid ") :].strip())]
+        elif line.startswith('#| "') and pieces:
+            pieces.append(unescape(line[3:].strip()))
+        elif line.startswith("msgctxt ") and pieces:
+            found[unescape(line[len("msgctxt ") :].strip())] = "".join(pieces)
+            pieces = []
+        elif not line.startswith("#"):
+            pieces = []
+    return found
 
 
 def write_catalog(path: Path, catalog: Catalog) -> None:

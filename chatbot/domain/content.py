@@ -22,6 +22,9 @@ import yaml
 from chatbot.domain.catalogs import SOURCE_LOCALE, ContentCatalogs
 from chatbot.domain.model import QuickReply, Reply
 
+# libyaml's loader when installed (about 20 times faster); both only build plain data (safe loaders).
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 KINDS = ("answer", "dialogue", "notice")
 """answer: reached by buttons or intents; dialogue: shown by the bot by id (welcome, fallback, ...);
 notice: a short system message in the flow of a hand-off, exempt from the next-step rules."""
@@ -197,7 +200,8 @@ def _fields(text: str) -> set[str]:
 def parse_answer(text: str, path: Path) -> Answer:
     """One answer file's text to an Answer; ContentError names the file and the field that is wrong."""
     try:
-        data: Any = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        data: Any = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a safe loader
     except yaml.YAMLError as exc:
         raise ContentError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -260,13 +264,12 @@ def parse_answer(text: str, path: Path) -> Answer:
         kind,
         tuple(placeholders),
     )
-    return replace(answer, lines=_lines(text, answer))
+    return replace(answer, lines=_lines(root, answer))
 
 
-def _lines(text: str, answer: Answer) -> dict[str, int]:
+def _lines(root: yaml.Node | None, answer: Answer) -> dict[str, int]:
     """Line of each translatable string in the file, for translators' '#:' references."""
     lines: dict[str, int] = {}
-    root = yaml.compose(text)
     if not isinstance(root, yaml.MappingNode):
         return lines
     for key, value in root.value:

@@ -559,13 +559,30 @@ def translation_findings(answer: Answer, locale: str, required: bool) -> tuple[T
         return None, []
     messages = answer.messages()
     texts = [catalogs.lookup(locale, m.context, m.text) for m in messages]
+    found: list[Finding] = []
+    for i, (message, text) in enumerate(zip(messages, texts, strict=True)):
+        if text is None or _names(text) == _names(message.text):
+            continue
+        # The runtime refuses such a translation (it could not be filled), so the child sees the fallback.
+        where = f"bubble {i + 1}" if i < len(answer.bubbles) else f"button {_quote(message.text)}"
+        found.append(
+            Finding(
+                Level.VIOLATION,
+                "placeholders",
+                f"{where} has {_braced(_names(text)) or 'no placeholders'} where the source has "
+                f"{_braced(_names(message.text)) or 'none'}: the child sees the fallback",
+                locale,
+            )
+        )
+    if found:
+        return None, found
     missing = sum(1 for t in texts if t is None)
     if missing:
         level = Level.VIOLATION if required else Level.WARNING
-        message = (
+        note = (
             f"{missing} of {len(messages)} strings have no current translation; the child sees the fallback"
         )
-        return None, [Finding(level, "translation", message, locale)]
+        return None, [Finding(level, "translation", note, locale)]
     done = [t for t in texts if t is not None]
     n = len(answer.bubbles)
     return Text(locale, tuple(done[:n]), tuple(done[n:])), []
@@ -634,6 +651,13 @@ def format_report(report: Report, *, verbose: bool = True) -> str:
         + ("PASSED" if report.ok else "FAILED")
     )
     return "\n".join(lines)
+
+
+def _names(text: str) -> set[str]:
+    try:
+        return set(placeholder_names(text))
+    except ValueError:
+        return {"?"}
 
 
 def _end(bubble: str) -> str:
