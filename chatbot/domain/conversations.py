@@ -7,6 +7,7 @@ values; delivering them over a socket is the transport's business.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from chatbot.clock import Clock
@@ -145,6 +146,33 @@ class ConversationService:
         hashed = session_hash(session_id) if session_id and is_session_id(session_id) else None
         await self._store.end(conv_id, session_hash=hashed, now_ms=to_ms(self._clock.now()))
         log.info("conversation %s ended by the child", conv_id)
+
+    async def end_by_session_id(self, session_id: object) -> str | None:
+        """End the conversation a session id names; the quick exit's beacon when its socket is down.
+
+        Returns the conversation id, or None when the id names nothing (unknown, expired, ended)."""
+        if not is_session_id(session_id):
+            raise errors.MalformedPayload("not a session id")
+        assert isinstance(session_id, str)
+        record = await self._store.resolve(
+            session_hash(session_id), retention=self._settings.conversation_retention
+        )
+        if record is None or record.state is ConversationState.ENDED:
+            return None
+        await self.end(record.conv_id, session_id)
+        return record.conv_id
+
+    async def set_locale(self, conv_id: str, locale: object, available: Collection[str]) -> str:
+        """Switch the conversation's language (the widget's language menu); later answers use it."""
+        if not isinstance(locale, str):
+            raise errors.MalformedPayload("locale must be a string")
+        if locale not in available:
+            raise errors.UnsupportedLocale(
+                f"no catalog for locale {locale[:20]!r}", available=sorted(available)
+            )
+        if not await self._store.set_flag(conv_id, "locale", locale):
+            raise errors.ConversationEnded("this conversation has ended")
+        return locale
 
     async def _append_replies(self, conv_id: str, replies: list[Reply]) -> int:
         if not replies:

@@ -43,6 +43,12 @@ class ConversationFull(ChatError):
     code = "conversation_full"
 
 
+class UnsupportedLocale(ChatError):
+    """A language the widget has no catalog for; the error lists the available ones."""
+
+    code = "unsupported_locale"
+
+
 class InternalError(ChatError):
     """Our fault, not the client's; the detail never carries internals."""
 

@@ -16,7 +16,8 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.domain.bot import Bot, ContentBot
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
-from chatbot.gateway import protocol, routes
+from chatbot.gateway import protocol, routes, widget
+from chatbot.gateway.catalogs import WidgetCatalogs
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
 from chatbot.settings import Settings
@@ -62,7 +63,8 @@ def create_app(
         cookie=None,
     )
     delivery = Delivery(sio, store)
-    sio.register_namespace(ChildNamespace(service, delivery))
+    catalogs = WidgetCatalogs.load(settings.locales_dir, settings.default_locale)
+    sio.register_namespace(ChildNamespace(service, delivery, locales=catalogs.available))
     sio.attach(app, socketio_path=protocol.SOCKETIO_PATH)
 
     app[SETTINGS] = settings
@@ -70,6 +72,8 @@ def create_app(
     app[SERVICE] = service
     app[SIO] = sio
     app[DELIVERY] = delivery
+    app[widget.CATALOGS] = catalogs
+    app[widget.ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_notifications)

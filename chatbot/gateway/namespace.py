@@ -7,6 +7,7 @@ take the connection or the process down. Logs name only the random conversation 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +31,13 @@ class _SocketSession:
 
 
 class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, service: ConversationService, delivery: Delivery) -> None:
+    def __init__(
+        self, service: ConversationService, delivery: Delivery, locales: Collection[str] = ()
+    ) -> None:
         super().__init__(protocol.NAMESPACE)
         self._service = service
         self._delivery = delivery
+        self._locales = frozenset(locales)  # languages the widget has a catalog for (set_locale)
         self._sockets: dict[str, _SocketSession] = {}
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
@@ -56,6 +60,9 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_end_session(self, sid: str, data: object = None, *_: object) -> None:
         await self._guard(sid, self._end_session, data)
+
+    async def on_set_locale(self, sid: str, data: object = None, *_: object) -> None:
+        await self._guard(sid, self._set_locale, data)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         handler = getattr(self, f"on_{event}", None) if event.isidentifier() else None
@@ -120,6 +127,22 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session = self._require(sid)
         last_seq = protocol.optional_seq(protocol.as_mapping(data).get("last_seq")) or 0
         await self._delivery.replay(sid, session.conv_id, last_seq)
+
+    async def _set_locale(self, sid: str, data: object) -> None:
+        session = self._require(sid)
+        locale = protocol.as_mapping(data).get("locale")
+        session.locale = await self._service.set_locale(session.conv_id, locale, self._locales)
+        await self.emit(
+            protocol.SESSION_STATE,
+            {
+                "session_id": session.session_id,
+                "resumed": True,
+                "conversation_state": session.state.value,
+                "last_seq": await self._service.store.length(session.conv_id),
+                "locale": session.locale,
+            },
+            to=sid,
+        )
 
     async def _end_session(self, sid: str, data: object) -> None:
         session = self._require(sid)

@@ -19,6 +19,7 @@ SESSION_REQUEST = "session_request"  # {session_id?, last_seq?, locale?}
 USER_UTTERED = "user_uttered"  # {message, session_id?, client_id?}
 RESUME = "resume"  # {last_seq}
 END_SESSION = "end_session"  # {}
+SET_LOCALE = "set_locale"  # {locale} ; answered with session_state (widget's language menu)
 
 # Server to client.
 SESSION_CONFIRM = "session_confirm"  # the session id, a string (as Rasa sends it)

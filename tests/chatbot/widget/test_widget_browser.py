@@ -1,0 +1,393 @@
+"""The widget in a real chromium: embed, chat, reload, quick exit, end chat, keyboard, phone, right-to-left."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from playwright.async_api import Frame, WebSocketRoute, expect
+from redis.asyncio import Redis
+
+from chatbot.domain.sessions import session_hash
+from chatbot.gateway.app import SIO
+from chatbot.store import keys
+from tests.chatbot.widget.conftest import EXIT_URL, Session, screenshot_path
+
+STORAGE_KEY = "stodchat.session"
+
+
+async def conversation_of(redis: Redis, session_id: str) -> str | None:
+    raw = await redis.get(keys.session(session_hash(session_id)))
+    return raw.decode() if raw else None
+
+
+async def child_texts(frame: Frame) -> list[str]:
+    texts: list[str] = await frame.eval_on_selector_all(
+        "#log .msg--child .bubble", "nodes => nodes.map(n => n.textContent)"
+    )
+    return texts
+
+
+async def send(frame: Frame, text: str) -> None:
+    await frame.fill("#input", text)
+    await frame.press("#input", "Enter")
+
+
+async def wait_acked(frame: Frame) -> None:
+    await frame.wait_for_function("() => document.querySelectorAll('#log .is-pending').length === 0")
+
+
+async def device_storage(frame: Frame) -> dict[str, Any]:
+    result: dict[str, Any] = await frame.evaluate(
+        """async () => ({
+            cookie: document.cookie,
+            local: localStorage.length,
+            session: Object.keys(sessionStorage),
+            idb: (await indexedDB.databases()).length,
+            caches: (await caches.keys()).length,
+        })"""
+    )
+    return result
+
+
+async def drop_sockets(gateway: Any) -> None:
+    """The network drops every connection at once (as a train tunnel would)."""
+    sio = gateway.app[SIO]
+    for socket in list(sio.eio.sockets.values()):
+        await socket.close(wait=False, abort=True)
+        await socket.queue.put(None)
+
+
+async def test_demo_page_chat_and_reload_resumes_the_conversation(
+    browse: Any, widget_gateway: Any, redis: Redis
+) -> None:
+    tab: Session = await browse(viewport={"width": 1100, "height": 760})
+    await tab.page.goto(widget_gateway.url + "/")
+    frame = await tab.open_chat()
+    welcome = await frame.locator("#log .msg--bot .bubble").all_text_contents()
+    assert welcome and all(welcome)
+
+    # A quick reply is a button; the child's bubble shows its words, not the payload.
+    first_reply = frame.locator("#replies .btn-reply").first
+    title = await first_reply.text_content()
+    await first_reply.click()
+    await wait_acked(frame)
+    await send(frame, "Någon har en bild på mig")
+    await wait_acked(frame)
+    await frame.wait_for_function(
+        "() => document.querySelector('#log').lastElementChild.matches('.msg--bot')"
+    )
+    before_texts = await frame.locator("#log .bubble").all_text_contents()
+    assert await child_texts(frame) == [title, "Någon har en bild på mig"]
+
+    stored = await tab.session_storage(frame)
+    assert list(stored) == [STORAGE_KEY] and len(stored[STORAGE_KEY]) == 43
+    assert await conversation_of(redis, stored[STORAGE_KEY])
+    assert await device_storage(frame) == {
+        "cookie": "",
+        "local": 0,
+        "session": [STORAGE_KEY],
+        "idb": 0,
+        "caches": 0,
+    }
+    assert await tab.context.cookies() == []
+    await tab.page.screenshot(path=screenshot_path("widget-desktop.png"))
+
+    await tab.page.reload()
+    frame = await tab.chat_frame()
+    # Reopened by itself, the same conversation, each message once and in order.
+    await frame.wait_for_function(
+        f"() => document.querySelectorAll('#log .bubble').length >= {len(before_texts)}"
+    )
+    await asyncio.sleep(0.3)
+    assert await frame.locator("#log .bubble").all_text_contents() == before_texts
+    assert await child_texts(frame) == [title, "Någon har en bild på mig"]
+    assert (await tab.session_storage(frame))[STORAGE_KEY] == stored[STORAGE_KEY]
+    await send(frame, "Tack")
+    await wait_acked(frame)
+
+
+async def test_quick_exit_from_another_site_replaces_the_page_and_ends_the_session(
+    browse: Any, host_site: Any, redis: Redis
+) -> None:
+    tab: Session = await browse()
+    await tab.page.goto(f"{host_site.url}/start")
+    await tab.page.goto(f"{host_site.url}/")
+    frame = await tab.open_chat()
+    await send(frame, "hej")
+    await wait_acked(frame)
+    session_id = (await tab.session_storage(frame))[STORAGE_KEY]
+    conv_id = await conversation_of(redis, session_id)
+    assert conv_id
+    length_before = await tab.page.evaluate("history.length")
+
+    await frame.click("#quick-exit")
+    await tab.page.wait_for_url(EXIT_URL)
+    # location.replace: the chat's page is no longer in the tab's history, Back skips over it.
+    assert await tab.page.evaluate("history.length") == length_before
+    await tab.page.go_back()
+    assert tab.page.url == f"{host_site.url}/start"
+
+    # The server side ended: the id is forgotten and the conversation is closed.
+    assert await conversation_of(redis, session_id) is None
+    assert (await redis.hget(keys.conversation(conv_id), "state")) == b"ended"
+
+    # Coming back to the organisation's page in the same tab: nothing of the old chat is left.
+    await tab.page.goto(f"{host_site.url}/")
+    frame = await tab.chat_frame()
+    assert await tab.session_storage(frame) == {}
+    assert await frame.is_hidden("#panel")
+    frame = await tab.open_chat()
+    assert await child_texts(frame) == []
+    assert (await tab.session_storage(frame))[STORAGE_KEY] != session_id
+
+
+async def test_escape_twice_while_the_socket_is_down_ends_the_session_by_beacon(
+    browse: Any, widget_gateway: Any, host_site: Any, redis: Redis
+) -> None:
+    tab: Session = await browse()
+    tab.expected.append("Failed to load resource")
+    await tab.page.goto(f"{host_site.url}/start")
+    await tab.page.goto(widget_gateway.url + "/")
+    frame = await tab.open_chat()
+    await send(frame, "hej")
+    await wait_acked(frame)
+    session_id = (await tab.session_storage(frame))[STORAGE_KEY]
+    conv_id = await conversation_of(redis, session_id)
+
+    # The network blocks the chat's socket from now on, and the current connection drops.
+    await tab.context.route("**/socket.io/**", lambda route: route.abort())
+    await tab.context.route_web_socket("**/socket.io/**", lambda ws: ws.close())
+    await drop_sockets(widget_gateway)
+    await expect(frame.locator("#status")).to_have_attribute("data-status-key", "status.reconnecting")
+
+    beacons: list[str] = []
+    tab.page.on("request", lambda r: beacons.append(r.method) if r.url.endswith("/session/end") else None)
+    await frame.focus("#input")
+    await tab.page.keyboard.press("Escape")
+    await tab.page.keyboard.press("Escape")
+    await tab.page.wait_for_url(EXIT_URL)
+    await tab.page.go_back()
+    assert tab.page.url == f"{host_site.url}/start"
+    assert beacons == ["POST"]
+    for _ in range(50):
+        if await conversation_of(redis, session_id) is None:
+            break
+        await asyncio.sleep(0.05)
+    assert await conversation_of(redis, session_id) is None
+    assert conv_id and (await redis.hget(keys.conversation(conv_id), "state")) == b"ended"
+
+    # Same origin as the demo page, so the tab's sessionStorage for the gateway is the chat's: empty.
+    await tab.page.goto(widget_gateway.url + "/healthz")
+    assert await tab.page.evaluate("sessionStorage.length") == 0
+
+
+async def test_end_chat_wipes_the_transcript_and_ends_the_conversation(
+    browse: Any, widget_gateway: Any, redis: Redis
+) -> None:
+    tab: Session = await browse()
+    await tab.page.goto(widget_gateway.url + "/")
+    frame = await tab.open_chat()
+    await send(frame, "min bild sprids")
+    await wait_acked(frame)
+    session_id = (await tab.session_storage(frame))[STORAGE_KEY]
+    conv_id = await conversation_of(redis, session_id)
+
+    await frame.click("#end")
+    await expect(frame.locator("#confirm")).to_be_visible()
+    await frame.click("#confirm-no")  # changing one's mind keeps everything
+    assert await child_texts(frame) == ["min bild sprids"]
+    await frame.click("#end")
+    await frame.click("#confirm-yes")
+    await expect(frame.locator("#ended")).to_be_visible()
+    assert await frame.locator("#log .msg").count() == 0
+    assert await tab.session_storage(frame) == {}
+    for _ in range(50):
+        if await conversation_of(redis, session_id) is None:
+            break
+        await asyncio.sleep(0.05)
+    assert await conversation_of(redis, session_id) is None
+    assert conv_id and (await redis.hget(keys.conversation(conv_id), "state")) == b"ended"
+
+    # A reload shows nothing of it; a new chat starts fresh.
+    await tab.page.reload()
+    frame = await tab.chat_frame()
+    assert await frame.is_hidden("#panel")
+    frame = await tab.open_chat()
+    assert await child_texts(frame) == []
+    assert (await tab.session_storage(frame))[STORAGE_KEY] != session_id
+
+
+async def test_keyboard_only(browse: Any, widget_gateway: Any) -> None:
+    tab: Session = await browse()
+    await tab.page.goto(widget_gateway.url + "/")
+    frame = await tab.chat_frame()
+    keyboard = tab.page.keyboard
+    for _ in range(30):  # Tab from the top of the page until the launcher has focus
+        await keyboard.press("Tab")
+        if await frame.evaluate("document.activeElement && document.activeElement.id") == "launcher":
+            break
+    else:
+        raise AssertionError("the launcher cannot be reached with Tab")
+    await keyboard.press("Enter")
+    await frame.wait_for_selector("#log .msg--bot")
+    assert await frame.evaluate("document.activeElement.id") == "input"
+    await keyboard.type("hej från tangentbordet")
+    await keyboard.press("Enter")
+    await wait_acked(frame)
+    assert await child_texts(frame) == ["hej från tangentbordet"]
+
+    # Every control is in the Tab order, in reading order, and shows where the focus is.
+    await frame.focus("#quick-exit")
+    order = []
+    for _ in range(20):
+        active = await frame.evaluate(
+            """() => { const a = document.activeElement;
+                       return [a.id || a.className, getComputedStyle(a).outlineStyle]; }"""
+        )
+        order.append(active[0])
+        assert active[1] != "none", f"no visible focus on {active[0]}"
+        if active[0] == "end":
+            break
+        await keyboard.press("Tab")
+    assert order[:4] == ["quick-exit", "language", "hide", "scroll"]
+    assert order[-3:] == ["input", "send", "end"]
+
+    # A quick reply by keyboard.
+    await frame.focus("#replies .btn-reply")
+    await keyboard.press("Enter")
+    await frame.wait_for_function("() => document.querySelectorAll('#log .msg--child').length === 2")
+    await wait_acked(frame)
+
+    # Hide and reopen: focus goes back to the launcher, then into the message box.
+    await frame.focus("#hide")
+    await keyboard.press("Enter")
+    assert await frame.evaluate("document.activeElement.id") == "launcher"
+    await keyboard.press("Enter")
+    assert await frame.evaluate("document.activeElement.id") == "input"
+
+
+async def test_phone_and_200_percent_zoom_use_the_whole_screen(browse: Any, widget_gateway: Any) -> None:
+    for name, options in (
+        (
+            "widget-phone.png",
+            {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True},
+        ),
+        # A 1280x720 screen at 200% zoom is a 640x360 viewport of CSS pixels.
+        (None, {"viewport": {"width": 640, "height": 360}, "device_scale_factor": 2}),
+    ):
+        tab: Session = await browse(**options)
+        await tab.page.goto(widget_gateway.url + "/")
+        frame = await tab.open_chat()
+        viewport = options["viewport"]
+        box = await tab.page.locator("iframe[data-stodchat]").bounding_box()
+        assert box == {"x": 0, "y": 0, "width": viewport["width"], "height": viewport["height"]}
+        # Nothing sideways to scroll, and the quick exit, the message box and Send are on screen.
+        assert await frame.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        for selector in ("#quick-exit", "#input", "#send"):
+            control = await frame.locator(selector).bounding_box()
+            assert control is not None
+            assert control["x"] >= 0 and control["x"] + control["width"] <= viewport["width"] + 0.5, selector
+            assert control["y"] >= 0 and control["y"] + control["height"] <= viewport["height"] + 0.5, (
+                selector
+            )
+        await send(frame, "hej")
+        await wait_acked(frame)
+        if name:
+            await tab.page.screenshot(path=screenshot_path(name))
+
+
+async def test_right_to_left_locale_and_switching_language(
+    browse: Any, widget_gateway: Any, redis: Redis
+) -> None:
+    tab: Session = await browse(locale="ar", viewport={"width": 1100, "height": 760})
+    await tab.page.goto(widget_gateway.url + "/")
+    frame = await tab.open_chat()
+    assert await frame.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [
+        "ar",
+        "rtl",
+    ]
+    assert await frame.text_content("#title") == "دردشة الدعم"
+    # Mirrored: the quick exit sits at the right edge, the panel's start in a right-to-left language.
+    exit_box = await frame.locator("#quick-exit").bounding_box()
+    hide_box = await frame.locator("#hide").bounding_box()
+    assert exit_box and hide_box and exit_box["x"] > hide_box["x"]
+    await send(frame, "مرحبا")
+    await wait_acked(frame)
+    session_id = (await tab.session_storage(frame))[STORAGE_KEY]
+    conv_id = await conversation_of(redis, session_id)
+    assert conv_id and await redis.hget(keys.conversation(conv_id), "locale") == b"ar"
+    await tab.page.screenshot(path=screenshot_path("widget-rtl.png"))
+
+    # The language menu: the widget changes at once, the server stores the choice for its answers.
+    await frame.select_option("#language", "en")
+    await expect(frame.locator("#title")).to_have_text("Support chat")
+    assert await frame.evaluate("document.documentElement.dir") == "ltr"
+    for _ in range(50):
+        if await redis.hget(keys.conversation(conv_id), "locale") == b"en":
+            break
+        await asyncio.sleep(0.05)
+    assert await redis.hget(keys.conversation(conv_id), "locale") == b"en"
+    # A reload keeps the chosen language (it lives with the conversation, not on the device).
+    await tab.page.reload()
+    frame = await tab.chat_frame()
+    await expect(frame.locator("#title")).to_have_text("Support chat")
+
+
+async def test_websocket_blocked_falls_back_to_long_polling(browse: Any, widget_gateway: Any) -> None:
+    tab: Session = await browse()
+
+    async def refuse(ws: WebSocketRoute) -> None:
+        await ws.close()
+
+    await tab.context.route_web_socket("**/socket.io/**", refuse)
+    tab.expected.append("WebSocket")
+    await tab.page.goto(widget_gateway.url + "/")
+    frame = await tab.open_chat()
+    await send(frame, "hej via polling")
+    await wait_acked(frame)
+    await frame.wait_for_function(
+        "() => document.querySelector('#log').lastElementChild.matches('.msg--bot')"
+    )
+    assert await frame.evaluate("window.io !== undefined")
+
+
+async def test_messages_written_offline_are_sent_once_on_reconnect(
+    browse: Any, widget_gateway: Any, redis: Redis
+) -> None:
+    tab: Session = await browse()
+    tab.expected.append("Failed to load resource")
+    await tab.page.goto(widget_gateway.url + "/")
+    frame = await tab.open_chat()
+    session_id = (await tab.session_storage(frame))[STORAGE_KEY]
+
+    blocked = True
+
+    async def block(route: Any) -> None:
+        await route.abort()
+
+    async def websocket(ws: WebSocketRoute) -> None:
+        if blocked:
+            await ws.close()
+        else:
+            ws.connect_to_server()
+
+    await tab.context.route("**/socket.io/**", block)
+    await tab.context.route_web_socket("**/socket.io/**", websocket)
+    await drop_sockets(widget_gateway)
+    await expect(frame.locator("#status")).to_have_attribute("data-status-key", "status.reconnecting")
+    await send(frame, "skrivet utan nät 1")
+    await send(frame, "skrivet utan nät 2")
+    await expect(frame.locator("#log .is-pending")).to_have_count(2)
+    await expect(frame.locator("#log .is-pending .msg-status").first).to_be_visible()
+
+    blocked = False
+    await tab.context.unroute("**/socket.io/**", block)
+    await wait_acked(frame)
+    await expect(frame.locator("#status")).not_to_have_attribute("data-status-key", "status.reconnecting")
+    conv_id = await conversation_of(redis, session_id)
+    assert conv_id
+    log = [entry.decode() for entry in await redis.lrange(keys.log(conv_id), 0, -1)]
+    assert sum("skrivet utan nät 1" in e for e in log) == 1
+    assert sum("skrivet utan nät 2" in e for e in log) == 1
+    assert [e for e in log if "skrivet utan nät" in e] == sorted(e for e in log if "skrivet utan nät" in e)
