@@ -7,6 +7,8 @@ PREFIX = "sc"
 # (children, bot) to staff, the console's (counsellors) to children. Nobody parses their own echo.
 NOTIFY_CHILDREN = f"{PREFIX}:notify:children"
 NOTIFY_STAFF = f"{PREFIX}:notify:staff"
+# Typing indicators are live-only (never stored): "conv_id role 1|0", role child or counsellor.
+NOTIFY_TYPING = f"{PREFIX}:notify:typing"
 
 
 def session(session_hash: str) -> str:
