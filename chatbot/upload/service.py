@@ -1,0 +1,558 @@
+"""Upload and case services: grants, resumable ciphertext upload, cases, analysts' actions, retention.
+
+Domain only: no aiohttp. Every check a stranger's input needs happens here, before the store; a
+failure at any step leaves nothing half-stored (partial files are discarded, records never half-made).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import json
+import logging
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, BinaryIO
+
+from chatbot.clock import Clock
+from chatbot.settings import Settings
+from chatbot.upload import codes, crypto, errors
+from chatbot.upload.audit import AuditLog
+from chatbot.upload.storage import Storage
+from chatbot.upload.store import FileRecord, UploadStore
+
+log = logging.getLogger(__name__)
+
+AGE_BANDS = ("under_13", "13_15", "16_17")
+MAX_CHUNK_BYTES = 1024 * 1024  # one request's body; the browser sends 16 frames of 64 KiB
+LOCK_MS = 60_000
+REMEMBER_CODE_S = 600
+GRANT_TOMBSTONE_S = 3600  # a spent or expired grant is remembered this long, to say which it was
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"
+    REVIEWED = "reviewed"
+    REPORTED = "reported"
+    REMOVED = "removed"
+    CLOSED = "closed"
+
+
+_ORDER = list(CaseStatus)
+
+ACTIONS: dict[str, CaseStatus] = {
+    "reviewed": CaseStatus.REVIEWED,
+    "reported_platform": CaseStatus.REPORTED,
+    "reported_police": CaseStatus.REPORTED,
+    "reported_hotline": CaseStatus.REPORTED,
+    "hashes_shared": CaseStatus.REPORTED,
+    "removed": CaseStatus.REMOVED,
+    "closed": CaseStatus.CLOSED,
+}
+"""What an analyst can record, and the status the child then sees with the case code."""
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(value: int | str) -> datetime:
+    return datetime.fromtimestamp(int(value) / 1000, UTC)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Grant:
+    token: str
+    expires: datetime
+    max_files: int
+    max_file_bytes: int
+    max_total_bytes: int
+
+
+@dataclass(frozen=True)
+class FileProgress:
+    index: int
+    size: int
+    received: int
+
+    @property
+    def complete(self) -> bool:
+        return self.received == self.size
+
+
+@dataclass(frozen=True)
+class UploadProgress:
+    token: str
+    files: tuple[FileProgress, ...]
+    resume_until: datetime
+
+
+@dataclass(frozen=True)
+class ChildCaseView:
+    """All a case code reveals: where the case stands, and since when."""
+
+    status: CaseStatus
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    file_id: str
+    size: int
+    sha256: str
+    md5: str
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    status: CaseStatus
+    age_band: str
+    topic: str
+    created: datetime
+    updated: datetime
+    closed: datetime | None
+    ciphertext_deleted: datetime | None
+    files: tuple[CaseFile, ...]
+    code_hash: str
+
+
+def _case(case_id: str, record: dict[str, Any]) -> Case:
+    return Case(
+        case_id,
+        CaseStatus(record["status"]),
+        record["age_band"],
+        record.get("topic", ""),
+        from_ms(record["created"]),
+        from_ms(record["updated"]),
+        from_ms(record["closed"]) if record.get("closed") else None,
+        from_ms(record["deleted"]) if record.get("deleted") else None,
+        tuple(CaseFile(f["id"], f["size"], f["sha256"], f["md5"]) for f in record["files"]),
+        record["code_hash"],
+    )
+
+
+def _check_files(files: object, max_files: int) -> list[FileRecord]:
+    if not isinstance(files, list) or not files:
+        raise errors.BadRequest("files must be a non-empty list")
+    if len(files) > max_files:
+        # Checked again against the grant's own limit; this bound keeps a hostile list from costing work.
+        raise errors.TooManyFiles(f"at most {max_files} files", limit=max_files)
+    out = []
+    for item in files:
+        if not isinstance(item, dict):
+            raise errors.BadRequest("each file is an object with size, sha256 and md5")
+        size, sha, md5 = item.get("size"), item.get("sha256"), item.get("md5")
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            raise errors.BadRequest("size must be a positive whole number of bytes")
+        if not isinstance(sha, str) or not _SHA256.match(sha):
+            raise errors.BadRequest("sha256 must be 64 lowercase hex digits")
+        if not isinstance(md5, str) or not _MD5.match(md5):
+            raise errors.BadRequest("md5 must be 32 lowercase hex digits")
+        out.append(FileRecord(size, 0, sha, md5))
+    return out
+
+
+def check_ciphertext(stream: BinaryIO, size: int, key_ids: set[bytes]) -> None:
+    """Without any key: is this SCUP v1, wrapped to one of our keys, with a possible length?"""
+    try:
+        header = crypto.read_header(stream)
+    except crypto.UploadCryptoError as exc:
+        raise errors.BadCiphertext(f"not an encrypted upload: {exc}") from None
+    if not header.key_ids() & key_ids:
+        raise errors.BadCiphertext("the file is not encrypted to the organisation's keys")
+    body = size - header.length
+    frame = header.chunk_size + crypto.TAG
+    chunks = max(1, -(-body // frame))
+    plain = body - chunks * crypto.TAG
+    if plain < 0 or max(1, -(-plain // header.chunk_size)) != chunks:
+        raise errors.BadCiphertext("the file's length is impossible: it was cut short")
+
+
+class UploadService:
+    """The child's side: grant → start → chunks (resumable) → finish → case code."""
+
+    def __init__(
+        self, store: UploadStore, storage: Storage, audit: AuditLog, clock: Clock, settings: Settings
+    ) -> None:
+        self._store = store
+        self._storage = storage
+        self._audit = audit
+        self._clock = clock
+        self._settings = settings
+        self._key_ids = {key.key_id for key in crypto.parse_public_keys(settings.upload_public_keys)}
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._key_ids)
+
+    async def issue_grant(self, conv_id: str, *, topic: str = "") -> Grant:
+        """A one-time grant for this conversation, offered in the chat by the bot or a counsellor."""
+        if not self.enabled:
+            raise errors.UploadsDisabled("uploads are not configured (UPLOAD_PUBLIC_KEYS is empty)")
+        s = self._settings
+        token = secrets.token_urlsafe(32)
+        expires = self._clock.now() + timedelta(seconds=s.upload_grant_ttl)
+        await self._store.put_grant(
+            token_hash(token),
+            conv_id=conv_id,
+            topic=topic,
+            expires_ms=to_ms(expires),
+            max_files=s.upload_max_files,
+            max_file=s.upload_max_file_bytes,
+            max_total=s.upload_max_total_bytes,
+            ttl=s.upload_grant_ttl + GRANT_TOMBSTONE_S,
+        )
+        log.info("upload grant issued conv=%s", conv_id)
+        return Grant(token, expires, s.upload_max_files, s.upload_max_file_bytes, s.upload_max_total_bytes)
+
+    async def start(
+        self, grant: object, *, age_band: object, consent: object, files: object
+    ) -> UploadProgress:
+        """Spend the grant on one upload of these files (sizes of their ciphertext, and their hashes)."""
+        if not self.enabled:
+            raise errors.UploadsDisabled("uploads are not configured")
+        if not isinstance(grant, str) or not _TOKEN.match(grant):
+            raise errors.GrantInvalid("this upload link is not valid")
+        if consent is not True:
+            raise errors.NotConsented("the child has not confirmed they want us to act")
+        if age_band not in AGE_BANDS:
+            raise errors.BadRequest(f"age_band must be one of {', '.join(AGE_BANDS)}")
+        assert isinstance(age_band, str)
+        records = _check_files(files, self._settings.upload_max_files)
+        token = secrets.token_urlsafe(32)
+        now = self._clock.now()
+        result = await self._store.start(
+            token_hash(grant),
+            token_hash(token),
+            now_ms=to_ms(now),
+            files=records,
+            age_band=age_band,
+            resume_s=self._settings.upload_resume_window,
+        )
+        outcome = result[0]
+        if outcome != "ok":
+            raise _START_ERRORS[outcome](
+                _START_DETAIL[outcome], **({"limit": int(result[1])} if len(result) > 1 else {})
+            )
+        return UploadProgress(
+            token,
+            tuple(FileProgress(i, r.size, 0) for i, r in enumerate(records)),
+            now + timedelta(seconds=self._settings.upload_resume_window),
+        )
+
+    async def _upload(self, token: object) -> tuple[str, Any]:
+        if not isinstance(token, str) or not _TOKEN.match(token):
+            raise errors.UploadNotFound("no such upload")
+        h = token_hash(token)
+        record = await self._store.upload(h)
+        if record is None:
+            raise errors.UploadNotFound("no such upload (it may have expired)")
+        return h, record
+
+    async def progress(self, token: object) -> UploadProgress:
+        """Where each file stands: a client that lost its connection asks this and continues."""
+        _, record = await self._upload(token)
+        assert isinstance(token, str)
+        return UploadProgress(
+            token,
+            tuple(FileProgress(i, f.size, f.received) for i, f in enumerate(record.files)),
+            from_ms(record.created_ms) + timedelta(seconds=self._settings.upload_resume_window),
+        )
+
+    async def write(self, token: object, index: object, offset: object, data: bytes) -> int:
+        """Append `data` to file `index` at `offset`, which must be exactly what was received so far."""
+        h, record = await self._upload(token)
+        if record.done_code:
+            raise errors.BadChunk("this upload is already finished")
+        if not isinstance(index, int) or not 0 <= index < len(record.files):
+            raise errors.BadChunk("no such file in this upload")
+        if not isinstance(offset, int) or offset < 0:
+            raise errors.BadChunk("offset must be a whole number ≥ 0")
+        if not data or len(data) > MAX_CHUNK_BYTES:
+            raise errors.BadChunk(f"a chunk has 1 to {MAX_CHUNK_BYTES} bytes")
+        declared = record.files[index]
+        if offset + len(data) > declared.size:
+            raise errors.FileTooBig("more bytes than the file's declared size", limit=declared.size)
+        owner = secrets.token_hex(8)
+        if not await self._store.lock(h, index, owner, LOCK_MS):
+            raise errors.UploadBusy("this file is being written by another request; ask for the offset")
+        try:
+            current = await self._store.upload(h)
+            received = current.files[index].received if current else -1
+            if offset != received:
+                raise errors.OffsetMismatch("continue from the server's offset", offset=received)
+            partial = self._partial_id(h, index)
+            await asyncio.to_thread(self._storage.write_at, partial, offset, data)
+            if not await self._store.advance(h, index, offset, offset + len(data), owner):
+                raise errors.UploadBusy("the write took too long; ask for the offset and continue")
+        finally:
+            await self._store.unlock(h, index, owner)
+        return offset + len(data)
+
+    @staticmethod
+    def _partial_id(upload_hash: str, index: int) -> str:
+        return f"{upload_hash}-{index}"
+
+    async def cancel(self, token: object) -> None:
+        h, record = await self._upload(token)
+        if record.done_code:
+            return
+        await self._discard(h, len(record.files))
+
+    async def _discard(self, upload_hash: str, count: int) -> None:
+        for index in range(count):
+            await asyncio.to_thread(self._storage.discard, self._partial_id(upload_hash, index))
+        await self._store.drop_upload(upload_hash)
+
+    async def finish(self, token: object) -> str:
+        """All files complete → check each is ciphertext for our keys → a case, and its code."""
+        h, record = await self._upload(token)
+        if record.done_code:
+            return str(record.done_code)
+        missing = [i for i, f in enumerate(record.files) if f.received != f.size]
+        if missing:
+            raise errors.UploadIncomplete("some files are not complete", files=missing)
+        for index, f in enumerate(record.files):
+            try:
+                await asyncio.to_thread(self._check_partial, self._partial_id(h, index), f.size)
+            except errors.BadCiphertext:
+                await self._discard(h, len(record.files))
+                raise
+        case_id = secrets.token_hex(12)
+        code = codes.new_case_code()
+        now = self._clock.now()
+        files = []
+        for index, f in enumerate(record.files):
+            file_id = f"file-{index:03d}"
+            await asyncio.to_thread(self._storage.commit, self._partial_id(h, index), case_id, file_id)
+            files.append({"id": file_id, "size": f.size, "sha256": f.sha256, "md5": f.md5})
+        # Files first, then the record: a crash between leaves an orphan directory the sweep deletes,
+        # never a case pointing at files that are not there.
+        await self._store.create_case(
+            case_id,
+            codes.code_hash(code),
+            h,
+            code,
+            {
+                "status": CaseStatus.RECEIVED.value,
+                "age_band": record.age_band,
+                "topic": record.topic,
+                "conv": record.conv_id,
+                "created": to_ms(now),
+                "updated": to_ms(now),
+                "files": files,
+                "code_hash": codes.code_hash(code),
+            },
+            created_ms=to_ms(now),
+            ttl=self._settings.upload_hash_retention,
+            remember_code_s=REMEMBER_CODE_S,
+        )
+        await self._audit.append("child", "case.received", case_id=case_id)
+        log.info("upload case created case=%s conv=%s files=%d", case_id, record.conv_id, len(files))
+        return code
+
+    def _check_partial(self, partial: str, size: int) -> None:
+        if self._storage.partial_size(partial) != size:
+            raise errors.BadCiphertext("the stored file does not have its declared size")
+        with self._storage.read_partial(partial) as stream:
+            check_ciphertext(stream, size, self._key_ids)
+
+
+_START_ERRORS: dict[str, type[errors.UploadError]] = {
+    "grant_invalid": errors.GrantInvalid,
+    "grant_used": errors.GrantUsed,
+    "grant_expired": errors.GrantExpired,
+    "too_many_files": errors.TooManyFiles,
+    "file_too_big": errors.FileTooBig,
+    "upload_too_big": errors.UploadTooBig,
+}
+_START_DETAIL = {
+    "grant_invalid": "this upload link is not valid",
+    "grant_used": "this upload link was already used",
+    "grant_expired": "this upload link has expired",
+    "too_many_files": "too many files for one upload",
+    "file_too_big": "a file is larger than allowed",
+    "upload_too_big": "the files together are larger than allowed",
+}
+
+
+class CaseService:
+    """The organisation's side: the child's status look-up, and analysts' list, views and actions."""
+
+    def __init__(
+        self, store: UploadStore, storage: Storage, audit: AuditLog, clock: Clock, settings: Settings
+    ) -> None:
+        self._store = store
+        self._storage = storage
+        self._audit = audit
+        self._clock = clock
+        self._settings = settings
+
+    async def child_status(self, code: object) -> ChildCaseView:
+        """Intent `case_status`: typed errors for a malformed, mistyped or unknown code."""
+        normalized = codes.normalize(code)
+        case_id = await self._store.case_id_for(codes.code_hash(normalized))
+        record = await self._store.case(case_id) if case_id else None
+        if record is None:
+            raise errors.UnknownCase("no case has this code (or it has been deleted)")
+        return ChildCaseView(CaseStatus(record["status"]), from_ms(record["updated"]))
+
+    async def get(self, case_id: str) -> Case:
+        record = await self._store.case(case_id)
+        if record is None:
+            raise errors.UnknownCase("no such case")
+        return _case(case_id, record)
+
+    async def list_cases(self) -> list[Case]:
+        out = []
+        for case_id in await self._store.case_ids():
+            record = await self._store.case(case_id)
+            if record is not None:
+                out.append(_case(case_id, record))
+        return out
+
+    async def record_action(self, analyst: str, case_id: str, action: str) -> Case:
+        if action not in ACTIONS:
+            raise errors.BadAction(f"action must be one of {', '.join(ACTIONS)}")
+        case = await self.get(case_id)
+        await self._audit.append(analyst, f"action.{action}", case_id=case_id)
+        now = self._clock.now()
+        target = ACTIONS[action]
+        status = case.status
+        if case.status is not CaseStatus.CLOSED and _ORDER.index(target) > _ORDER.index(case.status):
+            status = target
+        changes: dict[str, Any] = {"status": status.value, "updated": to_ms(now)}
+        if status is CaseStatus.CLOSED and case.closed is None:
+            changes["closed"] = to_ms(now)
+        await self._store.add_action(
+            case_id,
+            {"by": analyst, "action": action, "at": to_ms(now)},
+            self._settings.upload_hash_retention,
+        )
+        await self._store.update_case(case_id, changes)
+        return await self.get(case_id)
+
+    async def actions(self, case_id: str) -> list[dict[str, Any]]:
+        return await self._store.actions(case_id)
+
+    async def open_ciphertext(self, analyst: str, case_id: str, file_id: str) -> BinaryIO:
+        """The ciphertext for the analyst's browser to decrypt; the view is logged before it is given."""
+        case = await self.get(case_id)
+        if file_id not in {f.file_id for f in case.files}:
+            raise errors.UnknownCase("no such file in this case")
+        if case.ciphertext_deleted is not None:
+            raise errors.UnknownCase("this case's files have been deleted (retention)")
+        await self._audit.append(analyst, "file.viewed", case_id=case_id, file_id=file_id)
+        return await asyncio.to_thread(self._storage.open, case_id, file_id)
+
+    async def export_hashes(self, fmt: str, case_ids: Sequence[str] | None = None) -> str:
+        """Hashes for hash-sharing submissions, as CSV or JSON."""
+        if fmt not in ("csv", "json"):
+            raise errors.BadRequest("format must be csv or json")
+        rows = []
+        for case in await self.list_cases():
+            if case_ids is not None and case.case_id not in case_ids:
+                continue
+            for f in case.files:
+                rows.append(
+                    {
+                        "case_id": case.case_id,
+                        "file_id": f.file_id,
+                        "sha256": f.sha256,
+                        "md5": f.md5,
+                        "age_band": case.age_band,
+                        "received": case.created.isoformat().replace("+00:00", "Z"),
+                    }
+                )
+        if fmt == "json":
+            return json.dumps(rows, indent=2) + "\n"
+        out = io.StringIO()
+        writer = csv.DictWriter(
+            out,
+            fieldnames=["case_id", "file_id", "sha256", "md5", "age_band", "received"],
+            lineterminator="\n",
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue()
+
+
+@dataclass
+class SweepReport:
+    ciphertext_deleted: int = 0
+    cases_deleted: int = 0
+    orphans_deleted: int = 0
+    partials_deleted: int = 0
+    audit_trimmed: int = 0
+
+
+class RetentionSweeper:
+    """Deletes what has outlived its period; run periodically, tested with an injected clock."""
+
+    def __init__(
+        self, store: UploadStore, storage: Storage, audit: AuditLog, clock: Clock, settings: Settings
+    ) -> None:
+        self._store = store
+        self._storage = storage
+        self._audit = audit
+        self._clock = clock
+        self._settings = settings
+
+    async def sweep(self) -> SweepReport:
+        s = self._settings
+        now = self._clock.now()
+        report = SweepReport()
+        known = set()
+        for case_id in await self._store.case_ids():
+            record = await self._store.case(case_id)
+            if record is None:
+                continue
+            case = _case(case_id, record)
+            if now >= case.created + timedelta(seconds=s.upload_hash_retention):
+                await self._audit.append("retention", "case.deleted", case_id=case_id)
+                await asyncio.to_thread(self._storage.delete_case, case_id)
+                await self._store.delete_case(case_id, case.code_hash)
+                report.cases_deleted += 1
+                continue
+            known.add(case_id)
+            if case.ciphertext_deleted is None and (
+                now >= case.created + timedelta(seconds=s.upload_max_age)
+                or (
+                    case.closed is not None
+                    and now >= case.closed + timedelta(seconds=s.upload_delete_after_close)
+                )
+            ):
+                await self._audit.append("retention", "ciphertext.deleted", case_id=case_id)
+                await asyncio.to_thread(self._storage.delete_case, case_id)
+                await self._store.update_case(case_id, {"deleted": to_ms(now)})
+                report.ciphertext_deleted += 1
+        for case_id in await asyncio.to_thread(self._storage.cases):
+            if case_id not in known:
+                # Files whose case record never came to be (a crash mid-finish) or is gone.
+                await asyncio.to_thread(self._storage.delete_case, case_id)
+                report.orphans_deleted += 1
+        window = timedelta(seconds=s.upload_resume_window)
+        for partial in await asyncio.to_thread(self._storage.partials):
+            upload_hash = partial.rsplit("-", 1)[0]
+            upload = await self._store.upload(upload_hash)
+            if upload is None or now >= from_ms(upload.created_ms) + window:
+                # An upload nobody finished within the resume window: its bytes go, its record too.
+                await asyncio.to_thread(self._storage.discard, partial)
+                await self._store.drop_upload(upload_hash)
+                report.partials_deleted += 1
+        report.audit_trimmed = await self._audit.trim(now - timedelta(seconds=s.audit_retention))
+        return report

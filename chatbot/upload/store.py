@@ -1,0 +1,236 @@
+"""Redis layout of grants, unfinished uploads and cases; races (a reused grant, two writers) are Lua."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from chatbot.store import keys
+
+# Consuming a grant and creating the upload is one step, so a grant can never start two uploads.
+_START = """
+-- KEYS: grant, upload ; ARGV: now_ms, files, largest, total, resume_s, field, value, field, value, ...
+local g = redis.call('HMGET', KEYS[1], 'expires', 'used', 'max_files', 'max_file', 'max_total', 'conv', 'topic')
+if not g[1] then return {'grant_invalid'} end
+if g[2] == '1' then return {'grant_used'} end
+if tonumber(ARGV[1]) >= tonumber(g[1]) then return {'grant_expired'} end
+if tonumber(ARGV[2]) > tonumber(g[3]) then return {'too_many_files', g[3]} end
+if tonumber(ARGV[3]) > tonumber(g[4]) then return {'file_too_big', g[4]} end
+if tonumber(ARGV[4]) > tonumber(g[5]) then return {'upload_too_big', g[5]} end
+redis.call('HSET', KEYS[1], 'used', '1')
+for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', KEYS[2], 'conv', g[6], 'topic', g[7])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return {'ok'}
+"""
+
+# Advancing a file's received offset only from where it was: a stale writer cannot move it backwards.
+_ADVANCE = """
+-- KEYS: upload, lock ; ARGV: index, from, to, owner
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then return -1 end
+local field = 'f:' .. ARGV[1] .. ':recv'
+if redis.call('HGET', KEYS[1], field) ~= ARGV[2] then return -2 end
+redis.call('HSET', KEYS[1], field, ARGV[3])
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    size: int
+    received: int
+    sha256: str
+    md5: str
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    created_ms: int
+    age_band: str
+    conv_id: str
+    topic: str
+    files: tuple[FileRecord, ...]
+    done_code: str
+
+
+class UploadStore:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._start = redis.register_script(_START)
+        self._advance = redis.register_script(_ADVANCE)
+        self._release = redis.register_script(_RELEASE)
+
+    # --- grants -------------------------------------------------------------------------------------
+
+    async def put_grant(
+        self,
+        token_hash: str,
+        *,
+        conv_id: str,
+        topic: str,
+        expires_ms: int,
+        max_files: int,
+        max_file: int,
+        max_total: int,
+        ttl: int,
+    ) -> None:
+        key = keys.upload_grant(token_hash)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                key,
+                mapping={
+                    "conv": conv_id,
+                    "topic": topic,
+                    "expires": expires_ms,
+                    "used": "0",
+                    "max_files": max_files,
+                    "max_file": max_file,
+                    "max_total": max_total,
+                },
+            )
+            pipe.expire(key, ttl)
+            await pipe.execute()
+
+    async def start(
+        self,
+        token_hash: str,
+        upload_hash: str,
+        *,
+        now_ms: int,
+        files: list[FileRecord],
+        age_band: str,
+        resume_s: int,
+    ) -> list[str]:
+        fields: list[str | int] = ["created", now_ms, "age_band", age_band, "files", len(files)]
+        for i, f in enumerate(files):
+            fields += [
+                f"f:{i}:size",
+                f.size,
+                f"f:{i}:recv",
+                0,
+                f"f:{i}:sha256",
+                f.sha256,
+                f"f:{i}:md5",
+                f.md5,
+            ]
+        result = await self._start(
+            keys=[keys.upload_grant(token_hash), keys.upload(upload_hash)],
+            args=[
+                now_ms,
+                len(files),
+                max(f.size for f in files),
+                sum(f.size for f in files),
+                resume_s,
+                *fields,
+            ],
+        )
+        return [_text(x) for x in result]
+
+    # --- unfinished uploads --------------------------------------------------------------------------
+
+    async def upload(self, upload_hash: str) -> UploadRecord | None:
+        raw = await self.redis.hgetall(keys.upload(upload_hash))
+        if not raw:
+            return None
+        h = {_text(k): _text(v) for k, v in raw.items()}
+        files = tuple(
+            FileRecord(int(h[f"f:{i}:size"]), int(h[f"f:{i}:recv"]), h[f"f:{i}:sha256"], h[f"f:{i}:md5"])
+            for i in range(int(h["files"]))
+        )
+        return UploadRecord(
+            int(h["created"]), h["age_band"], h.get("conv", ""), h.get("topic", ""), files, h.get("done", "")
+        )
+
+    async def lock(self, upload_hash: str, index: int, owner: str, ttl_ms: int) -> bool:
+        return bool(await self.redis.set(keys.upload_lock(upload_hash, index), owner, nx=True, px=ttl_ms))
+
+    async def unlock(self, upload_hash: str, index: int, owner: str) -> None:
+        await self._release(keys=[keys.upload_lock(upload_hash, index)], args=[owner])
+
+    async def advance(self, upload_hash: str, index: int, start: int, end: int, owner: str) -> bool:
+        result = await self._advance(
+            keys=[keys.upload(upload_hash), keys.upload_lock(upload_hash, index)],
+            args=[index, start, end, owner],
+        )
+        return int(result) == 1
+
+    async def drop_upload(self, upload_hash: str) -> None:
+        await self.redis.delete(keys.upload(upload_hash))
+
+    # --- cases ----------------------------------------------------------------------------------------
+
+    async def create_case(
+        self,
+        case_id: str,
+        code_hash: str,
+        upload_hash: str,
+        done_code: str,
+        record: dict[str, Any],
+        *,
+        created_ms: int,
+        ttl: int,
+        remember_code_s: int,
+    ) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.case(case_id), mapping={k: _encode(v) for k, v in record.items()})
+            pipe.expire(keys.case(case_id), ttl)
+            pipe.set(keys.case_code(code_hash), case_id, ex=ttl)
+            pipe.zadd(keys.CASES, {case_id: created_ms})
+            # Kept briefly so a finish retried after a lost response gets its code again.
+            pipe.hset(keys.upload(upload_hash), "done", done_code)
+            pipe.expire(keys.upload(upload_hash), remember_code_s)
+            await pipe.execute()
+
+    async def case_id_for(self, code_hash: str) -> str | None:
+        value = await self.redis.get(keys.case_code(code_hash))
+        return _text(value) if value else None
+
+    async def case(self, case_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.hgetall(keys.case(case_id))
+        if not raw:
+            return None
+        record: dict[str, Any] = {_text(k): _text(v) for k, v in raw.items()}
+        record["files"] = json.loads(record.get("files", "[]"))
+        return record
+
+    async def update_case(self, case_id: str, changes: dict[str, Any]) -> None:
+        await self.redis.hset(keys.case(case_id), mapping={k: _encode(v) for k, v in changes.items()})
+
+    async def add_action(self, case_id: str, action: dict[str, Any], ttl: int) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(keys.case_actions(case_id), json.dumps(action))
+            pipe.expire(keys.case_actions(case_id), ttl)
+            await pipe.execute()
+
+    async def actions(self, case_id: str) -> list[dict[str, Any]]:
+        return [json.loads(x) for x in await self.redis.lrange(keys.case_actions(case_id), 0, -1)]
+
+    async def case_ids(self) -> list[str]:
+        return [_text(x) for x in await self.redis.zrevrange(keys.CASES, 0, -1)]
+
+    async def delete_case(self, case_id: str, code_hash: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(keys.case(case_id), keys.case_actions(case_id), keys.case_code(code_hash))
+            pipe.zrem(keys.CASES, case_id)
+            await pipe.execute()
+
+
+def _encode(value: Any) -> str | int:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    if isinstance(value, int):
+        return value
+    return str(value)

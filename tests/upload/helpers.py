@@ -1,0 +1,70 @@
+"""Building blocks for the upload tests: keys, settings and the services on a real Redis."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from chatbot.clock import FixedClock
+from chatbot.settings import Settings
+from chatbot.upload import crypto
+from chatbot.upload.audit import AuditLog
+from chatbot.upload.service import CaseService, RetentionSweeper, UploadService
+from chatbot.upload.storage import LocalStorage
+from chatbot.upload.store import UploadStore
+
+START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+KEYS = [crypto.PrivateKey.generate(crypto.Kem.X25519), crypto.PrivateKey.generate(crypto.Kem.P256)]
+
+
+def upload_settings(settings: Settings, root: Path, **changes: object) -> Settings:
+    return replace(
+        settings,
+        upload_public_keys=tuple(str(k.public) for k in KEYS),
+        upload_dir=root,
+        upload_max_files=3,
+        upload_max_file_bytes=400_000,
+        upload_max_total_bytes=600_000,
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+def file_entry(blob: bytes, plain: bytes) -> dict[str, object]:
+    return {
+        "size": len(blob),
+        "sha256": hashlib.sha256(plain).hexdigest(),
+        "md5": hashlib.md5(plain).hexdigest(),
+    }
+
+
+@dataclass
+class Services:
+    clock: FixedClock
+    storage: LocalStorage
+    audit: AuditLog
+    uploads: UploadService
+    cases: CaseService
+    sweeper: RetentionSweeper
+
+
+def services(redis: Redis, settings: Settings) -> Services:
+    clock = FixedClock(START)
+    store = UploadStore(redis)
+    storage = LocalStorage(settings.upload_dir)
+    audit = AuditLog(redis, clock)
+    return Services(
+        clock,
+        storage,
+        audit,
+        UploadService(store, storage, audit, clock, settings),
+        CaseService(store, storage, audit, clock, settings),
+        RetentionSweeper(store, storage, audit, clock, settings),
+    )
+
+
+def all_bytes_under(root: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())

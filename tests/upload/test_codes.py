@@ -1,0 +1,52 @@
+"""Case codes: easy to type, ≥ 80 bits, and every single typo or neighbour swap is caught."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from chatbot.upload import codes, errors
+
+
+def test_shape_and_entropy() -> None:
+    code = codes.new_case_code()
+    assert re.fullmatch(r"([0-9A-HJKMNP-TV-Z]{4}-){4}[0-9A-HJKMNP-TV-Z]{4}", code)
+    assert codes.DATA_CHARS * 5 >= 80
+    assert len({codes.new_case_code() for _ in range(1000)}) == 1000
+
+
+def test_forgiving_about_case_spaces_and_confusable_letters() -> None:
+    code = codes.new_case_code()
+    typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    assert codes.normalize(typed) == code
+    assert codes.code_hash(typed) == codes.code_hash(code)
+
+
+def test_every_single_character_typo_is_caught() -> None:
+    for _ in range(20):
+        plain = codes.new_case_code().replace("-", "")
+        for position in range(len(plain)):
+            for replacement in codes.ALPHABET:
+                if replacement == plain[position]:
+                    continue
+                typo = plain[:position] + replacement + plain[position + 1 :]
+                with pytest.raises(errors.MistypedCaseCode):
+                    codes.normalize(typo)
+
+
+def test_neighbour_swaps_are_caught() -> None:
+    for _ in range(50):
+        plain = codes.new_case_code().replace("-", "")
+        for i in range(len(plain) - 1):
+            if plain[i] == plain[i + 1]:
+                continue
+            swapped = plain[:i] + plain[i + 1] + plain[i] + plain[i + 2 :]
+            with pytest.raises(errors.MistypedCaseCode):
+                codes.normalize(swapped)
+
+
+@pytest.mark.parametrize("bad", ["", "ABCD", "ABCD-EFGH-JKMN-PQRS-TVWU", None, 12345, "X" * 200])
+def test_malformed(bad: object) -> None:
+    with pytest.raises(errors.MalformedCaseCode):
+        codes.normalize(bad)

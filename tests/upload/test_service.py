@@ -1,0 +1,351 @@
+"""Upload and case services on the private Redis and a real directory, with an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from chatbot.settings import Settings
+from chatbot.store import keys
+from chatbot.upload import codes, crypto, errors
+from chatbot.upload.audit import AuditBroken
+from chatbot.upload.service import CaseStatus
+from tests.upload.helpers import KEYS, Services, all_bytes_under, file_entry, services, upload_settings
+
+MARKER = b"PLAINTEXT-IMAGE-BYTES-"
+
+
+@pytest.fixture
+def svc(redis: Redis, settings: Settings, tmp_path: Path) -> Services:
+    return services(redis, upload_settings(settings, tmp_path / "uploads"))
+
+
+def encrypted(size: int = 150_000, name: str = "bild.jpg") -> tuple[bytes, bytes]:
+    plain = (MARKER * (size // len(MARKER) + 1))[:size]
+    return plain, crypto.encrypt(plain, [k.public for k in KEYS], name=name, type="image/jpeg")
+
+
+async def upload_all(svc: Services, token: str, blobs: list[bytes], piece: int = 100_000) -> None:
+    for index, blob in enumerate(blobs):
+        for start in range(0, len(blob), piece):
+            await svc.uploads.write(token, index, start, blob[start : start + piece])
+
+
+async def test_whole_flow_stores_only_ciphertext_and_gives_a_working_code(
+    svc: Services, tmp_path: Path
+) -> None:
+    image, image_ct = encrypted(150_000)
+    video, video_ct = encrypted(200_000, "film.mp4")
+    grant = await svc.uploads.issue_grant("conv1", topic="sextortion")
+    started = await svc.uploads.start(
+        grant.token,
+        age_band="13_15",
+        consent=True,
+        files=[file_entry(image_ct, image), file_entry(video_ct, video)],
+    )
+    await upload_all(svc, started.token, [image_ct, video_ct])
+    code = await svc.uploads.finish(started.token)
+    assert await svc.uploads.finish(started.token) == code  # a retried finish gets the same code
+
+    on_disk = all_bytes_under(tmp_path / "uploads")
+    assert MARKER not in on_disk and image[:1000] not in on_disk
+    assert image_ct in on_disk and video_ct in on_disk
+
+    view = await svc.cases.child_status(code.lower())
+    assert view.status is CaseStatus.RECEIVED
+    (case,) = await svc.cases.list_cases()
+    assert case.age_band == "13_15" and case.topic == "sextortion"
+    assert [f.sha256 for f in case.files] == [
+        file_entry(image_ct, image)["sha256"],
+        file_entry(video_ct, video)["sha256"],
+    ]
+
+    stream = await svc.cases.open_ciphertext("analyst-1", case.case_id, case.files[1].file_id)
+    with stream:
+        meta, plain = crypto.decrypt(stream.read(), KEYS[:1])
+    assert plain == video and meta.name == "film.mp4"
+    entries = await svc.audit.entries(case_id=case.case_id)
+    assert [(e.actor, e.action, e.file_id) for e in entries] == [
+        ("child", "case.received", ""),
+        ("analyst-1", "file.viewed", "file-001"),
+    ]
+    assert await svc.audit.verify() == 2
+
+
+async def test_grant_is_single_use_and_expires(svc: Services) -> None:
+    plain, blob = encrypted(2000)
+    grant = await svc.uploads.issue_grant("conv1")
+    await svc.uploads.start(grant.token, age_band="under_13", consent=True, files=[file_entry(blob, plain)])
+    with pytest.raises(errors.GrantUsed):
+        await svc.uploads.start(
+            grant.token, age_band="under_13", consent=True, files=[file_entry(blob, plain)]
+        )
+    late = await svc.uploads.issue_grant("conv1")
+    svc.clock.advance(30 * 60)
+    with pytest.raises(errors.GrantExpired):
+        await svc.uploads.start(
+            late.token, age_band="under_13", consent=True, files=[file_entry(blob, plain)]
+        )
+    with pytest.raises(errors.GrantInvalid):
+        await svc.uploads.start("x" * 43, age_band="under_13", consent=True, files=[file_entry(blob, plain)])
+    with pytest.raises(errors.GrantInvalid):
+        await svc.uploads.start({"no": 1}, age_band="under_13", consent=True, files=[])
+
+
+@pytest.mark.parametrize(
+    ("sizes", "error"),
+    [
+        ([1000] * 4, errors.TooManyFiles),
+        ([400_001], errors.FileTooBig),
+        ([300_000, 300_001], errors.UploadTooBig),
+    ],
+)
+async def test_limits_refuse_without_spending_the_grant(
+    svc: Services, sizes: list[int], error: type[errors.UploadError]
+) -> None:
+    grant = await svc.uploads.issue_grant("conv1")
+    files = [{"size": s, "sha256": "0" * 64, "md5": "0" * 32} for s in sizes]
+    with pytest.raises(error):
+        await svc.uploads.start(grant.token, age_band="16_17", consent=True, files=files)
+    # The refusal did not spend the grant: the child can try again with fewer or smaller files.
+    small = [{"size": 10, "sha256": "0" * 64, "md5": "0" * 32}]
+    started = await svc.uploads.start(grant.token, age_band="16_17", consent=True, files=small)
+    assert started.files[0].received == 0
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"age_band": "12", "consent": True},
+        {"age_band": "13_15", "consent": False},
+        {"age_band": "13_15", "consent": "yes"},
+        {"age_band": "13_15", "consent": True, "files": [{"size": -1, "sha256": "0" * 64, "md5": "0" * 32}]},
+        {"age_band": "13_15", "consent": True, "files": [{"size": 5, "sha256": "XYZ", "md5": "0" * 32}]},
+        {"age_band": "13_15", "consent": True, "files": "all"},
+    ],
+)
+async def test_bad_start_payloads(svc: Services, payload: dict[str, object]) -> None:
+    grant = await svc.uploads.issue_grant("conv1")
+    args = {"files": [{"size": 5, "sha256": "0" * 64, "md5": "0" * 32}], **payload}
+    with pytest.raises((errors.BadRequest, errors.NotConsented)):
+        await svc.uploads.start(grant.token, **args)
+
+
+async def test_resume_after_a_drop_and_offset_checks(svc: Services) -> None:
+    plain, blob = encrypted(300_000)
+    grant = await svc.uploads.issue_grant("conv1")
+    started = await svc.uploads.start(
+        grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)]
+    )
+    assert await svc.uploads.write(started.token, 0, 0, blob[:65_536]) == 65_536
+    # The client lost its connection and its idea of where it was: it asks, then continues.
+    progress = await svc.uploads.progress(started.token)
+    assert progress.files[0].received == 65_536
+    with pytest.raises(errors.OffsetMismatch) as caught:
+        await svc.uploads.write(started.token, 0, 0, blob[:100])
+    assert caught.value.info["offset"] == 65_536
+    with pytest.raises(errors.FileTooBig):
+        await svc.uploads.write(started.token, 0, 65_536, blob[65_536:] + b"extra")
+    with pytest.raises(errors.BadChunk):
+        await svc.uploads.write(started.token, 1, 0, b"x")
+    with pytest.raises(errors.BadChunk):
+        await svc.uploads.write(started.token, 0, 65_536, b"")
+    with pytest.raises(errors.UploadIncomplete):
+        await svc.uploads.finish(started.token)
+    await svc.uploads.write(started.token, 0, 65_536, blob[65_536:])
+    code = await svc.uploads.finish(started.token)
+    assert (await svc.cases.child_status(code)).status is CaseStatus.RECEIVED
+
+
+async def test_racing_writers_cannot_both_append(svc: Services) -> None:
+    plain, blob = encrypted(200_000)
+    grant = await svc.uploads.issue_grant("conv1")
+    started = await svc.uploads.start(
+        grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)]
+    )
+    results = await asyncio.gather(
+        *(svc.uploads.write(started.token, 0, 0, blob[:50_000]) for _ in range(5)), return_exceptions=True
+    )
+    assert results.count(50_000) == 1
+    assert all(isinstance(r, (errors.UploadBusy, errors.OffsetMismatch)) for r in results if r != 50_000)
+    assert (await svc.uploads.progress(started.token)).files[0].received == 50_000
+
+
+@pytest.mark.parametrize("damage", ["plaintext", "other_key", "truncated"])
+async def test_a_file_that_is_not_our_ciphertext_leaves_nothing(
+    svc: Services, tmp_path: Path, damage: str
+) -> None:
+    plain, good = encrypted(100_000)
+    if damage == "plaintext":
+        bad = plain
+    elif damage == "other_key":
+        bad = crypto.encrypt(plain, [crypto.PrivateKey.generate(crypto.Kem.X25519).public])
+    else:
+        # Five bytes into the last frame: no SCUP file has that length. (A cut that leaves a plausible
+        # length can only show at decryption, where the authenticated size catches it.)
+        header_len = crypto.read_header(io.BytesIO(good)).length
+        bad = good[: header_len + 65_536 + 16 + 5]
+    grant = await svc.uploads.issue_grant("conv1")
+    started = await svc.uploads.start(
+        grant.token, age_band="13_15", consent=True, files=[file_entry(good, plain), file_entry(bad, plain)]
+    )
+    await upload_all(svc, started.token, [good, bad])
+    with pytest.raises(errors.BadCiphertext):
+        await svc.uploads.finish(started.token)
+    assert all_bytes_under(tmp_path / "uploads") == b""
+    assert await svc.cases.list_cases() == []
+    with pytest.raises(errors.UploadNotFound):
+        await svc.uploads.progress(started.token)
+
+
+async def test_cancel_discards_everything(svc: Services, tmp_path: Path) -> None:
+    plain, blob = encrypted(100_000)
+    grant = await svc.uploads.issue_grant("conv1")
+    started = await svc.uploads.start(
+        grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)]
+    )
+    await svc.uploads.write(started.token, 0, 0, blob[:1000])
+    await svc.uploads.cancel(started.token)
+    assert all_bytes_under(tmp_path / "uploads") == b""
+    with pytest.raises(errors.UploadNotFound):
+        await svc.uploads.write(started.token, 0, 1000, blob[1000:2000])
+
+
+async def make_case(svc: Services) -> tuple[str, str]:
+    plain, blob = encrypted(5000)
+    grant = await svc.uploads.issue_grant("conv1")
+    started = await svc.uploads.start(
+        grant.token, age_band="16_17", consent=True, files=[file_entry(blob, plain)]
+    )
+    await upload_all(svc, started.token, [blob])
+    code = await svc.uploads.finish(started.token)
+    (case,) = [c for c in await svc.cases.list_cases() if c.code_hash == codes.code_hash(code)]
+    return code, case.case_id
+
+
+async def test_actions_move_the_status_the_child_sees(svc: Services) -> None:
+    code, case_id = await make_case(svc)
+    svc.clock.advance(3600)
+    case = await svc.cases.record_action("analyst-1", case_id, "reported_police")
+    assert case.status is CaseStatus.REPORTED
+    case = await svc.cases.record_action("analyst-1", case_id, "reviewed")
+    assert case.status is CaseStatus.REPORTED  # statuses never go back
+    view = await svc.cases.child_status(code)
+    assert view.status is CaseStatus.REPORTED and view.updated == svc.clock.now()
+    await svc.cases.record_action("analyst-2", case_id, "removed")
+    await svc.cases.record_action("analyst-2", case_id, "closed")
+    assert (await svc.cases.child_status(code)).status is CaseStatus.CLOSED
+    assert [a["action"] for a in await svc.cases.actions(case_id)] == [
+        "reported_police",
+        "reviewed",
+        "removed",
+        "closed",
+    ]
+    with pytest.raises(errors.BadAction):
+        await svc.cases.record_action("analyst-1", case_id, "deleted_everything")
+    actions = [e.action for e in await svc.audit.entries(case_id=case_id)]
+    assert actions[1:] == ["action.reported_police", "action.reviewed", "action.removed", "action.closed"]
+
+
+async def test_unknown_and_mistyped_codes(svc: Services) -> None:
+    from chatbot.upload.codes import new_case_code
+
+    with pytest.raises(errors.UnknownCase):
+        await svc.cases.child_status(new_case_code())
+    code, _ = await make_case(svc)
+    typo = ("1" if code[0] != "1" else "2") + code[1:]
+    with pytest.raises(errors.MistypedCaseCode):
+        await svc.cases.child_status(typo)
+    with pytest.raises(errors.MalformedCaseCode):
+        await svc.cases.child_status("hello")
+
+
+async def test_hash_export_csv_and_json(svc: Services) -> None:
+    _, case_id = await make_case(svc)
+    rows = json.loads(await svc.cases.export_hashes("json"))
+    assert (
+        rows[0]["case_id"] == case_id and len(rows[0]["sha256"]) == 64 and rows[0]["received"].endswith("Z")
+    )
+    parsed = list(csv.DictReader(io.StringIO(await svc.cases.export_hashes("csv"))))
+    assert parsed == [{k: str(v) for k, v in row.items()} for row in rows]
+    with pytest.raises(errors.BadRequest):
+        await svc.cases.export_hashes("xml")
+
+
+async def test_audit_chain_detects_a_removed_entry(svc: Services, redis: Redis) -> None:
+    for i in range(4):
+        await svc.audit.append(f"analyst-{i}", "file.viewed", case_id="c", file_id="f")
+    assert await svc.audit.verify() == 4
+    second = (await svc.audit.entries())[1]
+    await redis.xdel(keys.AUDIT, second.id)
+    with pytest.raises(AuditBroken):
+        await svc.audit.verify()
+
+
+async def test_retention_with_an_injected_clock(svc: Services, tmp_path: Path) -> None:
+    code_closed, closed_id = await make_case(svc)
+    code_open, open_id = await make_case(svc)
+    await svc.cases.record_action("analyst-1", closed_id, "closed")
+    day = 86400
+    svc.clock.advance(7 * day - 1)
+    assert (await svc.sweeper.sweep()).ciphertext_deleted == 0
+    svc.clock.advance(1)
+    report = await svc.sweeper.sweep()
+    assert report.ciphertext_deleted == 1
+    assert not (tmp_path / "uploads" / "cases" / closed_id).exists()
+    assert (tmp_path / "uploads" / "cases" / open_id).exists()
+    assert (await svc.cases.get(closed_id)).ciphertext_deleted == svc.clock.now()
+    with pytest.raises(errors.UnknownCase):
+        await svc.cases.open_ciphertext("analyst-1", closed_id, "file-000")
+    assert (await svc.cases.child_status(code_closed)).status is CaseStatus.CLOSED  # hashes and status stay
+
+    svc.clock.advance(83 * day)  # 90 days after upload: the open case's ciphertext goes too
+    assert (await svc.sweeper.sweep()).ciphertext_deleted == 1
+    assert not (tmp_path / "uploads" / "cases" / open_id).exists()
+
+    svc.clock.advance(640 * day)  # 730 days: hashes, status and the code go
+    report = await svc.sweeper.sweep()
+    assert report.cases_deleted == 2
+    with pytest.raises(errors.UnknownCase):
+        await svc.cases.child_status(code_open)
+    assert await svc.cases.list_cases() == []
+
+    svc.clock.advance(1825 * day + 1)  # the audit log's own period, counted from the newest old entry
+    await svc.audit.append("analyst-1", "login")
+    report = await svc.sweeper.sweep()
+    assert report.audit_trimmed == 7  # 2 received, 1 closed, 2 ciphertext deleted, 2 cases deleted
+    assert [e.action for e in await svc.audit.entries()] == ["login"]
+    assert await svc.audit.verify() == 1
+
+
+async def test_sweep_removes_abandoned_partials_and_orphans(svc: Services, tmp_path: Path) -> None:
+    plain, blob = encrypted(100_000)
+    grant = await svc.uploads.issue_grant("conv1")
+    started = await svc.uploads.start(
+        grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)]
+    )
+    await svc.uploads.write(started.token, 0, 0, blob[:1000])
+    (tmp_path / "uploads" / "cases" / ("f" * 24)).mkdir(parents=True)
+    svc.clock.advance(24 * 3600 - 1)
+    report = await svc.sweeper.sweep()
+    assert (report.partials_deleted, report.orphans_deleted) == (0, 1)
+    svc.clock.advance(1)
+    assert (await svc.sweeper.sweep()).partials_deleted == 1
+    assert all_bytes_under(tmp_path / "uploads") == b""
+    assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
+    with pytest.raises(errors.UploadNotFound):
+        await svc.uploads.progress(started.token)
+
+
+async def test_disabled_without_public_keys(redis: Redis, settings: Settings, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    svc = services(redis, replace(upload_settings(settings, tmp_path), upload_public_keys=()))
+    with pytest.raises(errors.UploadsDisabled):
+        await svc.uploads.issue_grant("conv1")
