@@ -158,10 +158,12 @@ def merge(source: Catalog, old: Catalog | None, locale: str) -> tuple[Catalog, d
     carried over as fuzzy (with the previous msgid, so translators see what changed), new strings empty.
     Returns it with counts of current, fuzzy and untranslated entries."""
     by_context: dict[str, Message] = {}
+    by_answer_text: dict[tuple[str, str], Message] = {}
     if old is not None:
         for message in old:
             if message.id and message.context:
                 by_context[message.context] = message
+                by_answer_text.setdefault((_answer_of(message.context), str(message.id)), message)
     result = Catalog(locale=locale, domain=DOMAIN, project="stodchat", header_comment=_HEADER, fuzzy=False)
     if old is not None:
         result.last_translator = old.last_translator
@@ -171,6 +173,10 @@ def merge(source: Catalog, old: Catalog | None, locale: str) -> tuple[Catalog, d
         if not message.id:
             continue
         before = by_context.get(str(message.context))
+        if before is None:
+            # A button that now leads elsewhere gets a new context; the same text in the same answer
+            # still has the same translation.
+            before = by_answer_text.get((_answer_of(str(message.context)), str(message.id)))
         flags: set[str] = set()
         previous: list[str] = []
         translation = ""
@@ -196,6 +202,10 @@ def merge(source: Catalog, old: Catalog | None, locale: str) -> tuple[Catalog, d
             context=message.context,
         )
     return result, counts
+
+
+def _answer_of(context: str) -> str:
+    return context.split(":", 1)[0]
 
 
 _HEADER = """\

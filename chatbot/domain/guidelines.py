@@ -444,6 +444,8 @@ ANSWER_RULES: tuple[Rule, ...] = (
 )
 
 PERSON_INTENTS = ("ask_human", "opening_hours")
+# Answers whose button payload the dialogue turns into a place in the queue (or the closed notice).
+PERSON_ANSWERS = ("handoff_queued",)
 
 
 def _offers_person(answer: Answer, library: ContentLibrary) -> bool:
@@ -453,7 +455,7 @@ def _offers_person(answer: Answer, library: ContentLibrary) -> bool:
         if button.via == "intent" and button.name in PERSON_INTENTS:
             return True
         target = library.answers.get(button.name) if button.via == "goto" else None
-        if target is not None and target.intent in PERSON_INTENTS:
+        if target is not None and (target.intent in PERSON_INTENTS or target.id in PERSON_ANSWERS):
             return True
     return False
 

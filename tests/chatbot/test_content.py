@@ -213,6 +213,21 @@ def test_changed_source_makes_translation_fuzzy_and_hidden_until_confirmed(copy:
     assert not entry.fuzzy and entry.previous_id == []
 
 
+def test_a_button_that_changes_target_keeps_its_translation(copy: tuple[Path, Path]) -> None:
+    content, locales = copy
+    path = content / "answers" / "goodbye.yml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("goto: welcome", "intent: greet"), encoding="utf-8"
+    )
+    assert main(["content", "update", "--content-dir", str(content), "--locales-dir", str(locales)]) == 0
+    entry = next(m for m in read_catalog(locales / EN_PO) if m.context == "goodbye:button:greet")
+    assert entry.string == "I want to keep going" and not entry.fuzzy
+    assert (
+        ContentLibrary.load(content, locales).replies("goodbye", "en")[-1].quick_replies[0].payload
+        == "/greet"
+    )
+
+
 def test_fuzzy_entry_is_never_shown_even_if_msgid_matches(copy: tuple[Path, Path]) -> None:
     content, locales = copy
     catalog = read_catalog(locales / EN_PO)
