@@ -13,13 +13,15 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from chatbot.clock import Clock, SystemClock
-from chatbot.domain.bot import Bot, ContentBot
+from chatbot.domain.bot import Bot
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
 from chatbot.gateway import protocol, routes, widget
+from chatbot.gateway.assembly import build_bot, build_nlu
 from chatbot.gateway.catalogs import WidgetCatalogs
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
+from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store import client, keys
 from chatbot.store.conversations import ConversationStore, parse_notification
@@ -42,6 +44,7 @@ def create_app(
     redis: Redis | None = None,
     clock: Clock | None = None,
     bot: Bot | None = None,
+    nlu: Nlu | None = None,
 ) -> web.Application:
     """Build the gateway. Tests pass their own Redis client, clock and bot; production passes settings only."""
     if redis is None:
@@ -50,8 +53,12 @@ def create_app(
         redis = client.connect(settings.redis_url)
     app = web.Application(client_max_size=MAX_FRAME_BYTES)
     store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
-    content = ContentLibrary.load(settings.content_dir)
-    service = ConversationService(store, bot or ContentBot(content), clock or SystemClock(), settings)
+    clock = clock or SystemClock()
+    content = ContentLibrary.load(settings.content_dir, settings.locales_dir, settings.default_locale)
+    own_nlu = nlu is None
+    nlu = nlu or build_nlu(settings)
+    bot = bot or build_bot(settings, redis, store, clock, nlu, content)
+    service = ConversationService(store, bot, clock, settings)
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
@@ -78,6 +85,8 @@ def create_app(
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_notifications)
     app.on_shutdown.append(_close_sockets)
+    if own_nlu:
+        app.on_cleanup.append(lambda _app: nlu.aclose())
     return app
 
 

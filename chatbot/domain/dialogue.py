@@ -1,0 +1,140 @@
+"""The bot's dialogue: crisis first, then buttons, then the intent model; hand-off and opening hours.
+
+Order matters and is the safety policy of this product:
+1. Every message, in every state, goes through the crisis check first. A hit shows emergency help at
+   once and marks the conversation urgent (a waiting child moves to the front of the queue).
+2. After a counsellor has taken over the bot says nothing else.
+3. Buttons ('/name') name an intent or an answer directly; free text goes to the intent model, and a
+   low-confidence guess is never acted on: the child gets a clarifying question and the offer of a person.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chatbot.clock import Clock
+from chatbot.domain.bot import BotContext, BotTurn
+from chatbot.domain.content import Answer, ContentLibrary
+from chatbot.domain.handoff import Handoff
+from chatbot.domain.hours import OpeningHours, format_moment
+from chatbot.domain.model import ConversationState, Reply
+from chatbot.nlu.service import Nlu
+
+log = logging.getLogger(__name__)
+
+CRISIS = "crisis"
+ASK_HUMAN = "ask_human"
+# Buttons whose target answer describes an action: the bot carries the action out, then shows it.
+JOIN_QUEUE = "handoff_queued"
+LEAVE_QUEUE = "leave_queue"
+
+
+class DialogueBot:
+    """Implements the Bot protocol for the real service."""
+
+    def __init__(
+        self,
+        content: ContentLibrary,
+        nlu: Nlu,
+        hours: OpeningHours,
+        handoff: Handoff,
+        clock: Clock,
+        *,
+        retention_days: int,
+    ) -> None:
+        self._content = content
+        self._nlu = nlu
+        self._hours = hours
+        self._handoff = handoff
+        self._clock = clock
+        self._retention_days = retention_days
+
+    def welcome(self, ctx: BotContext) -> BotTurn:
+        return BotTurn(self._say("welcome", ctx))
+
+    def notice(self, name: str, ctx: BotContext) -> list[Reply]:
+        return self._say(name, ctx)
+
+    async def respond(self, ctx: BotContext, text: str) -> BotTurn:
+        payload = text[1:].strip() if text.startswith("/") else None
+        if payload is not None and not self._is_known(payload):
+            payload = None  # "/ something" typed by hand is free text: it must reach the crisis check.
+        understood = None if payload is not None else await self._nlu.understand(text)
+        if payload == CRISIS:
+            return await self._crisis_turn(ctx, "button")
+        if understood is not None and understood.crisis.crisis:
+            return await self._crisis_turn(ctx, understood.crisis.reason)
+        if ctx.state in (ConversationState.COUNSELLOR, ConversationState.ENDED):
+            return BotTurn()
+
+        if understood is None:
+            name = payload or ""
+        elif understood.intent is None:
+            return BotTurn(self._say("fallback", ctx))
+        else:
+            name = understood.intent
+
+        if name == ASK_HUMAN:
+            return await self._ask_human(ctx)
+        if name == JOIN_QUEUE:
+            return await self._join_queue(ctx)
+        if name == LEAVE_QUEUE:
+            return await self._leave_queue(ctx)
+        answer = self._content.for_intent(name) or self._content.answers.get(name)
+        if answer is None or (answer.intent is None and answer.kind != "answer"):
+            # Notices and dialogue lines are the bot's to show, not something a payload can call up.
+            return BotTurn(self._say("fallback", ctx))
+        return BotTurn(await self._render(answer, ctx))
+
+    async def _crisis_turn(self, ctx: BotContext, reason: str) -> BotTurn:
+        await self._handoff.mark_urgent(ctx.conv_id)
+        # The reason is a rule name, never the child's words.
+        log.warning("crisis check (%s) in conversation %s, state %s", reason, ctx.conv_id, ctx.state.value)
+        return BotTurn(self._say("crisis", ctx), urgent=True)
+
+    async def _ask_human(self, ctx: BotContext) -> BotTurn:
+        """Say what talking to a counsellor means and ask first (guideline 3); closed: say when we open."""
+        if not self._hours.is_open(self._clock.now()):
+            return BotTurn(self._say("handoff_closed", ctx))
+        if ctx.state is ConversationState.QUEUED:
+            return await self._join_queue(ctx)
+        return BotTurn(await self._render(self._content.get(ASK_HUMAN), ctx))
+
+    async def _join_queue(self, ctx: BotContext) -> BotTurn:
+        if not self._hours.is_open(self._clock.now()):
+            return BotTurn(self._say("handoff_closed", ctx))
+        place = await self._handoff.request(ctx.conv_id)
+        if place is None:
+            return BotTurn(self._say("fallback", ctx))
+        answer_id = "queue_update" if ctx.state is ConversationState.QUEUED else JOIN_QUEUE
+        replies = self._say(answer_id, ctx, position=place.position, wait=place.wait_minutes)
+        return BotTurn(replies, state=ConversationState.QUEUED)
+
+    async def _leave_queue(self, ctx: BotContext) -> BotTurn:
+        if ctx.state is not ConversationState.QUEUED:
+            return BotTurn(self._say("fallback", ctx))
+        await self._handoff.leave(ctx.conv_id)
+        return BotTurn(self._say(LEAVE_QUEUE, ctx), state=ConversationState.BOT)
+
+    def _is_known(self, name: str) -> bool:
+        return name in (CRISIS, ASK_HUMAN, JOIN_QUEUE, LEAVE_QUEUE) or (
+            self._content.for_intent(name) is not None or name in self._content
+        )
+
+    async def _render(self, answer: Answer, ctx: BotContext) -> list[Reply]:
+        params = self._params(ctx)
+        if {"position", "wait"} & set(answer.placeholders):
+            place = await self._handoff.place(ctx.conv_id)
+            if place is None:
+                return self._say("fallback", ctx)
+            params.update(position=place.position, wait=place.wait_minutes)
+        return answer.replies(ctx.locale, **params)
+
+    def _say(self, answer_id: str, ctx: BotContext, **extra: object) -> list[Reply]:
+        return self._content.get(answer_id).replies(ctx.locale, **{**self._params(ctx), **extra})
+
+    def _params(self, ctx: BotContext) -> dict[str, object]:
+        now = self._clock.now()
+        opening = self._hours.next_opening(now)
+        next_open = format_moment(opening, ctx.locale) if opening else ""
+        return {"next_open": next_open, "retention_days": self._retention_days}

@@ -1,0 +1,66 @@
+"""Composition root of the bot: content, intent model, opening hours and hand-off, built from settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from chatbot.clock import Clock
+from chatbot.domain.content import ContentLibrary
+from chatbot.domain.dialogue import DialogueBot
+from chatbot.domain.handoff import Handoff
+from chatbot.domain.hours import OpeningHours
+from chatbot.nlu import data
+from chatbot.nlu.classifier import EmbeddedClassifier, IntentClassifier
+from chatbot.nlu.embedded import EmbeddedModel
+from chatbot.nlu.rasa import RasaClassifier, RasaClient
+from chatbot.nlu.service import Nlu
+from chatbot.settings import Settings
+from chatbot.store.conversations import ConversationStore
+from chatbot.store.queue import QueueStore
+
+
+def build_nlu(settings: Settings) -> Nlu:
+    """The embedded model (trained once per process and data version), fronted by Rasa when configured."""
+    training = data.load_project(settings.content_dir)
+    embedded = EmbeddedClassifier(_trained(settings.content_dir, training.digest()), settings.nlu_threshold)
+    classifier: IntentClassifier = embedded
+    if settings.rasa_url:
+        client = RasaClient(
+            settings.rasa_url, threshold=settings.nlu_threshold, timeout=settings.rasa_timeout
+        )
+        classifier = RasaClassifier(client, embedded)
+    return Nlu(classifier)
+
+
+@lru_cache(maxsize=2)
+def _trained(content_dir: Path, digest: str) -> EmbeddedModel:
+    # Keyed by the data's digest: edited training data means a new model, the same data never trains twice.
+    return EmbeddedModel.train(data.load_project(content_dir))
+
+
+def build_bot(
+    settings: Settings,
+    redis: Redis,
+    store: ConversationStore,
+    clock: Clock,
+    nlu: Nlu,
+    content: ContentLibrary,
+) -> DialogueBot:
+    handoff = Handoff(
+        QueueStore(redis),
+        store,
+        clock,
+        retention=settings.conversation_retention,
+        average_chat_minutes=settings.average_chat_minutes,
+    )
+    return DialogueBot(
+        content,
+        nlu,
+        OpeningHours.parse(settings.opening_hours, settings.opening_exceptions),
+        handoff,
+        clock,
+        retention_days=max(1, settings.conversation_retention // 86400),
+    )

@@ -1,0 +1,275 @@
+"""The bot's dialogue with its real parts: the embedded intent model, content, a private Redis, a set clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from redis.asyncio import Redis
+
+from chatbot.clock import FixedClock
+from chatbot.domain.bot import BotContext, BotTurn
+from chatbot.domain.content import ContentLibrary
+from chatbot.domain.dialogue import DialogueBot
+from chatbot.domain.model import ConversationState
+from chatbot.gateway.assembly import build_bot, build_nlu
+from chatbot.nlu.service import Nlu
+from chatbot.settings import Settings
+from chatbot.store import keys
+from chatbot.store.conversations import ConversationStore
+
+STHLM = ZoneInfo("Europe/Stockholm")
+OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=STHLM)  # a Tuesday morning
+CLOSED = datetime(2026, 11, 28, 20, 0, tzinfo=STHLM)  # a Saturday evening
+
+# One message per intent, as a child might type it, in both languages (not training examples).
+PHRASES = {
+    "sv": {
+        "greet": "hej hej",
+        "goodbye": "hejdå nu måste jag gå",
+        "thanks": "tack så mycket",
+        "takedown_help": "en bild på mig sprids på snapchat",
+        "upload_help": "hur laddar jag upp filmen till er",
+        "sextortion": "han hotar att sprida mina nakenbilder om jag inte swishar pengar",
+        "grooming": "en vuxen man vill att jag skickar bilder och inte berättar för någon",
+        "safety_tips": "hur gör jag mitt konto privat",
+        "report_police": "ska jag polisanmäla det här",
+        "anonymity": "sparar ni det jag skriver",
+        "self_blame": "det är mitt eget fel att jag skickade bilden",
+        "out_of_scope": "kan du hjälpa mig med matteläxan",
+    },
+    "en": {
+        "greet": "hello there",
+        "takedown_help": "my nude is being shared on instagram",
+        "sextortion": "he says he will post my pics unless i pay him",
+        "safety_tips": "how do i make my account private",
+        "report_police": "should i report this to the police",
+        "anonymity": "do you save what i write",
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def nlu() -> Nlu:
+    return build_nlu(Settings())
+
+
+@pytest.fixture(scope="session")
+def content() -> ContentLibrary:
+    settings = Settings()
+    return ContentLibrary.load(settings.content_dir, settings.locales_dir, settings.default_locale)
+
+
+class Chat:
+    """One conversation in Redis, talked to through the dialogue bot directly."""
+
+    def __init__(self, bot: DialogueBot, store: ConversationStore, conv_id: str, locale: str) -> None:
+        self.bot, self.store, self.conv_id, self.locale = bot, store, conv_id, locale
+
+    async def state(self) -> ConversationState:
+        return ConversationState((await self.store.meta(self.conv_id))["state"])
+
+    async def say(self, text: str) -> BotTurn:
+        ctx = BotContext(self.conv_id, self.locale, await self.state())
+        turn = await self.bot.respond(ctx, text)
+        if turn.state is not None:
+            await self.store.set_state(self.conv_id, turn.state)
+        return turn
+
+
+@pytest.fixture
+async def make_chat(redis: Redis, nlu: Nlu, content: ContentLibrary) -> object:
+    clock = FixedClock(OPEN)
+    settings = Settings()
+    store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
+    bot = build_bot(settings, redis, store, clock, nlu, content)
+    count = 0
+
+    async def make(locale: str = "sv") -> Chat:
+        nonlocal count
+        count += 1
+        conv_id = f"conv{count}"
+        await store.create(f"h{count}", conv_id, now_ms=0, retention=3600, locale=locale)
+        return Chat(bot, store, conv_id, locale)
+
+    make.clock = clock  # type: ignore[attr-defined]
+    return make
+
+
+def texts(turn: BotTurn) -> list[str]:
+    return [r.text for r in turn.replies]
+
+
+def expected(content: ContentLibrary, answer_id: str, locale: str, **params: object) -> list[str]:
+    base: dict[str, object] = {"retention_days": 7, "next_open": "", **params}
+    return [r.text for r in content.get(answer_id).replies(locale, **base)]
+
+
+@pytest.mark.parametrize(
+    ("locale", "intent", "phrase"),
+    [(locale, intent, phrase) for locale, table in PHRASES.items() for intent, phrase in table.items()],
+)
+async def test_free_text_reaches_the_intents_answer(
+    make_chat: object, content: ContentLibrary, locale: str, intent: str, phrase: str
+) -> None:
+    chat = await make_chat(locale)  # type: ignore[operator]
+    turn = await chat.say(phrase)
+    answer = content.for_intent(intent)
+    assert answer is not None
+    assert turn.replies[0].intent == intent
+    assert texts(turn) == expected(content, answer.id, locale)
+
+
+async def test_english_answers_are_english_and_swedish_are_swedish(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    sv = await make_chat("sv")  # type: ignore[operator]
+    en = await make_chat("en")  # type: ignore[operator]
+    sv_turn = await sv.say("/takedown_help")
+    en_turn = await en.say("/takedown_help")
+    assert texts(sv_turn) == expected(content, "takedown_help", "sv")
+    assert texts(en_turn) == expected(content, "takedown_help", "en")
+    assert texts(sv_turn) != texts(en_turn)
+    assert [q.payload for q in sv_turn.replies[-1].quick_replies] == [
+        q.payload for q in en_turn.replies[-1].quick_replies
+    ]
+
+
+async def test_every_intent_button_is_answered_in_both_languages(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    for locale in ("sv", "en"):
+        chat = await make_chat(locale)  # type: ignore[operator]
+        for intent in (
+            "greet",
+            "goodbye",
+            "thanks",
+            "affirm",
+            "deny",
+            "takedown_help",
+            "upload_help",
+            "sextortion",
+            "grooming",
+            "safety_tips",
+            "report_police",
+            "anonymity",
+            "opening_hours",
+            "self_blame",
+            "case_status",
+            "out_of_scope",
+        ):
+            turn = await chat.say(f"/{intent}")
+            assert turn.replies, intent
+            assert turn.replies[0].intent == intent, (locale, intent)
+
+
+async def test_low_confidence_asks_again_and_offers_a_person(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    turn = await chat.say("qwzx plofj")
+    assert texts(turn) == expected(content, "fallback", "sv")
+    assert "/ask_human" in {q.payload for q in turn.replies[-1].quick_replies}
+
+
+async def test_asking_for_a_person_when_open_asks_first_then_queues(
+    make_chat: object, content: ContentLibrary, redis: Redis
+) -> None:
+    first = await make_chat()  # type: ignore[operator]
+    second = await make_chat()  # type: ignore[operator]
+    turn = await first.say("kan jag få prata med en människa")
+    assert texts(turn) == expected(content, "ask_human", "sv")
+    assert await first.state() is ConversationState.BOT  # nothing happens before the child chooses
+    assert "/handoff_queued" in {q.payload for q in turn.replies[-1].quick_replies}
+
+    turn = await first.say("/handoff_queued")
+    assert turn.state is ConversationState.QUEUED
+    assert texts(turn) == expected(content, "handoff_queued", "sv", position=1, wait=15)
+    turn = await second.say("/handoff_queued")
+    assert texts(turn) == expected(content, "handoff_queued", "sv", position=2, wait=30)
+    assert await redis.zrange(keys.QUEUE, 0, -1) == [b"conv1", b"conv2"]
+
+    # Asking again while queued tells the place, and keeps it.
+    turn = await second.say("/ask_human")
+    assert texts(turn) == expected(content, "queue_update", "sv", position=2, wait=30)
+    # While queued the bot keeps helping.
+    assert (await second.say("/safety_tips")).replies[0].intent == "safety_tips"
+    # Leaving is the child's choice, and frees the place.
+    turn = await first.say("/leave_queue")
+    assert turn.state is ConversationState.BOT
+    assert await redis.zrange(keys.QUEUE, 0, -1) == [b"conv2"]
+
+
+async def test_waits_shrink_with_free_counsellors(
+    make_chat: object, content: ContentLibrary, redis: Redis
+) -> None:
+    await redis.hset(keys.COUNSELLORS_AVAILABLE, mapping={"sam": 1})
+    chat = await make_chat()  # type: ignore[operator]
+    turn = await chat.say("/handoff_queued")
+    assert texts(turn) == expected(content, "handoff_queued", "sv", position=1, wait=1)
+
+
+async def test_closed_line_says_when_it_opens_in_the_childs_language(
+    make_chat: object, content: ContentLibrary, redis: Redis
+) -> None:
+    make_chat.clock.set(CLOSED)  # type: ignore[attr-defined]
+    sv = await make_chat("sv")  # type: ignore[operator]
+    en = await make_chat("en")  # type: ignore[operator]
+    for text in ("/ask_human", "/handoff_queued", "jag vill prata med en vuxen"):
+        turn = await sv.say(text)
+        assert texts(turn) == expected(content, "handoff_closed", "sv", next_open="mån 30 november 09:00")
+    turn = await en.say("/ask_human")
+    assert "Nov 30" in " ".join(texts(turn))
+    assert await redis.zcard(keys.QUEUE) == 0
+    turn = await sv.say("/opening_hours")
+    assert "mån 30 november 09:00" in " ".join(texts(turn))
+
+
+@pytest.mark.parametrize(
+    "state", [ConversationState.BOT, ConversationState.QUEUED, ConversationState.COUNSELLOR]
+)
+async def test_crisis_gets_emergency_help_in_every_state(
+    make_chat: object, content: ContentLibrary, redis: Redis, state: ConversationState
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    await chat.store.set_state(chat.conv_id, state)
+    turn = await chat.say("jag orkar inte leva längre")
+    assert turn.urgent
+    body = " ".join(texts(turn))
+    assert "112" in body and "116 111" in body and "90101" in body
+    assert (await chat.store.meta(chat.conv_id))["urgent"] == "1"
+
+
+async def test_crisis_moves_a_waiting_child_to_the_front(make_chat: object, redis: Redis) -> None:
+    first = await make_chat()  # type: ignore[operator]
+    second = await make_chat()  # type: ignore[operator]
+    await first.say("/handoff_queued")
+    await second.say("/handoff_queued")
+    await second.say("jag vill dö")
+    assert await redis.zrange(keys.QUEUE, 0, -1) == [b"conv2", b"conv1"]
+
+
+async def test_after_hand_off_the_bot_is_silent(make_chat: object) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    await chat.store.set_state(chat.conv_id, ConversationState.COUNSELLOR)
+    for text in ("hej", "/takedown_help", "min bild sprids", "/ask_human"):
+        assert (await chat.say(text)).replies == []
+
+
+async def test_slash_typed_by_hand_is_still_checked_for_crisis(make_chat: object) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    turn = await chat.say("/ jag vill ta livet av mig")
+    assert turn.urgent
+
+
+async def test_payloads_cannot_call_up_notices_that_need_context(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    for payload in ("/counsellor_joined", "/queue_update", "/rate_limited", "/conversation_ended"):
+        turn = await chat.say(payload)
+        assert texts(turn) == expected(content, "fallback", "sv"), payload
+    # An unknown '/name' is just text: it is understood like any message, never an error.
+    for text in ("/no_such_thing", "/", "//"):
+        assert (await chat.say(text)).replies, text
