@@ -16,7 +16,7 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.domain.bot import Bot
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
-from chatbot.gateway import protocol, routes, widget
+from chatbot.gateway import protocol, routes, upload_views, widget
 from chatbot.gateway.assembly import build_bot, build_nlu
 from chatbot.gateway.catalogs import WidgetCatalogs
 from chatbot.gateway.delivery import Delivery
@@ -82,6 +82,7 @@ def create_app(
     app[widget.CATALOGS] = catalogs
     app[widget.ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
+    upload_views.install(app, redis, clock or SystemClock())
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_notifications)
     app.on_shutdown.append(_close_sockets)

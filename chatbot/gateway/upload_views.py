@@ -1,0 +1,190 @@
+"""Thin HTTP views of the child's encrypted upload: start, resume, send chunks, finish, case status.
+
+They parse and map errors; every rule lives in chatbot/upload/service.py. The upload token travels in
+the Authorization header, never in a URL, so no access log or referrer can carry it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from chatbot.clock import Clock
+from chatbot.settings import Settings
+from chatbot.upload import errors
+from chatbot.upload.audit import AuditLog
+from chatbot.upload.service import MAX_CHUNK_BYTES, CaseService, RetentionSweeper, UploadService
+from chatbot.upload.storage import LocalStorage
+from chatbot.upload.store import UploadStore
+
+log = logging.getLogger(__name__)
+
+UPLOADS = web.AppKey("uploads", UploadService)
+CASES = web.AppKey("cases", CaseService)
+SWEEPER = web.AppKey("sweeper", RetentionSweeper)
+SWEEP_EVERY_S = 3600
+MAX_JSON_BYTES = 16 * 1024
+
+STATUS: dict[str, int] = {
+    "uploads_disabled": 503,
+    "bad_request": 400,
+    "consent_required": 400,
+    "grant_invalid": 403,
+    "grant_expired": 410,
+    "grant_used": 409,
+    "too_many_files": 413,
+    "file_too_big": 413,
+    "upload_too_big": 413,
+    "upload_not_found": 404,
+    "bad_chunk": 400,
+    "offset_mismatch": 409,
+    "upload_busy": 409,
+    "upload_incomplete": 409,
+    "bad_ciphertext": 422,
+    "malformed_case_code": 400,
+    "mistyped_case_code": 400,
+    "unknown_case": 404,
+}
+
+
+def install(app: web.Application, redis: Redis, clock: Clock) -> None:
+    """Build the upload services onto the gateway app and run the retention sweep while it runs."""
+    from chatbot.gateway.app import SETTINGS
+
+    settings: Settings = app[SETTINGS]
+    store = UploadStore(redis)
+    storage = LocalStorage(settings.upload_dir)
+    audit = AuditLog(redis, clock)
+    app[UPLOADS] = UploadService(store, storage, audit, clock, settings)
+    app[CASES] = CaseService(store, storage, audit, clock, settings)
+    app[SWEEPER] = RetentionSweeper(store, storage, audit, clock, settings)
+    app.cleanup_ctx.append(_sweeping)
+
+
+async def _sweeping(app: web.Application) -> AsyncIterator[None]:
+    async def loop() -> None:
+        while True:
+            try:
+                report = await app[SWEEPER].sweep()
+                log.info("upload retention sweep %s", report)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("upload retention sweep failed; retrying next round", exc_info=True)
+            await asyncio.sleep(SWEEP_EVERY_S)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _error(exc: errors.UploadError) -> web.Response:
+    body: dict[str, Any] = {"error": exc.code, "detail": exc.detail, **exc.info}
+    return web.json_response(body, status=STATUS.get(exc.code, 400))
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+        raise errors.BadRequest("request too large")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise errors.BadRequest("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise errors.BadRequest("the body must be a JSON object")
+    return body
+
+
+def _token(request: web.Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise errors.UploadNotFound("send the upload token as 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def _progress(progress: Any) -> dict[str, Any]:
+    return {
+        "files": [{"index": f.index, "size": f.size, "received": f.received} for f in progress.files],
+        "resume_until": progress.resume_until.isoformat(),
+        "max_chunk_bytes": MAX_CHUNK_BYTES,
+    }
+
+
+async def start(request: web.Request) -> web.Response:
+    try:
+        body = await _json(request)
+        progress = await request.app[UPLOADS].start(
+            body.get("grant"),
+            age_band=body.get("age_band"),
+            consent=body.get("consent"),
+            files=body.get("files"),
+        )
+    except errors.UploadError as exc:
+        return _error(exc)
+    return web.json_response({"upload": progress.token, **_progress(progress)}, status=201)
+
+
+async def progress(request: web.Request) -> web.Response:
+    try:
+        found = await request.app[UPLOADS].progress(_token(request))
+    except errors.UploadError as exc:
+        return _error(exc)
+    return web.json_response(_progress(found))
+
+
+async def chunk(request: web.Request) -> web.Response:
+    try:
+        token = _token(request)
+        try:
+            index = int(request.match_info["index"])
+            offset = int(request.query.get("offset", ""))
+        except ValueError:
+            raise errors.BadChunk("index and ?offset= must be whole numbers") from None
+        if request.content_length is not None and request.content_length > MAX_CHUNK_BYTES:
+            raise errors.BadChunk(f"a chunk has at most {MAX_CHUNK_BYTES} bytes")
+        # Read the stream ourselves: the app's small client_max_size is for JSON, not ciphertext.
+        data = await request.content.read(MAX_CHUNK_BYTES + 1)
+        while len(data) <= MAX_CHUNK_BYTES:
+            more = await request.content.read(MAX_CHUNK_BYTES + 1 - len(data))
+            if not more:
+                break
+            data += more
+        if len(data) > MAX_CHUNK_BYTES:
+            raise errors.BadChunk(f"a chunk has at most {MAX_CHUNK_BYTES} bytes")
+        received = await request.app[UPLOADS].write(token, index, offset, data)
+    except errors.UploadError as exc:
+        return _error(exc)
+    return web.json_response({"index": index, "received": received})
+
+
+async def finish(request: web.Request) -> web.Response:
+    try:
+        code = await request.app[UPLOADS].finish(_token(request))
+    except errors.UploadError as exc:
+        return _error(exc)
+    return web.json_response({"case_code": code})
+
+
+async def cancel(request: web.Request) -> web.Response:
+    try:
+        await request.app[UPLOADS].cancel(_token(request))
+    except errors.UploadError as exc:
+        return _error(exc)
+    return web.Response(status=204)
+
+
+async def case_status(request: web.Request) -> web.Response:
+    try:
+        body = await _json(request)
+        view = await request.app[CASES].child_status(body.get("code"))
+    except errors.UploadError as exc:
+        return _error(exc)
+    return web.json_response({"status": view.status.value, "updated": view.updated.date().isoformat()})
