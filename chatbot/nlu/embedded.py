@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float32]
 Progress = Callable[[str], None]
 
+# Sublinear term frequency 1 + log(n), precomputed for the counts short messages have.
+_TABLE = 16
+_SUBLINEAR = [0.0] + [1.0 + math.log(n) for n in range(1, _TABLE)]
 # How many intents a prediction ranks (Rasa's /model/parse ranks 10 as well).
 RANKING_SIZE = 10
 
@@ -60,7 +63,7 @@ class _Block:
 
     analyze: Callable[[str], list[str]]
     vocabulary: dict[str, int]
-    idf: FloatArray
+    idf: list[float]
     offset: int
 
 
@@ -139,8 +142,10 @@ class EmbeddedModel:
         offset = 0
         for _name, vectorizer in union.transformer_list:
             vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
+            # Prediction normalises once for both blocks, so the analyzers must not do it again.
+            vectorizer.set_params(preprocessor=None, lowercase=False)
             blocks.append(
-                _Block(vectorizer.build_analyzer(), vocabulary, vectorizer.idf_.astype(np.float32), offset)
+                _Block(vectorizer.build_analyzer(), vocabulary, [float(x) for x in vectorizer.idf_], offset)
             )
             offset += len(vocabulary)
         coef = np.asarray(svm.coef_, dtype=np.float32)
@@ -161,22 +166,23 @@ class EmbeddedModel:
 
     def scores(self, text: str) -> FloatArray:
         """The SVM's decision score for every intent, in `intents` order."""
+        folded = normalise(text)
         rows: list[int] = []
         values: list[float] = []
         for block in self._blocks:
-            counts = Counter(
-                block.vocabulary[gram] for gram in block.analyze(text) if gram in block.vocabulary
-            )
+            vocabulary, idf = block.vocabulary, block.idf
+            counts = Counter([vocabulary[gram] for gram in block.analyze(folded) if gram in vocabulary])
             if not counts:
                 continue
-            idx = list(counts)
-            weighted = [(1.0 + math.log(counts[i])) * float(block.idf[i]) for i in idx]
+            weighted = [
+                (_SUBLINEAR[n] if n < _TABLE else 1.0 + math.log(n)) * idf[i] for i, n in counts.items()
+            ]
             norm = math.sqrt(sum(v * v for v in weighted))
-            rows.extend(block.offset + i for i in idx)
+            rows.extend(i + block.offset for i in counts)
             values.extend(v / norm for v in weighted)
         if not rows:
             return self._bias.copy()
-        result: FloatArray = np.asarray(values, dtype=np.float32) @ self._weights[rows] + self._bias
+        result: FloatArray = np.array(values, dtype=np.float32) @ self._weights[rows] + self._bias
         return result
 
     def predict(self, text: str) -> Scored:

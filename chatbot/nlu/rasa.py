@@ -148,24 +148,33 @@ def prediction_from_rasa(answer: Any, threshold: float) -> Prediction:
     return Prediction(intent, confidence, ranking, "rasa", confidence >= threshold)
 
 
+class RasaClient:
+    """Rasa's /model/parse, without fallback: raises RasaError when Rasa does not answer properly."""
+
+    def __init__(self, url: str, *, threshold: float, timeout: float = 2.0) -> None:
+        _endpoint(url, "/")  # reject a malformed URL at start-up, not at the first message
+        self.url = url
+        self.threshold = threshold
+        self.timeout = timeout
+
+    async def parse(self, text: str) -> Prediction:
+        answer = await http_json(self.url, "/model/parse", {"text": text}, self.timeout)
+        return prediction_from_rasa(answer, self.threshold)
+
+
 class RasaClassifier:
     """Asks Rasa; when Rasa fails, answers with `fallback` and leaves Rasa alone for `cooldown` seconds."""
 
     def __init__(
         self,
-        url: str,
+        client: RasaClient,
         fallback: IntentClassifier,
         *,
-        threshold: float,
-        timeout: float = 2.0,
         cooldown: float = 15.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        _endpoint(url, "/")  # reject a malformed URL at start-up, not at the first message
-        self.url = url
+        self.client = client
         self.fallback = fallback
-        self.threshold = threshold
-        self.timeout = timeout
         self.cooldown = cooldown
         self._monotonic = monotonic
         self._open_until = 0.0
@@ -179,19 +188,17 @@ class RasaClassifier:
     async def parse(self, text: str) -> Prediction:
         if self.available:
             try:
-                return await self.parse_with_rasa(text)
+                return await self.client.parse(text)
             except RasaError as exc:
                 self.failures += 1
                 self._open_until = self._monotonic() + self.cooldown
                 log.warning(
-                    "Rasa at %s failed (%s); embedded model answers for %gs", self.url, exc, self.cooldown
+                    "Rasa at %s failed (%s); embedded model answers for %gs",
+                    self.client.url,
+                    exc,
+                    self.cooldown,
                 )
         return await self.fallback.parse(text)
-
-    async def parse_with_rasa(self, text: str) -> Prediction:
-        """Rasa's answer only, no fallback (for evaluation). Raises RasaError."""
-        answer = await http_json(self.url, "/model/parse", {"text": text}, self.timeout)
-        return prediction_from_rasa(answer, self.threshold)
 
     async def aclose(self) -> None:
         await self.fallback.aclose()

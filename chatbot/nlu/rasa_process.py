@@ -80,9 +80,9 @@ class RasaServer:
                 output.close()  # type: ignore[union-attr]
         return self
 
-    async def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+    async def wait_ready(self, within: float = START_TIMEOUT) -> None:
         """Wait until /status answers; raises RasaUnavailable (with the log's tail) if Rasa dies or hangs."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
                 raise RasaUnavailable(f"rasa run exited early{self._log_tail()}")
@@ -91,7 +91,7 @@ class RasaServer:
                 if isinstance(status, dict) and status.get("model_file"):
                     return
             await asyncio.sleep(0.5)
-        raise RasaUnavailable(f"rasa run did not answer within {timeout:.0f}s{self._log_tail()}")
+        raise RasaUnavailable(f"rasa run did not answer within {within:.0f}s{self._log_tail()}")
 
     def stop(self) -> None:
         """End Rasa and its children (TERM, then KILL after 10 s)."""

@@ -1,0 +1,61 @@
+"""What the dialogue asks of the intent model: one call that classifies a message and runs the crisis check."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from chatbot.nlu import data
+from chatbot.nlu.classifier import EmbeddedClassifier, IntentClassifier, Prediction
+from chatbot.nlu.crisis import CrisisCheck, CrisisDetector
+from chatbot.nlu.embedded import EmbeddedModel
+from chatbot.nlu.rasa import RasaClassifier, RasaClient
+from chatbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Understanding:
+    prediction: Prediction
+    crisis: CrisisCheck
+
+    @property
+    def intent(self) -> str | None:
+        """The intent to act on, or None when the model is not confident (ask again, offer a person)."""
+        return self.prediction.intent if self.prediction.confident else None
+
+
+class Nlu:
+    """The classifier (embedded, or Rasa with the embedded model as fallback) and the crisis detector."""
+
+    def __init__(self, classifier: IntentClassifier, crisis: CrisisDetector | None = None) -> None:
+        self.classifier = classifier
+        self.crisis = crisis or CrisisDetector()
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Nlu:
+        """Train the embedded model from content/nlu (a few seconds, in a thread) and wire Rasa if configured."""
+        training = data.load_project(settings.content_dir)
+        model = await asyncio.to_thread(EmbeddedModel.train, training)
+        embedded = EmbeddedClassifier(model, settings.nlu_threshold)
+        if not settings.rasa_url:
+            return cls(embedded)
+        log.info("intents from Rasa at %s, embedded model as fallback", settings.rasa_url)
+        client = RasaClient(
+            settings.rasa_url, threshold=settings.nlu_threshold, timeout=settings.rasa_timeout
+        )
+        rasa = RasaClassifier(client, embedded)
+        return cls(rasa)
+
+    async def understand(self, text: str) -> Understanding:
+        prediction = await self.classifier.parse(text)
+        return Understanding(prediction, self.crisis.check(text, prediction))
+
+    def crisis_check(self, text: str) -> CrisisCheck:
+        """Patterns only, synchronous: for a state where the message is not classified."""
+        return self.crisis.check_text(text)
+
+    async def aclose(self) -> None:
+        await self.classifier.aclose()
