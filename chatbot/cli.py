@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from chatbot.content_cli import add_content_commands
+from chatbot.nlu.cli import add_nlu_commands
 from chatbot.settings import Settings, SettingsError, env_help
 
 Command = Callable[[argparse.Namespace], int]
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     redis_cmd.add_argument("--port", type=int, default=6390, help="port on 127.0.0.1 (default: 6390)")
     redis_cmd.set_defaults(handler=_redis)
     add_content_commands(commands)
+    add_nlu_commands(commands)
     return parser
 
 
