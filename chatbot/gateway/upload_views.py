@@ -64,7 +64,8 @@ def install(app: web.Application, redis: Redis, clock: Clock) -> None:
     app[UPLOADS] = UploadService(store, storage, audit, clock, settings)
     app[CASES] = CaseService(store, storage, audit, clock, settings)
     app[SWEEPER] = RetentionSweeper(store, storage, audit, clock, settings)
-    app.cleanup_ctx.append(_sweeping)
+    if app[UPLOADS].enabled:
+        app.cleanup_ctx.append(_sweeping)
 
 
 async def _sweeping(app: web.Application) -> AsyncIterator[None]:

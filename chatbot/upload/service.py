@@ -33,7 +33,8 @@ AGE_BANDS = ("under_13", "13_15", "16_17")
 MAX_CHUNK_BYTES = 1024 * 1024  # one request's body; the browser sends 16 frames of 64 KiB
 LOCK_MS = 60_000
 REMEMBER_CODE_S = 600
-GRANT_TOMBSTONE_S = 3600  # a spent or expired grant is remembered this long, to say which it was
+GRANT_TOMBSTONE_S = 3600
+ORPHAN_GRACE_S = 3600  # a spent or expired grant is remembered this long, to say which it was
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
@@ -541,8 +542,9 @@ class RetentionSweeper:
                 await self._store.update_case(case_id, {"deleted": to_ms(now)})
                 report.ciphertext_deleted += 1
         for case_id in await asyncio.to_thread(self._storage.cases):
-            if case_id not in known:
-                # Files whose case record never came to be (a crash mid-finish) or is gone.
+            # Files whose case record never came to be (a crash mid-finish) or is gone. The grace, on
+            # the wall clock the files carry, keeps the sweep from racing a finish that is under way.
+            if case_id not in known and self._storage.case_age(case_id) >= ORPHAN_GRACE_S:
                 await asyncio.to_thread(self._storage.delete_case, case_id)
                 report.orphans_deleted += 1
         window = timedelta(seconds=s.upload_resume_window)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -37,6 +38,9 @@ class Storage(Protocol):
     def partials(self) -> list[str]: ...
 
     def cases(self) -> list[str]: ...
+
+    def case_age(self, case_id: str) -> float:
+        """Seconds since the case's directory last changed (wall clock)."""
 
 
 def _checked(value: str) -> str:
@@ -112,3 +116,9 @@ class LocalStorage:
         if not self._cases.exists():
             return []
         return sorted(p.name for p in self._cases.iterdir() if p.is_dir())
+
+    def case_age(self, case_id: str) -> float:
+        try:
+            return time.time() - (self._cases / _checked(case_id)).stat().st_mtime
+        except FileNotFoundError:
+            return 0.0

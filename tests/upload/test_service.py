@@ -6,6 +6,8 @@ import asyncio
 import csv
 import io
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -331,13 +333,18 @@ async def test_sweep_removes_abandoned_partials_and_orphans(svc: Services, tmp_p
         grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)]
     )
     await svc.uploads.write(started.token, 0, 0, blob[:1000])
-    (tmp_path / "uploads" / "cases" / ("f" * 24)).mkdir(parents=True)
+    fresh, stale = tmp_path / "uploads" / "cases" / ("f" * 24), tmp_path / "uploads" / "cases" / ("e" * 24)
+    fresh.mkdir(parents=True)
+    stale.mkdir()
+    (stale / "file-000.scup").write_bytes(b"SCUP")
+    os.utime(stale, (time.time() - 3601, time.time() - 3601))
     svc.clock.advance(24 * 3600 - 1)
     report = await svc.sweeper.sweep()
     assert (report.partials_deleted, report.orphans_deleted) == (0, 1)
     svc.clock.advance(1)
     assert (await svc.sweeper.sweep()).partials_deleted == 1
     assert all_bytes_under(tmp_path / "uploads") == b""
+    assert fresh.exists() and not stale.exists()  # a finish may be filling the fresh one right now
     assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
     with pytest.raises(errors.UploadNotFound):
         await svc.uploads.progress(started.token)
