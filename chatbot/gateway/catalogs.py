@@ -158,7 +158,7 @@ def _read_translation(path: Path, code: str, source: Mapping[str, str]) -> Widge
 def _read(path: Path, code: str) -> list[Any]:
     try:
         with path.open("rb") as fh:
-            return list(read_po(fh, locale=code, domain=DOMAIN, ignore_obsolete=True))
+            return list(read_po(fh, locale=code, domain=DOMAIN, ignore_obsolete=True, abort_invalid=True))
     except Exception as exc:
         raise CatalogError(f"{path}: cannot read the catalog: {exc}") from None
 
