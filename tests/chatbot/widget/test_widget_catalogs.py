@@ -114,8 +114,10 @@ def test_broken_catalogs_fail_at_start_with_the_file_named(tmp_path: Path) -> No
     write(tmp_path, "sv", SOURCE)
     with pytest.raises(CatalogError, match="DEFAULT_LOCALE"):
         WidgetCatalogs.load(tmp_path, "fi")
-    write(tmp_path, "en", 'a line a translator\'s editor broke\nmsgctxt "send"\nmsgid "Skicka"\nmsgstr "Send"\n')
-    with pytest.raises(CatalogError, match="en/LC_MESSAGES/widget.po: cannot read"):
+    write(
+        tmp_path, "en", 'a line a translator\'s editor broke\nmsgctxt "send"\nmsgid "Skicka"\nmsgstr "Send"\n'
+    )
+    with pytest.raises(CatalogError, match=r"en/LC_MESSAGES/widget\.po: cannot read"):
         WidgetCatalogs.load(tmp_path, "sv")
     write(tmp_path, "en", "")
     write(tmp_path, "Not_A-Locale", "")
