@@ -23,4 +23,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/upload/v1/finish", upload_views.finish, name="upload_finish")
     app.router.add_delete("/upload/v1", upload_views.cancel, name="upload_cancel")
     app.router.add_post("/upload/v1/case-status", upload_views.case_status, name="case_status")
+    app.router.add_get("/upload/v1/keys", upload_views.config, name="upload_config")
+    for path in upload_views.ASSETS:
+        app.router.add_get(path, upload_views.asset)
     app.middlewares.append(views.security_headers)

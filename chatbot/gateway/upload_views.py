@@ -16,6 +16,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from chatbot.clock import Clock
+from chatbot.gateway.views import STATIC
 from chatbot.settings import Settings
 from chatbot.upload import errors
 from chatbot.upload.audit import AuditLog
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 UPLOADS = web.AppKey("uploads", UploadService)
 CASES = web.AppKey("cases", CaseService)
 SWEEPER = web.AppKey("sweeper", RetentionSweeper)
+AUDIT = web.AppKey("audit", AuditLog)
 SWEEP_EVERY_S = 3600
 MAX_JSON_BYTES = 16 * 1024
 
@@ -61,6 +63,7 @@ def install(app: web.Application, redis: Redis, clock: Clock) -> None:
     store = UploadStore(redis)
     storage = LocalStorage(settings.upload_dir)
     audit = AuditLog(redis, clock)
+    app[AUDIT] = audit
     app[UPLOADS] = UploadService(store, storage, audit, clock, settings)
     app[CASES] = CaseService(store, storage, audit, clock, settings)
     app[SWEEPER] = RetentionSweeper(store, storage, audit, clock, settings)
@@ -117,6 +120,35 @@ def _progress(progress: Any) -> dict[str, Any]:
         "resume_until": progress.resume_until.isoformat(),
         "max_chunk_bytes": MAX_CHUNK_BYTES,
     }
+
+
+ASSETS = {
+    "/upload/crypto.js": STATIC / "upload" / "crypto.js",
+    "/upload/upload.js": STATIC / "upload" / "upload.js",
+}
+
+
+async def asset(request: web.Request) -> web.Response:
+    """The browser's half of the format, same-origin for the widget's CSP (`script-src 'self'`)."""
+    path = ASSETS[request.path]
+    return web.Response(body=path.read_bytes(), content_type="text/javascript", charset="utf-8")
+
+
+async def config(request: web.Request) -> web.Response:
+    """The public keys the browser encrypts to, and the limits it should check before starting."""
+    from chatbot.gateway.app import SETTINGS
+
+    settings = request.app[SETTINGS]
+    if not settings.upload_public_keys:
+        return _error(errors.UploadsDisabled("uploads are not configured"))
+    return web.json_response(
+        {
+            "keys": list(settings.upload_public_keys),
+            "max_files": settings.upload_max_files,
+            "max_file_bytes": settings.upload_max_file_bytes,
+            "max_total_bytes": settings.upload_max_total_bytes,
+        }
+    )
 
 
 async def start(request: web.Request) -> web.Response:

@@ -1,0 +1,151 @@
+// The child's upload client: hash and encrypt each file in the browser, then send only ciphertext, in
+// resumable pieces, to the gateway's /upload/v1 endpoints (docs/upload-crypto.md). No UI here: the
+// widget calls `uploadFiles` and shows progress, errors and the case code in the child's language.
+// Nothing is kept on the device: no IndexedDB, no Cache Storage, no object URLs, fetch with no-store.
+
+import { createEncryptor, hashFile, parsePublicKeys } from "./crypto.js";
+
+/** A failure the widget can explain; `code` is the server's or crypto.js's stable error code. */
+export class UploadError extends Error {
+  constructor(code, message, info = {}) {
+    super(message);
+    this.name = "UploadError";
+    this.code = code;
+    this.info = info;
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function request(base, method, path, { token, json, body } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (json !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(base + path, {
+      method,
+      headers,
+      body: json !== undefined ? JSON.stringify(json) : body,
+      cache: "no-store",
+      credentials: "omit",
+      referrerPolicy: "no-referrer",
+    });
+  } catch (error) {
+    throw new UploadError("network", "the connection dropped", { retry: true });
+  }
+  const data = (response.headers.get("Content-Type") || "").includes("json") ? await response.json() : null;
+  if (!response.ok) {
+    const { error, detail, ...info } = data || {};
+    // 5xx and gateway hiccups are worth retrying; the typed 4xx errors are answers.
+    throw new UploadError(error || `http_${response.status}`, detail || "", { ...info, retry: response.status >= 500 && !error });
+  }
+  return data;
+}
+
+/** The organisation's public keys and limits, from the gateway's settings. */
+export async function fetchUploadConfig(base = "") {
+  return request(base, "GET", "/upload/v1/keys");
+}
+
+/**
+ * Upload `files` (File objects) with a one-time `grant`. Returns {caseCode}.
+ * options: base (gateway origin, default same origin), ageBand ("under_13" | "13_15" | "16_17"),
+ * consent (must be true), publicKeys (default: fetched), onProgress({phase, done, total}),
+ * maxRetries (per piece, default 8), retryDelayMs (first back-off, default 500), chunkBytes (override).
+ */
+export async function uploadFiles(grant, files, options = {}) {
+  const base = options.base ?? "";
+  const onProgress = options.onProgress ?? (() => {});
+  const maxRetries = options.maxRetries ?? 8;
+  const retryDelay = options.retryDelayMs ?? 500;
+  const keyText = options.publicKeys ?? (await fetchUploadConfig(base)).keys.join(",");
+  const keys = await parsePublicKeys(keyText);
+  const list = Array.from(files);
+
+  const prepared = [];
+  const plainTotal = list.reduce((n, f) => n + f.size, 0);
+  let hashed = 0;
+  for (const file of list) {
+    const hashes = await hashFile(file, {
+      onProgress: (done) => onProgress({ phase: "hashing", done: hashed + done, total: plainTotal }),
+    });
+    hashed += file.size;
+    const encryptor = await createEncryptor(file, keys);
+    prepared.push({ encryptor, entry: { size: encryptor.size, ...hashes } });
+  }
+
+  const started = await request(base, "POST", "/upload/v1/start", {
+    json: { grant, age_band: options.ageBand, consent: options.consent === true, files: prepared.map((p) => p.entry) },
+  });
+  const token = started.upload;
+  const pieceBytes = Math.min(options.chunkBytes ?? started.max_chunk_bytes, started.max_chunk_bytes);
+  const total = prepared.reduce((n, p) => n + p.entry.size, 0);
+  let sentBefore = 0;
+
+  for (const [index, { encryptor }] of prepared.entries()) {
+    let offset = 0;
+    let failures = 0;
+    while (offset < encryptor.size) {
+      try {
+        const piece = await collect(encryptor, offset, pieceBytes);
+        const answer = await request(base, "PUT", `/upload/v1/files/${index}?offset=${offset}`, { token, body: piece });
+        offset = answer.received;
+        failures = 0;
+        onProgress({ phase: "uploading", done: sentBefore + offset, total });
+      } catch (error) {
+        if (error.code === "offset_mismatch") {
+          offset = error.info.offset; // the server knows best where this file stands
+          continue;
+        }
+        if (!(error.info && error.info.retry) && error.code !== "upload_busy") throw error;
+        if (++failures > maxRetries) throw error;
+        await sleep(retryDelay * 2 ** Math.min(failures - 1, 5));
+        // After a drop, ask where the server is: the last piece may or may not have arrived.
+        try {
+          const progress = await request(base, "GET", "/upload/v1/files", { token });
+          offset = progress.files[index].received;
+        } catch (again) {
+          if (!(again.info && again.info.retry)) throw again;
+        }
+      }
+    }
+    sentBefore += encryptor.size;
+  }
+
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const done = await request(base, "POST", "/upload/v1/finish", { token });
+      onProgress({ phase: "done", done: total, total });
+      return { caseCode: done.case_code };
+    } catch (error) {
+      // A finish retried after a lost answer returns the same code.
+      if (!(error.info && error.info.retry) || attempt >= maxRetries) throw error;
+      await sleep(retryDelay * 2 ** Math.min(attempt, 5));
+    }
+  }
+}
+
+/** At most `limit` ciphertext bytes from `offset`, re-created on demand (nothing is kept). */
+async function collect(encryptor, offset, limit) {
+  const parts = [];
+  let size = 0;
+  for await (const part of encryptor.read(offset)) {
+    const take = part.subarray(0, Math.min(part.length, limit - size));
+    parts.push(take);
+    size += take.length;
+    if (size >= limit) break;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Ask about a case with its code: {status, updated} or an UploadError (unknown_case, mistyped_case_code…). */
+export async function caseStatus(code, base = "") {
+  return request(base, "POST", "/upload/v1/case-status", { json: { code } });
+}
