@@ -37,6 +37,15 @@ async def wait_acked(frame: Frame) -> None:
     await frame.wait_for_function("() => document.querySelectorAll('#log .is-pending').length === 0")
 
 
+async def settle_scroll(frame: Frame) -> None:
+    """Wait until the conversation has scrolled to its newest message (for screenshots)."""
+    await frame.wait_for_function(
+        "() => { const s = document.querySelector('#scroll');"
+        " return s.scrollTop + s.clientHeight >= s.scrollHeight - 2; }"
+    )
+    await asyncio.sleep(0.4)
+
+
 async def device_storage(frame: Frame) -> dict[str, Any]:
     result: dict[str, Any] = await frame.evaluate(
         """async () => ({
@@ -91,6 +100,7 @@ async def test_demo_page_chat_and_reload_resumes_the_conversation(
         "caches": 0,
     }
     assert await tab.context.cookies() == []
+    await settle_scroll(frame)
     await tab.page.screenshot(path=screenshot_path("widget-desktop.png"))
 
     await tab.page.reload()
@@ -294,6 +304,7 @@ async def test_phone_and_200_percent_zoom_use_the_whole_screen(browse: Any, widg
         await send(frame, "hej")
         await wait_acked(frame)
         if name:
+            await settle_scroll(frame)
             await tab.page.screenshot(path=screenshot_path(name))
 
 
@@ -317,6 +328,7 @@ async def test_right_to_left_locale_and_switching_language(
     session_id = (await tab.session_storage(frame))[STORAGE_KEY]
     conv_id = await conversation_of(redis, session_id)
     assert conv_id and await redis.hget(keys.conversation(conv_id), "locale") == b"ar"
+    await settle_scroll(frame)
     await tab.page.screenshot(path=screenshot_path("widget-rtl.png"))
 
     # The language menu: the widget changes at once, the server stores the choice for its answers.
