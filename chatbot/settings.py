@@ -58,6 +58,28 @@ def _number(name: str, raw: str, low: float, high: float) -> float:
     return value
 
 
+_CSP_SOURCE = re.compile(r"^(?:'self'|'none'|https?:|https?://[A-Za-z0-9.*-]+(?::\d{1,5})?)$")
+
+
+def _frame_ancestors(text: str) -> tuple[str, ...]:
+    """FRAME_ANCESTORS as CSP sources; anything else could smuggle a directive into the chat's policy."""
+    sources = _split(text) or ("'self'",)
+    for source in sources:
+        if not _CSP_SOURCE.match(source):
+            raise SettingsError(
+                f"FRAME_ANCESTORS: {source!r} is not an origin like https://www.example.org, or 'self'"
+            )
+    return sources
+
+
+def _exit_url(text: str) -> str:
+    """EXIT_URL must be an absolute http(s) URL: quick exit replaces the page with it."""
+    url = text.strip()
+    if not re.match(r"^https?://[^/\s\"'<>]+(?:/[^\s\"'<>]*)?$", url):
+        raise SettingsError(f"EXIT_URL must be an absolute http:// or https:// URL, got {text!r}")
+    return url
+
+
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -220,8 +242,8 @@ class Settings:
             rate_limit_burst=positive_int("RATE_LIMIT_BURST"),
             rate_limit_per_minute=positive_int("RATE_LIMIT_PER_MINUTE"),
             allowed_origins=_split(get("ALLOWED_ORIGINS")),
-            frame_ancestors=_split(get("FRAME_ANCESTORS")) or ("'self'",),
-            exit_url=get("EXIT_URL"),
+            frame_ancestors=_frame_ancestors(get("FRAME_ANCESTORS")),
+            exit_url=_exit_url(get("EXIT_URL")),
             default_locale=get("DEFAULT_LOCALE"),
             opening_hours=get("OPENING_HOURS"),
             opening_exceptions=get("OPENING_EXCEPTIONS"),

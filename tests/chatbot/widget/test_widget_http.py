@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from chatbot.domain.sessions import session_hash
 from chatbot.gateway.widget import SOCKETIO_CLIENT
+from chatbot.settings import Settings, SettingsError
 from chatbot.store import keys
 from tests.conftest import with_settings
 
@@ -237,3 +238,29 @@ async def test_set_locale_needs_a_session(gateway: Any, child_factory: Any) -> N
     await child.connect()
     await child.sio.emit("set_locale", {"locale": "en"})
     assert (await child.expect("error"))["code"] == "no_session"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FRAME_ANCESTORS": "'self'; script-src *"}, "FRAME_ANCESTORS"),
+        ({"FRAME_ANCESTORS": "https://ok.example, javascript:x"}, "FRAME_ANCESTORS"),
+        ({"EXIT_URL": "javascript:alert(1)"}, "EXIT_URL"),
+        ({"EXIT_URL": "/weather"}, "EXIT_URL"),
+        ({"EXIT_URL": 'https://x.example/"><b>'}, "EXIT_URL"),
+    ],
+)
+def test_widget_settings_are_checked_at_start(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_widget_settings_accept_origins_and_wildcards() -> None:
+    settings = Settings.from_env(
+        {
+            "FRAME_ANCESTORS": "'self', https://www.example.org, https://*.example.org:8443",
+            "EXIT_URL": "https://yr.no/",
+        }
+    )
+    assert settings.frame_ancestors == ("'self'", "https://www.example.org", "https://*.example.org:8443")
+    assert settings.exit_url == "https://yr.no/"
