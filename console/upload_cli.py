@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
 import re
 import sys
 import unicodedata
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from chatbot.settings import Settings, env_help
 from chatbot.upload import crypto
 
 PASSPHRASE_ENV = "UPLOAD_KEY_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
@@ -53,6 +56,20 @@ def register(commands: Any) -> None:
     decrypt.add_argument("--out", required=True, type=Path, help="directory for the decrypted files")
     _passphrase_options(decrypt)
     decrypt.set_defaults(handler=_decrypt)
+
+    listing = case_commands.add_parser(
+        "list", help="list cases (no content: status, age band, hashes, dates)", epilog=env_help()
+    )
+    listing.set_defaults(handler=_list)
+    export = case_commands.add_parser(
+        "export-hashes", help="hashes of every case's files for hash-sharing submissions", epilog=env_help()
+    )
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.set_defaults(handler=_export)
+    verify = case_commands.add_parser(
+        "verify-audit", help="check the audit log's hash chain", epilog=env_help()
+    )
+    verify.set_defaults(handler=_verify)
 
 
 def _passphrase_options(parser: argparse.ArgumentParser) -> None:
@@ -151,3 +168,70 @@ def _free_path(directory: Path, name: str) -> Path:
         candidate = directory / f"{stem} ({counter}){suffix}"
         counter += 1
     return candidate
+
+
+def _with_services(work: Callable[[Any], Awaitable[int]]) -> int:
+    """Run `work(cases_and_audit)` against the Redis in REDIS_URL; read-only commands only."""
+    settings = Settings.from_env()
+    if not settings.redis_url:
+        print("error: REDIS_URL is not set", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        from redis.asyncio import Redis
+
+        from chatbot.clock import SystemClock
+        from chatbot.upload.audit import AuditLog
+        from chatbot.upload.service import CaseService
+        from chatbot.upload.storage import LocalStorage
+        from chatbot.upload.store import UploadStore
+
+        redis = Redis.from_url(settings.redis_url)
+        try:
+            clock = SystemClock()
+            audit = AuditLog(redis, clock)
+            cases = CaseService(UploadStore(redis), LocalStorage(settings.upload_dir), audit, clock, settings)
+            return await work((cases, audit))
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(run())
+
+
+def _list(args: argparse.Namespace) -> int:
+    async def work(services: Any) -> int:
+        cases, _ = services
+        for case in await cases.list_cases():
+            print(
+                f"{case.case_id}  {case.status.value:<9} {case.age_band:<9} "
+                f"{case.created:%Y-%m-%d}  files={len(case.files)}  topic={case.topic or '-'}"
+                + ("  (ciphertext deleted)" if case.ciphertext_deleted else "")
+            )
+        return 0
+
+    return _with_services(work)
+
+
+def _export(args: argparse.Namespace) -> int:
+    async def work(services: Any) -> int:
+        cases, _ = services
+        sys.stdout.write(await cases.export_hashes(args.format))
+        return 0
+
+    return _with_services(work)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from chatbot.upload.audit import AuditBroken
+
+    async def work(services: Any) -> int:
+        _, audit = services
+        try:
+            count = await audit.verify()
+        except AuditBroken as exc:
+            print(f"error: audit log broken: {exc}", file=sys.stderr)
+            return 1
+        print(f"audit log intact: {count} entries")
+        return 0
+
+    return _with_services(work)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from chatbot.upload import crypto
+from tests.upload import helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "a long test passphrase"
@@ -87,3 +92,35 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "wrong_passphrase" in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+async def test_list_export_and_verify_against_redis(redis: Any, settings: Any, tmp_path: Path) -> None:
+    from tests.upload.helpers import file_entry, services, upload_settings
+
+    svc = services(redis, upload_settings(settings, tmp_path / "uploads"))
+    plain = b"image bytes"
+    blob = crypto.encrypt(plain, [k.public for k in helpers.KEYS])
+    grant = await svc.uploads.issue_grant("conv-cli", topic="spreading")
+    started = await svc.uploads.start(
+        grant.token, age_band="under_13", consent=True, files=[file_entry(blob, plain)]
+    )
+    await svc.uploads.write(started.token, 0, 0, blob)
+    await svc.uploads.finish(started.token)
+    env = {"REDIS_URL": settings.redis_url, "UPLOAD_DIR": str(tmp_path / "uploads")}
+
+    listed = await asyncio.to_thread(run, "case", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "received" in listed.stdout and "under_13" in listed.stdout and "topic=spreading" in listed.stdout
+
+    exported = await asyncio.to_thread(run, "case", "export-hashes", "--format", "json", env=env)
+    (row,) = json.loads(exported.stdout)
+    assert row["sha256"] == hashlib.sha256(plain).hexdigest() and row["md5"] == hashlib.md5(plain).hexdigest()
+    as_csv = await asyncio.to_thread(run, "case", "export-hashes", env=env)
+    assert as_csv.stdout.splitlines()[0] == "case_id,file_id,sha256,md5,age_band,received"
+
+    verified = await asyncio.to_thread(run, "case", "verify-audit", env=env)
+    assert (verified.returncode, verified.stdout.strip()) == (0, "audit log intact: 1 entries")
+    (entry,) = await svc.audit.entries()
+    await redis.xdel("sc:audit", entry.id)
+    broken = await asyncio.to_thread(run, "case", "verify-audit", env=env)
+    assert broken.returncode == 1 and "broken" in broken.stderr
