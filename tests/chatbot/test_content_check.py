@@ -13,7 +13,8 @@ import pytest
 from chatbot.cli import main
 from chatbot.domain.catalogs import read_catalog, write_catalog
 from chatbot.domain.content import ContentLibrary
-from chatbot.domain.guidelines import Level, Report, check_library, lix, sentences, taps_from, words
+from chatbot.domain.guidelines import INTENTS, Level, Report, check_library, lix, sentences, taps_from, words
+from chatbot.nlu.data import load_project
 from chatbot.settings import PROJECT_ROOT
 
 CONTENT = PROJECT_ROOT / "content"
@@ -407,3 +408,9 @@ def test_graph_command_shows_taps(capsys: pytest.CaptureFixture[str]) -> None:
     assert "welcome [dialogue; 0 taps]" in out
     assert "upload_help [answer intent=upload_help; 2 taps]" in out
     assert "'Snapchat' -> takedown_snapchat" in out
+
+
+def test_intents_match_the_training_data() -> None:
+    """The checker's intent list and the intent model's training data name the same 18 intents."""
+    assert sorted(INTENTS) == load_project(CONTENT).intents
+    assert len(INTENTS) == 18
