@@ -87,6 +87,7 @@ _PATTERNS: dict[str, str] = {
     "en_here_now": r"\b(outside my (door|house|room|window)|on (his|her|their) way (here|to my))",
     "en_emergency": r"\b(call (the police|the cops|an ambulance|911|112)|emergency)",
 }
+# Separate patterns: Python's re is slower on one big alternation of these than on the loop.
 _COMPILED = [(name, re.compile(pattern)) for name, pattern in _PATTERNS.items()]
 
 # Single words that mean crisis on their own, matched with typo tolerance.
@@ -106,6 +107,15 @@ _KEYWORDS = {
     "overdosed": "en_pills",
 }
 _WORD = re.compile(r"\w+")
+
+
+def _bigrams(word: str) -> frozenset[str]:
+    return frozenset(word[i : i + 2] for i in range(len(word) - 1))
+
+
+# One edit changes at most three letter pairs, so a word sharing fewer pairs with a keyword than this
+# cannot be within the allowed edits; the cheap set test spares most words the edit-distance loop.
+_KEYWORD_BIGRAMS = {keyword: _bigrams(keyword) for keyword in _KEYWORDS}
 
 
 @dataclass(frozen=True)
@@ -149,9 +159,17 @@ class CrisisDetector:
 def _keyword(word: str) -> str:
     if len(word) < 6:
         return ""
+    pairs = _bigrams(word)
     for keyword, reason in _KEYWORDS.items():
         # Longer forms count too: "sjalvmordet", "suicidala".
-        if word.startswith(keyword) or _within(word, keyword, 2 if len(keyword) >= 9 else 1):
+        if word.startswith(keyword):
+            return reason
+        limit = 2 if len(keyword) >= 9 else 1
+        if (
+            abs(len(word) - len(keyword)) <= limit
+            and len(pairs & _KEYWORD_BIGRAMS[keyword]) >= len(_KEYWORD_BIGRAMS[keyword]) - 3 * limit
+            and _within(word, keyword, limit)
+        ):
             return reason
     return ""
 

@@ -1,0 +1,194 @@
+"""Intent-model benchmark: the figures of docs/benchmarks.md's "Intent model" section, in one run.
+
+embedded   training time on content/nlu; accuracy and macro-F1 on the held-out set; per-message latency
+           of one prediction (p50 / p99 over many repetitions) and throughput through the async
+           classifier (worker thread, micro-batching)
+crisis     recall on every crisis list (held-out crisis list, held-out test set, training data), for the
+           patterns alone and with the classifier; false-positive rate on the held-out non-crisis messages
+rasa       (--rasa) the same accuracy figures for Rasa 3.6 DIET, through `nlu evaluate --backend rasa`
+
+  .venv/bin/python bench/nlu.py            # embedded + crisis, under a minute
+  .venv/bin/python bench/nlu.py --rasa     # + Rasa (minutes: setup and training are cached)
+  .venv/bin/python bench/nlu.py --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from chatbot.nlu import data  # noqa: E402
+from chatbot.nlu.classifier import EmbeddedClassifier, Prediction  # noqa: E402
+from chatbot.nlu.crisis import CrisisDetector  # noqa: E402
+from chatbot.nlu.embedded import EmbeddedModel  # noqa: E402
+from chatbot.nlu.evaluate import evaluate_embedded  # noqa: E402
+
+HELDOUT = ROOT / "content" / "nlu" / "heldout" / "test.yml"
+CRISIS = ROOT / "content" / "nlu" / "heldout" / "crisis.yml"
+THRESHOLD = 0.6
+
+
+def say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def embedded_figures(train: data.NluData, test: data.NluData) -> dict[str, Any]:
+    say("training the embedded model 3 times")
+    times = []
+    model = None
+    for _ in range(3):
+        started = time.perf_counter()
+        model = EmbeddedModel.train(train)
+        times.append(time.perf_counter() - started)
+    assert model is not None
+    report = evaluate_embedded(train, test, threshold=THRESHOLD)
+    say("timing single predictions")
+    texts = test.texts
+    for text in texts:  # warm-up
+        model.predict(text)
+    samples = []
+    for _ in range(20):
+        for text in texts:
+            started = time.perf_counter()
+            model.predict(text)
+            samples.append((time.perf_counter() - started) * 1e6)
+    samples.sort()
+
+    async def throughput() -> float:
+        classifier = EmbeddedClassifier(model, THRESHOLD)
+        batch = (texts * 30)[:10000]
+        started = time.perf_counter()
+        await asyncio.gather(*(classifier.parse(t) for t in batch))
+        seconds = time.perf_counter() - started
+        await classifier.aclose()
+        return len(batch) / seconds
+
+    say("throughput through the async classifier")
+    per_second = asyncio.run(throughput())
+    return {
+        "train_seconds_median": round(statistics.median(times), 2),
+        "accuracy": report.accuracy,
+        "macro_f1": report.macro_f1,
+        "below_threshold": report.below_threshold,
+        "latency_us_p50": round(samples[len(samples) // 2]),
+        "latency_us_p99": round(samples[int(len(samples) * 0.99)]),
+        "async_messages_per_second": round(per_second),
+        "crisis_recall_classifier_only": report.per_intent["crisis"].recall,
+    }
+
+
+def crisis_figures(train: data.NluData, test: data.NluData) -> dict[str, Any]:
+    model = EmbeddedModel.train(train)
+    detector = CrisisDetector()
+    lists = {
+        "heldout_crisis_list": data.load(CRISIS),
+        "heldout_test_set": test,
+        "training_data": train,
+    }
+    result: dict[str, Any] = {}
+    for name, source in lists.items():
+        texts = [e.text for e in source.examples if e.intent == "crisis"]
+        patterns = sum(detector.check_text(t).crisis for t in texts)
+        full = sum(
+            detector.check(t, Prediction.from_scored(model.predict(t), "embedded", THRESHOLD)).crisis
+            for t in texts
+        )
+        result[name] = {
+            "messages": len(texts),
+            "recall_patterns": patterns / len(texts),
+            "recall": full / len(texts),
+        }
+    others = [e.text for e in test.examples if e.intent != "crisis"]
+    alarms = sum(
+        detector.check(t, Prediction.from_scored(model.predict(t), "embedded", THRESHOLD)).crisis
+        for t in others
+    )
+    result["false_positives"] = {
+        "messages": len(others),
+        "alarms": alarms,
+        "rate": round(alarms / len(others), 4),
+    }
+    started = time.perf_counter()
+    for _ in range(20):
+        for text in others:
+            detector.check_text(text)
+    result["pattern_check_us"] = round((time.perf_counter() - started) / (20 * len(others)) * 1e6, 1)
+    return result
+
+
+def rasa_figures() -> dict[str, Any]:
+    say("Rasa: setup, training (cached), serving and evaluating; this takes minutes")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chatbot",
+            "nlu",
+            "evaluate",
+            "--backend",
+            "rasa",
+            "--test",
+            str(HELDOUT),
+            "--json",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    return {
+        "accuracy": report["accuracy"],
+        "macro_f1": report["macro_f1"],
+        "below_threshold": report["below_threshold"],
+        "ms_per_message_http": report["ms_per_message"],
+        "crisis_recall_classifier_only": report["per_intent"]["crisis"]["recall"],
+        "train_seconds_this_run": report["train_seconds"],
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rasa", action="store_true", help="also evaluate Rasa (minutes)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    train = data.load_project(ROOT / "content")
+    test = data.load(HELDOUT)
+    figures: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}",
+        "train_examples": len(train.examples),
+        "test_examples": len(test.examples),
+        "embedded": embedded_figures(train, test),
+        "crisis": crisis_figures(train, test),
+    }
+    if args.rasa:
+        figures["rasa"] = rasa_figures()
+    print(json.dumps(figures, indent=None if args.json else 2))
+    return 0
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
