@@ -116,7 +116,7 @@ def test_placeholders_are_filled_and_required() -> None:
     library = ContentLibrary.load(CONTENT)
     queued = texts(library, "handoff_queued", "sv", position=3, wait=12, next_open="ignored")
     assert "nummer 3 i kön" in queued[0]
-    assert "ungefär 12 minuter" in queued[1]
+    assert "ungefär 12 min." in queued[1]
     with pytest.raises(ContentError, match=r"'handoff_queued' needs wait"):
         library.replies("handoff_queued", "sv", position=3)
     assert "7 dagar" in " ".join(texts(library, "anonymity", None, retention_days=7))
