@@ -283,14 +283,18 @@ const MD5_S = [
 ];
 const MD5_K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 0x100000000) | 0);
 
+const READ_WINDOW = 1024 * 1024; // one file read per MiB: a read per 64 KiB chunk costs more than the crypto
+
 /** SHA-256 (WebCrypto) and MD5 of a File or Blob, as lowercase hex. Holds the file in memory once. */
 export async function hashFile(blob, { onProgress } = {}) {
-  const md5 = new Md5();
-  for (let start = 0; start < blob.size; start += CHUNK_SIZE) {
-    md5.update(await readSlice(blob, start, start + CHUNK_SIZE));
-    if (onProgress) onProgress(Math.min(blob.size, start + CHUNK_SIZE), blob.size);
-  }
   const whole = new Uint8Array(await blob.arrayBuffer());
+  const md5 = new Md5();
+  for (let start = 0; start < whole.length; start += READ_WINDOW) {
+    md5.update(whole.subarray(start, start + READ_WINDOW));
+    if (onProgress) onProgress(Math.min(whole.length, start + READ_WINDOW), whole.length);
+    // Let the page paint its progress bar between mebibytes.
+    if ((start / READ_WINDOW) % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
   const sha = await sha256(whole);
   whole.fill(0);
   return { sha256: hex(sha), md5: hex(md5.digest()) };
@@ -349,11 +353,28 @@ export async function createEncryptor(blob, publicKeys, options = {}) {
   const frame = chunkSize + TAG;
   const total = header.length + size + chunkCount * TAG;
 
+  let windowStart = 0;
+  let windowBytes = null;
+
+  async function plainSlice(start, end) {
+    if (!windowBytes || start < windowStart || end > windowStart + windowBytes.length) {
+      const bytes = await readSlice(blob, start, Math.min(size, Math.max(end, start + READ_WINDOW)));
+      // Swapped only after the read, and callers encrypt (WebCrypto copies) before any further await.
+      if (windowBytes) windowBytes.fill(0);
+      windowStart = start;
+      windowBytes = bytes;
+    }
+    return windowBytes.subarray(start - windowStart, end - windowStart);
+  }
+
   async function chunk(index) {
     const last = index === chunkCount - 1;
-    const plain = await readSlice(blob, index * chunkSize, Math.min(size, (index + 1) * chunkSize));
+    const plain = await plainSlice(index * chunkSize, Math.min(size, (index + 1) * chunkSize));
     const sealed = await gcmEncrypt(fileKey, chunkNonce(prefix, index, last), plain, chunkAad(headerHash, index, last));
-    plain.fill(0);
+    if (last && windowBytes) {
+      windowBytes.fill(0); // the file is done: drop its plaintext; a resumed read loads it again
+      windowBytes = null;
+    }
     return sealed;
   }
 
