@@ -240,34 +240,24 @@ export class Md5 {
       const j = at + i * 4;
       x[i] = bytes[j] | (bytes[j + 1] << 8) | (bytes[j + 2] << 16) | (bytes[j + 3] << 24);
     }
-    let [a, b, c, d] = this.state;
-    const step = (f, q, s, k, xi) => {
-      const sum = (q + f + k + xi) | 0;
-      return ((sum << s) | (sum >>> (32 - s))) | 0;
-    };
+    const s = this.state;
+    let a = s[0];
+    let b = s[1];
+    let c = s[2];
+    let d = s[3];
     for (let i = 0; i < 64; i++) {
       let f;
-      let g;
-      if (i < 16) {
-        f = (b & c) | (~b & d);
-        g = i;
-      } else if (i < 32) {
-        f = (d & b) | (~d & c);
-        g = (5 * i + 1) % 16;
-      } else if (i < 48) {
-        f = b ^ c ^ d;
-        g = (3 * i + 5) % 16;
-      } else {
-        f = c ^ (b | ~d);
-        g = (7 * i) % 16;
-      }
-      const rotated = step(f, a, MD5_S[i], MD5_K[i], x[g]);
+      if (i < 16) f = (b & c) | (~b & d);
+      else if (i < 32) f = (d & b) | (~d & c);
+      else if (i < 48) f = b ^ c ^ d;
+      else f = c ^ (b | ~d);
+      const sum = (a + f + MD5_K[i] + x[MD5_G[i]]) | 0;
+      const shift = MD5_S[i];
       a = d;
       d = c;
       c = b;
-      b = (b + rotated) | 0;
+      b = (b + ((sum << shift) | (sum >>> (32 - shift)))) | 0;
     }
-    const s = this.state;
     s[0] = (s[0] + a) | 0;
     s[1] = (s[1] + b) | 0;
     s[2] = (s[2] + c) | 0;
@@ -275,13 +265,17 @@ export class Md5 {
   }
 }
 
-const MD5_S = [
+const MD5_S = Int32Array.from([
   ...[7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22],
   ...[5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20],
   ...[4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23],
   ...[6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21],
-];
-const MD5_K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 0x100000000) | 0);
+]);
+const MD5_K = Int32Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 0x100000000) | 0);
+// Which message word each of the 64 steps reads (RFC 1321, section 3.4).
+const MD5_G = Int32Array.from({ length: 64 }, (_, i) =>
+  i < 16 ? i : i < 32 ? (5 * i + 1) % 16 : i < 48 ? (3 * i + 5) % 16 : (7 * i) % 16,
+);
 
 const READ_WINDOW = 1024 * 1024; // one file read per MiB: a read per 64 KiB chunk costs more than the crypto
 
