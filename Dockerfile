@@ -11,7 +11,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY chatbot ./chatbot
 COPY console ./console
-RUN pip install --no-cache-dir .
+# Editable, so the code finds content/, locales/ and node_modules/ beside it in /app (PROJECT_ROOT).
+RUN pip install --no-cache-dir -e .
 COPY content ./content
 COPY locales ./locales
 COPY --from=frontend /app/node_modules ./node_modules
