@@ -102,6 +102,8 @@ async def _json(request: web.Request) -> dict[str, Any]:
         body = await request.json()
     except ValueError:
         raise errors.BadRequest("the body must be JSON") from None
+    except web.HTTPRequestEntityTooLarge:
+        raise errors.BadRequest("request too large") from None
     if not isinstance(body, dict):
         raise errors.BadRequest("the body must be a JSON object")
     return body

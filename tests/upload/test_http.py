@@ -108,6 +108,13 @@ async def test_grant_reuse_expiry_and_limits_over_http(gw: Any, http: aiohttp.Cl
     status, body = await call(http, "POST", url, data=b"not json")
     assert (status, body["error"]) == (400, "bad_request")
 
+    async def endless() -> Any:  # no Content-Length: the body arrives chunked
+        for _ in range(100):
+            yield b"[" * 1024
+
+    status, body = await call(http, "POST", url, data=endless())
+    assert (status, body["error"]) == (400, "bad_request")
+
 
 async def test_expired_grant_over_http(
     gateway_factory: Any, settings: Settings, tmp_path: Path, http: aiohttp.ClientSession
