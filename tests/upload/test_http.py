@@ -180,3 +180,19 @@ async def test_bad_chunks_and_unknown_things(gw: Any, http: aiohttp.ClientSessio
     ]:
         status, body = await call(http, "POST", gw.url + "/upload/v1/case-status", json={"code": code})
         assert body["error"] == error, code
+
+
+async def test_gateway_runs_the_retention_sweep(
+    gateway_factory: Any, settings: Settings, tmp_path: Path
+) -> None:
+    import asyncio
+
+    partial = tmp_path / "uploads" / "partial" / ("a" * 64 + "-0.part")
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"bytes of an upload nobody will finish")
+    await gateway_factory(upload_settings(settings, tmp_path / "uploads"))
+    for _ in range(100):
+        if not partial.exists():
+            break
+        await asyncio.sleep(0.05)
+    assert not partial.exists()
