@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 from chatbot.upload.errors import MalformedCaseCode, MistypedCaseCode
@@ -62,3 +63,20 @@ def normalize(code: object) -> str:
 def code_hash(code: str) -> str:
     """What Redis stores: a leaked dump must not reveal codes that let someone read a child's case."""
     return hashlib.sha256(normalize(code).encode()).hexdigest()
+
+
+# A case code pasted into a chat message: five groups of four, joined by '-' or a space, or run together.
+_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Za-z]{4}[- ]?){4}[0-9A-Za-z]{4}(?![0-9A-Za-z])")
+MASK = "####-####-####-####-####"
+
+
+def find_case_code(text: str) -> str | None:
+    """The first thing in `text` shaped like a case code (checked later by `normalize`), or None."""
+    match = _IN_TEXT.search(text)
+    return match.group(0) if match else None
+
+
+def redact_case_codes(text: str) -> str:
+    """The text with every code-shaped part masked: a code is a bearer secret and must not be logged
+    or kept in a conversation in clear (Redis holds only its hash)."""
+    return _IN_TEXT.sub(MASK, text)

@@ -50,3 +50,16 @@ def test_neighbour_swaps_are_caught() -> None:
 def test_malformed(bad: object) -> None:
     with pytest.raises(errors.MalformedCaseCode):
         codes.normalize(bad)
+
+
+def test_a_code_in_a_chat_message_is_found_and_can_be_masked() -> None:
+    code = codes.new_case_code()
+    for written in (code, code.lower(), code.replace("-", " "), code.replace("-", "")):
+        text = f"hej, min kod är {written}. vad har hänt?"
+        assert codes.normalize(codes.find_case_code(text) or "") == code
+        assert code.replace("-", "") not in codes.redact_case_codes(text).upper().replace("-", "").replace(
+            " ", ""
+        )
+        assert codes.redact_case_codes(text) == f"hej, min kod är {codes.MASK}. vad har hänt?"
+    assert codes.find_case_code("vad har hänt med mitt ärende") is None
+    assert codes.redact_case_codes("inga koder här, bara ord") == "inga koder här, bara ord"
