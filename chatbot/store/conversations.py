@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from chatbot.domain.model import ConversationState, Entry
 from chatbot.store import keys
+from chatbot.store.pipelining import ScriptPipeline
 
 _CREATE = """
 -- KEYS: session, conversation ; ARGV: conv_id, now_ms, retention_s, locale
@@ -135,12 +136,14 @@ class ConversationStore:
         """`announce_to`: the notify channel this side's writes are announced on (see keys)."""
         self._redis = redis
         self._channel = announce_to
-        self._create = redis.register_script(_CREATE)
-        self._touch = redis.register_script(_TOUCH_SESSION)
-        self._ingest = redis.register_script(_INGEST)
-        self._append = redis.register_script(_APPEND)
-        self._end = redis.register_script(_END)
-        self._set_field = redis.register_script(_SET_FIELD)
+        # Every write is one script; calls made while a batch is on the wire share the next round trip.
+        scripts = ScriptPipeline(redis)
+        self._create = scripts.register(_CREATE)
+        self._touch = scripts.register(_TOUCH_SESSION)
+        self._ingest = scripts.register(_INGEST)
+        self._append = scripts.register(_APPEND)
+        self._end = scripts.register(_END)
+        self._set_field = scripts.register(_SET_FIELD)
 
     async def create(
         self, session_hash: str, conv_id: str, *, now_ms: int, retention: int, locale: str

@@ -1,0 +1,112 @@
+"""Lua script calls sent to Redis in batches: those made while a batch is on the wire go out as the next.
+
+Each call is still one script, atomic on its own; batching changes only how many calls share a round
+trip. Under load that is most of them, and redis-py's per-command overhead (~0.1 ms of CPU) is paid once
+per batch instead of once per message. With no load a call goes out at once, alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
+
+# A cap so one batch cannot grow without bound behind a slow Redis; the rest wait for the next.
+MAX_BATCH = 256
+
+
+@dataclass(frozen=True)
+class _Call:
+    script: BatchedScript
+    args: tuple[Any, ...]
+    done: asyncio.Future[Any]
+
+
+class ScriptPipeline:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._queue: list[_Call] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    async def load(self, source: str | bytes) -> str:
+        return str(await self._redis.script_load(source))
+
+    def register(self, source: str) -> BatchedScript:
+        return BatchedScript(self, self._redis.register_script(source))
+
+    async def run(self, script: BatchedScript, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Call(script, (len(keys), *keys, *args), done))
+        if self._sender is None:
+            # A task of its own, so a caller that is cancelled never strands the others' calls.
+            self._sender = asyncio.create_task(self._send_all())
+        return await done
+
+    async def _send_all(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                await self._send(batch)
+        finally:
+            self._sender = None
+            if self._queue:  # cancelled (shutdown): nothing will send these
+                for call in self._queue:
+                    call.done.cancel()
+                self._queue = []
+
+    async def _send(self, batch: list[_Call]) -> None:
+        try:
+            results = await self._execute(batch)
+            missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+            if missing:
+                # Redis restarted or was flushed: load the scripts again and rerun only those calls.
+                for script in {batch[i].script for i in missing}:
+                    await script.load()
+                retried = await self._execute([batch[i] for i in missing])
+                for i, result in zip(missing, retried, strict=True):
+                    results[i] = result
+        except asyncio.CancelledError:
+            for call in batch:
+                call.done.cancel()
+            raise
+        except Exception as exc:
+            # Redis unreachable: every caller gets the error, as it would have from its own command.
+            for call in batch:
+                if not call.done.done():
+                    call.done.set_exception(exc)
+            return
+        for call, result in zip(batch, results, strict=True):
+            if call.done.done():
+                continue
+            if isinstance(result, Exception):
+                call.done.set_exception(result)
+            else:
+                call.done.set_result(result)
+
+    async def _execute(self, batch: list[_Call]) -> list[Any]:
+        pipe = self._redis.pipeline(transaction=False)
+        for call in batch:
+            pipe.evalsha(call.script.sha, *call.args)
+        return list(await pipe.execute(raise_on_error=False))
+
+
+class BatchedScript:
+    """Called like redis-py's registered scripts: `await script(keys=[...], args=[...])`."""
+
+    def __init__(self, pipeline: ScriptPipeline, script: Any) -> None:
+        self._pipeline = pipeline
+        self._script = script
+
+    @property
+    def sha(self) -> str:
+        return str(self._script.sha)
+
+    async def load(self) -> None:
+        self._script.sha = await self._pipeline.load(self._script.script)
+
+    async def __call__(self, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> Any:
+        return await self._pipeline.run(self, keys, args)

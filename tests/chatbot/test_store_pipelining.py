@@ -1,0 +1,97 @@
+"""Batched Lua script calls: each caller gets its own answer, errors stay with their call, Redis restarts heal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from chatbot.redis_server import free_port
+from chatbot.store.pipelining import ScriptPipeline
+
+_ECHO_OR_FAIL = """
+if ARGV[1] == 'bad' then return redis.error_reply('refused') end
+return redis.call('RPUSH', KEYS[1], ARGV[1])
+"""
+
+
+class CountingPipeline(ScriptPipeline):
+    """Records how many calls went out in each round trip."""
+
+    def __init__(self, client: Redis) -> None:
+        super().__init__(client)
+        self.batches: list[int] = []
+
+    async def _execute(self, batch: Sequence[Any]) -> list[Any]:
+        self.batches.append(len(batch))
+        return await super()._execute(list(batch))
+
+
+async def test_concurrent_calls_share_round_trips_and_each_gets_its_answer(redis: Redis) -> None:
+    pipeline = CountingPipeline(redis)
+    push = pipeline.register(_ECHO_OR_FAIL)
+    assert await push(keys=["warm"], args=["x"]) == 1  # the first call also loads the script
+    pipeline.batches.clear()
+    results = await asyncio.gather(*(push(keys=["log"], args=[f"m{i}"]) for i in range(100)))
+    # RPUSH returns the new length: every call ran once, in the order it was made.
+    assert results == list(range(1, 101))
+    assert await redis.lrange("log", 0, -1) == [f"m{i}".encode() for i in range(100)]
+    assert sum(pipeline.batches) == 100 and len(pipeline.batches) < 10
+
+
+async def test_a_lone_call_goes_out_at_once(redis: Redis) -> None:
+    pipeline = CountingPipeline(redis)
+    push = pipeline.register(_ECHO_OR_FAIL)
+    assert await push(keys=["solo"], args=["x"]) == 1
+    pipeline.batches.clear()
+    assert await push(keys=["solo"], args=["y"]) == 2
+    assert await push(keys=["solo"], args=["z"]) == 3
+    assert pipeline.batches == [1, 1]
+
+
+async def test_an_error_reaches_only_its_own_caller(redis: Redis) -> None:
+    push = ScriptPipeline(redis).register(_ECHO_OR_FAIL)
+    results = await asyncio.gather(
+        push(keys=["mixed"], args=["a"]),
+        push(keys=["mixed"], args=["bad"]),
+        push(keys=["mixed"], args=["b"]),
+        return_exceptions=True,
+    )
+    assert results[0] == 1 and results[2] == 2
+    assert isinstance(results[1], Exception) and "refused" in str(results[1])
+
+
+async def test_scripts_are_loaded_again_after_redis_forgets_them(redis: Redis) -> None:
+    push = ScriptPipeline(redis).register(_ECHO_OR_FAIL)
+    assert await push(keys=["again"], args=["1"]) == 1
+    await redis.script_flush()
+    results = await asyncio.gather(*(push(keys=["again"], args=[str(i)]) for i in range(5)))
+    assert results == [2, 3, 4, 5, 6]
+
+
+async def test_a_cancelled_caller_does_not_strand_the_others(redis: Redis) -> None:
+    push = ScriptPipeline(redis).register(_ECHO_OR_FAIL)
+    first = asyncio.create_task(push(keys=["cancel"], args=["a"]))
+    second = asyncio.create_task(push(keys=["cancel"], args=["b"]))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert await asyncio.wait_for(second, 5) in (1, 2)
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await asyncio.wait_for(push(keys=["cancel"], args=["c"]), 5) >= 2
+
+
+async def test_unreachable_redis_fails_every_caller_and_strands_none() -> None:
+    gone = Redis(port=free_port(), socket_connect_timeout=0.2)
+    push = ScriptPipeline(gone).register(_ECHO_OR_FAIL)
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(push(keys=["k"], args=["v"]) for _ in range(3)), return_exceptions=True), 30
+        )
+        assert all(isinstance(r, RedisConnectionError) for r in results)
+    finally:
+        await gone.aclose()
