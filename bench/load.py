@@ -69,6 +69,7 @@ class Stats:
     late: int = 0
     missed: int = 0
     broken: int = 0
+    error_codes: dict[str, int] = field(default_factory=dict)
 
 
 class BenchChild:
@@ -89,6 +90,7 @@ class BenchChild:
         self._cid = ""
         self._ack: int | None = None
         self._waiter: asyncio.Future[float | None] | None = None
+        self.error_code = ""
         self.sio.on("session_confirm", self._on_session_confirm)
         self.sio.on("message_ack", self._on_ack)
         self.sio.on("bot_uttered", self._on_bot_uttered)
@@ -131,6 +133,7 @@ class BenchChild:
             self._waiter = None
         if answered is None:
             stats.errors += 1
+            stats.error_codes[self.error_code] = stats.error_codes.get(self.error_code, 0) + 1
             return None
         return answered - started
 
@@ -162,6 +165,7 @@ class BenchChild:
         self._resolve(now)
 
     async def _on_error(self, data: Any = None) -> None:
+        self.error_code = str(data.get("code", "?")) if isinstance(data, dict) else "?"
         self._resolve(None)
 
 
@@ -267,6 +271,7 @@ async def worker_main(config: dict[str, Any]) -> None:
                 "late": stats.late,
                 "missed": stats.missed,
                 "broken": stats.broken,
+                "error_codes": stats.error_codes,
                 "clients": len(live),
                 "connect_failed": len(children) - len(live),
             }
@@ -505,10 +510,18 @@ async def _drive(
         if r:
             latencies.extend(r["latencies"])
     latencies.sort()
+    codes: dict[str, int] = {}
+    for r in results:
+        for code, count in (r or {}).get("error_codes", {}).items():
+            codes[code] = codes.get(code, 0) + count
+    merged["error_codes"] = codes
     merged["round_trips_per_s"] = merged["completed"] / duration
     merged["p50_ms"] = percentile(latencies, 50) * 1000
     merged["p99_ms"] = percentile(latencies, 99) * 1000
     merged["max_ms"] = (latencies[-1] if latencies else math.nan) * 1000
+    merged["server_cpu_ms_per_round_trip"] = (
+        round(cpu["server"] / 100 / merged["round_trips_per_s"] * 1000, 3) if merged["completed"] else None
+    )
     merged["cpu_percent"] = {
         "server": round(cpu["server"], 1),
         "redis": round(cpu.get("redis", 0.0), 1),
@@ -523,8 +536,9 @@ async def _drive(
     }
     log(
         f"{label}: {merged['round_trips_per_s']:.0f} round trips/s, p50 {merged['p50_ms']:.1f} ms, "
-        f"p99 {merged['p99_ms']:.1f} ms, errors {merged['errors']}, timeouts {merged['timeouts']}, "
-        f"CPU server {cpu['server']:.0f}% load {merged['cpu_percent']['load_generator']:.0f}%"
+        f"p99 {merged['p99_ms']:.1f} ms, errors {merged['errors']} {codes or ''}, timeouts {merged['timeouts']}, "
+        f"CPU server {cpu['server']:.0f}% ({merged['server_cpu_ms_per_round_trip']} ms per round trip) "
+        f"redis {cpu.get('redis', 0.0):.0f}% load generator {merged['cpu_percent']['load_generator']:.0f}%"
     )
     return merged
 
@@ -603,8 +617,9 @@ async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
                 tmpdir,
             )
             servers.append(echo)
+            chosen = [s for s in (gateway, echo) if s.name in args.servers]
             for mode in args.scenarios:
-                for server in (gateway, echo):
+                for server in chosen:
                     if server.process.returncode is not None:
                         raise RuntimeError(f"{server.name} died:\n{server.logfile.read_text()[-2000:]}")
                     watch = {"server": server.process.pid}
@@ -697,6 +712,7 @@ def render(report: dict[str, Any]) -> str:
         row("  p50 latency ms", "saturation", "p50_ms", ".1f")
         row("  p99 latency ms", "saturation", "p99_ms", ".1f")
         row("  CPU % server process", "saturation", "cpu_percent.server", ".0f")
+        row("  server CPU ms / round trip", "saturation", "server_cpu_ms_per_round_trip", ".2f")
         row("  CPU % redis-server", "saturation", "cpu_percent.redis", ".0f")
         row("  CPU % load generator (all)", "saturation", "cpu_percent.load_generator", ".0f")
         row("  CPU % machine (of 2 cores)", "saturation", "cpu_percent.machine_busy_of_all_cores", ".0f")
@@ -720,6 +736,7 @@ def render(report: dict[str, Any]) -> str:
         row("  errors + timeouts", "paced", "failures", ".0f")
         row("  late sends (load generator)", "paced", "late", ".0f")
         row("  CPU % server process", "paced", "cpu_percent.server", ".0f")
+        row("  server CPU ms / round trip", "paced", "server_cpu_ms_per_round_trip", ".2f")
         row("  CPU % redis-server", "paced", "cpu_percent.redis", ".0f")
         row("  CPU % load generator (all)", "paced", "cpu_percent.load_generator", ".0f")
         row("  CPU % machine (of 2 cores)", "paced", "cpu_percent.machine_busy_of_all_cores", ".0f")
@@ -767,6 +784,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("saturation", "paced"),
         default=["saturation", "paced"],
         help="which scenarios to run",
+    )
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        choices=("gateway", "echo"),
+        default=["gateway", "echo"],
+        help="which servers to measure (ratios need both; one alone is for profiling)",
     )
     parser.add_argument("--saturation-clients", type=int, default=64, help="children in the saturation run")
     parser.add_argument("--saturation-workers", type=int, default=2, help="load processes for saturation")
