@@ -138,6 +138,10 @@ class ConversationService:
     def notice(self, name: str, conv_id: str, locale: str, state: ConversationState) -> list[Reply]:
         return self._bot.notice(name, BotContext(conv_id, locale, state))
 
+    async def typing(self, conv_id: str, on: bool) -> None:
+        """The child is typing (or stopped): live only, never stored."""
+        await self._store.announce_typing(conv_id, Role.CHILD.value, on)
+
     async def history(self, conv_id: str, after: int = 0, upto: int = -1) -> list[Entry]:
         return await self._store.read(conv_id, max(0, after), upto)
 

@@ -136,8 +136,11 @@ async def _listen(redis: Redis, delivery: Delivery) -> None:
     while True:
         try:
             pubsub = redis.pubsub(ignore_subscribe_messages=True)
-            await pubsub.subscribe(keys.NOTIFY_CHILDREN)
+            await pubsub.subscribe(keys.NOTIFY_CHILDREN, keys.NOTIFY_TYPING)
             async for message in pubsub.listen():
+                if message.get("channel") in (keys.NOTIFY_TYPING, keys.NOTIFY_TYPING.encode()):
+                    await _typing(delivery, message.get("data", b""))
+                    continue
                 parsed = parse_notification(message.get("data", b""))
                 if parsed is None:
                     continue
@@ -150,3 +153,11 @@ async def _listen(redis: Redis, delivery: Delivery) -> None:
             # Redis went away: live delivery pauses, the log keeps everything, clients resume by seq.
             log.warning("notification listener lost Redis; retrying in 1 s", exc_info=True)
             await asyncio.sleep(1)
+
+
+async def _typing(delivery: Delivery, raw: object) -> None:
+    """A counsellor's typing indicator from the console, passed to the child's sockets (never stored)."""
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    parts = text.split(" ")
+    if len(parts) == 3 and parts[1] == "counsellor" and delivery.is_local(parts[0]):
+        await delivery.typing(parts[0], parts[2] == "1")

@@ -86,5 +86,10 @@ class Delivery:
                     )
             room.cursor = max(room.cursor, last)
 
+    async def typing(self, conv_id: str, on: bool) -> None:
+        await self._sio.emit(
+            protocol.TYPING, {"role": "counsellor", "on": on}, room=conv_id, namespace=protocol.NAMESPACE
+        )
+
     def is_local(self, conv_id: str) -> bool:
         return conv_id in self._rooms

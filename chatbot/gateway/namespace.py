@@ -64,6 +64,16 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_set_locale(self, sid: str, data: object = None, *_: object) -> None:
         await self._guard(sid, self._set_locale, data)
 
+    async def on_typing(self, sid: str, data: object = None, *_: object) -> None:
+        await self._guard(sid, self._typing, data)
+
+    async def _typing(self, sid: str, data: object) -> None:
+        session = self._require(sid)
+        on = protocol.as_mapping(data).get("on")
+        if not isinstance(on, bool):
+            raise errors.MalformedPayload("on must be true or false")
+        await self._service.typing(session.conv_id, on)
+
     async def trigger_event(self, event: str, *args: Any) -> Any:
         handler = getattr(self, f"on_{event}", None) if event.isidentifier() else None
         if handler is None and event not in ("connect", "disconnect"):

@@ -20,6 +20,7 @@ USER_UTTERED = "user_uttered"  # {message, session_id?, client_id?}
 RESUME = "resume"  # {last_seq}
 END_SESSION = "end_session"  # {}
 SET_LOCALE = "set_locale"  # {locale} ; answered with session_state (widget's language menu)
+TYPING = "typing"  # client→server {on: bool} (the child types) ; server→client {role: "counsellor", on: bool}
 
 # Server to client.
 SESSION_CONFIRM = "session_confirm"  # the session id, a string (as Rasa sends it)
@@ -42,6 +43,12 @@ def bot_uttered(entry: Entry) -> dict[str, Any]:
         payload["quick_replies"] = [q.to_wire() for q in entry.quick_replies]
     if entry.author:
         payload["author"] = entry.author
+    if entry.extra.get("notice"):
+        # A hand-off notice (queue_update, counsellor_joined, ...) with its values, e.g. the queue position.
+        payload["notice"] = {
+            "type": entry.extra["notice"],
+            **{k: v for k, v in entry.extra.items() if k != "notice"},
+        }
     return payload
 
 

@@ -216,6 +216,10 @@ class ConversationStore:
         raw = await self._redis.hgetall(keys.conversation(conv_id))
         return {_text(k): _text(v) for k, v in raw.items()}
 
+    async def announce_typing(self, conv_id: str, role: str, on: bool) -> None:
+        """A typing indicator for the other side: published only, never stored (see keys.NOTIFY_TYPING)."""
+        await self._redis.publish(keys.NOTIFY_TYPING, f"{conv_id} {role} {int(on)}")
+
     async def set_state(self, conv_id: str, state: ConversationState) -> None:
         await self.set_flag(conv_id, "state", state.value)
 
