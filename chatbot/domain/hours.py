@@ -89,6 +89,9 @@ class OpeningHours:
         return None
 
 
+# Every answer carries {next_open}, and Babel's skeleton matching costs ~0.2 ms: most of a message's bot
+# time under load (bench/load.py). The next opening stays the same for hours, so nearly every call hits.
+@lru_cache(maxsize=256)
 def format_moment(moment: datetime, locale: str, tz: ZoneInfo = STOCKHOLM) -> str:
     """A weekday, date and time in the child's language, e.g. 'mån 23 november 10:00'."""
     try:
