@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import jinja2
+import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
 from chatbot.clock import Clock, SystemClock
+from chatbot.domain.content import ContentLibrary
+from chatbot.domain.hours import OpeningHours
 from chatbot.settings import Settings
-from console import routes, security
-from console.appkeys import ACCOUNTS, CLOCK, REDIS, SESSIONS, SETTINGS, TEMPLATES
+from chatbot.store import keys as chat_keys
+from chatbot.store.conversations import ConversationStore
+from chatbot.store.queue import QueueStore
+from console import events, routes, security
+from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE, REDIS, SESSIONS, SETTINGS, TEMPLATES
 from console.domain.accounts import AccountService, StaffSessions
+from console.domain.desk import Desk
+from console.live import Live
+from console.namespace import StaffNamespace
 from console.store.accounts import AccountStore, SessionStore
+from console.store.handoff import HandoffStore
+from console.store.hours import HoursStore
+from console.store.stats import StatsStore
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -38,6 +52,24 @@ def create_app(
         idle_s=settings.console_idle_timeout,
         lifetime_s=settings.console_session_lifetime,
     )
+    content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
+    # The console's writes are announced to the children's side, so the gateway delivers them live.
+    conversations = ConversationStore(redis, announce_to=chat_keys.NOTIFY_CHILDREN)
+    desk = Desk(
+        HandoffStore(redis),
+        conversations,
+        QueueStore(redis),
+        StatsStore(redis, retention=settings.stats_retention),
+        content,
+        clock,
+        settings,
+        OpeningHours.parse(settings.opening_hours, settings.opening_exceptions),
+        HoursStore(redis),
+    )
+    # Same origin only (no CORS list): staff pages are served by this process and nobody else's.
+    sio = socketio.AsyncServer(async_mode="aiohttp", cookie=None, logger=False, engineio_logger=False)
+    live = Live(sio, redis, desk, conversations)
+    sio.register_namespace(StaffNamespace(sessions, desk, live))
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         middlewares=[
@@ -47,14 +79,19 @@ def create_app(
             security.csrf,
         ],
     )
+    sio.attach(app, socketio_path=events.SOCKETIO_PATH)
     app[SETTINGS] = settings
     app[REDIS] = redis
     app[CLOCK] = clock
     app[ACCOUNTS] = accounts
     app[SESSIONS] = sessions
     app[TEMPLATES] = templates()
+    app[CONTENT] = content
+    app[DESK] = desk
+    app[LIVE] = live
     routes.setup(app)
     app.cleanup_ctx.append(_redis_lifecycle)
+    app.cleanup_ctx.append(_background)
     return app
 
 
@@ -74,3 +111,15 @@ async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:
     await app[REDIS].ping()
     yield
     await app[REDIS].aclose()
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    live = app[LIVE]
+    tasks = [asyncio.create_task(live.run_listener()), asyncio.create_task(live.run_ticker())]
+    yield
+    live.stop()
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -7,8 +7,11 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from chatbot.clock import Clock
+from chatbot.domain.content import ContentLibrary
 from chatbot.settings import Settings
 from console.domain.accounts import AccountService, StaffSessions
+from console.domain.desk import Desk
+from console.live import Live
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
@@ -16,3 +19,6 @@ CLOCK = web.AppKey("clock", Clock)
 ACCOUNTS = web.AppKey("accounts", AccountService)
 SESSIONS = web.AppKey("sessions", StaffSessions)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+DESK = web.AppKey("desk", Desk)
+CONTENT = web.AppKey("content", ContentLibrary)
+LIVE = web.AppKey("live", Live)

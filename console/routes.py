@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console import views
+from console import pages, views
 
 
 def setup(app: web.Application) -> None:
@@ -15,4 +15,12 @@ def setup(app: web.Application) -> None:
     add.add_post("/login", views.login, name="login_post")
     add.add_post("/logout", views.logout, name="logout")
     add.add_get("/", views.home, name="home")
-    add.add_get("/overview", views.overview, name="overview")
+    add.add_get("/queue", pages.queue_page, name="queue")
+    add.add_post("/me/status", pages.set_status, name="status")
+    add.add_get("/conversations/{conv_id}", pages.conversation_page, name="conversation")
+    add.add_get("/conversations/{conv_id}/done", pages.categorise_page, name="categorise")
+    add.add_post("/conversations/{conv_id}/{action}", pages.conversation_action, name="action")
+    add.add_get("/overview", pages.overview, name="overview")
+    add.add_post("/overview/hours", pages.set_hours, name="hours")
+    add.add_get("/stats", pages.stats_page, name="stats")
+    add.add_get("/stats.csv", pages.stats_csv, name="stats_csv")

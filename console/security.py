@@ -25,6 +25,8 @@ STAFF_KEY = web.RequestKey("staff", Staff)
 ROLES_ATTR = "console_roles"
 PUBLIC = frozenset({"*public*"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# socket.io's HTTP endpoint checks for itself: the /staff namespace refuses a connect without a staff session.
+PUBLIC_PREFIXES = ("/socket.io/",)
 
 # Scripts and styles only from the console itself, no inline code: an injected <script> cannot run.
 CSP = (
@@ -113,7 +115,7 @@ async def authorise(request: web.Request, handler: Handler) -> web.StreamRespons
     if request.match_info.http_exception is not None:
         return await handler(request)
     roles = roles_of(route.handler)
-    if roles == PUBLIC:
+    if roles == PUBLIC or request.path.startswith(PUBLIC_PREFIXES):
         return await handler(request)
     staff = request.get(STAFF_KEY)
     if not isinstance(staff, Staff):
@@ -130,7 +132,7 @@ async def authorise(request: web.Request, handler: Handler) -> web.StreamRespons
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every state change carries the session's token (forms) or header (scripts); login a cookie pair."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.path.startswith(PUBLIC_PREFIXES):
         return await handler(request)
     origin = request.headers.get("Origin")
     if origin is not None and origin not in (f"https://{request.host}", f"http://{request.host}"):

@@ -105,8 +105,3 @@ async def home(request: web.Request) -> web.StreamResponse:
     if staff.role in (Role.COUNSELLOR, Role.SUPERVISOR) and request.app.router.named_resources().get("queue"):
         raise web.HTTPSeeOther("/queue")
     return render(request, "home.html")
-
-
-@allow(Role.SUPERVISOR)
-async def overview(request: web.Request) -> web.Response:
-    return render(request, "overview.html")

@@ -16,13 +16,14 @@ from enum import StrEnum
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.handoff import Handoff
-from chatbot.domain.hours import OpeningHours, format_moment
+from chatbot.domain.hours import OpeningHours, ScheduleError, format_moment
 from chatbot.domain.model import ConversationState, Entry, Role, to_ms
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
 from console.domain import stats as stats_rules
 from console.store.handoff import HandoffStore, ShiftRecord
+from console.store.hours import HoursStore
 from console.store.stats import StatsStore
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class Desk:
         clock: Clock,
         settings: Settings,
         hours: OpeningHours,
+        hours_store: HoursStore | None = None,
     ) -> None:
         self._store = store
         self._conversations = conversations
@@ -100,6 +102,8 @@ class Desk:
         self._clock = clock
         self._settings = settings
         self.hours = hours
+        self._default_hours = hours
+        self._hours_store = hours_store
         self._handoff = Handoff(
             queue,
             conversations,
@@ -319,6 +323,17 @@ class Desk:
             self._today(), {f"topic:{topic}": 1, f"age:{age}": 1, f"handled:{handled}": 1, "categorised": 1}
         )
 
+    async def conversation_meta(self, conv_id: str) -> dict[str, str]:
+        return await self._conversations.meta(conv_id)
+
+    async def child_wrote_at(self, conv_id: str, seq: int) -> None:
+        """The gateway stored entry `seq`; if a satisfaction answer is pending, look whether this is it."""
+        meta = await self._conversations.meta(conv_id)
+        if meta.get("satisfaction_asked") != "1":
+            return
+        for entry in await self._conversations.read(conv_id, seq - 1, seq):
+            await self.child_wrote(conv_id, entry)
+
     async def child_wrote(self, conv_id: str, entry: Entry) -> None:
         """Counts a satisfaction answer (a button the child pressed after the end), once per chat."""
         if entry.role is not Role.CHILD or entry.text not in stats_rules.SATISFACTION_PAYLOADS:
@@ -329,8 +344,34 @@ class Desk:
 
     # Time passing -------------------------------------------------------------------------------------
 
+    async def hours_text(self) -> tuple[str, str]:
+        saved = await self._hours_store.get() if self._hours_store else None
+        return saved or (self._settings.opening_hours, self._settings.opening_exceptions)
+
+    async def set_hours(self, weekly: object, exceptions: object) -> None:
+        if not isinstance(weekly, str) or not isinstance(exceptions, str) or self._hours_store is None:
+            raise DeskError("bad_hours", "opening hours are text")
+        try:
+            parsed = OpeningHours.parse(weekly.strip(), exceptions.strip())
+        except ScheduleError as exc:
+            raise DeskError("bad_hours", str(exc)) from None
+        await self._hours_store.set(weekly.strip(), exceptions.strip())
+        self.hours = parsed
+
+    async def _load_hours(self) -> None:
+        saved = await self._hours_store.get() if self._hours_store else None
+        if saved is None:
+            self.hours = self._default_hours
+            return
+        try:
+            self.hours = OpeningHours.parse(*saved)
+        except ScheduleError:
+            log.error("saved opening hours cannot be read; using the settings' hours")
+            self.hours = self._default_hours
+
     async def sweep(self) -> list[Moved]:
         """Grace periods, abandoned waits and closing time; run every few seconds by the console."""
+        await self._load_hours()
         moved: list[Moved] = []
         now = self._now_ms()
         for shift in await self._store.on_shift():

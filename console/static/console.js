@@ -1,0 +1,141 @@
+// Live parts of the console pages. Served from the console itself (CSP: script-src 'self'); never
+// innerHTML: every text a child wrote goes into the page through textContent only.
+(function () {
+  "use strict";
+  var page = document.body.getAttribute("data-page");
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  if (!window.io || !["queue", "conversation", "overview"].includes(page)) return;
+
+  var socket = window.io("/staff", { path: "/socket.io/", transports: ["websocket", "polling"] });
+  var alertBox = document.getElementById("alert");
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function showAlert(text) {
+    if (!alertBox) return;
+    alertBox.textContent = text;
+    alertBox.hidden = false;
+  }
+
+  socket.on("urgent", function () {
+    showAlert("An urgent conversation is waiting in the queue.");
+    document.title = "(!) " + document.title.replace(/^\(!\) /, "");
+  });
+  socket.on("error", function (e) {
+    if (e && e.code === "unauthorised") window.location.assign("/login");
+  });
+  socket.on("connect_error", function () { /* the client retries on its own */ });
+
+  // Queue page -------------------------------------------------------------------------------------
+  if (page === "queue") {
+    var rows = document.getElementById("queue-rows");
+    var empty = document.getElementById("queue-empty");
+    var count = document.getElementById("queue-count");
+    socket.on("queue", function (snapshot) {
+      while (rows.firstChild) rows.removeChild(rows.firstChild);
+      snapshot.items.forEach(function (item) {
+        var tr = el("tr", { "data-conv": item.conv_id, class: item.urgent ? "urgent" : "" });
+        tr.appendChild(el("td", {}, item.position + (item.urgent ? " · urgent" : "")));
+        tr.appendChild(el("td", { class: "waited", "data-waited": String(item.waited_s) }, Math.floor(item.waited_s / 60) + " min"));
+        tr.appendChild(el("td", {}, item.intents.join(", ") || "–"));
+        tr.appendChild(el("td", {}, item.locale));
+        var td = el("td");
+        var form = el("form", { method: "post", action: "/conversations/" + item.conv_id + "/claim", class: "inline claim" });
+        form.appendChild(el("input", { type: "hidden", name: "csrf", value: csrf }));
+        form.appendChild(el("button", { type: "submit", class: "primary" }, "Take"));
+        td.appendChild(form);
+        td.appendChild(el("a", { href: "/conversations/" + item.conv_id }, "Look"));
+        tr.appendChild(td);
+        rows.appendChild(tr);
+      });
+      empty.hidden = snapshot.items.length > 0;
+      count.textContent = "(" + snapshot.items.length + ")";
+    });
+    setInterval(function () {
+      rows.querySelectorAll(".waited").forEach(function (cell) {
+        var s = Number(cell.getAttribute("data-waited")) + 5;
+        cell.setAttribute("data-waited", String(s));
+        cell.textContent = Math.floor(s / 60) + " min";
+      });
+    }, 5000);
+  }
+
+  // Conversation page ------------------------------------------------------------------------------
+  if (page === "conversation") {
+    var box = document.getElementById("conversation");
+    var convId = box.getAttribute("data-conv");
+    var list = document.getElementById("transcript");
+    var typing = document.getElementById("typing");
+    var lastSeq = 0;
+    list.querySelectorAll("li[data-seq]").forEach(function (li) {
+      lastSeq = Math.max(lastSeq, Number(li.getAttribute("data-seq")));
+    });
+
+    function add(entry) {
+      if (entry.seq <= lastSeq) return;
+      lastSeq = entry.seq;
+      var li = el("li", { class: entry.role, "data-seq": String(entry.seq) });
+      var when = new Date(entry.ts);
+      var hhmm = String(when.getHours()).padStart(2, "0") + ":" + String(when.getMinutes()).padStart(2, "0");
+      li.appendChild(el("span", { class: "meta" }, (entry.author || entry.role) + " · " + hhmm));
+      li.appendChild(document.createTextNode(entry.text));
+      list.appendChild(li);
+      list.scrollTop = list.scrollHeight;
+      if (entry.role === "child") typing.textContent = "";
+    }
+
+    socket.on("connect", function () { socket.emit("watch", { conv_id: convId, last_seq: lastSeq }); });
+    socket.on("entries", function (data) {
+      if (data.conv_id === convId) data.entries.forEach(add);
+    });
+    socket.on("child_typing", function (data) {
+      if (data.conv_id === convId) typing.textContent = data.on ? "The child is typing…" : "";
+    });
+    socket.on("conversation", function (data) {
+      if (data.conv_id === convId) document.getElementById("conv-state").textContent = data.state;
+    });
+
+    var form = document.getElementById("reply-form");
+    if (form) {
+      var text = document.getElementById("reply-text");
+      var canned = document.getElementById("canned");
+      var typingOn = false;
+      var typingTimer = null;
+      canned.addEventListener("change", function () {
+        if (canned.value) text.value = (text.value ? text.value + "\n" : "") + canned.value;
+        canned.value = "";
+        text.focus();
+      });
+      text.addEventListener("input", function () {
+        if (!typingOn) { typingOn = true; socket.emit("typing", { conv_id: convId, on: true }); }
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { typingOn = false; socket.emit("typing", { conv_id: convId, on: false }); }, 3000);
+      });
+      text.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+      });
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        if (!text.value.trim()) return;
+        var body = new URLSearchParams({ csrf: csrf, text: text.value });
+        fetch(form.action, {
+          method: "POST", body: body, credentials: "same-origin",
+          headers: { "X-CSRF-Token": csrf, Accept: "application/json" }
+        }).then(function (r) { return r.json(); }).then(function (result) {
+          if (result.ok) {
+            text.value = "";
+            typingOn = false;
+            socket.emit("typing", { conv_id: convId, on: false });
+          } else {
+            showAlert(result.detail);
+          }
+        }).catch(function () { showAlert("Not sent. Check the connection and try again."); });
+      });
+    }
+  }
+})();

@@ -178,4 +178,5 @@ async def staff_factory(console: Console) -> AsyncIterator[Any]:
 ROOT_URLS: dict[str, str] = {
     "/conversations/{conv_id}": "/conversations/0123456789abcdef01234567",
     "/conversations/{conv_id}/{action}": "/conversations/0123456789abcdef01234567/claim",
+    "/conversations/{conv_id}/done": "/conversations/0123456789abcdef01234567/done",
 }

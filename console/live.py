@@ -1,0 +1,219 @@
+"""Live delivery to staff sockets: transcripts as they grow, the queue as it moves, typing, alerts.
+
+Like the gateway, the log in Redis is the truth and pub/sub only wakes us: a notification names a
+conversation and a seq, and we read the entries from the log. A watched conversation has a cursor and
+a lock, so a socket that starts watching and a live entry never interleave or repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+from redis.asyncio import Redis
+
+from chatbot.domain.model import Role
+from chatbot.store import keys as chat_keys
+from chatbot.store.conversations import ConversationStore, parse_notification
+from console import events
+from console.domain.desk import Desk
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 2.0
+
+
+def conv_room(conv_id: str) -> str:
+    return f"conv:{conv_id}"
+
+
+@dataclass
+class _Room:
+    cursor: int = -1
+    sids: set[str] = field(default_factory=set)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Live:
+    def __init__(self, sio: socketio.AsyncServer, redis: Redis, desk: Desk, store: ConversationStore) -> None:
+        self._sio = sio
+        self._redis = redis
+        self._desk = desk
+        self._store = store
+        self._rooms: dict[str, _Room] = {}
+        self._wake = asyncio.Event()
+        self._last_queue = ""
+        self._urgent_seen: set[str] = set()
+        self._stopped = False
+
+    # Transcripts -------------------------------------------------------------------------------------
+
+    async def watch(self, sid: str, conv_id: str, after: int) -> None:
+        room = self._rooms.setdefault(conv_id, _Room())
+        async with room.lock:
+            if room.cursor < 0:
+                room.cursor = await self._store.length(conv_id)
+            items = await self._store.read(conv_id, after, room.cursor) if after < room.cursor else []
+            payload = events.entries(conv_id, items)
+            payload["last_seq"] = max(room.cursor, after)
+            await self._sio.emit(events.ENTRIES, payload, to=sid, namespace=events.NAMESPACE)
+            room.sids.add(sid)
+            await self._sio.enter_room(sid, conv_room(conv_id), namespace=events.NAMESPACE)
+
+    async def unwatch(self, sid: str, conv_id: str) -> None:
+        room = self._rooms.get(conv_id)
+        if room is None:
+            return
+        room.sids.discard(sid)
+        await self._sio.leave_room(sid, conv_room(conv_id), namespace=events.NAMESPACE)
+        if not room.sids:
+            self._rooms.pop(conv_id, None)
+
+    def unwatch_all(self, sid: str) -> None:
+        for conv_id, room in list(self._rooms.items()):
+            room.sids.discard(sid)
+            if not room.sids:
+                self._rooms.pop(conv_id, None)
+
+    async def publish(self, conv_id: str, upto: int) -> None:
+        room = self._rooms.get(conv_id)
+        if room is None:
+            return
+        async with room.lock:
+            if upto <= room.cursor:
+                return
+            items = await self._store.read(conv_id, room.cursor, upto)
+            room.cursor = upto
+            if items:
+                await self._sio.emit(
+                    events.ENTRIES,
+                    events.entries(conv_id, items),
+                    room=conv_room(conv_id),
+                    namespace=events.NAMESPACE,
+                )
+
+    async def counsellor_typing(self, conv_id: str, on: bool) -> None:
+        await self._redis.publish(chat_keys.NOTIFY_TYPING, f"{conv_id} counsellor {int(on)}")
+
+    # The queue ---------------------------------------------------------------------------------------
+
+    def changed(self) -> None:
+        """Something moved (a claim, a new child in the queue): recompute the queue now, not at the tick."""
+        self._wake.set()
+
+    async def conversation_changed(self, conv_id: str) -> None:
+        meta = await self._desk.conversation_meta(conv_id)
+        await self._sio.emit(
+            events.CONVERSATION,
+            {
+                "conv_id": conv_id,
+                "state": meta.get("state", "gone"),
+                "counsellor": meta.get("counsellor", ""),
+            },
+            room="staff",
+            namespace=events.NAMESPACE,
+        )
+        self.changed()
+
+    async def snapshot(self) -> dict[str, Any]:
+        return {
+            "items": [events.queue_item(i) for i in await self._desk.queue()],
+            "on_shift": [events.shift(s) for s in await self._desk.store.on_shift()],
+        }
+
+    async def tick(self) -> None:
+        """Sweep (grace periods, closing time), tell waiting children their place, push the queue."""
+        await self._desk.sweep()
+        await self._desk.announce_positions()
+        snapshot = await self.snapshot()
+        # waited_s changes every second; pages count it up themselves, so it does not make a change.
+        comparable = json.dumps(
+            [{k: v for k, v in i.items() if k != "waited_s"} for i in snapshot["items"]]
+            + snapshot["on_shift"],
+            sort_keys=True,
+        )
+        if comparable != self._last_queue:
+            self._last_queue = comparable
+            await self._sio.emit(events.QUEUE, snapshot, room="staff", namespace=events.NAMESPACE)
+        for item in snapshot["items"]:
+            if item["urgent"] and item["conv_id"] not in self._urgent_seen:
+                self._urgent_seen.add(item["conv_id"])
+                await self._sio.emit(
+                    events.URGENT, {"conv_id": item["conv_id"]}, room="staff", namespace=events.NAMESPACE
+                )
+        waiting = {i["conv_id"] for i in snapshot["items"]}
+        self._urgent_seen &= waiting
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    async def run_ticker(self) -> None:
+        # A flag as well as cancel(): redis-py can swallow a cancel mid-command, and this loop must end.
+        while not self._stopped and not _cancelling():
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if _cancelling():
+                    raise asyncio.CancelledError from None
+                log.warning("console tick failed; retrying", exc_info=True)
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel and hang shutdown.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(TICK_SECONDS):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    async def run_listener(self) -> None:
+        while not self._stopped and not _cancelling():
+            try:
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                await pubsub.subscribe(
+                    chat_keys.NOTIFY_STAFF, chat_keys.NOTIFY_CHILDREN, chat_keys.NOTIFY_TYPING
+                )
+                async for message in pubsub.listen():
+                    await self._on_message(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if _cancelling():
+                    raise asyncio.CancelledError from None
+                # Redis went away: live updates pause; pages resume from their last seq when it is back.
+                log.warning("staff listener lost Redis; retrying in 1 s", exc_info=True)
+                await asyncio.sleep(1)
+
+    async def _on_message(self, message: dict[str, Any]) -> None:
+        channel = message.get("channel", b"")
+        channel = channel.decode() if isinstance(channel, bytes) else str(channel)
+        data = message.get("data", b"")
+        if channel == chat_keys.NOTIFY_TYPING:
+            parts = (data.decode() if isinstance(data, bytes) else str(data)).split(" ")
+            if len(parts) == 3 and parts[1] == Role.CHILD.value and parts[0] in self._rooms:
+                await self._sio.emit(
+                    events.CHILD_TYPING,
+                    {"conv_id": parts[0], "on": parts[2] == "1"},
+                    room=conv_room(parts[0]),
+                    namespace=events.NAMESPACE,
+                )
+            return
+        parsed = parse_notification(data)
+        if parsed is None:
+            return
+        conv_id, seq = parsed
+        if channel == chat_keys.NOTIFY_STAFF:
+            await self._desk.child_wrote_at(conv_id, seq)
+            # The gateway wrote: a child may have asked for a person (or left); look at the queue now.
+            self.changed()
+        await self.publish(conv_id, seq)
+
+
+def _cancelling() -> bool:
+    """A cancel that a library turned into another exception (redis-py does, mid-command) still stops us."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -1,0 +1,321 @@
+"""Views of the desk: queue, conversation, actions, supervisor overview and statistics (thin: parse, call, render)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from typing import Any
+
+from aiohttp import web
+
+from chatbot.domain.hours import STOCKHOLM
+from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE
+from console.domain import stats as stats_rules
+from console.domain.accounts import Role, Staff
+from console.domain.desk import DeskError
+from console.security import allow, staff_of
+from console.views import render
+
+log = logging.getLogger(__name__)
+
+DESK_ROLES = (Role.COUNSELLOR, Role.SUPERVISOR)
+STATS_ROLES = (Role.SUPERVISOR, Role.ANALYST)
+_CONV_ID = re.compile(r"^[0-9a-f]{24}$")
+ACTIONS = ("claim", "reply", "transfer", "requeue", "end", "categorise")
+# Messages the pages show after an action, by code: never text that came from a request.
+MESSAGES = {
+    "taken": "A colleague took this conversation.",
+    "gone": "The child has left or the conversation expired.",
+    "away": "Set yourself available first (or your colleague is away).",
+    "full": "No free chat slot.",
+    "not_yours": "This conversation is not assigned to you.",
+    "forbidden": "This conversation is not in the queue or assigned to you.",
+    "empty": "Write a message first.",
+    "too_long": "That is too long.",
+    "same": "Choose a colleague.",
+    "bad_category": "Choose a topic, an age band and how it was handled.",
+    "bad_status": "Choose available or away.",
+    "bad_display": "The name children see must be 1-40 characters.",
+    "bad_capacity": "Capacity is between 1 and 10 chats.",
+    "bad_hours": "Those opening hours could not be read.",
+    "categorised": "Thank you. The categorisation is saved.",
+    "ended": "The chat is ended. Please categorise it.",
+    "saved": "Saved.",
+}
+
+
+def _message(request: web.Request) -> str:
+    return MESSAGES.get(request.query.get("msg", ""), "")
+
+
+def _conv_id(request: web.Request) -> str:
+    conv_id = request.match_info["conv_id"]
+    if not _CONV_ID.match(conv_id):
+        raise web.HTTPNotFound(text="no such conversation")
+    return conv_id
+
+
+def _wants_json(request: web.Request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@allow(*DESK_ROLES)
+async def queue_page(request: web.Request) -> web.Response:
+    staff = staff_of(request)
+    desk = request.app[DESK]
+    shift = await desk.store.shift(staff.name)
+    mine = []
+    for conv_id in await desk.store.assigned(staff.name):
+        meta = await desk.conversation_meta(conv_id)
+        if meta:
+            mine.append(
+                {"conv_id": conv_id, "urgent": meta.get("urgent") == "1", "locale": meta.get("locale", "")}
+            )
+    account = await request.app[ACCOUNTS].store.get(staff.name)
+    return render(
+        request,
+        "queue.html",
+        shift=shift,
+        default_display=account.display if account else staff.name,
+        default_capacity=account.capacity if account else 2,
+        items=await desk.queue(),
+        mine=mine,
+        message=_message(request),
+        is_open=desk.hours.is_open(request.app[CLOCK].now()),
+    )
+
+
+@allow(*DESK_ROLES)
+async def set_status(request: web.Request) -> web.StreamResponse:
+    staff = staff_of(request)
+    form = await request.post()
+    desk = request.app[DESK]
+    try:
+        capacity = int(str(form.get("capacity", "")))
+    except ValueError:
+        capacity = 0
+    try:
+        await desk.set_status(
+            staff.name, str(form.get("status", "")), capacity=capacity, display=str(form.get("display", ""))
+        )
+    except DeskError as exc:
+        raise web.HTTPSeeOther(f"/queue?msg={exc.code}") from None
+    request.app[LIVE].changed()
+    raise web.HTTPSeeOther("/queue?msg=saved")
+
+
+@allow(*DESK_ROLES)
+async def conversation_page(request: web.Request) -> web.Response:
+    staff = staff_of(request)
+    conv_id = _conv_id(request)
+    desk = request.app[DESK]
+    try:
+        view = await desk.view(conv_id, staff.name, supervisor=staff.role is Role.SUPERVISOR)
+    except DeskError as exc:
+        status = 403 if exc.code == "forbidden" else 404
+        return render(request, "message.html", status=status, text=MESSAGES.get(exc.code, "Not available."))
+    meta = await desk.conversation_meta(conv_id)
+    colleagues = [s for s in await desk.store.on_shift() if s.name != staff.name and s.status == "available"]
+    content = request.app[CONTENT]
+    canned = [
+        (answer_id, " ".join(answer.bubbles))
+        for answer_id, answer in sorted(content.answers.items())
+        if answer.kind == "answer"
+    ]
+    return render(
+        request,
+        "conversation.html",
+        view=view,
+        mine=view.counsellor == staff.name and view.state == "counsellor",
+        queued=view.state == "queued",
+        categorise=meta.get("categorise_by") == staff.name,
+        colleagues=colleagues,
+        canned=canned,
+        topics=stats_rules.TOPICS,
+        ages=stats_rules.AGE_BANDS,
+        handled=stats_rules.HANDLED,
+        message=_message(request),
+    )
+
+
+@allow(*DESK_ROLES)
+async def conversation_action(request: web.Request) -> web.StreamResponse:
+    staff = staff_of(request)
+    conv_id = _conv_id(request)
+    action = request.match_info["action"]
+    if action not in ACTIONS:
+        raise web.HTTPNotFound(text="no such action")
+    form = await request.post()
+    desk = request.app[DESK]
+    live = request.app[LIVE]
+    result: dict[str, Any] = {"ok": True, "conv_id": conv_id}
+    after = f"/conversations/{conv_id}"
+    try:
+        if action == "claim":
+            await desk.claim(conv_id, staff.name)
+        elif action == "reply":
+            entry = await desk.reply(conv_id, staff.name, form.get("text"))
+            result["seq"] = entry.seq
+        elif action == "transfer":
+            await desk.transfer(conv_id, staff.name, str(form.get("to", "")), form.get("note", ""))
+            after = "/queue?msg=saved"
+        elif action == "requeue":
+            await desk.requeue(conv_id, staff.name, form.get("note", ""))
+            after = "/queue?msg=saved"
+        elif action == "end":
+            await desk.end(conv_id, staff.name)
+            after = f"/conversations/{conv_id}/done?msg=ended"
+        else:
+            await desk.categorise(
+                conv_id, staff.name, form.get("topic"), form.get("age"), form.get("handled")
+            )
+            after = "/queue?msg=categorised"
+    except DeskError as exc:
+        if _wants_json(request):
+            return web.json_response({"ok": False, "code": exc.code, "detail": exc.detail}, status=409)
+        target = "/queue" if exc.code in ("taken", "gone", "forbidden") else f"/conversations/{conv_id}"
+        raise web.HTTPSeeOther(f"{target}?msg={exc.code}") from None
+    if action != "reply":
+        await live.conversation_changed(conv_id)
+    if _wants_json(request):
+        return web.json_response(result)
+    raise web.HTTPSeeOther(after)
+
+
+@allow(*DESK_ROLES)
+async def categorise_page(request: web.Request) -> web.Response:
+    """After ending: the short form (topic, age band, how it was handled), for statistics only."""
+    staff = staff_of(request)
+    conv_id = _conv_id(request)
+    meta = await request.app[DESK].conversation_meta(conv_id)
+    if meta.get("categorise_by") != staff.name:
+        return render(request, "message.html", status=404, text="Nothing to categorise here.")
+    return render(
+        request,
+        "categorise.html",
+        conv_id=conv_id,
+        topics=stats_rules.TOPICS,
+        ages=stats_rules.AGE_BANDS,
+        handled=stats_rules.HANDLED,
+        message=_message(request),
+    )
+
+
+@allow(Role.SUPERVISOR)
+async def overview(request: web.Request) -> web.Response:
+    desk = request.app[DESK]
+    items = await desk.queue()
+    waits = [i.waited_s for i in items]
+    weekly, exceptions = await desk.hours_text()
+    now = request.app[CLOCK].now()
+    return render(
+        request,
+        "overview.html",
+        items=items,
+        longest_wait=max(waits) if waits else 0,
+        on_shift=await desk.store.on_shift(),
+        weekly=weekly,
+        exceptions=exceptions,
+        is_open=desk.hours.is_open(now),
+        message=_message(request),
+    )
+
+
+@allow(Role.SUPERVISOR)
+async def set_hours(request: web.Request) -> web.StreamResponse:
+    staff: Staff = staff_of(request)
+    form = await request.post()
+    try:
+        await request.app[DESK].set_hours(form.get("weekly"), form.get("exceptions", ""))
+    except DeskError as exc:
+        raise web.HTTPSeeOther(f"/overview?msg={exc.code}") from None
+    log.info("opening hours changed by %s", staff.name)
+    request.app[LIVE].changed()
+    raise web.HTTPSeeOther("/overview?msg=saved")
+
+
+async def _summary(request: web.Request) -> tuple[str, stats_rules.Summary]:
+    period = request.query.get("period", "month")
+    count = {"day": 1, "week": 7, "month": 30, "year": 365}.get(period, 30)
+    today = request.app[CLOCK].now().astimezone(STOCKHOLM).date()
+    days = stats_rules.days_back(today, count)
+    store = request.app[DESK].stats
+    per_day = [await store.day(d) for d in days]
+    waits: list[int] = []
+    for d in days:
+        waits += await store.waits(d)
+    return period if count != 30 or period == "month" else "month", stats_rules.summarise(
+        days, per_day, waits
+    )
+
+
+@allow(*STATS_ROLES)
+async def stats_page(request: web.Request) -> web.Response:
+    period, summary = await _summary(request)
+    return render(
+        request,
+        "stats.html",
+        period=period,
+        summary=summary,
+        chart=_bars(summary),
+        topics=stats_rules.grouped(summary.totals, "topic", stats_rules.TOPICS),
+        ages=stats_rules.grouped(summary.totals, "age", stats_rules.AGE_BANDS),
+        handled=stats_rules.grouped(summary.totals, "handled", stats_rules.HANDLED),
+        satisfaction=stats_rules.grouped(summary.totals, "satisfaction", ("yes", "no")),
+        counters=stats_rules.COUNTERS,
+    )
+
+
+@allow(*STATS_ROLES)
+async def stats_csv(request: web.Request) -> web.Response:
+    _, summary = await _summary(request)
+    columns = [
+        *stats_rules.COUNTERS,
+        *(f"topic:{t}" for t in stats_rules.TOPICS),
+        *(f"age:{a}" for a in stats_rules.AGE_BANDS),
+        *(f"handled:{h}" for h in stats_rules.HANDLED),
+        "satisfaction:yes",
+        "satisfaction:no",
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["day", *columns])
+    for day, counters in zip(summary.days, summary.per_day, strict=True):
+        writer.writerow([day, *(counters.get(c, 0) for c in columns)])
+    return web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="statistics.csv"'},
+    )
+
+
+def _bars(summary: stats_rules.Summary) -> dict[str, Any]:
+    """Geometry of an inline SVG bar chart (queued vs handed off per day), drawn by the template."""
+    width, height, pad = 720, 160, 20
+    count = max(1, len(summary.days))
+    peak = max(
+        [
+            1,
+            *(d.get("queued", 0) for d in summary.per_day),
+            *(d.get("handed_off", 0) for d in summary.per_day),
+        ]
+    )
+    slot = (width - 2 * pad) / count
+    bars = []
+    for i, (day, counters) in enumerate(zip(summary.days, summary.per_day, strict=True)):
+        for j, name in enumerate(("queued", "handed_off")):
+            value = counters.get(name, 0)
+            h = (height - 2 * pad) * value / peak
+            bars.append(
+                {
+                    "x": round(pad + i * slot + j * slot / 2, 1),
+                    "y": round(height - pad - h, 1),
+                    "w": round(max(1.0, slot / 2 - 1), 1),
+                    "h": round(h, 1),
+                    "kind": name,
+                    "title": f"{day} {name}: {value}",
+                }
+            )
+    return {"width": width, "height": height, "bars": bars, "peak": peak}
