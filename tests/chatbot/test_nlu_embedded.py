@@ -135,3 +135,27 @@ async def test_parse_many_and_closed_classifier() -> None:
     await classifier.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await classifier.parse("hej")
+
+
+async def test_nlu_service_embedded_only_understands_and_checks_for_crisis() -> None:
+    from dataclasses import replace
+
+    from chatbot.nlu.service import Nlu
+    from chatbot.settings import Settings
+
+    nlu = await Nlu.start(replace(Settings(), rasa_url="", nlu_threshold=0.6))
+    try:
+        greeting = await nlu.understand("tjena")
+        assert greeting.prediction.backend == "embedded"
+        assert greeting.intent == "greet" and not greeting.crisis.crisis
+        crisis = await nlu.understand("orkar inte mer, vill försvinna")
+        assert crisis.crisis.crisis and crisis.crisis.reason
+        assert nlu.crisis_check("jag vill dö").crisis
+    finally:
+        await nlu.aclose()
+    unsure = Nlu(EmbeddedClassifier(project_model(), threshold=0.999999))
+    try:
+        understanding = await unsure.understand("hmm kanske typ")
+        assert understanding.intent is None  # not confident: the dialogue asks again
+    finally:
+        await unsure.aclose()
