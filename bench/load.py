@@ -10,8 +10,8 @@ with the same load from separate worker processes of real python-socketio client
               p50 / p99 / max latency, errors, timeouts, late sends.
 
 A round trip is `user_uttered` → the first `bot_uttered` that answers it. The gateway also acks the
-message and answers free text with the two-bubble fallback; the clock stops at the first bubble (the one
-whose seq follows the ack's). The echo server answers with one `bot_uttered` and nothing else.
+message and may answer in several bubbles (the default message gets two); the clock stops at the first
+(the one whose seq follows the ack's). The echo server answers with one `bot_uttered` and nothing else.
 
 Targets (docs/benchmarks.md): gateway round trips/s at saturation >= 0.5 x echo; paced p99 <= 2 x echo.
 Loopback only; everything it starts it stops; every loop is bounded by time.
@@ -69,6 +69,7 @@ class Stats:
     late: int = 0
     missed: int = 0
     broken: int = 0
+    bubbles: int = 0
     error_codes: dict[str, int] = field(default_factory=dict)
 
 
@@ -91,6 +92,7 @@ class BenchChild:
         self._ack: int | None = None
         self._waiter: asyncio.Future[float | None] | None = None
         self.error_code = ""
+        self.bubbles = 0
         self.sio.on("session_confirm", self._on_session_confirm)
         self.sio.on("message_ack", self._on_ack)
         self.sio.on("bot_uttered", self._on_bot_uttered)
@@ -158,6 +160,7 @@ class BenchChild:
         now = time.perf_counter()
         if not isinstance(data, dict) or data.get("ephemeral"):
             return
+        self.bubbles += 1
         # The gateway: the answer is the entry right after our acked message; the second bubble of the
         # previous answer (or anything else in the room) is not. The echo server sends no seq.
         if "seq" in data and (self._ack is None or data["seq"] != self._ack + 1):
@@ -261,6 +264,8 @@ async def worker_main(config: dict[str, Any]) -> None:
     # Bounded: every round trip ends within its timeout, and no new one starts after `end`.
     await asyncio.gather(*jobs)
     reporter.cancel()
+    # Answers per message: welcomes (history) are not bot_uttered, so this counts only answers.
+    stats.bubbles = sum(c.bubbles for c in live)
     _emit(
         {
             "result": {
@@ -272,6 +277,8 @@ async def worker_main(config: dict[str, Any]) -> None:
                 "missed": stats.missed,
                 "broken": stats.broken,
                 "error_codes": stats.error_codes,
+                "bubbles": stats.bubbles,
+                "turns": sum(c.turn for c in live),
                 "clients": len(live),
                 "connect_failed": len(children) - len(live),
             }
@@ -515,6 +522,8 @@ async def _drive(
         for code, count in (r or {}).get("error_codes", {}).items():
             codes[code] = codes.get(code, 0) + count
     merged["error_codes"] = codes
+    turns = sum(r["turns"] for r in results if r)
+    merged["bot_uttered_per_message"] = round(sum(r["bubbles"] for r in results if r) / max(1, turns), 2)
     merged["round_trips_per_s"] = merged["completed"] / duration
     merged["p50_ms"] = percentile(latencies, 50) * 1000
     merged["p99_ms"] = percentile(latencies, 99) * 1000
@@ -723,6 +732,7 @@ def render(report: dict[str, Any]) -> str:
             ".0f",
         )
         row("  errors + timeouts", "saturation", "failures", ".0f")
+        row("  bot_uttered per message", "saturation", "bot_uttered_per_message", ".2f")
     if "gateway/paced" in r:
         c = r["gateway/paced"]["clients"]
         s = report["settings"]
@@ -749,8 +759,8 @@ def render(report: dict[str, Any]) -> str:
             f"{'PASS' if verdict['pass'] else 'FAIL'}"
         )
     lines.append(
-        "round trip = user_uttered -> first bot_uttered answering it (the gateway also acks and sends a "
-        "second bubble)"
+        "round trip = user_uttered -> the first bot_uttered answering it (the gateway also acks, and may "
+        "answer in more bubbles)"
     )
     return "\n".join(lines)
 
