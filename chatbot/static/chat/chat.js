@@ -662,6 +662,8 @@
       tellHost({ type: "stodchat:exit" });
       // No loader answered (embedded without widget.js): leave from here as well as we can.
       state.exitFallback = window.setTimeout(leaveFromFrame, 1500);
+    } else if (embedded) {
+      leaveFromFrame();
     } else {
       window.location.replace(config.exitUrl);
     }

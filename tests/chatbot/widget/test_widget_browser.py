@@ -12,6 +12,7 @@ from chatbot.domain.sessions import session_hash
 from chatbot.gateway.app import SIO
 from chatbot.store import keys
 from tests.chatbot.widget.conftest import EXIT_URL, Session, screenshot_path
+from tests.conftest import with_settings
 
 STORAGE_KEY = "stodchat.session"
 
@@ -403,3 +404,47 @@ async def test_messages_written_offline_are_sent_once_on_reconnect(
     assert sum("skrivet utan nät 1" in e for e in log) == 1
     assert sum("skrivet utan nät 2" in e for e in log) == 1
     assert [e for e in log if "skrivet utan nät" in e] == sorted(e for e in log if "skrivet utan nät" in e)
+
+
+async def test_chat_opened_on_its_own_exits_with_location_replace(
+    browse: Any, widget_gateway: Any, host_site: Any, redis: Redis
+) -> None:
+    tab: Session = await browse()
+    await tab.page.goto(f"{host_site.url}/start")
+    await tab.page.goto(widget_gateway.url + "/chat")
+    await tab.page.wait_for_selector("#log .msg--bot")  # opens by itself when not embedded
+    session_id = await tab.page.evaluate(f"() => sessionStorage.getItem('{STORAGE_KEY}')")
+    assert await conversation_of(redis, session_id)
+    await tab.page.click("#quick-exit")
+    await tab.page.wait_for_url(EXIT_URL)
+    await tab.page.go_back()
+    assert tab.page.url == f"{host_site.url}/start"
+    for _ in range(50):
+        if await conversation_of(redis, session_id) is None:
+            break
+        await asyncio.sleep(0.05)
+    assert await conversation_of(redis, session_id) is None
+
+
+async def test_rate_limited_messages_wait_and_go_out_in_order(
+    chromium: Any, gateway_factory: Any, settings: Any, redis: Redis
+) -> None:
+    gateway = await gateway_factory(with_settings(settings, rate_limit_burst=2, rate_limit_per_minute=60))
+    context = await chromium.new_context(locale="sv-SE")
+    try:
+        page = await context.new_page()
+        await page.goto(gateway.url + "/chat")
+        await page.wait_for_selector("#log .msg--bot")
+        for i in range(4):
+            await send(page.main_frame, f"snabbt {i}")
+        # The limit answers with a friendly notice; the widget waits and sends the rest by itself.
+        await expect(page.locator("#log .msg--notice").first).to_be_visible()
+        await expect(page.locator("#log .is-pending")).to_have_count(0, timeout=15000)
+        session_id = await page.evaluate(f"() => sessionStorage.getItem('{STORAGE_KEY}')")
+        conv_id = await conversation_of(redis, session_id)
+        assert conv_id
+        log = [entry.decode() for entry in await redis.lrange(keys.log(conv_id), 0, -1)]
+        sent = [e for e in log if "snabbt" in e]
+        assert [int(e.split("snabbt ")[1][0]) for e in sent] == [0, 1, 2, 3]
+    finally:
+        await context.close()
