@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from chatbot.clock import Clock, SystemClock
 from chatbot.domain.content import ContentLibrary
-from chatbot.domain.hours import OpeningHours
+from chatbot.domain.hours import STOCKHOLM, OpeningHours
 from chatbot.settings import Settings
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
@@ -104,6 +104,8 @@ def templates() -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    # Staff work in Stockholm; times are stored in UTC and shown in local time.
+    env.filters["local"] = lambda moment: moment.astimezone(STOCKHOLM)
     return env
 
 
