@@ -17,8 +17,8 @@ from chatbot.domain.catalogs import (
     template,
     write_catalog,
 )
-from chatbot.domain.content import ContentError, ContentLibrary
-from chatbot.domain.guidelines import START, check_library, edges, format_report, taps_from
+from chatbot.domain.content import Answer, ContentError, ContentLibrary
+from chatbot.domain.guidelines import START, button_targets, check_library, format_report, taps_from
 from chatbot.settings import PROJECT_ROOT
 
 
@@ -55,6 +55,7 @@ def add_content_commands(commands: Any) -> None:
 
     graph = sub.add_parser("graph", help="print the answer graph: buttons and taps from the welcome")
     dirs(graph)
+    graph.add_argument("--dot", action="store_true", help="print Graphviz (dot -Tsvg) instead of text")
     graph.set_defaults(handler=_graph)
 
     extract = sub.add_parser("extract", help=f"write the template locales/{DOMAIN}.pot from the answers")
@@ -91,12 +92,15 @@ def _graph(args: argparse.Namespace) -> int:
     library = _load(args)
     taps = taps_from(START, library)
     order = sorted(library.answers.values(), key=lambda a: (taps.get(a.id, 99), a.id))
+    if args.dot:
+        print(_dot(library, order, taps))
+        return 0
     for answer in order:
         distance = f"{taps[answer.id]} taps" if answer.id in taps else "not from welcome"
         intent = f" intent={answer.intent}" if answer.intent else ""
         print(f"{answer.id} [{answer.kind}{intent}; {distance}]")
-        for button, target in zip(answer.buttons, edges(answer, library), strict=False):
-            print(f"    {button.label!r} -> {target}")
+        for button, target in button_targets(answer, library):
+            print(f"    {button.label!r} -> {target or f'{button.name} (missing)'}")
     return 0
 
 
@@ -125,3 +129,18 @@ def _update(args: argparse.Namespace) -> int:
             f"{counts['untranslated']} untranslated -> {path}"
         )
     return 0
+
+
+def _dot(library: ContentLibrary, order: list[Answer], taps: dict[str, int]) -> str:
+    shapes = {"answer": "box", "dialogue": "doubleoctagon", "notice": "note"}
+    lines = ["digraph answers {", "  rankdir=LR;", '  node [fontname="sans-serif" fontsize=10];']
+    for answer in order:
+        label = f"{answer.id}\\n{answer.intent or answer.kind} · {taps.get(answer.id, '-')} taps"
+        lines.append(f'  "{answer.id}" [shape={shapes[answer.kind]} label="{label}"];')
+    for answer in order:
+        for button, target in button_targets(answer, library):
+            label = button.label.replace('"', "'")
+            style = "" if target else " color=red"
+            lines.append(f'  "{answer.id}" -> "{target or button.name}" [label="{label}" fontsize=8{style}];')
+    lines.append("}")
+    return "\n".join(lines)

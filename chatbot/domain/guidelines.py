@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from chatbot.domain.catalogs import SOURCE_LOCALE
-from chatbot.domain.content import Answer, ContentLibrary, placeholder_names
+from chatbot.domain.content import Answer, Button, ContentLibrary, placeholder_names
 
 # The intent taxonomy (docs: /work/shared/intents.md, a contract): every one needs exactly one answer.
 INTENTS = (
@@ -463,16 +463,21 @@ def _offers_person(answer: Answer, library: ContentLibrary) -> bool:
 # --- library rules --------------------------------------------------------------------------------------
 
 
-def edges(answer: Answer, library: ContentLibrary) -> list[str]:
-    """The answer ids the buttons of `answer` lead to (intent buttons lead to the intent's answer)."""
-    targets = []
+def button_targets(answer: Answer, library: ContentLibrary) -> list[tuple[Button, str | None]]:
+    """Each button with the answer id it leads to (an intent button leads to the intent's answer),
+    or None for a dead link."""
+    pairs: list[tuple[Button, str | None]] = []
     for button in answer.buttons:
         target = (
             library.for_intent(button.name) if button.via == "intent" else library.answers.get(button.name)
         )
-        if target is not None:
-            targets.append(target.id)
-    return targets
+        pairs.append((button, target.id if target is not None else None))
+    return pairs
+
+
+def edges(answer: Answer, library: ContentLibrary) -> list[str]:
+    """The answer ids the buttons of `answer` lead to."""
+    return [target for _, target in button_targets(answer, library) if target is not None]
 
 
 def taps_from(start: str, library: ContentLibrary) -> dict[str, int]:

@@ -414,3 +414,19 @@ def test_intents_match_the_training_data() -> None:
     """The checker's intent list and the intent model's training data name the same 18 intents."""
     assert sorted(INTENTS) == load_project(CONTENT).intents
     assert len(INTENTS) == 18
+
+
+def test_graph_as_dot_marks_dead_links(copy: Copy, capsys: pytest.CaptureFixture[str]) -> None:
+    copy.replace("anonymity_parents", "goto: tell_adult", "goto: tell_a_dult")
+    dirs = ["--content-dir", str(copy.content), "--locales-dir", str(copy.locales)]
+    assert main(["content", "graph", "--dot", *dirs]) == 0
+    dot = capsys.readouterr().out
+    assert dot.startswith("digraph answers {") and dot.rstrip().endswith("}")
+    assert '"welcome" [shape=doubleoctagon' in dot
+    assert '"takedown_help" -> "upload_help" [label="Skicka den till oss" fontsize=8];' in dot
+    assert (
+        '"anonymity_parents" -> "tell_a_dult" [label="Hur berättar jag för en vuxen?" fontsize=8 color=red];'
+        in dot
+    )
+    assert main(["content", "graph", *dirs]) == 0
+    assert "'Hur berättar jag för en vuxen?' -> tell_a_dult (missing)" in capsys.readouterr().out
