@@ -578,7 +578,16 @@ def machine_info() -> dict[str, Any]:
         "redis_server": find_binary(),
         "packages": versions,
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "cpu_pressure_at_start": cpu_pressure(),
     }
+
+
+def cpu_pressure() -> str:
+    """The kernel's CPU pressure (share of time some task waited for a CPU): the noise from neighbours."""
+    try:
+        return Path("/proc/pressure/cpu").read_text().splitlines()[0].removeprefix("some ")
+    except (OSError, IndexError):
+        return "unavailable"
 
 
 async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
@@ -587,7 +596,10 @@ async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     from chatbot.redis_server import RedisServer
 
     info = machine_info()
-    log(f"machine: {info['cpus']} cores, {info['cpu_model']}, load average {info['load_average_at_start']}")
+    log(
+        f"machine: {info['cpus']} cores, {info['cpu_model']}, load average {info['load_average_at_start']}, "
+        f"CPU pressure {info['cpu_pressure_at_start']}"
+    )
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="stodchat-bench-") as tmp:
         tmpdir = Path(tmp)
@@ -653,6 +665,7 @@ async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
                 await stop_process(server.process)
             redis_server.stop()
     info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    info["cpu_pressure_at_end"] = cpu_pressure()
     return {
         "machine": info,
         "command": " ".join(["bench/load.py", *sys.argv[1:]]),
@@ -701,6 +714,7 @@ def render(report: dict[str, Any]) -> str:
     lines = [
         f"{m['date']}  {m['cpus']} cores {m['cpu_model']}, {m['ram_gib']} GiB, Python {m['python']}, "
         f"load average {m['load_average_at_start']} -> {m['load_average_at_end']}",
+        f"CPU pressure (some) at start: {m['cpu_pressure_at_start']}; at end: {m['cpu_pressure_at_end']}",
         f"gateway rate limit raised to {report['settings']['gateway_rate_limit']:,} for the run",
         "",
         f"{'':34}{'gateway':>11}{'echo':>11}{'ratio':>9}  target",
