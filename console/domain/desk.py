@@ -187,6 +187,11 @@ class Desk:
                 await self._conversations.set_flag(item.conv_id, "counted", "1")
                 await self._stats.count(self._today(), {"queued": 1, "urgent": int(item.urgent)})
             mark = f"{item.position}/{wait}"
+            if "announced" not in meta:
+                # First sight: the dialogue has just told the child this place; saying it again is noise.
+                # (A requeued child has announced="" and is told at once.)
+                await self._conversations.set_flag(item.conv_id, "announced", mark)
+                continue
             if meta.get("announced") == mark:
                 continue
             await self._conversations.set_flag(item.conv_id, "announced", mark)

@@ -250,10 +250,14 @@ async def test_queue_positions_are_announced_and_closing_time_empties_the_queue(
     first = await waiting_child(redis, settings, clock)
     clock.advance(1)
     second = await waiting_child(redis, settings, clock)
-    moved = await desk.announce_positions()
-    assert {m.conv_id for m in moved} == {first, second}
-    update = next(m for m in moved if m.conv_id == second).entries[0]
-    assert update.extra["notice"] == "queue_update" and update.extra["position"] == 2
+    # First sight: the dialogue has just told them their place; nothing more is said.
+    assert await desk.announce_positions() == []
+    await on_shift(desk, "anna", capacity=1)  # a free slot: the honest wait for the first one drops
+    moved = {m.conv_id: m.entries[0].extra for m in await desk.announce_positions()}
+    assert moved == {
+        first: {"notice": "queue_update", "position": 1, "wait": 1},
+        second: {"notice": "queue_update", "position": 2, "wait": 15},  # one ahead, one chat's length
+    }
     assert await desk.announce_positions() == []  # nothing changed, nothing said
     await QueueStore(redis).remove(first)
     moved = await desk.announce_positions()
