@@ -173,7 +173,7 @@ def _set(locales: Path, context: str, msgstr: str, *, fuzzy: bool | None = None)
 def test_changed_source_makes_translation_fuzzy_and_hidden_until_confirmed(copy: tuple[Path, Path]) -> None:
     content, locales = copy
     library = ContentLibrary.load(content, locales)
-    assert texts(library, "thanks", "en")[0] == "Thank you too! Good that you got in touch."
+    assert texts(library, "thanks", "en")[0] == "You're welcome! Good that you got in touch."
 
     # An editor changes the Swedish source.
     path = content / "answers" / "thanks.yml"
@@ -193,7 +193,7 @@ def test_changed_source_makes_translation_fuzzy_and_hidden_until_confirmed(copy:
     entry = next(m for m in read_catalog(locales / EN_PO) if m.context == "thanks:bubble:0")
     assert entry.id == new
     assert entry.fuzzy
-    assert entry.string == "Thank you too! Good that you got in touch."
+    assert entry.string == "You're welcome! Good that you got in touch."
     assert entry.previous_id == [old]
     assert texts(ContentLibrary.load(content, locales), "thanks", "en")[0] == new
     # Updating again before the translator gets to it keeps both the flag and the old Swedish.
