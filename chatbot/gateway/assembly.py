@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
+
+log = logging.getLogger(__name__)
 
 
 def build_nlu(settings: Settings) -> Nlu:
@@ -56,10 +59,15 @@ def build_bot(
         retention=settings.conversation_retention,
         average_chat_minutes=settings.average_chat_minutes,
     )
+    hours = OpeningHours.parse(settings.opening_hours, settings.opening_exceptions)
+    now = clock.now()
+    if not hours.is_open(now) and hours.next_opening(now) is None:
+        # Children would be told "we open again ." with nothing after it; staff must see this at start.
+        log.warning("OPENING_HOURS schedules no opening in the next 60 days; check OPENING_HOURS/EXCEPTIONS")
     return DialogueBot(
         content,
         nlu,
-        OpeningHours.parse(settings.opening_hours, settings.opening_exceptions),
+        hours,
         handoff,
         clock,
         retention_days=max(1, settings.conversation_retention // 86400),
