@@ -448,3 +448,30 @@ async def test_rate_limited_messages_wait_and_go_out_in_order(
         assert [int(e.split("snabbt ")[1][0]) for e in sent] == [0, 1, 2, 3]
     finally:
         await context.close()
+
+
+async def test_another_site_without_third_party_storage_still_chats_and_exits(
+    browse: Any, widget_gateway: Any, host_site: Any, redis: Redis
+) -> None:
+    """Embedded by another *site* in a browser that blocks third-party storage (this chromium does, like
+    Safari): no sessionStorage for the chat. It must still work; only a reload cannot resume."""
+    host_site.gateway = widget_gateway.url  # 127.0.0.1: another site than localhost
+    tab: Session = await browse()
+    await tab.page.goto(f"{host_site.url}/start")
+    await tab.page.goto(f"{host_site.url}/")
+    frame = await tab.open_chat()
+    storage = "() => { try { sessionStorage.length; return 'allowed'; } catch (e) { return 'blocked'; } }"
+    assert await frame.evaluate(storage) == "blocked", "the premise of this test: no third-party storage"
+    await send(frame, "hej från en annan sajt")
+    await wait_acked(frame)
+    assert len([key async for key in redis.scan_iter(keys.session("*"))]) == 1
+    await frame.click("#quick-exit")
+    await tab.page.wait_for_url(EXIT_URL)
+    await tab.page.go_back()
+    assert tab.page.url == f"{host_site.url}/start"
+    # The id was only in memory, and the server still ended the session.
+    for _ in range(50):
+        if not [key async for key in redis.scan_iter(keys.session("*"))]:
+            break
+        await asyncio.sleep(0.05)
+    assert [key async for key in redis.scan_iter(keys.session("*"))] == []
