@@ -18,12 +18,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
@@ -132,7 +133,7 @@ class EmbeddedModel:
         union = _vectorizers()
         features = union.fit_transform(texts)
         say(f"{features.shape[1]} features; fitting the calibration on cross-validated scores")
-        temperature = _fit_temperature(features, texts, labels, intents, c)
+        temperature = _fit_temperature(features, texts, labels, intents, c, say)
         say("fitting the final model")
         svm = LinearSVC(C=c)
         svm.fit(features, labels)
@@ -201,7 +202,7 @@ def _softmax(scores: FloatArray) -> FloatArray:
 
 
 def _fit_temperature(
-    features: object, texts: list[str], labels: list[str], intents: list[str], c: float
+    features: Any, texts: list[str], labels: list[str], intents: list[str], c: float, say: Progress
 ) -> float:
     """The softmax temperature that best predicts held-out folds (minimum negative log-likelihood)."""
     counts = Counter(labels)
@@ -213,13 +214,18 @@ def _fit_temperature(
     # would make the held-out fold look easy and the confidences too high.
     groups = [normalise(text) for text in texts]
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0)
-    scores = cross_val_predict(
-        LinearSVC(C=c), features, labels, groups=groups, cv=splitter, method="decision_function"
-    )
-    scores = np.asarray(scores, dtype=np.float64)
-    if scores.ndim == 1:
-        scores = np.column_stack([-scores, scores])
     index = {intent: i for i, intent in enumerate(intents)}
+    scores = np.zeros((len(labels), len(intents)), dtype=np.float64)
+    for k, (train_rows, test_rows) in enumerate(splitter.split(features, labels, groups), 1):
+        say(f"  calibration fold {k}/{folds}")
+        svm = LinearSVC(C=c).fit(features[train_rows], [labels[i] for i in train_rows])
+        fold = np.asarray(svm.decision_function(features[test_rows]), dtype=np.float64)
+        if fold.ndim == 1:
+            fold = np.column_stack([-fold, fold])
+        # An intent missing from this fold's training part scores below everything else.
+        block = np.full((len(test_rows), len(intents)), fold.min() - 1.0)
+        block[:, [index[name] for name in svm.classes_]] = fold
+        scores[test_rows] = block
     gold = np.array([index[label] for label in labels])
 
     def nll(temperature: float) -> float:
