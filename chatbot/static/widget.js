@@ -8,7 +8,8 @@
 (function () {
   "use strict";
 
-  var script = document.currentScript;
+  // currentScript is null when a tag manager injected us late; then find our tag by its path.
+  var script = document.currentScript || document.querySelector('script[src$="/widget.js"]');
   if (!script || !script.src) return;
   var gateway = new URL(script.src).origin;
   if (document.querySelector("iframe[data-stodchat]")) return; // included twice: one chat is enough
