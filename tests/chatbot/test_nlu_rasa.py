@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -205,3 +206,38 @@ def test_evaluate_with_the_rasa_backend(rasa_model: Path) -> None:
     assert set(report["per_intent"]) == INTENTS
     # DIET on this data: see docs/benchmarks.md. A floor that catches a broken model or pipeline.
     assert report["accuracy"] >= 0.75 and report["macro_f1"] >= 0.75
+
+
+async def _first_reply(gateway: Any, child_factory: Any, text: str) -> dict[str, Any]:
+    child = child_factory(gateway.url)
+    await child.connect()
+    await child.start()
+    await child.expect("history")
+    await child.say(text, client_id="m1")
+    await child.expect("message_ack")
+    reply: dict[str, Any] = await child.expect("bot_uttered")
+    assert not [event for event, _ in await child.drain() if event == "error"]
+    return reply
+
+
+@pytest.mark.parametrize(
+    "text", ["min nakenbild sprids på snap", "han hotar att sprida bilden om jag inte betalar"]
+)
+async def test_the_gateway_answers_the_same_with_rasa_up_down_or_absent(
+    rasa_server: rasa_process.RasaServer,
+    gateway_factory: Any,
+    child_factory: Any,
+    settings: Settings,
+    text: str,
+) -> None:
+    """The child cannot tell which backend classified the message, nor that Rasa is down."""
+    embedded_only = await gateway_factory(replace(settings, rasa_url=""))
+    with_rasa = await gateway_factory(replace(settings, rasa_url=rasa_server.url, rasa_timeout=10.0))
+    rasa_down = await gateway_factory(
+        replace(settings, rasa_url=f"http://127.0.0.1:{free_port()}", rasa_timeout=0.5)
+    )
+    expected = await _first_reply(embedded_only, child_factory, text)
+    for gateway in (with_rasa, rasa_down):
+        reply = await _first_reply(gateway, child_factory, text)
+        assert reply["text"] == expected["text"]
+        assert reply.get("quick_replies") == expected.get("quick_replies")
