@@ -744,6 +744,21 @@
     if (data.type === "stodchat:quick-exit") quickExit();
     if (data.type === "stodchat:leaving") window.clearTimeout(state.exitFallback);
   });
+  // Back/forward cache: a page the child left comes back exactly as it was, transcript included. If the
+  // chat was ended or quick-exited since (on another page of this tab, which cleared sessionStorage),
+  // show nothing of it.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted || !state.sessionId || readSession() === state.sessionId) return;
+    if (state.socket) {
+      state.socket.close();
+      state.socket = null;
+    }
+    wipeDevice();
+    state.ready = false;
+    state.lost = false;
+    setStatus("");
+    closePanel();
+  });
   window.addEventListener("online", refreshStatus);
   window.addEventListener("offline", refreshStatus);
   window.addEventListener("resize", function () {

@@ -475,3 +475,24 @@ async def test_another_site_without_third_party_storage_still_chats_and_exits(
             break
         await asyncio.sleep(0.05)
     assert [key async for key in redis.scan_iter(keys.session("*"))] == []
+
+
+async def test_a_page_restored_from_the_back_forward_cache_forgets_an_exited_chat(
+    browse: Any, widget_gateway: Any
+) -> None:
+    """Quick exit on another page of the tab cleared sessionStorage; this page, restored by Back from the
+    browser's cache exactly as it was, must not show the old conversation. (This chromium runs without
+    the back/forward cache, so the test plays its `pageshow` event.)"""
+    tab: Session = await browse()
+    await tab.page.goto(widget_gateway.url + "/")
+    frame = await tab.open_chat()
+    await send(frame, "hemligt")
+    await wait_acked(frame)
+    restore = "() => window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))"
+    await frame.evaluate(restore)  # still the same session: nothing happens
+    assert await child_texts(frame) == ["hemligt"]
+    await frame.evaluate("() => sessionStorage.clear()")  # what quick exit elsewhere in the tab did
+    await frame.evaluate(restore)
+    assert await child_texts(frame) == []
+    assert await frame.locator("#log .msg").count() == 0
+    assert await frame.is_hidden("#panel")
