@@ -147,10 +147,11 @@ async def chat_page(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     catalogs = request.app[CATALOGS]
     locale = catalogs.negotiate(request.headers.get("Accept-Language"))
+    strings = catalogs.as_json(locale)
     config: dict[str, Any] = {
         "locale": locale,
         "defaultLocale": catalogs.default_locale,
-        "catalog": catalogs.as_json(locale),
+        "catalog": strings,
         "hostOrigin": host_origin(request.query.get("host")),
         "exitUrl": settings.exit_url,
         "maxChars": settings.max_message_chars,
@@ -159,9 +160,7 @@ async def chat_page(request: web.Request) -> web.Response:
         "endUrl": END_PATH,
         "catalogUrl": CATALOG_PATH,
     }
-    html = request.app[ASSETS].chat_template.render(
-        locale=locale, direction=catalogs.as_json(locale)["dir"], config=config
-    )
+    html = request.app[ASSETS].chat_template.render(locale=locale, direction=strings["dir"], config=config)
     response = web.Response(text=html, content_type="text/html", charset="utf-8")
     response.headers["Content-Security-Policy"] = chat_csp(settings, request.host)
     response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
