@@ -204,6 +204,8 @@ async def _pace(child: BenchChild, stats: Stats, start: float, end: float, inter
             stats.latencies.append(latency)
             stats.completed += 1
         if child.broken:
+            # A lost answer counts in the percentiles as the timeout (a lower bound), not as nothing.
+            stats.latencies.append(child.timeout)
             stats.broken += 1
             return
         # A reply slower than the interval skips the ticks it overran instead of bunching sends up.
@@ -759,6 +761,7 @@ def render(report: dict[str, Any]) -> str:
         row("  max latency ms", "paced", "max_ms", ".1f")
         row("  errors + timeouts", "paced", "failures", ".0f")
         row("  late sends (load generator)", "paced", "late", ".0f")
+        row("  skipped sends (answer > 1 tick)", "paced", "missed", ".0f")
         row("  CPU % server process", "paced", "cpu_percent.server", ".0f")
         row("  server CPU ms / round trip", "paced", "server_cpu_ms_per_round_trip", ".2f")
         row("  CPU % redis-server", "paced", "cpu_percent.redis", ".0f")
