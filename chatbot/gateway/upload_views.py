@@ -127,6 +127,8 @@ def _progress(progress: Any) -> dict[str, Any]:
 ASSETS = {
     "/upload/crypto.js": STATIC / "upload" / "crypto.js",
     "/upload/upload.js": STATIC / "upload" / "upload.js",
+    "/upload/pdq.js": STATIC / "upload" / "pdq.js",
+    "/upload/viewer.js": STATIC / "upload" / "viewer.js",
 }
 
 

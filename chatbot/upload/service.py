@@ -115,6 +115,8 @@ class CaseFile:
     size: int
     sha256: str
     md5: str
+    pdq: str = ""
+    pdq_quality: int = -1
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,10 @@ def _case(case_id: str, record: dict[str, Any]) -> Case:
         from_ms(record["updated"]),
         from_ms(record["closed"]) if record.get("closed") else None,
         from_ms(record["deleted"]) if record.get("deleted") else None,
-        tuple(CaseFile(f["id"], f["size"], f["sha256"], f["md5"]) for f in record["files"]),
+        tuple(
+            CaseFile(f["id"], f["size"], f["sha256"], f["md5"], f.get("pdq", ""), f.get("pdq_quality", -1))
+            for f in record["files"]
+        ),
         record["code_hash"],
     )
 
@@ -163,7 +168,15 @@ def _check_files(files: object, max_files: int) -> list[FileRecord]:
             raise errors.BadRequest("sha256 must be 64 lowercase hex digits")
         if not isinstance(md5, str) or not _MD5.match(md5):
             raise errors.BadRequest("md5 must be 32 lowercase hex digits")
-        out.append(FileRecord(size, 0, sha, md5))
+        pdq, quality = item.get("pdq", ""), item.get("pdq_quality", -1)
+        if pdq == "" and quality == -1:
+            out.append(FileRecord(size, 0, sha, md5))
+            continue
+        if not isinstance(pdq, str) or not _SHA256.match(pdq):
+            raise errors.BadRequest("pdq must be 64 lowercase hex digits")
+        if not isinstance(quality, int) or isinstance(quality, bool) or not 0 <= quality <= 100:
+            raise errors.BadRequest("pdq_quality must be a whole number from 0 to 100")
+        out.append(FileRecord(size, 0, sha, md5, pdq, quality))
     return out
 
 
@@ -340,7 +353,16 @@ class UploadService:
         for index, f in enumerate(record.files):
             file_id = f"file-{index:03d}"
             await asyncio.to_thread(self._storage.commit, self._partial_id(h, index), case_id, file_id)
-            files.append({"id": file_id, "size": f.size, "sha256": f.sha256, "md5": f.md5})
+            files.append(
+                {
+                    "id": file_id,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                    "md5": f.md5,
+                    "pdq": f.pdq,
+                    "pdq_quality": f.pdq_quality,
+                }
+            )
         # Files first, then the record: a crash between leaves an orphan directory the sweep deletes,
         # never a case pointing at files that are not there.
         await self._store.create_case(
@@ -475,6 +497,8 @@ class CaseService:
                         "file_id": f.file_id,
                         "sha256": f.sha256,
                         "md5": f.md5,
+                        "pdq": f.pdq,
+                        "pdq_quality": f.pdq_quality if f.pdq else "",
                         "age_band": case.age_band,
                         "received": case.created.isoformat().replace("+00:00", "Z"),
                     }
@@ -484,7 +508,7 @@ class CaseService:
         out = io.StringIO()
         writer = csv.DictWriter(
             out,
-            fieldnames=["case_id", "file_id", "sha256", "md5", "age_band", "received"],
+            fieldnames=["case_id", "file_id", "sha256", "md5", "pdq", "pdq_quality", "age_band", "received"],
             lineterminator="\n",
         )
         writer.writeheader()

@@ -54,6 +54,8 @@ class FileRecord:
     received: int
     sha256: str
     md5: str
+    pdq: str = ""  # perceptual hash of an image, when the browser could compute one
+    pdq_quality: int = -1
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,10 @@ class UploadStore:
                 f.sha256,
                 f"f:{i}:md5",
                 f.md5,
+                f"f:{i}:pdq",
+                f.pdq,
+                f"f:{i}:pdqq",
+                f.pdq_quality,
             ]
         result = await self._start(
             keys=[keys.upload_grant(token_hash), keys.upload(upload_hash)],
@@ -147,7 +153,14 @@ class UploadStore:
             return None
         h = {_text(k): _text(v) for k, v in raw.items()}
         files = tuple(
-            FileRecord(int(h[f"f:{i}:size"]), int(h[f"f:{i}:recv"]), h[f"f:{i}:sha256"], h[f"f:{i}:md5"])
+            FileRecord(
+                int(h[f"f:{i}:size"]),
+                int(h[f"f:{i}:recv"]),
+                h[f"f:{i}:sha256"],
+                h[f"f:{i}:md5"],
+                h.get(f"f:{i}:pdq", ""),
+                int(h.get(f"f:{i}:pdqq", -1)),
+            )
             for i in range(int(h["files"]))
         )
         return UploadRecord(

@@ -116,7 +116,7 @@ async def test_list_export_and_verify_against_redis(redis: Any, settings: Any, t
     (row,) = json.loads(exported.stdout)
     assert row["sha256"] == hashlib.sha256(plain).hexdigest() and row["md5"] == hashlib.md5(plain).hexdigest()
     as_csv = await asyncio.to_thread(run, "case", "export-hashes", env=env)
-    assert as_csv.stdout.splitlines()[0] == "case_id,file_id,sha256,md5,age_band,received"
+    assert as_csv.stdout.splitlines()[0] == "case_id,file_id,sha256,md5,pdq,pdq_quality,age_band,received"
 
     verified = await asyncio.to_thread(run, "case", "verify-audit", env=env)
     assert (verified.returncode, verified.stdout.strip()) == (0, "audit log intact: 1 entries")

@@ -130,6 +130,16 @@ async def test_limits_refuse_without_spending_the_grant(
         {"age_band": "13_15", "consent": True, "files": [{"size": -1, "sha256": "0" * 64, "md5": "0" * 32}]},
         {"age_band": "13_15", "consent": True, "files": [{"size": 5, "sha256": "XYZ", "md5": "0" * 32}]},
         {"age_band": "13_15", "consent": True, "files": "all"},
+        {
+            "age_band": "13_15",
+            "consent": True,
+            "files": [{"size": 5, "sha256": "0" * 64, "md5": "0" * 32, "pdq": "x"}],
+        },
+        {
+            "age_band": "13_15",
+            "consent": True,
+            "files": [{"size": 5, "sha256": "0" * 64, "md5": "0" * 32, "pdq": "0" * 64, "pdq_quality": 101}],
+        },
     ],
 )
 async def test_bad_start_payloads(svc: Services, payload: dict[str, object]) -> None:
@@ -270,10 +280,17 @@ async def test_unknown_and_mistyped_codes(svc: Services) -> None:
 
 async def test_hash_export_csv_and_json(svc: Services) -> None:
     _, case_id = await make_case(svc)
+    plain, blob = encrypted(3000)
+    grant = await svc.uploads.issue_grant("conv1")
+    entry = {**file_entry(blob, plain), "pdq": "ab" * 32, "pdq_quality": 87}
+    started = await svc.uploads.start(grant.token, age_band="13_15", consent=True, files=[entry])
+    await upload_all(svc, started.token, [blob])
+    await svc.uploads.finish(started.token)
     rows = json.loads(await svc.cases.export_hashes("json"))
-    assert (
-        rows[0]["case_id"] == case_id and len(rows[0]["sha256"]) == 64 and rows[0]["received"].endswith("Z")
-    )
+    (mine,) = [r for r in rows if r["case_id"] == case_id]
+    assert len(mine["sha256"]) == 64 and mine["received"].endswith("Z") and mine["pdq"] == ""
+    (image,) = [r for r in rows if r["case_id"] != case_id]
+    assert (image["pdq"], image["pdq_quality"]) == ("ab" * 32, 87)
     parsed = list(csv.DictReader(io.StringIO(await svc.cases.export_hashes("csv"))))
     assert parsed == [{k: str(v) for k, v in row.items()} for row in rows]
     with pytest.raises(errors.BadRequest):

@@ -94,6 +94,8 @@ async def test_child_uploads_analyst_decrypts_child_reads_status(
     cases = gw.app[CASES]
     (case,) = await cases.list_cases()
     assert (case.age_band, case.topic, len(case.files)) == ("13_15", "takedown", 2)
+    assert len(case.files[0].pdq) == 64 and 0 <= case.files[0].pdq_quality <= 100  # the image
+    assert (case.files[1].pdq, case.files[1].pdq_quality) == ("", -1)  # the video has none
 
     # The analyst's browser decrypts with the key file and passphrase; the server hands out ciphertext.
     key_file = crypto.dump_key_file(KEYS, PASSPHRASE).decode()

@@ -4,6 +4,7 @@
 // Nothing is kept on the device: no IndexedDB, no Cache Storage, no object URLs, fetch with no-store.
 
 import { createEncryptor, hashFile, parsePublicKeys } from "./crypto.js";
+import { pdqFromImage } from "./pdq.js";
 
 /** A failure the widget can explain; `code` is the server's or crypto.js's stable error code. */
 export class UploadError extends Error {
@@ -71,8 +72,12 @@ export async function uploadFiles(grant, files, options = {}) {
       onProgress: (done) => onProgress({ phase: "hashing", done: hashed + done, total: plainTotal }),
     });
     hashed += file.size;
+    // A perceptual hash only for images this browser can decode; videos and others carry none.
+    const pdq = (file.type || "").startsWith("image/") ? await pdqFromImage(file) : null;
     const encryptor = await createEncryptor(file, keys);
-    prepared.push({ encryptor, entry: { size: encryptor.size, ...hashes } });
+    const entry = { size: encryptor.size, ...hashes };
+    if (pdq) Object.assign(entry, { pdq: pdq.hash, pdq_quality: pdq.quality });
+    prepared.push({ encryptor, entry });
   }
 
   const started = await request(base, "POST", "/upload/v1/start", {
