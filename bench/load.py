@@ -784,7 +784,8 @@ def render(report: dict[str, Any]) -> str:
 
 def _lookup(result: dict[str, Any], key: str) -> float:
     if key == "failures":
-        return float(result["errors"] + result["timeouts"] + result["broken"] + result["connect_failed"])
+        # A timeout also stops its child (`broken`): counted once, here.
+        return float(result["errors"] + result["timeouts"] + result["connect_failed"])
     value: Any = result
     for part in key.split("."):
         value = value[part]
