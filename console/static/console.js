@@ -65,6 +65,24 @@
     }, 5000);
   }
 
+  // Supervisor overview: queue length and who is on shift, live ------------------------------------
+  if (page === "overview") {
+    var length = document.getElementById("queue-length");
+    var body = document.querySelector("#on-shift tbody");
+    socket.on("queue", function (snapshot) {
+      length.textContent = String(snapshot.items.length);
+      while (body.firstChild) body.removeChild(body.firstChild);
+      snapshot.on_shift.forEach(function (s) {
+        var tr = el("tr");
+        tr.appendChild(el("td", {}, s.name));
+        tr.appendChild(el("td", {}, s.status));
+        tr.appendChild(el("td", {}, s.load + "/" + s.capacity));
+        tr.appendChild(el("td", {}, s.connected ? "yes" : "no"));
+        body.appendChild(tr);
+      });
+    });
+  }
+
   // Conversation page ------------------------------------------------------------------------------
   if (page === "conversation") {
     var box = document.getElementById("conversation");
