@@ -173,3 +173,12 @@ async def test_counsellor_and_child_side_by_side(
     await expect(supervisor.page.locator('td[data-key="sextortion"]')).to_have_text("1")
     await expect(supervisor.page.locator("#satisfaction")).to_have_text("1 / 0")
     await supervisor.page.screenshot(path=str(SCREENSHOTS / "console-statistics.png"), full_page=True)
+
+    # The supervisor's overview follows the shift live: a colleague going away shows without a reload.
+    await supervisor.page.goto(console.url + "/overview")
+    bertil_row = supervisor.page.locator("#on-shift tr", has_text="bertil")
+    await expect(bertil_row).to_contain_text("available")
+    await colleague.page.goto(console.url + "/queue")
+    await colleague.page.check('input[name="status"][value="away"]')
+    await colleague.page.click('#status-form button[type="submit"]')
+    await expect(bertil_row).to_contain_text("away", timeout=10_000)
