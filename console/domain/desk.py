@@ -191,6 +191,7 @@ class Desk:
                 # First sight: the dialogue has just told the child this place; saying it again is noise.
                 # (A requeued child has announced="" and is told at once.)
                 await self._conversations.set_flag(item.conv_id, "announced", mark)
+                await self._conversations.set_flag(item.conv_id, "intents", await self._intents(item.conv_id))
                 continue
             if meta.get("announced") == mark:
                 continue
@@ -200,6 +201,14 @@ class Desk:
             )
             moved.append(Moved(item.conv_id, entries))
         return moved
+
+    async def _intents(self, conv_id: str) -> str:
+        """What the bot learned, as the intents it answered, in order: shown without the transcript."""
+        seen: list[str] = []
+        for entry in await self._conversations.read(conv_id):
+            if entry.role is Role.BOT and entry.intent and entry.intent not in seen:
+                seen.append(entry.intent)
+        return ",".join(seen[-8:])
 
     # One conversation -------------------------------------------------------------------------------
 

@@ -52,7 +52,13 @@ async def waiting_child(redis: Redis, settings: Settings, clock: FixedClock, *, 
         "h" + conv_id, conv_id, now_ms=now, retention=settings.conversation_retention, locale="sv"
     )
     await gateway_store.append(
-        conv_id, [Entry(Role.BOT, "Hej!", clock.now())], now_ms=now, retention=settings.conversation_retention
+        conv_id,
+        [
+            Entry(Role.BOT, "Hej!", clock.now()),
+            Entry(Role.BOT, "Det är inte ditt fel.", clock.now(), intent="sextortion"),
+        ],
+        now_ms=now,
+        retention=settings.conversation_retention,
     )
     await gateway_store.ingest(
         conv_id,
@@ -157,7 +163,7 @@ async def test_counsellors_see_only_the_queue_and_their_own_chats(
     assert (await desk.view(conv_id, "sam", supervisor=True)).counsellor == "anna"
     await redis.hset(chat_keys.conversation(conv_id), "transcript_consent", "1")
     shared = await desk.view(conv_id, "anna", supervisor=False)
-    assert [e.role for e in shared.entries[:2]] == [Role.BOT, Role.CHILD]
+    assert [e.role for e in shared.entries[:3]] == [Role.BOT, Role.BOT, Role.CHILD]
 
 
 async def test_transfer_requeue_and_nothing_is_lost(
@@ -252,6 +258,7 @@ async def test_queue_positions_are_announced_and_closing_time_empties_the_queue(
     second = await waiting_child(redis, settings, clock)
     # First sight: the dialogue has just told them their place; nothing more is said.
     assert await desk.announce_positions() == []
+    assert [i.intents for i in await desk.queue()] == [("sextortion",), ("sextortion",)]
     await on_shift(desk, "anna", capacity=1)  # a free slot: the honest wait for the first one drops
     moved = {m.conv_id: m.entries[0].extra for m in await desk.announce_positions()}
     assert moved == {
