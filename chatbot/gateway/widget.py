@@ -138,6 +138,8 @@ async def asset(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     response = web.Response(body=found.body, headers={"Content-Type": found.content_type})
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin" if found.cross_origin else "same-origin"
+    # Static code, no secrets in it: compressing is safe and cuts ~100 KB to ~30 KB on a phone network.
+    response.enable_compression()
     return response
 
 

@@ -118,8 +118,9 @@ async def test_assets_are_served_from_the_gateway(gateway: Any) -> None:
     status, headers, body = await get(gateway.url + "/widget.js")
     assert status == 200 and headers["Content-Type"].startswith("text/javascript")
     assert headers["Cross-Origin-Resource-Policy"] == "cross-origin"  # other sites embed the loader
-    status, headers, body = await get(gateway.url + "/vendor/socket.io.min.js")
+    status, headers, body = await get(gateway.url + "/vendor/socket.io.min.js", **{"Accept-Encoding": "gzip"})
     assert status == 200 and body == SOCKETIO_CLIENT.read_bytes()
+    assert headers["Content-Encoding"] == "gzip"
     assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
     for path in ("/chat/chat.js", "/chat/chat.css", "/demo.css", "/"):
         status, headers, _ = await get(gateway.url + path)
