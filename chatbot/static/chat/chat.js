@@ -501,9 +501,10 @@
     if (state.inflight || !state.ready) return;
     var next = null;
     state.pending.forEach(function (item, clientId) {
-      if (next === null && !item.node.classList.contains("is-failed") && !item.waiting) next = clientId;
+      // A failed message waits for its "try again" button; a rate-limited one holds back those after it.
+      if (next === null && !item.node.classList.contains("is-failed")) next = clientId;
     });
-    if (next !== null) emitMessage(next);
+    if (next !== null && !state.pending.get(next).waiting) emitMessage(next);
   }
 
   function setMessageStatus(node, key, retry) {
