@@ -66,6 +66,10 @@ def create_app(
         max_http_buffer_size=MAX_FRAME_BYTES,
         logger=False,
         engineio_logger=False,
+        # One child's events are handled one after another, in the order sent (each socket has its own
+        # reader task, so children still run concurrently). Concurrent handlers could store a quick
+        # second message before the first.
+        async_handlers=False,
         # No cookie: the child's browser keeps nothing but the session id in sessionStorage.
         cookie=None,
     )

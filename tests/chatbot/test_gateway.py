@@ -370,3 +370,27 @@ def _hash(session_id: str | None) -> str:
 
     assert session_id
     return session_hash(session_id)
+
+
+async def test_a_burst_of_messages_is_stored_in_the_order_sent(
+    gateway: Any, child_factory: Any, redis: Redis
+) -> None:
+    child = child_factory(gateway.url)
+    await child.connect()
+    await child.start()
+    await child.expect("history")
+    # Sent back to back without waiting for acks, as a child typing fast on a good connection.
+    for i in range(8):
+        await child.say(f"del {i}", client_id=f"o{i}")
+    acks = []
+    while len(acks) < 8:
+        acks.append(await child.expect("message_ack"))
+    assert [a["client_id"] for a in acks] == [f"o{i}" for i in range(8)]
+    assert [a["seq"] for a in acks] == sorted(a["seq"] for a in acks)
+    conv_id = (await redis.get(keys.session(_hash(child.session_id)))).decode()
+    stored = [
+        e
+        for e in await ConversationStore(redis, announce_to=keys.NOTIFY_STAFF).read(conv_id)
+        if e.role is Role.CHILD
+    ]
+    assert [e.text for e in stored] == [f"del {i}" for i in range(8)]
