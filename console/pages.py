@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 DESK_ROLES = (Role.COUNSELLOR, Role.SUPERVISOR)
 STATS_ROLES = (Role.SUPERVISOR, Role.ANALYST)
 _CONV_ID = re.compile(r"^[0-9a-f]{24}$")
+PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
 ACTIONS = ("claim", "reply", "transfer", "requeue", "end", "categorise")
 # Messages the pages show after an action, by code: never text that came from a request.
 MESSAGES = {
@@ -238,7 +239,9 @@ async def set_hours(request: web.Request) -> web.StreamResponse:
 
 async def _summary(request: web.Request) -> tuple[str, stats_rules.Summary]:
     period = request.query.get("period", "month")
-    count = {"day": 1, "week": 7, "month": 30, "year": 365}.get(period, 30)
+    if period not in PERIODS:
+        period = "month"
+    count = PERIODS[period]
     today = request.app[CLOCK].now().astimezone(STOCKHOLM).date()
     days = stats_rules.days_back(today, count)
     store = request.app[DESK].stats
@@ -246,9 +249,7 @@ async def _summary(request: web.Request) -> tuple[str, stats_rules.Summary]:
     waits: list[int] = []
     for d in days:
         waits += await store.waits(d)
-    return period if count != 30 or period == "month" else "month", stats_rules.summarise(
-        days, per_day, waits
-    )
+    return period, stats_rules.summarise(days, per_day, waits)
 
 
 @allow(*STATS_ROLES)

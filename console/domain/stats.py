@@ -64,8 +64,9 @@ class Summary:
 
     @property
     def handoff_share(self) -> float | None:
-        queued = self.totals.get("queued", 0) + self.totals.get("urgent_only", 0)
-        return None if not queued else self.totals.get("handed_off", 0) / queued
+        """Hand-offs per child who queued (a requeued chat can be handed off twice, so cap at 100 %)."""
+        queued = self.totals.get("queued", 0)
+        return None if not queued else min(1.0, self.totals.get("handed_off", 0) / queued)
 
 
 def summarise(days: list[str], per_day: list[dict[str, int]], waits: Iterable[int]) -> Summary:
