@@ -92,6 +92,11 @@ async def test_child_and_counsellor_side_by_side(
         # The queue reaches the counsellor live.
         await socket.expect("queue", lambda d: any(i["conv_id"] == conv_id for i in d["items"]))
 
+        # The console has seen the child in the queue (its snapshot can be a step ahead of that).
+        for _ in range(200):
+            if await redis.hexists(chat_keys.conversation(conv_id), "announced"):
+                break
+            await asyncio.sleep(0.05)
         # Nobody free yet; when a counsellor becomes available, the child hears the shorter wait live.
         form = {"status": "available", "capacity": "2", "display": "Sara"}
         assert (await counsellor.post("/me/status", form))[0] == 303
