@@ -11,6 +11,7 @@ Order matters and is the safety policy of this product:
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from chatbot.clock import Clock
 from chatbot.domain.bot import BotContext, BotTurn
@@ -29,6 +30,15 @@ JOIN_QUEUE = "handoff_queued"
 LEAVE_QUEUE = "leave_queue"
 
 
+class HoursProvider(Protocol):
+    """Where the opening hours come from: settings, or what a supervisor set in the console."""
+
+    @property
+    def latest(self) -> OpeningHours: ...
+
+    async def current(self) -> OpeningHours: ...
+
+
 class DialogueBot:
     """Implements the Bot protocol for the real service."""
 
@@ -36,7 +46,7 @@ class DialogueBot:
         self,
         content: ContentLibrary,
         nlu: Nlu,
-        hours: OpeningHours,
+        hours: HoursProvider,
         handoff: Handoff,
         clock: Clock,
         *,
@@ -56,6 +66,7 @@ class DialogueBot:
         return self._say(name, ctx)
 
     async def respond(self, ctx: BotContext, text: str) -> BotTurn:
+        await self._hours.current()  # refreshes `latest` when a supervisor's edit may have arrived
         payload = text[1:].strip() if text.startswith("/") else None
         if payload is not None and not self._is_known(payload):
             payload = None  # "/ something" typed by hand is free text: it must reach the crisis check.
@@ -94,14 +105,14 @@ class DialogueBot:
 
     async def _ask_human(self, ctx: BotContext) -> BotTurn:
         """Say what talking to a counsellor means and ask first (guideline 3); closed: say when we open."""
-        if not self._hours.is_open(self._clock.now()):
+        if not self._hours.latest.is_open(self._clock.now()):
             return BotTurn(self._say("handoff_closed", ctx))
         if ctx.state is ConversationState.QUEUED:
             return await self._join_queue(ctx)
         return BotTurn(await self._render(self._content.get(ASK_HUMAN), ctx))
 
     async def _join_queue(self, ctx: BotContext) -> BotTurn:
-        if not self._hours.is_open(self._clock.now()):
+        if not self._hours.latest.is_open(self._clock.now()):
             return BotTurn(self._say("handoff_closed", ctx))
         place = await self._handoff.request(ctx.conv_id)
         if place is None:
@@ -135,6 +146,6 @@ class DialogueBot:
 
     def _params(self, ctx: BotContext) -> dict[str, object]:
         now = self._clock.now()
-        opening = self._hours.next_opening(now)
+        opening = self._hours.latest.next_opening(now)
         next_open = format_moment(opening, ctx.locale) if opening else ""
         return {"next_open": next_open, "retention_days": self._retention_days}

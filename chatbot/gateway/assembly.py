@@ -20,6 +20,7 @@ from chatbot.nlu.rasa import RasaClassifier, RasaClient
 from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
+from chatbot.store.hours import HoursSource
 from chatbot.store.queue import QueueStore
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def build_bot(
     return DialogueBot(
         content,
         nlu,
-        hours,
+        HoursSource(redis, hours),
         handoff,
         clock,
         retention_days=max(1, settings.conversation_retention // 86400),

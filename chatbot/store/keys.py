@@ -77,3 +77,7 @@ AUDIT = f"{PREFIX}:audit"
 AUDIT_HEAD = f"{PREFIX}:audit:head"
 AUDIT_ANCHOR = f"{PREFIX}:audit:anchor"
 """Hash of the newest entry, and of the last entry trimmed away (where verification starts)."""
+
+
+HOURS = f"{PREFIX}:hours"
+"""Hash with the opening hours a supervisor set in the console (weekly, exceptions); overrides settings."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chatbot.store import keys as chatbot_keys
 from chatbot.store.keys import PREFIX
 
 STAFF = f"{PREFIX}:staff"
@@ -57,5 +58,5 @@ def stats_waits(day: str) -> str:
     return f"{PREFIX}:stats:waits:{day}"
 
 
-HOURS = f"{PREFIX}:hours"
-"""Hash with the opening hours text a supervisor set (weekly, exceptions); overrides the settings."""
+# The gateway's dialogue reads it too, so the key is defined on the chatbot side (console may import chatbot).
+HOURS = chatbot_keys.HOURS

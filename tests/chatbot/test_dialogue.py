@@ -273,3 +273,14 @@ async def test_payloads_cannot_call_up_notices_that_need_context(
     # An unknown '/name' is just text: it is understood like any message, never an error.
     for text in ("/no_such_thing", "/", "//"):
         assert (await chat.say(text)).replies, text
+
+
+async def test_hours_a_supervisor_set_in_the_console_are_what_children_are_told(
+    make_chat: object, content: ContentLibrary, redis: Redis
+) -> None:
+    # Tuesday 10:00 is open by the settings; the supervisor has opened weekends only.
+    await redis.hset(keys.HOURS, mapping={"weekly": "sat-sun 10:00-12:00", "exceptions": ""})
+    chat = await make_chat()  # type: ignore[operator]
+    turn = await chat.say("/handoff_queued")
+    assert texts(turn) == expected(content, "handoff_closed", "sv", next_open="lör 28 november 10:00")
+    assert await redis.zcard(keys.QUEUE) == 0
