@@ -16,6 +16,7 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.hours import STOCKHOLM, OpeningHours
 from chatbot.settings import Settings
+from chatbot.store import client
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
@@ -43,7 +44,7 @@ def create_app(
     if redis is None:
         if not settings.redis_url:
             raise ValueError("REDIS_URL is not set")
-        redis = Redis.from_url(settings.redis_url)
+        redis = client.connect(settings.redis_url)
     clock = clock or SystemClock()
     accounts = AccountService(AccountStore(redis), clock, settings.session_secret.reveal().encode())
     sessions = StaffSessions(
