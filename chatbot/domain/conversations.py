@@ -85,7 +85,8 @@ class ConversationService:
             session_hash(new_id), conv_id, now_ms=now_ms, retention=retention, locale=chosen
         )
         ctx = BotContext(conv_id, chosen, ConversationState.BOT)
-        last_seq = await self._append_replies(conv_id, self._bot.welcome(ctx).replies)
+        welcome = await self._replies_as_entries(conv_id, self._bot.welcome(ctx).replies)
+        last_seq = welcome[-1].seq if welcome else await self._store.length(conv_id)
         log.info("conversation %s started", conv_id)
         return Opened(new_id, conv_id, False, ConversationState.BOT, last_seq, chosen)
 
@@ -177,14 +178,6 @@ class ConversationService:
         if not await self._store.set_flag(conv_id, "locale", locale):
             raise errors.ConversationEnded("this conversation has ended")
         return locale
-
-    async def _append_replies(self, conv_id: str, replies: list[Reply]) -> int:
-        if not replies:
-            return await self._store.length(conv_id)
-        entries = [self._bot_entry(r) for r in replies]
-        return await self._store.append(
-            conv_id, entries, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
-        )
 
     async def _replies_as_entries(self, conv_id: str, replies: list[Reply]) -> list[Entry]:
         if not replies:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
-from pathlib import Path
 
 from redis.asyncio import Redis
 
@@ -13,10 +11,6 @@ from chatbot.domain.content import ContentLibrary
 from chatbot.domain.dialogue import DialogueBot
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours
-from chatbot.nlu import data
-from chatbot.nlu.classifier import EmbeddedClassifier, IntentClassifier
-from chatbot.nlu.embedded import EmbeddedModel
-from chatbot.nlu.rasa import RasaClassifier, RasaClient
 from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
@@ -27,22 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def build_nlu(settings: Settings) -> Nlu:
-    """The embedded model (trained once per process and data version), fronted by Rasa when configured."""
-    training = data.load_project(settings.content_dir)
-    embedded = EmbeddedClassifier(_trained(settings.content_dir, training.digest()), settings.nlu_threshold)
-    classifier: IntentClassifier = embedded
-    if settings.rasa_url:
-        client = RasaClient(
-            settings.rasa_url, threshold=settings.nlu_threshold, timeout=settings.rasa_timeout
-        )
-        classifier = RasaClassifier(client, embedded)
-    return Nlu(classifier)
-
-
-@lru_cache(maxsize=2)
-def _trained(content_dir: Path, digest: str) -> EmbeddedModel:
-    # Keyed by the data's digest: edited training data means a new model, the same data never trains twice.
-    return EmbeddedModel.train(data.load_project(content_dir))
+    return Nlu.build(settings)
 
 
 def build_bot(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from chatbot.nlu import data
 from chatbot.nlu.classifier import EmbeddedClassifier, IntentClassifier, Prediction
@@ -36,18 +38,23 @@ class Nlu:
 
     @classmethod
     async def start(cls, settings: Settings) -> Nlu:
-        """Train the embedded model from content/nlu (a few seconds, in a thread) and wire Rasa if configured."""
+        """`build`, with the training (a few seconds the first time) in a thread off the event loop."""
+        return await asyncio.to_thread(cls.build, settings)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Nlu:
+        """The embedded model (trained once per process and data version), fronted by Rasa when configured."""
         training = data.load_project(settings.content_dir)
-        model = await asyncio.to_thread(EmbeddedModel.train, training)
-        embedded = EmbeddedClassifier(model, settings.nlu_threshold)
+        embedded = EmbeddedClassifier(
+            _trained(settings.content_dir, training.digest()), settings.nlu_threshold
+        )
         if not settings.rasa_url:
             return cls(embedded)
         log.info("intents from Rasa at %s, embedded model as fallback", settings.rasa_url)
         client = RasaClient(
             settings.rasa_url, threshold=settings.nlu_threshold, timeout=settings.rasa_timeout
         )
-        rasa = RasaClassifier(client, embedded)
-        return cls(rasa)
+        return cls(RasaClassifier(client, embedded))
 
     async def understand(self, text: str) -> Understanding:
         prediction = await self.classifier.parse(text)
@@ -59,3 +66,9 @@ class Nlu:
 
     async def aclose(self) -> None:
         await self.classifier.aclose()
+
+
+@lru_cache(maxsize=2)
+def _trained(content_dir: Path, digest: str) -> EmbeddedModel:
+    # Keyed by the data's digest: edited training data means a new model, the same data never trains twice.
+    return EmbeddedModel.train(data.load_project(content_dir))
