@@ -23,6 +23,7 @@ from chatbot.domain.sessions import (
 )
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore, IngestStatus
+from chatbot.upload.codes import redact_case_codes
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,9 @@ class ConversationService:
             )
 
         now = self._clock.now()
-        entry = Entry(Role.CHILD, text, now, client_id=cid)
+        # A case code is a bearer secret (Redis keeps only its hash): the log, which counsellors read and
+        # which lives for the conversation's retention, gets it masked. The bot still sees the code.
+        entry = Entry(Role.CHILD, redact_case_codes(text), now, client_id=cid)
         result = await self._store.ingest(
             conv_id,
             entry,

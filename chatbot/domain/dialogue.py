@@ -6,20 +6,30 @@ Order matters and is the safety policy of this product:
 2. After a counsellor has taken over the bot says nothing else.
 3. Buttons ('/name') name an intent or an answer directly; free text goes to the intent model, and a
    low-confidence guess is never acted on: the child gets a clarifying question and the offer of a person.
+4. A case code in a message is looked up (`case_status`) whatever the intent model thinks; the code never
+   reaches the intent model or the log in clear (see ConversationService.receive).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from datetime import datetime
 from typing import Protocol
+
+from babel.core import Locale, UnknownLocaleError
+from babel.dates import format_skeleton
 
 from chatbot.clock import Clock
 from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import Answer, ContentLibrary
 from chatbot.domain.handoff import Handoff
-from chatbot.domain.hours import OpeningHours, format_moment
-from chatbot.domain.model import ConversationState, Reply
+from chatbot.domain.hours import STOCKHOLM, OpeningHours, format_moment
+from chatbot.domain.model import ConversationState, Reply, to_ms
 from chatbot.nlu.service import Nlu
+from chatbot.upload import codes
+from chatbot.upload import errors as upload_errors
+from chatbot.upload.service import CaseService
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +38,18 @@ ASK_HUMAN = "ask_human"
 # Buttons whose target answer describes an action: the bot carries the action out, then shows it.
 JOIN_QUEUE = "handoff_queued"
 LEAVE_QUEUE = "leave_queue"
+CASE_STATUS = "case_status"
+# After the bot asked for a case code, a message that looks like a try at one (letters and digits, but
+# not a code's shape) is answered as a malformed code for this long; later it is ordinary text again.
+CODE_ASKED_FLAG = "case_code_asked"
+CODE_ASKED_MS = 10 * 60 * 1000
+_CODE_TRY = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[0-9A-Za-z][0-9A-Za-z -]{6,38}[0-9A-Za-z]$")
+# What a case code lookup can answer; each is an answer in content/ (kind dialogue).
+CODE_ERRORS: dict[type[upload_errors.UploadError], str] = {
+    upload_errors.MalformedCaseCode: "case_code_malformed",
+    upload_errors.MistypedCaseCode: "case_code_mistyped",
+    upload_errors.UnknownCase: "case_code_unknown",
+}
 
 
 class HoursProvider(Protocol):
@@ -37,6 +59,14 @@ class HoursProvider(Protocol):
     def latest(self) -> OpeningHours: ...
 
     async def current(self) -> OpeningHours: ...
+
+
+class ConversationFlags(Protocol):
+    """The few fields of a conversation's meta the dialogue keeps (ConversationStore fulfils it)."""
+
+    async def meta(self, conv_id: str) -> dict[str, str]: ...
+
+    async def set_flag(self, conv_id: str, name: str, value: str) -> bool: ...
 
 
 class DialogueBot:
@@ -50,6 +80,8 @@ class DialogueBot:
         handoff: Handoff,
         clock: Clock,
         *,
+        flags: ConversationFlags,
+        cases: CaseService,
         retention_days: int,
     ) -> None:
         self._content = content
@@ -57,6 +89,8 @@ class DialogueBot:
         self._hours = hours
         self._handoff = handoff
         self._clock = clock
+        self._flags = flags
+        self._cases = cases
         self._retention_days = retention_days
 
     def welcome(self, ctx: BotContext) -> BotTurn:
@@ -70,13 +104,23 @@ class DialogueBot:
         payload = text[1:].strip() if text.startswith("/") else None
         if payload is not None and not self._is_known(payload):
             payload = None  # "/ something" typed by hand is free text: it must reach the crisis check.
-        understood = None if payload is not None else await self._nlu.understand(text)
+        # A case code is a bearer secret: the intent model (possibly a Rasa server) sees it masked.
+        understood = (
+            None if payload is not None else await self._nlu.understand(codes.redact_case_codes(text))
+        )
         if payload == CRISIS:
             return await self._crisis_turn(ctx, "button")
         if understood is not None and understood.crisis.crisis:
             return await self._crisis_turn(ctx, understood.crisis.reason)
         if ctx.state in (ConversationState.COUNSELLOR, ConversationState.ENDED):
             return BotTurn()
+
+        if payload is None:
+            found = codes.find_case_code(text)
+            if found is not None:
+                return BotTurn(await self._case_status(ctx, found))
+            if _CODE_TRY.match(text) and await self._code_was_asked(ctx):
+                return BotTurn(await self._case_status(ctx, text))
 
         if understood is None:
             name = payload or ""
@@ -91,6 +135,9 @@ class DialogueBot:
             return await self._join_queue(ctx)
         if name == LEAVE_QUEUE:
             return await self._leave_queue(ctx)
+        if name == CASE_STATUS:
+            # No code in the message: the answer asks for it, and the next message is read as one.
+            await self._flags.set_flag(ctx.conv_id, CODE_ASKED_FLAG, str(to_ms(self._clock.now())))
         answer = self._content.for_intent(name) or self._content.answers.get(name)
         if answer is None or (answer.intent is None and answer.kind != "answer"):
             # Notices and dialogue lines are the bot's to show, not something a payload can call up.
@@ -127,6 +174,31 @@ class DialogueBot:
         await self._handoff.leave(ctx.conv_id)
         return BotTurn(self._say(LEAVE_QUEUE, ctx), state=ConversationState.BOT)
 
+    async def _case_status(self, ctx: BotContext, written: str) -> list[Reply]:
+        """Where the case stands, from the code alone; a kind, typed answer for a code that is not one.
+
+        A malformed code gets the same answer however near it came to a code's shape, so the answer
+        teaches nothing about real codes (95 random bits make guessing hopeless anyway)."""
+        try:
+            view = await self._cases.child_status(written)
+        except upload_errors.UploadError as exc:
+            answer_id = CODE_ERRORS.get(type(exc))
+            if answer_id is None:
+                raise
+            log.info("case status: %s in conversation %s", exc.code, ctx.conv_id)
+            # "Write it again": a malformed or mistyped code's answer asks for the next try.
+            retry = not isinstance(exc, upload_errors.UnknownCase)
+            await self._flags.set_flag(
+                ctx.conv_id, CODE_ASKED_FLAG, str(to_ms(self._clock.now())) if retry else ""
+            )
+            return self._say(answer_id, ctx)
+        await self._flags.set_flag(ctx.conv_id, CODE_ASKED_FLAG, "")
+        return self._say(f"case_status_{view.status.value}", ctx, updated=_day(view.updated, ctx.locale))
+
+    async def _code_was_asked(self, ctx: BotContext) -> bool:
+        asked = (await self._flags.meta(ctx.conv_id)).get(CODE_ASKED_FLAG, "")
+        return asked.isdigit() and to_ms(self._clock.now()) - int(asked) <= CODE_ASKED_MS
+
     def _is_known(self, name: str) -> bool:
         return name in (CRISIS, ASK_HUMAN, JOIN_QUEUE, LEAVE_QUEUE) or (
             self._content.for_intent(name) is not None or name in self._content
@@ -149,3 +221,12 @@ class DialogueBot:
         opening = self._hours.latest.next_opening(now)
         next_open = format_moment(opening, ctx.locale) if opening else ""
         return {"next_open": next_open, "retention_days": self._retention_days}
+
+
+def _day(moment: datetime, locale: str) -> str:
+    """A date in the child's language, e.g. '23 november' or 'November 23'."""
+    try:
+        parsed = Locale.parse(locale.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        parsed = Locale.parse("sv")
+    return str(format_skeleton("MMMMd", moment.astimezone(STOCKHOLM), locale=parsed))

@@ -50,6 +50,14 @@ REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
     "counsellor_joined": ("name",),
     "conversation_ended": (),
     "crisis": (),
+    # The case code lookup (intent case_status): one answer per status, one per kind of bad code.
+    **{
+        f"case_status_{status}": ("updated",)
+        for status in ("received", "reviewed", "reported", "removed", "closed")
+    },
+    "case_code_malformed": (),
+    "case_code_mistyped": (),
+    "case_code_unknown": (),
 }
 
 START = "welcome"

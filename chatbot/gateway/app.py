@@ -17,7 +17,7 @@ from chatbot.domain.bot import Bot
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
 from chatbot.gateway import protocol, routes, upload_views, widget
-from chatbot.gateway.assembly import build_bot, build_nlu
+from chatbot.gateway.assembly import build_bot, build_nlu, build_uploads
 from chatbot.gateway.catalogs import WidgetCatalogs
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
@@ -57,7 +57,8 @@ def create_app(
     content = ContentLibrary.load(settings.content_dir, settings.locales_dir, settings.default_locale)
     own_nlu = nlu is None
     nlu = nlu or build_nlu(settings)
-    bot = bot or build_bot(settings, redis, store, clock, nlu, content)
+    uploads = build_uploads(settings, redis, clock)
+    bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads)
     service = ConversationService(store, bot, clock, settings)
 
     sio = socketio.AsyncServer(
@@ -86,7 +87,7 @@ def create_app(
     app[widget.CATALOGS] = catalogs
     app[widget.ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
-    upload_views.install(app, redis, clock or SystemClock())
+    upload_views.install(app, uploads)
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_notifications)
     app.on_shutdown.append(_close_sockets)

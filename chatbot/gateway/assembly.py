@@ -1,8 +1,9 @@
-"""Composition root of the bot: content, intent model, opening hours and hand-off, built from settings."""
+"""Composition root of the bot: content, intent model, opening hours, hand-off and uploads, from settings."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
@@ -16,12 +17,38 @@ from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.hours import HoursSource
 from chatbot.store.queue import QueueStore
+from chatbot.upload.audit import AuditLog
+from chatbot.upload.service import CaseService, RetentionSweeper, UploadService
+from chatbot.upload.storage import LocalStorage
+from chatbot.upload.store import UploadStore
 
 log = logging.getLogger(__name__)
 
 
 def build_nlu(settings: Settings) -> Nlu:
     return Nlu.build(settings)
+
+
+@dataclass(frozen=True)
+class Uploads:
+    """The encrypted upload's services: the child's side, the cases, retention and the audit log."""
+
+    uploads: UploadService
+    cases: CaseService
+    sweeper: RetentionSweeper
+    audit: AuditLog
+
+
+def build_uploads(settings: Settings, redis: Redis, clock: Clock) -> Uploads:
+    store = UploadStore(redis)
+    storage = LocalStorage(settings.upload_dir)
+    audit = AuditLog(redis, clock)
+    return Uploads(
+        UploadService(store, storage, audit, clock, settings),
+        CaseService(store, storage, audit, clock, settings),
+        RetentionSweeper(store, storage, audit, clock, settings),
+        audit,
+    )
 
 
 def build_bot(
@@ -31,6 +58,7 @@ def build_bot(
     clock: Clock,
     nlu: Nlu,
     content: ContentLibrary,
+    uploads: Uploads,
 ) -> DialogueBot:
     handoff = Handoff(
         QueueStore(redis),
@@ -50,5 +78,7 @@ def build_bot(
         HoursSource(redis, hours),
         handoff,
         clock,
+        flags=store,
+        cases=uploads.cases,
         retention_days=max(1, settings.conversation_retention // 86400),
     )

@@ -13,16 +13,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-from redis.asyncio import Redis
 
-from chatbot.clock import Clock
+from chatbot.gateway.assembly import Uploads
 from chatbot.gateway.views import STATIC
-from chatbot.settings import Settings
 from chatbot.upload import errors
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import MAX_CHUNK_BYTES, CaseService, RetentionSweeper, UploadService
-from chatbot.upload.storage import LocalStorage
-from chatbot.upload.store import UploadStore
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +51,12 @@ STATUS: dict[str, int] = {
 }
 
 
-def install(app: web.Application, redis: Redis, clock: Clock) -> None:
-    """Build the upload services onto the gateway app and run the retention sweep while it runs."""
-    from chatbot.gateway.app import SETTINGS
-
-    settings: Settings = app[SETTINGS]
-    store = UploadStore(redis)
-    storage = LocalStorage(settings.upload_dir)
-    audit = AuditLog(redis, clock)
-    app[AUDIT] = audit
-    app[UPLOADS] = UploadService(store, storage, audit, clock, settings)
-    app[CASES] = CaseService(store, storage, audit, clock, settings)
-    app[SWEEPER] = RetentionSweeper(store, storage, audit, clock, settings)
+def install(app: web.Application, parts: Uploads) -> None:
+    """Put the upload services on the gateway app and run the retention sweep while it runs."""
+    app[AUDIT] = parts.audit
+    app[UPLOADS] = parts.uploads
+    app[CASES] = parts.cases
+    app[SWEEPER] = parts.sweeper
     if app[UPLOADS].enabled:
         app.cleanup_ctx.append(_sweeping)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,13 +12,16 @@ from redis.asyncio import Redis
 from chatbot.clock import FixedClock
 from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import ContentLibrary
+from chatbot.domain.conversations import ConversationService
 from chatbot.domain.dialogue import DialogueBot
 from chatbot.domain.model import ConversationState
-from chatbot.gateway.assembly import build_bot, build_nlu
+from chatbot.gateway.assembly import Uploads, build_bot, build_nlu, build_uploads
 from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore
+from chatbot.upload import codes, crypto
+from tests.upload.helpers import KEYS, file_entry, upload_settings
 
 STHLM = ZoneInfo("Europe/Stockholm")
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=STHLM)  # a Tuesday morning
@@ -64,8 +68,11 @@ def content() -> ContentLibrary:
 class Chat:
     """One conversation in Redis, talked to through the dialogue bot directly."""
 
-    def __init__(self, bot: DialogueBot, store: ConversationStore, conv_id: str, locale: str) -> None:
+    def __init__(
+        self, bot: DialogueBot, store: ConversationStore, conv_id: str, locale: str, uploads: Uploads
+    ) -> None:
         self.bot, self.store, self.conv_id, self.locale = bot, store, conv_id, locale
+        self.uploads = uploads
 
     async def state(self) -> ConversationState:
         return ConversationState((await self.store.meta(self.conv_id))["state"])
@@ -79,11 +86,12 @@ class Chat:
 
 
 @pytest.fixture
-async def make_chat(redis: Redis, nlu: Nlu, content: ContentLibrary) -> object:
+async def make_chat(redis: Redis, nlu: Nlu, content: ContentLibrary, tmp_path: Path) -> object:
     clock = FixedClock(OPEN)
-    settings = Settings()
+    settings = upload_settings(Settings(), tmp_path / "uploads")
     store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
-    bot = build_bot(settings, redis, store, clock, nlu, content)
+    uploads = build_uploads(settings, redis, clock)
+    bot = build_bot(settings, redis, store, clock, nlu, content, uploads)
     count = 0
 
     async def make(locale: str = "sv") -> Chat:
@@ -91,9 +99,10 @@ async def make_chat(redis: Redis, nlu: Nlu, content: ContentLibrary) -> object:
         count += 1
         conv_id = f"conv{count}"
         await store.create(f"h{count}", conv_id, now_ms=0, retention=3600, locale=locale)
-        return Chat(bot, store, conv_id, locale)
+        return Chat(bot, store, conv_id, locale, uploads)
 
     make.clock = clock  # type: ignore[attr-defined]
+    make.service = ConversationService(store, bot, clock, settings)  # type: ignore[attr-defined]
     return make
 
 
@@ -284,3 +293,121 @@ async def test_hours_a_supervisor_set_in_the_console_are_what_children_are_told(
     turn = await chat.say("/handoff_queued")
     assert texts(turn) == expected(content, "handoff_closed", "sv", next_open="lör 28 november 10:00")
     assert await redis.zcard(keys.QUEUE) == 0
+
+
+# --- case status -----------------------------------------------------------------------------------------
+
+
+async def new_case(uploads: Uploads) -> str:
+    """A real case through the upload service: grant, start, ciphertext, finish; returns its code."""
+    plain = b"image bytes " * 500
+    blob = crypto.encrypt(plain, [k.public for k in KEYS], name="bild.png", type="image/png")
+    grant = await uploads.uploads.issue_grant("conv-upload", topic="takedown_help")
+    started = await uploads.uploads.start(
+        grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)]
+    )
+    await uploads.uploads.write(started.token, 0, 0, blob)
+    return await uploads.uploads.finish(started.token)
+
+
+async def case_id(uploads: Uploads) -> str:
+    (case,) = await uploads.cases.list_cases()
+    return case.case_id
+
+
+@pytest.mark.parametrize("locale", ["sv", "en"])
+async def test_a_case_code_in_a_message_tells_the_status_in_the_childs_language(
+    make_chat: object, content: ContentLibrary, locale: str
+) -> None:
+    chat = await make_chat(locale)  # type: ignore[operator]
+    code = await new_case(chat.uploads)
+    day = "24 november" if locale == "sv" else "November 24"
+    turn = await chat.say(f"status {code}")
+    assert texts(turn) == expected(content, "case_status_received", locale, updated=day)
+    # However the child writes it: lower case, spaces, run together, 0 read as O.
+    written = code.lower().replace("-", " ").replace("0", "o")
+    turn = await chat.say(f"vad har hänt med {written}?")
+    assert texts(turn) == expected(content, "case_status_received", locale, updated=day)
+
+    cases = chat.uploads.cases
+    the_case = await case_id(chat.uploads)
+    for action, status in (
+        ("reviewed", "reviewed"),
+        ("reported_platform", "reported"),
+        ("removed", "removed"),
+        ("closed", "closed"),
+    ):
+        await cases.record_action("analyst-1", the_case, action)
+        turn = await chat.say(code)
+        assert texts(turn) == expected(content, f"case_status_{status}", locale, updated=day), status
+
+
+async def test_bad_codes_get_kind_typed_answers(make_chat: object, content: ContentLibrary) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    code = await new_case(chat.uploads)
+    plain = code.replace("-", "")
+    # One character wrong: the check character catches it.
+    wrong = plain[:5] + ("Z" if plain[5] != "Z" else "Y") + plain[6:]
+    assert texts(await chat.say(f"min kod är {wrong}")) == expected(content, "case_code_mistyped", "sv")
+    # Two neighbours swapped.
+    i = next(i for i in range(len(plain) - 1) if plain[i] != plain[i + 1])
+    swapped = plain[:i] + plain[i + 1] + plain[i] + plain[i + 2 :]
+    assert texts(await chat.say(swapped)) == expected(content, "case_code_mistyped", "sv")
+    # A code's shape with a letter no code has (U), and a well-formed code of no case.
+    assert texts(await chat.say("ABCD-EFGH-JKMN-PQRS-TVWU")) == expected(content, "case_code_malformed", "sv")
+    unknown = codes.new_case_code()
+    assert texts(await chat.say(unknown)) == expected(content, "case_code_unknown", "sv")
+
+
+async def test_asking_without_a_code_asks_for_it_and_reads_the_next_message(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    code = await new_case(chat.uploads)
+    turn = await chat.say("vad har hänt med mitt ärende")
+    assert turn.replies[0].intent == "case_status"
+    assert texts(turn) == expected(content, "case_status", "sv")
+    assert texts(await chat.say(code)) == expected(
+        content, "case_status_received", "sv", updated="24 november"
+    )
+
+    # A try that is too short is answered as a code only right after the bot asked for one ...
+    await chat.say("/case_status")
+    for attempt in ("ABCD-1234", "k7p2 9xq4 mmr1"):
+        assert texts(await chat.say(attempt)) == expected(content, "case_code_malformed", "sv"), attempt
+    # ... and the same words later, out of the blue, are ordinary text.
+    make_chat.clock.advance(11 * 60)  # type: ignore[attr-defined]
+    assert texts(await chat.say("ABCD-1234")) != expected(content, "case_code_malformed", "sv")
+
+
+async def test_the_code_is_masked_before_the_message_is_stored(
+    make_chat: object, content: ContentLibrary, redis: Redis
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    code = await new_case(chat.uploads)
+    service: ConversationService = make_chat.service  # type: ignore[attr-defined]
+    received = await service.receive(chat.conv_id, "sv", f"hej! status {code.lower()} tack", "m-1")
+    raw = b" ".join(await redis.lrange(keys.log(chat.conv_id), 0, -1)).decode()
+    plain = code.replace("-", "")
+    assert plain not in raw.upper().replace("-", "").replace(" ", "")
+    assert f"hej! status {codes.MASK} tack" in raw
+    assert received.entry.text == f"hej! status {codes.MASK} tack"
+    # The bot still read the real code: the answer is the case's status.
+    assert [e.text for e in received.replies] == expected(
+        content, "case_status_received", "sv", updated="24 november"
+    )
+    # Words that only look like a code's groups stay as the child wrote them (a counsellor reads them).
+    words = "jag vill inte leva utan dina"
+    received = await service.receive(chat.conv_id, "sv", words, "m-2")
+    assert received.entry.text == words and received.urgent
+
+
+async def test_after_hand_off_a_code_gets_no_bot_answer_but_is_still_masked(
+    make_chat: object, redis: Redis
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    code = await new_case(chat.uploads)
+    await chat.store.set_state(chat.conv_id, ConversationState.COUNSELLOR)
+    service: ConversationService = make_chat.service  # type: ignore[attr-defined]
+    received = await service.receive(chat.conv_id, "sv", code, "m-1")
+    assert received.replies == [] and received.entry.text == codes.MASK

@@ -63,3 +63,29 @@ def test_a_code_in_a_chat_message_is_found_and_can_be_masked() -> None:
         assert codes.redact_case_codes(text) == f"hej, min kod är {codes.MASK}. vad har hänt?"
     assert codes.find_case_code("vad har hänt med mitt ärende") is None
     assert codes.redact_case_codes("inga koder här, bara ord") == "inga koder här, bara ord"
+
+
+def test_every_code_has_a_digit() -> None:
+    assert all(any(ch.isdigit() for ch in codes.new_case_code()) for _ in range(2000))
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "jag vill inte leva utan dina",  # five four-letter words: a code's shape, a child's words
+        "this will have been done with",
+        "hahahahahahahahahaha",
+    ],
+)
+def test_words_shaped_like_a_code_are_left_alone(prose: str) -> None:
+    assert codes.find_case_code(prose) is None
+    assert codes.redact_case_codes(prose) == prose
+
+
+def test_a_code_after_words_shaped_like_one_is_still_found_and_masked() -> None:
+    code = codes.new_case_code()
+    text = f"vill inte leva utan dina {code.lower().replace('-', ' ')}"
+    assert codes.normalize(codes.find_case_code(text) or "") == code
+    assert codes.redact_case_codes(text) == f"vill inte leva utan dina {codes.MASK}"
+    # A mistyped or malformed code written as printed is masked too: it is (nearly) a secret.
+    assert codes.redact_case_codes("ABCD-EFGH-JKMN-PQRS-TVWU") == codes.MASK
