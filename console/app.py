@@ -33,6 +33,9 @@ from console.store.stats import StatsStore
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
+# The staff namespace, for shutdown (its sockets' presence); only this module needs it.
+STAFF_NAMESPACE = web.AppKey("staff_namespace", StaffNamespace)
+
 # Console forms are small; nothing a counsellor types comes near this.
 MAX_REQUEST_BYTES = 64 * 1024
 
@@ -70,7 +73,9 @@ def create_app(
     # Same origin only (no CORS list): staff pages are served by this process and nobody else's.
     sio = socketio.AsyncServer(async_mode="aiohttp", cookie=None, logger=False, engineio_logger=False)
     live = Live(sio, redis, desk, conversations)
-    sio.register_namespace(StaffNamespace(sessions, desk, live))
+    namespace = StaffNamespace(sessions, desk, live)
+    sio.register_namespace(namespace)
+    live.on_tick(namespace.heartbeat)
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         middlewares=[
@@ -90,6 +95,7 @@ def create_app(
     app[CONTENT] = content
     app[DESK] = desk
     app[LIVE] = live
+    app[STAFF_NAMESPACE] = namespace
     routes.setup(app)
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_background)
@@ -126,3 +132,6 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    # A clean stop hands its counsellors' grace to the other (or the next) console process at once.
+    with contextlib.suppress(Exception):
+        await app[STAFF_NAMESPACE].release_all()

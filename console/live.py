@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,11 @@ class Live:
         self._last_queue = ""
         self._urgent_seen: set[str] = set()
         self._stopped = False
+        self._heartbeat: Callable[[], Awaitable[None]] | None = None
+
+    def on_tick(self, heartbeat: Callable[[], Awaitable[None]]) -> None:
+        """Run before every sweep: the staff namespace refreshes its sockets' presence in Redis."""
+        self._heartbeat = heartbeat
 
     # Transcripts -------------------------------------------------------------------------------------
 
@@ -128,6 +134,9 @@ class Live:
 
     async def tick(self) -> None:
         """Sweep (grace periods, closing time), tell waiting children their place, push the queue."""
+        if self._heartbeat is not None:
+            # First, so a counsellor connected here never looks gone to this very sweep.
+            await self._heartbeat()
         await self._desk.sweep()
         await self._desk.announce_positions()
         snapshot = await self.snapshot()

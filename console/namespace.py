@@ -7,6 +7,7 @@ socket's rights as it ends the pages'. Counsellors join only the rooms of conver
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -43,6 +44,8 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._desk = desk
         self._live = live
         self._sockets: dict[str, _Socket] = {}
+        # Names this process's sockets in Redis presence, apart from other console processes' sids.
+        self._instance = secrets.token_hex(6)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         token = _cookie(environ.get("HTTP_COOKIE", ""))
@@ -54,8 +57,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._sockets[sid] = _Socket(token, staff.name, staff.role)
         await self.enter_room(sid, STAFF_ROOM)
         await self.enter_room(sid, user_room(staff.name))
-        if staff.role is Role.COUNSELLOR:
-            await self._desk.connected(staff.name)
+        await self._desk.connected(staff.name, self._conn(sid))
         await self.emit(events.HELLO, {"name": staff.name, "role": staff.role.value}, to=sid)
         await self.emit(events.QUEUE, await self._live.snapshot(), to=sid)
 
@@ -64,10 +66,22 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if socket is None:
             return
         self._live.unwatch_all(sid)
-        still_here = any(s.name == socket.name for s in self._sockets.values())
-        if socket.role is Role.COUNSELLOR and not still_here:
-            # The grace period starts; the sweep requeues the chats if the counsellor does not come back.
-            await self._desk.disconnected(socket.name)
+        # If no other socket of theirs is live (here or in another process), the grace period starts;
+        # the sweep requeues their chats if they do not come back in time.
+        await self._desk.disconnected(socket.name, self._conn(sid))
+
+    async def heartbeat(self) -> None:
+        """Every tick: this process's sockets are still live (a crashed process's go stale in Redis)."""
+        await self._desk.alive([(s.name, self._conn(sid)) for sid, s in list(self._sockets.items())])
+
+    async def release_all(self) -> None:
+        """Shutdown: take this process's sockets out of Redis now, so their grace starts without waiting."""
+        for sid, socket in list(self._sockets.items()):
+            self._sockets.pop(sid, None)
+            await self._desk.disconnected(socket.name, self._conn(sid))
+
+    def _conn(self, sid: str) -> str:
+        return f"{self._instance}:{sid}"
 
     async def on_watch(self, sid: str, data: object = None) -> None:
         staff = await self._check(sid)

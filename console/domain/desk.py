@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 MAX_REPLY_CHARS = 4000
 MAX_NOTE_CHARS = 500
 MAX_DISPLAY_CHARS = 40
+# A live socket's presence is refreshed every console tick (2 s); one not refreshed for this long belongs
+# to a console process that died. Generous, so a slow tick or a little clock skew between processes never
+# looks like a disconnect (it would only start the grace period, which the next heartbeat cancels).
+PRESENCE_STALE_MS = 15_000
+# Shown to the next counsellor (staff-facing, never to the child).
+LOST_NOTE = "counsellor disconnected"
 
 
 class DeskError(Exception):
@@ -148,12 +154,20 @@ class Desk:
         log.info("%s is %s (capacity %d)", name, chosen.value, capacity)
         return record
 
-    async def connected(self, name: str) -> None:
+    async def connected(self, name: str, conn: str) -> None:
         """A counsellor's console is back: their conversations stay theirs (the grace period stops)."""
-        await self._store.mark_disconnected(name, None)
+        await self.alive([(name, conn)])
 
-    async def disconnected(self, name: str) -> None:
-        await self._store.mark_disconnected(name, self._now_ms())
+    async def alive(self, sockets: list[tuple[str, str]]) -> None:
+        """Heartbeat of this process's (name, conn) sockets; one that stops beating goes stale on its own."""
+        if sockets:
+            await self._store.presence_up(sockets, stale_at_ms=self._now_ms() + PRESENCE_STALE_MS)
+
+    async def disconnected(self, name: str, conn: str) -> None:
+        """A socket closed; if it was the counsellor's last one anywhere, the grace period starts."""
+        grace_ms = self._settings.handoff_grace * 1000
+        if await self._store.presence_down(name, conn, now_ms=self._now_ms(), grace_ms=grace_ms):
+            log.info("%s has no console open; grace period of %d s started", name, grace_ms // 1000)
 
     # The queue --------------------------------------------------------------------------------------
 
@@ -389,23 +403,24 @@ class Desk:
         moved: list[Moved] = []
         now = self._now_ms()
         for shift in await self._store.on_shift():
-            if (
-                shift.disconnected_ms is not None
-                and now - shift.disconnected_ms >= self._settings.handoff_grace * 1000
-            ):
-                for conv_id in await self._store.assigned(shift.name):
-                    try:
-                        moved.append(await self.requeue(conv_id, shift.name, "counsellor disconnected"))
-                    except DeskError:
-                        continue
-                await self._store.set_shift(
-                    shift.name,
-                    status=Status.AWAY.value,
-                    capacity=shift.capacity,
-                    display=shift.display,
-                    now_ms=now,
-                )
-                log.info("%s did not come back within the grace period; chats requeued", shift.name)
+            # One script per counsellor decides and requeues atomically: with two console processes
+            # sweeping at once, only one gets the ids back, so each child is told once.
+            status, requeued = await self._store.sweep(
+                shift.name,
+                now_ms=now,
+                grace_ms=self._settings.handoff_grace * 1000,
+                retention=self._settings.conversation_retention,
+                note=LOST_NOTE,
+            )
+            if status != "requeued":
+                continue
+            for conv_id in requeued:
+                moved.append(await self._back_in_queue(conv_id))
+            log.info(
+                "%s did not come back within the grace period; %d chats requeued, set away",
+                shift.name,
+                len(requeued),
+            )
         for conv_id in await self._queue.waiting():
             meta = await self._conversations.meta(conv_id)
             if meta.get("state") != ConversationState.QUEUED.value:
@@ -432,6 +447,24 @@ class Desk:
         if moved:
             log.info("closing time: %d queued conversations told and returned to the bot", len(moved))
         return moved
+
+    async def _back_in_queue(self, conv_id: str) -> Moved:
+        """Tell a child whose counsellor was lost that they are in the queue again, with place and wait."""
+        await self._stats.count(self._today(), {"requeued": 1})
+        position = await self._queue.position(conv_id)
+        meta = await self._conversations.meta(conv_id)
+        if position is None or not meta:
+            return Moved(conv_id)
+        wait = await self._handoff.estimate(position)
+        entries = await self._notice(
+            conv_id,
+            "handoff_queued",
+            meta.get("locale", self._settings.default_locale),
+            position=position,
+            wait=wait,
+        )
+        await self._conversations.set_flag(conv_id, "announced", f"{position}/{wait}")
+        return Moved(conv_id, entries)
 
     # Helpers -----------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ Every script also keeps `keys.COUNSELLORS_AVAILABLE` (free slots per available c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -33,8 +34,9 @@ _SHIFT = (
     _REFRESH
     + """
 -- KEYS: shift, avail, assigned, onshift ; ARGV: name, status, capacity, display, now_ms, shift_ttl
+-- A page request is a sign of life: a running grace period restarts at the next sweep if no socket is live.
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'capacity', ARGV[3], 'display', ARGV[4], 'seen', ARGV[5])
-redis.call('HDEL', KEYS[1], 'disconnected')
+redis.call('HDEL', KEYS[1], 'disconnected', 'grace_until')
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('SADD', KEYS[4], ARGV[1])
 redis.call('EXPIRE', KEYS[4], ARGV[6])
@@ -111,6 +113,71 @@ return 'ok'
 """
 )
 
+_PRESENCE_UP = """
+-- A console socket of this counsellor is live (connect, and every heartbeat): the grace period stops.
+-- KEYS: shift, conns ; ARGV: conn, stale_at_ms, ttl
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('HDEL', KEYS[1], 'disconnected', 'grace_until')
+return 1
+"""
+
+_PRESENCE_DOWN = """
+-- A socket closed. If it was the counsellor's last live one (in any console process), the grace starts.
+-- KEYS: shift, conns ; ARGV: conn, now_ms, grace_ms. Returns 1 when the grace period started.
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])
+if redis.call('ZCARD', KEYS[2]) > 0 or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'grace_until') == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'disconnected', ARGV[2], 'grace_until', tonumber(ARGV[2]) + tonumber(ARGV[3]))
+return 1
+"""
+
+_SWEEP = (
+    _REFRESH
+    + """
+-- One counsellor on shift, seen by any console process (every tick, and at start). The deadline lives
+-- here, not in a process's timer, so a console that crashed or restarted cannot strand a child: its
+-- sockets' heartbeats stop, their members go stale, and the first sweep after that starts the grace.
+-- KEYS: shift, conns, assigned, avail, queue
+-- ARGV: name, now_ms, grace_ms, retention, shift_ttl, urgent_shift_ms, note, conversation key format
+-- Returns {'live'|'idle'|'grace'|'requeued', conv_id...}: only the one sweep that requeues gets the ids.
+local now = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])
+if redis.call('ZCARD', KEYS[2]) > 0 then
+  redis.call('HDEL', KEYS[1], 'disconnected', 'grace_until')
+  return {'live'}
+end
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or (status ~= 'available' and redis.call('SCARD', KEYS[3]) == 0) then return {'idle'} end
+local deadline = tonumber(redis.call('HGET', KEYS[1], 'grace_until') or '')
+if not deadline then
+  deadline = now + tonumber(ARGV[3])
+  redis.call('HSET', KEYS[1], 'grace_until', deadline)
+  if redis.call('HEXISTS', KEYS[1], 'disconnected') == 0 then redis.call('HSET', KEYS[1], 'disconnected', now) end
+end
+if now < deadline then return {'grace'} end
+local moved = {'requeued'}
+for _, conv in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  local meta = string.format(ARGV[8], conv)
+  if redis.call('HGET', meta, 'counsellor') == ARGV[1] and redis.call('HGET', meta, 'state') == 'counsellor' then
+    local score = now
+    if redis.call('HGET', meta, 'urgent') == '1' then score = now - tonumber(ARGV[6]) end
+    redis.call('HDEL', meta, 'counsellor')
+    redis.call('HSET', meta, 'state', 'queued', 'queued_at', ARGV[2], 'note', ARGV[7])
+    redis.call('ZADD', KEYS[5], score, conv)
+    redis.call('EXPIRE', KEYS[5], ARGV[4])
+    table.insert(moved, conv)
+  end
+end
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[1], 'status', 'away')
+redis.call('HDEL', KEYS[1], 'grace_until')
+refresh(KEYS[4], KEYS[1], KEYS[3], ARGV[1], ARGV[5])
+return moved
+"""
+)
+
 _TAKE_FIELD = """
 -- KEYS: conversation ; ARGV: field, expected. Deletes the field if it holds `expected`: a once-only token.
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
@@ -129,6 +196,7 @@ class ShiftRecord:
     display: str
     disconnected_ms: int | None
     load: int
+    grace_until_ms: int | None = None
 
 
 class HandoffStore:
@@ -138,6 +206,9 @@ class HandoffStore:
         self._claim = redis.register_script(_CLAIM)
         self._release = redis.register_script(_RELEASE)
         self._take = redis.register_script(_TAKE_FIELD)
+        self._up = redis.register_script(_PRESENCE_UP)
+        self._down = redis.register_script(_PRESENCE_DOWN)
+        self._sweep = redis.register_script(_SWEEP)
 
     async def set_shift(self, name: str, *, status: str, capacity: int, display: str, now_ms: int) -> int:
         load = await self._shift(
@@ -146,11 +217,49 @@ class HandoffStore:
         )
         return int(load)
 
-    async def mark_disconnected(self, name: str, now_ms: int | None) -> None:
-        if now_ms is None:
-            await self._redis.hdel(keys.shift(name), "disconnected")  # type: ignore[misc]
-        elif await self._redis.exists(keys.shift(name)):
-            await self._redis.hset(keys.shift(name), "disconnected", now_ms)  # type: ignore[misc]
+    async def presence_up(self, live: Iterable[tuple[str, str]], *, stale_at_ms: int) -> None:
+        """(name, conn) sockets are live until `stale_at_ms` unless refreshed: one round trip for all."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for name, conn in live:
+                await self._up(
+                    keys=[keys.shift(name), keys.connections(name)],
+                    args=[conn, stale_at_ms, keys.SHIFT_RETENTION],
+                    client=pipe,
+                )
+            await pipe.execute()
+
+    async def presence_down(self, name: str, conn: str, *, now_ms: int, grace_ms: int) -> bool:
+        """True when this was the counsellor's last live socket and their grace period started."""
+        started = await self._down(
+            keys=[keys.shift(name), keys.connections(name)], args=[conn, now_ms, grace_ms]
+        )
+        return bool(started)
+
+    async def sweep(
+        self, name: str, *, now_ms: int, grace_ms: int, retention: int, note: str
+    ) -> tuple[str, list[str]]:
+        """Start, keep or end a counsellor's grace period; the ids are the chats this call requeued."""
+        result = await self._sweep(
+            keys=[
+                keys.shift(name),
+                keys.connections(name),
+                keys.assigned(name),
+                chat_keys.COUNSELLORS_AVAILABLE,
+                chat_keys.QUEUE,
+            ],
+            args=[
+                name,
+                now_ms,
+                grace_ms,
+                retention,
+                keys.SHIFT_RETENTION,
+                URGENT_SHIFT_MS,
+                note,
+                chat_keys.conversation("%s"),
+            ],
+        )
+        status, *conv_ids = (_text(item) for item in result)
+        return status, conv_ids
 
     async def shift(self, name: str) -> ShiftRecord | None:
         raw = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.shift(name))).items()}  # type: ignore[misc]
@@ -158,6 +267,7 @@ class HandoffStore:
             return None
         load = int(await self._redis.scard(keys.assigned(name)))  # type: ignore[misc]
         disconnected = raw.get("disconnected")
+        grace_until = raw.get("grace_until")
         return ShiftRecord(
             name,
             raw["status"],
@@ -165,6 +275,7 @@ class HandoffStore:
             raw.get("display", name),
             int(disconnected) if disconnected else None,
             load,
+            int(grace_until) if grace_until else None,
         )
 
     async def on_shift(self) -> list[ShiftRecord]:

@@ -35,12 +35,22 @@ def login_failures_client(client_hash: str) -> str:
 
 
 def shift(name: str) -> str:
-    """Hash: status (available/away), capacity, display name, disconnected_at of a counsellor on shift."""
+    """Hash: status (available/away), capacity, display name, and while no console of theirs is
+    connected, `disconnected` (ms) and `grace_until` (ms: when their chats go back to the queue)."""
     return f"{STAFF}:shift:{name}"
 
 
 ON_SHIFT = f"{STAFF}:onshift"
 """Set of counsellor names with a shift record (available or away)."""
+
+
+def connections(name: str) -> str:
+    """Sorted set of a counsellor's live console sockets (process:sid), scored by when each goes stale (ms).
+
+    Kept fresh by every console process's heartbeat, so a process that crashes leaves members that go
+    stale on their own, and any other process sees the counsellor as gone (see `HandoffStore.sweep`).
+    """
+    return f"{STAFF}:conns:{name}"
 
 
 def assigned(name: str) -> str:

@@ -200,20 +200,63 @@ async def test_disconnected_counsellor_keeps_chats_within_grace_then_they_requeu
     conv_id = await waiting_child(redis, settings, clock, urgent=True)
     other = await waiting_child(redis, settings, clock)
     await on_shift(desk, "anna")
+    await desk.connected("anna", "p1:a")
     await desk.claim(conv_id, "anna")
-    await desk.disconnected("anna")
+    await desk.disconnected("anna", "p1:a")
+    grace_until = await redis.hget(keys.shift("anna"), "grace_until")
+    assert grace_until == str(to_ms(clock.now()) + settings.handoff_grace * 1000).encode()
     clock.advance(settings.handoff_grace - 5)
     await desk.sweep()
-    await desk.connected("anna")  # came back in time: still hers
+    await desk.connected("anna", "p1:b")  # came back in time: still hers, and the deadline is gone
+    assert await redis.hexists(keys.shift("anna"), "grace_until") == 0
     clock.advance(60)
+    await desk.alive([("anna", "p1:b")])  # the heartbeat of the process holding her socket
     await desk.sweep()
     assert await redis.hget(chat_keys.conversation(conv_id), "counsellor") == b"anna"
-    await desk.disconnected("anna")
+    await desk.disconnected("anna", "p1:b")
     clock.advance(settings.handoff_grace)
     await desk.sweep()
     assert await redis.hget(chat_keys.conversation(conv_id), "state") == b"queued"
     assert await QueueStore(redis).waiting() == [conv_id, other]  # urgent goes back to the front
     assert await redis.hexists(chat_keys.COUNSELLORS_AVAILABLE, "anna") == 0
+    assert await redis.hget(keys.shift("anna"), "status") == b"away"
+    told = [
+        e
+        for e in await ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF).read(conv_id)
+        if e.extra.get("notice") == "handoff_queued"
+    ]
+    assert len(told) == 1 and told[0].extra["position"] == 1 and told[0].role is Role.SYSTEM
+
+
+async def test_a_console_that_dies_strands_no_child_and_two_sweepers_requeue_once(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    conv_id = await waiting_child(redis, settings, clock)
+    await on_shift(desk, "anna")
+    await desk.connected("anna", "dead:1")  # her socket lives in a console process that then crashes:
+    await desk.claim(conv_id, "anna")  # no disconnect handler ever runs, no heartbeat comes
+    await desk.sweep()
+    assert await redis.hexists(keys.shift("anna"), "grace_until") == 0  # still fresh: she is live
+    clock.advance(20)  # the heartbeat is overdue: her presence is stale, the grace starts now
+    await desk.sweep()
+    assert int(await redis.hget(keys.shift("anna"), "grace_until")) == to_ms(clock.now()) + (
+        settings.handoff_grace * 1000
+    )
+    assert await redis.hget(chat_keys.conversation(conv_id), "counsellor") == b"anna"
+    clock.advance(settings.handoff_grace)
+    # Two console processes sweep at the same moment: the chat is requeued and the child told once.
+    other_process = make_desk(redis, settings, clock)
+    results = await asyncio.gather(desk.sweep(), other_process.sweep())
+    assert sorted(len(moved) for moved in results) == [0, 1]
+    assert await QueueStore(redis).waiting() == [conv_id]
+    meta = await ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF).meta(conv_id)
+    assert meta["state"] == "queued" and "counsellor" not in meta and meta["note"] == "counsellor disconnected"
+    entries = await ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF).read(conv_id)
+    assert [e.extra.get("notice") for e in entries].count("handoff_queued") == 1
+    assert await redis.smembers(keys.assigned("anna")) == set()
+    # Nothing more happens on later sweeps; she is away until she sets herself available again.
+    clock.advance(settings.handoff_grace * 2)
+    assert await desk.sweep() == []
 
 
 async def test_end_asks_satisfaction_and_categorisation_counts_once(
