@@ -640,7 +640,25 @@ async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
                 tmpdir,
             )
             servers.append(echo)
-            chosen = [s for s in (gateway, echo) if s.name in args.servers]
+            port = free_port()
+            wire = await start_server(
+                "wire",
+                [
+                    sys.executable,
+                    str(ROOT / "bench" / "echo_server.py"),
+                    "--port",
+                    str(port),
+                    "--mode",
+                    "wire",
+                    "--answer",
+                    args.wire_answer,
+                ],
+                env,
+                port,
+                tmpdir,
+            )
+            servers.append(wire)
+            chosen = [s for s in (gateway, wire, echo) if s.name in args.servers]
             for mode in args.scenarios:
                 for server in chosen:
                     if server.process.returncode is not None:
@@ -719,16 +737,22 @@ def render(report: dict[str, Any]) -> str:
         f"CPU pressure (some) at start: {m['cpu_pressure_at_start']}; at end: {m['cpu_pressure_at_end']}",
         f"gateway rate limit raised to {report['settings']['gateway_rate_limit']:,} for the run",
         "",
-        f"{'':34}{'gateway':>11}{'echo':>11}{'ratio':>9}  target",
+        f"{'':34}{'gateway':>11}{'wire':>11}{'echo':>11}{'gw/echo':>9}{'wire/echo':>11}  target",
     ]
 
     def row(label: str, scenario: str, key: str, fmt: str, target: str = "") -> None:
         g, e = r.get(f"gateway/{scenario}"), r.get(f"echo/{scenario}")
         if not g or not e:
             return
+        w = r.get(f"wire/{scenario}")
         gv, ev = _lookup(g, key), _lookup(e, key)
+        wv = _lookup(w, key) if w else math.nan
         ratio = f"{gv / ev:9.2f}" if ev else f"{'-':>9}"
-        lines.append(f"{label:34}{format(gv, fmt):>11}{format(ev, fmt):>11}{ratio}  {target}")
+        wire_ratio = f"{wv / ev:11.2f}" if ev and w else f"{'-':>11}"
+        wire_value = format(wv, fmt) if w else "-"
+        lines.append(
+            f"{label:34}{format(gv, fmt):>11}{wire_value:>11}{format(ev, fmt):>11}{ratio}{wire_ratio}  {target}"
+        )
 
     if "gateway/saturation" in r:
         c = r["gateway/saturation"]["clients"]
@@ -779,6 +803,10 @@ def render(report: dict[str, Any]) -> str:
         "round trip = user_uttered -> the first bot_uttered answering it (the gateway also acks, and may "
         "answer in more bubbles)"
     )
+    lines.append(
+        "wire = the gateway's events (ack + the same bubbles) from a bare server with none of its work: "
+        "the floor of this protocol on this stack"
+    )
     return "\n".join(lines)
 
 
@@ -816,9 +844,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--servers",
         nargs="+",
-        choices=("gateway", "echo"),
-        default=["gateway", "echo"],
-        help="which servers to measure (ratios need both; one alone is for profiling)",
+        choices=("gateway", "wire", "echo"),
+        default=["gateway", "wire", "echo"],
+        help=(
+            "which servers to measure: the gateway, the wire floor (the gateway's events with none of its "
+            "work), the echo (ratios need gateway and echo; one alone is for profiling)"
+        ),
+    )
+    parser.add_argument(
+        "--wire-answer",
+        default="greet",
+        help="the answer (content/answers) whose bubbles the wire floor sends: the one --message gets",
     )
     parser.add_argument("--saturation-clients", type=int, default=64, help="children in the saturation run")
     parser.add_argument("--saturation-workers", type=int, default=2, help="load processes for saturation")

@@ -51,6 +51,42 @@ async def test_echo_server_answers_one_bot_uttered_per_message() -> None:
         await runner.cleanup()
 
 
+async def test_wire_server_sends_the_gateways_events_for_a_message() -> None:
+    """The wire floor answers as the gateway does on the wire: the ack, then the answer's bubbles in seq."""
+    from chatbot.domain.content import ContentLibrary
+
+    root = BENCH.parent
+    expected = ContentLibrary.load(root / "content", root / "locales").replies("greet", "sv")
+    runner = web.AppRunner(_load_echo().create_app("wire", "greet"), access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    client = socketio.AsyncClient(reconnection=False)
+    events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    @client.on("*")
+    async def record(event: str, data: Any = None) -> None:
+        await events.put((event, data))
+
+    try:
+        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=5)
+        for turn in (1, 2):
+            await client.emit("user_uttered", {"message": "hej", "client_id": f"m{turn}"})
+            event, ack = await asyncio.wait_for(events.get(), 5)
+            assert event == "message_ack" and ack["client_id"] == f"m{turn}" and not ack["duplicate"]
+            for i, reply in enumerate(expected, 1):
+                event, bubble = await asyncio.wait_for(events.get(), 5)
+                assert event == "bot_uttered" and bubble["seq"] == ack["seq"] + i
+                assert bubble["text"] == reply.text and bubble["role"] == "bot"
+                assert len(bubble.get("quick_replies", [])) == len(reply.quick_replies)
+        assert ack["seq"] == 2 + len(expected)  # seqs continue across turns, as in the log
+        await asyncio.sleep(0.2)
+        assert events.empty()
+    finally:
+        await client.disconnect()
+        await runner.cleanup()
+
+
 def test_load_script_documents_its_options() -> None:
     done = subprocess.run(
         [sys.executable, str(BENCH / "load.py"), "--help"], capture_output=True, text=True, timeout=60
