@@ -293,27 +293,22 @@ async def stats_csv(request: web.Request) -> web.Response:
 
 
 def _bars(summary: stats_rules.Summary) -> dict[str, Any]:
-    """Geometry of an inline SVG bar chart (queued vs handed off per day), drawn by the template."""
+    """Geometry of an inline SVG bar chart (contacts, queued, handed off per day), drawn by the template."""
     width, height, pad = 720, 160, 20
     count = max(1, len(summary.days))
-    peak = max(
-        [
-            1,
-            *(d.get("queued", 0) for d in summary.per_day),
-            *(d.get("handed_off", 0) for d in summary.per_day),
-        ]
-    )
+    series = ("contacts", "queued", "handed_off")
+    peak = max([1, *(d.get(name, 0) for d in summary.per_day for name in series)])
     slot = (width - 2 * pad) / count
     bars = []
     for i, (day, counters) in enumerate(zip(summary.days, summary.per_day, strict=True)):
-        for j, name in enumerate(("queued", "handed_off")):
+        for j, name in enumerate(series):
             value = counters.get(name, 0)
             h = (height - 2 * pad) * value / peak
             bars.append(
                 {
-                    "x": round(pad + i * slot + j * slot / 2, 1),
+                    "x": round(pad + i * slot + j * slot / len(series), 1),
                     "y": round(height - pad - h, 1),
-                    "w": round(max(1.0, slot / 2 - 1), 1),
+                    "w": round(max(1.0, slot / len(series) - 1), 1),
                     "h": round(h, 1),
                     "kind": name,
                     "title": f"{day} {name}: {value}",

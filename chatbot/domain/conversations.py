@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from chatbot.clock import Clock
 from chatbot.domain import errors
 from chatbot.domain.bot import Bot, BotContext, BotTurn
+from chatbot.domain.hours import STOCKHOLM
 from chatbot.domain.model import ConversationState, Entry, Reply, Role, to_ms
 from chatbot.domain.sessions import (
     is_client_id,
@@ -81,9 +82,16 @@ class ConversationService:
         new_id = new_session_id()
         conv_id = new_conversation_id()
         chosen = locale if isinstance(locale, str) and locale else self._settings.default_locale
-        now_ms = to_ms(self._clock.now())
+        now = self._clock.now()
         await self._store.create(
-            session_hash(new_id), conv_id, now_ms=now_ms, retention=retention, locale=chosen
+            session_hash(new_id),
+            conv_id,
+            now_ms=to_ms(now),
+            retention=retention,
+            locale=chosen,
+            # Statistics days are Stockholm days (as in console.domain.stats.day_of).
+            contact_day=now.astimezone(STOCKHOLM).date().isoformat(),
+            stats_retention=self._settings.stats_retention,
         )
         ctx = BotContext(conv_id, chosen, ConversationState.BOT)
         welcome = await self._replies_as_entries(conv_id, self._bot.welcome(ctx).replies)

@@ -18,10 +18,16 @@ from chatbot.store import keys
 from chatbot.store.pipelining import ScriptPipeline
 
 _CREATE = """
--- KEYS: session, conversation ; ARGV: conv_id, now_ms, retention_s, locale
+-- KEYS: session, conversation, stats_day ('' to leave uncounted)
+-- ARGV: conv_id, now_ms, retention_s, locale, stats_retention_s
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 redis.call('HSET', KEYS[2], 'state', 'bot', 'created', ARGV[2], 'last_activity', ARGV[2], 'locale', ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
+-- Every new conversation is a contact: one more in the day's aggregate (a number, nothing that identifies).
+if KEYS[3] ~= '' then
+  redis.call('HINCRBY', KEYS[3], 'contacts', 1)
+  redis.call('EXPIRE', KEYS[3], ARGV[5])
+end
 return 1
 """
 
@@ -146,11 +152,24 @@ class ConversationStore:
         self._set_field = scripts.register(_SET_FIELD)
 
     async def create(
-        self, session_hash: str, conv_id: str, *, now_ms: int, retention: int, locale: str
+        self,
+        session_hash: str,
+        conv_id: str,
+        *,
+        now_ms: int,
+        retention: int,
+        locale: str,
+        contact_day: str = "",
+        stats_retention: int = 0,
     ) -> None:
+        """A new conversation; with `contact_day` (YYYY-MM-DD) it also counts as that day's contact."""
         await self._create(
-            keys=[keys.session(session_hash), keys.conversation(conv_id)],
-            args=[conv_id, now_ms, retention, locale],
+            keys=[
+                keys.session(session_hash),
+                keys.conversation(conv_id),
+                keys.stats_day(contact_day) if contact_day else "",
+            ],
+            args=[conv_id, now_ms, retention, locale, stats_retention],
         )
 
     async def resolve(self, session_hash: str, *, retention: int) -> SessionRecord | None:

@@ -79,5 +79,11 @@ AUDIT_ANCHOR = f"{PREFIX}:audit:anchor"
 """Hash of the newest entry, and of the last entry trimmed away (where verification starts)."""
 
 
+def stats_day(day: str) -> str:
+    """Hash of one Stockholm day's aggregate counters (YYYY-MM-DD): the gateway counts `contacts` (every
+    new conversation), the console everything else. Never a conversation id or any text; STATS_RETENTION."""
+    return f"{PREFIX}:stats:day:{day}"
+
+
 HOURS = f"{PREFIX}:hours"
 """Hash with the opening hours a supervisor set in the console (weekly, exceptions); overrides settings."""

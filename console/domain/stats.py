@@ -24,6 +24,7 @@ HANDLED = ("listened_advised", "takedown_started", "police_report", "referred", 
 # The buttons of content/answers/satisfaction.yml: the payloads the child's press arrives as.
 SATISFACTION_PAYLOADS = {"/satisfaction_yes": "yes", "/satisfaction_no": "no"}
 COUNTERS = (
+    "contacts",
     "queued",
     "urgent",
     "handed_off",
@@ -64,9 +65,14 @@ class Summary:
 
     @property
     def handoff_share(self) -> float | None:
-        """Hand-offs per child who queued (a requeued chat can be handed off twice, so cap at 100 %)."""
-        queued = self.totals.get("queued", 0)
-        return None if not queued else min(1.0, self.totals.get("handed_off", 0) / queued)
+        """Hand-offs per contact (every conversation the gateway opened); a requeued chat can be handed
+        off twice, so cap at 100 %. None without contacts (also for days before they were counted)."""
+        contacts = self.totals.get("contacts", 0)
+        return None if not contacts else min(1.0, self.totals.get("handed_off", 0) / contacts)
+
+    @property
+    def contacts_per_day(self) -> float | None:
+        return self.totals.get("contacts", 0) / len(self.days) if self.days else None
 
 
 def summarise(days: list[str], per_day: list[dict[str, int]], waits: Iterable[int]) -> Summary:

@@ -59,8 +59,9 @@ def assigned(name: str) -> str:
 
 
 def stats_day(day: str) -> str:
-    """Hash of counters for one day (YYYY-MM-DD, Stockholm): aggregates only, never a conversation id."""
-    return f"{PREFIX}:stats:day:{day}"
+    """Hash of counters for one day (YYYY-MM-DD, Stockholm): aggregates only, never a conversation id.
+    The gateway counts `contacts` into it too, so the key is defined on the chatbot side."""
+    return chatbot_keys.stats_day(day)
 
 
 def stats_waits(day: str) -> str:

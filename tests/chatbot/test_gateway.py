@@ -299,7 +299,8 @@ async def test_rate_limit_follows_the_injected_clock(
 async def test_every_key_of_a_conversation_expires_with_retention(
     gateway_factory: Any, settings: Any, child_factory: Any, redis: Redis
 ) -> None:
-    gateway = await gateway_factory(with_settings(settings, conversation_retention=2))
+    # The day's contact counter (statistics) lives STATS_RETENTION; shortened here so it is checked too.
+    gateway = await gateway_factory(with_settings(settings, conversation_retention=2, stats_retention=2))
     child = child_factory(gateway.url)
     await child.connect()
     await child.start()

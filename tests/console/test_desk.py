@@ -250,7 +250,9 @@ async def test_a_console_that_dies_strands_no_child_and_two_sweepers_requeue_onc
     assert sorted(len(moved) for moved in results) == [0, 1]
     assert await QueueStore(redis).waiting() == [conv_id]
     meta = await ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF).meta(conv_id)
-    assert meta["state"] == "queued" and "counsellor" not in meta and meta["note"] == "counsellor disconnected"
+    assert (
+        meta["state"] == "queued" and "counsellor" not in meta and meta["note"] == "counsellor disconnected"
+    )
     entries = await ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF).read(conv_id)
     assert [e.extra.get("notice") for e in entries].count("handoff_queued") == 1
     assert await redis.smembers(keys.assigned("anna")) == set()

@@ -155,11 +155,13 @@ async def test_child_and_counsellor_side_by_side(
         supervisor = await signed_in(make_account, staff_factory, "sam", "supervisor")
         status, page = await supervisor.get("/stats?period=week")
         assert status == 200 and 'data-key="sextortion">1<' in page and 'data-counter="handed_off">1<' in page
+        # The gateway counted the child's conversation as a contact: one contact, handed off.
+        assert 'data-counter="contacts">1<' in page and "<td>100%</td>" in page
         async with supervisor.http.get("/stats.csv?period=week") as response:
             csv_text = await response.text()
             assert response.headers["Content-Type"].startswith("text/csv")
         header, *rows = csv_text.strip().splitlines()
-        assert header.startswith("day,queued,urgent,handed_off")
+        assert header.startswith("day,contacts,queued,urgent,handed_off")
         assert rows[-1].startswith(day) and conv_id not in csv_text
     finally:
         await socket.close()

@@ -49,7 +49,9 @@ async def test_statistics_csv_has_a_row_per_day_and_no_conversation(
 ) -> None:
     analyst = await signed_in(make_account, staff_factory, "alva", "analyst")
     day = datetime(2026, 11, 24, tzinfo=UTC).date().isoformat()
-    await redis.hset(keys.stats_day(day), mapping={"queued": 4, "handed_off": 3, "topic:grooming": 2})
+    await redis.hset(
+        keys.stats_day(day), mapping={"contacts": 6, "queued": 4, "handed_off": 3, "topic:grooming": 2}
+    )
     async with analyst.http.get("/stats.csv?period=week") as response:
         assert response.status == 200
         assert response.headers["Content-Disposition"] == 'attachment; filename="statistics.csv"'
@@ -57,7 +59,11 @@ async def test_statistics_csv_has_a_row_per_day_and_no_conversation(
     header = rows[0].split(",")
     assert len(rows) == 8  # header and seven days
     last = dict(zip(header, rows[-1].split(","), strict=True))
-    assert last["day"] == day and last["queued"] == "4" and last["topic:grooming"] == "2"
+    assert last["day"] == day and last["contacts"] == "6" and last["queued"] == "4"
+    assert last["topic:grooming"] == "2"
     status, page = await analyst.get("/stats?period=day")
-    assert status == 200 and "75%" in page  # share handed off
+    assert status == 200 and "<td>50%</td>" in page  # share handed off: hand-offs per contact
+    assert '<td id="contacts-per-day">6.0</td>' in page
+    status, page = await analyst.get("/stats?period=week")
+    assert '<td id="contacts-per-day">0.9</td>' in page  # six contacts in seven days
     assert (await analyst.get("/queue"))[0] == 403
