@@ -132,6 +132,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "Console: a staff session ends this long after login, active or not.",
     ),
     EnvVar(
+        "CONSOLE_REAUTH_WINDOW",
+        "5m",
+        "Console: how long an analyst's re-entered TOTP code lets them open uploaded case files.",
+    ),
+    EnvVar(
         "HANDOFF_GRACE", "2m", "Console: a disconnected counsellor's chats go back to the queue after this."
     ),
     EnvVar("STATS_RETENTION", "400d", "Console: how long daily aggregate statistics are kept."),
@@ -175,6 +180,7 @@ class Settings:
     session_secret: Secret = field(default_factory=lambda: Secret(os.urandom(32).hex()))
     console_idle_timeout: int = 30 * 60
     console_session_lifetime: int = 12 * 3600
+    console_reauth_window: int = 5 * 60
     handoff_grace: int = 120
     stats_retention: int = 400 * 86400
     upload_public_keys: tuple[str, ...] = ()
@@ -217,7 +223,13 @@ class Settings:
         except SettingsError as exc:
             raise SettingsError(f"CONVERSATION_RETENTION: {exc}") from None
         durations: dict[str, int] = {}
-        for name in ("CONSOLE_IDLE_TIMEOUT", "CONSOLE_SESSION_LIFETIME", "HANDOFF_GRACE", "STATS_RETENTION"):
+        for name in (
+            "CONSOLE_IDLE_TIMEOUT",
+            "CONSOLE_SESSION_LIFETIME",
+            "CONSOLE_REAUTH_WINDOW",
+            "HANDOFF_GRACE",
+            "STATS_RETENTION",
+        ):
             try:
                 durations[name] = parse_duration(get(name))
             except SettingsError as exc:
@@ -252,6 +264,7 @@ class Settings:
             session_secret=Secret(secret),
             console_idle_timeout=durations["CONSOLE_IDLE_TIMEOUT"],
             console_session_lifetime=durations["CONSOLE_SESSION_LIFETIME"],
+            console_reauth_window=durations["CONSOLE_REAUTH_WINDOW"],
             handoff_grace=durations["HANDOFF_GRACE"],
             stats_retention=durations["STATS_RETENTION"],
             rasa_url=rasa_url,

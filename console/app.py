@@ -20,7 +20,7 @@ from chatbot.store import client
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
-from console import events, routes, security
+from console import case_pages, events, routes, security
 from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE, REDIS, SESSIONS, SETTINGS, TEMPLATES
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
@@ -96,6 +96,7 @@ def create_app(
     app[DESK] = desk
     app[LIVE] = live
     app[STAFF_NAMESPACE] = namespace
+    case_pages.install(app, redis, clock)
     routes.setup(app)
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_background)

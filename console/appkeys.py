@@ -9,8 +9,11 @@ from redis.asyncio import Redis
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
 from chatbot.settings import Settings
+from chatbot.upload.audit import AuditLog
+from chatbot.upload.service import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
+from console.domain.reauth import Reauth
 from console.live import Live
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -22,3 +25,6 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 DESK = web.AppKey("desk", Desk)
 CONTENT = web.AppKey("content", ContentLibrary)
 LIVE = web.AppKey("live", Live)
+CASES = web.AppKey("cases", CaseService)
+AUDIT = web.AppKey("audit", AuditLog)
+REAUTH = web.AppKey("reauth", Reauth)

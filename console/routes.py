@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console import pages, views
+from console import case_pages, pages, views
 
 
 def setup(app: web.Application) -> None:
@@ -24,3 +24,11 @@ def setup(app: web.Application) -> None:
     add.add_post("/overview/hours", pages.set_hours, name="hours")
     add.add_get("/stats", pages.stats_page, name="stats")
     add.add_get("/stats.csv", pages.stats_csv, name="stats_csv")
+    add.add_get("/cases", case_pages.case_list, name="cases")
+    add.add_post("/cases/export", case_pages.export_hashes, name="case_export")
+    add.add_get("/cases/{case_id}", case_pages.case_page, name="case")
+    add.add_post("/cases/{case_id}/reauth", case_pages.reauth, name="case_reauth")
+    add.add_post("/cases/{case_id}/actions", case_pages.case_action, name="case_action")
+    add.add_post("/cases/{case_id}/files/{file_id}", case_pages.ciphertext, name="case_file")
+    add.add_post("/cases/{case_id}/files/{file_id}/revealed", case_pages.revealed, name="case_reveal")
+    add.add_get("/upload/{name}", case_pages.viewer_asset, name="viewer_asset")

@@ -33,6 +33,8 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The case page alone shows media the analyst's browser decrypted into blob: URLs (see case_pages.py).
+VIEWER_CSP = CSP.replace("img-src 'self' data:;", "img-src 'self' data: blob:; media-src blob:;")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Callable[..., Any])
@@ -87,8 +89,15 @@ async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
+def harden(response: web.StreamResponse) -> None:
+    """Set the headers now: a streamed response sends them at prepare, before the middleware sees it."""
+    _harden(response)
+
+
 def _harden(response: web.StreamResponse) -> None:
-    response.headers["Content-Security-Policy"] = CSP
+    # A handler may loosen the policy to exactly the viewer's, never to anything else.
+    if response.headers.get("Content-Security-Policy") != VIEWER_CSP:
+        response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on our own form posts.
     response.headers["Referrer-Policy"] = "same-origin"

@@ -160,6 +160,23 @@ class AccountService:
         log.info("login succeeded for %s", name)
         return record
 
+    async def confirm_code(self, name: str, code: object) -> None:
+        """Step-up for a signed-in account: a current TOTP code, never one already used (login's included).
+
+        Failures count against the same per-account limit as logins: a stolen session cannot guess codes.
+        """
+        account_key = keys.login_failures_account(name)
+        if await self._store.failures(account_key) >= MAX_ACCOUNT_FAILURES:
+            log.warning("code confirmation refused for %s: locked for the failure window", name)
+            raise LoginLocked
+        record = await self._store.get(name)
+        step = self._totp_step(record.totp_secret, code.strip()) if record and isinstance(code, str) else None
+        if record is None or step is None or not await self._store.use_totp_step(name, step):
+            count = await self._store.count_failure(account_key)
+            log.info("code confirmation failed for %s (%d in window)", name, count)
+            raise LoginRefused
+        await self._store.clear_failures(account_key)
+
     def _verify(self, hashed: str, password: str) -> bool:
         try:
             return self._hasher.verify(hashed, password)

@@ -26,6 +26,11 @@ def session(token_hash: str) -> str:
     return f"{STAFF}:sess:{token_hash}"
 
 
+def reauth(session_hash: str) -> str:
+    """When this session last re-entered a TOTP code to open case files (ms); lives the re-auth window."""
+    return f"{STAFF}:reauth:{session_hash}"
+
+
 def login_failures_account(name: str) -> str:
     return f"{STAFF}:loginfail:acct:{name}"
 

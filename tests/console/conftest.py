@@ -179,4 +179,9 @@ ROOT_URLS: dict[str, str] = {
     "/conversations/{conv_id}": "/conversations/0123456789abcdef01234567",
     "/conversations/{conv_id}/{action}": "/conversations/0123456789abcdef01234567/claim",
     "/conversations/{conv_id}/done": "/conversations/0123456789abcdef01234567/done",
+    "/cases/{case_id}": "/cases/0123456789abcdef01234567",
+    "/cases/{case_id}/reauth": "/cases/0123456789abcdef01234567/reauth",
+    "/cases/{case_id}/actions": "/cases/0123456789abcdef01234567/actions",
+    "/cases/{case_id}/files/{file_id}": "/cases/0123456789abcdef01234567/files/file-000",
+    "/cases/{case_id}/files/{file_id}/revealed": "/cases/0123456789abcdef01234567/files/file-000/revealed",
 }

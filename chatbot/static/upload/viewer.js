@@ -17,13 +17,14 @@ export async function openKeys(keyFile, passphrase) {
 /**
  * Fetch the ciphertext at `url`, decrypt it with `keys`, and put a hidden preview into `container`.
  * Returns {meta, element, reveal(), hide(), destroy()}. Throws the crypto errors (code: wrong_key,
- * tampered, truncated, …) or {code: "fetch_failed"}; nothing is shown unless decryption fully succeeded.
+ * tampered, truncated, …) or {code: "fetch_failed", status}; nothing is shown unless decryption fully succeeded.
  */
 export async function showCaseFile({ url, keys, container, fetchOptions = {} }) {
   const response = await fetch(url, { cache: "no-store", credentials: "same-origin", ...fetchOptions });
   if (!response.ok) {
     const error = new Error(`could not fetch the file (${response.status})`);
     error.code = "fetch_failed";
+    error.status = response.status; // 403: the server wants a fresh second factor first
     throw error;
   }
   const { meta, blob } = await decryptUpload(await response.blob(), keys);

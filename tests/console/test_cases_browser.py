@@ -1,0 +1,197 @@
+"""An analyst works a case in real Chromium: a child's browser uploads an image through upload.js, the
+analyst signs in, confirms a fresh code, decrypts in the browser with the key file, sees it blurred,
+reveals it and records an action; the audit log has the view and the child's case code reads the status."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+from redis.asyncio import Redis
+
+from chatbot.gateway.upload_views import UPLOADS
+from chatbot.redis_server import RedisServer
+from chatbot.settings import Settings
+from chatbot.upload import codes, crypto
+from chatbot.upload.audit import AuditLog
+from chatbot.upload.service import CaseStatus
+from chatbot.upload.store import UploadStore
+from console.appkeys import CASES
+from tests.console.conftest import Console, Credentials
+from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Tab
+from tests.upload.helpers import KEYS, all_bytes_under, upload_settings
+
+PASSPHRASE = "analyst browser passphrase"
+HIDDEN = "blur(28px) grayscale(1)"
+
+# The child's side: the real upload client, an image drawn on a canvas (a PNG the browser can decode).
+CHILD = """async (grant) => {
+  const up = await import("/upload/upload.js");
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 120;
+  const g = canvas.getContext("2d");
+  g.fillStyle = "#c33"; g.fillRect(0, 0, 120, 120);
+  g.fillStyle = "#36c"; g.fillRect(20, 30, 60, 50);
+  const png = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  const image = new File([png], "skärmbild.png", {type: "image/png"});
+  const {caseCode} = await up.uploadFiles(grant, [image], {ageBand: "13_15", consent: true});
+  const bytes = new Uint8Array(await png.arrayBuffer());
+  return {caseCode, head: Array.from(bytes.subarray(0, 64))};
+}"""
+
+
+@pytest.fixture
+def settings(redis_server: RedisServer, tmp_path: Path) -> Settings:
+    base = Settings(redis_url=redis_server.url, session_secret=Settings().session_secret)
+    return upload_settings(base, tmp_path / "uploads")
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-browser (scripts/test does)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def tabs(browser: Browser) -> AsyncIterator[Any]:
+    made: list[Tab] = []
+
+    async def make() -> Tab:
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        tab = Tab(context, await context.new_page())
+        made.append(tab)
+        return tab
+
+    yield make
+    for tab in made:
+        await tab.context.close()
+    problems = [p for tab in made for p in tab.problems]
+    assert not problems, problems
+
+
+async def sign_in(tab: Tab, console: Console, creds: Credentials) -> None:
+    await tab.page.goto(console.url + "/login")
+    await tab.page.fill('input[name="name"]', creds.name)
+    await tab.page.fill('input[name="password"]', creds.account.password)
+    code = console.accounts.code_at(creds.secret, int(console.clock.now().timestamp()))
+    await tab.page.fill('input[name="code"]', code)
+    await tab.page.click('button[type="submit"].primary')
+    await tab.page.wait_for_url(console.url + "/")
+
+
+async def filter_of(tab: Tab, selector: str) -> str:
+    return str(await tab.page.locator(selector).evaluate("(el) => getComputedStyle(el).filter"))
+
+
+async def test_analyst_opens_a_case_decrypts_blurred_reveals_and_reports(
+    console: Console, gateway_factory: Any, make_account: Any, tabs: Any, redis: Redis, settings: Settings
+) -> None:
+    gateway = await gateway_factory(settings)
+    grant = await gateway.app[UPLOADS].issue_grant("conv-analyst-browser", topic="image_spreading")
+
+    child = await tabs()
+    await child.page.goto(gateway.url + "/")
+    uploaded = await child.page.evaluate(CHILD, grant.token)
+    await child.context.close()
+    code = uploaded["caseCode"]
+    case_id = await UploadStore(redis).case_id_for(codes.code_hash(code))
+    assert case_id is not None
+    assert bytes(uploaded["head"]) not in all_bytes_under(settings.upload_dir)  # ciphertext only
+
+    ana = await make_account("ana", "analyst")
+    tab = await tabs()
+    page = tab.page
+    await sign_in(tab, console, ana)
+    await page.click("header nav a:has-text('Cases')")
+    row = page.locator(f'#cases tr[data-case="{case_id}"]')
+    await expect(row).to_contain_text("received")
+    await expect(row).to_contain_text("image spreading")
+    await expect(row.locator("td.count")).to_have_text("1")
+    await row.locator("a").click()
+    await page.wait_for_url(f"**/cases/{case_id}")
+
+    # A fresh code first; the one used to sign in is spent. The authenticator's next code works.
+    assert await page.locator("#viewer").count() == 0
+    await page.fill(
+        '#reauth input[name="code"]',
+        console.accounts.code_at(ana.secret, int(console.clock.now().timestamp())),
+    )
+    await page.click("#reauth button")
+    await expect(page.locator("#message")).to_contain_text("wrong or already used")
+    console.clock.advance(30)
+    await page.fill(
+        '#reauth input[name="code"]',
+        console.accounts.code_at(ana.secret, int(console.clock.now().timestamp())),
+    )
+    await page.click("#reauth button")
+    await expect(page.locator("#viewer")).to_be_visible()
+
+    key_file = {
+        "name": "upload-key.json",
+        "mimeType": "application/json",
+        "buffer": crypto.dump_key_file(KEYS, PASSPHRASE),
+    }
+    await page.set_input_files("#key-file", key_file)
+    await page.fill("#passphrase", "not the passphrase")
+    await page.click("#open-key")
+    await expect(page.locator("#viewer-error")).to_contain_text(
+        "passphrase does not open this key file", timeout=20_000
+    )
+    assert await page.locator("button.view-file").first.is_disabled()
+
+    await page.fill("#passphrase", PASSPHRASE)
+    await page.click("#open-key")
+    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=20_000)
+    assert await page.locator("#passphrase").input_value() == ""  # not left in the page
+    await page.click('button.view-file[data-file="file-000"]')
+    image = page.locator('.preview[data-file="file-000"] img')
+    await expect(image).to_be_visible(timeout=20_000)
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('.preview img'); return i && i.complete && i.naturalWidth === 120; }"
+    )
+    assert (await image.get_attribute("src") or "").startswith("blob:")
+    assert await filter_of(tab, '.preview[data-file="file-000"] img') == HIDDEN
+    await expect(page.locator(".preview figcaption")).to_contain_text("skärmbild.png")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "console-case.png"), full_page=True)
+
+    await page.click('.preview[data-file="file-000"] button.reveal')
+    await expect(page.locator('.preview[data-file="file-000"] button.reveal')).to_have_text("Hide")
+    assert await filter_of(tab, '.preview[data-file="file-000"] img') == "none"
+    await page.click('.preview[data-file="file-000"] button.reveal')
+    assert await filter_of(tab, '.preview[data-file="file-000"] img') == HIDDEN
+
+    # Close: the preview goes and its object URL is revoked (the page's CSP would block a fetch of a
+    # blob: URL either way, so the revocation is watched where it happens).
+    src = await image.get_attribute("src")
+    await page.evaluate(
+        """() => { window.__revoked = []; const revoke = URL.revokeObjectURL.bind(URL);
+                   URL.revokeObjectURL = (u) => { window.__revoked.push(u); revoke(u); }; }"""
+    )
+    await page.click('.preview[data-file="file-000"] button.close')
+    await expect(page.locator(".preview")).to_have_count(0)
+    assert await page.evaluate("window.__revoked") == [src]
+
+    await page.click("#actions button[value='reported_platform']")
+    await expect(page.locator("#message")).to_have_text("The action is recorded.")
+    await expect(page.locator("#case-status")).to_have_text("reported")
+    await expect(page.locator("#audit")).to_contain_text("file.viewed file-000")
+
+    trail = [
+        (e.actor, e.action, e.file_id) for e in await AuditLog(redis, console.clock).entries(case_id=case_id)
+    ]
+    assert trail == [
+        ("child", "case.received", ""),
+        ("ana", "file.viewed", "file-000"),
+        ("ana", "file.revealed", "file-000"),
+        ("ana", "action.reported_platform", ""),
+    ]
+    assert console.app is not None
+    assert (await console.app[CASES].child_status(code)).status is CaseStatus.REPORTED
