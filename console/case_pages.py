@@ -170,7 +170,6 @@ async def ciphertext(request: web.Request) -> web.StreamResponse:
     if await request.app[REAUTH].fresh_until(staff) is None:
         return _error("reauth_required", "enter a new code from your authenticator first", 403)
     try:
-        case = await request.app[CASES].get(case_id)
         stream = await request.app[CASES].open_ciphertext(staff.name, case_id, file_id)
     except errors.UnknownCase as exc:
         return _error(exc.code, str(exc), 404)
@@ -181,8 +180,8 @@ async def ciphertext(request: web.Request) -> web.StreamResponse:
             "Content-Disposition": f'attachment; filename="{file_id}.scup"',
         }
     )
-    response.content_length = next(f.size for f in case.files if f.file_id == file_id)
-    # Streamed: the headers go out at prepare, before the headers middleware would see the response.
+    # Streamed, chunked: no length promised from the record, as the bytes on disk may have been cut short
+    # (the viewer then says "truncated"). The headers go out at prepare, before the middleware sees them.
     security.harden(response)
     with stream:
         await response.prepare(request)

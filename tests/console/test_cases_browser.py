@@ -22,7 +22,8 @@ from chatbot.upload.store import UploadStore
 from console.appkeys import CASES
 from tests.console.conftest import Console, Credentials
 from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Tab
-from tests.upload.helpers import KEYS, all_bytes_under, upload_settings
+from tests.upload.helpers import KEYS, all_bytes_under, file_entry, services, upload_settings
+from tests.upload.test_viewer_browser import tiny_png
 
 PASSPHRASE = "analyst browser passphrase"
 HIDDEN = "blur(28px) grayscale(1)"
@@ -195,3 +196,108 @@ async def test_analyst_opens_a_case_decrypts_blurred_reveals_and_reports(
     ]
     assert console.app is not None
     assert (await console.app[CASES].child_status(code)).status is CaseStatus.REPORTED
+
+
+async def test_viewer_errors_are_plain_and_the_window_running_out_hides_everything(
+    console: Console, make_account: Any, tabs: Any, redis: Redis, settings: Settings
+) -> None:
+    svc = services(redis, settings)
+    public = [k.public for k in KEYS]
+    png = tiny_png(40, 30)
+    blobs = [crypto.encrypt(png, public, name=f"bild-{i}.png", type="image/png") for i in range(3)]
+    grant = await svc.uploads.issue_grant("conv-viewer-errors")
+    started = await svc.uploads.start(
+        grant.token, age_band="16_17", consent=True, files=[file_entry(b, png) for b in blobs]
+    )
+    for index, blob in enumerate(blobs):
+        await svc.uploads.write(started.token, index, 0, blob)
+    case_id = await UploadStore(redis).case_id_for(codes.code_hash(await svc.uploads.finish(started.token)))
+    assert case_id is not None
+    # Someone with the disk alters one file and cuts another short.
+    folder = settings.upload_dir / "cases" / case_id
+    altered = bytearray((folder / "file-001.scup").read_bytes())
+    altered[-5] ^= 0x01
+    (folder / "file-001.scup").write_bytes(bytes(altered))
+    (folder / "file-002.scup").write_bytes((folder / "file-002.scup").read_bytes()[:-40])
+
+    ana = await make_account("ana", "analyst")
+    tab = await tabs()
+    page = tab.page
+    await sign_in(tab, console, ana)
+    console.clock.advance(30)
+    await page.goto(f"{console.url}/cases/{case_id}")
+    code = console.accounts.code_at(ana.secret, int(console.clock.now().timestamp()))
+    await page.fill('#reauth input[name="code"]', code)
+    await page.click("#reauth button")
+    await expect(page.locator("#viewer")).to_be_visible()
+    error = page.locator("#viewer-error")
+
+    await page.click("#open-key")
+    await expect(error).to_have_text("Choose the private key file first.")
+    other = [crypto.PrivateKey.generate(crypto.Kem.X25519)]
+    await page.set_input_files("#key-file", key_file(crypto.dump_key_file(other, PASSPHRASE)))
+    await page.fill("#passphrase", PASSPHRASE)
+    await page.click("#open-key")
+    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=20_000)
+    await page.click('button.view-file[data-file="file-000"]')
+    await expect(error).to_contain_text("not encrypted to the keys in this key file", timeout=20_000)
+    await page.set_input_files("#key-file", key_file(b'{"format": "something else"}'))
+    await page.click("#open-key")
+    await expect(error).to_contain_text("not an upload key file")
+
+    await page.set_input_files("#key-file", key_file(crypto.dump_key_file(KEYS, PASSPHRASE)))
+    await page.fill("#passphrase", PASSPHRASE)
+    await page.click("#open-key")
+    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=20_000)
+    await page.click('button.view-file[data-file="file-001"]')
+    await expect(error).to_contain_text("altered or damaged", timeout=20_000)
+    await page.click('button.view-file[data-file="file-002"]')
+    await expect(error).to_contain_text("incomplete (cut short)", timeout=20_000)
+    assert await page.locator(".preview").count() == 0  # nothing shown from a file that failed
+    await page.click('button.view-file[data-file="file-000"]')
+    await expect(page.locator('.preview[data-file="file-000"] img')).to_be_visible(timeout=20_000)
+    await page.click("#forget")
+    await expect(page.locator(".preview")).to_have_count(0)
+    assert await page.locator('button.view-file[data-file="file-000"]').is_disabled()
+
+    # The server refuses once the window has passed, and the page says what to do.
+    await page.set_input_files("#key-file", key_file(crypto.dump_key_file(KEYS, PASSPHRASE)))
+    await page.fill("#passphrase", PASSPHRASE)
+    await page.click("#open-key")
+    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=20_000)
+    console.clock.advance(settings.console_reauth_window)
+    await page.click('button.view-file[data-file="file-000"]')
+    await expect(error).to_contain_text("confirmation has run out", timeout=20_000)
+    # Chromium reports the refused fetch on its console; that one is expected here, nothing else is.
+    tab.problems.remove(
+        "console: Failed to load resource: the server responded with a status of 403 (Forbidden)"
+    )
+
+    # A page loaded near the end of its window hides everything when the window ends, on its own.
+    console.clock.advance(30)
+    code = console.accounts.code_at(ana.secret, int(console.clock.now().timestamp()))
+    await page.goto(f"{console.url}/cases/{case_id}")
+    await page.fill('#reauth input[name="code"]', code)
+    await page.click("#reauth button")
+    console.clock.advance(settings.console_reauth_window - 2)
+    await page.goto(f"{console.url}/cases/{case_id}")
+    assert await page.locator("#viewer").get_attribute("data-fresh-seconds") == "2"
+    await expect(error).to_contain_text("the files are hidden and the key forgotten", timeout=20_000)
+    assert await page.locator('button.view-file[data-file="file-000"]').is_disabled()
+
+    views = [
+        (e.action, e.file_id)
+        for e in await AuditLog(redis, console.clock).entries(case_id=case_id)
+        if e.actor == "ana"
+    ]
+    # Every fetch the server answered is in the log, also those that then failed to decrypt.
+    assert views == [
+        ("file.viewed", "file-000"),
+        ("file.viewed", "file-001"),
+        ("file.viewed", "file-002"),
+        ("file.viewed", "file-000"),
+    ]
+
+
+def key_file(data: bytes) -> dict[str, Any]:
+    return {"name": "upload-key.json", "mimeType": "application/json", "buffer": data}
