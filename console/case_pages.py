@@ -95,11 +95,9 @@ def _status_filter(value: object) -> str:
     return value if isinstance(value, str) and value in {s.value for s in CaseStatus} else ""
 
 
-async def _cases(request: web.Request, status: str) -> list[Case]:
-    cases = await request.app[CASES].list_cases()
-    if status:
-        cases = [c for c in cases if c.status.value == status]
-    return sorted(cases, key=lambda c: c.created, reverse=True)
+def _newest_first(cases: list[Case], status: str) -> list[Case]:
+    chosen = [c for c in cases if c.status.value == status] if status else cases
+    return sorted(chosen, key=lambda c: c.created, reverse=True)
 
 
 def _error(code: str, detail: str, status: int) -> web.Response:
@@ -114,7 +112,7 @@ async def case_list(request: web.Request) -> web.Response:
     return render(
         request,
         "cases.html",
-        cases=await _cases(request, status),
+        cases=_newest_first(every, status),
         chosen=status,
         statuses=[s.value for s in CaseStatus],
         counts=counts,
@@ -237,7 +235,8 @@ async def export_hashes(request: web.Request) -> web.Response:
         except errors.UnknownCase:
             raise web.HTTPNotFound(text="no such case") from None
     else:
-        case_ids = [c.case_id for c in await _cases(request, _status_filter(form.get("status")))]
+        every = await request.app[CASES].list_cases()
+        case_ids = [c.case_id for c in _newest_first(every, _status_filter(form.get("status")))]
     audit = request.app[AUDIT]
     for case_id in case_ids:
         # Before the hashes leave: every case whose hashes went out says so in its own trail.
