@@ -137,6 +137,16 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "Console: how long an analyst's re-entered TOTP code lets them open uploaded case files.",
     ),
     EnvVar(
+        "CONSOLE_SECRET_KEY",
+        "",
+        "Console: key (64 hex digits, `openssl rand -hex 32`) that encrypts staff TOTP secrets; required.",
+    ),
+    EnvVar(
+        "CONSOLE_SECRET_KEY_FILE",
+        "",
+        "Console: a file holding that key instead (scripts/run makes var/console-secret.key).",
+    ),
+    EnvVar(
         "HANDOFF_GRACE", "2m", "Console: a disconnected counsellor's chats go back to the queue after this."
     ),
     EnvVar("STATS_RETENTION", "400d", "Console: how long daily aggregate statistics are kept."),
@@ -181,6 +191,9 @@ class Settings:
     console_idle_timeout: int = 30 * 60
     console_session_lifetime: int = 12 * 3600
     console_reauth_window: int = 5 * 60
+    # Random per object for tests and tools; from the environment it is None until configured, and the
+    # console refuses to start without it (console.app.MISSING_KEY).
+    console_secret_key: Secret | None = field(default_factory=lambda: Secret(os.urandom(32).hex()))
     handoff_grace: int = 120
     stats_retention: int = 400 * 86400
     upload_public_keys: tuple[str, ...] = ()
@@ -265,6 +278,7 @@ class Settings:
             console_idle_timeout=durations["CONSOLE_IDLE_TIMEOUT"],
             console_session_lifetime=durations["CONSOLE_SESSION_LIFETIME"],
             console_reauth_window=durations["CONSOLE_REAUTH_WINDOW"],
+            console_secret_key=_console_key(get),
             handoff_grace=durations["HANDOFF_GRACE"],
             stats_retention=durations["STATS_RETENTION"],
             rasa_url=rasa_url,
@@ -272,6 +286,26 @@ class Settings:
             nlu_threshold=nlu_threshold,
             **upload,
         )
+
+
+def _console_key(get: Callable[[str], str]) -> Secret | None:
+    """CONSOLE_SECRET_KEY, or the contents of CONSOLE_SECRET_KEY_FILE: 32 bytes as 64 hex digits."""
+    text, path = get("CONSOLE_SECRET_KEY").strip(), get("CONSOLE_SECRET_KEY_FILE").strip()
+    if text and path:
+        raise SettingsError("set CONSOLE_SECRET_KEY or CONSOLE_SECRET_KEY_FILE, not both")
+    source = "CONSOLE_SECRET_KEY"
+    if path:
+        source = f"CONSOLE_SECRET_KEY_FILE ({path})"
+        try:
+            text = Path(path).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{source} cannot be read: {exc.__class__.__name__}") from None
+    if not text:
+        return None
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        # The value itself is never echoed: it is a secret even when malformed.
+        raise SettingsError(f"{source} must be 64 hex digits (32 random bytes: openssl rand -hex 32)")
+    return Secret(text.lower())
 
 
 def _upload_settings(get: Callable[[str], str], positive_int: Callable[[str], int]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from chatbot.clock import Clock, SystemClock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.hours import STOCKHOLM, OpeningHours
-from chatbot.settings import Settings
+from chatbot.settings import Settings, SettingsError
 from chatbot.store import client
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
@@ -29,12 +29,19 @@ from console.namespace import StaffNamespace
 from console.store.accounts import AccountStore, SessionStore
 from console.store.handoff import HandoffStore
 from console.store.hours import HoursStore
+from console.store.sealing import SecretBox
 from console.store.stats import StatsStore
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 # The staff namespace, for shutdown (its sockets' presence); only this module needs it.
 STAFF_NAMESPACE = web.AppKey("staff_namespace", StaffNamespace)
+
+MISSING_KEY = (
+    "CONSOLE_SECRET_KEY (or CONSOLE_SECRET_KEY_FILE) is not set: the console seals staff TOTP secrets with "
+    "it. Make one with `openssl rand -hex 32` and keep it with the console, never in Redis; "
+    "scripts/run makes a local one in var/console-secret.key."
+)
 
 # Console forms are small; nothing a counsellor types comes near this.
 MAX_REQUEST_BYTES = 64 * 1024
@@ -44,12 +51,15 @@ def create_app(
     settings: Settings, *, redis: Redis | None = None, clock: Clock | None = None
 ) -> web.Application:
     """Build the console. Tests pass their own Redis client and clock; production passes settings only."""
+    if settings.console_secret_key is None:
+        raise SettingsError(MISSING_KEY)
+    box = SecretBox.from_hex(settings.console_secret_key.reveal())
     if redis is None:
         if not settings.redis_url:
             raise ValueError("REDIS_URL is not set")
         redis = client.connect(settings.redis_url)
     clock = clock or SystemClock()
-    accounts = AccountService(AccountStore(redis), clock, settings.session_secret.reveal().encode())
+    accounts = AccountService(AccountStore(redis, box), clock, settings.session_secret.reveal().encode())
     sessions = StaffSessions(
         SessionStore(redis),
         clock,
@@ -119,6 +129,8 @@ def templates() -> jinja2.Environment:
 
 async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:
     await app[REDIS].ping()
+    # Refuse to serve with a key that cannot open the accounts' TOTP secrets (and seal legacy ones).
+    await app[ACCOUNTS].check_key()
     yield
     await app[REDIS].aclose()
 

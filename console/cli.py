@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from chatbot.settings import Settings, SettingsError, env_help
 from console import upload_cli
+from console.domain.accounts import AccountService
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,13 +62,9 @@ def _user_add(args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> int:
-        from chatbot.clock import SystemClock
-        from console.domain.accounts import AccountService
-        from console.store.accounts import AccountStore
-
         redis = Redis.from_url(settings.redis_url)
         try:
-            service = AccountService(AccountStore(redis), SystemClock(), b"cli")
+            service = await _accounts(settings, redis)
             try:
                 made = await service.create(
                     args.name, args.role, display=args.display, capacity=args.capacity
@@ -94,11 +91,9 @@ def _user_list(args: argparse.Namespace) -> int:
         return 2
 
     async def run() -> int:
-        from console.store.accounts import AccountStore
-
         redis = Redis.from_url(settings.redis_url)
         try:
-            store = AccountStore(redis)
+            store = (await _accounts(settings, redis)).store
             for name in await store.names():
                 record = await store.get(name)
                 if record is not None:
@@ -115,7 +110,26 @@ def _settings_with_redis() -> Settings | None:
     if not settings.redis_url:
         print("error: REDIS_URL is not set. Point it at the console's Redis.", file=sys.stderr)
         return None
+    if settings.console_secret_key is None:
+        from console.app import MISSING_KEY
+
+        print(f"error: {MISSING_KEY}", file=sys.stderr)
+        return None
     return settings
+
+
+async def _accounts(settings: Settings, redis: Redis) -> AccountService:
+    """The account service with the console's key, checked against the accounts already there."""
+    from chatbot.clock import SystemClock
+    from console.store.accounts import AccountStore
+    from console.store.sealing import SecretBox
+
+    assert settings.console_secret_key is not None
+    box = SecretBox.from_hex(settings.console_secret_key.reveal())
+    service = AccountService(AccountStore(redis, box), SystemClock(), b"cli")
+    # A key that differs from the server's would make accounts nobody can sign in to: refuse (SettingsError).
+    await service.check_key()
+    return service
 
 
 def _serve(args: argparse.Namespace) -> int:

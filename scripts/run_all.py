@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -14,6 +15,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chatbot.redis_server import RedisServer  # noqa: E402
+
+
+def local_console_key(path: Path) -> Path:
+    """The console's key for this machine: made once with 0600 permissions, under var/ (never committed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32) + "\n")
+    return path
 
 
 def main() -> int:
@@ -32,6 +45,10 @@ def main() -> int:
         print(f"redis    {redis.url}  (private, AOF in var/redis)", flush=True)
     else:
         print("redis    using REDIS_URL from the environment", flush=True)
+
+    if not env.get("CONSOLE_SECRET_KEY") and not env.get("CONSOLE_SECRET_KEY_FILE"):
+        env["CONSOLE_SECRET_KEY_FILE"] = str(local_console_key(ROOT / "var" / "console-secret.key"))
+        print("key      var/console-secret.key  (local console key, made once, 0600)", flush=True)
 
     python = sys.executable
     procs = [

@@ -1,7 +1,8 @@
 """Staff accounts and sessions: argon2id passwords, a mandatory TOTP second factor, rate-limited logins.
 
 Threats named here: password guessing (per-account and per-client failure limits, checked before any
-hashing), stolen Redis dumps (only argon2id hashes and token hashes are stored), replayed TOTP codes (a
+hashing), stolen Redis dumps (only argon2id hashes and token hashes are stored, TOTP secrets only sealed
+with the console key: `console/store/sealing.py`), replayed TOTP codes (a
 time step is accepted once), session fixation (a fresh token at every login) and forgotten open
 sessions (idle and absolute timeouts, both checked against the injected clock).
 """
@@ -26,8 +27,10 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 from chatbot.clock import Clock
 from chatbot.domain.model import to_ms
+from chatbot.settings import SettingsError
 from console.store import keys
 from console.store.accounts import AccountRecord, AccountStore, SessionRecord, SessionStore
+from console.store.sealing import SealError
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +150,7 @@ class AccountService:
         if await self._store.failures(account_key) >= MAX_ACCOUNT_FAILURES:
             log.warning("login refused for %s: account locked for the failure window", name)
             raise LoginLocked
-        record = await self._store.get(name)
+        record = await self._record(name)
         ok = await asyncio.to_thread(self._verify, record.password_hash if record else self._dummy, password)
         step = self._totp_step(record.totp_secret, code.strip()) if record and ok else None
         if record is None or not ok or step is None or not await self._store.use_totp_step(name, step):
@@ -157,6 +160,9 @@ class AccountService:
             raise LoginRefused
         await self._store.clear_failures(account_key)
         await self._store.touch(name)
+        if record.totp_plaintext_at_rest:
+            await self._store.reseal(name, record.totp_secret)
+            log.info("TOTP secret of %s sealed at login", name)
         log.info("login succeeded for %s", name)
         return record
 
@@ -169,13 +175,36 @@ class AccountService:
         if await self._store.failures(account_key) >= MAX_ACCOUNT_FAILURES:
             log.warning("code confirmation refused for %s: locked for the failure window", name)
             raise LoginLocked
-        record = await self._store.get(name)
+        record = await self._record(name)
         step = self._totp_step(record.totp_secret, code.strip()) if record and isinstance(code, str) else None
         if record is None or step is None or not await self._store.use_totp_step(name, step):
             count = await self._store.count_failure(account_key)
             log.info("code confirmation failed for %s (%d in window)", name, count)
             raise LoginRefused
         await self._store.clear_failures(account_key)
+
+    async def check_key(self) -> None:
+        """At start-up: the console's key must open every account's TOTP secret; legacy ones get sealed.
+
+        A wrong key would otherwise show only as logins that fail for everyone; this says why, at once.
+        """
+        unreadable, sealed = await self._store.seal_all()
+        if sealed:
+            log.info("%d plaintext TOTP secrets sealed with the console key", sealed)
+        if unreadable:
+            shown = ", ".join(unreadable[:5]) + (" ..." if len(unreadable) > 5 else "")
+            raise SettingsError(
+                f"CONSOLE_SECRET_KEY cannot open the TOTP secrets of {len(unreadable)} account(s) ({shown}): "
+                "it is not the key they were sealed with. Use that key, or `user reset` the accounts."
+            )
+
+    async def _record(self, name: str) -> AccountRecord | None:
+        try:
+            return await self._store.get(name)
+        except SealError:
+            # Only a wrong console key or a tampered record gets here; check_key refuses the first at start.
+            log.error("the TOTP secret of %s cannot be opened with the console key", name)
+            return None
 
     def _verify(self, hashed: str, password: str) -> bool:
         try:

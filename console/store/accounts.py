@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from console.store import keys
+from console.store.sealing import SealError, SecretBox, is_sealed
 
 _CREATE_ACCOUNT = """
 -- KEYS: account, accounts ; ARGV: role, pw_hash, totp_secret, display, capacity, now_ms, ttl
@@ -29,6 +30,13 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
 """
 
+_RESEAL = """
+-- KEYS: account ; ARGV: expected, sealed. Replaces a plaintext TOTP secret only if it is still that one.
+if redis.call('HGET', KEYS[1], 'totp') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'totp', ARGV[2])
+return 1
+"""
+
 _COUNT_FAILURE = """
 -- KEYS: counter ; ARGV: window_s. Fixed window: the first failure starts it.
 local n = redis.call('INCR', KEYS[1])
@@ -43,8 +51,11 @@ class AccountRecord:
     role: str
     password_hash: str
     totp_secret: str
+    """The base32 secret, in memory only: Redis holds it sealed with the console's key."""
     display: str
     capacity: int
+    totp_plaintext_at_rest: bool = False
+    """Stored before secrets were sealed (a legacy record): sealed at start-up or at the next login."""
 
 
 @dataclass(frozen=True)
@@ -56,9 +67,16 @@ class SessionRecord:
     seen_ms: int
 
 
+def _context(name: str) -> str:
+    # The account name is the associated data: a sealed secret opens only as the secret of its account.
+    return f"totp:{name}"
+
+
 class AccountStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, box: SecretBox) -> None:
         self._redis = redis
+        self._box = box
+        self._reseal = redis.register_script(_RESEAL)
         self._create = redis.register_script(_CREATE_ACCOUNT)
         self._use_step = redis.register_script(_USE_TOTP_STEP)
         self._count = redis.register_script(_COUNT_FAILURE)
@@ -70,7 +88,7 @@ class AccountStore:
             args=[
                 record.role,
                 record.password_hash,
-                record.totp_secret,
+                self._box.seal(record.totp_secret, context=_context(record.name)),
                 record.display,
                 record.capacity,
                 now_ms,
@@ -80,12 +98,43 @@ class AccountStore:
         return bool(created)
 
     async def get(self, name: str) -> AccountRecord | None:
+        """The account with its TOTP secret opened; SealError if the console's key cannot open it."""
         raw = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.account(name))).items()}
         if "role" not in raw:
             return None
+        stored = raw["totp"]
+        legacy = not is_sealed(stored)
+        secret = stored if legacy else self._box.open(stored, context=_context(name))
         return AccountRecord(
-            name, raw["role"], raw["pw"], raw["totp"], raw.get("display", name), int(raw.get("capacity", "2"))
+            name,
+            raw["role"],
+            raw["pw"],
+            secret,
+            raw.get("display", name),
+            int(raw.get("capacity", "2")),
+            legacy,
         )
+
+    async def reseal(self, name: str, plaintext: str) -> bool:
+        """Seal a legacy plaintext TOTP secret in place (unless it changed meanwhile)."""
+        sealed = self._box.seal(plaintext, context=_context(name))
+        return bool(await self._reseal(keys=[keys.account(name)], args=[plaintext, sealed]))
+
+    async def seal_all(self) -> tuple[list[str], int]:
+        """Every account's secret with this key: (names it cannot open, legacy secrets it sealed now)."""
+        unreadable, sealed = [], 0
+        for name in await self.names():
+            stored = _text(await self._redis.hget(keys.account(name), "totp"))  # type: ignore[misc]
+            if not stored:
+                continue
+            if not is_sealed(stored):
+                sealed += int(await self.reseal(name, stored))
+                continue
+            try:
+                self._box.open(stored, context=_context(name))
+            except SealError:
+                unreadable.append(name)
+        return unreadable, sealed
 
     async def names(self) -> list[str]:
         members = await self._redis.smembers(keys.ACCOUNTS)  # type: ignore[misc]

@@ -37,7 +37,7 @@ async def run_cli(env: dict[str, str], argv: list[str]) -> Done:
 async def test_cli_creates_an_account_with_one_time_password_and_totp_uri(
     redis_server: RedisServer, redis: Redis
 ) -> None:
-    env = {**os.environ, "REDIS_URL": redis_server.url}
+    env = {**os.environ, "REDIS_URL": redis_server.url, "CONSOLE_SECRET_KEY": os.urandom(32).hex()}
     done = await run_cli(
         env,
         [sys.executable, "-m", "console", "user", "add", "maja", "--role", "counsellor", "--display", "Maja"],
@@ -53,6 +53,8 @@ async def test_cli_creates_an_account_with_one_time_password_and_totp_uri(
     stored = await redis.hgetall(keys.account("maja"))
     assert stored[b"pw"].startswith(b"$argon2id$")
     assert password.encode() not in b"".join(stored.values())
+    secret = uri.split("secret=")[1].split("&")[0]
+    assert secret.encode() not in b"".join(stored.values()) and stored[b"totp"].startswith(b"v1:")
     assert 0 < await redis.ttl(keys.account("maja")) <= keys.ACCOUNT_RETENTION
 
     again = await run_cli(

@@ -31,6 +31,7 @@ from console.appkeys import LIVE
 from console.domain.accounts import AccountService
 from console.store import keys
 from console.store.accounts import AccountStore
+from console.store.sealing import SecretBox
 from tests.conftest import ROOT, with_settings
 from tests.console.conftest import Credentials, StaffClient
 from tests.console.test_live import StaffSocket, expect_child
@@ -54,11 +55,13 @@ def console_env(settings: Settings) -> dict[str, str]:
         "SESSION_SECRET": settings.session_secret.reveal(),
         "OPENING_HOURS": ALWAYS_OPEN,
         "LOG_LEVEL": "WARNING",
+        "CONSOLE_SECRET_KEY": settings.console_secret_key.reveal(),
     }
 
 
 @pytest.fixture
-async def crashing_console(settings: Settings) -> AsyncIterator[tuple[Remote, Process]]:
+async def crashing_console(settings: Settings, redis: Redis) -> AsyncIterator[tuple[Remote, Process]]:
+    # `redis` first: the private server is flushed before this console starts on it.
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -84,15 +87,14 @@ async def crashing_console(settings: Settings) -> AsyncIterator[tuple[Remote, Pr
             await asyncio.sleep(0.1)
         else:
             raise AssertionError("the console process did not start")
-    redis = Redis.from_url(settings.redis_url)
-    accounts = AccountService(AccountStore(redis), SystemClock(), b"test")
+    box = SecretBox.from_hex(settings.console_secret_key.reveal())
+    accounts = AccountService(AccountStore(redis, box), SystemClock(), b"test")
     try:
         yield Remote(url, SystemClock(), accounts), proc
     finally:
         if proc.returncode is None:
             proc.kill()
         await proc.wait()
-        await redis.aclose()
 
 
 async def claimed_then_crashed(
