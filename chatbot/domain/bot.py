@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from chatbot.domain.model import ConversationState, Reply
+from chatbot.upload.service import Grant
 
 
 @dataclass(frozen=True)
@@ -35,4 +36,8 @@ class Bot(Protocol):
 
     def notice(self, name: str, ctx: BotContext) -> list[Reply]:
         """A system notice by answer id, e.g. 'rate_limited'."""
+        ...
+
+    async def upload_grant(self, ctx: BotContext) -> Grant:
+        """A one-time grant for the encrypted upload the child chose to open (in any state)."""
         ...

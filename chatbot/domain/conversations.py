@@ -25,6 +25,7 @@ from chatbot.domain.sessions import (
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore, IngestStatus
 from chatbot.upload.codes import redact_case_codes
+from chatbot.upload.service import Grant
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,10 @@ class ConversationService:
 
     def notice(self, name: str, conv_id: str, locale: str, state: ConversationState) -> list[Reply]:
         return self._bot.notice(name, BotContext(conv_id, locale, state))
+
+    async def upload_grant(self, conv_id: str, locale: str, state: ConversationState) -> Grant:
+        """A one-time grant for the encrypted upload the child opened; it goes to their socket only."""
+        return await self._bot.upload_grant(BotContext(conv_id, locale, state))
 
     async def typing(self, conv_id: str, on: bool) -> None:
         """The child is typing (or stopped): live only, never stored."""

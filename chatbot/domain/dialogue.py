@@ -21,6 +21,7 @@ from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_skeleton
 
 from chatbot.clock import Clock
+from chatbot.domain import errors
 from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import Answer, ContentLibrary
 from chatbot.domain.handoff import Handoff
@@ -29,7 +30,7 @@ from chatbot.domain.model import ConversationState, Reply, to_ms
 from chatbot.nlu.service import Nlu
 from chatbot.upload import codes
 from chatbot.upload import errors as upload_errors
-from chatbot.upload.service import CaseService
+from chatbot.upload.service import CaseService, Grant, UploadService
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,13 @@ CASE_STATUS = "case_status"
 CODE_ASKED_FLAG = "case_code_asked"
 CODE_ASKED_MS = 10 * 60 * 1000
 _CODE_TRY = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[0-9A-Za-z][0-9A-Za-z -]{6,38}[0-9A-Za-z]$")
+# Grants one conversation may ask for: a child who cancels and tries again needs a few; a script needs more.
+MAX_GRANTS = 10
+GRANTS_FLAG = "upload_grants"
+# The case's topic (shown to analysts) is the last of these the bot answered in the conversation
+# (upload_help says how to send, not what happened, so it is no topic).
+TOPIC_FLAG = "topic"
+TOPICS = frozenset({"takedown_help", "sextortion", "grooming"})
 # What a case code lookup can answer; each is an answer in content/ (kind dialogue).
 CODE_ERRORS: dict[type[upload_errors.UploadError], str] = {
     upload_errors.MalformedCaseCode: "case_code_malformed",
@@ -68,6 +76,8 @@ class ConversationFlags(Protocol):
 
     async def set_flag(self, conv_id: str, name: str, value: str) -> bool: ...
 
+    async def increment(self, conv_id: str, name: str) -> int: ...
+
 
 class DialogueBot:
     """Implements the Bot protocol for the real service."""
@@ -81,6 +91,7 @@ class DialogueBot:
         clock: Clock,
         *,
         flags: ConversationFlags,
+        uploads: UploadService,
         cases: CaseService,
         retention_days: int,
     ) -> None:
@@ -90,6 +101,7 @@ class DialogueBot:
         self._handoff = handoff
         self._clock = clock
         self._flags = flags
+        self._uploads = uploads
         self._cases = cases
         self._retention_days = retention_days
 
@@ -98,6 +110,21 @@ class DialogueBot:
 
     def notice(self, name: str, ctx: BotContext) -> list[Reply]:
         return self._say(name, ctx)
+
+    async def upload_grant(self, ctx: BotContext) -> Grant:
+        """The child opened the upload the bot or a counsellor offered (button `/upload_start`).
+
+        Issued when the child takes up the offer rather than with every offer: the token goes to the
+        child's own socket and is never written to the conversation log, and the grant's time starts
+        when it is needed. Any state, also with a counsellor and when the line is closed."""
+        if not self._uploads.enabled:
+            raise errors.UploadsUnavailable("the encrypted upload is not configured")
+        meta = await self._flags.meta(ctx.conv_id)
+        if meta.get("state", ConversationState.ENDED.value) == ConversationState.ENDED.value:
+            raise errors.ConversationEnded("this conversation has ended")
+        if await self._flags.increment(ctx.conv_id, GRANTS_FLAG) > MAX_GRANTS:
+            raise errors.UploadLimit(f"at most {MAX_GRANTS} uploads can be opened in one conversation")
+        return await self._uploads.issue_grant(ctx.conv_id, topic=meta.get(TOPIC_FLAG, ""))
 
     async def respond(self, ctx: BotContext, text: str) -> BotTurn:
         await self._hours.current()  # refreshes `latest` when a supervisor's edit may have arrived
@@ -142,6 +169,8 @@ class DialogueBot:
         if answer is None or (answer.intent is None and answer.kind != "answer"):
             # Notices and dialogue lines are the bot's to show, not something a payload can call up.
             return BotTurn(self._say("fallback", ctx))
+        if answer.intent in TOPICS:
+            await self._flags.set_flag(ctx.conv_id, TOPIC_FLAG, answer.intent)
         return BotTurn(await self._render(answer, ctx))
 
     async def _crisis_turn(self, ctx: BotContext, reason: str) -> BotTurn:

@@ -53,3 +53,15 @@ class InternalError(ChatError):
     """Our fault, not the client's; the detail never carries internals."""
 
     code = "internal"
+
+
+class UploadsUnavailable(ChatError):
+    """The encrypted upload is not configured (no public key), so the chat cannot offer it."""
+
+    code = "uploads_unavailable"
+
+
+class UploadLimit(ChatError):
+    """This conversation has asked for more upload grants than a child could need."""
+
+    code = "upload_limit"

@@ -76,7 +76,7 @@ def create_app(
     )
     delivery = Delivery(sio, store)
     catalogs = WidgetCatalogs.load(settings.locales_dir, settings.default_locale)
-    sio.register_namespace(ChildNamespace(service, delivery, locales=catalogs.available))
+    sio.register_namespace(ChildNamespace(service, delivery, settings, locales=catalogs.available))
     sio.attach(app, socketio_path=protocol.SOCKETIO_PATH)
 
     app[SETTINGS] = settings

@@ -79,6 +79,7 @@ def build_bot(
         handoff,
         clock,
         flags=store,
+        uploads=uploads.uploads,
         cases=uploads.cases,
         retention_days=max(1, settings.conversation_retention // 86400),
     )

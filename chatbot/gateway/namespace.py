@@ -18,6 +18,7 @@ from chatbot.domain.conversations import ConversationService
 from chatbot.domain.model import ConversationState
 from chatbot.gateway import protocol
 from chatbot.gateway.delivery import Delivery
+from chatbot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,15 @@ class _SocketSession:
 
 class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
-        self, service: ConversationService, delivery: Delivery, locales: Collection[str] = ()
+        self,
+        service: ConversationService,
+        delivery: Delivery,
+        settings: Settings,
+        locales: Collection[str] = (),
     ) -> None:
         super().__init__(protocol.NAMESPACE)
         self._service = service
+        self._settings = settings
         self._delivery = delivery
         self._locales = frozenset(locales)  # languages the widget has a catalog for (set_locale)
         self._sockets: dict[str, _SocketSession] = {}
@@ -66,6 +72,16 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_typing(self, sid: str, data: object = None, *_: object) -> None:
         await self._guard(sid, self._typing, data)
+
+    async def on_upload_request(self, sid: str, data: object = None, *_: object) -> None:
+        await self._guard(sid, self._upload_request, data)
+
+    async def _upload_request(self, sid: str, data: object) -> None:
+        session = self._require(sid)
+        protocol.as_mapping(data)
+        grant = await self._service.upload_grant(session.conv_id, session.locale, session.state)
+        # To this socket only: the token is a bearer secret for one upload, never in the room or the log.
+        await self.emit(protocol.UPLOAD_GRANT, protocol.upload_grant(grant, self._settings), to=sid)
 
     async def _typing(self, sid: str, data: object) -> None:
         session = self._require(sid)

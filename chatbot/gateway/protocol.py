@@ -10,6 +10,8 @@ from typing import Any
 
 from chatbot.domain.errors import ChatError
 from chatbot.domain.model import Entry, Reply, Role, to_ms
+from chatbot.settings import Settings
+from chatbot.upload.service import Grant
 
 NAMESPACE = "/"
 SOCKETIO_PATH = "socket.io"
@@ -21,6 +23,7 @@ RESUME = "resume"  # {last_seq}
 END_SESSION = "end_session"  # {}
 SET_LOCALE = "set_locale"  # {locale} ; answered with session_state (widget's language menu)
 TYPING = "typing"  # client→server {on: bool} (the child types) ; server→client {role: "counsellor", on: bool}
+UPLOAD_REQUEST = "upload_request"  # {} ; the child opened the upload (button /upload_start): upload_grant
 
 # Server to client.
 SESSION_CONFIRM = "session_confirm"  # the session id, a string (as Rasa sends it)
@@ -30,6 +33,11 @@ HISTORY = "history"  # {entries: [...], last_seq}
 MESSAGE_ACK = "message_ack"  # {client_id, seq, duplicate}
 ERROR = "error"  # {code, detail, client_id?, ...}
 SESSION_ENDED = "session_ended"  # {}
+UPLOAD_GRANT = (
+    "upload_grant"  # {grant, expires, max_files, max_file_bytes, max_total_bytes, keep_days, hash_days}
+)
+# A button with this payload opens the widget's upload panel instead of being sent as a message.
+UPLOAD_START_PAYLOAD = "/upload_start"
 
 
 def bot_uttered(entry: Entry) -> dict[str, Any]:
@@ -69,6 +77,20 @@ def history_entry(entry: Entry) -> dict[str, Any]:
 
 def history(entries: list[Entry], last_seq: int) -> dict[str, Any]:
     return {"entries": [history_entry(e) for e in entries], "last_seq": last_seq}
+
+
+def upload_grant(grant: Grant, settings: Settings) -> dict[str, Any]:
+    """The grant and its limits (the widget checks them before a byte is read), and how long what is
+    sent is kept, for the panel's plain-words explanation."""
+    return {
+        "grant": grant.token,
+        "expires": to_ms(grant.expires),
+        "max_files": grant.max_files,
+        "max_file_bytes": grant.max_file_bytes,
+        "max_total_bytes": grant.max_total_bytes,
+        "keep_days": max(1, settings.upload_max_age // 86400),
+        "hash_days": max(1, settings.upload_hash_retention // 86400),
+    }
 
 
 def error(exc: ChatError) -> dict[str, Any]:

@@ -33,6 +33,7 @@ CHAT_PATH = "/chat"
 END_PATH = "/session/end"
 CATALOG_PATH = "/locales/widget/{locale}.json"
 STORAGE_KEY = "stodchat.session"
+UPLOAD_MODULE = "/upload/upload.js"  # served by upload_views, same origin (the CSP's script-src 'self')
 
 # A session id is 43 characters; a beacon body far bigger than that is not our widget.
 MAX_BEACON_BYTES = 512
@@ -161,6 +162,8 @@ async def chat_page(request: web.Request) -> web.Response:
         "socketPath": "/" + protocol.SOCKETIO_PATH,
         "endUrl": END_PATH,
         "catalogUrl": CATALOG_PATH,
+        "uploadUrl": UPLOAD_MODULE,
+        "uploadPayload": protocol.UPLOAD_START_PAYLOAD,
     }
     html = request.app[ASSETS].chat_template.render(locale=locale, direction=strings["dir"], config=config)
     response = web.Response(text=html, content_type="text/html", charset="utf-8")

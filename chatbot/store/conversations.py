@@ -110,6 +110,12 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
 
+_INCREMENT = """
+-- KEYS: conversation ; ARGV: field. A counter in an existing conversation's meta; 0 when it is gone.
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+"""
+
 
 class IngestStatus(StrEnum):
     OK = "ok"
@@ -150,6 +156,7 @@ class ConversationStore:
         self._append = scripts.register(_APPEND)
         self._end = scripts.register(_END)
         self._set_field = scripts.register(_SET_FIELD)
+        self._increment = scripts.register(_INCREMENT)
 
     async def create(
         self,
@@ -246,6 +253,11 @@ class ConversationStore:
         """Set one field of an existing conversation's meta (never re-creates an expired one)."""
         written = await self._set_field(keys=[keys.conversation(conv_id)], args=[name, value])
         return bool(written)
+
+    async def increment(self, conv_id: str, name: str) -> int:
+        """Count one more in a field of an existing conversation's meta (one step, so two tabs cannot race
+        past a limit); returns the new count, or 0 when the conversation no longer exists."""
+        return int(await self._increment(keys=[keys.conversation(conv_id)], args=[name]))
 
     async def end(self, conv_id: str, *, session_hash: str | None, now_ms: int) -> bool:
         ended = await self._end(

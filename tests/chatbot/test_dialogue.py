@@ -10,10 +10,11 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
+from chatbot.domain import errors
 from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
-from chatbot.domain.dialogue import DialogueBot
+from chatbot.domain.dialogue import MAX_GRANTS, DialogueBot
 from chatbot.domain.model import ConversationState
 from chatbot.gateway.assembly import Uploads, build_bot, build_nlu, build_uploads
 from chatbot.nlu.service import Nlu
@@ -411,3 +412,73 @@ async def test_after_hand_off_a_code_gets_no_bot_answer_but_is_still_masked(
     service: ConversationService = make_chat.service  # type: ignore[attr-defined]
     received = await service.receive(chat.conv_id, "sv", code, "m-1")
     assert received.replies == [] and received.entry.text == codes.MASK
+
+
+# --- the upload offer ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "state", [ConversationState.BOT, ConversationState.QUEUED, ConversationState.COUNSELLOR]
+)
+async def test_opening_the_upload_gives_a_working_one_time_grant_in_every_state(
+    make_chat: object, redis: Redis, state: ConversationState
+) -> None:
+    make_chat.clock.set(CLOSED)  # type: ignore[attr-defined]  # also when the line is closed
+    chat = await make_chat()  # type: ignore[operator]
+    await chat.say("en bild på mig sprids på snapchat")  # the bot learns the topic
+    await chat.store.set_state(chat.conv_id, state)
+    grant = await chat.bot.upload_grant(BotContext(chat.conv_id, "sv", state))
+    assert len(grant.token) == 43 and grant.max_files == 3
+    # The token is nowhere in the conversation; Redis holds only its hash.
+    dump = b" ".join(await redis.lrange(keys.log(chat.conv_id), 0, -1))
+    dump += b" ".join(v for v in (await redis.hgetall(keys.conversation(chat.conv_id))).values())
+    assert grant.token.encode() not in dump
+    plain = b"x" * 2000
+    blob = crypto.encrypt(plain, [k.public for k in KEYS], name="a.png", type="image/png")
+    started = await chat.uploads.uploads.start(
+        grant.token, age_band="under_13", consent=True, files=[file_entry(blob, plain)]
+    )
+    await chat.uploads.uploads.write(started.token, 0, 0, blob)
+    await chat.uploads.uploads.finish(started.token)
+    (case,) = await chat.uploads.cases.list_cases()
+    assert (case.topic, case.age_band) == ("takedown_help", "under_13")
+
+
+async def test_upload_grants_are_limited_per_conversation(make_chat: object) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    ctx = BotContext(chat.conv_id, "sv", ConversationState.BOT)
+    tokens = {(await chat.bot.upload_grant(ctx)).token for _ in range(MAX_GRANTS)}
+    assert len(tokens) == MAX_GRANTS
+    with pytest.raises(errors.UploadLimit):
+        await chat.bot.upload_grant(ctx)
+    other = await make_chat()  # type: ignore[operator]
+    assert await other.bot.upload_grant(BotContext(other.conv_id, "sv", ConversationState.BOT))
+
+
+async def test_no_grant_without_keys_or_for_an_ended_conversation(
+    redis: Redis, nlu: Nlu, content: ContentLibrary, make_chat: object
+) -> None:
+    settings = Settings()  # UPLOAD_PUBLIC_KEYS empty: nothing could ever be decrypted
+    store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
+    clock = FixedClock(OPEN)
+    bot = build_bot(settings, redis, store, clock, nlu, content, build_uploads(settings, redis, clock))
+    await store.create("hx", "conv-x", now_ms=0, retention=3600, locale="sv")
+    with pytest.raises(errors.UploadsUnavailable):
+        await bot.upload_grant(BotContext("conv-x", "sv", ConversationState.BOT))
+
+    chat = await make_chat()  # type: ignore[operator]
+    await chat.store.end(chat.conv_id, session_hash=None, now_ms=0)
+    with pytest.raises(errors.ConversationEnded):
+        await chat.bot.upload_grant(BotContext(chat.conv_id, "sv", ConversationState.BOT))
+    with pytest.raises(errors.ConversationEnded):
+        await chat.bot.upload_grant(BotContext("no-such-conversation", "sv", ConversationState.BOT))
+
+
+async def test_the_upload_answers_offer_the_upload_button(make_chat: object) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    for payload in ("/upload_help", "/upload_how", "/upload_problem"):
+        turn = await chat.say(payload)
+        assert "/upload_start" in {q.payload for q in turn.replies[-1].quick_replies}, payload
+    # A client without the upload panel that sends the payload gets words, not silence.
+    turn = await chat.say("/upload_start")
+    assert turn.replies and "/ask_human" in {q.payload for q in turn.replies[-1].quick_replies}

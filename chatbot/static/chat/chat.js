@@ -3,7 +3,8 @@
  *
  * Device privacy: the only thing kept between page loads is the session id, in sessionStorage (gone
  * when the tab closes). No cookie, no localStorage, no IndexedDB, no Cache API; messages waiting to be
- * sent live in memory only. Every string a child sees comes from the widget catalog (locales/). The
+ * sent live in memory only. Files for the encrypted upload are read into memory by /upload/upload.js
+ * (no object URL is made for them) and dropped when the upload ends; the case code is only shown. Every string a child sees comes from the widget catalog (locales/). The
  * DOM is built with textContent only (the CSP forbids HTML sinks through Trusted Types).
  */
 (function () {
@@ -36,7 +37,25 @@
     composeRow: byId("compose-row"),
     ended: byId("ended"),
     endedTitle: byId("ended-title"),
-    restart: byId("restart")
+    restart: byId("restart"),
+    upload: byId("upload"),
+    uploadTitle: byId("upload-title"),
+    uploadForm: byId("upload-form"),
+    uploadKeep: byId("upload-keep"),
+    uploadConsent: byId("upload-consent"),
+    uploadFiles: byId("upload-files"),
+    uploadLimits: byId("upload-limits"),
+    uploadChosen: byId("upload-chosen"),
+    uploadProblem: byId("upload-problem"),
+    uploadSend: byId("upload-send"),
+    uploadCancel: byId("upload-cancel"),
+    uploadProgress: byId("upload-progress"),
+    uploadList: byId("upload-list"),
+    uploadAnnounce: byId("upload-announce"),
+    uploadStop: byId("upload-stop"),
+    uploadDone: byId("upload-done"),
+    uploadCode: byId("upload-code"),
+    uploadClose: byId("upload-close")
   };
 
   var state = {
@@ -58,7 +77,21 @@
     typingTimer: 0,
     connectingSince: 0,
     inflight: null, // client_id of the message sent and not yet acknowledged
-    exitFallback: 0
+    exitFallback: 0,
+    counsellorName: "", // from the counsellor_joined notice: "Sam skriver …"
+    typingSentAt: 0, // the child's typing indicator to the counsellor: last "on" sent (throttle)
+    typingIdle: 0
+  };
+
+  // The encrypted upload's state; all of it in memory, all of it dropped on exit or when it ends.
+  var up = {
+    open: false,
+    wanted: false, // an upload_request should go out (again after a reconnect) until a grant comes
+    grant: null, // the one-time grant from upload_grant; spent by one upload
+    sendWhenGranted: false,
+    files: [], // the File objects the child picked
+    controller: null, // AbortController of the upload under way
+    module: null
   };
 
   // ---- strings -------------------------------------------------------------------------------
@@ -192,6 +225,7 @@
     state.pending.clear();
     clearTranscript();
     el.input.value = "";
+    wipeUpload();
   }
 
   // ---- connection ----------------------------------------------------------------------------
@@ -242,6 +276,7 @@
         showNotice(data.text, "system");
         if (Array.isArray(data.quick_replies)) renderReplies(data.quick_replies);
       } else {
+        followNotice(data.notice);
         onEntry(data);
       }
       hideTyping();
@@ -249,6 +284,12 @@
     });
     socket.on("message_ack", onAck);
     socket.on("error", onError);
+    socket.on("upload_grant", onUploadGrant);
+    socket.on("typing", function (data) {
+      if (!data || data.role !== "counsellor") return;
+      if (data.on === true) showTyping("counsellor");
+      else hideTyping();
+    });
     socket.on("session_ended", function () {
       if (!state.exiting && !state.ended) showEnded();
     });
@@ -274,6 +315,7 @@
     setStatus(state.lost ? "status.connected" : "");
     state.lost = false;
     flushPending();
+    if (up.wanted) state.socket.emit("upload_request", {});
   }
 
   function refreshStatus() {
@@ -310,6 +352,15 @@
     return t("who.bot");
   }
 
+  function followNotice(notice) {
+    // Live hand-off notices move the conversation between bot and counsellor (a replayed one is old news:
+    // session_state already told the current state).
+    if (!notice || typeof notice !== "object") return;
+    if (notice.type === "counsellor_joined") state.conversationState = "counsellor";
+    if (notice.type === "conversation_ended" || notice.type === "handoff_closed") state.conversationState = "bot";
+    if (notice.type === "queue_update") state.conversationState = "queued";
+  }
+
   function markSeen(seq) {
     if (typeof seq !== "number" || seq < 1) return;
     state.seen.add(seq);
@@ -323,6 +374,9 @@
       entry.quick_replies.forEach(function (reply) {
         if (reply && typeof reply.payload === "string") state.payloadTitles.set(reply.payload, reply.title);
       });
+    }
+    if (entry.notice && entry.notice.type === "counsellor_joined" && typeof entry.notice.name === "string") {
+      state.counsellorName = entry.notice.name;
     }
     if (entry.role === "child") {
       var mine = entry.client_id ? el.log.querySelector('[data-client-id="' + cssId(entry.client_id) + '"]') : null;
@@ -341,12 +395,28 @@
       return;
     }
     markSeen(entry.seq);
-    insertMessage(makeMessage(entry.role, entry.text, entry.author), entry.seq);
-    if (Array.isArray(entry.quick_replies) && entry.quick_replies.length && isLast(entry.seq)) {
+    var node = insertMessage(makeMessage(entry.role, entry.text, entry.author), entry.seq);
+    if (entry.notice && entry.notice.type === "upload_offer" && Array.isArray(entry.quick_replies)) {
+      // A counsellor's offer keeps its button in the message: they may well write more after it.
+      addOfferButton(node, entry.quick_replies);
+      if (isLast(entry.seq)) clearReplies();
+    } else if (Array.isArray(entry.quick_replies) && entry.quick_replies.length && isLast(entry.seq)) {
       renderReplies(entry.quick_replies);
     } else if (isLast(entry.seq)) {
       clearReplies();
     }
+  }
+
+  function addOfferButton(node, replies) {
+    replies.forEach(function (reply) {
+      if (!reply || reply.payload !== config.uploadPayload || typeof reply.title !== "string") return;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-reply msg-action";
+      button.textContent = reply.title;
+      button.addEventListener("click", openUpload);
+      node.appendChild(button);
+    });
   }
 
   function isLast(seq) {
@@ -421,7 +491,9 @@
       button.className = "btn btn-reply";
       button.textContent = reply.title;
       button.addEventListener("click", function () {
-        sendMessage(reply.payload, reply.title);
+        // The upload's button opens the panel here; it is not a message (docs/protocol.md).
+        if (reply.payload === config.uploadPayload) openUpload();
+        else sendMessage(reply.payload, reply.title);
       });
       el.replies.appendChild(button);
     });
@@ -439,12 +511,34 @@
     });
   }
 
-  function showTyping() {
-    if (state.conversationState !== "bot") return; // a counsellor's typing is not known to us
+  function showTyping(who) {
+    // The bot "types" while it answers; a counsellor's typing comes from the gateway (never their text).
+    if (who !== "counsellor" && state.conversationState !== "bot") return;
+    var label = el.typing.querySelector("[data-i18n]");
+    label.textContent = who === "counsellor" && state.counsellorName ? t("typing.counsellor", { name: state.counsellorName }) : t("typing");
     el.typing.hidden = false;
     window.clearTimeout(state.typingTimer);
-    state.typingTimer = window.setTimeout(hideTyping, 8000);
+    state.typingTimer = window.setTimeout(hideTyping, who === "counsellor" ? 10000 : 8000);
     scrollToEnd();
+  }
+
+  function childTyping() {
+    // Only the fact of typing goes to the counsellor, at most every 3 s, and "stopped" after 3 s idle.
+    if (state.conversationState !== "counsellor" || !state.ready || !state.socket) return;
+    var now = Date.now();
+    if (now - state.typingSentAt > 3000) {
+      state.typingSentAt = now;
+      state.socket.emit("typing", { on: true });
+    }
+    window.clearTimeout(state.typingIdle);
+    state.typingIdle = window.setTimeout(childStoppedTyping, 3000);
+  }
+
+  function childStoppedTyping() {
+    window.clearTimeout(state.typingIdle);
+    if (!state.typingSentAt) return;
+    state.typingSentAt = 0;
+    if (state.socket && state.ready) state.socket.emit("typing", { on: false });
   }
 
   function hideTyping() {
@@ -473,6 +567,7 @@
       showNotice(t("error.message_too_long", { limit: config.maxChars }));
       return;
     }
+    childStoppedTyping();
     var clientId = newClientId();
     var node = makeMessage("child", shown || message, null);
     node.classList.add("is-pending");
@@ -555,6 +650,11 @@
   function onError(error) {
     if (!error || typeof error !== "object") return;
     var code = typeof error.code === "string" ? error.code : "internal";
+    if (code === "uploads_unavailable" || code === "upload_limit") {
+      // The answer to upload_request: shown in the upload panel, not against a message.
+      uploadRefused(code);
+      return;
+    }
     // An error without a client_id (e.g. "internal") concerns the message in flight, if any.
     var clientId = typeof error.client_id === "string" ? error.client_id : code !== "no_session" ? state.inflight : null;
     var item = clientId ? state.pending.get(clientId) : null;
@@ -590,6 +690,332 @@
     flushPending();
     var key = "error." + code;
     showNotice(t(Object.prototype.hasOwnProperty.call(state.catalog.messages, key) ? key : "error.internal", { limit: error.limit || config.maxChars }));
+  }
+
+  // ---- encrypted upload -----------------------------------------------------------------------
+
+  function openUpload() {
+    if (state.ended || state.exiting) return;
+    up.open = true;
+    resetUploadForm();
+    showUploadStep("form");
+    el.conversation.hidden = true;
+    el.upload.hidden = false;
+    el.uploadTitle.focus();
+    if (!grantUsable()) askForGrant();
+  }
+
+  function askForGrant() {
+    up.wanted = true;
+    if (state.socket && state.ready) state.socket.emit("upload_request", {});
+    else connect(); // sent from onSessionState once the session is back
+  }
+
+  function grantUsable() {
+    // A minute of margin: the grant must still be valid when the files have been hashed.
+    return Boolean(up.grant) && Date.now() < up.grant.expires - 60000;
+  }
+
+  function onUploadGrant(data) {
+    if (!data || typeof data.grant !== "string" || typeof data.expires !== "number") return;
+    up.wanted = false;
+    up.grant = data;
+    el.uploadKeep.textContent = t("upload.intro.keep", { days: data.keep_days, hash_days: data.hash_days });
+    el.uploadKeep.hidden = false;
+    el.uploadLimits.textContent = t("upload.files.limits", { count: data.max_files, size: formatSize(data.max_file_bytes) });
+    if (up.sendWhenGranted && up.open) {
+      up.sendWhenGranted = false;
+      sendUpload();
+    }
+  }
+
+  function uploadRefused(code) {
+    up.wanted = false;
+    up.sendWhenGranted = false;
+    el.uploadSend.disabled = false;
+    var text = code === "upload_limit" ? t("error.upload_limit") : t("error.uploads_unavailable");
+    if (up.open) showUploadProblem(text);
+    else showNotice(text);
+  }
+
+  function resetUploadForm() {
+    el.uploadForm.querySelectorAll('input[name="upload-age"]').forEach(function (radio) {
+      radio.checked = false;
+    });
+    el.uploadConsent.checked = false;
+    dropFiles();
+    showUploadProblem("");
+    el.uploadSend.disabled = false;
+    el.uploadKeep.hidden = !up.grant;
+  }
+
+  function dropFiles() {
+    // The only references to the child's files: gone, and the picker forgets its selection.
+    up.files = [];
+    el.uploadFiles.value = "";
+    el.uploadChosen.textContent = "";
+  }
+
+  function showUploadStep(step) {
+    el.uploadForm.hidden = step !== "form";
+    el.uploadProgress.hidden = step !== "progress";
+    el.uploadDone.hidden = step !== "done";
+  }
+
+  function showUploadProblem(text) {
+    el.uploadProblem.textContent = text;
+    el.uploadProblem.hidden = !text;
+  }
+
+  function formatSize(bytes) {
+    var megabytes = Math.max(1, Math.round(Number(bytes) / (1024 * 1024)));
+    var number;
+    try {
+      number = new Intl.NumberFormat(state.catalog.locale).format(megabytes);
+    } catch (e) {
+      number = String(megabytes);
+    }
+    return t("upload.size_mb", { number: number });
+  }
+
+  function onFilesChosen() {
+    up.files = Array.prototype.slice.call(el.uploadFiles.files || []);
+    el.uploadChosen.textContent = "";
+    up.files.forEach(function (file) {
+      var item = document.createElement("li");
+      item.dir = "auto";
+      item.textContent = file.name;
+      el.uploadChosen.appendChild(item);
+    });
+    showUploadProblem(filesProblem() || "");
+  }
+
+  function chosenAgeBand() {
+    var checked = el.uploadForm.querySelector('input[name="upload-age"]:checked');
+    return checked ? checked.value : "";
+  }
+
+  function filesProblem() {
+    // Checked before a byte is read, against the grant's limits (the server checks them again).
+    var files = up.files;
+    if (!files.length) return t("upload.problem.no_files");
+    for (var i = 0; i < files.length; i += 1) {
+      var type = files[i].type || "";
+      if (type && type.indexOf("image/") !== 0 && type.indexOf("video/") !== 0) return t("upload.error.not_media");
+    }
+    var limits = up.grant;
+    if (!limits) return "";
+    if (files.length > limits.max_files) return t("upload.error.too_many_files", { count: limits.max_files });
+    var total = 0;
+    for (var j = 0; j < files.length; j += 1) {
+      if (files[j].size > limits.max_file_bytes) return t("upload.error.file_too_big", { size: formatSize(limits.max_file_bytes) });
+      total += files[j].size;
+    }
+    if (total > limits.max_total_bytes) return t("upload.error.upload_too_big", { size: formatSize(limits.max_total_bytes) });
+    return "";
+  }
+
+  function formProblem() {
+    if (!chosenAgeBand()) return { text: t("upload.problem.age"), focus: el.uploadForm.querySelector('input[name="upload-age"]') };
+    if (!el.uploadConsent.checked) return { text: t("upload.problem.consent"), focus: el.uploadConsent };
+    var files = filesProblem();
+    return files ? { text: files, focus: el.uploadFiles } : null;
+  }
+
+  function onSendClick() {
+    var problem = formProblem();
+    if (problem) {
+      showUploadProblem(problem.text);
+      problem.focus.focus();
+      return;
+    }
+    showUploadProblem("");
+    if (!grantUsable()) {
+      up.grant = null;
+      up.sendWhenGranted = true;
+      el.uploadSend.disabled = true; // until the grant comes (or is refused)
+      askForGrant();
+      return;
+    }
+    sendUpload();
+  }
+
+  function sendUpload() {
+    var problem = formProblem(); // the limits may have come with the grant just now
+    el.uploadSend.disabled = false;
+    if (problem) {
+      showUploadProblem(problem.text);
+      problem.focus.focus();
+      return;
+    }
+    var grant = up.grant;
+    up.grant = null; // one upload spends it
+    var files = up.files;
+    var ageBand = chosenAgeBand();
+    var rows = files.map(makeProgressRow);
+    showUploadStep("progress");
+    el.uploadTitle.focus();
+    announce(t("upload.announce.start", { count: files.length }));
+    var controller = new AbortController();
+    up.controller = controller;
+    loadUploadModule()
+      .then(function (module) {
+        return module.uploadFiles(grant.grant, files, {
+          ageBand: ageBand,
+          consent: true,
+          signal: controller.signal,
+          // About five minutes of patience for a dropped connection before giving up.
+          maxRetries: 20,
+          onProgress: function (progress) {
+            showProgress(rows, progress);
+          }
+        });
+      })
+      .then(
+        function (result) {
+          if (up.controller !== controller) return;
+          up.controller = null;
+          dropFiles();
+          showCaseCode(result.caseCode);
+        },
+        function (error) {
+          if (up.controller !== controller) return; // cancelled: the panel is already closed
+          up.controller = null;
+          uploadFailed(error);
+        }
+      );
+  }
+
+  function loadUploadModule() {
+    // The upload code (crypto.js, pdq.js) loads only when a child sends something.
+    if (!up.module) up.module = import(config.uploadUrl);
+    return up.module;
+  }
+
+  function makeProgressRow(file, index) {
+    var item = document.createElement("li");
+    item.className = "upload-file";
+    var name = document.createElement("span");
+    name.className = "upload-file-name";
+    name.id = "upload-file-" + index;
+    name.dir = "auto";
+    name.textContent = file.name;
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.setAttribute("aria-labelledby", name.id);
+    var status = document.createElement("span");
+    status.className = "upload-file-status";
+    status.textContent = t("upload.phase.waiting");
+    item.appendChild(name);
+    item.appendChild(bar);
+    item.appendChild(status);
+    el.uploadList.appendChild(item);
+    return { name: file.name, bar: bar, status: status, phase: "waiting" };
+  }
+
+  function showProgress(rows, progress) {
+    if (!progress) return;
+    if (progress.phase === "done") {
+      rows.forEach(function (row) {
+        setRowPhase(row, "done", t("upload.phase.done"));
+        row.bar.value = 100;
+      });
+      return;
+    }
+    var index = typeof progress.file === "number" ? progress.file : -1;
+    var row = rows[index];
+    if (!row) return;
+    // Every file before this one is through the same phase.
+    rows.slice(0, index).forEach(function (earlier) {
+      if (progress.phase === "uploading" && earlier.phase !== "done") {
+        earlier.bar.value = 100;
+        setRowPhase(earlier, "done", t("upload.phase.done"));
+      }
+    });
+    if (progress.phase === "hashing") {
+      row.bar.removeAttribute("value"); // an indeterminate bar while the file is read and fingerprinted
+      setRowPhase(row, "hashing", t("upload.phase.hashing"));
+    } else if (progress.phase === "uploading") {
+      var percent = progress.fileTotal ? Math.floor((100 * progress.fileDone) / progress.fileTotal) : 0;
+      row.bar.value = percent;
+      setRowPhase(row, "uploading", t("upload.phase.uploading", { percent: percent }));
+    } else if (progress.phase === "retrying") {
+      setRowPhase(row, "retrying", t("upload.phase.retrying"));
+    }
+  }
+
+  function setRowPhase(row, phase, text) {
+    row.status.textContent = text;
+    if (row.phase === phase) return;
+    row.phase = phase;
+    // Only changes of phase are read out, not every percent.
+    announce(t("upload.announce.file", { name: row.name, status: phase === "uploading" ? t("upload.phase.sending") : text }));
+  }
+
+  function announce(text) {
+    el.uploadAnnounce.textContent = text;
+  }
+
+  function showCaseCode(code) {
+    el.uploadList.textContent = "";
+    el.uploadCode.textContent = String(code);
+    showUploadStep("done");
+    el.uploadDone.querySelector(".upload-lead").focus();
+  }
+
+  function uploadFailed(error) {
+    var code = error && typeof error.code === "string" ? error.code : "";
+    var text;
+    if (code === "too_many_files" || code === "file_too_big" || code === "upload_too_big") {
+      var limit = error.info && error.info.limit;
+      text = code === "too_many_files" ? t("upload.error.too_many_files", { count: limit || "" }) : code === "file_too_big" ? t("upload.error.file_too_big", { size: formatSize(limit || 0) }) : t("upload.error.upload_too_big", { size: formatSize(limit || 0) });
+    } else if (code === "grant_expired" || code === "grant_used" || code === "grant_invalid") {
+      text = t("upload.error.expired");
+    } else if (code === "network" || code.indexOf("http_5") === 0) {
+      text = t("upload.error.network");
+    } else if (code === "uploads_disabled") {
+      text = t("error.uploads_unavailable");
+    } else {
+      text = t("upload.error.failed");
+    }
+    el.uploadList.textContent = "";
+    showUploadStep("form");
+    showUploadProblem(text);
+    el.uploadSend.focus();
+  }
+
+  function closeUpload() {
+    up.open = false;
+    up.sendWhenGranted = false;
+    dropFiles();
+    el.uploadList.textContent = "";
+    el.uploadCode.textContent = ""; // the code is on paper now, or nowhere
+    announce("");
+    el.upload.hidden = true;
+    el.conversation.hidden = false;
+    scrollToEnd();
+    el.input.focus();
+  }
+
+  function cancelUpload() {
+    var running = up.controller;
+    up.controller = null;
+    if (running) {
+      running.abort(); // upload.js stops and asks the server to discard what arrived
+      closeUpload();
+      showNotice(t("upload.cancelled"));
+    } else {
+      closeUpload();
+    }
+  }
+
+  function wipeUpload() {
+    if (up.controller) up.controller.abort();
+    up.controller = null;
+    up.grant = null;
+    up.wanted = false;
+    if (up.open) closeUpload();
+    dropFiles();
   }
 
   // ---- end chat and quick exit ---------------------------------------------------------------
@@ -722,6 +1148,12 @@
         el.language.value = state.locale;
       });
   });
+  el.input.addEventListener("input", childTyping);
+  el.uploadFiles.addEventListener("change", onFilesChosen);
+  el.uploadSend.addEventListener("click", onSendClick);
+  el.uploadCancel.addEventListener("click", cancelUpload);
+  el.uploadStop.addEventListener("click", cancelUpload);
+  el.uploadClose.addEventListener("click", closeUpload);
   el.end.addEventListener("click", askToEnd);
   el.confirmNo.addEventListener("click", cancelEnd);
   el.confirmYes.addEventListener("click", showEnded);

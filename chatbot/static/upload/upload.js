@@ -16,9 +16,15 @@ export class UploadError extends Error {
   }
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// A wait that a cancel cuts short (the caller checks the signal after it).
+const sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    if (signal) signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+const cancelled = () => new UploadError("cancelled", "the upload was cancelled");
 
-async function request(base, method, path, { token, json, body } = {}) {
+async function request(base, method, path, { token, json, body, signal } = {}) {
   const headers = {};
   if (token) headers.Authorization = `Bearer ${token}`;
   if (json !== undefined) headers["Content-Type"] = "application/json";
@@ -31,8 +37,10 @@ async function request(base, method, path, { token, json, body } = {}) {
       cache: "no-store",
       credentials: "omit",
       referrerPolicy: "no-referrer",
+      signal,
     });
   } catch (error) {
+    if (signal && signal.aborted) throw cancelled();
     throw new UploadError("network", "the connection dropped", { retry: true });
   }
   const data = (response.headers.get("Content-Type") || "").includes("json") ? await response.json() : null;
@@ -52,14 +60,22 @@ export async function fetchUploadConfig(base = "") {
 /**
  * Upload `files` (File objects) with a one-time `grant`. Returns {caseCode}.
  * options: base (gateway origin, default same origin), ageBand ("under_13" | "13_15" | "16_17"),
- * consent (must be true), publicKeys (default: fetched), onProgress({phase, done, total}),
- * maxRetries (per piece, default 8), retryDelayMs (first back-off, default 500), chunkBytes (override).
+ * consent (must be true), publicKeys (default: fetched), onProgress({phase, done, total, file}),
+ * maxRetries (per piece, default 8), retryDelayMs (first back-off, default 500), chunkBytes (override),
+ * signal (an AbortSignal: cancels, discards what the server has, and throws UploadError "cancelled").
+ * Phases: "hashing" and "uploading" (file = its index; uploading adds fileDone and fileTotal, in
+ * ciphertext bytes), "retrying" (the connection dropped; waiting before asking the server where it
+ * stands), "done".
  */
 export async function uploadFiles(grant, files, options = {}) {
   const base = options.base ?? "";
   const onProgress = options.onProgress ?? (() => {});
   const maxRetries = options.maxRetries ?? 8;
   const retryDelay = options.retryDelayMs ?? 500;
+  const signal = options.signal;
+  const check = () => {
+    if (signal && signal.aborted) throw cancelled();
+  };
   const keyText = options.publicKeys ?? (await fetchUploadConfig(base)).keys.join(",");
   const keys = await parsePublicKeys(keyText);
   const list = Array.from(files);
@@ -67,9 +83,10 @@ export async function uploadFiles(grant, files, options = {}) {
   const prepared = [];
   const plainTotal = list.reduce((n, f) => n + f.size, 0);
   let hashed = 0;
-  for (const file of list) {
+  for (const [fileIndex, file] of list.entries()) {
+    check();
     const hashes = await hashFile(file, {
-      onProgress: (done) => onProgress({ phase: "hashing", done: hashed + done, total: plainTotal }),
+      onProgress: (done) => onProgress({ phase: "hashing", done: hashed + done, total: plainTotal, file: fileIndex }),
     });
     hashed += file.size;
     // A perceptual hash only for images this browser can decode; videos and others carry none.
@@ -80,24 +97,40 @@ export async function uploadFiles(grant, files, options = {}) {
     prepared.push({ encryptor, entry });
   }
 
+  check();
   const started = await request(base, "POST", "/upload/v1/start", {
     json: { grant, age_band: options.ageBand, consent: options.consent === true, files: prepared.map((p) => p.entry) },
+    signal,
   });
   const token = started.upload;
-  const pieceBytes = Math.min(options.chunkBytes ?? started.max_chunk_bytes, started.max_chunk_bytes);
+  try {
+    return await send(base, token, started, prepared, { onProgress, maxRetries, retryDelay, signal, check, chunkBytes: options.chunkBytes });
+  } catch (error) {
+    if (error.code === "cancelled") {
+      // Best effort: what arrived is discarded now; otherwise the retention sweep removes it.
+      await request(base, "DELETE", "/upload/v1", { token }).catch(() => {});
+    }
+    throw error;
+  }
+}
+
+async function send(base, token, started, prepared, { onProgress, maxRetries, retryDelay, signal, check, chunkBytes }) {
+  const pieceBytes = Math.min(chunkBytes ?? started.max_chunk_bytes, started.max_chunk_bytes);
   const total = prepared.reduce((n, p) => n + p.entry.size, 0);
   let sentBefore = 0;
 
   for (const [index, { encryptor }] of prepared.entries()) {
     let offset = 0;
     let failures = 0;
+    onProgress({ phase: "uploading", done: sentBefore, total, file: index, fileDone: 0, fileTotal: encryptor.size });
     while (offset < encryptor.size) {
+      check();
       try {
         const piece = await collect(encryptor, offset, pieceBytes);
-        const answer = await request(base, "PUT", `/upload/v1/files/${index}?offset=${offset}`, { token, body: piece });
+        const answer = await request(base, "PUT", `/upload/v1/files/${index}?offset=${offset}`, { token, body: piece, signal });
         offset = answer.received;
         failures = 0;
-        onProgress({ phase: "uploading", done: sentBefore + offset, total });
+        onProgress({ phase: "uploading", done: sentBefore + offset, total, file: index, fileDone: offset, fileTotal: encryptor.size });
       } catch (error) {
         if (error.code === "offset_mismatch") {
           offset = error.info.offset; // the server knows best where this file stands
@@ -105,11 +138,14 @@ export async function uploadFiles(grant, files, options = {}) {
         }
         if (!(error.info && error.info.retry) && error.code !== "upload_busy") throw error;
         if (++failures > maxRetries) throw error;
-        await sleep(retryDelay * 2 ** Math.min(failures - 1, 5));
+        onProgress({ phase: "retrying", done: sentBefore + offset, total, file: index });
+        await sleep(retryDelay * 2 ** Math.min(failures - 1, 5), signal);
+        check();
         // After a drop, ask where the server is: the last piece may or may not have arrived.
         try {
-          const progress = await request(base, "GET", "/upload/v1/files", { token });
+          const progress = await request(base, "GET", "/upload/v1/files", { token, signal });
           offset = progress.files[index].received;
+          onProgress({ phase: "uploading", done: sentBefore + offset, total, file: index, fileDone: offset, fileTotal: encryptor.size });
         } catch (again) {
           if (!(again.info && again.info.retry)) throw again;
         }
@@ -119,14 +155,15 @@ export async function uploadFiles(grant, files, options = {}) {
   }
 
   for (let attempt = 0; ; attempt++) {
+    check();
     try {
-      const done = await request(base, "POST", "/upload/v1/finish", { token });
+      const done = await request(base, "POST", "/upload/v1/finish", { token, signal });
       onProgress({ phase: "done", done: total, total });
       return { caseCode: done.case_code };
     } catch (error) {
       // A finish retried after a lost answer returns the same code.
       if (!(error.info && error.info.retry) || attempt >= maxRetries) throw error;
-      await sleep(retryDelay * 2 ** Math.min(attempt, 5));
+      await sleep(retryDelay * 2 ** Math.min(attempt, 5), signal);
     }
   }
 }

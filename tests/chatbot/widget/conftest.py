@@ -9,6 +9,8 @@ test fails if the widget fetched anything from a third party, broke its CSP, or 
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ from playwright.async_api import Browser, BrowserContext, Frame, Page, Route, as
 
 from chatbot.redis_server import free_port
 from tests.conftest import with_settings
+from tests.upload.helpers import upload_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -79,9 +82,14 @@ async def host_site() -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def widget_gateway(gateway_factory: Any, settings: Any, host_site: Any) -> Any:
+async def widget_gateway(gateway_factory: Any, settings: Any, host_site: Any, tmp_path: Path) -> Any:
+    """The gateway as deployed: the organisation's upload keys set, ciphertext under `settings.upload_dir`."""
     gateway = await gateway_factory(
-        with_settings(settings, exit_url=EXIT_URL, frame_ancestors=("'self'", host_site.url))
+        with_settings(
+            upload_settings(settings, tmp_path / "uploads"),
+            exit_url=EXIT_URL,
+            frame_ancestors=("'self'", host_site.url),
+        )
     )
     host_site.gateway = gateway.url.replace("127.0.0.1", "localhost")
     return gateway
@@ -169,3 +177,38 @@ async def browse(
 def screenshot_path(name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / name
+
+
+def png(width: int = 64, height: int = 48) -> bytes:
+    """A real PNG (a coloured gradient) the browser can decode, so the image gets its PDQ hash."""
+    rows = b"".join(
+        b"\x00" + bytes(v for x in range(width) for v in (x * 4 % 256, y * 5 % 256, (x + y) % 256))
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def tap(frame: Frame, title: str) -> None:
+    await frame.get_by_role("button", name=title, exact=True).click()
+
+
+async def open_upload(frame: Frame) -> None:
+    """The child's path from the welcome: get a picture removed → send it to us → send the file now."""
+    await tap(frame, "Få bort en bild eller film")
+    await frame.wait_for_selector("#replies button:text-is('Skicka den till oss')")
+    await tap(frame, "Skicka den till oss")
+    await frame.wait_for_selector("#replies button:text-is('Skicka filen nu')")
+    await tap(frame, "Skicka filen nu")
+    await frame.wait_for_selector("#upload", state="visible")
+    # The panel tells what is kept and for how long once the grant (with the retention) has come.
+    await frame.wait_for_selector("#upload-keep:not([hidden])")

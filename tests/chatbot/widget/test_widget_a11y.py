@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Frame, Page
+from playwright.async_api import Frame, Page, Route
 
-from tests.chatbot.widget.conftest import Session
+from tests.chatbot.widget.conftest import Session, open_upload, png
 
 AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -78,6 +78,53 @@ async def test_right_to_left_and_phone_have_no_serious_or_critical_violations(
         await frame.wait_for_selector("#replies .btn-reply")
         violations = await audit(frame)
         assert violations == [], (options["locale"], violations)
+
+
+async def test_upload_panel_has_no_serious_or_critical_violations(browse: Any, widget_gateway: Any) -> None:
+    """Every step of the encrypted upload: the form, its problems, the progress, the case code."""
+    held: list[Route] = []
+
+    async def hold(route: Route) -> None:
+        if route.request.method == "PUT" and not held:
+            held.append(route)  # answered below, once the progress view has been audited
+            return
+        await route.continue_()
+
+    for options in (
+        {"viewport": {"width": 1100, "height": 760}},
+        {"locale": "ar", "viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True},
+    ):
+        held.clear()
+        tab: Session = await browse(bypass_csp=True, **options)
+        await tab.context.route("**/upload/v1/files/*", hold)
+        await tab.page.goto(widget_gateway.url + "/")
+        frame = await tab.open_chat()
+        if options.get("locale") == "ar":
+            await frame.click("#replies .btn-reply >> nth=0")  # the first answer: get a picture removed
+            await frame.wait_for_selector("#replies .btn-reply >> nth=1")
+            await frame.click("#replies .btn-reply >> nth=0")  # send it to us
+            await frame.wait_for_function("() => document.querySelectorAll('#replies .btn-reply').length > 1")
+            await frame.click("#replies .btn-reply >> nth=0")  # send the file now
+            await frame.wait_for_selector("#upload-keep:not([hidden])")
+        else:
+            await open_upload(frame)
+        assert await audit(frame) == [], ("form", options)
+        await frame.click("#upload-send")
+        await frame.wait_for_selector("#upload-problem:not([hidden])")
+        assert await audit(frame) == [], ("problem", options)
+        await frame.check("input[name='upload-age'][value='16_17']")
+        await frame.check("#upload-consent")
+        await frame.set_input_files(
+            "#upload-files", [{"name": "bild.png", "mimeType": "image/png", "buffer": png()}]
+        )
+        await frame.click("#upload-send")
+        await frame.wait_for_selector("#upload-progress:not([hidden]) progress[value]")
+        assert await audit(frame) == [], ("progress", options)
+        while not held:
+            await frame.wait_for_timeout(50)
+        await held[0].continue_()
+        await frame.wait_for_selector("#upload-done", state="visible")
+        assert await audit(frame) == [], ("case code", options)
 
 
 async def test_reduced_motion_is_honoured(browse: Any, widget_gateway: Any) -> None:
