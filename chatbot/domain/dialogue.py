@@ -40,6 +40,12 @@ ASK_HUMAN = "ask_human"
 JOIN_QUEUE = "handoff_queued"
 LEAVE_QUEUE = "leave_queue"
 CASE_STATUS = "case_status"
+# May the counsellor read the chat with the bot? Asked when the child joins the queue; the console shows
+# the part before the counsellor joined only when the flag is "1" (console/domain/desk.py).
+CONSENT_ASK = "transcript_consent"
+CONSENT_YES = "transcript_consent_yes"
+CONSENT_NO = "transcript_consent_no"
+CONSENT_FLAG = "transcript_consent"
 # After the bot asked for a case code, a message that looks like a try at one (letters and digits, but
 # not a code's shape) is answered as a malformed code for this long; later it is ordinary text again.
 CODE_ASKED_FLAG = "case_code_asked"
@@ -139,6 +145,8 @@ class DialogueBot:
             return await self._crisis_turn(ctx, "button")
         if understood is not None and understood.crisis.crisis:
             return await self._crisis_turn(ctx, understood.crisis.reason)
+        if payload in (CONSENT_YES, CONSENT_NO) and ctx.state is not ConversationState.ENDED:
+            return await self._transcript_consent(ctx, payload == CONSENT_YES)
         if ctx.state in (ConversationState.COUNSELLOR, ConversationState.ENDED):
             return BotTurn()
 
@@ -195,7 +203,21 @@ class DialogueBot:
             return BotTurn(self._say("fallback", ctx))
         answer_id = "queue_update" if ctx.state is ConversationState.QUEUED else JOIN_QUEUE
         replies = self._say(answer_id, ctx, position=place.position, wait=place.wait_minutes)
+        if ctx.state is not ConversationState.QUEUED and CONSENT_FLAG not in await self._flags.meta(
+            ctx.conv_id
+        ):
+            # Asked once, after the place in the queue: the child can wait and talk without answering.
+            replies += self._say(CONSENT_ASK, ctx)
         return BotTurn(replies, state=ConversationState.QUEUED)
+
+    async def _transcript_consent(self, ctx: BotContext, given: bool) -> BotTurn:
+        """The child's answer, in any state: a counsellor who has already joined sees the change at once.
+        Once a counsellor is there the bot stays silent, as always."""
+        await self._flags.set_flag(ctx.conv_id, CONSENT_FLAG, "1" if given else "0")
+        log.info("transcript consent %s in conversation %s", "given" if given else "refused", ctx.conv_id)
+        if ctx.state is ConversationState.COUNSELLOR:
+            return BotTurn()
+        return BotTurn(self._say(CONSENT_YES if given else CONSENT_NO, ctx))
 
     async def _leave_queue(self, ctx: BotContext) -> BotTurn:
         if ctx.state is not ConversationState.QUEUED:
@@ -229,7 +251,7 @@ class DialogueBot:
         return asked.isdigit() and to_ms(self._clock.now()) - int(asked) <= CODE_ASKED_MS
 
     def _is_known(self, name: str) -> bool:
-        return name in (CRISIS, ASK_HUMAN, JOIN_QUEUE, LEAVE_QUEUE) or (
+        return name in (CRISIS, ASK_HUMAN, JOIN_QUEUE, LEAVE_QUEUE, CONSENT_YES, CONSENT_NO) or (
             self._content.for_intent(name) is not None or name in self._content
         )
 

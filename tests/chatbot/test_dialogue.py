@@ -195,9 +195,10 @@ async def test_asking_for_a_person_when_open_asks_first_then_queues(
 
     turn = await first.say("/handoff_queued")
     assert turn.state is ConversationState.QUEUED
-    assert texts(turn) == expected(content, "handoff_queued", "sv", position=1, wait=15)
+    consent = expected(content, "transcript_consent", "sv")
+    assert texts(turn) == expected(content, "handoff_queued", "sv", position=1, wait=15) + consent
     turn = await second.say("/handoff_queued")
-    assert texts(turn) == expected(content, "handoff_queued", "sv", position=2, wait=30)
+    assert texts(turn) == expected(content, "handoff_queued", "sv", position=2, wait=30) + consent
     assert await redis.zrange(keys.QUEUE, 0, -1) == [b"conv1", b"conv2"]
 
     # Asking again while queued tells the place, and keeps it.
@@ -217,7 +218,7 @@ async def test_waits_shrink_with_free_counsellors(
     await redis.hset(keys.COUNSELLORS_AVAILABLE, mapping={"sam": 1})
     chat = await make_chat()  # type: ignore[operator]
     turn = await chat.say("/handoff_queued")
-    assert texts(turn) == expected(content, "handoff_queued", "sv", position=1, wait=1)
+    assert texts(turn)[:3] == expected(content, "handoff_queued", "sv", position=1, wait=1)
 
 
 async def test_closed_line_says_when_it_opens_in_the_childs_language(
@@ -482,3 +483,53 @@ async def test_the_upload_answers_offer_the_upload_button(make_chat: object) -> 
     # A client without the upload panel that sends the payload gets words, not silence.
     turn = await chat.say("/upload_start")
     assert turn.replies and "/ask_human" in {q.payload for q in turn.replies[-1].quick_replies}
+
+
+# --- transcript consent ----------------------------------------------------------------------------------
+
+
+async def test_joining_the_queue_asks_whether_the_counsellor_may_read_the_chat(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    turn = await chat.say("/handoff_queued")
+    assert texts(turn)[-2:] == expected(content, "transcript_consent", "sv")
+    assert [q.payload for q in turn.replies[-1].quick_replies] == [
+        "/transcript_consent_yes",
+        "/transcript_consent_no",
+        "/leave_queue",
+    ]
+    # Not answered: the default is no (the console hides the part before the counsellor joined).
+    assert "transcript_consent" not in await chat.store.meta(chat.conv_id)
+    # Waiting and talking without answering is fine; asking for a person again does not ask again.
+    assert (await chat.say("/safety_tips")).replies[0].intent == "safety_tips"
+    turn = await chat.say("/ask_human")
+    assert texts(turn) == expected(content, "queue_update", "sv", position=1, wait=15)
+
+    turn = await chat.say("/transcript_consent_yes")
+    assert texts(turn) == expected(content, "transcript_consent_yes", "sv")
+    assert (await chat.store.meta(chat.conv_id))["transcript_consent"] == "1"
+    turn = await chat.say("/transcript_consent_no")  # the child changed their mind
+    assert texts(turn) == expected(content, "transcript_consent_no", "sv")
+    assert (await chat.store.meta(chat.conv_id))["transcript_consent"] == "0"
+
+    # Left and queued again: answered already, so not asked again.
+    await chat.say("/leave_queue")
+    turn = await chat.say("/handoff_queued")
+    assert texts(turn) == expected(content, "handoff_queued", "sv", position=1, wait=15)
+
+
+async def test_consent_given_after_the_counsellor_joined_counts_and_the_bot_stays_silent(
+    make_chat: object,
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    await chat.say("/handoff_queued")
+    await chat.store.set_state(chat.conv_id, ConversationState.COUNSELLOR)
+    turn = await chat.say("/transcript_consent_yes")
+    assert turn.replies == []
+    assert (await chat.store.meta(chat.conv_id))["transcript_consent"] == "1"
+    # Typed words are not an answer to the question: only the buttons are.
+    other = await make_chat()  # type: ignore[operator]
+    await other.say("/handoff_queued")
+    await other.say("ja")
+    assert "transcript_consent" not in await other.store.meta(other.conv_id)

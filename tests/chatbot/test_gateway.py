@@ -395,3 +395,28 @@ async def test_a_burst_of_messages_is_stored_in_the_order_sent(
         if e.role is Role.CHILD
     ]
     assert [e.text for e in stored] == [f"del {i}" for i in range(8)]
+
+
+async def test_joining_the_queue_asks_for_transcript_consent_and_the_answer_is_kept(
+    gateway_factory: Any, settings: Any, child_factory: Any, redis: Redis
+) -> None:
+    open_tuesday = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Stockholm, a weekday
+    gw = await gateway_factory(settings, FixedClock(open_tuesday))
+    child = child_factory(gw.url)
+    await child.connect()
+    await child.start()
+    await child.drain()
+    await child.say("/handoff_queued", client_id="q")
+    await child.expect("message_ack")
+    replies = [data for event, data in await child.drain(0.5) if event == "bot_uttered"]
+    assert [b["payload"] for b in replies[-1]["quick_replies"]] == [
+        "/transcript_consent_yes",
+        "/transcript_consent_no",
+        "/leave_queue",
+    ]
+    (conv_id,) = [m.decode() for m in await redis.zrange(keys.QUEUE, 0, -1)]
+    assert "transcript_consent" not in {k.decode() for k in await redis.hkeys(keys.conversation(conv_id))}
+    await child.say("/transcript_consent_yes", client_id="yes")
+    await child.expect("message_ack")
+    await child.expect("bot_uttered")
+    assert await redis.hget(keys.conversation(conv_id), "transcript_consent") == b"1"
