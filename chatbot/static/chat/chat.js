@@ -139,6 +139,7 @@
     el.input.maxLength = config.maxChars;
     var statusKey = el.status.getAttribute("data-status-key");
     if (statusKey) el.status.textContent = t(statusKey);
+    showGrantStrings();
     tellHost({ type: "stodchat:ready", title: t("app.frame_title"), exitUrl: config.exitUrl });
     reportLayout();
   }
@@ -720,13 +721,20 @@
     if (!data || typeof data.grant !== "string" || typeof data.expires !== "number") return;
     up.wanted = false;
     up.grant = data;
-    el.uploadKeep.textContent = t("upload.intro.keep", { days: data.keep_days, hash_days: data.hash_days });
-    el.uploadKeep.hidden = false;
-    el.uploadLimits.textContent = t("upload.files.limits", { count: data.max_files, size: formatSize(data.max_file_bytes) });
+    showGrantStrings();
     if (up.sendWhenGranted && up.open) {
       up.sendWhenGranted = false;
       sendUpload();
     }
+  }
+
+  function showGrantStrings() {
+    // The words that carry the grant's numbers; again after a switch of language.
+    var data = up.grant;
+    if (!data) return;
+    el.uploadKeep.textContent = t("upload.intro.keep", { days: data.keep_days, hash_days: data.hash_days });
+    el.uploadKeep.hidden = false;
+    el.uploadLimits.textContent = t("upload.files.limits", { count: data.max_files, size: formatSize(data.max_file_bytes) });
   }
 
   function uploadRefused(code) {

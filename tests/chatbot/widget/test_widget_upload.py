@@ -215,3 +215,15 @@ async def test_cancel_before_and_during_the_upload_leaves_nothing_and_the_chat_u
     await frame.fill("#input", "hej")
     await frame.press("#input", "Enter")
     await frame.wait_for_function("() => document.querySelectorAll('#log .is-pending').length === 0")
+
+
+async def test_the_panel_follows_a_switch_of_language(browse: Any, widget_gateway: Any) -> None:
+    tab: Session = await browse(viewport={"width": 1100, "height": 900})
+    await tab.page.goto(widget_gateway.url + "/")
+    frame = await tab.open_chat()
+    await open_upload(frame)
+    await frame.select_option("#language", "en")
+    await frame.wait_for_selector("#upload-title:text-is('Send a picture or video safely')")
+    assert await frame.text_content("#upload-limits") == "At most 3 files, at most 1 MB per file."
+    keep = await frame.text_content("#upload-keep")
+    assert keep is not None and keep.startswith("The file is deleted when the case is done, after 90 days")
