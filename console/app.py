@@ -86,6 +86,7 @@ def create_app(
     namespace = StaffNamespace(sessions, desk, live)
     sio.register_namespace(namespace)
     live.on_tick(namespace.heartbeat)
+    live.on_revoked(namespace.drop_account)
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         middlewares=[

@@ -23,6 +23,7 @@ from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore, parse_notification
 from console import events
 from console.domain.desk import Desk
+from console.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,15 @@ class Live:
         self._urgent_seen: set[str] = set()
         self._stopped = False
         self._heartbeat: Callable[[], Awaitable[None]] | None = None
+        self._revoked: Callable[[str], Awaitable[None]] | None = None
 
     def on_tick(self, heartbeat: Callable[[], Awaitable[None]]) -> None:
         """Run before every sweep: the staff namespace refreshes its sockets' presence in Redis."""
         self._heartbeat = heartbeat
+
+    def on_revoked(self, drop: Callable[[str], Awaitable[None]]) -> None:
+        """Called with an account name when an administrator ended its sessions (disable, reset, remove)."""
+        self._revoked = drop
 
     # Transcripts -------------------------------------------------------------------------------------
 
@@ -184,7 +190,7 @@ class Live:
             try:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 await pubsub.subscribe(
-                    chat_keys.NOTIFY_STAFF, chat_keys.NOTIFY_CHILDREN, chat_keys.NOTIFY_TYPING
+                    chat_keys.NOTIFY_STAFF, chat_keys.NOTIFY_CHILDREN, chat_keys.NOTIFY_TYPING, keys.REVOKED
                 )
                 async for message in pubsub.listen():
                     await self._on_message(message)
@@ -201,6 +207,10 @@ class Live:
         channel = message.get("channel", b"")
         channel = channel.decode() if isinstance(channel, bytes) else str(channel)
         data = message.get("data", b"")
+        if channel == keys.REVOKED:
+            if self._revoked is not None:
+                await self._revoked(data.decode() if isinstance(data, bytes) else str(data))
+            return
         if channel == chat_keys.NOTIFY_TYPING:
             parts = (data.decode() if isinstance(data, bytes) else str(data)).split(" ")
             if len(parts) == 3 and parts[1] == Role.CHILD.value and parts[0] in self._rooms:

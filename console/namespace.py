@@ -71,8 +71,22 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._desk.disconnected(socket.name, self._conn(sid))
 
     async def heartbeat(self) -> None:
-        """Every tick: this process's sockets are still live (a crashed process's go stale in Redis)."""
+        """Every tick: sockets whose session ended go (a socket that only listens sends no event to
+        check it); the rest are still live in Redis (a crashed process's go stale there)."""
+        for sid, socket in list(self._sockets.items()):
+            if not await self._sessions.valid(socket.token):
+                await self._drop(sid)
         await self._desk.alive([(s.name, self._conn(sid)) for sid, s in list(self._sockets.items())])
+
+    async def drop_account(self, name: str) -> None:
+        """An administrator ended this account's sessions: its sockets here go at once."""
+        for sid, socket in list(self._sockets.items()):
+            if socket.name == name:
+                await self._drop(sid)
+
+    async def _drop(self, sid: str) -> None:
+        await self.emit(events.ERROR, events.error("unauthorised", "your session has ended"), to=sid)
+        await self.disconnect(sid)
 
     async def release_all(self) -> None:
         """Shutdown: take this process's sockets out of Redis now, so their grace starts without waiting."""
@@ -138,8 +152,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         socket = self._sockets.get(sid)
         staff = await self._sessions.resolve(socket.token) if socket else None
         if staff is None or staff.role not in DESK_ROLES:
-            await self.emit(events.ERROR, events.error("unauthorised", "your session has ended"), to=sid)
-            await self.disconnect(sid)
+            await self._drop(sid)
             return None
         return staff
 

@@ -79,11 +79,13 @@ async def login(request: web.Request) -> web.StreamResponse:
         account = await accounts.authenticate(
             form.get("name"), form.get("password"), form.get("code"), request.remote or "unknown"
         )
+        token = await request.app[SESSIONS].start(
+            account, replacing=request.cookies.get(security.SESSION_COOKIE)
+        )
     except LoginLocked:
         return _login_page(request, error="locked", status=429)
     except LoginRefused:
         return _login_page(request, error="refused", status=401)
-    token = await request.app[SESSIONS].start(account, replacing=request.cookies.get(security.SESSION_COOKIE))
     response = web.HTTPSeeOther("/")
     security.set_cookie(response, security.SESSION_COOKIE, token)
     security.delete_cookie(response, security.LOGIN_COOKIE)

@@ -92,6 +92,14 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _new_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _new_totp_secret() -> str:
+    return base64.b32encode(secrets.token_bytes(20)).decode()
+
+
 def _totp(secret_b32: str) -> TOTP:
     # SHA-1 because authenticator apps implement RFC 6238 with it; HMAC-SHA1 is not weakened by SHA-1 collisions.
     return TOTP(base64.b32decode(secret_b32), TOTP_DIGITS, SHA1(), TOTP_STEP, enforce_key_length=False)  # noqa: S303
@@ -121,8 +129,7 @@ class AccountService:
             raise AccountError(f"role must be one of {', '.join(r.value for r in Role)}") from None
         if not 1 <= capacity <= 10:
             raise AccountError("capacity (concurrent chats) must be between 1 and 10")
-        password = secrets.token_urlsafe(18)
-        secret = base64.b32encode(secrets.token_bytes(20)).decode()
+        password, secret = _new_password(), _new_totp_secret()
         hashed = await asyncio.to_thread(self._hasher.hash, password)
         record = AccountRecord(name, chosen.value, hashed, secret, display or name, capacity)
         if not await self._store.create(record, now_ms=to_ms(self._clock.now())):
@@ -158,6 +165,10 @@ class AccountService:
             count = await self._store.count_failure(account_key)
             log.info("login failed for %s (%d in window)", name, count)
             raise LoginRefused
+        if record.disabled:
+            # The same answer as a wrong code: whoever holds the password learns nothing from it.
+            log.warning("login refused for %s: the account is disabled", name)
+            raise LoginRefused
         await self._store.clear_failures(account_key)
         await self._store.touch(name)
         if record.totp_plaintext_at_rest:
@@ -182,6 +193,47 @@ class AccountService:
             log.info("code confirmation failed for %s (%d in window)", name, count)
             raise LoginRefused
         await self._store.clear_failures(account_key)
+
+    # Administration (the `user` commands) ----------------------------------------------------------
+
+    async def disable(self, name: str) -> int:
+        """No more logins; every session ends now (and its sockets, in every console). Sessions ended."""
+        ended = await self._administer(name, "disable")
+        log.info("account %s disabled; %d sessions ended", name, ended)
+        return ended
+
+    async def enable(self, name: str) -> None:
+        await self._administer(name, "enable")
+        log.info("account %s enabled", name)
+
+    async def reset(self, name: str) -> tuple[NewAccount, int]:
+        """A new one-time password and TOTP secret; every session ends. The new account data, sessions ended."""
+        record = await self._record_or_error(name)
+        password, secret = _new_password(), _new_totp_secret()
+        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        ended = await self._administer(name, "reset", password_hash=hashed, totp_secret=secret)
+        log.info("account %s reset (new password and TOTP secret); %d sessions ended", name, ended)
+        uri = _totp(secret).get_provisioning_uri(name, ISSUER)
+        return NewAccount(name, Role(record.role), password, uri), ended
+
+    async def remove(self, name: str) -> int:
+        ended = await self._administer(name, "remove")
+        log.info("account %s removed; %d sessions ended", name, ended)
+        return ended
+
+    async def _administer(self, name: str, action: str, **secrets_: str) -> int:
+        if not is_account_name(name):
+            raise AccountError(f"no account named {name!r}")
+        ended = await self._store.administer(name, action, **secrets_)
+        if ended < 0:
+            raise AccountError(f"no account named {name!r}")
+        return ended
+
+    async def _record_or_error(self, name: str) -> AccountRecord:
+        record = await self._record(name) if is_account_name(name) else None
+        if record is None:
+            raise AccountError(f"no account named {name!r}")
+        return record
 
     async def check_key(self) -> None:
         """At start-up: the console's key must open every account's TOTP secret; legacy ones get sealed.
@@ -245,8 +297,20 @@ class StaffSessions:
         token = secrets.token_urlsafe(32)
         now = to_ms(self._clock.now())
         record = SessionRecord(account.name, account.role, secrets.token_urlsafe(32), now, now)
-        await self._store.create(token_hash(token), record, idle_s=self.idle_s)
+        if not await self._store.create(
+            token_hash(token), record, idle_s=self.idle_s, lifetime_s=self.lifetime_s
+        ):
+            # Disabled or removed between the password check and now: no session.
+            raise LoginRefused
         return token
+
+    async def valid(self, token: str) -> bool:
+        """Whether a session still holds, without counting as activity (for sockets that only listen)."""
+        record = await self._store.get(token_hash(token))
+        if record is None:
+            return False
+        now = to_ms(self._clock.now())
+        return now - record.seen_ms <= self.idle_s * 1000 and now - record.created_ms < self.lifetime_s * 1000
 
     async def resolve(self, token: str | None) -> Staff | None:
         if not token or len(token) > 128:

@@ -37,6 +37,45 @@ redis.call('HSET', KEYS[1], 'totp', ARGV[2])
 return 1
 """
 
+_ADMIN = """
+-- An administrator's change to an account, and the end of all its sessions, in one step: a login that
+-- races a disable either finishes first (and its session is ended here) or is refused by _START.
+-- KEYS: account, accounts, user_sessions, login_failures_account
+-- ARGV: action (disable/enable/reset/remove), name, session key format, pw_hash, totp (reset only)
+-- Returns the number of sessions ended, or -1 when there is no such account.
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local ended = 0
+if ARGV[1] ~= 'enable' then
+  for _, hashed in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+    ended = ended + redis.call('DEL', string.format(ARGV[3], hashed))
+  end
+  redis.call('DEL', KEYS[3])
+end
+if ARGV[1] == 'disable' then
+  redis.call('HSET', KEYS[1], 'disabled', '1')
+elseif ARGV[1] == 'enable' then
+  redis.call('HDEL', KEYS[1], 'disabled')
+elseif ARGV[1] == 'reset' then
+  redis.call('HSET', KEYS[1], 'pw', ARGV[4], 'totp', ARGV[5], 'totp_step', '0')
+  redis.call('DEL', KEYS[4])
+elseif ARGV[1] == 'remove' then
+  redis.call('DEL', KEYS[1], KEYS[4])
+  redis.call('SREM', KEYS[2], ARGV[2])
+end
+return ended
+"""
+
+_START_SESSION = """
+-- KEYS: session, user_sessions, account ; ARGV: token_hash, account, role, csrf, created, seen, idle_s, lifetime_s
+-- Refused (0) when the account is gone or disabled, checked in the same step as the session is made.
+if redis.call('EXISTS', KEYS[3]) == 0 or redis.call('HGET', KEYS[3], 'disabled') == '1' then return 0 end
+redis.call('HSET', KEYS[1], 'account', ARGV[2], 'role', ARGV[3], 'csrf', ARGV[4], 'created', ARGV[5], 'seen', ARGV[6])
+redis.call('EXPIRE', KEYS[1], ARGV[7])
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[8])
+return 1
+"""
+
 _COUNT_FAILURE = """
 -- KEYS: counter ; ARGV: window_s. Fixed window: the first failure starts it.
 local n = redis.call('INCR', KEYS[1])
@@ -56,6 +95,7 @@ class AccountRecord:
     capacity: int
     totp_plaintext_at_rest: bool = False
     """Stored before secrets were sealed (a legacy record): sealed at start-up or at the next login."""
+    disabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +117,7 @@ class AccountStore:
         self._redis = redis
         self._box = box
         self._reseal = redis.register_script(_RESEAL)
+        self._admin = redis.register_script(_ADMIN)
         self._create = redis.register_script(_CREATE_ACCOUNT)
         self._use_step = redis.register_script(_USE_TOTP_STEP)
         self._count = redis.register_script(_COUNT_FAILURE)
@@ -113,7 +154,28 @@ class AccountStore:
             raw.get("display", name),
             int(raw.get("capacity", "2")),
             legacy,
+            raw.get("disabled") == "1",
         )
+
+    async def administer(
+        self, name: str, action: str, *, password_hash: str = "", totp_secret: str = ""
+    ) -> int:
+        """disable, enable, reset (new password hash and TOTP secret) or remove an account; every action
+        but enable ends all its sessions. Returns how many sessions ended, -1 for an unknown account."""
+        sealed = self._box.seal(totp_secret, context=_context(name)) if totp_secret else ""
+        ended = await self._admin(
+            keys=[
+                keys.account(name),
+                keys.ACCOUNTS,
+                keys.user_sessions(name),
+                keys.login_failures_account(name),
+            ],
+            args=[action, name, keys.session("%s"), password_hash, sealed],
+        )
+        if int(ended) >= 0 and action != "enable":
+            # Live sockets of the account, in every console process, are dropped on this signal.
+            await self._redis.publish(keys.REVOKED, name)
+        return int(ended)
 
     async def reseal(self, name: str, plaintext: str) -> bool:
         """Seal a legacy plaintext TOTP secret in place (unless it changed meanwhile)."""
@@ -168,22 +230,28 @@ class SessionStore:
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._start = redis.register_script(_START_SESSION)
 
-    async def create(self, token_hash: str, record: SessionRecord, *, idle_s: int) -> None:
-        key = keys.session(token_hash)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                key,
-                mapping={
-                    "account": record.account,
-                    "role": record.role,
-                    "csrf": record.csrf,
-                    "created": record.created_ms,
-                    "seen": record.seen_ms,
-                },
-            )
-            pipe.expire(key, idle_s)
-            await pipe.execute()
+    async def create(self, token_hash: str, record: SessionRecord, *, idle_s: int, lifetime_s: int) -> bool:
+        """False (and nothing stored) when the account is gone or disabled."""
+        started = await self._start(
+            keys=[
+                keys.session(token_hash),
+                keys.user_sessions(record.account),
+                keys.account(record.account),
+            ],
+            args=[
+                token_hash,
+                record.account,
+                record.role,
+                record.csrf,
+                record.created_ms,
+                record.seen_ms,
+                idle_s,
+                lifetime_s,
+            ],
+        )
+        return bool(started)
 
     async def get(self, token_hash: str) -> SessionRecord | None:
         raw = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.session(token_hash))).items()}

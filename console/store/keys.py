@@ -31,6 +31,15 @@ def reauth(session_hash: str) -> str:
     return f"{STAFF}:reauth:{session_hash}"
 
 
+def user_sessions(name: str) -> str:
+    """Set of the session hashes of one account, so they can all be ended at once (disable, reset, remove)."""
+    return f"{STAFF}:usersess:{name}"
+
+
+REVOKED = f"{STAFF}:revoked"
+"""Channel: an account name whose sessions were just ended; every console drops that account's sockets."""
+
+
 def login_failures_account(name: str) -> str:
     return f"{STAFF}:loginfail:acct:{name}"
 

@@ -64,7 +64,8 @@ async def test_cli_creates_an_account_with_one_time_password_and_totp_uri(
     bad_role = await run_cli(env, [sys.executable, "-m", "console", "user", "add", "olle", "--role", "boss"])
     assert bad_role.returncode == 1 and "role must be one of" in bad_role.stderr
     listed = await run_cli(env, [sys.executable, "-m", "console", "user", "list"])
-    assert listed.returncode == 0 and listed.stdout.split() == ["maja", "counsellor", "capacity", "2"]
+    assert listed.returncode == 0
+    assert listed.stdout.split() == ["maja", "counsellor", "active", "capacity", "2"]
 
 
 async def test_account_names_and_capacity_are_validated(make_account: Any) -> None:
