@@ -1,6 +1,6 @@
-"""An analyst works a case in real Chromium: a child's browser uploads an image through upload.js, the
-analyst signs in, confirms a fresh code, decrypts in the browser with the key file, sees it blurred,
-reveals it and records an action; the audit log has the view and the child's case code reads the status."""
+"""Analysts work cases in real Chromium: the case list, a fresh code, decryption in the browser with the key
+file, blurred media revealed one at a time, actions, the viewer's plain errors; and issue 6 end to end,
+from a child's upload in the chat widget to the child reading the status the analyst set."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright, expect
 from redis.asyncio import Redis
 
+from chatbot.domain.content import ContentLibrary
 from chatbot.gateway.upload_views import UPLOADS
 from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings
@@ -20,13 +21,15 @@ from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import CaseStatus
 from chatbot.upload.store import UploadStore
 from console.appkeys import CASES
+from tests.chatbot.widget.conftest import open_upload, png
 from tests.console.conftest import Console, Credentials
-from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Tab
+from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Tab, child_frame
 from tests.upload.helpers import KEYS, all_bytes_under, file_entry, services, upload_settings
 from tests.upload.test_viewer_browser import tiny_png
 
 PASSPHRASE = "analyst browser passphrase"
 HIDDEN = "blur(28px) grayscale(1)"
+VIDEO_MARKER = b"VIDEO-PLAINTEXT-FRAME-"
 
 # The child's side: the real upload client, an image drawn on a canvas (a PNG the browser can decode).
 CHILD = """async (grant) => {
@@ -301,3 +304,94 @@ async def test_viewer_errors_are_plain_and_the_window_running_out_hides_everythi
 
 def key_file(data: bytes) -> dict[str, Any]:
     return {"name": "upload-key.json", "mimeType": "application/json", "buffer": data}
+
+
+async def test_issue_6_end_to_end_widget_upload_analyst_view_and_the_child_reads_the_status(
+    console: Console,
+    gateway_factory: Any,
+    make_account: Any,
+    tabs: Any,
+    browser: Browser,
+    redis: Redis,
+    settings: Settings,
+) -> None:
+    """A child uploads an image and a video through the chat widget; the disk holds only ciphertext; an
+    analyst opens the case, decrypts in the browser and sees the media blurred; the audit log has the
+    views; the child reads the new status with the case code, in the chat."""
+    gateway = await gateway_factory(settings)
+    image, video = png(), VIDEO_MARKER * 12_000
+
+    child_context = await browser.new_context(viewport={"width": 1100, "height": 900}, locale="sv-SE")
+    child = Tab(child_context, await child_context.new_page())
+    await child.page.goto(gateway.url + "/")
+    frame = await child_frame(child)
+    await open_upload(frame)
+    await frame.check("input[name='upload-age'][value='16_17']")
+    await frame.check("#upload-consent")
+    await frame.set_input_files(
+        "#upload-files",
+        [
+            {"name": "skärmbild.png", "mimeType": "image/png", "buffer": image},
+            {"name": "film.mp4", "mimeType": "video/mp4", "buffer": video},
+        ],
+    )
+    await frame.click("#upload-send")
+    await frame.wait_for_selector("#upload-done", state="visible", timeout=60_000)
+    code = (await frame.text_content("#upload-code") or "").strip()
+    await frame.click("#upload-close")
+
+    stored = all_bytes_under(settings.upload_dir)
+    assert VIDEO_MARKER not in stored and image not in stored and image[16:80] not in stored
+    case_id = await UploadStore(redis).case_id_for(codes.code_hash(code))
+    assert case_id is not None
+
+    ana = await make_account("ana", "analyst")
+    tab = await tabs()
+    page = tab.page
+    await sign_in(tab, console, ana)
+    await page.goto(console.url + "/cases")
+    row = page.locator(f'#cases tr[data-case="{case_id}"]')
+    await expect(row.locator("td.count")).to_have_text("2")
+    await expect(row).to_contain_text("16–17")
+    await row.locator("a").click()
+    console.clock.advance(30)
+    await page.fill(
+        '#reauth input[name="code"]',
+        console.accounts.code_at(ana.secret, int(console.clock.now().timestamp())),
+    )
+    await page.click("#reauth button")
+    await page.set_input_files("#key-file", key_file(crypto.dump_key_file(KEYS, PASSPHRASE)))
+    await page.fill("#passphrase", PASSPHRASE)
+    await page.click("#open-key")
+    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=20_000)
+    for file_id, kind in (("file-000", "img"), ("file-001", "video")):
+        await page.click(f'button.view-file[data-file="{file_id}"]')
+        media = page.locator(f'.preview[data-file="{file_id}"] {kind}')
+        await expect(media).to_be_attached(timeout=20_000)
+        assert await filter_of(tab, f'.preview[data-file="{file_id}"] {kind}') == HIDDEN
+    await expect(page.locator('.preview[data-file="file-000"] figcaption')).to_contain_text("skärmbild.png")
+    await expect(page.locator('.preview[data-file="file-001"] figcaption')).to_contain_text("film.mp4")
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('.preview img'); return i && i.complete && i.naturalWidth > 0; }"
+    )
+    await page.click("#actions button[value='removed']")
+    await expect(page.locator("#case-status")).to_have_text("removed")
+
+    trail = [
+        (e.actor, e.action, e.file_id) for e in await AuditLog(redis, console.clock).entries(case_id=case_id)
+    ]
+    assert trail == [
+        ("child", "case.received", ""),
+        ("ana", "file.viewed", "file-000"),
+        ("ana", "file.viewed", "file-001"),
+        ("ana", "action.removed", ""),
+    ]
+
+    # The child comes back to the chat and asks with the code.
+    await frame.fill("#input", f"Hur går det? {code}")
+    await frame.press("#input", "Enter")
+    library = ContentLibrary.load(settings.content_dir, settings.locales_dir)
+    first = library.get("case_status_removed").replies("sv", updated="")[0].text.split(" Ärendet")[0]
+    await expect(frame.locator("#log")).to_contain_text(first, timeout=20_000)
+    await child_context.close()
+    assert not child.problems, child.problems
