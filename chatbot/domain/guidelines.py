@@ -63,7 +63,10 @@ REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
 START = "welcome"
 CRISIS_NUMBERS = ("112", "116 111", "90101")
 RESPONSIBILITY_INTENTS = ("sextortion", "self_blame")
-FAST_INTENTS = ("takedown_help", "upload_help")
+# Guideline 5: the takedown guidance (an intent's answer) and the upload panel (an answer id: its
+# button opens the widget's encrypted upload) are at most MAX_TAPS from the start.
+FAST_INTENTS = ("takedown_help",)
+FAST_ANSWERS = ("upload_start",)
 MAX_TAPS = 2
 
 
@@ -555,12 +558,11 @@ def check_graph(library: ContentLibrary, intents: Iterable[str] = INTENTS) -> li
 
     # Guideline 5: getting material removed is at most two taps from the start.
     taps = taps_from(START, library)
-    for intent in FAST_INTENTS:
-        target = library.for_intent(intent)
-        if target is None:
-            continue
+    targets = [(answer, f" ({intent})") for intent in FAST_INTENTS if (answer := library.for_intent(intent))]
+    targets += [(library.answers[name], "") for name in FAST_ANSWERS if name in library]
+    for target, why in targets:
         if taps.get(target.id, MAX_TAPS + 1) > MAX_TAPS:
-            add("fast_takedown", f"{target.id!r} ({intent}) is more than {MAX_TAPS} taps from {START!r}")
+            add("fast_takedown", f"{target.id!r}{why} is more than {MAX_TAPS} taps from {START!r}")
     return found
 
 

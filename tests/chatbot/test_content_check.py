@@ -98,7 +98,7 @@ def test_removal_is_at_most_two_taps_from_the_start() -> None:
     library = ContentLibrary.load(CONTENT)
     taps = taps_from("welcome", library)
     assert taps["takedown_help"] == 1
-    assert taps["upload_help"] == 2
+    assert taps["upload_start"] == 2  # the button that opens the encrypted upload panel
 
 
 # --- readability (guideline 4) ----------------------------------------------------------------------------
@@ -336,7 +336,7 @@ def test_dialogue_answer_missing_fails(copy: Copy) -> None:
 def test_removal_more_than_two_taps_away_fails(copy: Copy) -> None:
     copy.replace("welcome", "  - label: Få bort en bild eller film\n    intent: takedown_help\n", "")
     found = violations(copy.check(require=()), "fast_takedown")
-    assert found == ["'upload_help' (upload_help) is more than 2 taps from 'welcome'"]
+    assert found == ["'upload_start' is more than 2 taps from 'welcome'"]
 
 
 # --- translations ------------------------------------------------------------------------------------------
@@ -406,7 +406,7 @@ def test_graph_command_shows_taps(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["content", "graph"]) == 0
     out = capsys.readouterr().out
     assert "welcome [dialogue; 0 taps]" in out
-    assert "upload_help [answer intent=upload_help; 2 taps]" in out
+    assert "upload_start [answer; 2 taps]" in out
     assert "'Snapchat' -> takedown_snapchat" in out
 
 
@@ -423,7 +423,7 @@ def test_graph_as_dot_marks_dead_links(copy: Copy, capsys: pytest.CaptureFixture
     dot = capsys.readouterr().out
     assert dot.startswith("digraph answers {") and dot.rstrip().endswith("}")
     assert '"welcome" [shape=doubleoctagon' in dot
-    assert '"takedown_help" -> "upload_help" [label="Skicka den till oss" fontsize=8];' in dot
+    assert '"takedown_help" -> "upload_start" [label="Skicka den till oss" fontsize=8];' in dot
     assert (
         '"anonymity_parents" -> "tell_a_dult" [label="Hur berättar jag för en vuxen?" fontsize=8 color=red];'
         in dot

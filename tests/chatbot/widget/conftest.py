@@ -203,12 +203,10 @@ async def tap(frame: Frame, title: str) -> None:
 
 
 async def open_upload(frame: Frame) -> None:
-    """The child's path from the welcome: get a picture removed → send it to us → send the file now."""
+    """The child's path from the welcome, two taps (guideline 5): get a picture removed → send it to us."""
     await tap(frame, "Få bort en bild eller film")
     await frame.wait_for_selector("#replies button:text-is('Skicka den till oss')")
     await tap(frame, "Skicka den till oss")
-    await frame.wait_for_selector("#replies button:text-is('Skicka filen nu')")
-    await tap(frame, "Skicka filen nu")
     await frame.wait_for_selector("#upload", state="visible")
     # The panel tells what is kept and for how long once the grant (with the retention) has come.
     await frame.wait_for_selector("#upload-keep:not([hidden])")

@@ -181,7 +181,7 @@ async def test_cancel_before_and_during_the_upload_leaves_nothing_and_the_chat_u
     assert await frame.evaluate("() => document.querySelector('#upload-files').files.length") == 0
 
     # The offer is still there to open again; a file of another kind is refused before anything is read.
-    await tap(frame, "Skicka filen nu")
+    await tap(frame, "Skicka den till oss")
     await frame.check("input[name='upload-age'][value='under_13']")
     await frame.check("#upload-consent")
     await frame.set_input_files(
