@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from chatbot.cli_support import add_serve_command, run, serve
 from chatbot.content_cli import add_content_commands
 from chatbot.nlu.cli import add_nlu_commands
-from chatbot.settings import Settings, SettingsError, env_help
-
-Command = Callable[[argparse.Namespace], int]
+from chatbot.settings import env_help
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,16 +20,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser(
-        "serve",
-        help="run the gateway (socket.io for children, demo page)",
-        description="Run the child gateway. Needs REDIS_URL; `scripts/run` starts everything for you.",
-        epilog=env_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    add_serve_command(
+        commands,
+        what="the gateway (socket.io for children, demo page)",
+        description="Run the child gateway.",
+        port=8000,
+        handler=_serve,
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
-    serve.set_defaults(handler=_serve)
 
     redis_cmd = commands.add_parser(
         "redis", help="run a private redis-server with AOF in a data directory (for local development)"
@@ -47,23 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from chatbot.gateway.app import create_app
-    from chatbot.logsetup import configure
 
-    settings = Settings.from_env()
-    configure(settings.log_level)
-    if not settings.redis_url:
-        print(
-            "error: REDIS_URL is not set. Point it at a Redis, or run scripts/run to start everything.",
-            file=sys.stderr,
-        )
-        return 2
-    app = create_app(settings)
-    print(f"chatbot gateway on http://{args.host}:{args.port}/", flush=True)
-    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
-    return 0
+    return serve(args, name="chatbot gateway", build=create_app)
 
 
 def _redis(args: argparse.Namespace) -> int:
@@ -84,11 +65,4 @@ def _redis(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler: Command = args.handler
-    try:
-        return handler(args)
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run(build_parser(), argv)

@@ -33,7 +33,7 @@ from console.store import keys
 from console.store.accounts import AccountStore
 from console.store.sealing import SecretBox
 from tests.conftest import ROOT, with_settings
-from tests.console.conftest import Credentials, StaffClient
+from tests.console.conftest import Console, Credentials, StaffClient
 from tests.console.test_live import StaffSocket, expect_child
 
 ALWAYS_OPEN = "mon-sun 00:00-24:00"
@@ -138,6 +138,18 @@ async def until(check: Callable[[], Any], timeout: float = 15.0) -> None:
     raise AssertionError("the console did not get there in time")
 
 
+async def next_console(console_factory: Any, settings: Settings, redis: Redis) -> Console:
+    """A fresh console on the same Redis, run until it starts anna's grace period (30 s here)."""
+    clock = FixedClock(datetime.now(UTC))
+    fresh = with_settings(settings, handoff_grace=30, opening_hours=ALWAYS_OPEN)
+    console: Console = await console_factory(fresh, clock)
+    # The dead process's heartbeats have stopped: once they are overdue, its own sweeper (at start and
+    # every tick) starts the grace period.
+    clock.advance(16)
+    await until(lambda: redis.hexists(keys.shift("anna"), "grace_until"))
+    return console
+
+
 async def test_after_a_crash_the_next_console_requeues_the_chats_and_tells_the_child(
     crashing_console: Any,
     settings: Settings,
@@ -149,15 +161,9 @@ async def test_after_a_crash_the_next_console_requeues_the_chats_and_tells_the_c
     remote, proc = crashing_console
     child, conv_id, _, _ = await claimed_then_crashed(remote, proc, gateway, child_factory, redis)
 
-    # A fresh console on the same Redis. Its own sweeper (at start and every tick) does the rest.
-    clock = FixedClock(datetime.now(UTC))
-    fresh = with_settings(settings, handoff_grace=30, opening_hours=ALWAYS_OPEN)
-    await console_factory(fresh, clock)
-    # The dead process's heartbeats have stopped: once they are overdue, the grace period starts.
-    clock.advance(16)
-    await until(lambda: redis.hexists(keys.shift("anna"), "grace_until"))
+    console = await next_console(console_factory, settings, redis)
     assert await redis.hget(chat_keys.conversation(conv_id), "state") == b"counsellor"
-    clock.advance(30)
+    console.clock.advance(30)
     await until(lambda: QueueStore(redis).position(conv_id))
     told = await expect_child(child, lambda d: d.get("notice", {}).get("type") == "handoff_queued")
     assert told["notice"]["position"] == 1 and told["role"] == "system"
@@ -179,18 +185,14 @@ async def test_a_counsellor_who_reconnects_to_the_new_console_within_grace_keeps
     remote, proc = crashing_console
     _, conv_id, anna, _ = await claimed_then_crashed(remote, proc, gateway, child_factory, redis)
 
-    clock = FixedClock(datetime.now(UTC))
-    fresh = with_settings(settings, handoff_grace=30, opening_hours=ALWAYS_OPEN)
-    console = await console_factory(fresh, clock)
-    clock.advance(16)
-    await until(lambda: redis.hexists(keys.shift("anna"), "grace_until"))
+    console = await next_console(console_factory, settings, redis)
     # Her browser reconnects to the new console with the same session: the deadline is dropped.
     socket = StaffSocket()
     try:
         await socket.connect(console.url, anna.cookie("__Host-staff"))
         await socket.expect("hello")
         assert await redis.hexists(keys.shift("anna"), "grace_until") == 0
-        clock.advance(60)  # far past the deadline she had
+        console.clock.advance(60)  # far past the deadline she had
         await console.app[LIVE].tick()
         meta = await redis.hgetall(chat_keys.conversation(conv_id))
         assert meta[b"state"] == b"counsellor" and meta[b"counsellor"] == b"anna"

@@ -20,7 +20,8 @@ from tests.conftest import ROOT, with_settings
 from tests.console.conftest import Console, Credentials, StaffClient
 
 
-async def run_console(env: dict[str, str], *argv: str) -> tuple[int, str]:
+async def run_console(env: dict[str, str], *argv: str) -> tuple[int, str, str]:
+    """`python -m console ARGV...`: exit status, stdout, stderr."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -31,8 +32,8 @@ async def run_console(env: dict[str, str], *argv: str) -> tuple[int, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, err = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode or 0, err.decode()
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, out.decode(), err.decode()
 
 
 async def make_plaintext(redis: Redis, creds: Credentials) -> None:
@@ -109,10 +110,10 @@ async def test_a_console_with_another_key_refuses_to_start_and_says_why(
 
     # The real command line: a clear error and exit status 2, for the server and for the account tools.
     env = {**os.environ, "REDIS_URL": settings.redis_url, "CONSOLE_SECRET_KEY": os.urandom(32).hex()}
-    status, err = await run_console(env, "serve", "--port", str(free_port()))
+    status, _, err = await run_console(env, "serve", "--port", str(free_port()))
     assert status == 2 and "error: CONSOLE_SECRET_KEY cannot open the TOTP secrets" in err
     assert "Traceback" not in err
-    status, err = await run_console(env, "user", "add", "maja", "--role", "counsellor")
+    status, _, err = await run_console(env, "user", "add", "maja", "--role", "counsellor")
     assert status == 2 and "CONSOLE_SECRET_KEY cannot open" in err
     assert await redis.exists(keys.account("maja")) == 0  # nothing made with a key the server cannot use
 
@@ -121,9 +122,9 @@ async def test_serve_needs_a_well_formed_key(settings: Settings, tmp_path: Path)
     env = {**os.environ, "REDIS_URL": settings.redis_url}
     env.pop("CONSOLE_SECRET_KEY", None)
     env.pop("CONSOLE_SECRET_KEY_FILE", None)
-    status, err = await run_console(env, "serve", "--port", str(free_port()))
+    status, _, err = await run_console(env, "serve", "--port", str(free_port()))
     assert status == 2 and "CONSOLE_SECRET_KEY (or CONSOLE_SECRET_KEY_FILE) is not set" in err
-    status, err = await run_console({**env, "CONSOLE_SECRET_KEY": "not-a-key-1234"}, "serve")
+    status, _, err = await run_console({**env, "CONSOLE_SECRET_KEY": "not-a-key-1234"}, "serve")
     assert status == 2 and "must be 64 hex digits" in err and "not-a-key-1234" not in err
 
 

@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from typing import Any
 
 from redis.asyncio import Redis
 
 from console.store import keys
-from tests.conftest import ROOT
 from tests.console.conftest import Console, Credentials, StaffClient
 from tests.console.test_live import StaffSocket
+from tests.console.test_secrets import run_console
 
 
 async def user(console: Console, *argv: str) -> tuple[int, str, str]:
     key = console.settings.console_secret_key
     assert key is not None
     env = {**os.environ, "REDIS_URL": console.settings.redis_url, "CONSOLE_SECRET_KEY": key.reveal()}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "console",
-        "user",
-        *argv,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode or 0, out.decode(), err.decode()
+    return await run_console(env, "user", *argv)
 
 
 def printed(out: str) -> dict[str, str]:
