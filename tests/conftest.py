@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -165,6 +167,13 @@ def with_settings(settings: Settings, **changes: Any) -> Settings:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+# Browser tests take their screenshots on every run (the page must render), but write them into the docs
+# only when asked: `UPDATE_SCREENSHOTS=1 scripts/test`. Otherwise every run would rewrite the PNGs.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "stodchat-screenshots"
+)
 
 
 _skipped: list[str] = []

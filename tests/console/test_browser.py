@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Frame, Page, async_playwright, expect
 
+from tests.conftest import SCREENSHOTS
 from tests.console.conftest import Console, Credentials
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 
 

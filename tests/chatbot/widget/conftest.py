@@ -22,13 +22,12 @@ from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Frame, Page, Route, async_playwright
 
 from chatbot.redis_server import free_port
-from tests.conftest import with_settings
+from tests.conftest import SCREENSHOTS, with_settings
 from tests.upload.helpers import upload_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 EXIT_URL = "http://exit.test/weather"
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 HOST_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Organisation</title>
