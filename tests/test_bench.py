@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,10 @@ def _load_echo() -> Any:
     return module
 
 
-async def test_echo_server_answers_one_bot_uttered_per_message() -> None:
-    runner = web.AppRunner(_load_echo().create_app(), access_log=None)
+@contextlib.asynccontextmanager
+async def connected(app: web.Application) -> AsyncIterator[tuple[socketio.AsyncClient, asyncio.Queue[Any]]]:
+    """The app on a free loopback port and a real client connected to it, with every event it receives."""
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -39,6 +43,14 @@ async def test_echo_server_answers_one_bot_uttered_per_message() -> None:
 
     try:
         await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=5)
+        yield client, events
+    finally:
+        await client.disconnect()
+        await runner.cleanup()
+
+
+async def test_echo_server_answers_one_bot_uttered_per_message() -> None:
+    async with connected(_load_echo().create_app()) as (client, events):
         await client.emit("session_request", {"session_id": None})
         event, session_id = await asyncio.wait_for(events.get(), 5)
         assert event == "session_confirm" and isinstance(session_id, str) and len(session_id) == 43
@@ -46,9 +58,6 @@ async def test_echo_server_answers_one_bot_uttered_per_message() -> None:
         assert await asyncio.wait_for(events.get(), 5) == ("bot_uttered", {"text": "hej"})
         await asyncio.sleep(0.2)
         assert events.empty()  # one answer, no ack, nothing else
-    finally:
-        await client.disconnect()
-        await runner.cleanup()
 
 
 async def test_wire_server_sends_the_gateways_events_for_a_message() -> None:
@@ -57,19 +66,7 @@ async def test_wire_server_sends_the_gateways_events_for_a_message() -> None:
 
     root = BENCH.parent
     expected = ContentLibrary.load(root / "content", root / "locales").replies("greet", "sv")
-    runner = web.AppRunner(_load_echo().create_app("wire", "greet"), access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    client = socketio.AsyncClient(reconnection=False)
-    events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-    @client.on("*")
-    async def record(event: str, data: Any = None) -> None:
-        await events.put((event, data))
-
-    try:
-        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=5)
+    async with connected(_load_echo().create_app("wire", "greet")) as (client, events):
         for turn in (1, 2):
             await client.emit("user_uttered", {"message": "hej", "client_id": f"m{turn}"})
             event, ack = await asyncio.wait_for(events.get(), 5)
@@ -82,9 +79,6 @@ async def test_wire_server_sends_the_gateways_events_for_a_message() -> None:
         assert ack["seq"] == 2 + len(expected)  # seqs continue across turns, as in the log
         await asyncio.sleep(0.2)
         assert events.empty()
-    finally:
-        await client.disconnect()
-        await runner.cleanup()
 
 
 def test_load_script_documents_its_options() -> None:
