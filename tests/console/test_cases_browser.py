@@ -69,11 +69,15 @@ async def tabs(browser: Browser) -> AsyncIterator[Any]:
 
     async def make() -> Tab:
         context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        # Bounds, not speed checks: the shared 2-core machine can be slow; a broken page still fails.
+        context.set_default_timeout(60_000)
         tab = Tab(context, await context.new_page())
         made.append(tab)
         return tab
 
+    expect.set_options(timeout=30_000)
     yield make
+    expect.set_options(timeout=5_000)  # Playwright's default, for the other modules in this process
     for tab in made:
         await tab.context.close()
     problems = [p for tab in made for p in tab.problems]
@@ -146,19 +150,20 @@ async def test_analyst_opens_a_case_decrypts_blurred_reveals_and_reports(
     await page.fill("#passphrase", "not the passphrase")
     await page.click("#open-key")
     await expect(page.locator("#viewer-error")).to_contain_text(
-        "passphrase does not open this key file", timeout=20_000
+        "passphrase does not open this key file", timeout=60_000
     )
     assert await page.locator("button.view-file").first.is_disabled()
 
     await page.fill("#passphrase", PASSPHRASE)
     await page.click("#open-key")
-    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=20_000)
+    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=60_000)
     assert await page.locator("#passphrase").input_value() == ""  # not left in the page
     await page.click('button.view-file[data-file="file-000"]')
     image = page.locator('.preview[data-file="file-000"] img')
-    await expect(image).to_be_visible(timeout=20_000)
+    await expect(image).to_be_visible(timeout=60_000)
     await page.wait_for_function(
-        "() => { const i = document.querySelector('.preview img'); return i && i.complete && i.naturalWidth === 120; }"
+        "() => { const i = document.querySelector('.preview img'); return i && i.complete && i.naturalWidth === 120; }",
+        timeout=60_000,
     )
     assert (await image.get_attribute("src") or "").startswith("blob:")
     assert await filter_of(tab, '.preview[data-file="file-000"] img') == HIDDEN
@@ -241,9 +246,9 @@ async def test_viewer_errors_are_plain_and_the_window_running_out_hides_everythi
     await page.set_input_files("#key-file", key_file(crypto.dump_key_file(other, PASSPHRASE)))
     await page.fill("#passphrase", PASSPHRASE)
     await page.click("#open-key")
-    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=20_000)
+    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=60_000)
     await page.click('button.view-file[data-file="file-000"]')
-    await expect(error).to_contain_text("not encrypted to the keys in this key file", timeout=20_000)
+    await expect(error).to_contain_text("not encrypted to the keys in this key file", timeout=60_000)
     await page.set_input_files("#key-file", key_file(b'{"format": "something else"}'))
     await page.click("#open-key")
     await expect(error).to_contain_text("not an upload key file")
@@ -251,14 +256,14 @@ async def test_viewer_errors_are_plain_and_the_window_running_out_hides_everythi
     await page.set_input_files("#key-file", key_file(crypto.dump_key_file(KEYS, PASSPHRASE)))
     await page.fill("#passphrase", PASSPHRASE)
     await page.click("#open-key")
-    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=20_000)
+    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=60_000)
     await page.click('button.view-file[data-file="file-001"]')
-    await expect(error).to_contain_text("altered or damaged", timeout=20_000)
+    await expect(error).to_contain_text("altered or damaged", timeout=60_000)
     await page.click('button.view-file[data-file="file-002"]')
-    await expect(error).to_contain_text("incomplete (cut short)", timeout=20_000)
+    await expect(error).to_contain_text("incomplete (cut short)", timeout=60_000)
     assert await page.locator(".preview").count() == 0  # nothing shown from a file that failed
     await page.click('button.view-file[data-file="file-000"]')
-    await expect(page.locator('.preview[data-file="file-000"] img')).to_be_visible(timeout=20_000)
+    await expect(page.locator('.preview[data-file="file-000"] img')).to_be_visible(timeout=60_000)
     await page.click("#forget")
     await expect(page.locator(".preview")).to_have_count(0)
     assert await page.locator('button.view-file[data-file="file-000"]').is_disabled()
@@ -267,10 +272,10 @@ async def test_viewer_errors_are_plain_and_the_window_running_out_hides_everythi
     await page.set_input_files("#key-file", key_file(crypto.dump_key_file(KEYS, PASSPHRASE)))
     await page.fill("#passphrase", PASSPHRASE)
     await page.click("#open-key")
-    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=20_000)
+    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=60_000)
     console.clock.advance(settings.console_reauth_window)
     await page.click('button.view-file[data-file="file-000"]')
-    await expect(error).to_contain_text("confirmation has run out", timeout=20_000)
+    await expect(error).to_contain_text("confirmation has run out", timeout=60_000)
     # Chromium reports the refused fetch on its console; that one is expected here, nothing else is.
     tab.problems.remove(
         "console: Failed to load resource: the server responded with a status of 403 (Forbidden)"
@@ -285,7 +290,7 @@ async def test_viewer_errors_are_plain_and_the_window_running_out_hides_everythi
     console.clock.advance(settings.console_reauth_window - 2)
     await page.goto(f"{console.url}/cases/{case_id}")
     assert await page.locator("#viewer").get_attribute("data-fresh-seconds") == "2"
-    await expect(error).to_contain_text("the files are hidden and the key forgotten", timeout=20_000)
+    await expect(error).to_contain_text("the files are hidden and the key forgotten", timeout=60_000)
     assert await page.locator('button.view-file[data-file="file-000"]').is_disabled()
 
     views = [
@@ -322,6 +327,7 @@ async def test_issue_6_end_to_end_widget_upload_analyst_view_and_the_child_reads
     image, video = png(), VIDEO_MARKER * 12_000
 
     child_context = await browser.new_context(viewport={"width": 1100, "height": 900}, locale="sv-SE")
+    child_context.set_default_timeout(60_000)
     child = Tab(child_context, await child_context.new_page())
     await child.page.goto(gateway.url + "/")
     frame = await child_frame(child)
@@ -363,16 +369,17 @@ async def test_issue_6_end_to_end_widget_upload_analyst_view_and_the_child_reads
     await page.set_input_files("#key-file", key_file(crypto.dump_key_file(KEYS, PASSPHRASE)))
     await page.fill("#passphrase", PASSPHRASE)
     await page.click("#open-key")
-    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=20_000)
+    await expect(page.locator("#viewer-status")).to_contain_text("key is open", timeout=60_000)
     for file_id, kind in (("file-000", "img"), ("file-001", "video")):
         await page.click(f'button.view-file[data-file="{file_id}"]')
         media = page.locator(f'.preview[data-file="{file_id}"] {kind}')
-        await expect(media).to_be_attached(timeout=20_000)
+        await expect(media).to_be_attached(timeout=60_000)
         assert await filter_of(tab, f'.preview[data-file="{file_id}"] {kind}') == HIDDEN
     await expect(page.locator('.preview[data-file="file-000"] figcaption')).to_contain_text("skärmbild.png")
     await expect(page.locator('.preview[data-file="file-001"] figcaption')).to_contain_text("film.mp4")
     await page.wait_for_function(
-        "() => { const i = document.querySelector('.preview img'); return i && i.complete && i.naturalWidth > 0; }"
+        "() => { const i = document.querySelector('.preview img'); return i && i.complete && i.naturalWidth > 0; }",
+        timeout=60_000,
     )
     await page.click("#actions button[value='removed']")
     await expect(page.locator("#case-status")).to_have_text("removed")
@@ -392,6 +399,6 @@ async def test_issue_6_end_to_end_widget_upload_analyst_view_and_the_child_reads
     await frame.press("#input", "Enter")
     library = ContentLibrary.load(settings.content_dir, settings.locales_dir)
     first = library.get("case_status_removed").replies("sv", updated="")[0].text.split(" Ärendet")[0]
-    await expect(frame.locator("#log")).to_contain_text(first, timeout=20_000)
+    await expect(frame.locator("#log")).to_contain_text(first, timeout=60_000)
     await child_context.close()
     assert not child.problems, child.problems
