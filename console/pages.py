@@ -24,7 +24,7 @@ DESK_ROLES = (Role.COUNSELLOR, Role.SUPERVISOR)
 STATS_ROLES = (Role.SUPERVISOR, Role.ANALYST)
 _CONV_ID = re.compile(r"^[0-9a-f]{24}$")
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
-ACTIONS = ("claim", "reply", "transfer", "requeue", "end", "categorise")
+ACTIONS = ("claim", "reply", "offer_upload", "transfer", "requeue", "end", "categorise")
 # Messages the pages show after an action, by code: never text that came from a request.
 MESSAGES = {
     "taken": "A colleague took this conversation.",
@@ -44,6 +44,7 @@ MESSAGES = {
     "categorised": "Thank you. The categorisation is saved.",
     "ended": "The chat is ended. Please categorise it.",
     "saved": "Saved.",
+    "offered": "The secure upload is offered to the child.",
 }
 
 
@@ -159,6 +160,10 @@ async def conversation_action(request: web.Request) -> web.StreamResponse:
         elif action == "reply":
             entry = await desk.reply(conv_id, staff.name, form.get("text"))
             result["seq"] = entry.seq
+        elif action == "offer_upload":
+            moved = await desk.offer_upload(conv_id, staff.name)
+            result["seq"] = moved.entries[-1].seq
+            after = f"/conversations/{conv_id}?msg=offered"
         elif action == "transfer":
             await desk.transfer(conv_id, staff.name, str(form.get("to", "")), form.get("note", ""))
             after = "/queue?msg=saved"
@@ -178,7 +183,7 @@ async def conversation_action(request: web.Request) -> web.StreamResponse:
             return web.json_response({"ok": False, "code": exc.code, "detail": exc.detail}, status=409)
         target = "/queue" if exc.code in ("taken", "gone", "forbidden") else f"/conversations/{conv_id}"
         raise web.HTTPSeeOther(f"{target}?msg={exc.code}") from None
-    if action != "reply":
+    if action not in ("reply", "offer_upload"):  # these add to the chat; its place stays the same
         await live.conversation_changed(conv_id)
     if _wants_json(request):
         return web.json_response(result)

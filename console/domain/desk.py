@@ -300,6 +300,23 @@ class Desk:
             raise DeskError("gone", "the conversation has expired")
         return entry.with_seq(seq)
 
+    async def offer_upload(self, conv_id: str, name: str) -> Moved:
+        """The assigned counsellor offers the encrypted upload: the notice `upload_offer`, whose one
+        button (`/upload_start`) opens the child's upload panel. The grant itself is issued only when
+        the child opens the panel (chatbot.domain.dialogue.DialogueBot.upload_grant), never here."""
+        meta = await self._conversations.meta(conv_id)
+        if not meta:
+            raise DeskError("gone", "the child has left or the conversation expired")
+        if meta.get("counsellor") != name or meta.get("state") != ConversationState.COUNSELLOR.value:
+            raise DeskError("not_yours", "this conversation is not assigned to you")
+        entries = await self._notice(
+            conv_id, "upload_offer", meta.get("locale", self._settings.default_locale)
+        )
+        if not entries:
+            raise DeskError("gone", "the conversation has expired")
+        log.info("conversation %s: %s offered the secure upload", conv_id, name)
+        return Moved(conv_id, entries)
+
     async def transfer(self, conv_id: str, name: str, to: str, note: object = "") -> Moved:
         if to == name:
             raise DeskError("same", "choose a colleague")

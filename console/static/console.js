@@ -155,5 +155,19 @@
         }).catch(function () { showAlert("Not sent. Check the connection and try again."); });
       });
     }
+
+    // Offer the secure upload without leaving the page (a half-written reply stays in the box).
+    var offer = document.getElementById("offer-upload-form");
+    if (offer) {
+      offer.addEventListener("submit", function (e) {
+        e.preventDefault();
+        fetch(offer.action, {
+          method: "POST", body: new URLSearchParams({ csrf: csrf }), credentials: "same-origin",
+          headers: { "X-CSRF-Token": csrf, Accept: "application/json" }
+        }).then(function (r) { return r.json(); }).then(function (result) {
+          if (!result.ok) showAlert(result.detail);
+        }).catch(function () { showAlert("Not sent. Check the connection and try again."); });
+      });
+    }
   }
 })();

@@ -1,5 +1,6 @@
 """The console and the child's widget in real chromium, side by side: login with TOTP, queue, claim,
-chat both ways, transfer, end, satisfaction, categorisation and statistics; a child's XSS stays text."""
+chat both ways, the offer of the secure upload, transfer, end, satisfaction, categorisation and
+statistics; a child's XSS stays text."""
 
 from __future__ import annotations
 
@@ -135,6 +136,22 @@ async def test_counsellor_and_child_side_by_side(
     await expect(counsellor.page.locator("#transcript li.counsellor").last).to_contain_text("Jag läser")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await counsellor.page.screenshot(path=str(SCREENSHOTS / "console-conversation.png"))
+
+    # The counsellor offers the secure upload: the child's message has a button that opens the panel,
+    # and what the counsellor was writing stays in the reply box.
+    await counsellor.page.fill("#reply-text", "Halvskrivet")
+    await counsellor.page.click("#offer-upload-form button:has-text('Offer secure upload')")
+    offer = frame.locator("#log .msg--system", has_text="skicka bilden eller filmen till oss")
+    await expect(offer).to_have_count(1, timeout=10_000)
+    notice = counsellor.page.locator("#transcript li.system").last
+    await expect(notice).to_contain_text("skicka bilden eller filmen till oss")
+    await expect(counsellor.page.locator("#reply-text")).to_have_value("Halvskrivet")
+    await counsellor.page.fill("#reply-text", "")
+    await expect(frame.locator("#upload")).to_be_hidden()
+    await offer.locator("button:has-text('Skicka filen säkert')").click()
+    await expect(frame.locator("#upload")).to_be_visible()
+    await frame.click("#upload-cancel")
+    await expect(frame.locator("#upload")).to_be_hidden()
 
     # Transfer to a colleague with a note; the child is told who is there now.
     colleague = await tabs()

@@ -148,6 +148,35 @@ async def test_claim_tells_the_child_who_joined_and_replies_carry_the_chosen_nam
     assert await desk.stats.waits(day_of(clock.now())) == [90_000]
 
 
+async def test_only_the_assigned_counsellor_offers_the_upload_and_the_notice_lands_in_the_log(
+    redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
+) -> None:
+    conv_id = await waiting_child(redis, settings, clock)
+    with pytest.raises(DeskError) as queued:
+        await desk.offer_upload(conv_id, "anna")  # still in the queue: nobody's to offer anything in
+    assert queued.value.code == "not_yours"
+    await on_shift(desk, "anna")
+    await desk.claim(conv_id, "anna")
+    before = await ConversationStore(redis, announce_to="x").length(conv_id)
+    # A colleague, and a supervisor who has not taken the chat, are refused like for a reply.
+    for other in ("bertil", "sam"):
+        with pytest.raises(DeskError) as refused:
+            await desk.offer_upload(conv_id, other)
+        assert refused.value.code == "not_yours"
+    assert await ConversationStore(redis, announce_to="x").length(conv_id) == before
+    moved = await desk.offer_upload(conv_id, "anna")
+    log = await ConversationStore(redis, announce_to="x").read(conv_id)
+    offered = [e for e in log if e.extra.get("notice") == "upload_offer"]
+    assert len(offered) == 1 and offered[0].role is Role.SYSTEM and offered[0].seq == before + 1
+    assert [e.seq for e in moved.entries] == [before + 1]
+    assert [q.payload for q in offered[0].quick_replies] == ["/upload_start"]
+    content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
+    assert offered[0].text == content.replies("upload_offer", "sv")[0].text
+    with pytest.raises(DeskError) as unknown:
+        await desk.offer_upload("0" * 24, "anna")
+    assert unknown.value.code == "gone"
+
+
 async def test_counsellors_see_only_the_queue_and_their_own_chats(
     redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
 ) -> None:

@@ -132,6 +132,21 @@ async def test_child_and_counsellor_side_by_side(
         said = await expect_child(child, lambda d: d["role"] == "counsellor")
         assert said["author"] == "Sara" and said["text"].startswith("Hej, jag heter Sara")
 
+        # The counsellor offers the secure upload; a colleague cannot, in a chat that is not theirs.
+        colleague = await signed_in(make_account, staff_factory, "bertil")
+        for client, status, expected in ((colleague, 409, "not_yours"), (counsellor, 200, None)):
+            async with client.http.post(
+                f"/conversations/{conv_id}/offer_upload",
+                headers={"X-CSRF-Token": client.csrf, "Accept": "application/json"},
+            ) as response:
+                body = await response.json()
+                assert response.status == status and body.get("code") == expected
+        assert body["seq"] > said["seq"]
+        offer = await expect_child(child, lambda d: d.get("notice", {}).get("type") == "upload_offer")
+        assert offer["seq"] == body["seq"] and offer["role"] == "system"
+        assert [q["payload"] for q in offer["quick_replies"]] == ["/upload_start"]
+        await socket.expect("entries", lambda d: any(e.get("notice") == "upload_offer" for e in d["entries"]))
+
         # Typing indicators both ways, live only.
         await socket.sio.emit("typing", {"conv_id": conv_id, "on": True}, namespace="/staff")
         assert (await child.expect("typing")) == {"role": "counsellor", "on": True}
