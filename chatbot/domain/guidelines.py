@@ -48,7 +48,9 @@ REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
     "handoff_closed": ("next_open",),
     "queue_update": ("position", "wait"),
     "counsellor_joined": ("name",),
+    "counsellor_lost": ("position", "wait"),
     "conversation_ended": (),
+    "upload_offer": (),
     "crisis": (),
     # The case code lookup (intent case_status): one answer per status, one per kind of bad code.
     **{

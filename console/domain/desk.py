@@ -473,9 +473,11 @@ class Desk:
         if position is None or not meta:
             return Moved(conv_id)
         wait = await self._handoff.estimate(position)
+        # Its own words, not handoff_queued's: the child did not ask to wait again, and must hear that
+        # the counsellor leaving is not their doing.
         entries = await self._notice(
             conv_id,
-            "handoff_queued",
+            "counsellor_lost",
             meta.get("locale", self._settings.default_locale),
             position=position,
             wait=wait,

@@ -249,12 +249,16 @@ async def test_disconnected_counsellor_keeps_chats_within_grace_then_they_requeu
     assert await QueueStore(redis).waiting() == [conv_id, other]  # urgent goes back to the front
     assert await redis.hexists(chat_keys.COUNSELLORS_AVAILABLE, "anna") == 0
     assert await redis.hget(keys.shift("anna"), "status") == b"away"
-    told = [
-        e
-        for e in await ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF).read(conv_id)
-        if e.extra.get("notice") == "handoff_queued"
-    ]
+    log = await ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF).read(conv_id)
+    told = [e for e in log if e.extra.get("notice") == "counsellor_lost"]
     assert len(told) == 1 and told[0].extra["position"] == 1 and told[0].role is Role.SYSTEM
+    # Its own answer, not the one for a child who asked to queue: not their fault, their place, the wait.
+    said = [e.text for e in log if e.intent == "counsellor_lost"]
+    content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
+    wait = told[0].extra["wait"]
+    assert said == [r.text for r in content.replies("counsellor_lost", "sv", position=1, wait=wait)]
+    assert "inte ditt fel" in said[0] and "nummer 1" in said[1]
+    assert not [e for e in log if e.intent == "handoff_queued"]
 
 
 async def test_a_console_that_dies_strands_no_child_and_two_sweepers_requeue_once(
@@ -283,7 +287,7 @@ async def test_a_console_that_dies_strands_no_child_and_two_sweepers_requeue_onc
         meta["state"] == "queued" and "counsellor" not in meta and meta["note"] == "counsellor disconnected"
     )
     entries = await ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF).read(conv_id)
-    assert [e.extra.get("notice") for e in entries].count("handoff_queued") == 1
+    assert [e.extra.get("notice") for e in entries].count("counsellor_lost") == 1
     assert await redis.smembers(keys.assigned("anna")) == set()
     # Nothing more happens on later sweeps; she is away until she sets herself available again.
     clock.advance(settings.handoff_grace * 2)

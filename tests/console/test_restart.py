@@ -165,7 +165,7 @@ async def test_after_a_crash_the_next_console_requeues_the_chats_and_tells_the_c
     assert await redis.hget(chat_keys.conversation(conv_id), "state") == b"counsellor"
     console.clock.advance(30)
     await until(lambda: QueueStore(redis).position(conv_id))
-    told = await expect_child(child, lambda d: d.get("notice", {}).get("type") == "handoff_queued")
+    told = await expect_child(child, lambda d: d.get("notice", {}).get("type") == "counsellor_lost")
     assert told["notice"]["position"] == 1 and told["role"] == "system"
     meta = await redis.hgetall(chat_keys.conversation(conv_id))
     assert meta[b"state"] == b"queued" and b"counsellor" not in meta

@@ -359,7 +359,7 @@
     if (!notice || typeof notice !== "object") return;
     if (notice.type === "counsellor_joined") state.conversationState = "counsellor";
     if (notice.type === "conversation_ended" || notice.type === "handoff_closed") state.conversationState = "bot";
-    if (notice.type === "queue_update") state.conversationState = "queued";
+    if (notice.type === "queue_update" || notice.type === "counsellor_lost") state.conversationState = "queued";
   }
 
   function markSeen(seq) {
