@@ -3,15 +3,19 @@
 Order matters and is the safety policy of this product:
 1. Every message, in every state, goes through the crisis check first. A hit shows emergency help at
    once and marks the conversation urgent (a waiting child moves to the front of the queue).
-2. After a counsellor has taken over the bot says nothing else.
-3. Buttons ('/name') name an intent or an answer directly; free text goes to the intent model, and a
+2. A case code in a message is looked up (`case_status`) whatever the intent model thinks, in every
+   state: like the crisis answer it is a fact the child asked for, so a child who gives their code to
+   the counsellor still learns where their case stands (the counsellor reads the answer; the log and
+   the console see the code only masked). The code never reaches the intent model or the log in clear
+   (see ConversationService.receive).
+3. After a counsellor has taken over the bot says nothing else.
+4. Buttons ('/name') name an intent or an answer directly; free text goes to the intent model, and a
    low-confidence guess is never acted on: the child gets a clarifying question and the offer of a person.
-4. A case code in a message is looked up (`case_status`) whatever the intent model thinks; the code never
-   reaches the intent model or the log in clear (see ConversationService.receive).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from datetime import datetime
@@ -147,15 +151,22 @@ class DialogueBot:
             return await self._crisis_turn(ctx, understood.crisis.reason)
         if payload in (CONSENT_YES, CONSENT_NO) and ctx.state is not ConversationState.ENDED:
             return await self._transcript_consent(ctx, payload == CONSENT_YES)
+        found = codes.find_case_code(text) if payload is None else None
+        if found is not None:
+            # In every state, also with a counsellor: a lookup the child asked for, not bot chatter.
+            replies = await self._case_status(ctx, found)
+            if ctx.state is ConversationState.COUNSELLOR:
+                # The facts only: its buttons (a person, what happens next) would tap into a bot that
+                # stays silent; the counsellor carries on from the answer.
+                replies = [dataclasses.replace(r, quick_replies=()) for r in replies]
+            return BotTurn(replies)
         if ctx.state in (ConversationState.COUNSELLOR, ConversationState.ENDED):
             return BotTurn()
 
-        if payload is None:
-            found = codes.find_case_code(text)
-            if found is not None:
-                return BotTurn(await self._case_status(ctx, found))
-            if _CODE_TRY.match(text) and await self._code_was_asked(ctx):
-                return BotTurn(await self._case_status(ctx, text))
+        # Only while the bot has the chat: a near-code right after the bot asked for one. With a
+        # counsellor the bot asked nothing, so such words are the child's to the counsellor.
+        if payload is None and _CODE_TRY.match(text) and await self._code_was_asked(ctx):
+            return BotTurn(await self._case_status(ctx, text))
 
         if understood is None:
             name = payload or ""

@@ -404,15 +404,44 @@ async def test_the_code_is_masked_before_the_message_is_stored(
     assert received.entry.text == words and received.urgent
 
 
-async def test_after_hand_off_a_code_gets_no_bot_answer_but_is_still_masked(
-    make_chat: object, redis: Redis
+@pytest.mark.parametrize("locale", ["sv", "en"])
+async def test_with_a_counsellor_a_code_still_gets_the_status_and_everything_else_stays_silent(
+    make_chat: object, content: ContentLibrary, redis: Redis, locale: str
+) -> None:
+    chat = await make_chat(locale)  # type: ignore[operator]
+    code = await new_case(chat.uploads)
+    day = "24 november" if locale == "sv" else "November 24"
+    await chat.say("/case_status")  # the bot asked for a code before the counsellor came
+    await chat.store.set_state(chat.conv_id, ConversationState.COUNSELLOR)
+    service: ConversationService = make_chat.service  # type: ignore[attr-defined]
+    # The child gives the counsellor their code: the status is the bot's one answer, the log masks it.
+    received = await service.receive(chat.conv_id, locale, f"min kod är {code.lower()}", "m-1")
+    assert received.entry.text == f"min kod är {codes.MASK}"
+    assert [e.text for e in received.replies] == expected(
+        content, "case_status_received", locale, updated=day
+    )
+    # Without its buttons: with a counsellor they would lead into a silent bot.
+    assert all(not e.quick_replies for e in received.replies)
+    raw = b" ".join(await redis.lrange(keys.log(chat.conv_id), 0, -1)).decode().upper()
+    assert code.replace("-", "") not in raw.replace("-", "").replace(" ", "")
+    assert (await chat.store.meta(chat.conv_id))["state"] == "counsellor"
+    # A bad code is a lookup too, and gets its kind answer.
+    unknown = codes.new_case_code()
+    assert texts(await chat.say(unknown)) == expected(content, "case_code_unknown", locale)
+    # Anything else is the counsellor's to answer: ordinary words, buttons, and a near-code (the bot
+    # asked for a code earlier, but with a counsellor there such words are meant for them).
+    for text in ("hej", "min bild sprids", "/takedown_help", "/case_status", "ABCD-1234"):
+        assert (await chat.say(text)).replies == [], text
+
+
+async def test_with_a_counsellor_crisis_still_comes_before_a_code(
+    make_chat: object, content: ContentLibrary
 ) -> None:
     chat = await make_chat()  # type: ignore[operator]
     code = await new_case(chat.uploads)
     await chat.store.set_state(chat.conv_id, ConversationState.COUNSELLOR)
-    service: ConversationService = make_chat.service  # type: ignore[attr-defined]
-    received = await service.receive(chat.conv_id, "sv", code, "m-1")
-    assert received.replies == [] and received.entry.text == codes.MASK
+    turn = await chat.say(f"jag vill dö. min kod är {code}")
+    assert turn.urgent and texts(turn) == expected(content, "crisis", "sv")
 
 
 # --- the upload offer ------------------------------------------------------------------------------------
