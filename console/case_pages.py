@@ -64,7 +64,7 @@ MESSAGES = {
 def install(app: web.Application, redis: Redis, clock: Clock) -> None:
     """Put the case services on the app (after its settings and accounts)."""
     settings = app[SETTINGS]
-    audit = AuditLog(redis, clock)
+    audit = AuditLog(redis, clock, settings.audit_retention)
     app[AUDIT] = audit
     app[CASES] = CaseService(UploadStore(redis), LocalStorage(settings.upload_dir), audit, clock, settings)
     app[REAUTH] = Reauth(app[ACCOUNTS], ReauthStore(redis), clock, window_s=settings.console_reauth_window)

@@ -189,7 +189,7 @@ def _with_services(work: Callable[[Any], Awaitable[int]]) -> int:
         redis = Redis.from_url(settings.redis_url)
         try:
             clock = SystemClock()
-            audit = AuditLog(redis, clock)
+            audit = AuditLog(redis, clock, settings.audit_retention)
             cases = CaseService(UploadStore(redis), LocalStorage(settings.upload_dir), audit, clock, settings)
             return await work((cases, audit))
         finally:

@@ -42,7 +42,7 @@ class Uploads:
 def build_uploads(settings: Settings, redis: Redis, clock: Clock) -> Uploads:
     store = UploadStore(redis)
     storage = LocalStorage(settings.upload_dir)
-    audit = AuditLog(redis, clock)
+    audit = AuditLog(redis, clock, settings.audit_retention)
     return Uploads(
         UploadService(store, storage, audit, clock, settings),
         CaseService(store, storage, audit, clock, settings),

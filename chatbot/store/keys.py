@@ -79,6 +79,12 @@ AUDIT_ANCHOR = f"{PREFIX}:audit:anchor"
 """Hash of the newest entry, and of the last entry trimmed away (where verification starts)."""
 
 
+def audit_case(case_id: str) -> str:
+    """List of one case's audit entry ids, oldest first; written with each entry, the trim removes an id
+    with its entry, and the key expires AUDIT_RETENTION after the case's newest entry."""
+    return f"{PREFIX}:audit:case:{{{case_id}}}"
+
+
 def stats_day(day: str) -> str:
     """Hash of one Stockholm day's aggregate counters (YYYY-MM-DD): the gateway counts `contacts` (every
     new conversation), the console everything else. Never a conversation id or any text; STATS_RETENTION."""

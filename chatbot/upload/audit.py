@@ -1,7 +1,8 @@
 """The analysts' audit log: an append-only Redis stream in which every entry hashes the one before it.
 
 Who saw or did what to which case, and when. Editing or deleting an entry in the middle breaks the chain
-(`verify` finds it); trimming by age moves the anchor, so the retained part still verifies.
+(`verify` finds it); trimming by age moves the anchor, so the retained part still verifies. Each case keeps
+an index of its entries' ids, written in the same script as the entry, so a case page reads only its own.
 """
 
 from __future__ import annotations
@@ -13,12 +14,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
 from chatbot.clock import Clock
 from chatbot.store import keys
 
 GENESIS = "0" * 64
+INDEXED = "ix"
+"""Field on every entry written together with its case index; entries without it predate the index."""
+LEGACY_BATCH = 500
+
+# The chained append as one step: compare-and-set on the head (the digest was computed in Python from the
+# head read before; SHA-256 is not available in Redis scripts), the entry, the new head and the case's
+# index. Entry and index cannot diverge, and two writers cannot chain onto the same head.
+_APPEND = """
+-- KEYS: audit, head, case index (optional) ; ARGV: expected head ('' for none), digest, index_ttl_ms, field, value, ...
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return false end
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+local id = redis.call('XADD', KEYS[1], '*', unpack(fields))
+redis.call('SET', KEYS[2], ARGV[2])
+if KEYS[3] then
+  redis.call('RPUSH', KEYS[3], id)
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
+end
+return id
+"""
 
 
 class AuditBroken(Exception):
@@ -47,58 +67,75 @@ def _text(value: bytes | str) -> str:
 
 
 class AuditLog:
-    def __init__(self, redis: Redis, clock: Clock) -> None:
+    def __init__(self, redis: Redis, clock: Clock, retention_s: int) -> None:
+        """`retention_s` is AUDIT_RETENTION: the sweep trims entries older than it, and a case's index
+        expires that long after the case's newest entry (when every entry it lists is past retention)."""
         self._redis = redis
         self._clock = clock
+        self._retention_ms = retention_s * 1000
+        self._append = redis.register_script(_APPEND)
 
     async def append(self, actor: str, action: str, *, case_id: str = "", file_id: str = "") -> AuditEntry:
         """Write one entry; callers write it *before* the act it records, so no act goes unlogged."""
         at = self._clock.now()
         at_ms = int(at.timestamp() * 1000)
+        script_keys = [keys.AUDIT, keys.AUDIT_HEAD]
+        if case_id:
+            script_keys.append(keys.audit_case(case_id))
         while True:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                try:
-                    await pipe.watch(keys.AUDIT_HEAD)
-                    head = await pipe.get(keys.AUDIT_HEAD)
-                    prev = _text(head) if head else GENESIS
-                    digest = _digest(prev, at_ms, actor, action, case_id, file_id)
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    fields = {
-                        "at": at_ms,
-                        "actor": actor,
-                        "action": action,
-                        "case": case_id,
-                        "file": file_id,
-                        "prev": prev,
-                        "hash": digest,
-                    }
-                    pipe.xadd(keys.AUDIT, fields)  # type: ignore[arg-type]
-                    pipe.set(keys.AUDIT_HEAD, digest)
-                    result = await pipe.execute()
-                except WatchError:
-                    continue  # another writer got in between; chain onto their entry
-            return AuditEntry(_text(result[0]), at, actor, action, case_id, file_id, prev, digest)
+            head = await self._redis.get(keys.AUDIT_HEAD)
+            expected = _text(head) if head else ""
+            prev = expected or GENESIS
+            digest = _digest(prev, at_ms, actor, action, case_id, file_id)
+            fields: list[str | int] = [
+                *("at", at_ms, "actor", actor, "action", action, "case", case_id, "file", file_id),
+                *("prev", prev, "hash", digest, INDEXED, "1"),
+            ]
+            entry_id = await self._append(
+                keys=script_keys, args=[expected, digest, self._retention_ms, *fields]
+            )
+            if entry_id is not None:
+                return AuditEntry(_text(entry_id), at, actor, action, case_id, file_id, prev, digest)
+            # Another writer got in between; chain onto their entry.
 
     async def entries(self, *, case_id: str | None = None) -> list[AuditEntry]:
-        out = []
+        """The whole retained log, oldest first; with `case_id`, that case's trail through its index
+        (plus the entries from before the index, while retention still keeps any)."""
+        if case_id is not None:
+            return await self._case_entries(case_id)
         stream: Any = await self._redis.xrange(keys.AUDIT)
-        for entry_id, raw in stream:
-            fields = {_text(k): _text(v) for k, v in raw.items()}
-            if case_id is not None and fields["case"] != case_id:
-                continue
-            out.append(
-                AuditEntry(
-                    _text(entry_id),
-                    datetime.fromtimestamp(int(fields["at"]) / 1000, UTC),
-                    fields["actor"],
-                    fields["action"],
-                    fields["case"],
-                    fields["file"],
-                    fields["prev"],
-                    fields["hash"],
-                )
-            )
-        return out
+        return [_entry(entry_id, raw) for entry_id, raw in stream]
+
+    async def _case_entries(self, case_id: str) -> list[AuditEntry]:
+        ids = [_text(i) for i in await self._redis.lrange(keys.audit_case(case_id), 0, -1)]  # type: ignore[misc]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry_id in ids:
+                pipe.xrange(keys.AUDIT, entry_id, entry_id)
+            found: list[Any] = await pipe.execute() if ids else []
+        # An id whose entry is gone (trimmed between the two reads, or deleted) is skipped: the page
+        # shows what the log holds; `verify` is what reports a removed entry.
+        out = {e.id: e for e in await self._legacy_entries(case_id)}
+        for stream in found:
+            for entry_id, raw in stream:
+                out[_text(entry_id)] = _entry(entry_id, raw)
+        return sorted(out.values(), key=lambda e: _id_order(e.id))
+
+    async def _legacy_entries(self, case_id: str) -> list[AuditEntry]:
+        """Entries written before case indexes existed: the head of the stream up to the first indexed
+        entry. That prefix never grows and retention trims it away; once gone this is one short read."""
+        out: list[AuditEntry] = []
+        start = "-"
+        while True:
+            batch: Any = await self._redis.xrange(keys.AUDIT, start, "+", count=LEGACY_BATCH)
+            for entry_id, raw in batch:
+                fields = {_text(k): _text(v) for k, v in raw.items()}
+                if INDEXED in fields:
+                    return out
+                if fields["case"] == case_id:
+                    out.append(_entry(entry_id, raw))
+            if len(batch) < LEGACY_BATCH:
+                return out
+            start = "(" + _text(batch[-1][0])
 
     async def verify(self) -> int:
         """Check the whole retained chain; returns the number of entries, raises AuditBroken."""
@@ -126,6 +163,27 @@ class AuditLog:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.set(keys.AUDIT_ANCHOR, entry.hash)
                 pipe.xdel(keys.AUDIT, entry.id)
+                if entry.case_id:  # the oldest of the case's ids, so this finds it at the list's head
+                    pipe.lrem(keys.audit_case(entry.case_id), 1, entry.id)
                 await pipe.execute()
             removed += 1
         return removed
+
+
+def _entry(entry_id: bytes | str, raw: Any) -> AuditEntry:
+    fields = {_text(k): _text(v) for k, v in raw.items()}
+    return AuditEntry(
+        _text(entry_id),
+        datetime.fromtimestamp(int(fields["at"]) / 1000, UTC),
+        fields["actor"],
+        fields["action"],
+        fields["case"],
+        fields["file"],
+        fields["prev"],
+        fields["hash"],
+    )
+
+
+def _id_order(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq)

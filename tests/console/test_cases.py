@@ -84,7 +84,7 @@ async def fetch_file(client: StaffClient, case_id: str, file_id: str, **headers:
 
 
 async def audit_of(redis: Redis, console: Console, case_id: str) -> list[tuple[str, str, str]]:
-    entries = await AuditLog(redis, console.clock).entries(case_id=case_id)
+    entries = await AuditLog(redis, console.clock, console.settings.audit_retention).entries(case_id=case_id)
     return [(e.actor, e.action, e.file_id) for e in entries]
 
 
@@ -239,7 +239,7 @@ async def test_ciphertext_only_after_a_fresh_code_and_every_view_is_audited(
         ("ana", "file.viewed", "file-001"),
         ("ana", "file.viewed", "file-000"),
     ]
-    assert await AuditLog(redis, console.clock).verify() == 3
+    assert await AuditLog(redis, console.clock, console.settings.audit_retention).verify() == 3
 
     # Fresh for the window only (CONSOLE_REAUTH_WINDOW, 5 minutes by default).
     console.clock.advance(settings.console_reauth_window - 1)

@@ -194,7 +194,10 @@ async def test_analyst_opens_a_case_decrypts_blurred_reveals_and_reports(
     await expect(page.locator("#audit")).to_contain_text("file.viewed file-000")
 
     trail = [
-        (e.actor, e.action, e.file_id) for e in await AuditLog(redis, console.clock).entries(case_id=case_id)
+        (e.actor, e.action, e.file_id)
+        for e in await AuditLog(redis, console.clock, console.settings.audit_retention).entries(
+            case_id=case_id
+        )
     ]
     assert trail == [
         ("child", "case.received", ""),
@@ -295,7 +298,9 @@ async def test_viewer_errors_are_plain_and_the_window_running_out_hides_everythi
 
     views = [
         (e.action, e.file_id)
-        for e in await AuditLog(redis, console.clock).entries(case_id=case_id)
+        for e in await AuditLog(redis, console.clock, console.settings.audit_retention).entries(
+            case_id=case_id
+        )
         if e.actor == "ana"
     ]
     # Every fetch the server answered is in the log, also those that then failed to decrypt.
@@ -385,7 +390,10 @@ async def test_issue_6_end_to_end_widget_upload_analyst_view_and_the_child_reads
     await expect(page.locator("#case-status")).to_have_text("removed")
 
     trail = [
-        (e.actor, e.action, e.file_id) for e in await AuditLog(redis, console.clock).entries(case_id=case_id)
+        (e.actor, e.action, e.file_id)
+        for e in await AuditLog(redis, console.clock, console.settings.audit_retention).entries(
+            case_id=case_id
+        )
     ]
     assert trail == [
         ("child", "case.received", ""),

@@ -55,7 +55,7 @@ def services(redis: Redis, settings: Settings) -> Services:
     clock = FixedClock(START)
     store = UploadStore(redis)
     storage = LocalStorage(settings.upload_dir)
-    audit = AuditLog(redis, clock)
+    audit = AuditLog(redis, clock, settings.audit_retention)
     return Services(
         clock,
         storage,
