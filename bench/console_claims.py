@@ -5,9 +5,13 @@ It starts a private redis-server and measures, on loopback only, with bounded lo
   race        R rounds; in each, N counsellors on separate connections claim the same conversation at
               once. Reports winners per round (must be exactly 1) and the round's wall time.
   throughput  K queued conversations claimed one after another by counsellors with free slots: claims/s.
-  tick        the console's periodic work (sweep + announce positions + snapshot) with Q children queued.
+  tick        the console's periodic work (sweep + announce places + snapshot of queue and shifts), for
+              each --queued size: the first tick (every child new), steady ticks (nothing moved), and
+              ticks right after the head of the queue was claimed (every child behind is told a new
+              place); with the Redis round trips of one steady tick, counted on the client's connections.
 
-    .venv/bin/python bench/console_claims.py            # about half a minute; a table on stdout
+    .venv/bin/python bench/console_claims.py                        # about half a minute; stdout
+    .venv/bin/python bench/console_claims.py --tick-only --queued 100 500
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from redis.asyncio import Redis
+from redis.asyncio import Connection, ConnectionPool, Redis
 
 from chatbot.clock import SystemClock
 from chatbot.domain.content import ContentLibrary
@@ -61,10 +65,63 @@ async def queued(redis: Redis, settings: Settings) -> str:
     return conv_id
 
 
+class CountingConnection(Connection):
+    """A real connection that counts what it writes to the socket: one write is one round trip."""
+
+    writes = 0
+
+    async def send_packed_command(self, command: object, check_health: bool = True) -> None:
+        CountingConnection.writes += 1
+        await super().send_packed_command(command, check_health)  # type: ignore[arg-type]
+
+
+async def tick(desk: Desk) -> None:
+    """What console.live.Live.tick asks of Redis (the heartbeat aside)."""
+    await desk.sweep()
+    await desk.announce_positions()
+    await desk.queue()
+    await desk.store.on_shift()
+
+
+async def timed_tick(desk: Desk) -> float:
+    start = time.perf_counter()
+    await tick(desk)
+    return (time.perf_counter() - start) * 1000
+
+
+async def tick_bench(url: str, settings: Settings, content: ContentLibrary, size: int) -> str:
+    client = Redis(connection_pool=ConnectionPool.from_url(url, connection_class=CountingConnection))
+    await client.flushall()  # our private server only
+    desk = desk_for(client, settings, content)
+    await desk.set_status("c000", "available", capacity=10, display="c000")
+    for _ in range(size):
+        await queued(client, settings)
+    first = await timed_tick(desk)
+    steady = [await timed_tick(desk) for _ in range(5)]
+    before = CountingConnection.writes
+    await tick(desk)
+    trips = CountingConnection.writes - before
+    moved = []
+    for _ in range(3):
+        head = (await desk.queue())[0].conv_id
+        await desk.claim(head, "c000")
+        moved.append(await timed_tick(desk))
+    await client.aclose()
+    return (
+        f"tick:       {size} children queued: first {first:.1f} ms, steady median "
+        f"{statistics.median(steady):.1f} ms ({trips} round trips), after a claim median "
+        f"{statistics.median(moved):.1f} ms"
+    )
+
+
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as server:
         settings = Settings(redis_url=server.url, opening_hours=ALWAYS_OPEN)
         content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
+        if args.tick_only:
+            for size in args.queued:
+                print(await tick_bench(server.url, settings, content, size))
+            return
         clients = [Redis.from_url(server.url) for _ in range(args.counsellors)]
         desks = [desk_for(c, settings, content) for c in clients]
         names = [f"c{i:03d}" for i in range(args.counsellors)]
@@ -101,16 +158,6 @@ async def run(args: argparse.Namespace) -> None:
                         await desk.end(held, name)
         claim_rate = args.claims / (time.perf_counter() - start)
 
-        for _ in range(args.queued):
-            await queued(clients[0], settings)
-        tick_times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            await desks[0].sweep()
-            await desks[0].announce_positions()
-            await desks[0].queue()
-            tick_times.append(time.perf_counter() - start)
-
         print(f"race:       {args.rounds} rounds x {args.counsellors} concurrent claims of one conversation")
         print(f"            winners per round: min {min(winners)} max {max(winners)} (must be 1 and 1)")
         print(
@@ -119,11 +166,10 @@ async def run(args: argparse.Namespace) -> None:
         print(
             f"throughput: {args.claims} claims (each with its 'counsellor joined' notice): {claim_rate:.0f} claims/s"
         )
-        print(
-            f"tick:       {args.queued} children queued: median {statistics.median(tick_times) * 1000:.1f} ms"
-        )
         for client in clients:
             await client.aclose()
+        for size in args.queued:
+            print(await tick_bench(server.url, settings, content, size))
 
 
 def main() -> None:
@@ -133,7 +179,10 @@ def main() -> None:
     parser.add_argument("--counsellors", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--claims", type=int, default=500)
-    parser.add_argument("--queued", type=int, default=100)
+    parser.add_argument(
+        "--queued", type=int, nargs="+", default=[100, 500], help="queue lengths for the tick"
+    )
+    parser.add_argument("--tick-only", action="store_true", help="skip the race and the throughput")
     asyncio.run(run(parser.parse_args()))
 
 

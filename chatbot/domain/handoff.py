@@ -67,7 +67,10 @@ class Handoff:
         Honest rather than hopeful: with nobody free we assume each chat ahead takes an average chat's
         length, spread over one counsellor; never less than a minute.
         """
-        free = await self._queue.free_slots()
+        return self.wait_minutes(position, await self._queue.free_slots())
+
+    def wait_minutes(self, position: int, free: int) -> int:
+        """`estimate` for a known number of free slots: a whole queue's waits from one read of them."""
         if free >= position:
             return 1
         ahead = position - free

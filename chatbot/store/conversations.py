@@ -242,6 +242,16 @@ class ConversationStore:
         raw = await self._redis.hgetall(keys.conversation(conv_id))
         return {_text(k): _text(v) for k, v in raw.items()}
 
+    async def read_many(self, conv_ids: Sequence[str]) -> list[list[Entry]]:
+        """Many whole logs in one round trip (reads only, so no transaction)."""
+        if not conv_ids:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for conv_id in conv_ids:
+                pipe.lrange(keys.log(conv_id), 0, -1)
+            raw = await pipe.execute()
+        return [[Entry.from_json(item, i + 1) for i, item in enumerate(items)] for items in raw]
+
     async def announce_typing(self, conv_id: str, role: str, on: bool) -> None:
         """A typing indicator for the other side: published only, never stored (see keys.NOTIFY_TYPING)."""
         await self._redis.publish(keys.NOTIFY_TYPING, f"{conv_id} {role} {int(on)}")

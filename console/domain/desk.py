@@ -8,7 +8,9 @@ like any other entry and a reconnecting child replays it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -172,57 +174,87 @@ class Desk:
     # The queue --------------------------------------------------------------------------------------
 
     async def queue(self) -> list[QueueItem]:
-        await self._queue.prune()
+        return [item for item, _ in await self._waiting()]
+
+    async def _waiting(self) -> list[tuple[QueueItem, dict[str, str]]]:
+        """The queue in order, each child with the fields of their conversation's meta the desk uses: one
+        round trip for any length (two when some expired), because the console reads it every tick and
+        a crisis makes it long."""
+        found = await self._queue.waiting_with(_QUEUE_FIELDS)
+        gone = [conv_id for conv_id, meta in found if meta is None]
+        if gone:
+            # Expired while waiting: out of the queue, so the places behind them stay honest.
+            await self._queue.remove(*gone)
         now = self._now_ms()
-        items = []
-        for position, conv_id in enumerate(await self._queue.waiting(), start=1):
-            meta = await self._conversations.meta(conv_id)
+        items: list[tuple[QueueItem, dict[str, str]]] = []
+        for conv_id, meta in found:
+            if meta is None:
+                continue
             queued_at = int(meta.get("queued_at", now))
-            items.append(
-                QueueItem(
-                    conv_id,
-                    position,
-                    max(0, (now - queued_at) // 1000),
-                    meta.get("urgent") == "1",
-                    meta.get("locale", self._settings.default_locale),
-                    tuple(i for i in meta.get("intents", "").split(",") if i),
-                    meta.get("transcript_consent") == "1",
-                )
+            item = QueueItem(
+                conv_id,
+                len(items) + 1,
+                max(0, (now - queued_at) // 1000),
+                meta.get("urgent") == "1",
+                meta.get("locale", self._settings.default_locale),
+                tuple(i for i in meta.get("intents", "").split(",") if i),
+                meta.get("transcript_consent") == "1",
             )
+            items.append((item, meta))
         return items
 
     async def announce_positions(self) -> list[Moved]:
-        """Tell each waiting child their place and an honest wait when it changed (a log entry each)."""
-        moved = []
-        for item in await self.queue():
-            meta = await self._conversations.meta(item.conv_id)
-            wait = await self._handoff.estimate(item.position)
-            if not meta.get("counted"):
-                await self._conversations.set_flag(item.conv_id, "counted", "1")
-                await self._stats.count(self._today(), {"queued": 1, "urgent": int(item.urgent)})
-            mark = f"{item.position}/{wait}"
-            if "announced" not in meta:
-                # First sight: the dialogue has just told the child this place; saying it again is noise.
-                # (A requeued child has announced="" and is told at once.)
-                await self._conversations.set_flag(item.conv_id, "announced", mark)
-                await self._conversations.set_flag(item.conv_id, "intents", await self._intents(item.conv_id))
-                continue
-            if meta.get("announced") == mark:
-                continue
-            await self._conversations.set_flag(item.conv_id, "announced", mark)
-            entries = await self._notice(
-                item.conv_id, "queue_update", item.locale, position=item.position, wait=wait
-            )
-            moved.append(Moved(item.conv_id, entries))
-        return moved
+        """Tell each waiting child their place and an honest wait when it changed (a log entry each).
 
-    async def _intents(self, conv_id: str) -> str:
+        A fixed number of round trips while nothing changed, whatever the queue's length: the meta read
+        with the queue says who was told what; only children whose place or wait moved (or who are new)
+        get a compare-and-set, all in one round trip, and only the caller whose set changed the value
+        tells the child, so two console processes ticking at once never say the same place twice.
+        """
+        waiting = await self._waiting()
+        free = await self._queue.free_slots()
+        due: list[tuple[QueueItem, int, str]] = []
+        for item, meta in waiting:
+            wait = self._handoff.wait_minutes(item.position, free)
+            mark = f"{item.position}/{wait}"
+            if meta.get("announced") != mark or not meta.get("counted"):
+                due.append((item, wait, mark))
+        if not due:
+            return []
+        results = await self._store.announce([(item.conv_id, mark) for item, _, mark in due])
+        counted = [item for (item, _, _), (_, new) in zip(due, results, strict=True) if new]
+        if counted:
+            await self._stats.count(
+                self._today(), {"queued": len(counted), "urgent": sum(i.urgent for i in counted)}
+            )
+        # First sight: the dialogue has just told the child this place; saying it again is noise.
+        # (A requeued child has announced="" and is told at once.)
+        await self._note_intents(
+            [item.conv_id for (item, _, _), (p, _) in zip(due, results, strict=True) if p == "first"]
+        )
+        changed = [
+            (item, wait) for (item, wait, _), (p, _) in zip(due, results, strict=True) if p == "changed"
+        ]
+        # Concurrent appends share round trips (ScriptPipeline); each is still its own atomic script.
+        told = await asyncio.gather(
+            *(
+                self._notice(item.conv_id, "queue_update", item.locale, position=item.position, wait=wait)
+                for item, wait in changed
+            )
+        )
+        return [Moved(item.conv_id, entries) for (item, _), entries in zip(changed, told, strict=True)]
+
+    async def _note_intents(self, conv_ids: Sequence[str]) -> None:
         """What the bot learned, as the intents it answered, in order: shown without the transcript."""
-        seen: list[str] = []
-        for entry in await self._conversations.read(conv_id):
-            if entry.role is Role.BOT and entry.intent and entry.intent not in seen:
-                seen.append(entry.intent)
-        return ",".join(seen[-8:])
+        if not conv_ids:
+            return
+        logs = await self._conversations.read_many(conv_ids)
+        await asyncio.gather(
+            *(
+                self._conversations.set_flag(conv_id, "intents", _intents(entries))
+                for conv_id, entries in zip(conv_ids, logs, strict=True)
+            )
+        )
 
     # One conversation -------------------------------------------------------------------------------
 
@@ -419,16 +451,17 @@ class Desk:
         await self._load_hours()
         moved: list[Moved] = []
         now = self._now_ms()
-        for shift in await self._store.on_shift():
-            # One script per counsellor decides and requeues atomically: with two console processes
-            # sweeping at once, only one gets the ids back, so each child is told once.
-            status, requeued = await self._store.sweep(
-                shift.name,
-                now_ms=now,
-                grace_ms=self._settings.handoff_grace * 1000,
-                retention=self._settings.conversation_retention,
-                note=LOST_NOTE,
-            )
+        shifts = await self._store.on_shift()
+        # One script per counsellor decides and requeues atomically: with two console processes
+        # sweeping at once, only one gets the ids back, so each child is told once.
+        swept = await self._store.sweep(
+            [shift.name for shift in shifts],
+            now_ms=now,
+            grace_ms=self._settings.handoff_grace * 1000,
+            retention=self._settings.conversation_retention,
+            note=LOST_NOTE,
+        )
+        for shift, (status, requeued) in zip(shifts, swept, strict=True):
             if status != "requeued":
                 continue
             for conv_id in requeued:
@@ -438,12 +471,11 @@ class Desk:
                 shift.name,
                 len(requeued),
             )
-        for conv_id in await self._queue.waiting():
-            meta = await self._conversations.meta(conv_id)
-            if meta.get("state") != ConversationState.QUEUED.value:
-                # The child ended the chat (quick exit) or it expired while waiting: abandoned.
-                await self._queue.remove(conv_id)
-                await self._stats.count(self._today(), {"abandoned": 1})
+        # The child ended the chat (quick exit) or it expired while waiting: abandoned. One script looks
+        # and removes, so a child claimed or requeued meanwhile is never dropped or counted.
+        abandoned = await self._queue.drop_unqueued()
+        if abandoned:
+            await self._stats.count(self._today(), {"abandoned": len(abandoned)})
         moment = self._clock.now()
         if not self.hours.is_open(moment):
             moved += await self._close_queue(moment)
@@ -453,9 +485,12 @@ class Desk:
         moved = []
         opening = self.hours.next_opening(moment)
         for conv_id in await self._queue.waiting():
+            # Only the caller that takes the child out of the queue tells them: a claim, or a second
+            # console process closing at the same moment, may have been first.
+            if not await self._queue.remove(conv_id):
+                continue
             meta = await self._conversations.meta(conv_id)
             locale = meta.get("locale", self._settings.default_locale)
-            await self._queue.remove(conv_id)
             await self._conversations.set_flag(conv_id, "state", ConversationState.BOT.value)
             next_open = format_moment(opening, locale) if opening else "-"
             entries = await self._notice(conv_id, "handoff_closed", locale, next_open=next_open)
@@ -530,6 +565,18 @@ class Desk:
             return []
         first = last - len(entries) + 1
         return [e.with_seq(first + i) for i, e in enumerate(entries)]
+
+
+# What `_waiting` reads of each queued conversation (the queue view and who was told which place).
+_QUEUE_FIELDS = ("queued_at", "urgent", "locale", "intents", "transcript_consent", "announced", "counted")
+
+
+def _intents(entries: Sequence[Entry]) -> str:
+    seen: list[str] = []
+    for entry in entries:
+        if entry.role is Role.BOT and entry.intent and entry.intent not in seen:
+            seen.append(entry.intent)
+    return ",".join(seen[-8:])
 
 
 _RELEASE_ERRORS = {

@@ -7,8 +7,9 @@ Every script also keeps `keys.COUNSELLORS_AVAILABLE` (free slots per available c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -178,6 +179,30 @@ return moved
 """
 )
 
+_ANNOUNCE = """
+-- A waiting child's place as last told, compare-and-set. KEYS: conversation ; ARGV: mark (place/wait).
+-- Returns {'gone'|'same'|'first'|'changed', counted}: 'changed' is the one caller that tells the child,
+-- so two console processes ticking at once say a new place once; counted is 1 the first time a waiting
+-- conversation is seen (it counts as queued once). A child no longer waiting (claimed meanwhile) is
+-- told nothing.
+if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return {'gone', 0} end
+local counted = redis.call('HSETNX', KEYS[1], 'counted', '1')
+local before = redis.call('HGET', KEYS[1], 'announced')
+if before == ARGV[1] then return {'same', counted} end
+redis.call('HSET', KEYS[1], 'announced', ARGV[1])
+if not before then return {'first', counted} end
+return {'changed', counted}
+"""
+
+_FORGET_SHIFTS = """
+-- KEYS: on_shift ; ARGV: shift key format, names. Drops names whose shift has expired, unless the
+-- counsellor came back between our look and this step (set_shift re-creates the shift and re-adds).
+for i = 2, #ARGV do
+  if redis.call('EXISTS', string.format(ARGV[1], ARGV[i])) == 0 then redis.call('SREM', KEYS[1], ARGV[i]) end
+end
+return 1
+"""
+
 _TAKE_FIELD = """
 -- KEYS: conversation ; ARGV: field, expected. Deletes the field if it holds `expected`: a once-only token.
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
@@ -209,6 +234,8 @@ class HandoffStore:
         self._up = redis.register_script(_PRESENCE_UP)
         self._down = redis.register_script(_PRESENCE_DOWN)
         self._sweep = redis.register_script(_SWEEP)
+        self._announce = redis.register_script(_ANNOUNCE)
+        self._forget = redis.register_script(_FORGET_SHIFTS)
 
     async def set_shift(self, name: str, *, status: str, capacity: int, display: str, now_ms: int) -> int:
         load = await self._shift(
@@ -236,56 +263,78 @@ class HandoffStore:
         return bool(started)
 
     async def sweep(
-        self, name: str, *, now_ms: int, grace_ms: int, retention: int, note: str
-    ) -> tuple[str, list[str]]:
-        """Start, keep or end a counsellor's grace period; the ids are the chats this call requeued."""
-        result = await self._sweep(
-            keys=[
-                keys.shift(name),
-                keys.connections(name),
-                keys.assigned(name),
-                chat_keys.COUNSELLORS_AVAILABLE,
-                chat_keys.QUEUE,
-            ],
-            args=[
-                name,
-                now_ms,
-                grace_ms,
-                retention,
-                keys.SHIFT_RETENTION,
-                URGENT_SHIFT_MS,
-                note,
-                chat_keys.conversation("%s"),
-            ],
-        )
-        status, *conv_ids = (_text(item) for item in result)
-        return status, conv_ids
+        self, names: Sequence[str], *, now_ms: int, grace_ms: int, retention: int, note: str
+    ) -> list[tuple[str, list[str]]]:
+        """Start, keep or end each counsellor's grace period: one script each (atomic on its own), all
+        in one round trip. Per name: the status and the chats this call requeued."""
+        if not names:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                await self._sweep(
+                    keys=[
+                        keys.shift(name),
+                        keys.connections(name),
+                        keys.assigned(name),
+                        chat_keys.COUNSELLORS_AVAILABLE,
+                        chat_keys.QUEUE,
+                    ],
+                    args=[
+                        name,
+                        now_ms,
+                        grace_ms,
+                        retention,
+                        keys.SHIFT_RETENTION,
+                        URGENT_SHIFT_MS,
+                        note,
+                        chat_keys.conversation("%s"),
+                    ],
+                    client=pipe,
+                )
+            results = await pipe.execute()
+        swept = []
+        for result in results:
+            status, *conv_ids = (_text(item) for item in result)
+            swept.append((status, conv_ids))
+        return swept
+
+    async def announce(self, marks: Sequence[tuple[str, str]]) -> list[tuple[str, bool]]:
+        """Record (conv_id, place/wait) as told: per conversation 'gone', 'same', 'first' or 'changed'
+        (only 'changed' is to be told) and whether it was counted as queued just now. One script each,
+        all in one round trip."""
+        if not marks:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for conv_id, mark in marks:
+                await self._announce(keys=[chat_keys.conversation(conv_id)], args=[mark], client=pipe)
+            results = await pipe.execute()
+        return [(_text(place), bool(int(counted))) for place, counted in results]
 
     async def shift(self, name: str) -> ShiftRecord | None:
-        raw = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.shift(name))).items()}  # type: ignore[misc]
-        if "status" not in raw:
+        raw = await self._redis.hgetall(keys.shift(name))  # type: ignore[misc]
+        if not raw:
             return None
-        load = int(await self._redis.scard(keys.assigned(name)))  # type: ignore[misc]
-        disconnected = raw.get("disconnected")
-        grace_until = raw.get("grace_until")
-        return ShiftRecord(
-            name,
-            raw["status"],
-            int(raw.get("capacity", "0")),
-            raw.get("display", name),
-            int(disconnected) if disconnected else None,
-            load,
-            int(grace_until) if grace_until else None,
-        )
+        return _record(name, raw, int(await self._redis.scard(keys.assigned(name))))  # type: ignore[misc]
 
     async def on_shift(self) -> list[ShiftRecord]:
-        found = []
-        for member in sorted(_text(m) for m in await self._redis.smembers(keys.ON_SHIFT)):  # type: ignore[misc]
-            record = await self.shift(member)
+        """Everyone on shift, in two round trips however many they are."""
+        members = sorted(_text(m) for m in await self._redis.smembers(keys.ON_SHIFT))  # type: ignore[misc]
+        if not members:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for member in members:
+                pipe.hgetall(keys.shift(member))
+                pipe.scard(keys.assigned(member))
+            raw = await pipe.execute()
+        found, gone = [], []
+        for i, member in enumerate(members):
+            record = _record(member, raw[2 * i], int(raw[2 * i + 1]))
             if record is None:
-                await self._redis.srem(keys.ON_SHIFT, member)  # type: ignore[misc]
+                gone.append(member)
             else:
                 found.append(record)
+        if gone:
+            await self._forget(keys=[keys.ON_SHIFT], args=[keys.shift("%s"), *gone])
         return found
 
     async def assigned(self, name: str) -> list[str]:
@@ -334,6 +383,23 @@ class HandoffStore:
 
     async def take_field(self, conv_id: str, field: str, expected: str) -> bool:
         return bool(await self._take(keys=[chat_keys.conversation(conv_id)], args=[field, expected]))
+
+
+def _record(name: str, hash_: Mapping[Any, Any], load: int) -> ShiftRecord | None:
+    raw = {_text(k): _text(v) for k, v in hash_.items()}
+    if "status" not in raw:
+        return None
+    disconnected = raw.get("disconnected")
+    grace_until = raw.get("grace_until")
+    return ShiftRecord(
+        name,
+        raw["status"],
+        int(raw.get("capacity", "0")),
+        raw.get("display", name),
+        int(disconnected) if disconnected else None,
+        load,
+        int(grace_until) if grace_until else None,
+    )
 
 
 def _text(value: object) -> str:
