@@ -21,6 +21,9 @@ from chatbot.gateway.app import create_app
 from chatbot.redis_server import RedisServer, free_port
 from chatbot.settings import Settings
 
+# The session's Chromium (`browser`) for every browser test, from the module they share.
+pytest_plugins = ("tests.browser",)
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:

@@ -17,8 +17,9 @@ from yarl import URL
 from chatbot.clock import FixedClock
 from chatbot.redis_server import free_port
 from chatbot.settings import Settings
+from chatbot.upload.audit import AuditLog
 from console.app import create_app
-from console.appkeys import ACCOUNTS
+from console.appkeys import ACCOUNTS, AUDIT
 from console.domain.accounts import AccountService, NewAccount
 
 # A Tuesday inside opening hours (10:00 in Stockholm).
@@ -43,6 +44,15 @@ class Console:
     def accounts(self) -> AccountService:
         assert self.app is not None
         return self.app[ACCOUNTS]
+
+    @property
+    def audit(self) -> AuditLog:
+        assert self.app is not None
+        return self.app[AUDIT]
+
+    async def audit_trail(self, case_id: str) -> list[tuple[str, str, str]]:
+        """(actor, action, file) of each of a case's audit entries, oldest first."""
+        return [(e.actor, e.action, e.file_id) for e in await self.audit.entries(case_id=case_id)]
 
     async def start(self) -> None:
         self.app = create_app(self.settings, redis=Redis.from_url(self.settings.redis_url), clock=self.clock)
@@ -91,6 +101,12 @@ class StaffClient:
             form.setdefault("csrf", self.csrf)
         async with self.http.post(path, data=form, allow_redirects=False, **kw) as response:
             return response.status, await response.text()
+
+    async def redirected(self, path: str, data: dict[str, Any]) -> str:
+        """POST a form with the CSRF token; the answer must be a 303, and this is where it sends the page."""
+        async with self.http.post(path, data={"csrf": self.csrf, **data}, allow_redirects=False) as response:
+            assert response.status == 303
+            return response.headers["Location"]
 
     async def login(self, creds: Credentials, *, code: str | None = None, password: str | None = None) -> int:
         async with self.http.get("/login") as response:

@@ -5,77 +5,35 @@ statistics; a child's XSS stays text."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Frame, Page, async_playwright, expect
+from playwright.async_api import Browser, Frame, expect
 
+from tests.browser import Tab, Tabs
 from tests.conftest import SCREENSHOTS
 from tests.console.conftest import Console, Credentials
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 
 
-@pytest.fixture(scope="module")
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        # Loud, never a skip: this test is the proof that a counsellor can work the console.
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-browser (scripts/test does)")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-async def browser(chromium_path: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
-class Tab:
-    """A browser context and its page; any page error or dialog (an XSS firing) fails the test."""
-
-    def __init__(self, context: BrowserContext, page: Page) -> None:
-        self.context = context
-        self.page = page
-        self.problems: list[str] = []
-        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("dialog", lambda dialog: self.problems.append(f"dialog: {dialog.message}"))
-        page.on(
-            "console",
-            lambda msg: self.problems.append(f"console: {msg.text}") if msg.type == "error" else None,
-        )
-
-
 @pytest.fixture
-async def tabs(browser: Browser) -> AsyncIterator[Any]:
-    made: list[Tab] = []
-
-    async def make() -> Tab:
-        # Swedish, the source language of the answers the test clicks through.
-        context = await browser.new_context(viewport={"width": 1200, "height": 800}, locale="sv-SE")
-        tab = Tab(context, await context.new_page())
-        made.append(tab)
-        return tab
-
-    yield make
-    for tab in made:
-        await tab.context.close()
-    problems = [p for tab in made for p in tab.problems]
-    assert not problems, problems
+async def tabs(browser: Browser) -> AsyncIterator[Tabs]:
+    # Swedish, the source language of the answers the test clicks through.
+    opened = Tabs(browser, viewport={"width": 1200, "height": 800}, locale="sv-SE")
+    yield opened
+    await opened.close()
 
 
-async def login(tab: Tab, console: Console, creds: Credentials) -> None:
+async def login(tab: Tab, console: Console, creds: Credentials, landing: str = "**/queue*") -> None:
+    """Sign in with password and TOTP; `landing` is where the role lands (counsellors: the queue)."""
     await tab.page.goto(console.url + "/login")
     await tab.page.fill('input[name="name"]', creds.name)
     await tab.page.fill('input[name="password"]', creds.account.password)
     code = console.accounts.code_at(creds.secret, int(console.clock.now().timestamp()))
     await tab.page.fill('input[name="code"]', code)
     await tab.page.click('button[type="submit"].primary')
-    await tab.page.wait_for_url("**/queue*")
+    await tab.page.wait_for_url(landing)
 
 
 async def go_available(tab: Tab, display: str) -> None:

@@ -16,7 +16,6 @@ from redis.asyncio import Redis
 from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings
 from chatbot.upload import codes, crypto
-from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import ACTIONS, CaseStatus
 from chatbot.upload.store import UploadStore
 from console import security
@@ -83,11 +82,6 @@ async def fetch_file(client: StaffClient, case_id: str, file_id: str, **headers:
         return response.status, await response.read()
 
 
-async def audit_of(redis: Redis, console: Console, case_id: str) -> list[tuple[str, str, str]]:
-    entries = await AuditLog(redis, console.clock, console.settings.audit_retention).entries(case_id=case_id)
-    return [(e.actor, e.action, e.file_id) for e in entries]
-
-
 def stored(settings: Settings, case_id: str, file_id: str) -> bytes:
     return (settings.upload_dir / "cases" / case_id / f"{file_id}.scup").read_bytes()
 
@@ -121,7 +115,7 @@ async def test_every_case_route_refuses_other_roles_and_strangers(
         assert (await stranger.post(path, {"action": "closed"}))[0] == 401
     # Nothing happened: the status stands and nobody but the child's upload is in the trail.
     assert (await svc.cases.get(case_id)).status is CaseStatus.RECEIVED
-    assert await audit_of(redis, console, case_id) == [("child", "case.received", "")]
+    assert await console.audit_trail(case_id) == [("child", "case.received", "")]
 
 
 async def test_case_list_is_newest_first_with_hashes_topic_and_status_filter(
@@ -190,7 +184,7 @@ async def test_unknown_or_malformed_cases_and_files_are_not_found(
     assert (await fetch_file(client, case_id, "file-009"))[0] == 404
     assert (await fetch_file(client, case_id, "..%2Fx"))[0] == 404
     assert (await fetch_file(client, "0123456789abcdef01234567", "file-000"))[0] == 404
-    assert [a for _, a, _ in await audit_of(redis, console, case_id)] == ["case.received"]
+    assert [a for _, a, _ in await console.audit_trail(case_id)] == ["case.received"]
 
 
 async def test_ciphertext_only_after_a_fresh_code_and_every_view_is_audited(
@@ -212,13 +206,8 @@ async def test_ciphertext_only_after_a_fresh_code_and_every_view_is_audited(
     assert (await fetch_file(client, case_id, "file-000"))[0] == 403
 
     console.clock.advance(30)  # the authenticator shows the next code
-    async with client.http.post(
-        f"/cases/{case_id}/reauth",
-        data={"csrf": client.csrf, "code": code_now(console, creds)},
-        allow_redirects=False,
-    ) as response:
-        assert response.status == 303
-        assert response.headers["Location"] == f"/cases/{case_id}?msg=confirmed#files"
+    confirmed = await client.redirected(f"/cases/{case_id}/reauth", {"code": code_now(console, creds)})
+    assert confirmed == f"/cases/{case_id}?msg=confirmed#files"
     status, page = await client.get(f"/cases/{case_id}")
     assert 'id="viewer"' in page and 'data-fresh-seconds="300"' in page and 'id="reauth"' not in page
 
@@ -234,12 +223,12 @@ async def test_ciphertext_only_after_a_fresh_code_and_every_view_is_audited(
         assert response.headers["Content-Security-Policy"] == security.CSP
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert await response.read() == stored(settings, case_id, "file-000")
-    assert await audit_of(redis, console, case_id) == [
+    assert await console.audit_trail(case_id) == [
         ("child", "case.received", ""),
         ("ana", "file.viewed", "file-001"),
         ("ana", "file.viewed", "file-000"),
     ]
-    assert await AuditLog(redis, console.clock, console.settings.audit_retention).verify() == 3
+    assert await console.audit.verify() == 3
 
     # Fresh for the window only (CONSOLE_REAUTH_WINDOW, 5 minutes by default).
     console.clock.advance(settings.console_reauth_window - 1)
@@ -248,7 +237,7 @@ async def test_ciphertext_only_after_a_fresh_code_and_every_view_is_audited(
     assert (await fetch_file(client, case_id, "file-000"))[0] == 403
     status, page = await client.get(f"/cases/{case_id}")
     assert 'id="reauth"' in page
-    assert len(await audit_of(redis, console, case_id)) == 4
+    assert len(await console.audit_trail(case_id)) == 4
 
 
 async def test_the_fresh_code_belongs_to_one_session(
@@ -274,17 +263,12 @@ async def test_wrong_codes_lock_the_step_up_like_a_login(
     case_id, _ = await make_case(svc, redis, with_video=False)
     client, creds = await analyst(make_account, staff_factory)
     for _ in range(5):
-        async with client.http.post(
-            f"/cases/{case_id}/reauth", data={"csrf": client.csrf, "code": "000000"}, allow_redirects=False
-        ) as response:
-            assert response.headers["Location"].endswith("msg=bad_code")
+        assert (await client.redirected(f"/cases/{case_id}/reauth", {"code": "000000"})).endswith(
+            "msg=bad_code"
+        )
     console.clock.advance(30)
-    async with client.http.post(
-        f"/cases/{case_id}/reauth",
-        data={"csrf": client.csrf, "code": code_now(console, creds)},
-        allow_redirects=False,
-    ) as response:
-        assert response.headers["Location"].endswith("msg=locked")
+    locked = await client.redirected(f"/cases/{case_id}/reauth", {"code": code_now(console, creds)})
+    assert locked.endswith("msg=locked")
     assert (await fetch_file(client, case_id, "file-000"))[0] == 403
 
 
@@ -307,7 +291,7 @@ async def test_every_state_change_needs_the_csrf_token(
         status, _ = await client.post(path, form, headers={"Origin": "https://evil.example"})
         assert status == 403, path
     assert (await svc.cases.get(case_id)).status is CaseStatus.RECEIVED
-    assert await audit_of(redis, console, case_id) == [("child", "case.received", "")]
+    assert await console.audit_trail(case_id) == [("child", "case.received", "")]
     # The refused reauth did not spend the code either: it still confirms.
     status, _ = await client.post(f"/cases/{case_id}/reauth", {"code": code_now(console, creds)})
     assert (await fetch_file(client, case_id, "file-000"))[0] == 200
@@ -321,11 +305,7 @@ async def test_actions_move_the_status_the_child_sees_and_are_audited(
     assert set(ACTION_LABELS) == set(ACTIONS)  # a button for every action the service knows
 
     async def act(action: str) -> str:
-        async with client.http.post(
-            f"/cases/{case_id}/actions", data={"csrf": client.csrf, "action": action}, allow_redirects=False
-        ) as response:
-            assert response.status == 303
-            return response.headers["Location"]
+        return await client.redirected(f"/cases/{case_id}/actions", {"action": action})
 
     assert await act("reviewed") == f"/cases/{case_id}?msg=recorded"
     assert (await svc.cases.child_status(code)).status is CaseStatus.REVIEWED
@@ -337,7 +317,7 @@ async def test_actions_move_the_status_the_child_sees_and_are_audited(
     await act("closed")
     view = await svc.cases.child_status(code)
     assert view.status is CaseStatus.CLOSED and (await svc.cases.get(case_id)).closed is not None
-    assert [a for _, a, _ in await audit_of(redis, console, case_id)] == [
+    assert [a for _, a, _ in await console.audit_trail(case_id)] == [
         "case.received",
         "action.reviewed",
         "action.reported_police",
@@ -362,7 +342,7 @@ async def test_reveals_are_audited(
         f"/cases/{case_id}/files/file-007/revealed", headers={security.CSRF_HEADER: client.csrf}
     ) as response:
         assert response.status == 404
-    assert (await audit_of(redis, console, case_id))[1:] == [("ana", "file.revealed", "file-001")]
+    assert (await console.audit_trail(case_id))[1:] == [("ana", "file.revealed", "file-001")]
 
 
 async def test_hash_export_as_csv_and_json_is_audited_per_case(
@@ -401,12 +381,12 @@ async def test_hash_export_as_csv_and_json_is_audited_per_case(
         0
     ] == 404
 
-    assert [a for _, a, _ in await audit_of(redis, console, first)] == [
+    assert [a for _, a, _ in await console.audit_trail(first)] == [
         "case.received",
         "hashes.exported.csv",
         "hashes.exported.json",
     ]
-    assert [a for _, a, _ in await audit_of(redis, console, second)] == [
+    assert [a for _, a, _ in await console.audit_trail(second)] == [
         "case.received",
         "action.removed",
         "hashes.exported.csv",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 from redis.asyncio import Redis
 
 from chatbot.domain.content import ContentLibrary
@@ -17,13 +17,13 @@ from chatbot.gateway.upload_views import UPLOADS
 from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings
 from chatbot.upload import codes, crypto
-from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import CaseStatus
 from chatbot.upload.store import UploadStore
 from console.appkeys import CASES
+from tests.browser import Tab, Tabs
 from tests.chatbot.widget.conftest import open_upload, png
 from tests.console.conftest import Console, Credentials
-from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Tab, child_frame
+from tests.console.test_browser import SCREENSHOTS, child_frame, login
 from tests.upload.helpers import KEYS, all_bytes_under, file_entry, services, upload_settings
 from tests.upload.test_viewer_browser import tiny_png
 
@@ -53,45 +53,19 @@ def settings(redis_server: RedisServer, tmp_path: Path) -> Settings:
     return upload_settings(base, tmp_path / "uploads")
 
 
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-browser (scripts/test does)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
 @pytest.fixture
-async def tabs(browser: Browser) -> AsyncIterator[Any]:
-    made: list[Tab] = []
-
-    async def make() -> Tab:
-        context = await browser.new_context(viewport={"width": 1280, "height": 900})
-        # Bounds, not speed checks: the shared 2-core machine can be slow; a broken page still fails.
-        context.set_default_timeout(60_000)
-        tab = Tab(context, await context.new_page())
-        made.append(tab)
-        return tab
-
+async def tabs(browser: Browser) -> AsyncIterator[Tabs]:
+    # Bounds, not speed checks: the shared 2-core machine can be slow; a broken page still fails.
+    opened = Tabs(browser, timeout_ms=60_000, viewport={"width": 1280, "height": 900})
     expect.set_options(timeout=30_000)
-    yield make
+    yield opened
     expect.set_options(timeout=5_000)  # Playwright's default, for the other modules in this process
-    for tab in made:
-        await tab.context.close()
-    problems = [p for tab in made for p in tab.problems]
-    assert not problems, problems
+    await opened.close()
 
 
 async def sign_in(tab: Tab, console: Console, creds: Credentials) -> None:
-    await tab.page.goto(console.url + "/login")
-    await tab.page.fill('input[name="name"]', creds.name)
-    await tab.page.fill('input[name="password"]', creds.account.password)
-    code = console.accounts.code_at(creds.secret, int(console.clock.now().timestamp()))
-    await tab.page.fill('input[name="code"]', code)
-    await tab.page.click('button[type="submit"].primary')
-    await tab.page.wait_for_url(console.url + "/")
+    """Analysts land on the start page, not the queue."""
+    await login(tab, console, creds, landing=console.url + "/")
 
 
 async def filter_of(tab: Tab, selector: str) -> str:
@@ -193,13 +167,7 @@ async def test_analyst_opens_a_case_decrypts_blurred_reveals_and_reports(
     await expect(page.locator("#case-status")).to_have_text("reported")
     await expect(page.locator("#audit")).to_contain_text("file.viewed file-000")
 
-    trail = [
-        (e.actor, e.action, e.file_id)
-        for e in await AuditLog(redis, console.clock, console.settings.audit_retention).entries(
-            case_id=case_id
-        )
-    ]
-    assert trail == [
+    assert await console.audit_trail(case_id) == [
         ("child", "case.received", ""),
         ("ana", "file.viewed", "file-000"),
         ("ana", "file.revealed", "file-000"),
@@ -297,11 +265,7 @@ async def test_viewer_errors_are_plain_and_the_window_running_out_hides_everythi
     assert await page.locator('button.view-file[data-file="file-000"]').is_disabled()
 
     views = [
-        (e.action, e.file_id)
-        for e in await AuditLog(redis, console.clock, console.settings.audit_retention).entries(
-            case_id=case_id
-        )
-        if e.actor == "ana"
+        (action, file_id) for actor, action, file_id in await console.audit_trail(case_id) if actor == "ana"
     ]
     # Every fetch the server answered is in the log, also those that then failed to decrypt.
     assert views == [
@@ -389,13 +353,7 @@ async def test_issue_6_end_to_end_widget_upload_analyst_view_and_the_child_reads
     await page.click("#actions button[value='removed']")
     await expect(page.locator("#case-status")).to_have_text("removed")
 
-    trail = [
-        (e.actor, e.action, e.file_id)
-        for e in await AuditLog(redis, console.clock, console.settings.audit_retention).entries(
-            case_id=case_id
-        )
-    ]
-    assert trail == [
+    assert await console.audit_trail(case_id) == [
         ("child", "case.received", ""),
         ("ana", "file.viewed", "file-000"),
         ("ana", "file.viewed", "file-001"),

@@ -150,18 +150,35 @@ async def next_console(console_factory: Any, settings: Settings, redis: Redis) -
     return console
 
 
-async def test_after_a_crash_the_next_console_requeues_the_chats_and_tells_the_child(
+@dataclass
+class AfterCrash:
+    """Anna's claimed chat (its child and id, her client) and the console that came up after the crash."""
+
+    child: Any
+    conv_id: str
+    anna: StaffClient
+    console: Console
+
+
+@pytest.fixture
+async def after_crash(
     crashing_console: Any,
     settings: Settings,
     console_factory: Any,
     gateway: Any,
     child_factory: Any,
     redis: Redis,
-) -> None:
+) -> AfterCrash:
     remote, proc = crashing_console
-    child, conv_id, _, _ = await claimed_then_crashed(remote, proc, gateway, child_factory, redis)
-
+    child, conv_id, anna, _ = await claimed_then_crashed(remote, proc, gateway, child_factory, redis)
     console = await next_console(console_factory, settings, redis)
+    return AfterCrash(child, conv_id, anna, console)
+
+
+async def test_after_a_crash_the_next_console_requeues_the_chats_and_tells_the_child(
+    after_crash: AfterCrash, redis: Redis
+) -> None:
+    child, conv_id, console = after_crash.child, after_crash.conv_id, after_crash.console
     assert await redis.hget(chat_keys.conversation(conv_id), "state") == b"counsellor"
     console.clock.advance(30)
     await until(lambda: QueueStore(redis).position(conv_id))
@@ -175,17 +192,9 @@ async def test_after_a_crash_the_next_console_requeues_the_chats_and_tells_the_c
 
 
 async def test_a_counsellor_who_reconnects_to_the_new_console_within_grace_keeps_the_chat(
-    crashing_console: Any,
-    settings: Settings,
-    console_factory: Any,
-    gateway: Any,
-    child_factory: Any,
-    redis: Redis,
+    after_crash: AfterCrash, redis: Redis
 ) -> None:
-    remote, proc = crashing_console
-    _, conv_id, anna, _ = await claimed_then_crashed(remote, proc, gateway, child_factory, redis)
-
-    console = await next_console(console_factory, settings, redis)
+    conv_id, anna, console = after_crash.conv_id, after_crash.anna, after_crash.console
     # Her browser reconnects to the new console with the same session: the deadline is dropped.
     socket = StaffSocket()
     try:

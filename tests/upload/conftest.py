@@ -1,4 +1,4 @@
-"""Fixtures for the upload tests: a real Chromium (Playwright) on a page served from loopback."""
+"""Fixtures for the upload tests: the session's Chromium (tests/browser.py) on a page served from loopback."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from chatbot.redis_server import free_port
 
 STATIC = Path(__file__).resolve().parents[2] / "chatbot" / "static"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 # Helpers every crypto test page has: bytes to and from base64 (how Python and the page swap bytes).
 PAGE = """<!doctype html><meta charset="utf-8"><title>upload crypto test</title>
@@ -25,14 +23,6 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>upload crypto test</title>
   window.fromB64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
   window.ready = true;
 </script>"""
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture(scope="session")

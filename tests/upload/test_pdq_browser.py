@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import base64
-import struct
-import zlib
 
 import numpy as np
 import pdqhash
 import pytest
 from playwright.async_api import Page
 
+from tests.browser import rgb_png
+
 
 def png(rgb: np.ndarray) -> bytes:
     """A lossless PNG of an RGB array, so the browser decodes exactly the pixels the reference hashes."""
     height, width, _ = rgb.shape
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"".join(b"\x00" + rgb[row].astype(np.uint8).tobytes() for row in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+    return rgb_png(width, height, rgb.astype(np.uint8).tobytes())
 
 
 def reference(rgb: np.ndarray) -> dict[str, object]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from playwright.async_api import Browser, Page
 
 from chatbot.redis_server import free_port
 from chatbot.upload import crypto
+from tests.browser import rgb_png
 from tests.upload.conftest import PAGE, STATIC
 from tests.upload.helpers import KEYS
 
@@ -20,17 +19,8 @@ PASSPHRASE = "viewer test passphrase"
 
 
 def tiny_png(width: int = 8, height: int = 6) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + b"\xcc\x22\x22" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+    """A plain red PNG."""
+    return rgb_png(width, height, b"\xcc\x22\x22" * width * height)
 
 
 FILES: dict[str, bytes] = {}

@@ -1,4 +1,4 @@
-"""Fixtures for the widget's browser tests: Debian's chromium through Playwright, and a gateway to embed.
+"""Fixtures for the widget's browser tests: the session's Chromium (tests/browser.py), and a gateway to embed.
 
 An organisation's page that embeds the widget is served on its own port of `localhost` and loads the
 widget from the gateway's port: another origin on the same site, the deployment docs/widget.md
@@ -9,8 +9,6 @@ test fails if the widget fetched anything from a third party, broke its CSP, or 
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +17,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Frame, Page, Route, async_playwright
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Route
 
 from chatbot.redis_server import free_port
+from tests.browser import rgb_png
 from tests.conftest import SCREENSHOTS, with_settings
 from tests.upload.helpers import upload_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 EXIT_URL = "http://exit.test/weather"
 
 HOST_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -37,22 +34,6 @@ START_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><titl
 <link rel="icon" href="data:,"></head><body><p>A page the child read before.</p></body></html>"""
 EXIT_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Weather</title>
 <link rel="icon" href="data:,"></head><body><p>Sunny, 18 degrees.</p></body></html>"""
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        # Loud, never a skip: the browser tests are the proof that the widget works for a child.
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-browser (scripts/test does)")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="session")
-async def chromium(chromium_path: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture
@@ -142,13 +123,13 @@ async def _fulfil(route: Route, body: str) -> None:
 
 @pytest.fixture
 async def browse(
-    chromium: Browser, widget_gateway: Any, host_site: Any
+    browser: Browser, widget_gateway: Any, host_site: Any
 ) -> AsyncIterator[Callable[..., Awaitable[Session]]]:
     sessions: list[Session] = []
 
     async def make(**options: Any) -> Session:
         options.setdefault("locale", "sv-SE")
-        context = await chromium.new_context(**options)
+        context = await browser.new_context(**options)
         page = await context.new_page()
         session = Session(context, page, widget_gateway.url, host_site.url)
         await context.route(f"{EXIT_URL}", lambda route: _fulfil(route, EXIT_PAGE))
@@ -180,21 +161,10 @@ def screenshot_path(name: str) -> Path:
 
 def png(width: int = 64, height: int = 48) -> bytes:
     """A real PNG (a coloured gradient) the browser can decode, so the image gets its PDQ hash."""
-    rows = b"".join(
-        b"\x00" + bytes(v for x in range(width) for v in (x * 4 % 256, y * 5 % 256, (x + y) % 256))
-        for y in range(height)
+    pixels = bytes(
+        v for y in range(height) for x in range(width) for v in (x * 4 % 256, y * 5 % 256, (x + y) % 256)
     )
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+    return rgb_png(width, height, pixels)
 
 
 async def tap(frame: Frame, title: str) -> None:

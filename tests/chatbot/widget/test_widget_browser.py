@@ -428,10 +428,10 @@ async def test_chat_opened_on_its_own_exits_with_location_replace(
 
 
 async def test_rate_limited_messages_wait_and_go_out_in_order(
-    chromium: Any, gateway_factory: Any, settings: Any, redis: Redis
+    browser: Any, gateway_factory: Any, settings: Any, redis: Redis
 ) -> None:
     gateway = await gateway_factory(with_settings(settings, rate_limit_burst=2, rate_limit_per_minute=60))
-    context = await chromium.new_context(locale="sv-SE")
+    context = await browser.new_context(locale="sv-SE")
     try:
         page = await context.new_page()
         await page.goto(gateway.url + "/chat")
