@@ -22,6 +22,8 @@ GENESIS = "0" * 64
 INDEXED = "ix"
 """Field on every entry written together with its case index; entries without it predate the index."""
 LEGACY_BATCH = 500
+TRIM_BATCH = 500
+"""Entries the retention trim reads, and removes in one step, at a time."""
 
 # The chained append as one step: compare-and-set on the head (the digest was computed in Python from the
 # head read before; SHA-256 is not available in Redis scripts), the entry, the new head and the case's
@@ -38,6 +40,23 @@ if KEYS[3] then
   redis.call('PEXPIRE', KEYS[3], ARGV[3])
 end
 return id
+"""
+
+# One batch of the retention trim as one step: the new anchor, the expired entries and their ids in the
+# case indexes go together, so the retained chain always verifies from the anchor and no index lists an id
+# whose entry the trim removed. Compare-and-set on the oldest entry: if another sweep (another gateway
+# process) trimmed since this one read, nothing is done and the caller reads again, so an older anchor can
+# never overwrite a newer one.
+_TRIM = """
+-- KEYS: audit, anchor, case index of each entry that has a case ; ARGV: anchor, n, the n entry ids (oldest
+-- first), then for each case index key the id to remove from it
+local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+if #oldest == 0 or oldest[1][1] ~= ARGV[3] then return false end
+local n = tonumber(ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('XDEL', KEYS[1], unpack(ARGV, 3, 2 + n))
+for i = 3, #KEYS do redis.call('LREM', KEYS[i], 1, ARGV[i + n]) end
+return n
 """
 
 
@@ -74,6 +93,7 @@ class AuditLog:
         self._clock = clock
         self._retention_ms = retention_s * 1000
         self._append = redis.register_script(_APPEND)
+        self._trim = redis.register_script(_TRIM)
 
     async def append(self, actor: str, action: str, *, case_id: str = "", file_id: str = "") -> AuditEntry:
         """Write one entry; callers write it *before* the act it records, so no act goes unlogged."""
@@ -154,20 +174,34 @@ class AuditLog:
         return len(entries)
 
     async def trim(self, before: datetime) -> int:
-        """Drop entries older than `before` (retention), keeping the chain verifiable from the anchor."""
+        """Drop entries older than `before` (retention), keeping the chain verifiable from the anchor.
+
+        Entries are appended in time order, so the expired ones are the head of the stream: this reads
+        from the oldest in batches of TRIM_BATCH and stops at the first entry at or after `before`, so a
+        sweep reads what it removes and at most one batch more, not the whole log."""
         cutoff_ms = int(before.timestamp() * 1000)
         removed = 0
-        for entry in await self.entries():
-            if int(entry.at.timestamp() * 1000) >= cutoff_ms:
-                break
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.set(keys.AUDIT_ANCHOR, entry.hash)
-                pipe.xdel(keys.AUDIT, entry.id)
-                if entry.case_id:  # the oldest of the case's ids, so this finds it at the list's head
-                    pipe.lrem(keys.audit_case(entry.case_id), 1, entry.id)
-                await pipe.execute()
-            removed += 1
-        return removed
+        while True:
+            batch: Any = await self._redis.xrange(keys.AUDIT, "-", "+", count=TRIM_BATCH)
+            expired: list[AuditEntry] = []
+            for entry_id, raw in batch:
+                entry = _entry(entry_id, raw)
+                if int(entry.at.timestamp() * 1000) >= cutoff_ms:
+                    break
+                expired.append(entry)
+            if expired:
+                ids = [e.id for e in expired]
+                # Each is the oldest id left in its case's list, so LREM finds it at the list's head.
+                indexed = [e for e in expired if e.case_id]
+                done = await self._trim(
+                    keys=[keys.AUDIT, keys.AUDIT_ANCHOR, *(keys.audit_case(e.case_id) for e in indexed)],
+                    args=[expired[-1].hash, len(ids), *ids, *(e.id for e in indexed)],
+                )
+                if done is None:
+                    continue  # another sweep trimmed meanwhile: read the head again
+                removed += len(ids)
+            if len(expired) < TRIM_BATCH:
+                return removed
 
 
 def _entry(entry_id: bytes | str, raw: Any) -> AuditEntry:

@@ -501,3 +501,53 @@ async def test_retention_leaves_no_index_entry_pointing_at_nothing(
     assert [e.action for e in await svc.audit.entries(case_id="case-a")] == ["action.closed"]
     with pytest.raises(AuditBroken):
         await svc.audit.verify()
+
+
+async def test_trim_reads_from_the_oldest_in_batches_and_stops_at_the_cutoff(
+    svc: Services, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit, "TRIM_BATCH", 3)  # seven expired entries: two full batches and a part
+    for i in range(7):
+        if i % 3 == 2:
+            await svc.audit.append("analyst-1", "login")  # no case, no index
+        else:
+            await svc.audit.append("child", "case.received", case_id=f"case-{i % 3}")
+        svc.clock.advance(1)
+    cutoff = svc.clock.now()
+    for i in range(6):  # at the cutoff, not older: kept
+        await svc.audit.append("analyst-1", "file.viewed", case_id=f"case-{i % 3}", file_id="file-000")
+    whole = await svc.audit.entries()
+    old, new = whole[:7], whole[7:]
+
+    assert await svc.audit.trim(cutoff) == 7
+    assert await svc.audit.entries() == new
+    for case_id in ("case-0", "case-1", "case-2"):
+        assert await index_ids(redis, case_id) == [e.id for e in scanned(new, case_id)]
+    assert await redis.get(keys.AUDIT_ANCHOR) == old[-1].hash.encode()
+    assert await svc.audit.verify() == 6
+    assert await svc.audit.trim(cutoff) == 0
+
+    # Everything past retention, exactly two full batches: the trim ends on the empty read after them.
+    svc.clock.advance(1)
+    assert await svc.audit.trim(svc.clock.now()) == 6
+    assert await svc.audit.entries() == []
+    for case_id in ("case-0", "case-1", "case-2"):
+        assert await redis.exists(keys.audit_case(case_id)) == 0
+    assert await svc.audit.verify() == 0
+
+
+async def test_two_sweeps_trimming_at_once_remove_each_entry_once(
+    svc: Services, redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit, "TRIM_BATCH", 2)
+    for i in range(9):
+        await svc.audit.append("child", "case.received", case_id=f"case-{i % 2}")
+        svc.clock.advance(1)
+    cutoff = svc.clock.now()
+    await svc.audit.append("analyst-1", "action.reviewed", case_id="case-0")
+    other = audit.AuditLog(redis, svc.clock, 3600)  # a second gateway process's sweeper
+    counts = await asyncio.gather(svc.audit.trim(cutoff), other.trim(cutoff))
+    assert sum(counts) == 9  # a batch the other sweep took first is read again, not counted twice
+    assert [e.action for e in await svc.audit.entries()] == ["action.reviewed"]
+    assert len(await index_ids(redis, "case-0")) == 1 and await redis.exists(keys.audit_case("case-1")) == 0
+    assert await svc.audit.verify() == 1
