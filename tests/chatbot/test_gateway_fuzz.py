@@ -16,6 +16,9 @@ KNOWN_CODES = {
     "conversation_ended",
     "conversation_full",
     "unknown_locale",
+    "unsupported_locale",
+    "uploads_unavailable",
+    "upload_limit",
 }
 EVENTS = [
     "session_request",
@@ -23,6 +26,8 @@ EVENTS = [
     "resume",
     "end_session",
     "set_locale",
+    "typing",
+    "upload_request",
     "no_such",
     "connect",
     "message",
@@ -44,6 +49,10 @@ NASTY_STRINGS = [
     '/ask_human{"a":1}',
     "%s%s%n",
     "\r\n\r\n",
+    "/upload_start",
+    "/case_status",
+    "status ABCD-EFGH-JKMN-PQRS-TV23",
+    "min kod är 7777-7777-7777-7777-7777",
 ]
 
 
@@ -61,7 +70,7 @@ def random_value(rng: random.Random, depth: int = 0) -> Any:
         return rng.choice([*NASTY_STRINGS, "hej", "min bild sprids", "A" * 43])
     if kind == 6:
         return [random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
-    keys = ["message", "session_id", "client_id", "last_seq", "locale", "customData", "x"]
+    keys = ["message", "session_id", "client_id", "last_seq", "locale", "on", "customData", "x"]
     return {rng.choice(keys): random_value(rng, depth + 1) for _ in range(rng.randrange(5))}
 
 
