@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -84,6 +85,17 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _networks(name: str, text: str) -> tuple[str, ...]:
+    """Addresses or networks in CIDR notation, checked here so a typo stops the start, not a login."""
+    parts = _split(text)
+    for part in parts:
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name}: {part!r} is not an IP address or network") from None
+    return parts
+
+
 @dataclass(frozen=True)
 class EnvVar:
     """One documented environment variable: the single source for parsing and for `--help`."""
@@ -130,6 +142,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "CONSOLE_SESSION_LIFETIME",
         "12h",
         "Console: a staff session ends this long after login, active or not.",
+    ),
+    EnvVar(
+        "CONSOLE_TRUSTED_PROXIES",
+        "",
+        "Console: proxy addresses or networks (comma-separated, e.g. 10.0.0.5,172.18.0.0/16) whose "
+        "X-Forwarded-For names the client for the login limit (empty: the peer address).",
     ),
     EnvVar(
         "CONSOLE_REAUTH_WINDOW",
@@ -191,6 +209,7 @@ class Settings:
     console_idle_timeout: int = 30 * 60
     console_session_lifetime: int = 12 * 3600
     console_reauth_window: int = 5 * 60
+    console_trusted_proxies: tuple[str, ...] = ()
     # Random per object for tests and tools; from the environment it is None until configured, and the
     # console refuses to start without it (console.app.MISSING_KEY).
     console_secret_key: Secret | None = field(default_factory=lambda: Secret(os.urandom(32).hex()))
@@ -278,6 +297,7 @@ class Settings:
             console_idle_timeout=durations["CONSOLE_IDLE_TIMEOUT"],
             console_session_lifetime=durations["CONSOLE_SESSION_LIFETIME"],
             console_reauth_window=durations["CONSOLE_REAUTH_WINDOW"],
+            console_trusted_proxies=_networks("CONSOLE_TRUSTED_PROXIES", get("CONSOLE_TRUSTED_PROXIES")),
             console_secret_key=_console_key(get),
             handoff_grace=durations["HANDOFF_GRACE"],
             stats_retention=durations["STATS_RETENTION"],

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from console import security
-from console.appkeys import ACCOUNTS, REDIS, SESSIONS, TEMPLATES
+from console.appkeys import ACCOUNTS, REDIS, SESSIONS, SETTINGS, TEMPLATES
 from console.domain.accounts import LoginLocked, LoginRefused, Role
 from console.security import allow, public, staff_of
 
@@ -77,7 +77,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     accounts = request.app[ACCOUNTS]
     try:
         account = await accounts.authenticate(
-            form.get("name"), form.get("password"), form.get("code"), request.remote or "unknown"
+            form.get("name"),
+            form.get("password"),
+            form.get("code"),
+            security.client_address(request, request.app[SETTINGS].console_trusted_proxies),
         )
         token = await request.app[SESSIONS].start(
             account, replacing=request.cookies.get(security.SESSION_COOKIE)

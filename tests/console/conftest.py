@@ -79,10 +79,10 @@ class Credentials:
 class StaffClient:
     """A browser-like HTTP client: keeps cookies (Secure ones too, on loopback) and the page's CSRF token."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, headers: dict[str, str] | None = None) -> None:
         self.console = console
         jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[URL(console.url)])
-        self.http = aiohttp.ClientSession(base_url=console.url, cookie_jar=jar)
+        self.http = aiohttp.ClientSession(base_url=console.url, cookie_jar=jar, headers=headers)
         self.csrf = ""
 
     async def get(self, path: str, **kwargs: Any) -> tuple[int, str]:

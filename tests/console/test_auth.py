@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import make_mocked_request
 from redis.asyncio import Redis
 
 from chatbot.redis_server import RedisServer
+from chatbot.settings import Settings, SettingsError
 from console import security
 from console.domain.accounts import AccountError, token_hash
 from console.store import keys
-from tests.console.conftest import ROOT_URLS, Console, StaffClient
+from tests.conftest import with_settings
+from tests.console.conftest import ROOT_URLS, Console, Credentials, StaffClient
 
 
 @dataclass
@@ -265,3 +268,68 @@ async def test_every_route_is_refused_without_the_right_role(
         status = (await anonymous.get(path))[0] if route.method == "GET" else (await anonymous.post(path))[0]
         assert status in (303, 401, 403), f"anonymous got {status} on {route.method} {path}"
     assert checked > 0
+
+
+async def _lock_out(console: Console, forwarded_for: str) -> StaffClient:
+    """Twenty failed logins (unknown names) from a client that the proxy says is `forwarded_for`."""
+    attacker = StaffClient(console, headers={"X-Forwarded-For": forwarded_for})
+    creds = Credentials(await console.accounts.create("mallory", "counsellor"), "")
+    for i in range(20):
+        creds.account = type(creds.account)(f"x{i:02d}", creds.account.role, "pw", "")
+        assert await attacker.login(creds) == 401
+    assert await attacker.login(creds) == 429
+    return attacker
+
+
+async def _account(console: Console, name: str) -> Credentials:
+    account = await console.accounts.create(name, "counsellor")
+    return Credentials(account, account.totp_uri.split("secret=")[1].split("&")[0])
+
+
+async def test_behind_a_trusted_proxy_each_client_has_its_own_login_limit(
+    console_factory: Any, settings: Settings, clock: Any
+) -> None:
+    console = await console_factory(with_settings(settings, console_trusted_proxies=("127.0.0.0/8",)), clock)
+    attacker = await _lock_out(console, "203.0.113.9")
+    # A colleague behind the same proxy is not locked out by the attacker's failures.
+    colleague = StaffClient(console, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert await colleague.login(await _account(console, "bertil")) == 303
+    # Hops left of the proxy's own are the client's words: forging one does not escape the limit.
+    forger = StaffClient(console, headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.9"})
+    assert await forger.login(await _account(console, "cecilia")) == 429
+    for client in (attacker, colleague, forger):
+        await client.close()
+
+
+async def test_without_trusted_proxies_x_forwarded_for_is_not_believed(
+    console: Console, staff_factory: Any
+) -> None:
+    attacker = await _lock_out(console, "203.0.113.9")
+    other = StaffClient(console, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert await other.login(await _account(console, "bertil")) == 429  # the same peer: the same counter
+    for client in (attacker, other):
+        await client.close()
+
+
+def test_client_address_takes_the_nearest_untrusted_hop() -> None:
+    def address(peer: str, forwarded: str | None, trusted: tuple[str, ...]) -> str:
+        headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}
+        request = make_mocked_request("POST", "/login", headers=headers)
+        return security.client_address(request.clone(remote=peer), trusted)
+
+    proxies = ("10.0.0.0/8", "fd00::/8")
+    assert address("10.0.0.5", "203.0.113.9", proxies) == "203.0.113.9"
+    assert address("10.0.0.5", "1.2.3.4, 203.0.113.9, 10.0.0.7", proxies) == "203.0.113.9"
+    assert address("fd00::1", "2001:db8::5", proxies) == "2001:db8::5"
+    assert address("10.0.0.5", None, proxies) == "10.0.0.5"  # the proxy itself, with no header
+    assert address("10.0.0.5", "10.0.0.6", proxies) == "10.0.0.5"  # only proxies in the chain
+    assert address("192.0.2.1", "203.0.113.9", proxies) == "192.0.2.1"  # not our proxy: header ignored
+    assert address("10.0.0.5", "203.0.113.9", ()) == "10.0.0.5"  # no trusted proxies configured
+    assert address("10.0.0.5", "not-an-address", proxies) == "not-an-address"  # hashed like any other
+
+
+def test_trusted_proxies_setting_is_checked_at_start() -> None:
+    settings = Settings.from_env({"CONSOLE_TRUSTED_PROXIES": "10.0.0.5, 172.18.0.0/16,fd00::/8"})
+    assert settings.console_trusted_proxies == ("10.0.0.5", "172.18.0.0/16", "fd00::/8")
+    with pytest.raises(SettingsError, match=r"CONSOLE_TRUSTED_PROXIES: 'proxy\.local'"):
+        Settings.from_env({"CONSOLE_TRUSTED_PROXIES": "10.0.0.5,proxy.local"})
