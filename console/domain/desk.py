@@ -544,20 +544,10 @@ class Desk:
         if answer_id not in self._content:
             log.error("content has no answer %r; the child is not told", answer_id)
             return []
-        replies = self._content.replies(answer_id, locale or self._settings.default_locale, **params)
         now = self._clock.now()
-        extra = {"notice": answer_id, **{k: v for k, v in params.items() if isinstance(v, (int, str))}}
-        entries = [
-            Entry(
-                Role.SYSTEM,
-                r.text,
-                now,
-                quick_replies=r.quick_replies,
-                intent=answer_id,
-                extra=extra if i == 0 else {},
-            )
-            for i, r in enumerate(replies)
-        ]
+        entries = notice_entries(
+            self._content, answer_id, locale or self._settings.default_locale, now, **params
+        )
         last = await self._conversations.append(
             conv_id, entries, now_ms=to_ms(now), retention=self._settings.conversation_retention
         )
@@ -565,6 +555,25 @@ class Desk:
             return []
         first = last - len(entries) + 1
         return [e.with_seq(first + i) for i, e in enumerate(entries)]
+
+
+def notice_entries(
+    content: ContentLibrary, answer_id: str, locale: str, now: datetime, **params: object
+) -> list[Entry]:
+    """A child-facing notice from content/ as system entries; the first carries its values in `extra`."""
+    replies = content.replies(answer_id, locale, **params)
+    extra = {"notice": answer_id, **{k: v for k, v in params.items() if isinstance(v, (int, str))}}
+    return [
+        Entry(
+            Role.SYSTEM,
+            r.text,
+            now,
+            quick_replies=r.quick_replies,
+            intent=answer_id,
+            extra=extra if i == 0 else {},
+        )
+        for i, r in enumerate(replies)
+    ]
 
 
 # What `_waiting` reads of each queued conversation (the queue view and who was told which place).

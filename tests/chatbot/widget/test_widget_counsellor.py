@@ -19,6 +19,7 @@ from chatbot.domain.sessions import session_hash
 from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore
+from console.domain.desk import notice_entries
 from tests.chatbot.widget.conftest import Session
 
 STORAGE_KEY = "stodchat.session"
@@ -28,19 +29,8 @@ async def notice(store: ConversationStore, conv_id: str, answer_id: str, **param
     """What the console's desk appends: a notice from content/ as system entries, values in `extra`."""
     s = Settings()
     content = ContentLibrary.load(s.content_dir, s.locales_dir, s.default_locale)
-    replies = content.replies(answer_id, "sv", **params)
     now = datetime.now(UTC)
-    entries = [
-        Entry(
-            Role.SYSTEM,
-            r.text,
-            now,
-            quick_replies=r.quick_replies,
-            intent=answer_id,
-            extra={"notice": answer_id, **params} if i == 0 else {},
-        )
-        for i, r in enumerate(replies)
-    ]
+    entries = notice_entries(content, answer_id, "sv", now, **params)
     await store.append(conv_id, entries, now_ms=to_ms(now), retention=3600)
 
 
