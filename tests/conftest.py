@@ -169,6 +169,19 @@ def with_settings(settings: Settings, **changes: Any) -> Settings:
     return replace(settings, **changes)
 
 
+@contextlib.asynccontextmanager
+async def served(app: web.Application) -> AsyncIterator[str]:
+    """An aiohttp app on a free loopback port, for as long as the block runs: its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
 ROOT = Path(__file__).resolve().parent.parent
 # Browser tests take their screenshots on every run (the page must render), but write them into the docs
 # only when asked: `UPDATE_SCREENSHOTS=1 scripts/test`. Otherwise every run would rewrite the PNGs.

@@ -14,7 +14,7 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from chatbot.redis_server import free_port
+from tests.conftest import served
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -30,10 +30,6 @@ def _load_echo() -> Any:
 @contextlib.asynccontextmanager
 async def connected(app: web.Application) -> AsyncIterator[tuple[socketio.AsyncClient, asyncio.Queue[Any]]]:
     """The app on a free loopback port and a real client connected to it, with every event it receives."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     client = socketio.AsyncClient(reconnection=False)
     events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
@@ -41,12 +37,12 @@ async def connected(app: web.Application) -> AsyncIterator[tuple[socketio.AsyncC
     async def record(event: str, data: Any = None) -> None:
         await events.put((event, data))
 
-    try:
-        await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=5)
-        yield client, events
-    finally:
-        await client.disconnect()
-        await runner.cleanup()
+    async with served(app) as url:
+        try:
+            await client.connect(url, transports=["websocket"], wait_timeout=5)
+            yield client, events
+        finally:
+            await client.disconnect()
 
 
 async def test_echo_server_answers_one_bot_uttered_per_message() -> None:

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page
 
-from chatbot.redis_server import free_port
+from tests.conftest import served
 
 STATIC = Path(__file__).resolve().parents[2] / "chatbot" / "static"
 
@@ -35,12 +35,8 @@ async def static_server() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/", page)
     app.router.add_static("/static/", STATIC)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

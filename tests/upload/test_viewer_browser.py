@@ -9,9 +9,9 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page
 
-from chatbot.redis_server import free_port
 from chatbot.upload import crypto
 from tests.browser import rgb_png
+from tests.conftest import served
 from tests.upload.conftest import PAGE, STATIC
 from tests.upload.helpers import KEYS
 
@@ -50,12 +50,8 @@ async def server() -> AsyncIterator[str]:
     app.router.add_get("/", page)
     app.router.add_get("/ct/{name}", ciphertext)
     app.router.add_static("/static/", STATIC)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with served(app) as url:
+        yield url
 
 
 @pytest.fixture
