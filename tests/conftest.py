@@ -8,6 +8,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,30 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from chatbot.clock import Clock
+from chatbot.clock import Clock, FixedClock
 from chatbot.gateway.app import create_app
 from chatbot.redis_server import RedisServer, free_port
 from chatbot.settings import Settings
 
+# Every process a test starts runs on the test's clock, never the machine's: a Tuesday inside opening hours
+# (10:00 in Stockholm). Tests that need another moment set or advance it; CI also runs the suite with the
+# machine's clock moved (scripts/test --faketime), which must change nothing.
+START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+# The Rasa tests train the fast pipeline (seconds); the DIET one is for bench/nlu.py (docs/nlu.md).
+os.environ.setdefault("RASA_CONFIG", "rasa/config-fast.yml")
+
 # The session's Chromium (`browser`) for every browser test, from the module they share.
 pytest_plugins = ("tests.browser",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks what `scripts/test --dates` leaves out: Chromium and Rasa (TensorFlow) under libfaketime."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+        if item.nodeid.startswith("tests/chatbot/test_nlu_rasa.py"):
+            item.add_marker(pytest.mark.rasa)
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +56,11 @@ async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
     await client.flushall()  # our private server only
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
 
 
 @pytest.fixture
@@ -72,11 +95,12 @@ class Gateway:
 
 
 @pytest.fixture
-async def gateway_factory(redis: Redis) -> AsyncIterator[Any]:
+async def gateway_factory(redis: Redis, clock: FixedClock) -> AsyncIterator[Any]:
+    """Gateways on the test's clock (the `clock` fixture) unless a test passes its own."""
     started: list[Gateway] = []
 
-    async def make(settings: Settings, clock: Clock | None = None) -> Gateway:
-        gw = Gateway(settings, clock)
+    async def make(settings: Settings, own_clock: Clock | None = None) -> Gateway:
+        gw = Gateway(settings, own_clock or clock)
         await gw.start()
         started.append(gw)
         return gw

@@ -21,16 +21,14 @@ import re
 from datetime import datetime
 from typing import Protocol
 
-from babel.core import Locale, UnknownLocaleError
-from babel.dates import format_skeleton
-
 from chatbot.clock import Clock
 from chatbot.domain import errors
 from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import Answer, ContentLibrary
 from chatbot.domain.handoff import Handoff
-from chatbot.domain.hours import STOCKHOLM, OpeningHours, format_moment
+from chatbot.domain.hours import OpeningHours, format_moment
 from chatbot.domain.model import ConversationState, Reply, to_ms
+from chatbot.domain.moments import default_formats
 from chatbot.nlu.service import Nlu
 from chatbot.upload import codes
 from chatbot.upload import errors as upload_errors
@@ -286,9 +284,5 @@ class DialogueBot:
 
 
 def _day(moment: datetime, locale: str) -> str:
-    """A date in the child's language, e.g. '23 november' or 'November 23'."""
-    try:
-        parsed = Locale.parse(locale.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        parsed = Locale.parse("sv")
-    return str(format_skeleton("MMMMd", moment.astimezone(STOCKHOLM), locale=parsed))
+    """A date in the child's language, e.g. '23 november' (locales/dates.yml)."""
+    return default_formats().day(moment, locale)

@@ -17,10 +17,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from babel.core import Locale, UnknownLocaleError
-from babel.dates import format_skeleton, format_time
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from chatbot.domain.moments import STOCKHOLM as STOCKHOLM  # the zone every schedule is in
+from chatbot.domain.moments import default_formats
+
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 # How far ahead we look for the next opening; beyond this the answer is "not scheduled".
@@ -89,20 +89,9 @@ class OpeningHours:
         return None
 
 
-# Every answer carries {next_open}, and Babel's skeleton matching costs ~0.2 ms: most of a message's bot
-# time under load (bench/load.py). The next opening stays the same for hours, so nearly every call hits.
-@lru_cache(maxsize=256)
-def format_moment(moment: datetime, locale: str, tz: ZoneInfo = STOCKHOLM) -> str:
-    """A weekday, date and time in the child's language, e.g. 'mån 23 november 10:00'."""
-    try:
-        parsed = Locale.parse(locale.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        parsed = Locale.parse("sv")
-    local = _local(moment, tz)
-    day = format_skeleton("MMMMEEEEd", local, locale=parsed)
-    clock = format_time(local, "short", locale=parsed)
-    pattern = parsed.datetime_formats.get("medium", "{1} {0}")
-    return str(pattern).replace("'", "").format(clock, day)
+def format_moment(moment: datetime, locale: str) -> str:
+    """A weekday, date and time in the child's language, e.g. 'mån 23 november 10:00' (locales/dates.yml)."""
+    return default_formats().moment(moment, locale)
 
 
 @lru_cache(maxsize=8)

@@ -231,7 +231,7 @@ async def test_closed_line_says_when_it_opens_in_the_childs_language(
         turn = await sv.say(text)
         assert texts(turn) == expected(content, "handoff_closed", "sv", next_open="mån 30 november 09:00")
     turn = await en.say("/ask_human")
-    assert "Nov 30" in " ".join(texts(turn))
+    assert "Mon 30 November, 09:00" in " ".join(texts(turn))
     assert await redis.zcard(keys.QUEUE) == 0
     turn = await sv.say("/opening_hours")
     assert "mån 30 november 09:00" in " ".join(texts(turn))
@@ -323,7 +323,7 @@ async def test_a_case_code_in_a_message_tells_the_status_in_the_childs_language(
 ) -> None:
     chat = await make_chat(locale)  # type: ignore[operator]
     code = await new_case(chat.uploads)
-    day = "24 november" if locale == "sv" else "November 24"
+    day = "24 november" if locale == "sv" else "24 November"
     turn = await chat.say(f"status {code}")
     assert texts(turn) == expected(content, "case_status_received", locale, updated=day)
     # However the child writes it: lower case, spaces, run together, 0 read as O.
@@ -410,7 +410,7 @@ async def test_with_a_counsellor_a_code_still_gets_the_status_and_everything_els
 ) -> None:
     chat = await make_chat(locale)  # type: ignore[operator]
     code = await new_case(chat.uploads)
-    day = "24 november" if locale == "sv" else "November 24"
+    day = "24 november" if locale == "sv" else "24 November"
     await chat.say("/case_status")  # the bot asked for a code before the counsellor came
     await chat.store.set_state(chat.conv_id, ConversationState.COUNSELLOR)
     service: ConversationService = make_chat.service  # type: ignore[attr-defined]

@@ -254,7 +254,7 @@ async def test_events_before_a_session_and_unknown_events(gateway: Any, child_fa
 
 
 async def test_flooding_is_rate_limited_with_a_friendly_message(
-    gateway_factory: Any, settings: Any, child_factory: Any
+    gateway_factory: Any, settings: Any, child_factory: Any, clock: FixedClock
 ) -> None:
     gateway = await gateway_factory(with_settings(settings, rate_limit_burst=3, rate_limit_per_minute=600))
     child = child_factory(gateway.url)
@@ -270,8 +270,10 @@ async def test_flooding_is_rate_limited_with_a_friendly_message(
     assert len(acks) == 3
     assert errors and all(e["code"] == "rate_limited" and e["retry_after_ms"] > 0 for e in errors)
     assert notices and all("seq" not in n and n["text"] for n in notices)
-    # 600 a minute refills a token every 100 ms: the child can write again shortly.
-    await asyncio.sleep(max(e["retry_after_ms"] for e in errors[:1]) / 1000 + 0.15)
+    # 600 a minute refills a token every 100 ms: the child can write again shortly (on the gateway's clock).
+    await child.say("still too soon", client_id="soon")
+    assert (await child.expect("error"))["code"] == "rate_limited"
+    clock.advance(max(e["retry_after_ms"] for e in errors[:1]) / 1000 + 0.15)
     await child.say("nu igen", client_id="later")
     assert (await child.expect("message_ack"))["duplicate"] is False
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -21,9 +20,7 @@ from chatbot.upload.audit import AuditLog
 from console.app import create_app
 from console.appkeys import ACCOUNTS, AUDIT
 from console.domain.accounts import AccountService, NewAccount
-
-# A Tuesday inside opening hours (10:00 in Stockholm).
-START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+from tests.conftest import START as START  # the shared test clock's start
 
 
 class Console:
@@ -138,11 +135,6 @@ class StaffClient:
 
     async def close(self) -> None:
         await self.http.close()
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(START)
 
 
 @pytest.fixture
