@@ -16,6 +16,7 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.domain.bot import Bot
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
+from chatbot.domain.moments import default_formats
 from chatbot.gateway import protocol, routes, upload_views, widget
 from chatbot.gateway.assembly import build_bot, build_nlu, build_uploads
 from chatbot.gateway.catalogs import WidgetCatalogs
@@ -55,6 +56,7 @@ def create_app(
     store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
     clock = clock or SystemClock()
     content = ContentLibrary.load(settings.content_dir, settings.locales_dir, settings.default_locale)
+    default_formats()  # locales/dates.yml read now: a malformed entry stops the start, naming the language
     own_nlu = nlu is None
     nlu = nlu or build_nlu(settings)
     uploads = build_uploads(settings, redis, clock)
