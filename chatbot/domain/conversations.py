@@ -14,6 +14,7 @@ from chatbot.clock import Clock
 from chatbot.domain import errors
 from chatbot.domain.bot import Bot, BotContext, BotTurn
 from chatbot.domain.hours import STOCKHOLM
+from chatbot.domain.inputs import choose_locale, is_encodable
 from chatbot.domain.model import ConversationState, Entry, Reply, Role, to_ms
 from chatbot.domain.sessions import (
     is_client_id,
@@ -64,8 +65,13 @@ class ConversationService:
     def store(self) -> ConversationStore:
         return self._store
 
-    async def open(self, session_id: object, locale: str | None = None) -> Opened:
-        """Resume the session a valid, known id names; anything else starts a new anonymous session."""
+    async def open(
+        self, session_id: object, locale: object = None, available: Collection[str] = ()
+    ) -> Opened:
+        """Resume the session a valid, known id names; anything else starts a new anonymous session.
+
+        A new session takes `locale` if it is one of `available` (the same rule as `set_locale`), else
+        the default: a child is never refused a chat over a language."""
         retention = self._settings.conversation_retention
         if is_session_id(session_id):
             assert isinstance(session_id, str)
@@ -82,7 +88,7 @@ class ConversationService:
                 )
         new_id = new_session_id()
         conv_id = new_conversation_id()
-        chosen = locale if isinstance(locale, str) and locale else self._settings.default_locale
+        chosen = choose_locale(locale, available) or self._settings.default_locale
         now = self._clock.now()
         await self._store.create(
             session_hash(new_id),
@@ -107,6 +113,8 @@ class ConversationService:
         cid = client_id if isinstance(client_id, str) else None
         if not isinstance(message, str):
             raise errors.MalformedPayload("message must be a string", client_id=cid)
+        if not is_encodable(message):
+            raise errors.InvalidText("text must be valid Unicode (no unpaired surrogates)", client_id=cid)
         text = message.strip()
         if not text:
             raise errors.EmptyMessage("message is empty", client_id=cid)
@@ -187,13 +195,13 @@ class ConversationService:
         """Switch the conversation's language (the widget's language menu); later answers use it."""
         if not isinstance(locale, str):
             raise errors.MalformedPayload("locale must be a string")
-        if locale not in available:
-            raise errors.UnsupportedLocale(
-                f"no catalog for locale {locale[:20]!r}", available=sorted(available)
-            )
-        if not await self._store.set_flag(conv_id, "locale", locale):
+        chosen = choose_locale(locale, available)
+        if chosen is None:
+            # The value is never echoed: it may be 50,000 characters of anything.
+            raise errors.UnsupportedLocale("no catalog for that locale", available=sorted(available))
+        if not await self._store.set_flag(conv_id, "locale", chosen):
             raise errors.ConversationEnded("this conversation has ended")
-        return locale
+        return chosen
 
     async def _replies_as_entries(self, conv_id: str, replies: list[Reply]) -> list[Entry]:
         if not replies:

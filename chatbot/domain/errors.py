@@ -65,3 +65,9 @@ class UploadLimit(ChatError):
     """This conversation has asked for more upload grants than a child could need."""
 
     code = "upload_limit"
+
+
+class InvalidText(ChatError):
+    """A string in the event that is not valid Unicode (e.g. an unpaired surrogate); nothing was stored."""
+
+    code = "invalid_text"
