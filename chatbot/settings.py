@@ -81,6 +81,17 @@ def _exit_url(text: str) -> str:
     return url
 
 
+_ORIGIN = re.compile(r"^https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
+
+
+def _origin(name: str, text: str) -> str:
+    """An origin exactly as a browser sends it: scheme://host[:port], no path, no trailing slash."""
+    value = text.strip()
+    if value and not _ORIGIN.match(value):
+        raise SettingsError(f"{name} must be an origin like https://chat.example.org, got {value!r}")
+    return value
+
+
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -111,6 +122,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("MAX_MESSAGE_CHARS", "2000", "Longest message a child may send, in characters."),
     EnvVar("RATE_LIMIT_BURST", "8", "Messages a child may send in a quick burst."),
     EnvVar("RATE_LIMIT_PER_MINUTE", "30", "Sustained messages per minute per conversation."),
+    EnvVar(
+        "PUBLIC_ORIGIN",
+        "",
+        "The chat's own public origin, e.g. https://chat.example.org: browsers may open the child socket "
+        "from it and ALLOWED_ORIGINS only (empty: only pages on a loopback address, for development).",
+    ),
     EnvVar("ALLOWED_ORIGINS", "", "Extra origins (comma-separated) allowed to open the child socket."),
     EnvVar(
         "FRAME_ANCESTORS", "'self'", "Sites (CSP source list, comma-separated) allowed to embed the chat."
@@ -197,6 +214,7 @@ class Settings:
     max_message_chars: int = 2000
     rate_limit_burst: int = 8
     rate_limit_per_minute: int = 30
+    public_origin: str = ""
     allowed_origins: tuple[str, ...] = ()
     frame_ancestors: tuple[str, ...] = ("'self'",)
     exit_url: str = "https://www.google.com/search?q=weather"
@@ -285,7 +303,8 @@ class Settings:
             max_message_chars=positive_int("MAX_MESSAGE_CHARS"),
             rate_limit_burst=positive_int("RATE_LIMIT_BURST"),
             rate_limit_per_minute=positive_int("RATE_LIMIT_PER_MINUTE"),
-            allowed_origins=_split(get("ALLOWED_ORIGINS")),
+            public_origin=_origin("PUBLIC_ORIGIN", get("PUBLIC_ORIGIN")),
+            allowed_origins=tuple(_origin("ALLOWED_ORIGINS", o) for o in _split(get("ALLOWED_ORIGINS"))),
             frame_ancestors=_frame_ancestors(get("FRAME_ANCESTORS")),
             exit_url=_exit_url(get("EXIT_URL")),
             default_locale=get("DEFAULT_LOCALE"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -61,6 +62,9 @@ def create_app(
     bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads)
     service = ConversationService(store, bot, clock, settings)
 
+    _quiet_engineio()
+    if not settings.public_origin:
+        log.warning("PUBLIC_ORIGIN is not set: only pages on a loopback address may open the child socket")
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         cors_allowed_origins=_origin_check(settings),
@@ -109,17 +113,48 @@ async def _close_sockets(app: web.Application) -> None:
 
 
 def _origin_check(settings: Settings) -> Any:
-    allowed = set(settings.allowed_origins)
+    """Browsers may open the child socket from the configured origins only, never from whatever the
+    Host header says: a DNS-rebinding page (evil.example resolving to the gateway) sends a Host that
+    matches its own Origin. Without PUBLIC_ORIGIN (development), only the gateway's own pages on a
+    loopback address, which a rebound name never is."""
+    allowed = {settings.public_origin, *settings.allowed_origins} - {""}
+    development = not settings.public_origin
 
     def check(origin: str | None, environ: dict[str, Any]) -> bool:
-        # Non-browser clients send no Origin. Browsers may connect from this gateway's own pages or an
-        # allowlisted site; anything else is refused before a session exists.
+        # Non-browser clients send no Origin; anything else not allowed is refused before a session.
         if origin is None or origin in allowed:
             return True
         host = environ.get("HTTP_HOST", "")
-        return origin in (f"http://{host}", f"https://{host}")
+        return development and _is_loopback(host) and origin == f"http://{host}"
 
     return check
+
+
+def _is_loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class _NoOrigins(logging.Filter):
+    """Engine.IO logs a refused Origin verbatim (issue 12): a stranger's string, possibly with CR/LF.
+    The line stays, the value goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "accepted origin" in str(record.msg):
+            record.msg, record.args = "refused a connection from an origin that is not allowed", ()
+        return True
+
+
+def _quiet_engineio() -> None:
+    logger = logging.getLogger("engineio.server")
+    if not any(isinstance(f, _NoOrigins) for f in logger.filters):
+        logger.addFilter(_NoOrigins())
 
 
 async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -102,3 +102,61 @@ async def test_session_request_takes_a_locale_we_have(gateway: Any, child_factor
     child = child_factory(gateway.url)
     await child.connect()
     assert (await child.start(locale="en"))["locale"] == "en"
+
+
+async def _handshake(url: str, **headers: str) -> int:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{url}/socket.io/?EIO=4&transport=polling", headers=headers) as resp:
+            return resp.status
+
+
+async def test_a_dns_rebinding_page_cannot_open_the_child_socket(gateway: Any) -> None:
+    """Issue 12: the origin check believed the Host header, which a rebound name controls."""
+    rebound = f"evil.example:{gateway.port}"
+    assert await _handshake(gateway.url, Host=rebound, Origin=f"http://{rebound}") == 400
+    # Development without PUBLIC_ORIGIN: the gateway's own page on loopback still connects.
+    assert await _handshake(gateway.url, Origin=gateway.url) == 200
+    assert await _handshake(gateway.url) == 200  # no Origin: not a browser
+
+
+async def test_with_a_public_origin_only_the_configured_origins_connect(
+    gateway_factory: Any, settings: Any
+) -> None:
+    from tests.conftest import with_settings
+
+    gateway = await gateway_factory(
+        with_settings(
+            settings, public_origin="https://chat.example.org", allowed_origins=("https://www.example.org",)
+        )
+    )
+    assert await _handshake(gateway.url, Origin="https://chat.example.org") == 200
+    assert await _handshake(gateway.url, Origin="https://www.example.org") == 200
+    # Host no longer counts, not even loopback's own.
+    assert await _handshake(gateway.url, Origin=gateway.url) == 400
+    host = "chat.example.org"
+    assert await _handshake(gateway.url, Host=host, Origin=f"http://{host}") == 400
+
+
+async def test_a_refused_origin_never_reaches_the_log(gateway: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    marker = "https://leak-7f3a.example"
+    for _ in range(3):
+        assert await _handshake(gateway.url, Origin=marker) == 400
+    messages = [record.getMessage() for record in caplog.records]
+    assert not any("leak-7f3a" in m for m in messages)
+    assert any("origin that is not allowed" in m for m in messages)
+
+
+def test_public_origin_setting_is_checked_at_start() -> None:
+    from chatbot.settings import Settings, SettingsError
+
+    assert Settings.from_env({"PUBLIC_ORIGIN": "https://chat.example.org"}).public_origin == (
+        "https://chat.example.org"
+    )
+    for bad in ("chat.example.org", "https://chat.example.org/", "https://x.org/path", "javascript:1"):
+        with pytest.raises(SettingsError):
+            Settings.from_env({"PUBLIC_ORIGIN": bad})
+    with pytest.raises(SettingsError):
+        Settings.from_env({"ALLOWED_ORIGINS": "https://ok.example,not an origin"})
