@@ -152,6 +152,26 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar(
         "NLU_THRESHOLD", "0.6", "Intent confidence (0-1) below which the bot asks again and offers a person."
     ),
+    EnvVar(
+        "GATEWAY_TRUSTED_PROXIES",
+        "",
+        "Gateway: proxy addresses or networks (comma-separated) whose X-Forwarded-For names the child's "
+        "client for the flood limits (empty: the peer address). Only a keyed hash is ever kept.",
+    ),
+    EnvVar("NEW_CONVERSATIONS_BURST", "60", "New conversations one client (address) may open at once."),
+    EnvVar("NEW_CONVERSATIONS_PER_HOUR", "240", "New conversations per hour one client may open, sustained."),
+    EnvVar("QUEUE_JOINS_BURST", "20", "Queue joins one client may make at once."),
+    EnvVar("QUEUE_JOINS_PER_HOUR", "60", "Queue joins per hour one client may make, sustained."),
+    EnvVar(
+        "BUSY_NEW_CONVERSATIONS_PER_MINUTE",
+        "60",
+        "New conversations a minute, all clients together, above which the chat is under pressure: then a "
+        "client that opened BUSY_CLIENT_ALLOWANCE or more recently is asked to wait.",
+    ),
+    EnvVar("BUSY_CLIENT_ALLOWANCE", "3", "Under pressure: recent new conversations a client may still have."),
+    EnvVar(
+        "CLIENT_BLOCK", "24h", "How long a supervisor's block of a conversation's client lasts (at most)."
+    ),
     EnvVar("LOG_LEVEL", "INFO", "Python logging level."),
     EnvVar("SESSION_SECRET", "", "Key for the short-lived hashes used by abuse limits (random if unset)."),
     EnvVar("CONSOLE_IDLE_TIMEOUT", "30m", "Console: a staff session ends after this long without a request."),
@@ -223,6 +243,14 @@ class Settings:
     opening_exceptions: str = ""
     average_chat_minutes: int = 15
     log_level: str = "INFO"
+    gateway_trusted_proxies: tuple[str, ...] = ()
+    new_conversations_burst: int = 60
+    new_conversations_per_hour: int = 240
+    queue_joins_burst: int = 20
+    queue_joins_per_hour: int = 60
+    busy_new_conversations_per_minute: int = 60
+    pressure_allowance: int = 3
+    client_block: int = 86400
     session_secret: Secret = field(default_factory=lambda: Secret(os.urandom(32).hex()))
     console_idle_timeout: int = 30 * 60
     console_session_lifetime: int = 12 * 3600
@@ -279,6 +307,7 @@ class Settings:
             "CONSOLE_REAUTH_WINDOW",
             "HANDOFF_GRACE",
             "STATS_RETENTION",
+            "CLIENT_BLOCK",
         ):
             try:
                 durations[name] = parse_duration(get(name))
@@ -312,6 +341,14 @@ class Settings:
             opening_exceptions=get("OPENING_EXCEPTIONS"),
             average_chat_minutes=positive_int("AVERAGE_CHAT_MINUTES"),
             log_level=get("LOG_LEVEL").upper(),
+            gateway_trusted_proxies=_networks("GATEWAY_TRUSTED_PROXIES", get("GATEWAY_TRUSTED_PROXIES")),
+            new_conversations_burst=positive_int("NEW_CONVERSATIONS_BURST"),
+            new_conversations_per_hour=positive_int("NEW_CONVERSATIONS_PER_HOUR"),
+            queue_joins_burst=positive_int("QUEUE_JOINS_BURST"),
+            queue_joins_per_hour=positive_int("QUEUE_JOINS_PER_HOUR"),
+            busy_new_conversations_per_minute=positive_int("BUSY_NEW_CONVERSATIONS_PER_MINUTE"),
+            pressure_allowance=positive_int("BUSY_CLIENT_ALLOWANCE"),
+            client_block=durations["CLIENT_BLOCK"],
             session_secret=Secret(secret),
             console_idle_timeout=durations["CONSOLE_IDLE_TIMEOUT"],
             console_session_lifetime=durations["CONSOLE_SESSION_LIFETIME"],

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from chatbot.clock import Clock
 from chatbot.domain import errors
 from chatbot.domain.bot import Bot, BotContext, BotTurn
+from chatbot.domain.floods import ClientId, FloodGuard
 from chatbot.domain.hours import STOCKHOLM
 from chatbot.domain.inputs import choose_locale, is_encodable
 from chatbot.domain.model import ConversationState, Entry, Reply, Role, to_ms
@@ -55,23 +56,36 @@ class Received:
 
 
 class ConversationService:
-    def __init__(self, store: ConversationStore, bot: Bot, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        bot: Bot,
+        clock: Clock,
+        settings: Settings,
+        floods: FloodGuard | None = None,
+    ) -> None:
         self._store = store
         self._bot = bot
         self._clock = clock
         self._settings = settings
+        self._floods = floods
 
     @property
     def store(self) -> ConversationStore:
         return self._store
 
     async def open(
-        self, session_id: object, locale: object = None, available: Collection[str] = ()
+        self,
+        session_id: object,
+        locale: object = None,
+        available: Collection[str] = (),
+        client: ClientId | None = None,
     ) -> Opened:
         """Resume the session a valid, known id names; anything else starts a new anonymous session.
 
         A new session takes `locale` if it is one of `available` (the same rule as `set_locale`), else
-        the default: a child is never refused a chat over a language."""
+        the default: a child is never refused a chat over a language. A new session counts against the
+        client's flood limit (ConversationLimit when over it); a resume never does."""
         retention = self._settings.conversation_retention
         if is_session_id(session_id):
             assert isinstance(session_id, str)
@@ -85,6 +99,14 @@ class ConversationService:
                     record.state,
                     record.last_seq,
                     meta.get("locale", self._settings.default_locale),
+                )
+        if self._floods is not None:
+            admitted = await self._floods.admit_conversation(client)
+            if admitted.status.value != "ok":
+                log.info("new conversation refused: %s", admitted.status.value)
+                raise errors.ConversationLimit(
+                    "no new conversation can start now; try again later",
+                    retry_after_ms=admitted.retry_after_ms,
                 )
         new_id = new_session_id()
         conv_id = new_conversation_id()
@@ -100,6 +122,8 @@ class ConversationService:
             contact_day=now.astimezone(STOCKHOLM).date().isoformat(),
             stats_retention=self._settings.stats_retention,
         )
+        if self._floods is not None:
+            await self._floods.opened(conv_id, client)
         ctx = BotContext(conv_id, chosen, ConversationState.BOT)
         welcome = await self._replies_as_entries(conv_id, self._bot.welcome(ctx).replies)
         last_seq = welcome[-1].seq if welcome else await self._store.length(conv_id)
@@ -155,6 +179,12 @@ class ConversationService:
             await self._store.set_state(conv_id, turn.state)
         replies = await self._replies_as_entries(conv_id, turn.replies)
         return Received(stored, duplicate=False, replies=replies, urgent=turn.urgent)
+
+    async def outside(self, text: object, locale: str) -> list[Reply]:
+        """An answer for a child refused a new conversation (nothing is stored): the crisis answer for
+        words about danger, always; else the notice that says to try again soon."""
+        message = text.strip() if isinstance(text, str) and is_encodable(text) else ""
+        return await self._bot.outside(message[: self._settings.max_message_chars], locale, "new_chat_busy")
 
     def notice(self, name: str, conv_id: str, locale: str, state: ConversationState) -> list[Reply]:
         return self._bot.notice(name, BotContext(conv_id, locale, state))

@@ -17,6 +17,7 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.domain.bot import Bot
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
+from chatbot.domain.floods import ClientHasher, FloodGuard
 from chatbot.gateway import protocol, routes, upload_views, widget
 from chatbot.gateway.assembly import build_bot, build_nlu, build_uploads
 from chatbot.gateway.catalogs import WidgetCatalogs
@@ -26,6 +27,7 @@ from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store import client, keys
 from chatbot.store.conversations import ConversationStore, parse_notification
+from chatbot.store.floods import FloodStore
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +61,10 @@ def create_app(
     own_nlu = nlu is None
     nlu = nlu or build_nlu(settings)
     uploads = build_uploads(settings, redis, clock)
-    bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads)
-    service = ConversationService(store, bot, clock, settings)
+    floods = FloodGuard(FloodStore(redis), clock, settings)
+    bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads, floods)
+    service = ConversationService(store, bot, clock, settings, floods)
+    hasher = ClientHasher(settings.session_secret.reveal().encode(), clock)
 
     _quiet_engineio()
     if not settings.public_origin:
@@ -80,7 +84,9 @@ def create_app(
     )
     delivery = Delivery(sio, store)
     catalogs = WidgetCatalogs.load(settings.locales_dir, settings.default_locale)
-    sio.register_namespace(ChildNamespace(service, delivery, settings, locales=catalogs.available))
+    sio.register_namespace(
+        ChildNamespace(service, delivery, settings, locales=catalogs.available, clients=hasher)
+    )
     sio.attach(app, socketio_path=protocol.SOCKETIO_PATH)
 
     app[SETTINGS] = settings

@@ -14,9 +14,11 @@ from typing import Any
 
 import socketio
 
-from chatbot.domain import errors, inputs
+from chatbot.domain import errors, floods, inputs
 from chatbot.domain.conversations import ConversationService
+from chatbot.domain.floods import ClientHasher, ClientId
 from chatbot.domain.model import ConversationState
+from chatbot.domain.sessions import is_client_id
 from chatbot.gateway import protocol
 from chatbot.gateway.delivery import Delivery
 from chatbot.settings import Settings
@@ -56,6 +58,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         delivery: Delivery,
         settings: Settings,
         locales: Collection[str] = (),
+        clients: ClientHasher | None = None,
     ) -> None:
         super().__init__(protocol.NAMESPACE)
         self._service = service
@@ -64,14 +67,30 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._locales = frozenset(locales)  # languages the widget has a catalog for (set_locale)
         self._sockets: dict[str, _SocketSession] = {}
         self._invalid_logged: set[str] = set()  # sockets whose invalid text has been logged once
+        self._hasher = clients
+        # Each socket's client as a keyed hash (flood limits); the address itself is never kept.
+        self._clients: dict[str, ClientId] = {}
+        # Sockets refused a new conversation (flood limits), with the locale they asked for: what they
+        # write gets the crisis answer or the busy notice, nothing is stored.
+        self._refused: dict[str, str] = {}
         self._tracebacks = _Once(60.0)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        # Nothing from environ is kept: it holds the child's address.
+        # Nothing from environ is kept: it holds the child's address. Only its keyed hash, in memory.
+        request = environ.get("aiohttp.request")
+        if self._hasher is not None and request is not None:
+            address = floods.client_address(
+                request.remote or "unknown",
+                request.headers.getall("X-Forwarded-For", []),
+                self._settings.gateway_trusted_proxies,
+            )
+            self._clients[sid] = self._hasher.identify(address)
         return None
 
     async def on_disconnect(self, sid: str, *args: object) -> None:
         self._invalid_logged.discard(sid)
+        self._clients.pop(sid, None)
+        self._refused.pop(sid, None)
         session = self._sockets.pop(sid, None)
         if session is not None:
             await self._delivery.leave(sid, session.conv_id)
@@ -127,7 +146,17 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         previous = self._sockets.pop(sid, None)
         if previous is not None:
             await self._delivery.leave(sid, previous.conv_id)
-        opened = await self._service.open(payload.get("session_id"), locale, self._locales)
+        self._refused.pop(sid, None)
+        try:
+            opened = await self._service.open(
+                payload.get("session_id"), locale, self._locales, self._clients.get(sid)
+            )
+        except errors.ConversationLimit:
+            chosen = inputs.choose_locale(locale, self._locales) or self._settings.default_locale
+            self._refused[sid] = chosen
+            for reply in await self._service.outside(None, chosen):
+                await self.emit(protocol.BOT_UTTERED, protocol.ephemeral(reply), to=sid)
+            raise
         self._sockets[sid] = _SocketSession(opened.session_id, opened.conv_id, opened.locale, opened.state)
         await self.emit(protocol.SESSION_CONFIRM, opened.session_id, to=sid)
         await self.emit(
@@ -148,8 +177,17 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._delivery.join(sid, opened.conv_id, last_seq)
 
     async def _user_uttered(self, sid: str, data: object) -> None:
-        session = self._require(sid)
         payload = protocol.as_mapping(data)
+        if sid in self._refused and sid not in self._sockets:
+            # No conversation (flood limits): a crisis still gets the crisis answer; nothing is stored.
+            for reply in await self._service.outside(payload.get("message"), self._refused[sid]):
+                await self.emit(protocol.BOT_UTTERED, protocol.ephemeral(reply), to=sid)
+            client_id = payload.get("client_id")
+            raise errors.ConversationLimit(
+                "no conversation; send session_request again later",
+                client_id=client_id if is_client_id(client_id) else None,
+            )
+        session = self._require(sid)
         client_id = payload.get("client_id")
         try:
             received = await self._service.receive(

@@ -107,9 +107,9 @@ async def test_session_request_takes_a_locale_we_have(gateway: Any, child_factor
 async def _handshake(url: str, **headers: str) -> int:
     import aiohttp
 
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{url}/socket.io/?EIO=4&transport=polling", headers=headers) as resp:
-            return resp.status
+    url = f"{url}/socket.io/?EIO=4&transport=polling"
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
+        return resp.status
 
 
 async def test_a_dns_rebinding_page_cannot_open_the_child_socket(gateway: Any) -> None:
