@@ -24,6 +24,12 @@ DAY_S = 86400
 CLIENT_HASH_TTL = DAY_S
 
 
+# Case-code lookups over HTTP per client. A code has 95 random bits, so guessing is hopeless at any
+# rate; the limit is there anyway (issue 12), generous for a child who mistypes a few times.
+CODE_LOOKUPS_BURST = 10
+CODE_LOOKUPS_PER_HOUR = 30
+
+
 @dataclass(frozen=True)
 class ClientId:
     """A client's hash under today's key and under yesterday's (a block made yesterday still holds)."""
@@ -33,10 +39,16 @@ class ClientId:
 
 
 class ClientHasher:
-    def __init__(self, secret: bytes, clock: Clock) -> None:
+    def __init__(self, secret: bytes, clock: Clock, trusted_proxies: tuple[str, ...] = ()) -> None:
         self._secret = secret
         self._clock = clock
+        self._trusted = trusted_proxies
         self._keys: dict[int, bytes] = {}
+
+    def identify_peer(self, peer: str | None, forwarded_for: list[str]) -> ClientId:
+        """The hash of a connection's client: the peer, or behind trusted proxies the nearest
+        untrusted X-Forwarded-For hop. The address is hashed here and goes no further."""
+        return self.identify(client_address(peer or "unknown", forwarded_for, self._trusted))
 
     def _key(self, day: int) -> bytes:
         key = self._keys.get(day)
@@ -91,6 +103,15 @@ class FloodGuard:
             per_hour=s.queue_joins_per_hour,
         )
         return admitted.status is Admission.OK
+
+    async def admit_code_lookup(self, client: ClientId) -> Admitted:
+        return await self._store.take(
+            "code",
+            client.current,
+            now_ms=to_ms(self._clock.now()),
+            burst=CODE_LOOKUPS_BURST,
+            per_hour=CODE_LOOKUPS_PER_HOUR,
+        )
 
     async def block_client_of(self, conv_id: str) -> bool:
         """Block the client that opened this conversation from new ones for CLIENT_BLOCK; False when its

@@ -64,7 +64,7 @@ def create_app(
     floods = FloodGuard(FloodStore(redis), clock, settings)
     bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads, floods)
     service = ConversationService(store, bot, clock, settings, floods)
-    hasher = ClientHasher(settings.session_secret.reveal().encode(), clock)
+    hasher = ClientHasher(settings.session_secret.reveal().encode(), clock, settings.gateway_trusted_proxies)
 
     _quiet_engineio()
     if not settings.public_origin:
@@ -98,6 +98,8 @@ def create_app(
     app[widget.ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
     upload_views.install(app, uploads)
+    app[upload_views.FLOODS] = floods
+    app[upload_views.CLIENTS] = hasher
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_notifications)
     app.on_shutdown.append(_close_sockets)

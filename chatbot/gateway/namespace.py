@@ -14,7 +14,7 @@ from typing import Any
 
 import socketio
 
-from chatbot.domain import errors, floods, inputs
+from chatbot.domain import errors, inputs
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.floods import ClientHasher, ClientId
 from chatbot.domain.model import ConversationState
@@ -79,12 +79,8 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # Nothing from environ is kept: it holds the child's address. Only its keyed hash, in memory.
         request = environ.get("aiohttp.request")
         if self._hasher is not None and request is not None:
-            address = floods.client_address(
-                request.remote or "unknown",
-                request.headers.getall("X-Forwarded-For", []),
-                self._settings.gateway_trusted_proxies,
-            )
-            self._clients[sid] = self._hasher.identify(address)
+            forwarded = request.headers.getall("X-Forwarded-For", [])
+            self._clients[sid] = self._hasher.identify_peer(request.remote, forwarded)
         return None
 
     async def on_disconnect(self, sid: str, *args: object) -> None:

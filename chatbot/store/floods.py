@@ -21,16 +21,17 @@ local function take(key, now, burst, per_hour, need_used_below)
   local tokens = tonumber(b[1]) or burst
   local last = tonumber(b[2]) or now
   tokens = math.min(burst, tokens + math.max(0, now - last) * per_ms)
-  local used = burst - tokens
+  -- Conversations opened and not yet refilled, rounded up: a part-refilled token still counts.
+  local used = math.ceil(burst - tokens - 1e-9)
   local ttl = math.ceil(burst / per_ms) + 1000
   if tokens < 1 or used >= need_used_below then
     redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', now)
     redis.call('PEXPIRE', key, ttl)
-    return {0, math.ceil(math.max(1 - tokens, 0) / per_ms), math.floor(used)}
+    return {0, math.ceil(math.max(1 - tokens, 0) / per_ms), used}
   end
   redis.call('HSET', key, 'tokens', tostring(tokens - 1), 'ts', now)
   redis.call('PEXPIRE', key, ttl)
-  return {1, 0, math.floor(used)}
+  return {1, 0, used}
 end
 """
 
@@ -70,6 +71,15 @@ return {r[1], r[2]}
 """
 )
 
+_TAKE = (
+    _BUCKET
+    + """
+-- KEYS: bucket ; ARGV: now_ms, burst, per_hour
+local r = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), 1e18)
+return {r[1], r[2]}
+"""
+)
+
 _BLOCK_CLIENT_OF = """
 -- KEYS: client_of(conv) ; ARGV: block key prefix, seconds. Blocks the client that opened the conversation.
 local client = redis.call('GET', KEYS[1])
@@ -98,6 +108,14 @@ class FloodStore:
         self._admit_conversation = redis.register_script(_ADMIT_CONVERSATION)
         self._admit_queue = redis.register_script(_ADMIT_QUEUE)
         self._block_client_of = redis.register_script(_BLOCK_CLIENT_OF)
+        self._take = redis.register_script(_TAKE)
+
+    async def take(self, kind: str, client_hash: str, *, now_ms: int, burst: int, per_hour: int) -> Admitted:
+        """One token from a client's bucket of this kind (e.g. `code`: case-code lookups)."""
+        taken, retry = await self._take(
+            keys=[keys.flood_bucket(kind, client_hash)], args=[now_ms, burst, per_hour]
+        )
+        return Admitted(Admission.OK if int(taken) else Admission.LIMITED, int(retry))
 
     async def admit_conversation(
         self,

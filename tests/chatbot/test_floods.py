@@ -139,3 +139,28 @@ async def test_queue_joins_are_limited_per_client(
         texts.append(" ".join(d["text"] for e, d in await child.drain(0.4) if e == "bot_uttered"))
     assert await redis.zcard(keys.QUEUE) == 2
     assert "kön" in texts[2] and "Försök igen" in texts[2]
+
+
+async def test_case_code_lookups_are_rate_limited_per_client(
+    gateway_factory: Any, settings: Any, redis: Redis
+) -> None:
+    """95-bit codes make guessing hopeless; the lookups are limited anyway (issue 12)."""
+    import aiohttp
+
+    from chatbot.domain.floods import CODE_LOOKUPS_BURST
+
+    clock = FixedClock(OPEN_TUESDAY)
+    gw = await gateway_factory(settings, clock)
+    url = f"{gw.url}/upload/v1/case-status"
+    code = {"code": "ABCD-EFGH-JKMN-PQRS-TV23"}
+    async with aiohttp.ClientSession() as http:
+        statuses = []
+        for _ in range(CODE_LOOKUPS_BURST + 1):
+            async with http.post(url, json=code) as resp:
+                statuses.append(resp.status)
+                body = await resp.json()
+        assert 429 not in statuses[:-1] and statuses[-1] == 429
+        assert body["error"] == "rate_limited" and body["retry_after_ms"] > 0
+        clock.advance(body["retry_after_ms"] / 1000 + 1)
+        async with http.post(url, json=code) as resp:
+            assert resp.status != 429
