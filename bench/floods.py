@@ -24,9 +24,9 @@ from redis.asyncio import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chatbot.gateway.app import create_app  # noqa: E402
-from chatbot.redis_server import RedisServer, free_port  # noqa: E402
-from chatbot.settings import Settings  # noqa: E402
+from chatbot.gateway.app import create_app
+from chatbot.redis_server import RedisServer, free_port
+from chatbot.settings import Settings
 
 
 async def _client(url: str, address: str) -> socketio.AsyncClient:
