@@ -81,6 +81,17 @@ def _exit_url(text: str) -> str:
     return url
 
 
+_ORIGIN = re.compile(r"^https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
+
+
+def _origin(name: str, text: str) -> str:
+    """An origin exactly as a browser sends it: scheme://host[:port], no path, no trailing slash."""
+    value = text.strip()
+    if value and not _ORIGIN.match(value):
+        raise SettingsError(f"{name} must be an origin like https://chat.example.org, got {value!r}")
+    return value
+
+
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -111,6 +122,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("MAX_MESSAGE_CHARS", "2000", "Longest message a child may send, in characters."),
     EnvVar("RATE_LIMIT_BURST", "8", "Messages a child may send in a quick burst."),
     EnvVar("RATE_LIMIT_PER_MINUTE", "30", "Sustained messages per minute per conversation."),
+    EnvVar(
+        "PUBLIC_ORIGIN",
+        "",
+        "The chat's own public origin, e.g. https://chat.example.org: browsers may open the child socket "
+        "from it and ALLOWED_ORIGINS only (empty: only pages on a loopback address, for development).",
+    ),
     EnvVar("ALLOWED_ORIGINS", "", "Extra origins (comma-separated) allowed to open the child socket."),
     EnvVar(
         "FRAME_ANCESTORS", "'self'", "Sites (CSP source list, comma-separated) allowed to embed the chat."
@@ -134,6 +151,26 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("RASA_TIMEOUT", "2", "Seconds to wait for Rasa before the embedded model answers instead."),
     EnvVar(
         "NLU_THRESHOLD", "0.6", "Intent confidence (0-1) below which the bot asks again and offers a person."
+    ),
+    EnvVar(
+        "GATEWAY_TRUSTED_PROXIES",
+        "",
+        "Gateway: proxy addresses or networks (comma-separated) whose X-Forwarded-For names the child's "
+        "client for the flood limits (empty: the peer address). Only a keyed hash is ever kept.",
+    ),
+    EnvVar("NEW_CONVERSATIONS_BURST", "60", "New conversations one client (address) may open at once."),
+    EnvVar("NEW_CONVERSATIONS_PER_HOUR", "240", "New conversations per hour one client may open, sustained."),
+    EnvVar("QUEUE_JOINS_BURST", "20", "Queue joins one client may make at once."),
+    EnvVar("QUEUE_JOINS_PER_HOUR", "60", "Queue joins per hour one client may make, sustained."),
+    EnvVar(
+        "BUSY_NEW_CONVERSATIONS_PER_MINUTE",
+        "60",
+        "New conversations a minute, all clients together, above which the chat is under pressure: then a "
+        "client that opened BUSY_CLIENT_ALLOWANCE or more recently is asked to wait.",
+    ),
+    EnvVar("BUSY_CLIENT_ALLOWANCE", "3", "Under pressure: recent new conversations a client may still have."),
+    EnvVar(
+        "CLIENT_BLOCK", "24h", "How long a supervisor's block of a conversation's client lasts (at most)."
     ),
     EnvVar("LOG_LEVEL", "INFO", "Python logging level."),
     EnvVar("SESSION_SECRET", "", "Key for the short-lived hashes used by abuse limits (random if unset)."),
@@ -197,6 +234,7 @@ class Settings:
     max_message_chars: int = 2000
     rate_limit_burst: int = 8
     rate_limit_per_minute: int = 30
+    public_origin: str = ""
     allowed_origins: tuple[str, ...] = ()
     frame_ancestors: tuple[str, ...] = ("'self'",)
     exit_url: str = "https://www.google.com/search?q=weather"
@@ -205,6 +243,14 @@ class Settings:
     opening_exceptions: str = ""
     average_chat_minutes: int = 15
     log_level: str = "INFO"
+    gateway_trusted_proxies: tuple[str, ...] = ()
+    new_conversations_burst: int = 60
+    new_conversations_per_hour: int = 240
+    queue_joins_burst: int = 20
+    queue_joins_per_hour: int = 60
+    busy_new_conversations_per_minute: int = 60
+    pressure_allowance: int = 3
+    client_block: int = 86400
     session_secret: Secret = field(default_factory=lambda: Secret(os.urandom(32).hex()))
     console_idle_timeout: int = 30 * 60
     console_session_lifetime: int = 12 * 3600
@@ -261,6 +307,7 @@ class Settings:
             "CONSOLE_REAUTH_WINDOW",
             "HANDOFF_GRACE",
             "STATS_RETENTION",
+            "CLIENT_BLOCK",
         ):
             try:
                 durations[name] = parse_duration(get(name))
@@ -285,7 +332,8 @@ class Settings:
             max_message_chars=positive_int("MAX_MESSAGE_CHARS"),
             rate_limit_burst=positive_int("RATE_LIMIT_BURST"),
             rate_limit_per_minute=positive_int("RATE_LIMIT_PER_MINUTE"),
-            allowed_origins=_split(get("ALLOWED_ORIGINS")),
+            public_origin=_origin("PUBLIC_ORIGIN", get("PUBLIC_ORIGIN")),
+            allowed_origins=tuple(_origin("ALLOWED_ORIGINS", o) for o in _split(get("ALLOWED_ORIGINS"))),
             frame_ancestors=_frame_ancestors(get("FRAME_ANCESTORS")),
             exit_url=_exit_url(get("EXIT_URL")),
             default_locale=get("DEFAULT_LOCALE"),
@@ -293,6 +341,14 @@ class Settings:
             opening_exceptions=get("OPENING_EXCEPTIONS"),
             average_chat_minutes=positive_int("AVERAGE_CHAT_MINUTES"),
             log_level=get("LOG_LEVEL").upper(),
+            gateway_trusted_proxies=_networks("GATEWAY_TRUSTED_PROXIES", get("GATEWAY_TRUSTED_PROXIES")),
+            new_conversations_burst=positive_int("NEW_CONVERSATIONS_BURST"),
+            new_conversations_per_hour=positive_int("NEW_CONVERSATIONS_PER_HOUR"),
+            queue_joins_burst=positive_int("QUEUE_JOINS_BURST"),
+            queue_joins_per_hour=positive_int("QUEUE_JOINS_PER_HOUR"),
+            busy_new_conversations_per_minute=positive_int("BUSY_NEW_CONVERSATIONS_PER_MINUTE"),
+            pressure_allowance=positive_int("BUSY_CLIENT_ALLOWANCE"),
+            client_block=durations["CLIENT_BLOCK"],
             session_secret=Secret(secret),
             console_idle_timeout=durations["CONSOLE_IDLE_TIMEOUT"],
             console_session_lifetime=durations["CONSOLE_SESSION_LIFETIME"],

@@ -14,11 +14,13 @@ from redis.asyncio import Redis
 
 from chatbot.clock import Clock, SystemClock
 from chatbot.domain.content import ContentLibrary
+from chatbot.domain.floods import FloodGuard
 from chatbot.domain.hours import STOCKHOLM, OpeningHours
 from chatbot.settings import Settings, SettingsError
 from chatbot.store import client
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
+from chatbot.store.floods import FloodStore
 from chatbot.store.queue import QueueStore
 from console import case_pages, events, routes, security
 from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE, REDIS, SESSIONS, SETTINGS, TEMPLATES
@@ -79,6 +81,7 @@ def create_app(
         settings,
         OpeningHours.parse(settings.opening_hours, settings.opening_exceptions),
         HoursStore(redis),
+        FloodGuard(FloodStore(redis), clock, settings),
     )
     # Same origin only (no CORS list): staff pages are served by this process and nobody else's.
     sio = socketio.AsyncServer(async_mode="aiohttp", cookie=None, logger=False, engineio_logger=False)

@@ -24,7 +24,7 @@ DESK_ROLES = (Role.COUNSELLOR, Role.SUPERVISOR)
 STATS_ROLES = (Role.SUPERVISOR, Role.ANALYST)
 _CONV_ID = re.compile(r"^[0-9a-f]{24}$")
 PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
-ACTIONS = ("claim", "reply", "offer_upload", "transfer", "requeue", "end", "categorise")
+ACTIONS = ("claim", "reply", "offer_upload", "transfer", "requeue", "end", "block", "categorise")
 # Messages the pages show after an action, by code: never text that came from a request.
 MESSAGES = {
     "taken": "A colleague took this conversation.",
@@ -45,6 +45,8 @@ MESSAGES = {
     "ended": "The chat is ended. Please categorise it.",
     "saved": "Saved.",
     "offered": "The secure upload is offered to the child.",
+    "blocked": "The chat is ended and its client cannot start new chats for a while.",
+    "not_blocked": "The chat is ended; its client could not be blocked (its hash is kept one day only).",
 }
 
 
@@ -133,6 +135,7 @@ async def conversation_page(request: web.Request) -> web.Response:
         mine=view.counsellor == staff.name and view.state == "counsellor",
         queued=view.state == "queued",
         categorise=meta.get("categorise_by") == staff.name,
+        supervisor=staff.role is Role.SUPERVISOR,
         colleagues=colleagues,
         canned=canned,
         topics=stats_rules.TOPICS,
@@ -173,6 +176,12 @@ async def conversation_action(request: web.Request) -> web.StreamResponse:
         elif action == "end":
             await desk.end(conv_id, staff.name)
             after = f"/conversations/{conv_id}/done?msg=ended"
+        elif action == "block":
+            if staff.role is not Role.SUPERVISOR:
+                raise web.HTTPForbidden(text="only a supervisor can block a conversation's client")
+            moved = await desk.block(conv_id, staff.name)
+            result["blocked"] = moved.detail == "blocked"
+            after = f"/queue?msg={moved.detail}"
         else:
             await desk.categorise(
                 conv_id, staff.name, form.get("topic"), form.get("age"), form.get("handled")

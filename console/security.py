@@ -7,13 +7,13 @@ a handler that says nothing is refused to everyone, so a forgotten check cannot 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from chatbot.domain import floods
 from console.domain.accounts import Role, Staff
 
 log = logging.getLogger(__name__)
@@ -167,21 +167,7 @@ def client_address(request: web.Request, trusted_proxies: tuple[str, ...]) -> st
     """The address the login limit counts against (hashed, never stored): the peer, or, when the peer is
     a trusted proxy, the nearest X-Forwarded-For hop that is not one. Behind a proxy the peer is the proxy
     for everyone, so without this every member of staff would share one failure counter and one locked-out
-    attacker would lock out the whole shift; hops left of the first untrusted one are the client's own
-    words and are never believed."""
-    peer = request.remote or "unknown"
-    if not trusted_proxies or not _is_in(peer, trusted_proxies):
-        return peer
-    hops = [h.strip() for value in request.headers.getall("X-Forwarded-For", []) for h in value.split(",")]
-    for hop in reversed([h for h in hops if h]):
-        if not _is_in(hop, trusted_proxies):
-            return hop
-    return peer
-
-
-def _is_in(address: str, networks: tuple[str, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
+    attacker would lock out the whole shift. The rule is the gateway's too (chatbot.domain.floods)."""
+    return floods.client_address(
+        request.remote or "unknown", request.headers.getall("X-Forwarded-For", []), trusted_proxies
+    )

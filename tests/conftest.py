@@ -128,9 +128,11 @@ class Child:
         self.session_id: str | None = None
         self.last_seq = 0
         self.seen: list[dict[str, Any]] = []
+        self.recorded: list[tuple[str, Any]] = []  # every event, also those `expect` skipped
 
         @self.sio.on("*")
         async def catch_all(event: str, data: Any = None) -> None:
+            self.recorded.append((event, data))
             if event == "session_confirm":
                 self.session_id = data
             if event == "bot_uttered" and isinstance(data, dict) and "seq" in data:
@@ -156,6 +158,13 @@ class Child:
             event, data = await asyncio.wait_for(self.events.get(), timeout)
             if event == name:
                 return data
+
+    async def expect_any(self, names: tuple[str, ...], timeout: float = 5.0) -> tuple[str, Any]:
+        """The next event with one of these names, and its name."""
+        while True:
+            event, data = await asyncio.wait_for(self.events.get(), timeout)
+            if event in names:
+                return event, data
 
     async def drain(self, wait: float = 0.2) -> list[tuple[str, Any]]:
         out: list[tuple[str, Any]] = []

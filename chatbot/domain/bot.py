@@ -41,3 +41,8 @@ class Bot(Protocol):
     async def upload_grant(self, ctx: BotContext) -> Grant:
         """A one-time grant for the encrypted upload the child chose to open (in any state)."""
         ...
+
+    async def outside(self, text: str, locale: str, notice: str) -> list[Reply]:
+        """For a child with no conversation (refused a new one): the crisis answer for words about danger,
+        else the notice by answer id. Nothing is stored."""
+        ...

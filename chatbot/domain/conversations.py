@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from chatbot.clock import Clock
 from chatbot.domain import errors
 from chatbot.domain.bot import Bot, BotContext, BotTurn
+from chatbot.domain.floods import ClientId, FloodGuard
 from chatbot.domain.hours import STOCKHOLM
+from chatbot.domain.inputs import choose_locale, is_encodable
 from chatbot.domain.model import ConversationState, Entry, Reply, Role, to_ms
 from chatbot.domain.sessions import (
     is_client_id,
@@ -54,18 +56,36 @@ class Received:
 
 
 class ConversationService:
-    def __init__(self, store: ConversationStore, bot: Bot, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        bot: Bot,
+        clock: Clock,
+        settings: Settings,
+        floods: FloodGuard | None = None,
+    ) -> None:
         self._store = store
         self._bot = bot
         self._clock = clock
         self._settings = settings
+        self._floods = floods
 
     @property
     def store(self) -> ConversationStore:
         return self._store
 
-    async def open(self, session_id: object, locale: str | None = None) -> Opened:
-        """Resume the session a valid, known id names; anything else starts a new anonymous session."""
+    async def open(
+        self,
+        session_id: object,
+        locale: object = None,
+        available: Collection[str] = (),
+        client: ClientId | None = None,
+    ) -> Opened:
+        """Resume the session a valid, known id names; anything else starts a new anonymous session.
+
+        A new session takes `locale` if it is one of `available` (the same rule as `set_locale`), else
+        the default: a child is never refused a chat over a language. A new session counts against the
+        client's flood limit (ConversationLimit when over it); a resume never does."""
         retention = self._settings.conversation_retention
         if is_session_id(session_id):
             assert isinstance(session_id, str)
@@ -80,9 +100,17 @@ class ConversationService:
                     record.last_seq,
                     meta.get("locale", self._settings.default_locale),
                 )
+        if self._floods is not None:
+            admitted = await self._floods.admit_conversation(client)
+            if admitted.status.value != "ok":
+                log.info("new conversation refused: %s", admitted.status.value)
+                raise errors.ConversationLimit(
+                    "no new conversation can start now; try again later",
+                    retry_after_ms=admitted.retry_after_ms,
+                )
         new_id = new_session_id()
         conv_id = new_conversation_id()
-        chosen = locale if isinstance(locale, str) and locale else self._settings.default_locale
+        chosen = choose_locale(locale, available) or self._settings.default_locale
         now = self._clock.now()
         await self._store.create(
             session_hash(new_id),
@@ -94,6 +122,8 @@ class ConversationService:
             contact_day=now.astimezone(STOCKHOLM).date().isoformat(),
             stats_retention=self._settings.stats_retention,
         )
+        if self._floods is not None:
+            await self._floods.opened(conv_id, client)
         ctx = BotContext(conv_id, chosen, ConversationState.BOT)
         welcome = await self._replies_as_entries(conv_id, self._bot.welcome(ctx).replies)
         last_seq = welcome[-1].seq if welcome else await self._store.length(conv_id)
@@ -107,6 +137,8 @@ class ConversationService:
         cid = client_id if isinstance(client_id, str) else None
         if not isinstance(message, str):
             raise errors.MalformedPayload("message must be a string", client_id=cid)
+        if not is_encodable(message):
+            raise errors.InvalidText("text must be valid Unicode (no unpaired surrogates)", client_id=cid)
         text = message.strip()
         if not text:
             raise errors.EmptyMessage("message is empty", client_id=cid)
@@ -148,6 +180,12 @@ class ConversationService:
         replies = await self._replies_as_entries(conv_id, turn.replies)
         return Received(stored, duplicate=False, replies=replies, urgent=turn.urgent)
 
+    async def outside(self, text: object, locale: str) -> list[Reply]:
+        """An answer for a child refused a new conversation (nothing is stored): the crisis answer for
+        words about danger, always; else the notice that says to try again soon."""
+        message = text.strip() if isinstance(text, str) and is_encodable(text) else ""
+        return await self._bot.outside(message[: self._settings.max_message_chars], locale, "new_chat_busy")
+
     def notice(self, name: str, conv_id: str, locale: str, state: ConversationState) -> list[Reply]:
         return self._bot.notice(name, BotContext(conv_id, locale, state))
 
@@ -187,13 +225,13 @@ class ConversationService:
         """Switch the conversation's language (the widget's language menu); later answers use it."""
         if not isinstance(locale, str):
             raise errors.MalformedPayload("locale must be a string")
-        if locale not in available:
-            raise errors.UnsupportedLocale(
-                f"no catalog for locale {locale[:20]!r}", available=sorted(available)
-            )
-        if not await self._store.set_flag(conv_id, "locale", locale):
+        chosen = choose_locale(locale, available)
+        if chosen is None:
+            # The value is never echoed: it may be 50,000 characters of anything.
+            raise errors.UnsupportedLocale("no catalog for that locale", available=sorted(available))
+        if not await self._store.set_flag(conv_id, "locale", chosen):
             raise errors.ConversationEnded("this conversation has ended")
-        return locale
+        return chosen
 
     async def _replies_as_entries(self, conv_id: str, replies: list[Reply]) -> list[Entry]:
         if not replies:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -102,7 +103,9 @@ class DialogueBot:
         uploads: UploadService,
         cases: CaseService,
         retention_days: int,
+        queue_guard: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
+        self._queue_guard = queue_guard  # may this conversation's client join the queue now?
         self._content = content
         self._nlu = nlu
         self._hours = hours
@@ -118,6 +121,15 @@ class DialogueBot:
 
     def notice(self, name: str, ctx: BotContext) -> list[Reply]:
         return self._say(name, ctx)
+
+    async def outside(self, text: str, locale: str, notice: str) -> list[Reply]:
+        # The crisis rules alone, no intent model: cheap under a flood, and guideline 7 holds in every
+        # state, also for a child the flood limits kept out.
+        ctx = BotContext("-", locale, ConversationState.BOT)
+        if text and self._nlu.crisis_check(text).crisis:
+            log.warning("crisis check outside a conversation (refused a new one)")
+            return self._say("crisis", ctx)
+        return self._say(notice, ctx)
 
     async def upload_grant(self, ctx: BotContext) -> Grant:
         """The child opened the upload the bot or a counsellor offered (button `/upload_start`).
@@ -207,6 +219,14 @@ class DialogueBot:
     async def _join_queue(self, ctx: BotContext) -> BotTurn:
         if not self._hours.latest.is_open(self._clock.now()):
             return BotTurn(self._say("handoff_closed", ctx))
+        if (
+            ctx.state is not ConversationState.QUEUED
+            and self._queue_guard is not None
+            and not await self._queue_guard(ctx.conv_id)
+        ):
+            # Too many joins from this child's client (issue 12: 40 fake children in the queue).
+            log.info("queue join refused for conversation %s: client over its limit", ctx.conv_id)
+            return BotTurn(self._say("queue_busy", ctx))
         place = await self._handoff.request(ctx.conv_id)
         if place is None:
             return BotTurn(self._say("fallback", ctx))

@@ -65,3 +65,16 @@ class UploadLimit(ChatError):
     """This conversation has asked for more upload grants than a child could need."""
 
     code = "upload_limit"
+
+
+class InvalidText(ChatError):
+    """A string in the event that is not valid Unicode (e.g. an unpaired surrogate); nothing was stored."""
+
+    code = "invalid_text"
+
+
+class ConversationLimit(ChatError):
+    """No new conversation now: too many from this client, the chat is under pressure, or the client is
+    blocked (one code for all three, so a troll learns nothing). Resuming an existing one is never limited."""
+
+    code = "conversation_limit"

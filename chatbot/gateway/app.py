@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,6 +17,7 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.domain.bot import Bot
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
+from chatbot.domain.floods import ClientHasher, FloodGuard
 from chatbot.domain.moments import default_formats
 from chatbot.gateway import protocol, routes, upload_views, widget
 from chatbot.gateway.assembly import build_bot, build_nlu, build_uploads
@@ -26,6 +28,7 @@ from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store import client, keys
 from chatbot.store.conversations import ConversationStore, parse_notification
+from chatbot.store.floods import FloodStore
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +63,14 @@ def create_app(
     own_nlu = nlu is None
     nlu = nlu or build_nlu(settings)
     uploads = build_uploads(settings, redis, clock)
-    bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads)
-    service = ConversationService(store, bot, clock, settings)
+    floods = FloodGuard(FloodStore(redis), clock, settings)
+    bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads, floods)
+    service = ConversationService(store, bot, clock, settings, floods)
+    hasher = ClientHasher(settings.session_secret.reveal().encode(), clock, settings.gateway_trusted_proxies)
 
+    _quiet_engineio()
+    if not settings.public_origin:
+        log.warning("PUBLIC_ORIGIN is not set: only pages on a loopback address may open the child socket")
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         cors_allowed_origins=_origin_check(settings),
@@ -78,7 +86,9 @@ def create_app(
     )
     delivery = Delivery(sio, store)
     catalogs = WidgetCatalogs.load(settings.locales_dir, settings.default_locale)
-    sio.register_namespace(ChildNamespace(service, delivery, settings, locales=catalogs.available))
+    sio.register_namespace(
+        ChildNamespace(service, delivery, settings, locales=catalogs.available, clients=hasher)
+    )
     sio.attach(app, socketio_path=protocol.SOCKETIO_PATH)
 
     app[SETTINGS] = settings
@@ -90,6 +100,8 @@ def create_app(
     app[widget.ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
     upload_views.install(app, uploads)
+    app[upload_views.FLOODS] = floods
+    app[upload_views.CLIENTS] = hasher
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_notifications)
     app.on_shutdown.append(_close_sockets)
@@ -111,17 +123,48 @@ async def _close_sockets(app: web.Application) -> None:
 
 
 def _origin_check(settings: Settings) -> Any:
-    allowed = set(settings.allowed_origins)
+    """Browsers may open the child socket from the configured origins only, never from whatever the
+    Host header says: a DNS-rebinding page (evil.example resolving to the gateway) sends a Host that
+    matches its own Origin. Without PUBLIC_ORIGIN (development), only the gateway's own pages on a
+    loopback address, which a rebound name never is."""
+    allowed = {settings.public_origin, *settings.allowed_origins} - {""}
+    development = not settings.public_origin
 
     def check(origin: str | None, environ: dict[str, Any]) -> bool:
-        # Non-browser clients send no Origin. Browsers may connect from this gateway's own pages or an
-        # allowlisted site; anything else is refused before a session exists.
+        # Non-browser clients send no Origin; anything else not allowed is refused before a session.
         if origin is None or origin in allowed:
             return True
         host = environ.get("HTTP_HOST", "")
-        return origin in (f"http://{host}", f"https://{host}")
+        return development and _is_loopback(host) and origin == f"http://{host}"
 
     return check
+
+
+def _is_loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class _NoOrigins(logging.Filter):
+    """Engine.IO logs a refused Origin verbatim (issue 12): a stranger's string, possibly with CR/LF.
+    The line stays, the value goes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "accepted origin" in str(record.msg):
+            record.msg, record.args = "refused a connection from an origin that is not allowed", ()
+        return True
+
+
+def _quiet_engineio() -> None:
+    logger = logging.getLogger("engineio.server")
+    if not any(isinstance(f, _NoOrigins) for f in logger.filters):
+        logger.addFilter(_NoOrigins())
 
 
 async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.dialogue import DialogueBot
+from chatbot.domain.floods import FloodGuard
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours
 from chatbot.nlu.service import Nlu
@@ -59,6 +60,7 @@ def build_bot(
     nlu: Nlu,
     content: ContentLibrary,
     uploads: Uploads,
+    floods: FloodGuard | None = None,
 ) -> DialogueBot:
     handoff = Handoff(
         QueueStore(redis),
@@ -82,4 +84,5 @@ def build_bot(
         uploads=uploads.uploads,
         cases=uploads.cases,
         retention_days=max(1, settings.conversation_retention // 86400),
+        queue_guard=floods.admit_queue_join if floods is not None else None,
     )

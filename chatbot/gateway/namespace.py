@@ -7,15 +7,18 @@ take the connection or the process down. Logs name only the random conversation 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import socketio
 
-from chatbot.domain import errors
+from chatbot.domain import errors, inputs
 from chatbot.domain.conversations import ConversationService
+from chatbot.domain.floods import ClientHasher, ClientId
 from chatbot.domain.model import ConversationState
+from chatbot.domain.sessions import is_client_id
 from chatbot.gateway import protocol
 from chatbot.gateway.delivery import Delivery
 from chatbot.settings import Settings
@@ -31,6 +34,23 @@ class _SocketSession:
     state: ConversationState
 
 
+class _Once:
+    """True for a key's first sighting in each window: a traceback is logged once, not per event."""
+
+    def __init__(self, window_s: float) -> None:
+        self._window = window_s
+        self._seen: dict[str, float] = {}
+
+    def first(self, key: str) -> bool:
+        now = time.monotonic()
+        if now - self._seen.get(key, -self._window) < self._window:
+            return False
+        if len(self._seen) > 1000:  # a handful of kinds in practice; never a growing map
+            self._seen.clear()
+        self._seen[key] = now
+        return True
+
+
 class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
         self,
@@ -38,6 +58,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         delivery: Delivery,
         settings: Settings,
         locales: Collection[str] = (),
+        clients: ClientHasher | None = None,
     ) -> None:
         super().__init__(protocol.NAMESPACE)
         self._service = service
@@ -45,12 +66,27 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._delivery = delivery
         self._locales = frozenset(locales)  # languages the widget has a catalog for (set_locale)
         self._sockets: dict[str, _SocketSession] = {}
+        self._invalid_logged: set[str] = set()  # sockets whose invalid text has been logged once
+        self._hasher = clients
+        # Each socket's client as a keyed hash (flood limits); the address itself is never kept.
+        self._clients: dict[str, ClientId] = {}
+        # Sockets refused a new conversation (flood limits), with the locale they asked for: what they
+        # write gets the crisis answer or the busy notice, nothing is stored.
+        self._refused: dict[str, str] = {}
+        self._tracebacks = _Once(60.0)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
-        # Nothing from environ is kept: it holds the child's address.
+        # Nothing from environ is kept: it holds the child's address. Only its keyed hash, in memory.
+        request = environ.get("aiohttp.request")
+        if self._hasher is not None and request is not None:
+            forwarded = request.headers.getall("X-Forwarded-For", [])
+            self._clients[sid] = self._hasher.identify_peer(request.remote, forwarded)
         return None
 
     async def on_disconnect(self, sid: str, *args: object) -> None:
+        self._invalid_logged.discard(sid)
+        self._clients.pop(sid, None)
+        self._refused.pop(sid, None)
         session = self._sockets.pop(sid, None)
         if session is not None:
             await self._delivery.leave(sid, session.conv_id)
@@ -106,9 +142,17 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         previous = self._sockets.pop(sid, None)
         if previous is not None:
             await self._delivery.leave(sid, previous.conv_id)
-        opened = await self._service.open(
-            payload.get("session_id"), locale if isinstance(locale, str) else None
-        )
+        self._refused.pop(sid, None)
+        try:
+            opened = await self._service.open(
+                payload.get("session_id"), locale, self._locales, self._clients.get(sid)
+            )
+        except errors.ConversationLimit:
+            chosen = inputs.choose_locale(locale, self._locales) or self._settings.default_locale
+            self._refused[sid] = chosen
+            for reply in await self._service.outside(None, chosen):
+                await self.emit(protocol.BOT_UTTERED, protocol.ephemeral(reply), to=sid)
+            raise
         self._sockets[sid] = _SocketSession(opened.session_id, opened.conv_id, opened.locale, opened.state)
         await self.emit(protocol.SESSION_CONFIRM, opened.session_id, to=sid)
         await self.emit(
@@ -129,8 +173,17 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._delivery.join(sid, opened.conv_id, last_seq)
 
     async def _user_uttered(self, sid: str, data: object) -> None:
-        session = self._require(sid)
         payload = protocol.as_mapping(data)
+        if sid in self._refused and sid not in self._sockets:
+            # No conversation (flood limits): a crisis still gets the crisis answer; nothing is stored.
+            for reply in await self._service.outside(payload.get("message"), self._refused[sid]):
+                await self.emit(protocol.BOT_UTTERED, protocol.ephemeral(reply), to=sid)
+            client_id = payload.get("client_id")
+            raise errors.ConversationLimit(
+                "no conversation; send session_request again later",
+                client_id=client_id if is_client_id(client_id) else None,
+            )
+        session = self._require(sid)
         client_id = payload.get("client_id")
         try:
             received = await self._service.receive(
@@ -187,15 +240,36 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _guard(self, sid: str, handler: Any, data: object) -> None:
         try:
+            # At the edge, before any handler: text Redis, the log or the model could not take.
+            inputs.check_text(data)
             await handler(sid, data)
+        except errors.InvalidText as exc:
+            if sid not in self._invalid_logged:
+                # One short line per socket, never the text: a flood of these must not flood the log.
+                self._invalid_logged.add(sid)
+                session = self._sockets.get(sid)
+                log.info(
+                    "invalid_text in %s for conversation %s; more from this socket are not logged",
+                    handler.__name__.lstrip("_"),
+                    session.conv_id if session else "-",
+                )
+            await self._emit_error(sid, exc)
         except errors.ChatError as exc:
             await self._emit_error(sid, exc)
-        except Exception:
-            # Never the payload in the log: it may be what a child wrote.
+        except Exception as exc:
+            # Never the payload in the log: it may be what a child wrote. A traceback once per kind of
+            # failure a minute; repeats get one line, so a stranger cannot fill the disk with them.
             session = self._sockets.get(sid)
-            log.exception(
-                "handler %s failed for conversation %s", handler.__name__, session.conv_id if session else "-"
-            )
+            conv = session.conv_id if session else "-"
+            if self._tracebacks.first(f"{handler.__name__}:{type(exc).__name__}"):
+                log.exception("handler %s failed for conversation %s", handler.__name__, conv)
+            else:
+                log.error(
+                    "handler %s failed for conversation %s (%s, repeated)",
+                    handler.__name__,
+                    conv,
+                    type(exc).__name__,
+                )
             await self._emit_error(
                 sid, errors.InternalError("something went wrong on our side; please try again")
             )

@@ -14,8 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
+from chatbot.domain.floods import ClientHasher, FloodGuard
 from chatbot.gateway.assembly import Uploads
 from chatbot.gateway.views import STATIC
+from chatbot.store.floods import Admission
 from chatbot.upload import errors
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import MAX_CHUNK_BYTES, CaseService, RetentionSweeper, UploadService
@@ -26,6 +28,8 @@ UPLOADS = web.AppKey("uploads", UploadService)
 CASES = web.AppKey("cases", CaseService)
 SWEEPER = web.AppKey("sweeper", RetentionSweeper)
 AUDIT = web.AppKey("audit", AuditLog)
+FLOODS = web.AppKey("floods", FloodGuard)
+CLIENTS = web.AppKey("clients", ClientHasher)
 SWEEP_EVERY_S = 3600
 MAX_JSON_BYTES = 16 * 1024
 
@@ -209,6 +213,18 @@ async def cancel(request: web.Request) -> web.Response:
 
 
 async def case_status(request: web.Request) -> web.Response:
+    client = request.app[CLIENTS].identify_peer(request.remote, request.headers.getall("X-Forwarded-For", []))
+    admitted = await request.app[FLOODS].admit_code_lookup(client)
+    if admitted.status is not Admission.OK:
+        # 95-bit codes make guessing hopeless; a limit anyway, so nobody can try at machine speed.
+        return web.json_response(
+            {
+                "error": "rate_limited",
+                "detail": "too many lookups; wait",
+                "retry_after_ms": admitted.retry_after_ms,
+            },
+            status=429,
+        )
     try:
         body = await _json(request)
         view = await request.app[CASES].child_status(body.get("code"))

@@ -93,3 +93,25 @@ def stats_day(day: str) -> str:
 
 HOURS = f"{PREFIX}:hours"
 """Hash with the opening hours a supervisor set in the console (weekly, exceptions); overrides settings."""
+
+
+# Flood limits (chatbot/domain/floods.py). A client is a keyed hash of its address (the key rotates
+# daily and never reaches Redis); the address itself is never stored. Each key's TTL is in floods.
+def client_of(conv_id: str) -> str:
+    """The client hash that opened a conversation, so a supervisor can block it; TTL at most a day."""
+    return f"{PREFIX}:client:{{{conv_id}}}"
+
+
+def flood_bucket(kind: str, client_hash: str) -> str:
+    """Token bucket of one client for `conv` (new conversations) or `queue` (queue joins)."""
+    return f"{PREFIX}:flood:{kind}:{client_hash}"
+
+
+def flood_minute(minute: int) -> str:
+    """Count of new conversations across all clients in one minute (the under-pressure measure)."""
+    return f"{PREFIX}:flood:minute:{minute}"
+
+
+def client_block(client_hash: str) -> str:
+    """A supervisor blocked this client hash from new conversations; TTL the block's length."""
+    return f"{PREFIX}:block:{client_hash}"

@@ -3,6 +3,12 @@
 Each call is still one script, atomic on its own; batching changes only how many calls share a round
 trip. Under load that is most of them, and redis-py's per-command overhead (~0.1 ms of CPU) is paid once
 per batch instead of once per message. With no load a call goes out at once, alone.
+
+One caller's failure never fails another's call (issue 12: one child's lone surrogate used to fail every
+child's write in the same batch): arguments are encoded when a call is made, so a call that cannot be
+sent fails alone, in its caller; Redis's error for one script is that caller's alone; a batch that fails
+before anything was sent is retried call by call. Only a lost connection fails every call that was on
+it, as it would have failed each of them sent alone.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 
 # A cap so one batch cannot grow without bound behind a slow Redis; the rest wait for the next.
 MAX_BATCH = 256
@@ -39,8 +45,12 @@ class ScriptPipeline:
         return BatchedScript(self, self._redis.register_script(source))
 
     async def run(self, script: BatchedScript, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        # Encoded here, in the caller: an argument that cannot be sent (a lone surrogate, a None) raises
+        # in this call alone instead of failing the whole batch when it is packed.
+        encode = self._redis.connection_pool.get_encoder().encode  # type: ignore[no-untyped-call]
+        encoded = tuple(encode(value) for value in (len(keys), *keys, *args))
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Call(script, (len(keys), *keys, *args), done))
+        self._queue.append(_Call(script, encoded, done))
         if self._sender is None:
             # A task of its own, so a caller that is cancelled never strands the others' calls.
             self._sender = asyncio.create_task(self._send_all())
@@ -73,11 +83,22 @@ class ScriptPipeline:
             for call in batch:
                 call.done.cancel()
             raise
-        except Exception as exc:
-            # Redis unreachable: every caller gets the error, as it would have from its own command.
+        except (RedisError, OSError, TimeoutError) as exc:
+            # Redis unreachable or the connection lost mid-batch: every caller gets the error, as it
+            # would have from its own command (a script may or may not have run, so none is resent).
             for call in batch:
                 if not call.done.done():
                     call.done.set_exception(exc)
+            return
+        except Exception as exc:
+            # Failed on this side before a byte was sent (packing): nothing ran, so each call is sent
+            # alone and any failure stays with the call that caused it.
+            if len(batch) == 1:
+                if not batch[0].done.done():
+                    batch[0].done.set_exception(exc)
+                return
+            for call in batch:
+                await self._send([call])
             return
         for call, result in zip(batch, results, strict=True):
             if call.done.done():

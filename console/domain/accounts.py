@@ -142,6 +142,15 @@ class AccountService:
         """A keyed hash of the client address, for the failure counter only; the address is never stored."""
         return hmac.new(self._client_key, client.encode(), hashlib.sha256).hexdigest()[:32]
 
+    def shown_name(self, name: str, known: bool) -> str:
+        """How a login name appears in the log: a real account's name, or for a name no account has, a
+        keyed hash (an unknown name is often a password typed into the wrong field; never in clear)."""
+        if known:
+            return name
+        return (
+            "unknown:" + hmac.new(self._client_key, b"name:" + name.encode(), hashlib.sha256).hexdigest()[:12]
+        )
+
     async def authenticate(self, name: object, password: object, code: object, client: str) -> AccountRecord:
         """The account when name, password and TOTP code are right; LoginRefused or LoginLocked otherwise."""
         client_key = keys.login_failures_client(self.client_hash(client))
@@ -155,7 +164,8 @@ class AccountService:
         assert isinstance(name, str)
         account_key = keys.login_failures_account(name)
         if await self._store.failures(account_key) >= MAX_ACCOUNT_FAILURES:
-            log.warning("login refused for %s: account locked for the failure window", name)
+            shown = self.shown_name(name, await self._record(name) is not None)
+            log.warning("login refused for %s: account locked for the failure window", shown)
             raise LoginLocked
         record = await self._record(name)
         ok = await asyncio.to_thread(self._verify, record.password_hash if record else self._dummy, password)
@@ -163,7 +173,7 @@ class AccountService:
         if record is None or not ok or step is None or not await self._store.use_totp_step(name, step):
             await self._store.count_failure(client_key)
             count = await self._store.count_failure(account_key)
-            log.info("login failed for %s (%d in window)", name, count)
+            log.info("login failed for %s (%d in window)", self.shown_name(name, record is not None), count)
             raise LoginRefused
         if record.disabled:
             # The same answer as a wrong code: whoever holds the password learns nothing from it.

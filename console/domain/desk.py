@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
+from chatbot.domain.floods import FloodGuard
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours, ScheduleError, format_moment
 from chatbot.domain.model import ConversationState, Entry, Role, to_ms
@@ -101,7 +102,9 @@ class Desk:
         settings: Settings,
         hours: OpeningHours,
         hours_store: HoursStore | None = None,
+        floods: FloodGuard | None = None,
     ) -> None:
+        self._floods = floods
         self._store = store
         self._conversations = conversations
         self._queue = queue
@@ -385,6 +388,29 @@ class Desk:
         await self._stats.count(self._today(), {"ended": 1})
         log.info("conversation %s ended by %s", conv_id, name)
         return Moved(conv_id, entries)
+
+    async def block(self, conv_id: str, name: str) -> Moved:
+        """A supervisor ends a malicious conversation and blocks its client from new ones for a while.
+
+        The console never learns an address: the gateway kept only a keyed hash on the conversation
+        (for a day at most), and the block is that hash with CLIENT_BLOCK to live. The child's side is
+        told the chat ended, like any end; a counsellor who had it gets their slot back."""
+        meta = await self._conversations.meta(conv_id)
+        if not meta.get("state"):
+            raise DeskError("gone", "this conversation no longer exists")
+        if meta.get("state") == "counsellor" and meta.get("counsellor"):
+            await self._release(conv_id, meta["counsellor"], "end")
+        await self._queue.remove(conv_id)
+        blocked = await self._floods.block_client_of(conv_id) if self._floods is not None else False
+        entries = await self._notice(conv_id, "conversation_ended", meta.get("locale", ""))
+        await self._conversations.end(conv_id, session_hash=None, now_ms=self._now_ms())
+        log.warning(
+            "conversation %s ended by supervisor %s; its client %s",
+            conv_id,
+            name,
+            "blocked" if blocked else "could not be blocked (no client hash kept any more)",
+        )
+        return Moved(conv_id, entries, detail="blocked" if blocked else "not_blocked")
 
     async def categorise(self, conv_id: str, name: str, topic: object, age: object, handled: object) -> None:
         if (

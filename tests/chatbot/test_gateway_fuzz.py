@@ -19,6 +19,7 @@ KNOWN_CODES = {
     "unsupported_locale",
     "uploads_unavailable",
     "upload_limit",
+    "invalid_text",
 }
 EVENTS = [
     "session_request",
@@ -53,6 +54,15 @@ NASTY_STRINGS = [
     "/case_status",
     "status ABCD-EFGH-JKMN-PQRS-TV23",
     "min kod är 7777-7777-7777-7777-7777",
+    # Issue 12: unpaired surrogates (JSON can carry them, UTF-8 cannot) and what reached the locale.
+    "\ud800",
+    "a\udfffb",
+    "\ud83d",
+    "🙂\udc00",
+    "../../etc/passwd",
+    "sv\r\nSet-Cookie: x=1",
+    "sv\x00",
+    "s" * 50_000,
 ]
 
 
@@ -71,6 +81,8 @@ def random_value(rng: random.Random, depth: int = 0) -> Any:
     if kind == 6:
         return [random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
     keys = ["message", "session_id", "client_id", "last_seq", "locale", "on", "customData", "x"]
+    if rng.random() < 0.1:
+        keys.append("\ud800")  # a key that cannot be encoded
     return {rng.choice(keys): random_value(rng, depth + 1) for _ in range(rng.randrange(5))}
 
 
@@ -91,6 +103,10 @@ async def test_random_payloads_get_typed_errors_and_leave_everything_healthy(
     assert codes, "the fuzzer should have provoked errors"
     assert codes <= KNOWN_CODES, codes - KNOWN_CODES
     assert "internal" not in codes
+    assert "invalid_text" in codes
+    # Nothing the fuzzer sent as a locale was stored: every conversation has a language we have.
+    for key in await redis.keys("sc:conv:*"):
+        assert await redis.hget(key, "locale") in (b"sv", b"en", b"ar")
 
     # Still healthy: the same connection and a new one both hold a normal conversation.
     await child.start()

@@ -146,3 +146,20 @@ async def test_flags_never_recreate_an_expired_conversation(redis: Redis) -> Non
     assert await store.set_flag(conv, "urgent", "1")
     assert (await store.meta(conv))["urgent"] == "1"
     assert 0 < await redis.ttl(keys.conversation(conv)) <= 3600
+
+
+async def test_one_unsendable_write_in_a_batch_fails_only_its_own_caller(redis: Redis) -> None:
+    """Issue 12: a lone surrogate in one child's message failed every child's write in its batch."""
+    store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
+    convs = [await make_conversation(store, f"b{i}") for i in range(30)]
+    texts = [f"hej {i}" if i != 7 else "a\ud800b" for i in range(30)]
+    results = await asyncio.gather(
+        *(ingest(store, conv, child(text)) for conv, text in zip(convs, texts, strict=True)),
+        store.create("h-bad", "bad", now_ms=NOW_MS, retention=3600, locale="\udfff"),
+        return_exceptions=True,
+    )
+    assert isinstance(results[7], UnicodeEncodeError) and isinstance(results[30], UnicodeEncodeError)
+    assert [r for i, r in enumerate(results[:30]) if i != 7] == [IngestStatus.OK] * 29
+    for i, conv in enumerate(convs):
+        assert [e.text for e in await store.read(conv)] == ([] if i == 7 else [f"hej {i}"])
+    assert not await redis.exists(keys.conversation("bad"))

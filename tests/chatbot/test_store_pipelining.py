@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import DataError
 
 from chatbot.redis_server import free_port
 from chatbot.store.pipelining import ScriptPipeline
@@ -95,3 +96,38 @@ async def test_unreachable_redis_fails_every_caller_and_strands_none() -> None:
         assert all(isinstance(r, RedisConnectionError) for r in results)
     finally:
         await gone.aclose()
+
+
+async def test_an_argument_that_cannot_be_sent_fails_only_its_own_call(redis: Redis) -> None:
+    pipeline = CountingPipeline(redis)
+    push = pipeline.register(_ECHO_OR_FAIL)
+    await push(keys=["warm"], args=["x"])
+    pipeline.batches.clear()
+    values: list[object] = [f"m{i}" for i in range(40)]
+    values[5], values[20] = "\ud800", None
+    results = await asyncio.gather(*(push(keys=["send"], args=[v]) for v in values), return_exceptions=True)
+    assert isinstance(results[5], UnicodeEncodeError) and isinstance(results[20], DataError)
+    stored = await redis.lrange("send", 0, -1)
+    assert stored == [str(v).encode() for i, v in enumerate(values) if i not in (5, 20)]
+    assert len(pipeline.batches) < 38  # the good calls still shared round trips
+
+
+class PoisonedPipeline(CountingPipeline):
+    """Fails a whole batch on this side, before sending, when it holds the call marked `poison`
+    (whatever the cause of such a failure, it must stay with the call that causes it)."""
+
+    async def _execute(self, batch: Sequence[Any]) -> list[Any]:
+        if any(b"poison" in call.args for call in batch):
+            raise ValueError("cannot pack this batch")
+        return await super()._execute(batch)
+
+
+async def test_a_batch_that_fails_before_sending_is_sent_call_by_call(redis: Redis) -> None:
+    pipeline = PoisonedPipeline(redis)
+    push = pipeline.register(_ECHO_OR_FAIL)
+    await push(keys=["warm"], args=["x"])
+    values = [f"m{i}" for i in range(20)]
+    values[3] = "poison"
+    results = await asyncio.gather(*(push(keys=["one"], args=[v]) for v in values), return_exceptions=True)
+    assert isinstance(results[3], ValueError)
+    assert sorted(await redis.lrange("one", 0, -1)) == sorted(v.encode() for v in values if v != "poison")

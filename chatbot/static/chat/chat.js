@@ -679,6 +679,18 @@
       showEnded();
       return;
     }
+    if (code === "conversation_limit") {
+      // No new chat for now (flood limits): the server's own notice says so (or gives the crisis answer),
+      // so no second notice here; the widget asks again when the server says it may.
+      if (item) {
+        item.node.classList.add("is-failed");
+        setMessageStatus(item.node, "message.failed", true);
+      }
+      window.setTimeout(function () {
+        if (state.socket && state.socket.connected && !state.ready) state.socket.emit("session_request", { session_id: state.sessionId, last_seq: state.contiguous, locale: state.locale });
+      }, Math.min(Math.max(Number(error.retry_after_ms) || 60000, 5000), 300000));
+      return;
+    }
     if (item && (code === "message_too_long" || code === "empty_message")) {
       // Give the words back so the child can shorten them instead of typing again.
       state.pending.delete(clientId);
