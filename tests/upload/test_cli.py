@@ -95,11 +95,12 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path: Path) -> None:
 
 
 async def test_list_export_and_verify_against_redis(redis: Any, settings: Any, tmp_path: Path) -> None:
-    from tests.upload.helpers import file_entry, services, upload_settings
+    from tests.upload.helpers import file_entry, open_conversation, services, upload_settings
 
     svc = services(redis, upload_settings(settings, tmp_path / "uploads"))
     plain = b"image bytes"
     blob = crypto.encrypt(plain, [k.public for k in helpers.KEYS])
+    await open_conversation(redis, "conv-cli")
     grant = await svc.uploads.issue_grant("conv-cli", topic="spreading")
     started = await svc.uploads.start(
         grant.token, age_band="under_13", consent=True, files=[file_entry(blob, plain)]
