@@ -207,3 +207,52 @@ async def test_gateway_runs_the_retention_sweep(
             break
         await asyncio.sleep(0.05)
     assert not partial.exists()
+
+
+async def test_thirty_chats_racing_to_park_uploads_stay_within_the_quota(
+    redis: Redis, gateway_factory: Any, settings: Settings, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """The attack from issue 12: many chats each park a 25 MiB upload at once and never send it."""
+    import asyncio
+    import time
+    from dataclasses import replace
+
+    from chatbot.clock import FixedClock
+    from chatbot.store import keys
+    from tests.upload.helpers import START
+
+    mib = 1024 * 1024
+    clock = FixedClock(START)
+    small = upload_settings(settings, tmp_path / "u", upload_pending_quota=100 * mib)
+    gw = await gateway_factory(
+        replace(small, upload_max_file_bytes=25 * mib, upload_max_total_bytes=25 * mib), clock
+    )
+    grants = []
+    for n in range(30):
+        await open_conversation(redis, f"conv-{n}")
+        grants.append((await gw.app[UPLOADS].issue_grant(f"conv-{n}")).token)
+    one = {"size": 25 * mib, "sha256": "0" * 64, "md5": "0" * 32}
+    began = time.perf_counter()
+    answers = await asyncio.gather(
+        *(
+            call(http, "POST", gw.url + "/upload/v1/start", json={
+                "grant": g, "age_band": "16_17", "consent": True, "files": [one]
+            })
+            for g in grants
+        )
+    )  # fmt: skip
+    took = time.perf_counter() - began
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201] * 4 + [507] * 26, statuses  # 4 × 25 MiB fill 100 MiB; the rest are told so
+    assert {body["error"] for status, body in answers if status == 507} == {"uploads_full"}
+    assert int(await redis.hget(keys.UPLOAD_QUOTA, "total")) == 100 * mib
+    assert took < 10
+
+    clock.advance(30 * 60)  # nobody sends a byte: abandoned, and the room comes back on demand
+    fresh = (await gw.app[UPLOADS].issue_grant("conv-0")).token
+    status, body = await call(
+        http, "POST", gw.url + "/upload/v1/start",
+        json={"grant": fresh, "age_band": "16_17", "consent": True, "files": [one]},
+    )  # fmt: skip
+    assert status == 201, body
+    assert int(await redis.hget(keys.UPLOAD_QUOTA, "total")) == 25 * mib
