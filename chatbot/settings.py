@@ -217,6 +217,16 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("UPLOAD_MAX_TOTAL_BYTES", "524288000", "Upload: largest upload (all files), in bytes."),
     EnvVar("UPLOAD_RESUME_WINDOW", "24h", "Upload: how long an unfinished upload can be resumed."),
     EnvVar(
+        "UPLOAD_ABANDON_AFTER",
+        "30m",
+        "Upload: an unfinished upload with no chunk for this long is discarded (files and reservation).",
+    ),
+    EnvVar(
+        "UPLOAD_PENDING_QUOTA",
+        "5368709120",
+        "Upload: most bytes all unfinished uploads together may reserve on disk (default 5 GiB).",
+    ),
+    EnvVar(
         "UPLOAD_DELETE_AFTER_CLOSE", "7d", "Upload: ciphertext is deleted this long after its case closes."
     ),
     EnvVar("UPLOAD_MAX_AGE", "90d", "Upload: ciphertext is deleted at this age, case closed or not."),
@@ -268,6 +278,8 @@ class Settings:
     upload_max_file_bytes: int = 200 * 1024 * 1024
     upload_max_total_bytes: int = 500 * 1024 * 1024
     upload_resume_window: int = 24 * 3600
+    upload_abandon_after: int = 30 * 60
+    upload_pending_quota: int = 5 * 1024 * 1024 * 1024
     upload_delete_after_close: int = 7 * 86400
     upload_max_age: int = 90 * 86400
     upload_hash_retention: int = 730 * 86400
@@ -395,6 +407,7 @@ def _upload_settings(get: Callable[[str], str], positive_int: Callable[[str], in
     for name in (
         "UPLOAD_GRANT_TTL",
         "UPLOAD_RESUME_WINDOW",
+        "UPLOAD_ABANDON_AFTER",
         "UPLOAD_DELETE_AFTER_CLOSE",
         "UPLOAD_MAX_AGE",
         "UPLOAD_HASH_RETENTION",
@@ -404,7 +417,12 @@ def _upload_settings(get: Callable[[str], str], positive_int: Callable[[str], in
             values[name.lower()] = parse_duration(get(name))
         except SettingsError as exc:
             raise SettingsError(f"{name}: {exc}") from None
-    for name in ("UPLOAD_MAX_FILES", "UPLOAD_MAX_FILE_BYTES", "UPLOAD_MAX_TOTAL_BYTES"):
+    for name in (
+        "UPLOAD_MAX_FILES",
+        "UPLOAD_MAX_FILE_BYTES",
+        "UPLOAD_MAX_TOTAL_BYTES",
+        "UPLOAD_PENDING_QUOTA",
+    ):
         values[name.lower()] = positive_int(name)
     directory = Path(get("UPLOAD_DIR"))
     values["upload_dir"] = directory if directory.is_absolute() else PROJECT_ROOT / directory

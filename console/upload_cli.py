@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import getpass
+import io
 import os
 import re
+import secrets
+import shutil
+import signal
 import sys
 import unicodedata
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from chatbot.settings import Settings, env_help
 from chatbot.upload import crypto
@@ -47,7 +52,10 @@ def register(commands: Any) -> None:
     decrypt = case_commands.add_parser(
         "decrypt",
         help="decrypt uploaded files offline with the private key file",
-        description="Decrypt SCUP files. A file that fails to authenticate leaves nothing in --out.",
+        description=(
+            "Decrypt SCUP files. Plaintext gets a name in --out (mode 0600) only once the whole file has "
+            "authenticated; a failure, Ctrl-C, SIGTERM or SIGKILL leaves no plaintext file behind."
+        ),
     )
     decrypt.add_argument("--key", required=True, type=Path, help="the private key file")
     decrypt.add_argument(
@@ -127,6 +135,14 @@ def safe_name(name: str, fallback: str) -> str:
     return name or fallback
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is, so the same clean-up runs as for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def _decrypt(args: argparse.Namespace) -> int:
     try:
         keys = crypto.load_key_file(args.key.read_bytes(), _passphrase(args, confirm=False))
@@ -137,27 +153,100 @@ def _decrypt(args: argparse.Namespace) -> int:
         print(f"error: {exc.code}: {exc}", file=sys.stderr)
         return 1
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(mode=0o700, parents=True, exist_ok=True)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     failures = 0
-    for source in args.inputs:
-        temporary = out / f".{source.name}.partial"
-        try:
-            with source.open("rb") as src, temporary.open("xb") as dst:
-                meta = crypto.decrypt_stream(src, keys, dst)
-        except crypto.UploadCryptoError as exc:
-            temporary.unlink(missing_ok=True)
-            print(f"{source}: error: {exc.code}: {exc}", file=sys.stderr)
-            failures += 1
-            continue
-        except OSError as exc:
-            temporary.unlink(missing_ok=True)
-            print(f"{source}: error: {exc.strerror}", file=sys.stderr)
-            failures += 1
-            continue
-        target = _free_path(out, safe_name(meta.name, source.stem))
-        temporary.rename(target)
-        print(f"{source}: {target.name} ({meta.type or 'unknown type'}, {meta.size} bytes)")
+    current: Path | None = None
+    try:
+        for source in args.inputs:
+            current = source
+            try:
+                target, meta = _decrypt_one(source, keys, out)
+            except crypto.UploadCryptoError as exc:
+                print(f"{source}: error: {exc.code}: {exc}", file=sys.stderr)
+                failures += 1
+                continue
+            except OSError as exc:
+                print(f"{source}: error: {exc.strerror}", file=sys.stderr)
+                failures += 1
+                continue
+            print(f"{source}: {target.name} ({meta.type or 'unknown type'}, {meta.size} bytes)")
+    except (KeyboardInterrupt, Terminated) as exc:
+        print(f"{current}: interrupted; no plaintext of it was left on disk", file=sys.stderr)
+        return 130 if isinstance(exc, KeyboardInterrupt) else 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 1 if failures else 0
+
+
+def _decrypt_one(source: Path, keys: list[crypto.PrivateKey], out: Path) -> tuple[Path, crypto.Metadata]:
+    """Decrypt one file so that its plaintext gets a name in `out` only after it all authenticated.
+
+    Chunks go into an anonymous file (O_TMPFILE: no name, mode 0600, freed by the kernel whenever the
+    process ends, SIGKILL included), or into memory where the file system has no O_TMPFILE. Only after
+    the last chunk authenticates is the plaintext given a name (see `_publish`).
+    """
+    fd = _anonymous_file(out)
+    if fd is None:
+        buffer = io.BytesIO()
+        with source.open("rb") as src:
+            meta = crypto.decrypt_stream(src, keys, buffer)
+        target = _publish(out, safe_name(meta.name, source.stem), buffer, None)
+        return target, meta
+    try:
+        with source.open("rb") as src, os.fdopen(fd, "r+b", closefd=False) as dst:
+            meta = crypto.decrypt_stream(src, keys, dst)
+            dst.seek(0)
+            target = _publish(out, safe_name(meta.name, source.stem), dst, fd)
+        return target, meta
+    finally:
+        os.close(fd)
+
+
+def _anonymous_file(directory: Path) -> int | None:
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag:
+        return None
+    try:
+        return os.open(directory, flag | os.O_RDWR, 0o600)
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
+            return None  # the file system cannot: decrypt into memory instead
+        raise
+
+
+def _publish(out: Path, name: str, plaintext: BinaryIO, anonymous_fd: int | None) -> Path:
+    """Give authenticated plaintext a free name in `out`, never replacing a file, mode 0600.
+
+    First choice: link the anonymous file in (one atomic step: whole or nothing). Where the kernel
+    refuses that (some sandboxes and file systems), copy into a hidden 0600 file made with O_EXCL and
+    link that; the hidden file is removed on any exception, Ctrl-C or SIGTERM, and only a SIGKILL
+    during this copy of an already authenticated file can leave it behind.
+    """
+    if anonymous_fd is not None:
+        while True:
+            target = _free_path(out, name)
+            try:
+                os.link(f"/proc/self/fd/{anonymous_fd}", target, follow_symlinks=True)
+                return target
+            except FileExistsError:
+                continue  # the name was taken in between: the next free one
+            except OSError:
+                break  # no linking an anonymous file here: copy instead
+    temporary = out / f".{secrets.token_hex(8)}.partial"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as dst:
+            shutil.copyfileobj(plaintext, dst, 1024 * 1024)
+        while True:
+            target = _free_path(out, name)
+            try:
+                os.link(temporary, target)
+                return target
+            except FileExistsError:
+                continue
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _free_path(directory: Path, name: str) -> Path:

@@ -144,7 +144,10 @@ class DialogueBot:
             raise errors.ConversationEnded("this conversation has ended")
         if await self._flags.increment(ctx.conv_id, GRANTS_FLAG) > MAX_GRANTS:
             raise errors.UploadLimit(f"at most {MAX_GRANTS} uploads can be opened in one conversation")
-        return await self._uploads.issue_grant(ctx.conv_id, topic=meta.get(TOPIC_FLAG, ""))
+        try:
+            return await self._uploads.issue_grant(ctx.conv_id, topic=meta.get(TOPIC_FLAG, ""))
+        except upload_errors.UploadsFull:
+            raise errors.UploadsFull("unfinished uploads fill the quota; try again later") from None
 
     async def respond(self, ctx: BotContext, text: str) -> BotTurn:
         await self._hours.current()  # refreshes `latest` when a supervisor's edit may have arrived

@@ -61,6 +61,12 @@ class UploadsUnavailable(ChatError):
     code = "uploads_unavailable"
 
 
+class UploadsFull(ChatError):
+    """Unfinished uploads fill the global quota (`UPLOAD_PENDING_QUOTA`): no new grant until room returns."""
+
+    code = "uploads_full"
+
+
 class UploadLimit(ChatError):
     """This conversation has asked for more upload grants than a child could need."""
 

@@ -31,6 +31,7 @@ AUDIT = web.AppKey("audit", AuditLog)
 FLOODS = web.AppKey("floods", FloodGuard)
 CLIENTS = web.AppKey("clients", ClientHasher)
 SWEEP_EVERY_S = 3600
+ABANDONED_EVERY_S = 300  # abandoned uploads go within UPLOAD_ABANDON_AFTER + 5 minutes
 MAX_JSON_BYTES = 16 * 1024
 
 STATUS: dict[str, int] = {
@@ -40,6 +41,8 @@ STATUS: dict[str, int] = {
     "grant_invalid": 403,
     "grant_expired": 410,
     "grant_used": 409,
+    "conversation_ended": 410,
+    "uploads_full": 507,
     "too_many_files": 413,
     "file_too_big": 413,
     "upload_too_big": 413,
@@ -67,15 +70,21 @@ def install(app: web.Application, parts: Uploads) -> None:
 
 async def _sweeping(app: web.Application) -> AsyncIterator[None]:
     async def loop() -> None:
+        rounds = SWEEP_EVERY_S // ABANDONED_EVERY_S
+        tick = 0
         while True:
             try:
-                report = await app[SWEEPER].sweep()
-                log.info("upload retention sweep %s", report)
+                if tick % rounds == 0:
+                    report = await app[SWEEPER].sweep()
+                    log.info("upload retention sweep %s", report)
+                else:
+                    await app[SWEEPER].sweep_abandoned()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.warning("upload retention sweep failed; retrying next round", exc_info=True)
-            await asyncio.sleep(SWEEP_EVERY_S)
+            tick += 1
+            await asyncio.sleep(ABANDONED_EVERY_S)
 
     task = asyncio.create_task(loop())
     yield

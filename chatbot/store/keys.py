@@ -52,6 +52,10 @@ def upload(upload_hash: str) -> str:
     return f"{PREFIX}:upload:{{{upload_hash}}}"
 
 
+UPLOAD_QUOTA = f"{PREFIX}:upquota"
+"""Hash of the bytes unfinished uploads reserve on disk: `total`, and `u:<upload hash>` → its bytes."""
+
+
 def upload_lock(upload_hash: str, index: int) -> str:
     return f"{PREFIX}:uplock:{{{upload_hash}}}:{index}"
 

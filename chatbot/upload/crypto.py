@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,11 @@ MAX_RECIPIENTS = 16
 MAX_META = 64 * 1024
 MIN_CHUNK, MAX_CHUNK = 1024, 4 * 1024 * 1024
 META_PAD = 256  # the name's length shows only to the next 256 bytes
+MAX_NAME_BYTES = 1024  # UTF-8 bytes of the file name (writers shorten longer names)
+MAX_TYPE_BYTES = 255
+MAX_SIZE = 2**53 - 1  # what JavaScript holds exactly
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TYPE = re.compile(r"[\x20-\x7e]*")
 WRAP_INFO = b"stodchat upload v1 wrap"
 _FIXED = struct.Struct(">4sBB7sI")  # magic, version, recipient count, nonce prefix, chunk size
 
@@ -236,11 +242,36 @@ def meta_nonce(prefix: bytes) -> bytes:
     return prefix + struct.pack(">IB", META_INDEX, META_FLAG)
 
 
+def _well_formed(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which JSON's \\u escapes can smuggle in
+        return False
+    return True
+
+
+def _refuse_number(text: str) -> object:
+    raise ValueError(f"not a JSON integer: {text[:20]}")
+
+
 @dataclass(frozen=True)
 class Metadata:
+    """The metadata record; its rules are in docs/upload-crypto.md and tests/upload/vectors/."""
+
     name: str
     type: str
     size: int
+
+    @classmethod
+    def for_writing(cls, name: str, type: str, size: int) -> Metadata:
+        """What a writer records: the name and type brought within the rules, never refused."""
+        name = "".join(c for c in name if _well_formed(c))
+        name = _CONTROL.sub("_", name)
+        while len(name.encode()) > MAX_NAME_BYTES:
+            name = name[:-1]
+        if len(type) > MAX_TYPE_BYTES or not _TYPE.fullmatch(type):
+            type = ""
+        return cls(name, type, size)
 
     def encode(self) -> bytes:
         raw = json.dumps({"name": self.name, "type": self.type, "size": self.size}, ensure_ascii=False)
@@ -249,13 +280,24 @@ class Metadata:
 
     @classmethod
     def decode(cls, data: bytes) -> Metadata:
+        """Only an authenticated record comes here, so a bad one is a non-conforming writer: Malformed."""
         try:
-            record = json.loads(data.decode())
-            name, type_, size = record["name"], record["type"], record["size"]
-        except (ValueError, KeyError, TypeError):
-            raise Tampered("the metadata record does not parse") from None
-        if not (isinstance(name, str) and isinstance(type_, str) and isinstance(size, int) and size >= 0):
-            raise Tampered("the metadata record has wrong types")
+            record = json.loads(
+                data.decode("utf-8"), parse_float=_refuse_number, parse_constant=_refuse_number
+            )
+        except (ValueError, UnicodeDecodeError):
+            raise Malformed("the metadata record is not UTF-8 JSON with an integer size") from None
+        if not isinstance(record, dict) or set(record) != {"name", "type", "size"}:
+            raise Malformed("the metadata record must have exactly name, type and size")
+        name, type_, size = record["name"], record["type"], record["size"]
+        if not isinstance(name, str) or not _well_formed(name) or _CONTROL.search(name):
+            raise Malformed("the metadata name must be text without control characters")
+        if len(name.encode()) > MAX_NAME_BYTES:
+            raise Malformed(f"the metadata name is longer than {MAX_NAME_BYTES} UTF-8 bytes")
+        if not isinstance(type_, str) or len(type_) > MAX_TYPE_BYTES or not _TYPE.fullmatch(type_):
+            raise Malformed("the metadata type must be printable ASCII, at most 255 characters")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_SIZE:
+            raise Malformed("the metadata size must be an integer from 0 to 2^53 - 1")
         return cls(name, type_, size)
 
 
@@ -303,7 +345,9 @@ def encrypt_stream(
         head += bytes([recipient.kem]) + recipient.key_id + epk + wrapped
     aead = AESGCM(file_key)
     meta = aead.encrypt(
-        meta_nonce(prefix), Metadata(name, type, len(data)).encode(), hashlib.sha256(head).digest()
+        meta_nonce(prefix),
+        Metadata.for_writing(name, type, len(data)).encode(),
+        hashlib.sha256(head).digest(),
     )
     head += struct.pack(">I", len(meta)) + meta
     header_hash = hashlib.sha256(head).digest()
@@ -362,10 +406,11 @@ def read_header(src: BinaryIO) -> Header:
     if len(fixed) != _FIXED.size:
         raise Truncated("the file ends inside the header")
     _, version, count, prefix, chunk_size = _FIXED.unpack(fixed)
+    # Past the magic and the version, v1 fixes every value: anything impossible was altered.
     if not 1 <= count <= MAX_RECIPIENTS:
-        raise Malformed(f"impossible recipient count {count}")
+        raise Tampered(f"impossible recipient count {count}")
     if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
-        raise Malformed(f"impossible chunk size {chunk_size}")
+        raise Tampered(f"impossible chunk size {chunk_size}")
     key_part = bytearray(fixed)
     recipients = []
     for _ in range(count):
@@ -373,14 +418,15 @@ def read_header(src: BinaryIO) -> Header:
         try:
             kem = Kem(kem_byte)
         except ValueError:
-            raise UnsupportedVersion(f"key type {kem_byte} is not supported") from None
+            # v1 has key types 1 and 2 only (a new one comes with a new version): an altered table.
+            raise Tampered(f"recipient table altered: key type {kem_byte} does not exist in v1") from None
         rest = _read_exact(src, KEY_ID + kem.public_len + WRAPPED, "header")
         key_part += bytes([kem_byte]) + rest
         key_id, epk, wrapped = rest[:KEY_ID], rest[KEY_ID:-WRAPPED], rest[-WRAPPED:]
         recipients.append(Recipient(kem, key_id, epk, wrapped))
     (meta_len,) = struct.unpack(">I", _read_exact(src, 4, "header"))
     if not TAG <= meta_len <= MAX_META:
-        raise Malformed(f"impossible metadata length {meta_len}")
+        raise Tampered(f"impossible metadata length {meta_len}")
     meta_ct = _read_exact(src, meta_len, "header")
     return Header(
         version,
@@ -395,17 +441,19 @@ def read_header(src: BinaryIO) -> Header:
 
 def _unwrap(header: Header, keys: Sequence[PrivateKey]) -> bytes:
     by_id = {key.public.key_id: key for key in keys}
+    failed = False
     for recipient in header.recipients:
         key = by_id.get(recipient.key_id)
         if key is None or key.kem is not recipient.kem:
             continue
-        shared = key.exchange(recipient.epk)
-        kek = _kek(key.kem, shared, recipient.epk, key.public.raw)
         try:
+            shared = key.exchange(recipient.epk)
+            kek = _kek(key.kem, shared, recipient.epk, key.public.raw)
             return AESGCM(kek).decrypt(bytes(12), recipient.wrapped, _wrap_aad(key.kem, recipient.key_id))
-        except InvalidTag:
-            # The key id is ours, so the section was altered after encryption.
-            raise Tampered("the wrapped file key does not authenticate") from None
+        except (InvalidTag, Tampered):
+            failed = True  # this section was altered; another one for our keys may still open
+    if failed:
+        raise Tampered("no wrapped file key for our keys authenticates")
     raise WrongKey("this file was not encrypted to any of the given keys")
 
 

@@ -38,6 +38,18 @@ class GrantUsed(UploadError):
     code = "grant_used"
 
 
+class UploadsFull(UploadError):
+    """Unfinished uploads together have reserved `UPLOAD_PENDING_QUOTA`: try again later."""
+
+    code = "uploads_full"
+
+
+class ConversationEnded(UploadError):
+    """The grant's conversation has ended (quick exit, end of chat) or expired: the grant died with it."""
+
+    code = "conversation_ended"
+
+
 class TooManyFiles(UploadError):
     code = "too_many_files"
 

@@ -25,7 +25,7 @@ from chatbot.settings import Settings
 from chatbot.upload import codes, crypto, errors
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.storage import Storage
-from chatbot.upload.store import FileRecord, UploadStore
+from chatbot.upload.store import FileRecord, UploadRecord, UploadStore
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +218,8 @@ class UploadService:
         if not self.enabled:
             raise errors.UploadsDisabled("uploads are not configured (UPLOAD_PUBLIC_KEYS is empty)")
         s = self._settings
+        if await self._room() <= 0:
+            raise errors.UploadsFull("unfinished uploads fill the quota; try again later")
         token = secrets.token_urlsafe(32)
         expires = self._clock.now() + timedelta(seconds=s.upload_grant_ttl)
         await self._store.put_grant(
@@ -249,14 +251,22 @@ class UploadService:
         records = _check_files(files, self._settings.upload_max_files)
         token = secrets.token_urlsafe(32)
         now = self._clock.now()
-        result = await self._store.start(
-            token_hash(grant),
-            token_hash(token),
-            now_ms=to_ms(now),
-            files=records,
-            age_band=age_band,
-            resume_s=self._settings.upload_resume_window,
-        )
+        conv_id = await self._store.grant_conversation(token_hash(grant)) or ""
+        for attempt in range(2):
+            result = await self._store.start(
+                token_hash(grant),
+                token_hash(token),
+                now_ms=to_ms(now),
+                files=records,
+                age_band=age_band,
+                resume_s=self._settings.upload_resume_window,
+                conv_id=conv_id,
+                quota_bytes=self._settings.upload_pending_quota,
+            )
+            if result[0] != "uploads_busy" or attempt:
+                break
+            # Full: abandoned uploads may be holding the room the sweep has not yet given back.
+            await discard_abandoned(self._store, self._storage, now, self._settings)
         outcome = result[0]
         if outcome != "ok":
             raise _START_ERRORS[outcome](
@@ -275,7 +285,18 @@ class UploadService:
         record = await self._store.upload(h)
         if record is None:
             raise errors.UploadNotFound("no such upload (it may have expired)")
+        if _abandoned(record, self._clock.now(), self._settings):
+            await _discard(self._store, self._storage, h, len(record.files))
+            raise errors.UploadNotFound("this upload was abandoned (no data for too long) and deleted")
         return h, record
+
+    async def _room(self) -> int:
+        """Bytes unfinished uploads may still reserve, after giving back what abandoned ones hold."""
+        reserved, _ = await self._store.reserved()
+        if reserved >= self._settings.upload_pending_quota:
+            await discard_abandoned(self._store, self._storage, self._clock.now(), self._settings)
+            reserved, _ = await self._store.reserved()
+        return self._settings.upload_pending_quota - reserved
 
     async def progress(self, token: object) -> UploadProgress:
         """Where each file stands: a client that lost its connection asks this and continues."""
@@ -311,7 +332,8 @@ class UploadService:
                 raise errors.OffsetMismatch("continue from the server's offset", offset=received)
             partial = self._partial_id(h, index)
             await asyncio.to_thread(self._storage.write_at, partial, offset, data)
-            if not await self._store.advance(h, index, offset, offset + len(data), owner):
+            now_ms = to_ms(self._clock.now())
+            if not await self._store.advance(h, index, offset, offset + len(data), owner, now_ms):
                 raise errors.UploadBusy("the write took too long; ask for the offset and continue")
         finally:
             await self._store.unlock(h, index, owner)
@@ -319,18 +341,13 @@ class UploadService:
 
     @staticmethod
     def _partial_id(upload_hash: str, index: int) -> str:
-        return f"{upload_hash}-{index}"
+        return _partial_id(upload_hash, index)
 
     async def cancel(self, token: object) -> None:
         h, record = await self._upload(token)
         if record.done_code:
             return
-        await self._discard(h, len(record.files))
-
-    async def _discard(self, upload_hash: str, count: int) -> None:
-        for index in range(count):
-            await asyncio.to_thread(self._storage.discard, self._partial_id(upload_hash, index))
-        await self._store.drop_upload(upload_hash)
+        await _discard(self._store, self._storage, h, len(record.files))
 
     async def finish(self, token: object) -> str:
         """All files complete → check each is ciphertext for our keys → a case, and its code."""
@@ -344,7 +361,7 @@ class UploadService:
             try:
                 await asyncio.to_thread(self._check_partial, self._partial_id(h, index), f.size)
             except errors.BadCiphertext:
-                await self._discard(h, len(record.files))
+                await _discard(self._store, self._storage, h, len(record.files))
                 raise
         case_id = secrets.token_hex(12)
         code = codes.new_case_code()
@@ -374,7 +391,6 @@ class UploadService:
                 "status": CaseStatus.RECEIVED.value,
                 "age_band": record.age_band,
                 "topic": record.topic,
-                "conv": record.conv_id,
                 "created": to_ms(now),
                 "updated": to_ms(now),
                 "files": files,
@@ -385,7 +401,8 @@ class UploadService:
             remember_code_s=REMEMBER_CODE_S,
         )
         await self._audit.append("child", "case.received", case_id=case_id)
-        log.info("upload case created case=%s conv=%s files=%d", case_id, record.conv_id, len(files))
+        # Never the conversation id beside the case id: logs must not lead from a case to a chat.
+        log.info("upload case created case=%s files=%d", case_id, len(files))
         return code
 
     def _check_partial(self, partial: str, size: int) -> None:
@@ -395,8 +412,47 @@ class UploadService:
             check_ciphertext(stream, size, self._key_ids)
 
 
+def _partial_id(upload_hash: str, index: int) -> str:
+    return f"{upload_hash}-{index}"
+
+
+def _abandoned(record: UploadRecord, now: datetime, settings: Settings) -> bool:
+    if record.done_code:
+        return False
+    return now >= from_ms(record.last_ms) + timedelta(seconds=settings.upload_abandon_after)
+
+
+async def _discard(store: UploadStore, storage: Storage, upload_hash: str, count: int) -> None:
+    for index in range(count):
+        await asyncio.to_thread(storage.discard, _partial_id(upload_hash, index))
+    await store.drop_upload(upload_hash)
+
+
+async def discard_abandoned(store: UploadStore, storage: Storage, now: datetime, settings: Settings) -> int:
+    """Give back the room of every upload without a chunk for `UPLOAD_ABANDON_AFTER`: files, record, bytes."""
+    _, holders = await store.reserved()
+    count = 0
+    for upload_hash in holders:
+        record = await store.upload(upload_hash)
+        if record is not None and record.done_code:
+            await store.unreserve(upload_hash)  # finished: its files are a case's now
+        elif record is None:
+            # Expired in Redis (past the resume window): its partial files may still be on disk.
+            for partial in await asyncio.to_thread(storage.partials):
+                if partial.rsplit("-", 1)[0] == upload_hash:
+                    await asyncio.to_thread(storage.discard, partial)
+            await store.unreserve(upload_hash)
+            count += 1
+        elif _abandoned(record, now, settings):
+            await _discard(store, storage, upload_hash, len(record.files))
+            count += 1
+    return count
+
+
 _START_ERRORS: dict[str, type[errors.UploadError]] = {
     "grant_invalid": errors.GrantInvalid,
+    "conversation_ended": errors.ConversationEnded,
+    "uploads_busy": errors.UploadsFull,
     "grant_used": errors.GrantUsed,
     "grant_expired": errors.GrantExpired,
     "too_many_files": errors.TooManyFiles,
@@ -405,6 +461,8 @@ _START_ERRORS: dict[str, type[errors.UploadError]] = {
 }
 _START_DETAIL = {
     "grant_invalid": "this upload link is not valid",
+    "conversation_ended": "the chat this upload link belongs to has ended",
+    "uploads_busy": "too many unfinished uploads right now; try again later",
     "grant_used": "this upload link was already used",
     "grant_expired": "this upload link has expired",
     "too_many_files": "too many files for one upload",
@@ -522,6 +580,7 @@ class SweepReport:
     cases_deleted: int = 0
     orphans_deleted: int = 0
     partials_deleted: int = 0
+    abandoned_deleted: int = 0
     audit_trimmed: int = 0
 
 
@@ -537,6 +596,10 @@ class RetentionSweeper:
         self._clock = clock
         self._settings = settings
 
+    async def sweep_abandoned(self) -> int:
+        """The frequent, cheap part: uploads without a chunk for `UPLOAD_ABANDON_AFTER`."""
+        return await discard_abandoned(self._store, self._storage, self._clock.now(), self._settings)
+
     async def sweep(self) -> SweepReport:
         s = self._settings
         now = self._clock.now()
@@ -546,6 +609,9 @@ class RetentionSweeper:
             record = await self._store.case(case_id)
             if record is None:
                 continue
+            if "conv" in record:
+                # Cases made before they stopped naming their conversation: cut the link on the way.
+                await self._store.forget_conversation(case_id)
             case = _case(case_id, record)
             if now >= case.created + timedelta(seconds=s.upload_hash_retention):
                 await self._audit.append("retention", "case.deleted", case_id=case_id)
@@ -571,6 +637,7 @@ class RetentionSweeper:
             if case_id not in known and self._storage.case_age(case_id) >= ORPHAN_GRACE_S:
                 await asyncio.to_thread(self._storage.delete_case, case_id)
                 report.orphans_deleted += 1
+        report.abandoned_deleted = await discard_abandoned(self._store, self._storage, now, s)
         window = timedelta(seconds=s.upload_resume_window)
         for partial in await asyncio.to_thread(self._storage.partials):
             upload_hash = partial.rsplit("-", 1)[0]

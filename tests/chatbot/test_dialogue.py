@@ -22,7 +22,7 @@ from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.upload import codes, crypto
-from tests.upload.helpers import KEYS, file_entry, upload_settings
+from tests.upload.helpers import KEYS, file_entry, open_conversation, upload_settings
 
 STHLM = ZoneInfo("Europe/Stockholm")
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=STHLM)  # a Tuesday morning
@@ -304,6 +304,7 @@ async def new_case(uploads: Uploads) -> str:
     """A real case through the upload service: grant, start, ciphertext, finish; returns its code."""
     plain = b"image bytes " * 500
     blob = crypto.encrypt(plain, [k.public for k in KEYS], name="bild.png", type="image/png")
+    await open_conversation(uploads.uploads._store.redis, "conv-upload")
     grant = await uploads.uploads.issue_grant("conv-upload", topic="takedown_help")
     started = await uploads.uploads.start(
         grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)]

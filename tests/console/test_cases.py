@@ -21,7 +21,7 @@ from chatbot.upload.store import UploadStore
 from console import security
 from console.case_pages import ACTION_LABELS
 from tests.console.conftest import Console, Credentials, StaffClient
-from tests.upload.helpers import KEYS, Services, file_entry, services, upload_settings
+from tests.upload.helpers import KEYS, Services, file_entry, open_conversation, services, upload_settings
 
 IMAGE = b"\x89PNG fake image bytes for the console tests " * 40
 VIDEO = b"\x1aE\xdf\xa3 fake video bytes " * 200
@@ -47,6 +47,7 @@ async def make_case(
     files = [(IMAGE, crypto.encrypt(IMAGE, public, name="bild.png", type="image/png"))]
     if with_video:
         files.append((VIDEO, crypto.encrypt(VIDEO, public, name="film.webm", type="video/webm")))
+    await open_conversation(redis, "conv-console-test")
     grant = await svc.uploads.issue_grant("conv-console-test", topic=topic)
     started = await svc.uploads.start(
         grant.token,

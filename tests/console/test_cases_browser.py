@@ -24,7 +24,14 @@ from tests.browser import Tab, Tabs
 from tests.chatbot.widget.conftest import open_upload, png
 from tests.console.conftest import Console, Credentials
 from tests.console.test_browser import SCREENSHOTS, child_frame, login
-from tests.upload.helpers import KEYS, all_bytes_under, file_entry, services, upload_settings
+from tests.upload.helpers import (
+    KEYS,
+    all_bytes_under,
+    file_entry,
+    open_conversation,
+    services,
+    upload_settings,
+)
 from tests.upload.test_viewer_browser import tiny_png
 
 PASSPHRASE = "analyst browser passphrase"
@@ -76,6 +83,7 @@ async def test_analyst_opens_a_case_decrypts_blurred_reveals_and_reports(
     console: Console, gateway_factory: Any, make_account: Any, tabs: Any, redis: Redis, settings: Settings
 ) -> None:
     gateway = await gateway_factory(settings)
+    await open_conversation(redis, "conv-analyst-browser")
     grant = await gateway.app[UPLOADS].issue_grant("conv-analyst-browser", topic="image_spreading")
 
     child = await tabs()
@@ -184,6 +192,7 @@ async def test_viewer_errors_are_plain_and_the_window_running_out_hides_everythi
     public = [k.public for k in KEYS]
     png = tiny_png(40, 30)
     blobs = [crypto.encrypt(png, public, name=f"bild-{i}.png", type="image/png") for i in range(3)]
+    await open_conversation(redis, "conv-viewer-errors")
     grant = await svc.uploads.issue_grant("conv-viewer-errors")
     started = await svc.uploads.start(
         grant.token, age_band="16_17", consent=True, files=[file_entry(b, png) for b in blobs]

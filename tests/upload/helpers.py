@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,8 @@ from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
 from chatbot.settings import Settings
+from chatbot.store import keys
+from chatbot.store.conversations import ConversationStore
 from chatbot.upload import crypto
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import CaseService, RetentionSweeper, UploadService
@@ -68,3 +71,11 @@ def services(redis: Redis, settings: Settings) -> Services:
 
 def all_bytes_under(root: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+
+
+async def open_conversation(redis: Redis, conv_id: str) -> str:
+    """A real, open conversation: a grant lives only as long as its conversation does."""
+    store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
+    now_ms = int(START.timestamp() * 1000)
+    await store.create(secrets.token_hex(32), conv_id, now_ms=now_ms, retention=7 * 86400, locale="sv")
+    return conv_id

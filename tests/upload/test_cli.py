@@ -6,10 +6,13 @@ import asyncio
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from chatbot.upload import crypto
 from tests.upload import helpers
@@ -71,6 +74,8 @@ def test_generate_then_decrypt(tmp_path: Path) -> None:
     (decrypted,) = out.iterdir()  # the truncated file left nothing behind
     assert decrypted.name == "_.._evil_bild.jpg"  # the child-chosen name cannot leave --out
     assert decrypted.read_bytes() == b"picture bytes"
+    assert decrypted.stat().st_mode & 0o777 == 0o600  # plaintext is for its owner only
+    assert out.stat().st_mode & 0o777 == 0o700
 
 
 def test_wrong_passphrase_is_a_clear_error(tmp_path: Path) -> None:
@@ -95,11 +100,12 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path: Path) -> None:
 
 
 async def test_list_export_and_verify_against_redis(redis: Any, settings: Any, tmp_path: Path) -> None:
-    from tests.upload.helpers import file_entry, services, upload_settings
+    from tests.upload.helpers import file_entry, open_conversation, services, upload_settings
 
     svc = services(redis, upload_settings(settings, tmp_path / "uploads"))
     plain = b"image bytes"
     blob = crypto.encrypt(plain, [k.public for k in helpers.KEYS])
+    await open_conversation(redis, "conv-cli")
     grant = await svc.uploads.issue_grant("conv-cli", topic="spreading")
     started = await svc.uploads.start(
         grant.token, age_band="under_13", consent=True, files=[file_entry(blob, plain)]
@@ -124,3 +130,48 @@ async def test_list_export_and_verify_against_redis(redis: Any, settings: Any, t
     await redis.xdel("sc:audit", entry.id)
     broken = await asyncio.to_thread(run, "case", "verify-audit", env=env)
     assert broken.returncode == 1 and "broken" in broken.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], ids=["kill", "int", "term"])
+def test_a_signal_mid_file_leaves_no_plaintext(tmp_path: Path, sig: signal.Signals) -> None:
+    """A real process, stopped halfway through a 4 MiB file that it reads from a pipe we feed."""
+    key = crypto.PrivateKey.generate(crypto.Kem.X25519)
+    key_file = tmp_path / "k.json"
+    key_file.write_bytes(crypto.dump_key_file([key], PASSPHRASE))
+    marker = b"PLAINTEXT-EVIDENCE-"
+    plain = (marker * (4 * 1024 * 1024 // len(marker) + 1))[: 4 * 1024 * 1024]
+    blob = crypto.encrypt(plain, [key.public], name="film.mp4")
+    fifo = tmp_path / "in.scup"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items()} | {"UPLOAD_KEY_PASSPHRASE": PASSPHRASE}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "console", "case", "decrypt", "--key", str(key_file)]  # noqa: RUF005
+        + ["--in", str(fifo), "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # As from a terminal: a shell that starts jobs in the background makes them ignore Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        with fifo.open("wb") as feed:
+            # A pipe holds 64 KiB: once this write returns, the process has read (and authenticated)
+            # about 2 MiB of chunks and waits for the rest.
+            feed.write(blob[: len(blob) // 2])
+            feed.flush()
+            assert [p.name for p in out.iterdir()] == []  # nothing named holds plaintext mid-file
+            process.send_signal(sig)
+            _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == {signal.SIGKILL: -9, signal.SIGINT: 130, signal.SIGTERM: 143}[sig], stderr
+    if sig is not signal.SIGKILL:
+        assert "interrupted; no plaintext" in stderr
+    assert [p.name for p in out.iterdir()] == []
+    leftovers = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and p != fifo)
+    assert marker not in leftovers

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +157,68 @@ def test_key_file_round_trip_and_wrong_passphrase() -> None:
         crypto.load_key_file(json.dumps(document).encode(), "correct horse")
     with pytest.raises(crypto.MalformedKey):
         crypto.load_key_file(b"not json", "x")
+
+
+# --- the metadata rules and the recipient table: shared vectors, the same in crypto.js ---------------------
+
+VECTORS = json.loads((Path(__file__).parent / "vectors" / "metadata.json").read_text(encoding="utf-8"))
+
+
+def vector_bytes(vector: dict[str, object]) -> bytes:
+    if "hex" in vector:
+        return bytes.fromhex(str(vector["hex"]))
+    return str(vector["text"]).encode("utf-8", "surrogatepass")
+
+
+@pytest.mark.parametrize("vector", VECTORS["reading"], ids=lambda v: v["description"])
+def test_metadata_reading_vectors(vector: dict[str, object]) -> None:
+    data = vector_bytes(vector)
+    if vector["valid"]:
+        assert crypto.Metadata.decode(data) == crypto.Metadata(**vector["expect"])  # type: ignore[arg-type]
+    else:
+        with pytest.raises(crypto.Malformed):
+            crypto.Metadata.decode(data)
+
+
+@pytest.mark.parametrize("vector", VECTORS["writing"], ids=lambda v: v["description"])
+def test_metadata_writing_vectors(key: PrivateKey, vector: dict[str, object]) -> None:
+    name, type_ = str(vector["name"]), str(vector["type"])
+    written = crypto.Metadata.for_writing(name, type_, 3)
+    assert {"name": written.name, "type": written.type} == vector["written"]
+    meta, _ = crypto.decrypt(crypto.encrypt(b"abc", [key.public], name=name, type=type_), [key])
+    assert meta == written  # what the writer makes, its own reader reads
+
+
+def test_a_changed_key_type_in_the_recipient_table_is_tampering(key: PrivateKey) -> None:
+    blob = bytearray(crypto.encrypt(b"abc", [key.public]))
+    blob[17] = 3  # the first section's kem_id: v1 has no key type 3
+    with pytest.raises(crypto.Tampered):
+        crypto.decrypt(bytes(blob), [key])
+    blob = bytearray(crypto.encrypt(b"abc", [key.public]))
+    blob[5] = 2  # one more recipient than there are
+    with pytest.raises(crypto.Tampered):
+        crypto.decrypt(bytes(blob), [key])
+
+
+def first_section_unusable(first: PrivateKey, second: PrivateKey, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """A file whose first section (for `first`) was wrapped wrongly by its writer; the second is fine.
+
+    The header authenticates as written, so only the unwrap of the first section fails."""
+    real = crypto._kek
+    calls: list[int] = []
+
+    def kek(kem: Kem, shared: bytes, epk: bytes, recipient: bytes) -> bytes:
+        calls.append(1)
+        return bytes(32) if len(calls) == 1 else real(kem, shared, epk, recipient)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(crypto, "_kek", kek)
+        return crypto.encrypt(b"evidence", [first.public, second.public], name="a.png")
+
+
+def test_a_second_section_for_our_keys_is_tried_when_the_first_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = PrivateKey.generate(Kem.X25519), PrivateKey.generate(Kem.P256)
+    blob = first_section_unusable(first, second, monkeypatch)
+    assert crypto.decrypt(blob, [first, second])[1] == b"evidence"
+    with pytest.raises(crypto.Tampered):  # only the unusable section is for our keys
+        crypto.decrypt(blob, [first])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from playwright.async_api import Page
 
 from chatbot.upload import crypto
 from chatbot.upload.crypto import Kem, PrivateKey
+from tests.upload.test_crypto import first_section_unusable
 
 PASSPHRASE = "analyst test passphrase"
 SMALL = 1024
@@ -189,6 +192,10 @@ def damaged(blob: bytes, how: str) -> bytes:
         return blob + b"\0"
     if how == "version":
         return blob[:4] + b"\x02" + blob[5:]
+    if how == "key_type":
+        return blob[:17] + b"\x03" + blob[18:]  # v1 has no key type 3: an altered recipient table
+    if how == "recipient_count":
+        return blob[:5] + bytes([blob[5] + 1]) + blob[6:]
     raise AssertionError(how)
 
 
@@ -201,6 +208,8 @@ EXPECTED = {
     "truncate_inside": ("truncated", crypto.Truncated),
     "append": ("tampered", crypto.Tampered),
     "version": ("unsupported_version", crypto.UnsupportedVersion),
+    "key_type": ("tampered", crypto.Tampered),
+    "recipient_count": ("tampered", crypto.Tampered),
 }
 
 
@@ -220,3 +229,44 @@ async def test_damage_is_rejected_on_both_sides(
     with pytest.raises(error):
         crypto.decrypt(bad, keys)
     assert await browser_decrypt(crypto_page, bad, key_file) == {"error": code}
+
+
+# --- the shared metadata vectors (tests/upload/vectors/metadata.json), and the key sections -------------
+
+VECTORS = json.loads((Path(__file__).parent / "vectors" / "metadata.json").read_text(encoding="utf-8"))
+
+READ_VECTORS = """(vectors) => vectors.map((v) => {
+  const bytes = v.hex !== undefined
+    ? Uint8Array.from(v.hex.match(/../g) || [], (h) => parseInt(h, 16))
+    : new TextEncoder().encode(v.text);
+  try { return {ok: window.crypto_js.decodeMetadata(bytes)}; } catch (error) { return {error: error.code}; }
+})"""
+
+
+async def test_the_browser_reads_the_metadata_vectors_as_python_does(crypto_page: Page) -> None:
+    # A lone surrogate cannot cross into the page as text: those vectors are escaped in their JSON text.
+    results = await crypto_page.evaluate(READ_VECTORS, VECTORS["reading"])
+    for vector, result in zip(VECTORS["reading"], results, strict=True):
+        expected = {"ok": vector["expect"]} if vector["valid"] else {"error": "malformed"}
+        assert result == expected, vector["description"]
+
+
+async def test_the_browser_writes_the_metadata_vectors_as_python_does(
+    crypto_page: Page, keys: list[PrivateKey]
+) -> None:
+    for vector in VECTORS["writing"]:
+        written = await crypto_page.evaluate(
+            "([n, t]) => window.crypto_js.metadataForWriting(JSON.parse(n), t, 3)",
+            [json.dumps(vector["name"]), vector["type"]],
+        )
+        assert {"name": written["name"], "type": written["type"]} == vector["written"], vector["description"]
+    blob = await browser_encrypt(crypto_page, b"abc", keys, name="x" * 70_000)
+    meta, _ = crypto.decrypt(blob, keys)  # the project's own reader reads what its writer made
+    assert meta.name == "x" * 1024
+
+
+async def test_the_browser_tries_a_second_section_when_the_first_fails(
+    crypto_page: Page, keys: list[PrivateKey], key_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blob = first_section_unusable(keys[0], keys[1], monkeypatch)
+    assert (await browser_decrypt(crypto_page, blob, key_file))["meta"]["name"] == "a.png"

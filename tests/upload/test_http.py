@@ -8,11 +8,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from chatbot.gateway.upload_views import CASES, UPLOADS
 from chatbot.settings import Settings
 from chatbot.upload import crypto
-from tests.upload.helpers import KEYS, all_bytes_under, file_entry, upload_settings
+from tests.upload.helpers import KEYS, all_bytes_under, file_entry, open_conversation, upload_settings
 
 MARKER = b"CLEAR-VIDEO-FRAME-"
 
@@ -38,9 +39,12 @@ async def call(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any
         return response.status, body
 
 
-async def test_upload_resume_finish_and_status(gw: Any, http: aiohttp.ClientSession, tmp_path: Path) -> None:
+async def test_upload_resume_finish_and_status(
+    redis: Redis, gw: Any, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
     plain = (MARKER * 20_000)[:300_000]
     blob = crypto.encrypt(plain, [k.public for k in KEYS], name="v.mp4", type="video/mp4")
+    await open_conversation(redis, "conv-http")
     grant = await gw.app[UPLOADS].issue_grant("conv-http")
     status, body = await call(
         http,
@@ -87,7 +91,10 @@ async def test_upload_resume_finish_and_status(gw: Any, http: aiohttp.ClientSess
     assert body["status"] == "reported"
 
 
-async def test_grant_reuse_expiry_and_limits_over_http(gw: Any, http: aiohttp.ClientSession) -> None:
+async def test_grant_reuse_expiry_and_limits_over_http(
+    redis: Redis, gw: Any, http: aiohttp.ClientSession
+) -> None:
+    await open_conversation(redis, "conv-http")
     grant = await gw.app[UPLOADS].issue_grant("conv-http")
     one = {"size": 100, "sha256": hashlib.sha256(b"").hexdigest(), "md5": hashlib.md5(b"").hexdigest()}
     payload = {"grant": grant.token, "age_band": "16_17", "consent": True}
@@ -117,13 +124,14 @@ async def test_grant_reuse_expiry_and_limits_over_http(gw: Any, http: aiohttp.Cl
 
 
 async def test_expired_grant_over_http(
-    gateway_factory: Any, settings: Settings, tmp_path: Path, http: aiohttp.ClientSession
+    redis: Redis, gateway_factory: Any, settings: Settings, tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
     from chatbot.clock import FixedClock
     from tests.upload.helpers import START
 
     clock = FixedClock(START)
     gw = await gateway_factory(upload_settings(settings, tmp_path / "u"), clock)
+    await open_conversation(redis, "conv-http")
     grant = await gw.app[UPLOADS].issue_grant("conv-http")
     clock.advance(31 * 60)
     one = {"size": 100, "sha256": "0" * 64, "md5": "0" * 32}
@@ -136,7 +144,10 @@ async def test_expired_grant_over_http(
     assert (status, body["error"]) == (410, "grant_expired")
 
 
-async def test_bad_chunks_and_unknown_things(gw: Any, http: aiohttp.ClientSession, tmp_path: Path) -> None:
+async def test_bad_chunks_and_unknown_things(
+    redis: Redis, gw: Any, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    await open_conversation(redis, "conv-http")
     grant = await gw.app[UPLOADS].issue_grant("conv-http")
     status, body = await call(
         http,
@@ -196,3 +207,52 @@ async def test_gateway_runs_the_retention_sweep(
             break
         await asyncio.sleep(0.05)
     assert not partial.exists()
+
+
+async def test_thirty_chats_racing_to_park_uploads_stay_within_the_quota(
+    redis: Redis, gateway_factory: Any, settings: Settings, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """The attack from issue 12: many chats each park a 25 MiB upload at once and never send it."""
+    import asyncio
+    import time
+    from dataclasses import replace
+
+    from chatbot.clock import FixedClock
+    from chatbot.store import keys
+    from tests.upload.helpers import START
+
+    mib = 1024 * 1024
+    clock = FixedClock(START)
+    small = upload_settings(settings, tmp_path / "u", upload_pending_quota=100 * mib)
+    gw = await gateway_factory(
+        replace(small, upload_max_file_bytes=25 * mib, upload_max_total_bytes=25 * mib), clock
+    )
+    grants = []
+    for n in range(30):
+        await open_conversation(redis, f"conv-{n}")
+        grants.append((await gw.app[UPLOADS].issue_grant(f"conv-{n}")).token)
+    one = {"size": 25 * mib, "sha256": "0" * 64, "md5": "0" * 32}
+    began = time.perf_counter()
+    answers = await asyncio.gather(
+        *(
+            call(http, "POST", gw.url + "/upload/v1/start", json={
+                "grant": g, "age_band": "16_17", "consent": True, "files": [one]
+            })
+            for g in grants
+        )
+    )  # fmt: skip
+    took = time.perf_counter() - began
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [201] * 4 + [507] * 26, statuses  # 4 × 25 MiB fill 100 MiB; the rest are told so
+    assert {body["error"] for status, body in answers if status == 507} == {"uploads_full"}
+    assert int(await redis.hget(keys.UPLOAD_QUOTA, "total")) == 100 * mib
+    assert took < 10
+
+    clock.advance(30 * 60)  # nobody sends a byte: abandoned, and the room comes back on demand
+    fresh = (await gw.app[UPLOADS].issue_grant("conv-0")).token
+    status, body = await call(
+        http, "POST", gw.url + "/upload/v1/start",
+        json={"grant": fresh, "age_band": "16_17", "consent": True, "files": [one]},
+    )  # fmt: skip
+    assert status == 201, body
+    assert int(await redis.hget(keys.UPLOAD_QUOTA, "total")) == 25 * mib

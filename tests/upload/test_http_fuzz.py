@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from redis.asyncio import Redis
 
 from chatbot.gateway.upload_views import UPLOADS
 from chatbot.upload import crypto
 from chatbot.upload.errors import UploadError
 from tests.chatbot.test_gateway_fuzz import random_value
-from tests.upload.helpers import KEYS, all_bytes_under, file_entry
+from tests.upload.helpers import KEYS, all_bytes_under, file_entry, open_conversation
 from tests.upload.test_http import bearer, call, gw, http  # noqa: F401 (fixtures)
 
 MARKER = b"FUZZ-CLEAR-BYTES-"
@@ -61,7 +62,10 @@ async def test_random_requests_get_typed_errors_and_leave_everything_healthy(
     gw: Any,  # noqa: F811
     http: aiohttp.ClientSession,  # noqa: F811
     tmp_path: Path,
+    redis: Redis,
 ) -> None:
+    await open_conversation(redis, "conv-fuzz")
+    await open_conversation(redis, "conv-after-fuzz")
     rng = random.Random(20261122)
     known = _codes()
     seen: set[str] = set()

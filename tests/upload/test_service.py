@@ -19,13 +19,22 @@ from chatbot.store import keys
 from chatbot.upload import audit, codes, crypto, errors
 from chatbot.upload.audit import AuditBroken, AuditEntry
 from chatbot.upload.service import CaseStatus
-from tests.upload.helpers import KEYS, Services, all_bytes_under, file_entry, services, upload_settings
+from tests.upload.helpers import (
+    KEYS,
+    Services,
+    all_bytes_under,
+    file_entry,
+    open_conversation,
+    services,
+    upload_settings,
+)
 
 MARKER = b"PLAINTEXT-IMAGE-BYTES-"
 
 
 @pytest.fixture
-def svc(redis: Redis, settings: Settings, tmp_path: Path) -> Services:
+async def svc(redis: Redis, settings: Settings, tmp_path: Path) -> Services:
+    await open_conversation(redis, "conv1")
     return services(redis, upload_settings(settings, tmp_path / "uploads"))
 
 
@@ -356,11 +365,11 @@ async def test_sweep_removes_abandoned_partials_and_orphans(svc: Services, tmp_p
     stale.mkdir()
     (stale / "file-000.scup").write_bytes(b"SCUP")
     os.utime(stale, (time.time() - 3601, time.time() - 3601))
-    svc.clock.advance(24 * 3600 - 1)
+    svc.clock.advance(30 * 60 - 1)  # UPLOAD_ABANDON_AFTER: no chunk for 30 minutes
     report = await svc.sweeper.sweep()
-    assert (report.partials_deleted, report.orphans_deleted) == (0, 1)
+    assert (report.abandoned_deleted, report.orphans_deleted) == (0, 1)
     svc.clock.advance(1)
-    assert (await svc.sweeper.sweep()).partials_deleted == 1
+    assert (await svc.sweeper.sweep()).abandoned_deleted == 1
     assert all_bytes_under(tmp_path / "uploads") == b""
     assert fresh.exists() and not stale.exists()  # a finish may be filling the fresh one right now
     assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
@@ -551,3 +560,123 @@ async def test_two_sweeps_trimming_at_once_remove_each_entry_once(
     assert [e.action for e in await svc.audit.entries()] == ["action.reviewed"]
     assert len(await index_ids(redis, "case-0")) == 1 and await redis.exists(keys.audit_case("case-1")) == 0
     assert await svc.audit.verify() == 1
+
+
+# --- the quota for unfinished uploads, abandoned uploads, grants that die with their chat -----------------
+
+
+async def quota_services(redis: Redis, settings: Settings, tmp_path: Path, quota: int) -> Services:
+    for conv in ("conv1", "conv2", "conv3"):
+        await open_conversation(redis, conv)
+    return services(redis, upload_settings(settings, tmp_path / "uploads", upload_pending_quota=quota))
+
+
+async def test_the_quota_bounds_what_unfinished_uploads_reserve(
+    redis: Redis, settings: Settings, tmp_path: Path
+) -> None:
+    svc = await quota_services(redis, settings, tmp_path, 350_000)
+    plain, blob = encrypted(150_000)
+    first = await svc.uploads.start(
+        (await svc.uploads.issue_grant("conv1")).token, age_band="13_15", consent=True,
+        files=[file_entry(blob, plain), file_entry(blob, plain)],
+    )  # fmt: skip
+    grant = await svc.uploads.issue_grant("conv2")
+    with pytest.raises(errors.UploadsFull):  # 2 × 150 kB reserved; another 150 kB does not fit
+        await svc.uploads.start(grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)])
+    assert await redis.hget(keys.UPLOAD_QUOTA, "total") == str(2 * len(blob)).encode()
+    assert 0 < await redis.ttl(keys.UPLOAD_QUOTA) <= 24 * 3600 + 3600
+
+    await svc.uploads.cancel(first.token)  # gives its room back; the refused grant was not spent
+    second = await svc.uploads.start(
+        grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain), file_entry(blob, plain)]
+    )
+    svc_full = await quota_services(redis, settings, tmp_path, 2 * len(blob))
+    with pytest.raises(errors.UploadsFull):  # no room left at all: not even a grant
+        await svc_full.uploads.issue_grant("conv3")
+    await upload_all(svc, second.token, [blob, blob])
+    await svc.uploads.finish(second.token)  # a finished upload is a case: its room is free again
+    assert await redis.hget(keys.UPLOAD_QUOTA, "total") in (None, b"0")
+
+
+async def test_an_abandoned_upload_is_discarded_and_frees_its_room(
+    redis: Redis, settings: Settings, tmp_path: Path
+) -> None:
+    plain, blob = encrypted(150_000)
+    svc = await quota_services(redis, settings, tmp_path, len(blob))  # room for exactly one
+    started = await svc.uploads.start(
+        (await svc.uploads.issue_grant("conv1")).token, age_band="13_15", consent=True,
+        files=[file_entry(blob, plain)],
+    )  # fmt: skip
+    await svc.uploads.write(started.token, 0, 0, blob[:50_000])
+    svc.clock.advance(29 * 60)
+    await svc.uploads.write(started.token, 0, 50_000, blob[50_000:60_000])  # a chunk keeps it alive
+    svc.clock.advance(29 * 60)
+    assert (await svc.uploads.progress(started.token)).files[0].received == 60_000
+    # Full: a grant elsewhere is refused while the upload is alive ...
+    with pytest.raises(errors.UploadsFull):
+        await svc.uploads.issue_grant("conv2")
+    svc.clock.advance(60)  # 30 minutes without a chunk: abandoned
+    # ... and given, once the abandoned upload's room is reclaimed on demand (no sweep needed).
+    grant = await svc.uploads.issue_grant("conv2")
+    assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
+    with pytest.raises(errors.UploadNotFound):
+        await svc.uploads.write(started.token, 0, 60_000, blob[60_000:70_000])
+    await svc.uploads.start(grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)])
+
+
+async def test_the_sweep_discards_abandoned_uploads_without_anyone_asking(
+    redis: Redis, settings: Settings, tmp_path: Path
+) -> None:
+    svc = await quota_services(redis, settings, tmp_path, 10_000_000)
+    plain, blob = encrypted(150_000)
+    started = await svc.uploads.start(
+        (await svc.uploads.issue_grant("conv1")).token, age_band="13_15", consent=True,
+        files=[file_entry(blob, plain)],
+    )  # fmt: skip
+    await svc.uploads.write(started.token, 0, 0, blob[:50_000])
+    svc.clock.advance(30 * 60 - 1)
+    assert await svc.sweeper.sweep_abandoned() == 0
+    svc.clock.advance(1)
+    assert await svc.sweeper.sweep_abandoned() == 1
+    assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
+    assert await redis.hget(keys.UPLOAD_QUOTA, "total") in (None, b"0")
+    assert await redis.exists(keys.upload(audit_hash(started.token))) == 0
+
+
+def audit_hash(token: str) -> str:
+    from chatbot.upload.service import token_hash
+
+    return token_hash(token)
+
+
+@pytest.mark.parametrize("how", ["ended", "expired"])
+async def test_a_grant_dies_with_its_conversation(svc: Services, redis: Redis, how: str) -> None:
+    from chatbot.store.conversations import ConversationStore
+
+    grant = await svc.uploads.issue_grant("conv1")
+    if how == "ended":
+        await ConversationStore(redis, announce_to=keys.NOTIFY_STAFF).end(
+            "conv1", session_hash=None, now_ms=0
+        )
+    else:
+        await redis.delete(keys.conversation("conv1"))  # what its TTL does at the end of retention
+    plain, blob = encrypted(1000)
+    with pytest.raises(errors.ConversationEnded):
+        await svc.uploads.start(grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)])
+    assert await redis.hget(keys.UPLOAD_QUOTA, "total") is None
+
+
+async def test_old_case_records_lose_their_conversation_id(svc: Services, redis: Redis) -> None:
+    grant = await svc.uploads.issue_grant("conv1")
+    plain, blob = encrypted(1000)
+    started = await svc.uploads.start(
+        grant.token, age_band="13_15", consent=True, files=[file_entry(blob, plain)]
+    )
+    await upload_all(svc, started.token, [blob])
+    code = await svc.uploads.finish(started.token)
+    (case,) = await svc.cases.list_cases()
+    assert await redis.hget(keys.case(case.case_id), "conv") is None
+    await redis.hset(keys.case(case.case_id), "conv", "conv1")  # as records made before this change
+    await svc.sweeper.sweep()
+    assert await redis.hget(keys.case(case.case_id), "conv") is None
+    assert (await svc.cases.child_status(code)).status is CaseStatus.RECEIVED

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Route
+from redis.asyncio import Redis
 
 from chatbot.gateway.upload_views import AUDIT, CASES, UPLOADS
 from chatbot.settings import Settings
 from chatbot.upload import crypto
-from tests.upload.helpers import KEYS, all_bytes_under, upload_settings
+from tests.upload.helpers import KEYS, all_bytes_under, open_conversation, upload_settings
 
 PASSPHRASE = "analyst browser passphrase"
 VIDEO_MARKER = "VIDEO-PLAINTEXT-FRAME-"
@@ -54,10 +55,11 @@ ANALYST = """async ({data, keyFile, passphrase}) => {
 
 
 async def test_child_uploads_analyst_decrypts_child_reads_status(
-    browser: Browser, gateway_factory: Any, settings: Settings, tmp_path: Path
+    redis: Redis, browser: Browser, gateway_factory: Any, settings: Settings, tmp_path: Path
 ) -> None:
     root = tmp_path / "uploads"
     gw = await gateway_factory(upload_settings(settings, root))
+    await open_conversation(redis, "conv-browser")
     grant = await gw.app[UPLOADS].issue_grant("conv-browser", topic="takedown")
 
     child = await browser.new_context()
@@ -148,9 +150,10 @@ async def test_child_uploads_analyst_decrypts_child_reads_status(
 
 @pytest.mark.parametrize("problem", ["used_grant", "no_consent"])
 async def test_child_side_errors_are_typed(
-    browser: Browser, gateway_factory: Any, settings: Settings, tmp_path: Path, problem: str
+    redis: Redis, browser: Browser, gateway_factory: Any, settings: Settings, tmp_path: Path, problem: str
 ) -> None:
     gw = await gateway_factory(upload_settings(settings, tmp_path / "uploads"))
+    await open_conversation(redis, "conv-browser")
     grant = await gw.app[UPLOADS].issue_grant("conv-browser")
     if problem == "used_grant":
         await gw.app[UPLOADS].start(

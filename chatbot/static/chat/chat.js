@@ -651,7 +651,7 @@
   function onError(error) {
     if (!error || typeof error !== "object") return;
     var code = typeof error.code === "string" ? error.code : "internal";
-    if (code === "uploads_unavailable" || code === "upload_limit") {
+    if (code === "uploads_unavailable" || code === "upload_limit" || code === "uploads_full") {
       // The answer to upload_request: shown in the upload panel, not against a message.
       uploadRefused(code);
       return;
@@ -753,7 +753,7 @@
     up.wanted = false;
     up.sendWhenGranted = false;
     el.uploadSend.disabled = false;
-    var text = code === "upload_limit" ? t("error.upload_limit") : t("error.uploads_unavailable");
+    var text = code === "upload_limit" ? t("error.upload_limit") : code === "uploads_full" ? t("error.uploads_full") : t("error.uploads_unavailable");
     if (up.open) showUploadProblem(text);
     else showNotice(text);
   }
@@ -989,7 +989,9 @@
     if (code === "too_many_files" || code === "file_too_big" || code === "upload_too_big") {
       var limit = error.info && error.info.limit;
       text = code === "too_many_files" ? t("upload.error.too_many_files", { count: limit || "" }) : code === "file_too_big" ? t("upload.error.file_too_big", { size: formatSize(limit || 0) }) : t("upload.error.upload_too_big", { size: formatSize(limit || 0) });
-    } else if (code === "grant_expired" || code === "grant_used" || code === "grant_invalid") {
+    } else if (code === "uploads_full") {
+      text = t("error.uploads_full");
+    } else if (code === "grant_expired" || code === "grant_used" || code === "grant_invalid" || code === "conversation_ended") {
       text = t("upload.error.expired");
     } else if (code === "network" || code.indexOf("http_5") === 0) {
       text = t("upload.error.network");

@@ -20,6 +20,11 @@ const MAX_RECIPIENTS = 16;
 const MAX_META = 64 * 1024;
 const MIN_CHUNK = 1024;
 const MAX_CHUNK = 4 * 1024 * 1024;
+const MAX_NAME_BYTES = 1024; // UTF-8 bytes of the file name; writers shorten longer names
+const MAX_TYPE_BYTES = 255;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const TYPE = /^[\u0020-\u007e]*$/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const MIN_KDF_ITERATIONS = 100000;
 const KEY_FILE_FORMAT = "stodchat-upload-private-key";
 const WRAP_INFO = new TextEncoder().encode("stodchat upload v1 wrap");
@@ -336,8 +341,7 @@ export async function createEncryptor(blob, publicKeys, options = {}) {
   }
   const keyPart = concat(parts);
   const size = blob.size;
-  const name = options.name ?? blob.name ?? "";
-  const type = options.type ?? blob.type ?? "";
+  const { name, type } = metadataForWriting(options.name ?? blob.name ?? "", options.type ?? blob.type ?? "", size);
   let metaPlain = new TextEncoder().encode(JSON.stringify({ name, type, size }));
   metaPlain = concat([metaPlain, new Uint8Array((META_PAD - (metaPlain.length % META_PAD)) % META_PAD).fill(0x20)]);
   const metaCt = await gcmEncrypt(fileKey, metaNonce(prefix), metaPlain, await sha256(keyPart));
@@ -448,6 +452,64 @@ export async function openKeyFile(text, passphrase) {
   return keys;
 }
 
+/** What a writer records (docs/upload-crypto.md, "Metadata record"): within the rules, never refused. */
+export function metadataForWriting(name, type, size) {
+  let clean = String(name).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "");
+  clean = clean.replace(/[\u0000-\u001f\u007f]/g, "_");
+  const encoder = new TextEncoder();
+  while (encoder.encode(clean).length > MAX_NAME_BYTES) clean = Array.from(clean).slice(0, -1).join("");
+  const kind = String(type);
+  return { name: clean, type: kind.length <= MAX_TYPE_BYTES && TYPE.test(kind) ? kind : "", size };
+}
+
+/** Numbers in the JSON text outside strings; JSON.parse would read 1.0 as 1, the rules refuse it. */
+function jsonNumbersAreIntegers(text) {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+    } else if (c === "." || c === "e" || c === "E") {
+      // Outside strings: a fraction or exponent (or true/false, which no field may be either).
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Check an authenticated metadata record against the rules; a bad one is a writer's fault: malformed. */
+export function decodeMetadata(bytes) {
+  let text;
+  let record;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    record = JSON.parse(text);
+  } catch {
+    fail("malformed", "the metadata record is not UTF-8 JSON");
+  }
+  if (!jsonNumbersAreIntegers(text)) fail("malformed", "the metadata record is not UTF-8 JSON with an integer size");
+  if (!record || typeof record !== "object" || Array.isArray(record)) fail("malformed", "the metadata record must be an object");
+  const fields = Object.keys(record).sort();
+  if (fields.length !== 3 || fields[0] !== "name" || fields[1] !== "size" || fields[2] !== "type") {
+    fail("malformed", "the metadata record must have exactly name, type and size");
+  }
+  const { name, type, size } = record;
+  if (typeof name !== "string" || LONE_SURROGATE.test(name) || CONTROL.test(name)) {
+    fail("malformed", "the metadata name must be text without control characters");
+  }
+  if (new TextEncoder().encode(name).length > MAX_NAME_BYTES) fail("malformed", "the metadata name is too long");
+  if (typeof type !== "string" || type.length > MAX_TYPE_BYTES || !TYPE.test(type)) {
+    fail("malformed", "the metadata type must be printable ASCII, at most 255 characters");
+  }
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) {
+    fail("malformed", "the metadata size must be an integer from 0 to 2^53 - 1");
+  }
+  return { name, type, size };
+}
+
 /** Parse everything before the first chunk; no key needed. */
 export async function readHeader(blob) {
   const fixed = await readSlice(blob, 0, FIXED);
@@ -458,8 +520,9 @@ export async function readHeader(blob) {
   const count = fixed[5];
   const prefix = fixed.slice(6, 13);
   const chunkSize = view.getUint32(13);
-  if (count < 1 || count > MAX_RECIPIENTS) fail("malformed", "impossible recipient count");
-  if (chunkSize < MIN_CHUNK || chunkSize > MAX_CHUNK) fail("malformed", "impossible chunk size");
+  // Past the magic and the version, v1 fixes every value: anything impossible was altered.
+  if (count < 1 || count > MAX_RECIPIENTS) fail("tampered", "impossible recipient count");
+  if (chunkSize < MIN_CHUNK || chunkSize > MAX_CHUNK) fail("tampered", "impossible chunk size");
   let at = FIXED;
   const recipients = [];
   const need = async (n) => {
@@ -470,7 +533,8 @@ export async function readHeader(blob) {
   };
   for (let i = 0; i < count; i++) {
     const kem = (await need(1))[0];
-    if (!PUBLIC_LEN[kem]) fail("unsupported_version", "this key type is not supported");
+    // v1 has key types 1 and 2 only (a new one comes with a new version): an altered table.
+    if (!PUBLIC_LEN[kem]) fail("tampered", "the recipient table was altered");
     const rest = await need(KEY_ID + PUBLIC_LEN[kem] + WRAPPED);
     recipients.push({
       kem,
@@ -481,7 +545,7 @@ export async function readHeader(blob) {
   }
   const keyPart = await readSlice(blob, 0, at);
   const metaLen = new DataView((await need(4)).buffer).getUint32(0);
-  if (metaLen < TAG || metaLen > MAX_META) fail("malformed", "impossible metadata length");
+  if (metaLen < TAG || metaLen > MAX_META) fail("tampered", "impossible metadata length");
   const metaCt = await need(metaLen);
   return { prefix, chunkSize, recipients, keyPart, metaCt, length: at, hash: await sha256(await readSlice(blob, 0, at)) };
 }
@@ -492,24 +556,32 @@ const sameBytes = (a, b) => a.length === b.length && a.every((v, i) => v === b[i
 export async function decryptUpload(blob, keys) {
   const header = await readHeader(blob);
   let fileKey = null;
+  let failed = false;
   for (const recipient of header.recipients) {
     const key = keys.find((k) => k.kem === recipient.kem && sameBytes(k.keyId, recipient.keyId));
     if (!key) continue;
-    const shared = await deriveShared(key.kem, key.privateKey, await importPublic(key.kem, recipient.epk));
-    const unwrapKey = await kek(key.kem, shared, recipient.epk, key.raw, "decrypt");
-    shared.fill(0);
-    const raw = await gcmDecrypt(
-      unwrapKey,
-      new Uint8Array(12),
-      recipient.wrapped,
-      wrapAad(key.kem, recipient.keyId),
-      "tampered",
-      "the wrapped file key does not authenticate",
-    );
-    fileKey = await subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"]);
-    raw.fill(0);
-    break;
+    try {
+      const shared = await deriveShared(key.kem, key.privateKey, await importPublic(key.kem, recipient.epk));
+      const unwrapKey = await kek(key.kem, shared, recipient.epk, key.raw, "decrypt");
+      shared.fill(0);
+      const raw = await gcmDecrypt(
+        unwrapKey,
+        new Uint8Array(12),
+        recipient.wrapped,
+        wrapAad(key.kem, recipient.keyId),
+        "tampered",
+        "the wrapped file key does not authenticate",
+      );
+      fileKey = await subtle.importKey("raw", raw, "AES-GCM", false, ["decrypt"]);
+      raw.fill(0);
+      break;
+    } catch (error) {
+      // A forged ephemeral key (not a point) or a wrap that fails its tag: this section was altered.
+      if (error.code !== "tampered" && error.code !== "malformed_key") throw error;
+      failed = true; // this section was altered; another one for our keys may still open
+    }
   }
+  if (!fileKey && failed) fail("tampered", "no wrapped file key for our keys authenticates");
   if (!fileKey) fail("wrong_key", "this file was not encrypted to any of the given keys");
   const metaPlain = await gcmDecrypt(
     fileKey,
@@ -519,15 +591,7 @@ export async function decryptUpload(blob, keys) {
     "tampered",
     "the metadata record does not authenticate",
   );
-  let meta;
-  try {
-    meta = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(metaPlain));
-  } catch {
-    fail("tampered", "the metadata record does not parse");
-  }
-  if (typeof meta.name !== "string" || typeof meta.type !== "string" || !Number.isSafeInteger(meta.size) || meta.size < 0) {
-    fail("tampered", "the metadata record has wrong types");
-  }
+  const meta = decodeMetadata(metaPlain);
   // The authenticated size fixes the number and length of chunks: short means truncated.
   const count = Math.max(1, Math.ceil(meta.size / header.chunkSize));
   const parts = [];

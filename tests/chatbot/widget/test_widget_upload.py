@@ -227,3 +227,39 @@ async def test_the_panel_follows_a_switch_of_language(browse: Any, widget_gatewa
     assert await frame.text_content("#upload-limits") == "At most 3 files, at most 1 MB per file."
     keep = await frame.text_content("#upload-keep")
     assert keep is not None and keep.startswith("The file is deleted when the case is done, after 90 days")
+
+
+async def test_a_full_upload_quota_gets_the_catalogs_kind_words(
+    browse: Any, gateway_factory: Any, settings: Settings, host_site: Any, redis: Redis, tmp_path: Path
+) -> None:
+    from chatbot.gateway.upload_views import UPLOADS
+    from chatbot.upload import crypto
+    from tests.chatbot.widget.conftest import EXIT_URL
+    from tests.conftest import with_settings
+    from tests.upload.helpers import KEYS, file_entry, open_conversation, upload_settings
+
+    blob = crypto.encrypt(b"x" * 1000, [k.public for k in KEYS])
+    gateway = await gateway_factory(
+        with_settings(
+            upload_settings(settings, tmp_path / "uploads", upload_pending_quota=len(blob)),
+            exit_url=EXIT_URL,
+            frame_ancestors=("'self'", host_site.url),
+        )
+    )
+    host_site.gateway = gateway.url.replace("127.0.0.1", "localhost")
+    # Someone else's unfinished upload, alive (just started), holds the whole quota.
+    await open_conversation(redis, "conv-other")
+    grant = await gateway.app[UPLOADS].issue_grant("conv-other")
+    await gateway.app[UPLOADS].start(
+        grant.token, age_band="16_17", consent=True, files=[file_entry(blob, b"x" * 1000)]
+    )
+
+    tab: Session = await browse(viewport={"width": 1100, "height": 900})
+    tab.gateway_url = gateway.url  # this test's own gateway (with the small quota) is first party
+    await tab.page.goto(gateway.url + "/")
+    frame = await tab.open_chat()
+    await tap(frame, "Få bort en bild eller film")
+    await frame.wait_for_selector("#replies button:text-is('Skicka den till oss')")
+    await tap(frame, "Skicka den till oss")
+    words = "Just nu skickar många samtidigt, så det finns inte plats. Försök igen om en stund."
+    await frame.wait_for_selector(f"#upload-problem:has-text('{words}')")
