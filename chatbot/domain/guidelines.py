@@ -52,6 +52,8 @@ REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
     "conversation_ended": (),
     "upload_offer": (),
     "crisis": (),
+    "crisis_who": (),
+    "language_unknown": (),
     # The case code lookup (intent case_status): one answer per status, one per kind of bad code.
     **{
         f"case_status_{status}": ("updated",)
@@ -64,6 +66,8 @@ REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
 
 START = "welcome"
 CRISIS_NUMBERS = ("112", "116 111", "90101")
+# Answers that must give the emergency numbers in their first bubble, in every language.
+EMERGENCY_ANSWERS = ("crisis", "language_unknown")
 RESPONSIBILITY_INTENTS = ("sextortion", "self_blame")
 # Guideline 5: the takedown guidance (an intent's answer) and the upload panel (an answer id: its
 # button opens the widget's encrypted upload) are at most MAX_TAPS from the start.
@@ -401,7 +405,7 @@ def rule_promise(answer: Answer, text: Text, library: ContentLibrary, limits: Li
 
 def rule_crisis(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
     """Guideline 7: emergency numbers at once, in the first bubble, in every language."""
-    if answer.intent != "crisis" and answer.id != "crisis":
+    if answer.intent != "crisis" and answer.id not in EMERGENCY_ANSWERS:
         return []
     missing = [n for n in CRISIS_NUMBERS if n not in text.bubbles[0]]
     if not missing:

@@ -18,7 +18,7 @@ from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
 from chatbot.gateway import protocol, routes, upload_views, widget
 from chatbot.gateway.assembly import build_bot, build_nlu, build_uploads
-from chatbot.gateway.catalogs import WidgetCatalogs
+from chatbot.gateway.catalogs import WidgetCatalogs, offer_safe
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
 from chatbot.nlu.service import Nlu
@@ -58,7 +58,11 @@ def create_app(
     own_nlu = nlu is None
     nlu = nlu or build_nlu(settings)
     uploads = build_uploads(settings, redis, clock)
-    bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads)
+    # Only safe-complete languages reach the menu, Accept-Language and set_locale (docs/languages.md).
+    catalogs = offer_safe(
+        content, WidgetCatalogs.load(settings.locales_dir, settings.default_locale), settings.offered_locales
+    )
+    bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads, languages=catalogs.available)
     service = ConversationService(store, bot, clock, settings)
 
     sio = socketio.AsyncServer(
@@ -75,7 +79,6 @@ def create_app(
         cookie=None,
     )
     delivery = Delivery(sio, store)
-    catalogs = WidgetCatalogs.load(settings.locales_dir, settings.default_locale)
     sio.register_namespace(ChildNamespace(service, delivery, settings, locales=catalogs.available))
     sio.attach(app, socketio_path=protocol.SOCKETIO_PATH)
 

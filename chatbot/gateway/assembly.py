@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -59,7 +60,11 @@ def build_bot(
     nlu: Nlu,
     content: ContentLibrary,
     uploads: Uploads,
+    *,
+    languages: Collection[str] = (),
 ) -> DialogueBot:
+    """`languages`: the safe-complete languages offered; a crisis message written in one of them gets
+    the crisis answer in it, whatever the widget is set to."""
     handoff = Handoff(
         QueueStore(redis),
         store,
@@ -82,4 +87,5 @@ def build_bot(
         uploads=uploads.uploads,
         cases=uploads.cases,
         retention_days=max(1, settings.conversation_retention // 86400),
+        languages=languages,
     )

@@ -217,6 +217,17 @@ class CrisisDetector:
             return CrisisCheck(True, f"classifier:{prediction.backend}")
         return NOT_CRISIS
 
+    def languages(self, text: str) -> list[str]:
+        """Every language whose phrase patterns fire on `text`, in the order of the patterns. Runs all
+        the patterns, so only for a message already found to be a crisis (to answer in its language)."""
+        folded = normalise(text)
+        found: list[str] = []
+        for name, pattern in _COMPILED:
+            language = name.split("_", 1)[0]
+            if language not in found and pattern.search(folded):
+                found.append(language)
+        return found
+
     def check_text(self, text: str) -> CrisisCheck:
         """Patterns and keywords only (no classifier)."""
         folded = normalise(text)
