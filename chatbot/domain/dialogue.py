@@ -230,14 +230,14 @@ class DialogueBot:
         return next((language for language in fired if language in self._languages), ctx.locale)
 
     def _not_understood_language(self, understood: Understanding) -> bool:
-        """A language the bot cannot read: another script, letters Swedish and English lack, or (when the
-        model is unsure too) words it does not know; or Arabic where Arabic is not safe-complete."""
+        """A language the bot cannot read: another script, letters Swedish and English lack, or almost
+        no word it knows (a confident intent then rests on a word or two, e.g. German "Bild"); or
+        Arabic where Arabic is not safe-complete. Measured: none of the 354 Swedish and English
+        held-out messages is taken for a foreign language (docs/languages.md)."""
         guess = understood.language
         if guess.language == ARABIC:
             return ARABIC not in self._languages
-        if not guess.foreign:
-            return False
-        return guess.reason != "unknown_words" or understood.intent is None
+        return guess.foreign
 
     async def _ask_human(self, ctx: BotContext) -> BotTurn:
         """Say what talking to a counsellor means and ask first (guideline 3); closed: say when we open."""

@@ -61,7 +61,7 @@ def build_bot(
     content: ContentLibrary,
     uploads: Uploads,
     *,
-    languages: Collection[str] = (),
+    languages: Collection[str] | None = None,
 ) -> DialogueBot:
     """`languages`: the safe-complete languages offered; a crisis message written in one of them gets
     the crisis answer in it, whatever the widget is set to."""
