@@ -35,7 +35,7 @@ from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import Answer, ContentLibrary
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import STOCKHOLM, OpeningHours, format_moment
-from chatbot.domain.model import ConversationState, Reply, to_ms
+from chatbot.domain.model import ConversationState, QuickReply, Reply, to_ms
 from chatbot.nlu.crisis import CRISIS_LANGUAGES
 from chatbot.nlu.language import ARABIC
 from chatbot.nlu.service import Nlu, Understanding
@@ -132,6 +132,9 @@ class DialogueBot:
 
     def notice(self, name: str, ctx: BotContext) -> list[Reply]:
         return self._say(name, ctx)
+
+    def relabel(self, buttons: tuple[QuickReply, ...], locale: str) -> tuple[QuickReply, ...]:
+        return self._content.relabel(buttons, locale)
 
     async def upload_grant(self, ctx: BotContext) -> Grant:
         """The child opened the upload the bot or a counsellor offered (button `/upload_start`).
