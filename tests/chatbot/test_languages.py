@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -205,3 +208,22 @@ def test_language_guess() -> None:
     assert guesser.guess("112").language == ""
     heldout = data.load(CONTENT / "nlu" / "heldout" / "test.yml").texts
     assert [t for t in heldout if guesser.guess(t).foreign] == []
+
+
+async def test_the_running_gateway_offers_no_language_that_is_not_safe_complete(
+    copy: Copy, gateway_factory: Any, settings: Any
+) -> None:
+    import aiohttp
+
+    from tests.conftest import with_settings
+
+    copy.edit("ar", "content", "crisis:bubble:0", fuzzy=True)
+    gateway = await gateway_factory(with_settings(settings, locales_dir=copy.locales))
+    async with aiohttp.ClientSession() as http:
+        async with http.get(gateway.url + "/chat", headers={"Accept-Language": "ar"}) as response:
+            page = await response.text()
+        config = json.loads(re.search(r'id="stodchat-config">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+        assert config["locale"] == "sv"
+        assert [language["code"] for language in config["catalog"]["languages"]] == ["sv", "en"]
+        async with http.get(gateway.url + "/locales/widget/ar.json") as response:
+            assert response.status == 404
