@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from chatbot.domain.catalogs import (
 )
 from chatbot.domain.content import Answer, ContentError, ContentLibrary
 from chatbot.domain.guidelines import START, button_targets, check_library, format_report, taps_from
+from chatbot.gateway.catalogs import CatalogError as WidgetCatalogError
+from chatbot.gateway.catalogs import WidgetCatalogs, language_statuses
 from chatbot.settings import PROJECT_ROOT
 
 
@@ -49,6 +52,13 @@ def add_content_commands(commands: Any) -> None:
         action="append",
         default=[],
         help="treat a missing or fuzzy translation in LOCALE as a violation (repeatable)",
+    )
+    check.add_argument(
+        "--offer",
+        metavar="LOCALES",
+        default=None,
+        help="languages the widget offers, comma-separated (default: OFFERED_LOCALES or sv,en,ar); "
+        "the check fails when one of them is not safe-complete (docs/languages.md)",
     )
     check.add_argument("--quiet", action="store_true", help="list only answers with findings")
     check.set_defaults(handler=_check)
@@ -84,8 +94,25 @@ def _check(args: argparse.Namespace) -> int:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     report = check_library(library, require_complete=[normalize(x) for x in args.require_complete])
+    try:
+        widget = WidgetCatalogs.load(args.locales_dir, SOURCE_LOCALE)
+    except WidgetCatalogError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    offered_text = args.offer if args.offer is not None else os.environ.get("OFFERED_LOCALES", "sv,en,ar")
+    offered = [normalize(x.strip()) for x in offered_text.split(",") if x.strip()]
+    statuses = language_statuses(library, widget)
+    print("languages (safe-complete: widget strings, safety answers and crisis check; docs/languages.md):")
+    for status in statuses:
+        mark = "offered" if status.locale in offered else "not offered"
+        print(f"  {status.summary()} [{mark}]")
+    known = {s.locale for s in statuses}
+    unsafe = [s.locale for s in statuses if s.locale in offered and not s.safe_complete]
+    unsafe += [code for code in offered if code not in known]
     print(format_report(report, verbose=not args.quiet))
-    return 0 if report.ok else 1
+    if unsafe:
+        print(f"FAILED: offered but not safe-complete: {', '.join(unsafe)}")
+    return 0 if report.ok and not unsafe else 1
 
 
 def _graph(args: argparse.Namespace) -> int:

@@ -135,6 +135,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("EXIT_URL", "https://www.google.com/search?q=weather", "Neutral page that quick exit opens."),
     EnvVar("DEFAULT_LOCALE", "sv", "Language used when the child's is unknown or not translated."),
     EnvVar(
+        "OFFERED_LOCALES",
+        "sv,en,ar",
+        "Languages the widget offers, comma-separated; only the safe-complete ones are shown (docs/languages.md).",
+    ),
+    EnvVar(
         "OPENING_HOURS",
         "mon-fri 09:00-16:00",
         "When counsellors answer, Europe/Stockholm, e.g. 'mon-thu 09:00-16:00; fri 09:00-15:00'.",
@@ -249,6 +254,7 @@ class Settings:
     frame_ancestors: tuple[str, ...] = ("'self'",)
     exit_url: str = "https://www.google.com/search?q=weather"
     default_locale: str = "sv"
+    offered_locales: tuple[str, ...] = ("sv", "en", "ar")
     opening_hours: str = "mon-fri 09:00-16:00"
     opening_exceptions: str = ""
     average_chat_minutes: int = 15
@@ -349,6 +355,7 @@ class Settings:
             frame_ancestors=_frame_ancestors(get("FRAME_ANCESTORS")),
             exit_url=_exit_url(get("EXIT_URL")),
             default_locale=get("DEFAULT_LOCALE"),
+            offered_locales=_split(get("OFFERED_LOCALES")),
             opening_hours=get("OPENING_HOURS"),
             opening_exceptions=get("OPENING_EXCEPTIONS"),
             average_chat_minutes=positive_int("AVERAGE_CHAT_MINUTES"),

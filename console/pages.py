@@ -14,6 +14,7 @@ from chatbot.domain.hours import STOCKHOLM
 from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE
 from console.domain import stats as stats_rules
 from console.domain.accounts import Role, Staff
+from console.domain.canned import canned_replies
 from console.domain.desk import DeskError
 from console.security import allow, staff_of
 from console.views import render
@@ -123,11 +124,8 @@ async def conversation_page(request: web.Request) -> web.Response:
     meta = await desk.conversation_meta(conv_id)
     colleagues = [s for s in await desk.store.on_shift() if s.name != staff.name and s.status == "available"]
     content = request.app[CONTENT]
-    canned = [
-        (answer_id, " ".join(answer.bubbles))
-        for answer_id, answer in sorted(content.answers.items())
-        if answer.kind == "answer"
-    ]
+    # In the child's language; one without a current translation is marked (the page warns before sending).
+    canned = canned_replies(content, view.locale)
     return render(
         request,
         "conversation.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from chatbot.domain.model import ConversationState, Reply
+from chatbot.domain.model import ConversationState, QuickReply, Reply
 from chatbot.upload.service import Grant
 
 
@@ -36,6 +36,10 @@ class Bot(Protocol):
 
     def notice(self, name: str, ctx: BotContext) -> list[Reply]:
         """A system notice by answer id, e.g. 'rate_limited'."""
+        ...
+
+    def relabel(self, buttons: tuple[QuickReply, ...], locale: str) -> tuple[QuickReply, ...]:
+        """The buttons of an earlier answer with their labels in `locale` (after a language switch)."""
         ...
 
     async def upload_grant(self, ctx: BotContext) -> Grant:

@@ -30,10 +30,23 @@ class CatalogError(ValueError):
     """A catalog file cannot be read; the message names the file."""
 
 
+# A translator comment starting with this word marks a translation no person has checked yet (e.g. a
+# machine or AI draft). It is served all the same (an unreviewed Arabic crisis answer is far better than
+# a Swedish one); `content check` counts them so translators can find and confirm them
+# (docs/languages.md). Confirming means deleting the comment line.
+UNREVIEWED = "unreviewed"
+
+
+def is_unreviewed(comments: Iterable[str]) -> bool:
+    """Whether a catalog entry's translator comments mark it as not reviewed by a person."""
+    return any(c.strip().lower().startswith(UNREVIEWED) for c in comments)
+
+
 @dataclass(frozen=True)
 class Entry:
     msgid: str
     msgstr: str
+    reviewed: bool = True
 
 
 class ContentCatalogs:
@@ -50,7 +63,7 @@ class ContentCatalogs:
             locale = normalize(po.parent.parent.name)
             catalog = read_catalog(po)
             entries[locale] = {
-                m.context: Entry(m.id, m.string)
+                m.context: Entry(m.id, m.string, not is_unreviewed(m.user_comments))
                 for m in catalog
                 if isinstance(m.id, str)
                 and m.id
@@ -76,6 +89,15 @@ class ContentCatalogs:
                 if candidate not in order:
                     order.append(candidate)
         return order
+
+    def unreviewed(self, locale: str, current: Mapping[str, str]) -> list[str]:
+        """Contexts of current translations (msgid equal to `current[context]`) no person has reviewed."""
+        entries = self._entries.get(normalize(locale), {})
+        return sorted(
+            context
+            for context, entry in entries.items()
+            if not entry.reviewed and current.get(context) == entry.msgid
+        )
 
     def lookup(self, locale: str, context: str, source: str) -> str | None:
         """The translation of `source` in `locale`, or None if there is no current one."""

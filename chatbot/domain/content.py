@@ -169,6 +169,23 @@ class ContentLibrary:
     def replies(self, answer_id: str, locale: str | None = None, **params: object) -> list[Reply]:
         return self.get(answer_id).replies(locale, **params)
 
+    def relabel(self, buttons: tuple[QuickReply, ...], locale: str) -> tuple[QuickReply, ...]:
+        """Buttons shown under an answer, with their labels in `locale` (the child switched language).
+
+        The answer is the one with exactly these payloads whose labels, in any language, are these
+        titles (one payload has different labels in different answers); unknown buttons stay as they are.
+        """
+        payloads = tuple(b.payload for b in buttons)
+        titles = tuple(b.title for b in buttons)
+        locales = [SOURCE_LOCALE, *(self.catalogs.locales if self.catalogs else ())]
+        for answer in self._by_id.values():
+            if tuple(b.target for b in answer.buttons) != payloads:
+                continue
+            if any(answer.localized(code)[2] == titles for code in locales):
+                labels = answer.localized(locale)[2]
+                return tuple(QuickReply(label, b.payload) for label, b in zip(labels, buttons, strict=True))
+        return buttons
+
     def __contains__(self, answer_id: object) -> bool:
         return answer_id in self._by_id
 

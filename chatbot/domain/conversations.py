@@ -16,7 +16,7 @@ from chatbot.domain.bot import Bot, BotContext, BotTurn
 from chatbot.domain.floods import ClientId, FloodGuard
 from chatbot.domain.hours import STOCKHOLM
 from chatbot.domain.inputs import choose_locale, is_encodable
-from chatbot.domain.model import ConversationState, Entry, Reply, Role, to_ms
+from chatbot.domain.model import ConversationState, Entry, QuickReply, Reply, Role, to_ms
 from chatbot.domain.sessions import (
     is_client_id,
     is_session_id,
@@ -232,6 +232,17 @@ class ConversationService:
         if not await self._store.set_flag(conv_id, "locale", chosen):
             raise errors.ConversationEnded("this conversation has ended")
         return chosen
+
+    async def buttons_now(self, conv_id: str, locale: str) -> tuple[QuickReply, ...]:
+        """The buttons on the child's screen (those of the last entry, when the bot wrote it), labelled
+        in `locale`: after a language switch the widget shows them again in the new language."""
+        length = await self._store.length(conv_id)
+        if length == 0:
+            return ()
+        last = await self._store.read(conv_id, after=length - 1)
+        if not last or last[-1].role is not Role.BOT or not last[-1].quick_replies:
+            return ()
+        return self._bot.relabel(last[-1].quick_replies, locale)
 
     async def _replies_as_entries(self, conv_id: str, replies: list[Reply]) -> list[Entry]:
         if not replies:

@@ -1,8 +1,10 @@
 """The bot's dialogue: crisis first, then buttons, then the intent model; hand-off and opening hours.
 
 Order matters and is the safety policy of this product:
-1. Every message, in every state, goes through the crisis check first. A hit shows emergency help at
-   once and marks the conversation urgent (a waiting child moves to the front of the queue).
+1. Every message, in every state, goes through the crisis check first, in every language the check
+   knows, whatever the widget is set to. A hit shows emergency help at once, in the language the
+   child wrote when that language is safe-complete (else the widget's), and marks the conversation
+   urgent (a waiting child moves to the front of the queue).
 2. A case code in a message is looked up (`case_status`) whatever the intent model thinks, in every
    state: like the crisis answer it is a fact the child asked for, so a child who gives their code to
    the counsellor still learns where their case stands (the counsellor reads the answer; the log and
@@ -11,6 +13,8 @@ Order matters and is the safety policy of this product:
 3. After a counsellor has taken over the bot says nothing else.
 4. Buttons ('/name') name an intent or an answer directly; free text goes to the intent model, and a
    low-confidence guess is never acted on: the child gets a clarifying question and the offer of a person.
+   A message in a language the bot does not understand gets `language_unknown` in the widget's
+   language instead: the emergency numbers, the languages we read, and a person.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -28,9 +32,11 @@ from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import Answer, ContentLibrary
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours, format_moment
-from chatbot.domain.model import ConversationState, Reply, to_ms
+from chatbot.domain.model import ConversationState, QuickReply, Reply, to_ms
 from chatbot.domain.moments import default_formats
-from chatbot.nlu.service import Nlu
+from chatbot.nlu.crisis import CRISIS_LANGUAGES
+from chatbot.nlu.language import ARABIC
+from chatbot.nlu.service import Nlu, Understanding
 from chatbot.upload import codes
 from chatbot.upload import errors as upload_errors
 from chatbot.upload.service import CaseService, Grant, UploadService
@@ -39,6 +45,7 @@ log = logging.getLogger(__name__)
 
 CRISIS = "crisis"
 ASK_HUMAN = "ask_human"
+LANGUAGE_UNKNOWN = "language_unknown"
 # Buttons whose target answer describes an action: the bot carries the action out, then shows it.
 JOIN_QUEUE = "handoff_queued"
 LEAVE_QUEUE = "leave_queue"
@@ -104,8 +111,12 @@ class DialogueBot:
         cases: CaseService,
         retention_days: int,
         queue_guard: Callable[[str], Awaitable[bool]] | None = None,
+        languages: Collection[str] | None = None,
     ) -> None:
+        """`languages`: the safe-complete languages the widget offers (default: every language the
+        crisis check knows)."""
         self._queue_guard = queue_guard  # may this conversation's client join the queue now?
+        self._languages = frozenset(CRISIS_LANGUAGES if languages is None else languages)
         self._content = content
         self._nlu = nlu
         self._hours = hours
@@ -130,6 +141,9 @@ class DialogueBot:
             log.warning("crisis check outside a conversation (refused a new one)")
             return self._say("crisis", ctx)
         return self._say(notice, ctx)
+
+    def relabel(self, buttons: tuple[QuickReply, ...], locale: str) -> tuple[QuickReply, ...]:
+        return self._content.relabel(buttons, locale)
 
     async def upload_grant(self, ctx: BotContext) -> Grant:
         """The child opened the upload the bot or a counsellor offered (button `/upload_start`).
@@ -161,7 +175,8 @@ class DialogueBot:
         if payload == CRISIS:
             return await self._crisis_turn(ctx, "button")
         if understood is not None and understood.crisis.crisis:
-            return await self._crisis_turn(ctx, understood.crisis.reason)
+            written = self._written_locale(ctx, text, understood)
+            return await self._crisis_turn(ctx, understood.crisis.reason, written)
         if payload in (CONSENT_YES, CONSENT_NO) and ctx.state is not ConversationState.ENDED:
             return await self._transcript_consent(ctx, payload == CONSENT_YES)
         found = codes.find_case_code(text) if payload is None else None
@@ -181,6 +196,11 @@ class DialogueBot:
         if payload is None and _CODE_TRY.match(text) and await self._code_was_asked(ctx):
             return BotTurn(await self._case_status(ctx, text))
 
+        if understood is not None and self._not_understood_language(understood):
+            log.info(
+                "language not understood (%s) in conversation %s", understood.language.reason, ctx.conv_id
+            )
+            return BotTurn(self._say(LANGUAGE_UNKNOWN, ctx))
         if understood is None:
             name = payload or ""
         elif understood.intent is None:
@@ -205,11 +225,34 @@ class DialogueBot:
             await self._flags.set_flag(ctx.conv_id, TOPIC_FLAG, answer.intent)
         return BotTurn(await self._render(answer, ctx))
 
-    async def _crisis_turn(self, ctx: BotContext, reason: str) -> BotTurn:
+    async def _crisis_turn(self, ctx: BotContext, reason: str, locale: str | None = None) -> BotTurn:
         await self._handoff.mark_urgent(ctx.conv_id)
         # The reason is a rule name, never the child's words.
         log.warning("crisis check (%s) in conversation %s, state %s", reason, ctx.conv_id, ctx.state.value)
+        if locale is not None and locale != ctx.locale:
+            ctx = dataclasses.replace(ctx, locale=locale)
         return BotTurn(self._say("crisis", ctx), urgent=True)
+
+    def _written_locale(self, ctx: BotContext, text: str, understood: Understanding) -> str:
+        """The language the child wrote the crisis message in, when it is safe-complete and not the
+        widget's; else the widget's. The widget's language wins whenever its own phrases fired too."""
+        widget = ctx.locale.split("_")[0]
+        fired = self._nlu.crisis.languages(text)
+        if not fired and understood.language.language == ARABIC:
+            fired = [ARABIC]
+        if widget in fired:
+            return ctx.locale
+        return next((language for language in fired if language in self._languages), ctx.locale)
+
+    def _not_understood_language(self, understood: Understanding) -> bool:
+        """A language the bot cannot read: another script, letters Swedish and English lack, or almost
+        no word it knows (a confident intent then rests on a word or two, e.g. German "Bild"); or
+        Arabic where Arabic is not safe-complete. Measured: none of the 354 Swedish and English
+        held-out messages is taken for a foreign language (docs/languages.md)."""
+        guess = understood.language
+        if guess.language == ARABIC:
+            return ARABIC not in self._languages
+        return guess.foreign
 
     async def _ask_human(self, ctx: BotContext) -> BotTurn:
         """Say what talking to a counsellor means and ask first (guideline 3); closed: say when we open."""

@@ -52,6 +52,8 @@ REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
     "conversation_ended": (),
     "upload_offer": (),
     "crisis": (),
+    "crisis_who": (),
+    "language_unknown": (),
     # The case code lookup (intent case_status): one answer per status, one per kind of bad code.
     **{
         f"case_status_{status}": ("updated",)
@@ -64,6 +66,8 @@ REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
 
 START = "welcome"
 CRISIS_NUMBERS = ("112", "116 111", "90101")
+# Answers that must give the emergency numbers in their first bubble, in every language.
+EMERGENCY_ANSWERS = ("crisis", "language_unknown")
 RESPONSIBILITY_INTENTS = ("sextortion", "self_blame")
 # Guideline 5: the takedown guidance (an intent's answer) and the upload panel (an answer id: its
 # button opens the widget's encrypted upload) are at most MAX_TAPS from the start.
@@ -136,7 +140,8 @@ class Report:
 # --- readability -------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[\w./@]+(?:[-'’]\w+)*")
-_SENTENCE_END = re.compile(r"[.!?:;]+(?=\s|$)|\n+")
+# "؟" and "؛" are the Arabic question mark and semicolon.
+_SENTENCE_END = re.compile(r"[.!?:;؟؛]+(?=\s|$)|\n+")
 _PLACEHOLDER = re.compile(r"\{\w+\}")
 
 
@@ -240,10 +245,41 @@ PHRASES: Mapping[str, Phrases] = {
         not_your_fault=r"\bnot your fault\b",
         who_is_responsible=r"\b(who|that)('s| is| are)? (threaten|spread|pressur|shar|trick|exploit|forc)\w*",
     ),
+    # Arabic: unvocalised text (the check strips tashkeel first, see _unvocalised). Clitics attach to
+    # words ("وسنزيلها"), so some patterns match inside a word on purpose.
+    "ar": Phrases(
+        blame=(
+            r"كان (يجب|ينبغي|عليك) (عليك )?(ألا|أن لا|أن)",
+            r"\bلماذا (أرسلت|فعلت|صورت|وثقت|رددت|شاركت|سمحت)\b",
+            r"(?<!ليس )(?<!ليست )(?<!مش )\b(هذا|إنه|انه|هو) (خطؤك|خطأك|ذنبك|غلطتك)\b",
+            r"\bأنت (السبب|المسؤول|المسؤولة|المذنب|المذنبة)\b",
+            r"\bماذا كنت تفكر",
+            r"\b(تصرف|شيء) (غبي|سخيف|ساذج)\b",
+        ),
+        promise=(
+            r"\bست(زال|ختفي|حذف|مسح)\b|\bسي(زال|ختفي|حذف|مسح)\b",
+            r"سن(زيل|حذف|مسح)(ها|ه|هم)?\b",
+            r"\b(نعدك|أعدك|اعدك|نعدكم)\b",
+            r"\b(مضمون|نضمن|أضمن|اضمن)",
+            r"\b100 ?%",
+            r"\bلن (يراها|يراه|يجدها) أحد",
+            r"\bسيكون (كل شيء )?(بخير|على ما يرام)",
+        ),
+        personal_data=(
+            r"\bما (هو )?اسمك\b",
+            r"\bأين (تسكن|تعيش)\b",
+            r"\b(أي|ما) مدرسة\b",
+            r"\b(اسمك|عنوانك|رقمك|رقم هاتفك|مدرستك|بريدك|إيميلك)\b",
+        ),
+        negation=r"\b(لا|لن|لم|ليس|ليست|أبدا|بدون|دون)\b",
+        not_your_fault=r"\b(ليس|ليست|مش|مو) (ذنبك|خطأك|خطؤك|غلطتك)\b",
+        who_is_responsible=r"\b(الشخص|الأشخاص|من) (الذي |التي |الذين )?(يهدد|ينشر|يضغط|يستغل|يخدع|يجبر|يبتز)",
+    ),
 }
 
 
 def _search(patterns: Iterable[str], text: str) -> str | None:
+    text = _unvocalised(text)
     for pattern in patterns:
         match = re.search(pattern, text, re.IGNORECASE)
         if match:
@@ -316,7 +352,7 @@ def rule_blame(answer: Answer, text: Text, library: ContentLibrary, limits: Limi
                 Finding(Level.VIOLATION, "blame", f"bubble {i}: blaming wording {hit!r}", text.locale)
             )
     if answer.intent in RESPONSIBILITY_INTENTS:
-        whole = " ".join(text.bubbles)
+        whole = _unvocalised(" ".join(text.bubbles))
         if not re.search(phrases.not_your_fault, whole, re.IGNORECASE) or not re.search(
             phrases.who_is_responsible, whole, re.IGNORECASE
         ):
@@ -338,8 +374,8 @@ def rule_personal_data(answer: Answer, text: Text, library: ContentLibrary, limi
         return []
     found = []
     for i, bubble in enumerate(text.bubbles, 1):
-        for sentence in re.split(r"(?<=[.!?])\s+|\n+", bubble):
-            if re.search(phrases.negation, sentence, re.IGNORECASE):
+        for sentence in re.split(r"(?<=[.!?؟])\s+|\n+", bubble):
+            if re.search(phrases.negation, _unvocalised(sentence), re.IGNORECASE):
                 continue  # "we never ask for your name" is the promise we want to make
             hit = _search(phrases.personal_data, sentence)
             if hit:
@@ -369,7 +405,7 @@ def rule_promise(answer: Answer, text: Text, library: ContentLibrary, limits: Li
 
 def rule_crisis(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
     """Guideline 7: emergency numbers at once, in the first bubble, in every language."""
-    if answer.intent != "crisis" and answer.id != "crisis":
+    if answer.intent != "crisis" and answer.id not in EMERGENCY_ANSWERS:
         return []
     missing = [n for n in CRISIS_NUMBERS if n not in text.bubbles[0]]
     if not missing:
@@ -681,6 +717,15 @@ def _names(text: str) -> set[str]:
         return set(placeholder_names(text))
     except ValueError:
         return {"?"}
+
+
+# Arabic short vowels and other marks (tashkeel, U+064B-U+065F, U+0670) and the stretching tatweel
+# (U+0640): optional in writing, so the phrase lists are written without them.
+_TASHKEEL = re.compile("[\u064b-\u065f\u0670\u0640]")
+
+
+def _unvocalised(text: str) -> str:
+    return _TASHKEEL.sub("", text)
 
 
 def _end(bubble: str) -> str:

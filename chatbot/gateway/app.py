@@ -21,7 +21,7 @@ from chatbot.domain.floods import ClientHasher, FloodGuard
 from chatbot.domain.moments import default_formats
 from chatbot.gateway import protocol, routes, upload_views, widget
 from chatbot.gateway.assembly import build_bot, build_nlu, build_uploads
-from chatbot.gateway.catalogs import WidgetCatalogs
+from chatbot.gateway.catalogs import WidgetCatalogs, offer_safe
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
 from chatbot.nlu.service import Nlu
@@ -64,7 +64,13 @@ def create_app(
     nlu = nlu or build_nlu(settings)
     uploads = build_uploads(settings, redis, clock)
     floods = FloodGuard(FloodStore(redis), clock, settings)
-    bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads, floods)
+    # Only safe-complete languages reach the menu, Accept-Language and set_locale (docs/languages.md).
+    catalogs = offer_safe(
+        content, WidgetCatalogs.load(settings.locales_dir, settings.default_locale), settings.offered_locales
+    )
+    bot = bot or build_bot(
+        settings, redis, store, clock, nlu, content, uploads, floods, languages=catalogs.available
+    )
     service = ConversationService(store, bot, clock, settings, floods)
     hasher = ClientHasher(settings.session_secret.reveal().encode(), clock, settings.gateway_trusted_proxies)
 
@@ -85,7 +91,6 @@ def create_app(
         cookie=None,
     )
     delivery = Delivery(sio, store)
-    catalogs = WidgetCatalogs.load(settings.locales_dir, settings.default_locale)
     sio.register_namespace(
         ChildNamespace(service, delivery, settings, locales=catalogs.available, clients=hasher)
     )

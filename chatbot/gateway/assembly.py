@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -61,7 +62,11 @@ def build_bot(
     content: ContentLibrary,
     uploads: Uploads,
     floods: FloodGuard | None = None,
+    *,
+    languages: Collection[str] | None = None,
 ) -> DialogueBot:
+    """`languages`: the safe-complete languages offered; a crisis message written in one of them gets
+    the crisis answer in it, whatever the widget is set to."""
     handoff = Handoff(
         QueueStore(redis),
         store,
@@ -85,4 +90,5 @@ def build_bot(
         cases=uploads.cases,
         retention_days=max(1, settings.conversation_retention // 86400),
         queue_guard=floods.admit_queue_join if floods is not None else None,
+        languages=languages,
     )

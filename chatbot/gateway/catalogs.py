@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
+
+from chatbot.domain.catalogs import is_unreviewed, normalize
+from chatbot.domain.content import ContentLibrary
+from chatbot.domain.languages import LanguageStatus, WidgetStatus, language_status, safe_complete
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +55,63 @@ class WidgetCatalog:
     messages: Mapping[str, str]
     fallbacks: tuple[str, ...]
     """Keys shown in Swedish because the translation is missing, fuzzy, stale or broken."""
+    unreviewed: tuple[str, ...] = ()
+    """Keys whose current translation no person has reviewed yet (served all the same)."""
+
+    def status(self) -> WidgetStatus:
+        return WidgetStatus(self.fallbacks, self.unreviewed)
 
 
 class WidgetCatalogs:
-    """Every language the widget speaks; a language is available when it has a widget catalog."""
+    """Every language the widget has a catalog for; `available` are those it offers a child.
 
-    def __init__(self, catalogs: Mapping[str, WidgetCatalog], default_locale: str) -> None:
+    Without `offered`, every language with a catalog is offered; the gateway passes the safe-complete
+    languages of OFFERED_LOCALES (chatbot/domain/languages.py), so no other language reaches the menu,
+    the Accept-Language negotiation or `set_locale`."""
+
+    def __init__(
+        self,
+        catalogs: Mapping[str, WidgetCatalog],
+        default_locale: str,
+        offered: Collection[str] | None = None,
+    ) -> None:
         if SOURCE_LOCALE not in catalogs:
             raise CatalogError(f"the Swedish source catalog ({SOURCE_LOCALE}) is missing")
         if default_locale not in catalogs:
             raise CatalogError(
                 f"DEFAULT_LOCALE {default_locale!r} has no widget catalog (have: {', '.join(sorted(catalogs))})"
             )
-        self._catalogs = dict(catalogs)
+        if offered is not None and default_locale not in {*offered, SOURCE_LOCALE}:
+            raise CatalogError(
+                f"DEFAULT_LOCALE {default_locale!r} is not offered (offered: {', '.join(sorted(offered)) or 'none'})"
+            )
+        self._all = dict(catalogs)
+        self._catalogs = {
+            code: c
+            for code, c in catalogs.items()
+            if offered is None or code in offered or code == SOURCE_LOCALE
+        }
         self.default_locale = default_locale
-        others = sorted(code for code in catalogs if code != SOURCE_LOCALE)
+        others = sorted(code for code in self._catalogs if code != SOURCE_LOCALE)
         self.available: tuple[str, ...] = (SOURCE_LOCALE, *others)
         self.languages: tuple[Language, ...] = tuple(
             Language(code, catalogs[code].messages[LANGUAGE_NAME_KEY], catalogs[code].direction)
             for code in self.available
         )
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        """Every language with a widget catalog, offered or not."""
+        return tuple(sorted(self._all))
+
+    def status(self, locale: str) -> WidgetStatus | None:
+        """What the language's widget catalog lacks, or None when it has none."""
+        found = self._all.get(locale)
+        return found.status() if found is not None else None
+
+    def offering(self, offered: Collection[str]) -> WidgetCatalogs:
+        """The same catalogs, offering only `offered` (and Swedish, the source)."""
+        return WidgetCatalogs(self._all, self.default_locale, offered)
 
     @classmethod
     def load(cls, locales_dir: Path, default_locale: str) -> WidgetCatalogs:
@@ -134,6 +175,7 @@ def _read_source(path: Path) -> dict[str, str]:
 
 def _read_translation(path: Path, code: str, source: Mapping[str, str]) -> WidgetCatalog:
     translated: dict[str, str] = {}
+    unreviewed: list[str] = []
     for message in _read(path, code):
         key, text = message.context, message.string
         if not message.id or not key or key not in source or not isinstance(text, str) or not text.strip():
@@ -144,6 +186,8 @@ def _read_translation(path: Path, code: str, source: Mapping[str, str]) -> Widge
             log.warning("widget catalog %s: %s has other placeholders than the source", code, key)
             continue
         translated[key] = text
+        if is_unreviewed(message.user_comments):
+            unreviewed.append(key)
     messages = {key: translated.get(key, swedish) for key, swedish in source.items()}
     fallbacks = tuple(key for key in source if key not in translated)
     if fallbacks:
@@ -152,7 +196,7 @@ def _read_translation(path: Path, code: str, source: Mapping[str, str]) -> Widge
         direction = Locale.parse(code).text_direction
     except (UnknownLocaleError, ValueError):
         raise CatalogError(f"{path}: Babel does not know the locale {code!r}") from None
-    return WidgetCatalog(code, direction, messages, fallbacks)
+    return WidgetCatalog(code, direction, messages, fallbacks, tuple(unreviewed))
 
 
 def _read(path: Path, code: str) -> list[Any]:
@@ -189,3 +233,24 @@ def _parse_accept_language(header: str) -> list[str]:
         if base != tag:
             out.append(base)
     return out
+
+
+def language_statuses(library: ContentLibrary, catalogs: WidgetCatalogs) -> list[LanguageStatus]:
+    """Every language with a widget or content catalog, measured against the safe-complete definition."""
+    codes = set(catalogs.locales) | {SOURCE_LOCALE}
+    if library.catalogs is not None:
+        codes |= set(library.catalogs.locales)
+    return [language_status(code, library, catalogs.status(code)) for code in sorted(codes)]
+
+
+def offer_safe(library: ContentLibrary, catalogs: WidgetCatalogs, offered: Collection[str]) -> WidgetCatalogs:
+    """The catalogs offering only the safe-complete languages of `offered`; each one left out is logged
+    as an error with its reasons, so staff see why a language vanished from the menu."""
+    statuses = {s.locale: s for s in language_statuses(library, catalogs)}
+    wanted = [normalize(code) for code in offered]
+    for code in wanted:
+        status = statuses.get(code)
+        if status is None or not status.safe_complete:
+            problems = "; ".join(status.problems()) if status is not None else "no catalogs"
+            log.error("OFFERED_LOCALES: %s is not safe-complete and is not offered (%s)", code, problems)
+    return catalogs.offering(safe_complete(s for s in statuses.values() if s.locale in wanted))

@@ -211,6 +211,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session = self._require(sid)
         locale = protocol.as_mapping(data).get("locale")
         session.locale = await self._service.set_locale(session.conv_id, locale, self._locales)
+        buttons = await self._service.buttons_now(session.conv_id, session.locale)
         await self.emit(
             protocol.SESSION_STATE,
             {
@@ -219,6 +220,8 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 "conversation_state": session.state.value,
                 "last_seq": await self._service.store.length(session.conv_id),
                 "locale": session.locale,
+                # The buttons on screen, in the new language (the widget re-renders them).
+                "quick_replies": [q.to_wire() for q in buttons],
             },
             to=sid,
         )

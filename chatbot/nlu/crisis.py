@@ -2,7 +2,10 @@
 
 Missing a child in crisis is the worst error this product can make; showing emergency numbers to a child
 who did not need them costs little. So a message counts as a crisis when ANY of these fires:
-- a phrase pattern (Swedish and English, on folded text: no case, no å/ä/ö, stretched letters shortened);
+- a phrase pattern (Swedish, English and Arabic, on folded text: no case, no å/ä/ö, stretched letters
+  shortened; Arabic without tashkeel or tatweel and with one form of alef, ya and ta marbuta, see
+  chatbot/nlu/text.py). Arabic covers Modern Standard Arabic, the Levantine, Iraqi, Egyptian and Gulf
+  dialects, and Arabic written in Latin letters ("bdi mout", "3ayez amoot");
 - a keyword within one typo (two for long words) of a crisis word ("sjalvmord", "självmort", "suicde");
 - the classifier gives the crisis intent at least a low probability (it generalises to phrasings the
   patterns do not list).
@@ -18,6 +21,9 @@ from chatbot.nlu.classifier import Prediction
 from chatbot.nlu.text import normalise
 
 CRISIS = "crisis"
+# The languages whose crisis phrases the check knows (one of the conditions of a safe-complete language,
+# chatbot/domain/languages.py). Arabic includes Arabic written in Latin letters.
+CRISIS_LANGUAGES = frozenset({"sv", "en", "ar"})
 # The classifier's crisis probability above which a message counts as crisis. Deliberately low: see the
 # measured recall and false-positive rate in docs/nlu.md.
 DEFAULT_CLASSIFIER_THRESHOLD = 0.2
@@ -86,6 +92,68 @@ _PATTERNS: dict[str, str] = {
     r"\b(beats|hits) me\b|\bbeing (abused|raped|hit|beaten)|\b(raped|rape)\b|\blocked me in",
     "en_here_now": r"\b(outside my (door|house|room|window)|on (his|her|their) way (here|to my))",
     "en_emergency": r"\b(call (the police|the cops|an ambulance|911|112)|emergency)",
+    # Arabic, on normalise()d text: no tashkeel/tatweel, أ إ آ -> ا, ة -> ه, ى -> ي, ؤ -> و, ئ -> ي, گ -> ك.
+    # Words take prefixes (و and, ب/ه/ح/س future and present, ع/عم progressive), so many stems match
+    # inside a word. MSA, Levantine (بدي, هلق, حالي), Iraqi (اريد, روحي, ماكو, هوايه), Egyptian (عايز,
+    # مش, هـ-future, دلوقتي) and Gulf (ابي, ابغي, ودي, محد, الحين).
+    "ar_want_die": r"\b(و?(اريد|بدي|بدى|ابي|ابغي|ابغا|ودي|عايز|عايزه|عاوز|عاوزه|نفسي|حابب|حابه|اتمني|بتمني|"
+    r"ياريت|يا ريت|ليت|ليتني)( ان| اني| لو| انو)? ?(اموت|موت|نموت|الموت|انموت|اموت ب?حالي))\b",
+    "ar_not_live": r"\bو?(لا|ما|مش|مو|مب|ماني|مابي|مابدي) ?(عاد |عدت |بقيت |عدت )?(اريد|بدي|ابي|ابغي|ابغا|عايز|"
+    r"عايزه|عاوز|عاوزه|ودي|ارغب|قادر|قادره|اقدر|اكدر|اقدرش|استطيع|حابب|حابه)?( ان| في| اني| انو)? ?(اعيش|عيش|"
+    r"العيش|احيا|الحياه|الاستمرار|اكمل حياتي|كمل حياتي|اكمل|كمل|اكمل عايش|ابقي عايش|ابقي|اعيشها|استمر في الحياه)\b",
+    "ar_suicide": r"نتحر|نتحار",
+    "ar_kill_self": r"(قتل|كتل|موت|ذبح|اذي|وذي|يذا|جرح|شنق|حرق|اضر|ضرب|شرط|عور)\w* (ب|في)?(نفسي|حالي|روحي|ذاتي)\b",
+    "ar_veins": r"(شراييني|شرايين ايدي|عروقي|معصمي)|\bتشريط\b|\bبالشفره\b|\bبالموس\b",
+    "ar_wish_dead": r"\b(ياريتني|يا ريتني|ليتني|اتمني لو|اتمني اني|ياريت لو|يا ريت لو|ياريت اني|يا ريت اني|كان نفسي)"
+    r"( كنت| كانت)? ?(ميت|ميته|مت|موت|ما انولدت|ما خلقت|لم اولد|ما جيت|مو موجود|مش موجود|مش عايش|مو عايش|"
+    r"غير موجود|ما كنت موجود)",
+    "ar_nobody_miss": r"\b(لن|ما|محد|مفيش|ماكو|مافي|ولا|لا|محدش|ماحد)\b.{0,25}(فتقدني|شتاقلي|شتقلي|فقدني|شتاق لي|"
+    r"حزن علي|يهتم اذا مت|يهتم لو مت|يحس بغيابي|فرق معه اذا مت)",
+    "ar_better_dead": r"\b(احسن|افضل|ارتاح\w*)( لهم| للكل| للجميع)? (لو|اذا|ان|من غير ما) ?(مت|اموت|اختفيت|ما كنت)",
+    "ar_end_life": r"(انهي|انهاء|بنهي|هنهي|سانهي|نهي)\w* (حياتي|عمري|كل شي|كلشي|هالحياه|الحياه|نفسي)\b|"
+    r"(خلص|اخلص)\w* (من|على|علي|ع) (حياتي|نفسي|حالي|روحي|عمري|هالحياه|الحياه|هالدنيا|الدنيا)\b|"
+    r"\bارتاح (من|ع) (الدنيا|الحياه|حياتي|هالدنيا|هالحياه)",
+    "ar_tired_life": r"(تعبت|مليت|زهقت|طفشت|قرفت|سيمت|كرهت)\w* (من )?(ال)?(حياه|حياتي|دنيا|عيشه|عمري|عيشتي|"
+    r"هالحياه|هالدنيا)\b",
+    "ar_meaningless": r"(الحياه|حياتي|العيشه|الدنيا)( \w+)? (لا|ما|مالها|ملهاش|مالهاش|بلا|بدون|مافي|ما في|مفيش)"
+    r"( لها| الها| اله| فيها)? ?(ال)?(معني|فايده|طعم|امل)|\b(ما في|مافي|مفيش|ماكو|لا يوجد|ما عاد في|لا) (امل|مخرج)\b",
+    "ar_disappear": r"\b(اريد|بدي|ابي|ابغي|عايز|عايزه|ودي|نفسي|اتمني)( ان)? (اختفي|اختفي للابد|اغيب للابد|ارحل للابد)",
+    "ar_pills": r"(بلع|ابتلع|اخذت|اخدت|خذيت|شربت|اشرب|بشرب|باخد|هاخد|راح اخذ|اكلت|جمعت|اجمع|عم جمع)\w* .{0,20}"
+    r"(كل ال(حبوب|حبات|برشام|ادويه|اقراص|دوا)|علبه|هوايه|وايد|كثير|الكثير|كتير|شريط|كميه|جرعه)|"
+    r"جرعه زايده|جرعه مفرطه|اوفر ?دوز",
+    "ar_danger": r"\b(انا|احنا|حياتي) (في|ب) ?خطر\b|\bخايف\w* (على|علي) حياتي|"
+    r"\b(مش|مو|مب|لست|ما|غير) ?(حاسس|حاسه|اشعر)? ?(بالامان|امان|امنه|امن) (في|ب) ?(ال)?(بيت|بيتي)",
+    "ar_threat_kill": r"\b(هو|هي|هم|ابوي|ابويه|ابي|بابا|بيي|امي|ماما|اخوي|اخي|عمي|خالي|واحد|شخص|حدا|حد|الرجال|"
+    r"الراجل|الشب|زوج امي|جوز امي)\b.{0,15}(بدو|بده|رح|راح|ح|ه|سوف|سي|بي|عايز|يريد|يبي)? ?(يقتلني|يكتلني|"
+    r"يذبحني|يموتني|هيقتلني|حيقتلني|سيقتلني|بيقتلني|بيذبحني)|يهددني ب(القتل|انه يقتلني)|هددني ب(القتل|انه يقتلني)|"
+    r"خايف\w* (انه |انو |ليقتلني |يقتلني)",
+    "ar_violence": r"\w*ضربني\b|\w*ضربوني\b|\w*عنفني\b|(يعتدي|اعتدي|اعتدا|بيعتدي) (علي|عليا)|"
+    r"\w*تحرش (بي|فيني|فيا)|يلمسني|بيلمسني|يجبرني (على|علي) (الجنس|ممارسه|اشيا جنسيه|الممارسه)|غتصب",
+    "ar_here_now": r"(برا|بره|برات|خارج|قدام|ورا) (ال)?باب|\bعند (ال)?باب|"
+    r"(جاي|جايه|جايين|قادم|ات|في الطريق|بالطريق) (ل?عندي|لبيتي|الي بيتي|علي|لعندنا|الي|لي)\b|"
+    r"حبسني|حابسني|قفل علي|قافل علي|محبوس|محبوسه|مسكر علي",
+    "ar_emergency": r"\b(الحقوني|الحقني|النجده|انجدوني|طواري|اسعاف|الاسعاف)\b|اتصل\w* (بالشرطه|بالبوليس|بالاسعاف|ب ?112)",
+    "ar_goodbye_letter": r"رساله (وداع|انتحار)|\b(كتبت|اكتب|بكتب) وصيتي",
+    "ar_jump": r"(ارمي|برمي|نط|انط|بنط|اقفز|بقفز|انزل)\w* (نفسي |حالي |روحي )?(من|عن) ?(ال)?(سطح|بلكون|بلكونه|شباك|"
+    r"جسر|كوبري|طابق|فوق|عماره|الدور)",
+    "ar_scared_help": r"(ساعد|الحق|انجد)\w*.{0,25}\b(خايف|خايفه|مرعوب|مرعوبه)\b|\b(خايف|خايفه|مرعوب|مرعوبه)\b.{0,25}(ساعد|الحق|انجد)\w*",
+    # Arabic in Latin letters (Arabizi): digits stand for letters (3 ع, 7 ح, 2 ء, 5 خ), spellings vary.
+    "ar_latin_want_die": r"\b(bdi|bidi|biddi|badi|bde|beddi|bedi|3ayez|3ayza|3awez|3awza|3ayz|3aiz|ayez|abi|abgha|abga|"
+    r"areed|arid|ariid|aree?d|oreed|orid|nifsi|nefsi|nfsi|wedi|widi|atmana)( (an|ena|enni|ani|2an|inni))? ?"
+    r"(a|e|i|2a|2e)?(m[ou]{1,3}w?t)\b",
+    "ar_latin_not_live": r"\b(ma|mesh|mish|msh|mush|mo|mu|la|mb)( 3ad)? ?(bdi|bidi|biddi|badi|3ayez|3ayza|3awez|3ayz|"
+    r"ayez|abi|abgha|areed|arid|a2dar|2ader|2adra|qader|ader|adar|akdar)( (an|ena))? ?(a|e|2a)?(3ish|3eesh|3ich|"
+    r"3eish|3ysh|eish|3ayesh|kammel|kamel|kml|kaml)\b",
+    "ar_latin_kill_self": r"\b\w*(2tol|2atel|2tel|atel|atol|aktol|a2tol|qtol|qatel|ktil|2tl|mawet|mawwet|dba7|thba7|"
+    r"zba7|jra7|jr7|2azi|2aze|aazi|2adi|shanne2)\w* (7ali|7aly|nafsi|nafsy|roo7i|rou7i|ro7i|rohi|hali|halee)\b",
+    "ar_latin_suicide": r"\b\w*nt[aeiy][7h][aeiy]?r\w*",
+    "ar_latin_nobody_miss": r"\b(ma|mafi|mfish|mfeesh|mafee|ma7ad|ma7ada|wala|la|mahad)\b.{0,25}(shta2l|shta2 l|shtaql|"
+    r"fte2d|ft2d|ftekd|fta2d|fkedni|fqedni|ftaqed)",
+    "ar_latin_here_now": r"\b(huwe|huwa|howa|hoe|hiye|hiya|heya|humme|homa)\b.{0,15}\b(barra|bara|5arej|kharej|"
+    r"bel bab|3al bab|3end el bab|3and el bab|jay|jayi|gay|gayy|ja2i)\b",
+    "ar_latin_violence": r"d[ae]?r[aou]?b(ni|oni|ouni)\b|\w*[gh8']tas[ae]?bni\b",
+    "ar_latin_pills": r"\b(akhadt|a5adt|khadt|sharabt|bala3t|bl3t)\b.{0,20}\b(7ubub|7boob|hbob|7bob|7obob|bersham|"
+    r"barsham|berchaam|dawa|adwiye|pills)",
 }
 # Separate patterns: Python's re is slower on one big alternation of these than on the loop.
 _COMPILED = [(name, re.compile(pattern)) for name, pattern in _PATTERNS.items()]
@@ -125,6 +193,12 @@ class CrisisCheck:
     crisis: bool
     reason: str = ""
 
+    @property
+    def language(self) -> str:
+        """The language the rule that fired is written for ('sv', 'en', 'ar'), '' for the classifier."""
+        prefix = self.reason.split("_", 1)[0]
+        return prefix if prefix in CRISIS_LANGUAGES else ""
+
 
 NOT_CRISIS = CrisisCheck(False)
 
@@ -142,6 +216,17 @@ class CrisisDetector:
         if probability >= self.classifier_threshold:
             return CrisisCheck(True, f"classifier:{prediction.backend}")
         return NOT_CRISIS
+
+    def languages(self, text: str) -> list[str]:
+        """Every language whose phrase patterns fire on `text`, in the order of the patterns. Runs all
+        the patterns, so only for a message already found to be a crisis (to answer in its language)."""
+        folded = normalise(text)
+        found: list[str] = []
+        for name, pattern in _COMPILED:
+            language = name.split("_", 1)[0]
+            if language not in found and pattern.search(folded):
+                found.append(language)
+        return found
 
     def check_text(self, text: str) -> CrisisCheck:
         """Patterns and keywords only (no classifier)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from chatbot.nlu import data
 from chatbot.nlu.classifier import EmbeddedClassifier, IntentClassifier, Prediction
 from chatbot.nlu.crisis import CrisisCheck, CrisisDetector
 from chatbot.nlu.embedded import EmbeddedModel
+from chatbot.nlu.language import LATIN, Guess, LanguageGuesser
 from chatbot.nlu.rasa import RasaClassifier, RasaClient
 from chatbot.settings import Settings
 
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 class Understanding:
     prediction: Prediction
     crisis: CrisisCheck
+    language: Guess = field(default_factory=lambda: Guess(LATIN))
+    """The cheap guess at the message's language (Arabic script, Latin letters, or foreign)."""
 
     @property
     def intent(self) -> str | None:
@@ -32,9 +35,15 @@ class Understanding:
 class Nlu:
     """The classifier (embedded, or Rasa with the embedded model as fallback) and the crisis detector."""
 
-    def __init__(self, classifier: IntentClassifier, crisis: CrisisDetector | None = None) -> None:
+    def __init__(
+        self,
+        classifier: IntentClassifier,
+        crisis: CrisisDetector | None = None,
+        languages: LanguageGuesser | None = None,
+    ) -> None:
         self.classifier = classifier
         self.crisis = crisis or CrisisDetector()
+        self.languages = languages or LanguageGuesser()
 
     @classmethod
     async def start(cls, settings: Settings) -> Nlu:
@@ -48,17 +57,18 @@ class Nlu:
         embedded = EmbeddedClassifier(
             _trained(settings.content_dir, training.digest()), settings.nlu_threshold
         )
+        guesser = LanguageGuesser(training.texts)
         if not settings.rasa_url:
-            return cls(embedded)
+            return cls(embedded, languages=guesser)
         log.info("intents from Rasa at %s, embedded model as fallback", settings.rasa_url)
         client = RasaClient(
             settings.rasa_url, threshold=settings.nlu_threshold, timeout=settings.rasa_timeout
         )
-        return cls(RasaClassifier(client, embedded))
+        return cls(RasaClassifier(client, embedded), languages=guesser)
 
     async def understand(self, text: str) -> Understanding:
         prediction = await self.classifier.parse(text)
-        return Understanding(prediction, self.crisis.check(text, prediction))
+        return Understanding(prediction, self.crisis.check(text, prediction), self.languages.guess(text))
 
     def crisis_check(self, text: str) -> CrisisCheck:
         """Patterns only, synchronous: for a state where the message is not classified."""

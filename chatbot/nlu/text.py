@@ -1,4 +1,4 @@
-"""Text normalisation shared by the classifier and the crisis check: case, accents, stretched letters."""
+"""Text normalisation shared by the classifier and the crisis check: case, accents, stretched letters, Arabic forms."""
 
 from __future__ import annotations
 
@@ -11,11 +11,30 @@ _NON_WORD = re.compile(r"[^\w?!]+")
 _STRETCHED = re.compile(r"(\w)\1{2,}")
 _SPACES = re.compile(r"\s+")
 
+# Arabic is written with or without short vowels (tashkeel, combining marks that fold() drops), with the
+# stretching tatweel ("أريـــد"), and with letters whose spelling varies by writer and keyboard: the
+# hamza forms of alef (fold() already makes أ إ آ ا one letter), ta marbuta and ha at the end of a word,
+# alef maqsura and ya, Persian keh and yeh, and Arabic-Indic digits ("١١٢" is 112).
+_ARABIC_FORMS = str.maketrans(
+    {
+        "\u0640": None,  # tatweel
+        "\u0629": "\u0647",  # ة -> ه
+        "\u0649": "\u064a",  # ى -> ي
+        "\u06cc": "\u064a",  # ی (Persian yeh) -> ي
+        "\u06a9": "\u0643",  # ک (Persian keh) -> ك
+        "\u06af": "\u0643",  # گ (gaf, Iraqi/Gulf g) -> ك
+        "\u0671": "\u0627",  # ٱ (alef wasla) -> ا
+        "\u0621": None,  # ء (a lone hamza: "شيء" and "شي" are one word)
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # ٠..٩
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # ۰..۹ (Persian digits)
+    }
+)
+
 
 def fold(text: str) -> str:
-    """Lower case without diacritics: 'Självmord' -> 'sjalvmord', 'Ö' -> 'o'."""
+    """Lower case without diacritics: 'Självmord' -> 'sjalvmord', 'Ö' -> 'o', 'أُرِيدُ' -> 'اريد'."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_ARABIC_FORMS)
 
 
 def normalise(text: str) -> str:

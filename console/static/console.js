@@ -124,8 +124,19 @@
       var canned = document.getElementById("canned");
       var typingOn = false;
       var typingTimer = null;
+      var cannedWarning = document.getElementById("canned-warning");
+      var untranslated = [];  // inserted canned texts with no current translation in the child's language
       canned.addEventListener("change", function () {
-        if (canned.value) text.value = (text.value ? text.value + "\n" : "") + canned.value;
+        var option = canned.options[canned.selectedIndex];
+        if (canned.value) {
+          text.value = (text.value ? text.value + "\n" : "") + canned.value;
+          var warning = option && option.getAttribute("data-untranslated");
+          if (warning) {
+            untranslated.push({ text: canned.value, warning: warning });
+            cannedWarning.textContent = warning;
+            cannedWarning.hidden = false;
+          }
+        }
         canned.value = "";
         text.focus();
       });
@@ -140,6 +151,9 @@
       form.addEventListener("submit", function (e) {
         e.preventDefault();
         if (!text.value.trim()) return;
+        // Said before sending: an untranslated canned text still in the box needs a second yes.
+        var still = untranslated.filter(function (item) { return text.value.indexOf(item.text) !== -1; });
+        if (still.length && !window.confirm(still[0].warning)) return;
         var body = new URLSearchParams({ csrf: csrf, text: text.value });
         fetch(form.action, {
           method: "POST", body: body, credentials: "same-origin",
@@ -147,6 +161,8 @@
         }).then(function (r) { return r.json(); }).then(function (result) {
           if (result.ok) {
             text.value = "";
+            untranslated = [];
+            cannedWarning.hidden = true;
             typingOn = false;
             socket.emit("typing", { conv_id: convId, on: false });
           } else {

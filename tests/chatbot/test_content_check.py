@@ -23,13 +23,12 @@ EN_PO = Path("en/LC_MESSAGES/content.po")
 
 
 class Copy:
-    """A private copy of the real answers and the English catalog, changed one thing at a time."""
+    """A private copy of the real answers and catalogs, changed one thing at a time."""
 
     def __init__(self, root: Path) -> None:
         self.content, self.locales = root / "content", root / "locales"
         shutil.copytree(CONTENT / "answers", self.content / "answers")
-        (self.locales / EN_PO).parent.mkdir(parents=True)
-        shutil.copy(LOCALES / EN_PO, self.locales / EN_PO)
+        shutil.copytree(LOCALES, self.locales)
 
     def path(self, answer_id: str) -> Path:
         return self.content / "answers" / f"{answer_id}.yml"

@@ -563,3 +563,93 @@ async def test_consent_given_after_the_counsellor_joined_counts_and_the_bot_stay
     await other.say("/handoff_queued")
     await other.say("ja")
     assert "transcript_consent" not in await other.store.meta(other.conv_id)
+
+
+# --- languages: crisis in the language written, and languages the bot cannot read ----------------------
+
+ARABIC_CRISIS = {
+    "msa": "لا أريد أن أعيش بعد الآن",
+    "msa_vowels": "أُرِيدُ أَنْ أَمُوتَ",
+    "levantine": "ما عاد بدي عيش",
+    "iraqi": "راح أموّت روحي",
+    "egyptian": "عايزة أموت خلاص",
+    "gulf": "ودي أموت",
+    "latin": "bdi mout",
+}
+
+
+@pytest.mark.parametrize("variety", sorted(ARABIC_CRISIS))
+async def test_an_arabic_crisis_message_in_a_swedish_widget_gets_the_crisis_answer_in_arabic(
+    make_chat: object, content: ContentLibrary, variety: str
+) -> None:
+    chat = await make_chat("sv")  # type: ignore[operator]
+    turn = await chat.say(ARABIC_CRISIS[variety])
+    assert turn.urgent
+    assert texts(turn) == expected(content, "crisis", "ar")
+    assert "112" in texts(turn)[0] and "116 111" in texts(turn)[0] and "90101" in texts(turn)[0]
+
+
+async def test_a_crisis_in_the_widgets_own_language_stays_in_it(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    sv = await make_chat("sv")  # type: ignore[operator]
+    assert texts(await sv.say("jag vill inte leva längre")) == expected(content, "crisis", "sv")
+    en = await make_chat("en")  # type: ignore[operator]
+    assert texts(await en.say("i want to die")) == expected(content, "crisis", "en")
+    # Swedish written in an English widget: the language the child wrote.
+    assert texts(await en.say("jag vill ta livet av mig")) == expected(content, "crisis", "sv")
+
+
+async def test_arabic_crisis_falls_back_to_the_widget_language_where_arabic_is_not_offered(
+    redis: Redis, nlu: Nlu, content: ContentLibrary, tmp_path: Path
+) -> None:
+    clock = FixedClock(OPEN)
+    settings = upload_settings(Settings(), tmp_path / "uploads")
+    store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
+    bot = build_bot(
+        settings,
+        redis,
+        store,
+        clock,
+        nlu,
+        content,
+        build_uploads(settings, redis, clock),
+        languages=("sv", "en"),
+    )
+    await store.create("h1", "c1", now_ms=0, retention=3600, locale="sv")
+    chat = Chat(bot, store, "c1", "sv", build_uploads(settings, redis, clock))
+    turn = await chat.say("بدي موت")
+    assert turn.urgent and texts(turn) == expected(content, "crisis", "sv")
+    # Arabic that is no crisis, where Arabic is not offered: told so, in Swedish, with the numbers.
+    assert texts(await chat.say("صورتي تنتشر على سناب شات")) == expected(content, "language_unknown", "sv")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nie wiem co mam robić, ktoś wysłał moje zdjęcie",  # Polish
+        "Привет, мне нужна помощь",  # Russian
+        "ሰላም ሓገዝ የድልየኒ",  # Tigrinya
+        "من کمک میخوام",  # Persian
+        "ich brauche hilfe mit einem bild",  # German, no special letters
+    ],
+)
+@pytest.mark.parametrize("locale", ["sv", "en", "ar"])
+async def test_a_language_the_bot_cannot_read_is_told_so_in_the_widgets_language(
+    make_chat: object, content: ContentLibrary, text: str, locale: str
+) -> None:
+    chat = await make_chat(locale)  # type: ignore[operator]
+    turn = await chat.say(text)
+    assert texts(turn) == expected(content, "language_unknown", locale)
+    assert texts(turn) != expected(content, "fallback", "sv")
+    first = texts(turn)[0]
+    assert "112" in first and "116 111" in first and "90101" in first
+    assert {b.payload for b in turn.replies[-1].quick_replies} == {"/ask_human", "/crisis_who"}
+
+
+async def test_arabic_is_understood_in_an_arabic_widget(make_chat: object, content: ContentLibrary) -> None:
+    chat = await make_chat("ar")  # type: ignore[operator]
+    turn = await chat.say("شخص يهددني بنشر صوري إذا ما دفعت")
+    assert turn.replies[0].intent == "sextortion"
+    assert texts(turn) == expected(content, "sextortion", "ar")
+    assert texts(await chat.say("/takedown_help")) == expected(content, "takedown_help", "ar")

@@ -313,6 +313,10 @@
         switchLanguage(data.locale).catch(function () {});
       }
     }
+    // After set_locale: the buttons on screen again, labelled in the new language.
+    if (Array.isArray(data.quick_replies) && data.quick_replies.length && !el.replies.hidden) {
+      renderReplies(data.quick_replies);
+    }
     setStatus(state.lost ? "status.connected" : "");
     state.lost = false;
     flushPending();
@@ -439,10 +443,37 @@
     var bubble = document.createElement("p");
     bubble.className = "bubble";
     bubble.dir = "auto"; // a child may write Swedish in an Arabic widget, or the other way round
-    bubble.textContent = String(text == null ? "" : text);
+    fillBubble(bubble, String(text == null ? "" : text), role !== "child");
     item.appendChild(who);
     item.appendChild(bubble);
     return item;
+  }
+
+  // Help-line numbers in the bot's and counsellors' messages become tel: links. Only these exact
+  // numbers (112, BRIS 116 111, Självmordslinjen 90101, the police 114 14), found in plain text, ever
+  // become links: nothing in a message is read as HTML or as a URL. Each number is isolated
+  // left-to-right (<bdi dir="ltr">), so "116 111" reads the same inside Arabic (right-to-left) text.
+  var PHONE = /(^|[^\d])(112|116 ?111|90101|114 ?14)(?![\d])/g;
+
+  function fillBubble(bubble, text, links) {
+    bubble.textContent = "";
+    var last = 0;
+    var match;
+    PHONE.lastIndex = 0;
+    while (links && (match = PHONE.exec(text)) !== null) {
+      var start = match.index + match[1].length;
+      if (start > last) bubble.appendChild(document.createTextNode(text.slice(last, start)));
+      var isolate = document.createElement("bdi");
+      isolate.dir = "ltr";
+      var link = document.createElement("a");
+      link.className = "tel";
+      link.href = "tel:" + match[2].replace(/ /g, "");
+      link.textContent = match[2];
+      isolate.appendChild(link);
+      bubble.appendChild(isolate);
+      last = start + match[2].length;
+    }
+    if (last < text.length) bubble.appendChild(document.createTextNode(text.slice(last)));
   }
 
   function insertMessage(node, seq) {
