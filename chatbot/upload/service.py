@@ -632,9 +632,12 @@ class RetentionSweeper:
                 await self._store.update_case(case_id, {"deleted": to_ms(now)})
                 report.ciphertext_deleted += 1
         for case_id in await asyncio.to_thread(self._storage.cases):
-            # Files whose case record never came to be (a crash mid-finish) or is gone. The grace, on
-            # the wall clock the files carry, keeps the sweep from racing a finish that is under way.
-            if case_id not in known and self._storage.case_age(case_id) >= ORPHAN_GRACE_S:
+            # Files whose case record never came to be (a crash mid-finish) or is gone. The grace keeps
+            # the sweep from racing a finish that is under way; it is measured on the sweep's clock.
+            if case_id in known:
+                continue
+            changed = await asyncio.to_thread(self._storage.case_changed, case_id)
+            if changed is not None and (now - changed).total_seconds() >= ORPHAN_GRACE_S:
                 await asyncio.to_thread(self._storage.delete_case, case_id)
                 report.orphans_deleted += 1
         report.abandoned_deleted = await discard_abandoned(self._store, self._storage, now, s)

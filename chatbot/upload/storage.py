@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -39,8 +39,8 @@ class Storage(Protocol):
 
     def cases(self) -> list[str]: ...
 
-    def case_age(self, case_id: str) -> float:
-        """Seconds since the case's directory last changed (wall clock)."""
+    def case_changed(self, case_id: str) -> datetime | None:
+        """When the case's directory last changed (its mtime, aware UTC); None if it is gone."""
 
 
 def _checked(value: str) -> str:
@@ -117,8 +117,9 @@ class LocalStorage:
             return []
         return sorted(p.name for p in self._cases.iterdir() if p.is_dir())
 
-    def case_age(self, case_id: str) -> float:
+    def case_changed(self, case_id: str) -> datetime | None:
         try:
-            return time.time() - (self._cases / _checked(case_id)).stat().st_mtime
+            mtime = (self._cases / _checked(case_id)).stat().st_mtime
         except FileNotFoundError:
-            return 0.0
+            return None
+        return datetime.fromtimestamp(mtime, UTC)

@@ -13,7 +13,7 @@ import sys
 from asyncio.subprocess import Process
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -21,6 +21,7 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock, SystemClock
+from chatbot.domain.hours import STOCKHOLM
 from chatbot.domain.model import to_ms
 from chatbot.domain.sessions import session_hash
 from chatbot.redis_server import free_port
@@ -39,6 +40,20 @@ from tests.console.test_live import StaffSocket, expect_child
 ALWAYS_OPEN = "mon-sun 00:00-24:00"
 
 
+def open_days(moment: datetime) -> str:
+    """Exceptions that open the days around `moment`: holidays close even an always-open week (Christmas
+    Eve, New Year's Eve: scripts/test-dates found this test closed on them)."""
+    day = moment.astimezone(STOCKHOLM).date()
+    return "; ".join(f"{day + timedelta(days=n)} 00:00-24:00" for n in (-1, 0, 1, 2))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The crashing console is a real process and can only run on the machine's clock (which
+    scripts/test-dates moves), so this file's gateway and next console start at the same moment."""
+    return FixedClock(datetime.now(UTC))
+
+
 @dataclass
 class Remote:
     """What StaffClient needs of a console it signs in to: its address, a clock and the accounts."""
@@ -54,6 +69,7 @@ def console_env(settings: Settings) -> dict[str, str]:
         "REDIS_URL": settings.redis_url,
         "SESSION_SECRET": settings.session_secret.reveal(),
         "OPENING_HOURS": ALWAYS_OPEN,
+        "OPENING_EXCEPTIONS": open_days(datetime.now(UTC)),
         "LOG_LEVEL": "WARNING",
         "CONSOLE_SECRET_KEY": settings.console_secret_key.reveal(),
     }
@@ -141,7 +157,9 @@ async def until(check: Callable[[], Any], timeout: float = 15.0) -> None:
 async def next_console(console_factory: Any, settings: Settings, redis: Redis) -> Console:
     """A fresh console on the same Redis, run until it starts anna's grace period (30 s here)."""
     clock = FixedClock(datetime.now(UTC))
-    fresh = with_settings(settings, handoff_grace=30, opening_hours=ALWAYS_OPEN)
+    fresh = with_settings(
+        settings, handoff_grace=30, opening_hours=ALWAYS_OPEN, opening_exceptions=open_days(clock.now())
+    )
     console: Console = await console_factory(fresh, clock)
     # The dead process's heartbeats have stopped: once they are overdue, its own sweeper (at start and
     # every tick) starts the grace period.

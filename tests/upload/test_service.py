@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -364,7 +363,9 @@ async def test_sweep_removes_abandoned_partials_and_orphans(svc: Services, tmp_p
     fresh.mkdir(parents=True)
     stale.mkdir()
     (stale / "file-000.scup").write_bytes(b"SCUP")
-    os.utime(stale, (time.time() - 3601, time.time() - 3601))
+    # The files' age is measured on the sweep's clock: `stale` changed an hour before now.
+    an_hour_before = svc.clock.now().timestamp() - 3601
+    os.utime(stale, (an_hour_before, an_hour_before))
     svc.clock.advance(30 * 60 - 1)  # UPLOAD_ABANDON_AFTER: no chunk for 30 minutes
     report = await svc.sweeper.sweep()
     assert (report.abandoned_deleted, report.orphans_deleted) == (0, 1)
