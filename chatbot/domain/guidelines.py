@@ -50,6 +50,7 @@ REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
     "counsellor_joined": ("name",),
     "counsellor_lost": ("position", "wait"),
     "conversation_ended": (),
+    "child_left": (),
     "upload_offer": (),
     "crisis": (),
     # The case code lookup (intent case_status): one answer per status, one per kind of bad code.

@@ -16,6 +16,7 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.domain.bot import Bot
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
+from chatbot.domain.ending import Ending
 from chatbot.gateway import protocol, routes, upload_views, widget
 from chatbot.gateway.assembly import build_bot, build_nlu, build_uploads
 from chatbot.gateway.catalogs import WidgetCatalogs
@@ -59,7 +60,7 @@ def create_app(
     nlu = nlu or build_nlu(settings)
     uploads = build_uploads(settings, redis, clock)
     bot = bot or build_bot(settings, redis, store, clock, nlu, content, uploads)
-    service = ConversationService(store, bot, clock, settings)
+    service = ConversationService(store, bot, clock, settings, Ending(store, content, clock, settings))
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",

@@ -54,6 +54,8 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session = self._sockets.pop(sid, None)
         if session is not None:
             await self._delivery.leave(sid, session.conv_id)
+            # The last socket gone starts the child's time away (a closed tab ends after CHILD_GRACE).
+            await self._service.left(session.conv_id)
 
     async def on_session_request(self, sid: str, data: object = None, *_: object) -> None:
         await self._guard(sid, self._session_request, data)
@@ -106,6 +108,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         previous = self._sockets.pop(sid, None)
         if previous is not None:
             await self._delivery.leave(sid, previous.conv_id)
+            await self._service.left(previous.conv_id)
         opened = await self._service.open(
             payload.get("session_id"), locale if isinstance(locale, str) else None
         )
@@ -127,6 +130,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if not opened.resumed and last_seq is None:
             last_seq = 0
         await self._delivery.join(sid, opened.conv_id, last_seq)
+        await self._service.joined(opened.conv_id)
 
     async def _user_uttered(self, sid: str, data: object) -> None:
         session = self._require(sid)
@@ -172,7 +176,8 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _end_session(self, sid: str, data: object) -> None:
         session = self._require(sid)
-        await self._service.end(session.conv_id, session.session_id)
+        reason = protocol.as_mapping(data).get("reason")
+        await self._service.end(session.conv_id, session.session_id, reason)
         await self.emit(protocol.SESSION_ENDED, {}, room=session.conv_id)
         for member_sid, other in list(self._sockets.items()):
             if other.conv_id == session.conv_id:

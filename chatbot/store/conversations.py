@@ -95,11 +95,66 @@ return seq
 """
 
 _END = """
--- KEYS: session (may be empty string), conversation ; ARGV: now_ms
+-- Every way a conversation ends (quick exit, end chat, beacon, closed tab, expiry) is this one step: the
+-- state, why, the system entries that say so in the log, out of the queue and the away set, into the
+-- console's outbox, and the console woken. An ended or gone conversation is left as it is.
+-- KEYS: session ('' for none), conversation, log, dedupe, queue, away, left
+-- ARGV: now_ms, retention_s, conv_id, staff_channel, left_channel, reason, away_before_ms,
+--       children_channel, entry_json...
+-- away_before_ms > 0: end only if the child has been away (no socket) since at least then (the sweep's
+-- check, in the same step as the end, so a child who came back meanwhile is never ended).
+-- Returns {state before ('' when gone, 'ended' when already ended, 'present' when back), last seq}.
 if KEYS[1] ~= '' then redis.call('DEL', KEYS[1]) end
-if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], 'state', 'ended', 'ended_at', ARGV[1])
-return 1
+local state = redis.call('HGET', KEYS[2], 'state')
+if not state then
+  redis.call('ZREM', KEYS[5], ARGV[3])
+  redis.call('ZREM', KEYS[6], ARGV[3])
+  return {'', 0}
+end
+if state == 'ended' then return {'ended', 0} end
+if tonumber(ARGV[7]) > 0 then
+  local since = redis.call('ZSCORE', KEYS[6], ARGV[3])
+  if not since or tonumber(since) > tonumber(ARGV[7]) then return {'present', 0} end
+end
+redis.call('HSET', KEYS[2], 'state', 'ended', 'ended_at', ARGV[1], 'end_reason', ARGV[6], 'left_from', state)
+redis.call('ZREM', KEYS[5], ARGV[3])
+redis.call('ZREM', KEYS[6], ARGV[3])
+redis.call('ZADD', KEYS[7], ARGV[1], ARGV[3])
+redis.call('EXPIRE', KEYS[7], ARGV[2])
+local seq = 0
+for i = 9, #ARGV do seq = redis.call('RPUSH', KEYS[3], ARGV[i]) end
+if seq == 0 then seq = redis.call('LLEN', KEYS[3]) end
+for i = 2, 4 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+-- Both sides: the console's transcript, and a tab of the child's still open (expiry) reads the notice.
+redis.call('PUBLISH', ARGV[4], ARGV[3] .. ' ' .. seq)
+redis.call('PUBLISH', ARGV[8], ARGV[3] .. ' ' .. seq)
+redis.call('PUBLISH', ARGV[5], ARGV[3])
+return {state, seq}
+"""
+
+_PRESENT = """
+-- A socket of the child joined the conversation: they are here (any gateway process counts).
+-- KEYS: conversation, away ; ARGV: conv_id
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return redis.call('HINCRBY', KEYS[1], 'sockets', 1)
+"""
+
+_ABSENT = """
+-- A socket of the child left. The last one gone: the child is away from now (the sweep decides later).
+-- KEYS: conversation, away ; ARGV: conv_id, now_ms, retention_s
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return 0
+end
+local n = redis.call('HINCRBY', KEYS[1], 'sockets', -1)
+if n > 0 then return n end
+redis.call('HSET', KEYS[1], 'sockets', 0)
+if redis.call('HGET', KEYS[1], 'state') ~= 'ended' then
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+end
+return 0
 """
 
 
@@ -155,6 +210,8 @@ class ConversationStore:
         self._ingest = scripts.register(_INGEST)
         self._append = scripts.register(_APPEND)
         self._end = scripts.register(_END)
+        self._present = scripts.register(_PRESENT)
+        self._absent = scripts.register(_ABSENT)
         self._set_field = scripts.register(_SET_FIELD)
         self._increment = scripts.register(_INCREMENT)
 
@@ -269,12 +326,66 @@ class ConversationStore:
         past a limit); returns the new count, or 0 when the conversation no longer exists."""
         return int(await self._increment(keys=[keys.conversation(conv_id)], args=[name]))
 
-    async def end(self, conv_id: str, *, session_hash: str | None, now_ms: int) -> bool:
-        ended = await self._end(
-            keys=[keys.session(session_hash) if session_hash else "", keys.conversation(conv_id)],
-            args=[now_ms],
+    async def end(
+        self,
+        conv_id: str,
+        entries: Sequence[Entry],
+        *,
+        reason: str,
+        session_hash: str | None,
+        now_ms: int,
+        retention: int,
+        away_before_ms: int = 0,
+    ) -> EndResult:
+        """End the conversation in one step (see _END); only the caller that ended it gets `ended`."""
+        conv_key, log_key, dedupe_key, _ = keys.conversation_keys(conv_id)
+        before, seq = await self._end(
+            keys=[
+                keys.session(session_hash) if session_hash else "",
+                conv_key,
+                log_key,
+                dedupe_key,
+                keys.QUEUE,
+                keys.AWAY,
+                keys.LEFT,
+            ],
+            args=[
+                now_ms,
+                retention,
+                conv_id,
+                keys.NOTIFY_STAFF,
+                keys.NOTIFY_LEFT,
+                reason,
+                away_before_ms,
+                keys.NOTIFY_CHILDREN,
+                *(e.to_json() for e in entries),
+            ],
         )
-        return bool(ended)
+        state = _text(before)
+        if state in ("", "ended", "present"):
+            return EndResult(False, None, 0)
+        return EndResult(True, ConversationState(state), int(seq))
+
+    async def present(self, conv_id: str) -> None:
+        """One more socket of the child on this conversation (it is not away)."""
+        await self._present(keys=[keys.conversation(conv_id), keys.AWAY], args=[conv_id])
+
+    async def absent(self, conv_id: str, *, now_ms: int, retention: int) -> None:
+        """One socket fewer; with none left the child is away from `now_ms`."""
+        await self._absent(keys=[keys.conversation(conv_id), keys.AWAY], args=[conv_id, now_ms, retention])
+
+    async def away_since(self, before_ms: int) -> list[str]:
+        """Conversations whose child has had no socket since `before_ms` or longer."""
+        found = await self._redis.zrangebyscore(keys.AWAY, "-inf", before_ms)
+        return [_text(c) for c in found]
+
+
+@dataclass(frozen=True)
+class EndResult:
+    ended: bool
+    """This call ended it (False: already ended, gone, or the child came back)."""
+    left_from: ConversationState | None
+    last_seq: int
 
 
 def _text(value: object) -> str:

@@ -9,6 +9,8 @@ NOTIFY_CHILDREN = f"{PREFIX}:notify:children"
 NOTIFY_STAFF = f"{PREFIX}:notify:staff"
 # Typing indicators are live-only (never stored): "conv_id role 1|0", role child or counsellor.
 NOTIFY_TYPING = f"{PREFIX}:notify:typing"
+# A child left (any exit path): "conv_id". Only wakes the console; the truth is the LEFT outbox below.
+NOTIFY_LEFT = f"{PREFIX}:notify:left"
 
 
 def session(session_hash: str) -> str:
@@ -37,6 +39,15 @@ def conversation_keys(conv_id: str) -> tuple[str, str, str, str]:
 
 QUEUE = f"{PREFIX}:queue"
 """Sorted set of waiting conversation ids; urgent ones sort before every normal one."""
+
+AWAY = f"{PREFIX}:away"
+"""Sorted set of conversation ids whose child has no socket open, scored by since when (ms). The console's
+sweep ends those away longer than CHILD_GRACE (a closed tab); TTL: the conversation retention."""
+
+LEFT = f"{PREFIX}:left"
+"""Sorted set of conversations that ended (any exit path), scored by when (ms), that the console has not
+settled yet (load, categorisation, statistics): an outbox, so a dropped notification loses nothing.
+The console drains it every tick; TTL: the conversation retention."""
 
 COUNSELLORS_AVAILABLE = f"{PREFIX}:staff:available"
 """Hash of counsellor id → free chat slots, kept by the console; read here only to estimate waits."""

@@ -17,14 +17,16 @@ from enum import StrEnum
 
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
+from chatbot.domain.ending import Ending, EndReason
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours, ScheduleError, format_moment
 from chatbot.domain.model import ConversationState, Entry, Role, to_ms
+from chatbot.domain.notices import notice_entries
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
 from console.domain import stats as stats_rules
-from console.store.handoff import HandoffStore, ShiftRecord
+from console.store.handoff import HandoffStore, Left, ShiftRecord
 from console.store.hours import HoursStore
 from console.store.stats import StatsStore
 
@@ -39,6 +41,10 @@ MAX_DISPLAY_CHARS = 40
 PRESENCE_STALE_MS = 15_000
 # Shown to the next counsellor (staff-facing, never to the child).
 LOST_NOTE = "counsellor disconnected"
+# Moved.detail of a claim that took an urgent child although the counsellor was at her capacity.
+OVER_CAPACITY = "over_capacity"
+# Moved.detail from the sweep for a chat taken out of a load because Redis had already forgotten it.
+GONE = "gone"
 
 
 class DeskError(Exception):
@@ -70,6 +76,8 @@ class QueueItem:
 class ConversationView:
     conv_id: str
     state: str
+    left: bool
+    """The child has left (quick exit, end chat, closed tab, expiry): nothing more will come."""
     counsellor: str
     urgent: bool
     locale: str
@@ -119,6 +127,7 @@ class Desk:
             retention=settings.conversation_retention,
             average_chat_minutes=settings.average_chat_minutes,
         )
+        self._ending = Ending(conversations, content, clock, settings)
 
     @property
     def store(self) -> HandoffStore:
@@ -211,7 +220,16 @@ class Desk:
         get a compare-and-set, all in one round trip, and only the caller whose set changed the value
         tells the child, so two console processes ticking at once never say the same place twice.
         """
+        now_ms = self._now_ms()
         waiting = await self._waiting()
+        expire_before = self._ending.expires_before_ms()
+        expired = [item for item, meta in waiting if int(meta.get("last_activity") or now_ms) < expire_before]
+        if expired:
+            # Idle in the queue for almost the retention: ended like every other exit (the outbox settles
+            # it), and the places behind are recounted on the next look.
+            for item in expired:
+                await self._ending.end(item.conv_id, EndReason.EXPIRED)
+            waiting = await self._waiting()
         free = await self._queue.free_slots()
         due: list[tuple[QueueItem, int, str]] = []
         for item, meta in waiting:
@@ -264,6 +282,8 @@ class Desk:
             raise DeskError("gone", "this conversation has ended or expired")
         queued = await self._queue.position(conv_id) is not None
         mine = meta.get("counsellor") == name and meta.get("state") == ConversationState.COUNSELLOR.value
+        # A chat she still has to categorise stays hers to read: also one the child left.
+        mine = mine or meta.get("categorise_by") == name
         # Counsellors see the queue and their own chats; a chat of a colleague is not theirs to read.
         if not (supervisor or queued or mine):
             raise DeskError("forbidden", "this conversation is not in the queue or assigned to you")
@@ -275,6 +295,7 @@ class Desk:
         return ConversationView(
             conv_id,
             meta.get("state", ""),
+            meta.get("state") == ConversationState.ENDED.value,
             meta.get("counsellor", ""),
             meta.get("urgent") == "1",
             meta.get("locale", self._settings.default_locale),
@@ -285,7 +306,7 @@ class Desk:
         )
 
     async def claim(self, conv_id: str, name: str) -> Moved:
-        status, holder = await self._store.claim(
+        status, holder, over = await self._store.claim(
             conv_id, name, now_ms=self._now_ms(), retention=self._settings.conversation_retention
         )
         if status == "taken":
@@ -310,8 +331,11 @@ class Desk:
         )
         if entries:
             await self._conversations.set_flag(conv_id, "joined_seq", str(entries[0].seq))
-        log.info("conversation %s claimed by %s", conv_id, name)
-        return Moved(conv_id, entries)
+        if over:
+            log.warning("conversation %s (urgent) claimed by %s over their capacity", conv_id, name)
+        else:
+            log.info("conversation %s claimed by %s", conv_id, name)
+        return Moved(conv_id, entries, OVER_CAPACITY if over else "")
 
     async def reply(self, conv_id: str, name: str, text: object) -> Entry:
         if not isinstance(text, str) or not text.strip():
@@ -454,23 +478,37 @@ class Desk:
         shifts = await self._store.on_shift()
         # One script per counsellor decides and requeues atomically: with two console processes
         # sweeping at once, only one gets the ids back, so each child is told once.
+        expire_before = self._ending.expires_before_ms()
         swept = await self._store.sweep(
             [shift.name for shift in shifts],
             now_ms=now,
             grace_ms=self._settings.handoff_grace * 1000,
             retention=self._settings.conversation_retention,
             note=LOST_NOTE,
+            expire_before_ms=expire_before,
         )
-        for shift, (status, requeued) in zip(shifts, swept, strict=True):
-            if status != "requeued":
+        expiring: list[str] = []
+        for shift, found in zip(shifts, swept, strict=True):
+            expiring += found.expiring
+            if found.gone:
+                # Redis forgot them before any sweep could end them (the backstop): out of the load now.
+                moved += [Moved(conv_id, detail=GONE) for conv_id in found.gone]
+                log.info("%s: %d chats whose conversation expired left the load", shift.name, len(found.gone))
+            if found.status != "requeued":
                 continue
-            for conv_id in requeued:
+            for conv_id in found.requeued:
                 moved.append(await self._back_in_queue(conv_id))
             log.info(
                 "%s did not come back within the grace period; %d chats requeued, set away",
                 shift.name,
-                len(requeued),
+                len(found.requeued),
             )
+        # Every exit path the child did not take themselves ends through the same ending as theirs: a
+        # closed tab (no socket for CHILD_GRACE), and a chat idle for almost the retention.
+        # (A waiting child idle that long is ended by announce_positions, which reads the queue anyway.)
+        await self._ending.end_away()
+        for conv_id in expiring:
+            await self._ending.end(conv_id, EndReason.EXPIRED)
         # The child ended the chat (quick exit) or it expired while waiting: abandoned. One script looks
         # and removes, so a child claimed or requeued meanwhile is never dropped or counted.
         abandoned = await self._queue.drop_unqueued()
@@ -480,6 +518,19 @@ class Desk:
         if not self.hours.is_open(moment):
             moved += await self._close_queue(moment)
         return moved
+
+    async def settle_left(self) -> list[Left]:
+        """Children who left, by any exit path, since the last look (the outbox `chatbot.store.keys.LEFT`):
+        each chat leaves its counsellor's load and waits for her categorisation; a waiting child counts as
+        abandoned. Run by the console on every tick and whenever a `NOTIFY_LEFT` wakes it."""
+        left = await self._store.settle_left()
+        if left:
+            counts = {
+                "abandoned": sum(item.left_from == ConversationState.QUEUED.value for item in left),
+                "child_left": sum(item.left_from == ConversationState.COUNSELLOR.value for item in left),
+            }
+            await self._stats.count(self._today(), {k: v for k, v in counts.items() if v})
+        return left
 
     async def _close_queue(self, moment: datetime) -> list[Moved]:
         moved = []
@@ -557,27 +608,17 @@ class Desk:
         return [e.with_seq(first + i) for i, e in enumerate(entries)]
 
 
-def notice_entries(
-    content: ContentLibrary, answer_id: str, locale: str, now: datetime, **params: object
-) -> list[Entry]:
-    """A child-facing notice from content/ as system entries; the first carries its values in `extra`."""
-    replies = content.replies(answer_id, locale, **params)
-    extra = {"notice": answer_id, **{k: v for k, v in params.items() if isinstance(v, (int, str))}}
-    return [
-        Entry(
-            Role.SYSTEM,
-            r.text,
-            now,
-            quick_replies=r.quick_replies,
-            intent=answer_id,
-            extra=extra if i == 0 else {},
-        )
-        for i, r in enumerate(replies)
-    ]
-
-
 # What `_waiting` reads of each queued conversation (the queue view and who was told which place).
-_QUEUE_FIELDS = ("queued_at", "urgent", "locale", "intents", "transcript_consent", "announced", "counted")
+_QUEUE_FIELDS = (
+    "queued_at",
+    "urgent",
+    "locale",
+    "intents",
+    "transcript_consent",
+    "announced",
+    "counted",
+    "last_activity",
+)
 
 
 def _intents(entries: Sequence[Entry]) -> str:

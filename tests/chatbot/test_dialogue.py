@@ -15,6 +15,7 @@ from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.dialogue import MAX_GRANTS, DialogueBot
+from chatbot.domain.ending import Ending
 from chatbot.domain.model import ConversationState
 from chatbot.gateway.assembly import Uploads, build_bot, build_nlu, build_uploads
 from chatbot.nlu.service import Nlu
@@ -103,7 +104,9 @@ async def make_chat(redis: Redis, nlu: Nlu, content: ContentLibrary, tmp_path: P
         return Chat(bot, store, conv_id, locale, uploads)
 
     make.clock = clock  # type: ignore[attr-defined]
-    make.service = ConversationService(store, bot, clock, settings)  # type: ignore[attr-defined]
+    make.service = ConversationService(  # type: ignore[attr-defined]
+        store, bot, clock, settings, Ending(store, content, clock, settings)
+    )
     return make
 
 
@@ -497,7 +500,7 @@ async def test_no_grant_without_keys_or_for_an_ended_conversation(
         await bot.upload_grant(BotContext("conv-x", "sv", ConversationState.BOT))
 
     chat = await make_chat()  # type: ignore[operator]
-    await chat.store.end(chat.conv_id, session_hash=None, now_ms=0)
+    await chat.store.end(chat.conv_id, [], reason="end_chat", session_hash=None, now_ms=0, retention=3600)
     with pytest.raises(errors.ConversationEnded):
         await chat.bot.upload_grant(BotContext(chat.conv_id, "sv", ConversationState.BOT))
     with pytest.raises(errors.ConversationEnded):
