@@ -61,6 +61,7 @@ class Ending:
         *,
         session_hash: str | None = None,
         away_before_ms: int = 0,
+        idle_before_ms: int = 0,
     ) -> Ended | None:
         """End the conversation; None when it was already ended, is gone, or the child came back."""
         now = self._clock.now()
@@ -79,24 +80,29 @@ class Ending:
             now_ms=to_ms(now),
             retention=self._settings.conversation_retention,
             away_before_ms=away_before_ms,
+            idle_before_ms=idle_before_ms,
         )
         if not result.ended or result.left_from is None:
             return None
         log.info("conversation %s ended (%s) from state %s", conv_id, reason.value, result.left_from.value)
         return Ended(conv_id, reason, result.left_from, result.last_seq)
 
-    async def end_away(self) -> list[Ended]:
-        """The sweep: end every conversation whose child has had no socket for CHILD_GRACE."""
-        before = to_ms(self._clock.now()) - self._settings.child_grace * 1000
+    async def sweep(self) -> list[Ended]:
+        """The exits nobody announces, decided here and not by Redis expiry (which is only the backstop):
+        a closed tab (no socket of the child for CHILD_GRACE) and a chat idle for almost the retention
+        (a margin of CHILD_GRACE, at most half the retention, before Redis would forget it)."""
+        now_ms = to_ms(self._clock.now())
+        away_before = now_ms - self._settings.child_grace * 1000
+        margin = min(self._settings.child_grace, self._settings.conversation_retention // 2)
+        idle_before = now_ms - (self._settings.conversation_retention - margin) * 1000
+        away, idle = await self._store.due_to_end(away_before_ms=away_before, idle_before_ms=idle_before)
         ended = []
-        for conv_id in await self._store.away_since(before):
-            done = await self.end(conv_id, EndReason.CLOSED, away_before_ms=before)
+        for conv_id in away:
+            done = await self.end(conv_id, EndReason.CLOSED, away_before_ms=away_before)
+            if done is not None:
+                ended.append(done)
+        for conv_id in idle:
+            done = await self.end(conv_id, EndReason.EXPIRED, idle_before_ms=idle_before)
             if done is not None:
                 ended.append(done)
         return ended
-
-    def expires_before_ms(self) -> int:
-        """A conversation whose last activity is before this is ended by the sweep as expired: a margin
-        of CHILD_GRACE before Redis would forget it, so the end is recorded and the console told."""
-        margin = min(self._settings.child_grace, self._settings.conversation_retention // 2)
-        return to_ms(self._clock.now()) - (self._settings.conversation_retention - margin) * 1000

@@ -113,6 +113,8 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             payload.get("session_id"), locale if isinstance(locale, str) else None
         )
         self._sockets[sid] = _SocketSession(opened.session_id, opened.conv_id, opened.locale, opened.state)
+        # Before the child hears anything: from here on they are present (a closed tab's clock stops).
+        await self._service.joined(opened.conv_id)
         await self.emit(protocol.SESSION_CONFIRM, opened.session_id, to=sid)
         await self.emit(
             protocol.SESSION_STATE,
@@ -130,7 +132,6 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if not opened.resumed and last_seq is None:
             last_seq = 0
         await self._delivery.join(sid, opened.conv_id, last_seq)
-        await self._service.joined(opened.conv_id)
 
     async def _user_uttered(self, sid: str, data: object) -> None:
         session = self._require(sid)

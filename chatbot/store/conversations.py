@@ -18,11 +18,13 @@ from chatbot.store import keys
 from chatbot.store.pipelining import ScriptPipeline
 
 _CREATE = """
--- KEYS: session, conversation, stats_day ('' to leave uncounted)
+-- KEYS: session, conversation, stats_day ('' to leave uncounted), active
 -- ARGV: conv_id, now_ms, retention_s, locale, stats_retention_s
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 redis.call('HSET', KEYS[2], 'state', 'bot', 'created', ARGV[2], 'last_activity', ARGV[2], 'locale', ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+redis.call('EXPIRE', KEYS[4], ARGV[3])
 -- Every new conversation is a contact: one more in the day's aggregate (a number, nothing that identifies).
 if KEYS[3] ~= '' then
   redis.call('HINCRBY', KEYS[3], 'contacts', 1)
@@ -48,7 +50,7 @@ return {conv, state, n}
 
 _INGEST = """
 -- A child's message: dedupe by client id, rate limit (token bucket), append, notify.
--- KEYS: conversation, log, dedupe, rate
+-- KEYS: conversation, log, dedupe, rate, active
 -- ARGV: entry_json, client_id, now_ms, burst, per_minute, retention_s, max_entries, conv_id, channel
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'gone', 0, ''} end
@@ -78,18 +80,25 @@ local seq = redis.call('RPUSH', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[3], ARGV[2], seq) end
 redis.call('HSET', KEYS[1], 'last_activity', ARGV[3])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[8])
+redis.call('EXPIRE', KEYS[5], ARGV[6])
 redis.call('PUBLISH', ARGV[9], ARGV[8] .. ' ' .. seq)
 return {'ok', seq, state}
 """
 
 _APPEND = """
 -- Bot, counsellor or system entries, appended together so they stay contiguous.
--- KEYS: conversation, log, dedupe ; ARGV: now_ms, retention_s, conv_id, channel, entry_json...
-if not redis.call('HGET', KEYS[1], 'state') then return 0 end
+-- KEYS: conversation, log, dedupe, active ; ARGV: now_ms, retention_s, conv_id, channel, entry_json...
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 0 end
 local seq = 0
 for i = 5, #ARGV do seq = redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('HSET', KEYS[1], 'last_activity', ARGV[1])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+if state ~= 'ended' then
+  redis.call('ZADD', KEYS[4], ARGV[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[4], ARGV[2])
+end
 redis.call('PUBLISH', ARGV[4], ARGV[3] .. ' ' .. seq)
 return seq
 """
@@ -98,31 +107,36 @@ _END = """
 -- Every way a conversation ends (quick exit, end chat, beacon, closed tab, expiry) is this one step: the
 -- state, why, the system entries that say so in the log, out of the queue and the away set, into the
 -- console's outbox, and the console woken. An ended or gone conversation is left as it is.
--- KEYS: session ('' for none), conversation, log, dedupe, queue, away, left
+-- KEYS: session ('' for none), conversation, log, dedupe, queue, away, left, active
 -- ARGV: now_ms, retention_s, conv_id, staff_channel, left_channel, reason, away_before_ms,
---       children_channel, entry_json...
--- away_before_ms > 0: end only if the child has been away (no socket) since at least then (the sweep's
--- check, in the same step as the end, so a child who came back meanwhile is never ended).
+--       children_channel, idle_before_ms, entry_json...
+-- away_before_ms > 0: end only if the child has been away (no socket) since at least then; idle_before_ms
+-- > 0: only if nothing was written since then. The sweep's checks, in the same step as the end, so a
+-- child who came back or wrote meanwhile is never ended.
 -- Returns {state before ('' when gone, 'ended' when already ended, 'present' when back), last seq}.
 if KEYS[1] ~= '' then redis.call('DEL', KEYS[1]) end
 local state = redis.call('HGET', KEYS[2], 'state')
-if not state then
-  redis.call('ZREM', KEYS[5], ARGV[3])
-  redis.call('ZREM', KEYS[6], ARGV[3])
-  return {'', 0}
+if not state or state == 'ended' then
+  for i = 5, 6 do redis.call('ZREM', KEYS[i], ARGV[3]) end
+  redis.call('ZREM', KEYS[8], ARGV[3])
+  if not state then return {'', 0} end
+  return {'ended', 0}
 end
-if state == 'ended' then return {'ended', 0} end
 if tonumber(ARGV[7]) > 0 then
   local since = redis.call('ZSCORE', KEYS[6], ARGV[3])
   if not since or tonumber(since) > tonumber(ARGV[7]) then return {'present', 0} end
 end
+if tonumber(ARGV[9]) > 0 then
+  local last = tonumber(redis.call('HGET', KEYS[2], 'last_activity') or '0')
+  if last > tonumber(ARGV[9]) then return {'present', 0} end
+end
 redis.call('HSET', KEYS[2], 'state', 'ended', 'ended_at', ARGV[1], 'end_reason', ARGV[6], 'left_from', state)
-redis.call('ZREM', KEYS[5], ARGV[3])
-redis.call('ZREM', KEYS[6], ARGV[3])
+for i = 5, 6 do redis.call('ZREM', KEYS[i], ARGV[3]) end
+redis.call('ZREM', KEYS[8], ARGV[3])
 redis.call('ZADD', KEYS[7], ARGV[1], ARGV[3])
 redis.call('EXPIRE', KEYS[7], ARGV[2])
 local seq = 0
-for i = 9, #ARGV do seq = redis.call('RPUSH', KEYS[3], ARGV[i]) end
+for i = 10, #ARGV do seq = redis.call('RPUSH', KEYS[3], ARGV[i]) end
 if seq == 0 then seq = redis.call('LLEN', KEYS[3]) end
 for i = 2, 4 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
 -- Both sides: the console's transcript, and a tab of the child's still open (expiry) reads the notice.
@@ -232,6 +246,7 @@ class ConversationStore:
                 keys.session(session_hash),
                 keys.conversation(conv_id),
                 keys.stats_day(contact_day) if contact_day else "",
+                keys.ACTIVE,
             ],
             args=[conv_id, now_ms, retention, locale, stats_retention],
         )
@@ -255,7 +270,7 @@ class ConversationStore:
         max_entries: int,
     ) -> IngestResult:
         status, number, state = await self._ingest(
-            keys=list(keys.conversation_keys(conv_id)),
+            keys=[*keys.conversation_keys(conv_id), keys.ACTIVE],
             args=[
                 entry.to_json(),
                 entry.client_id or "",
@@ -279,7 +294,7 @@ class ConversationStore:
             raise ValueError("nothing to append")
         conv_key, log_key, dedupe_key, _ = keys.conversation_keys(conv_id)
         last = await self._append(
-            keys=[conv_key, log_key, dedupe_key],
+            keys=[conv_key, log_key, dedupe_key, keys.ACTIVE],
             args=[now_ms, retention, conv_id, self._channel, *(e.to_json() for e in entries)],
         )
         return int(last)
@@ -336,6 +351,7 @@ class ConversationStore:
         now_ms: int,
         retention: int,
         away_before_ms: int = 0,
+        idle_before_ms: int = 0,
     ) -> EndResult:
         """End the conversation in one step (see _END); only the caller that ended it gets `ended`."""
         conv_key, log_key, dedupe_key, _ = keys.conversation_keys(conv_id)
@@ -348,6 +364,7 @@ class ConversationStore:
                 keys.QUEUE,
                 keys.AWAY,
                 keys.LEFT,
+                keys.ACTIVE,
             ],
             args=[
                 now_ms,
@@ -358,6 +375,7 @@ class ConversationStore:
                 reason,
                 away_before_ms,
                 keys.NOTIFY_CHILDREN,
+                idle_before_ms,
                 *(e.to_json() for e in entries),
             ],
         )
@@ -374,10 +392,14 @@ class ConversationStore:
         """One socket fewer; with none left the child is away from `now_ms`."""
         await self._absent(keys=[keys.conversation(conv_id), keys.AWAY], args=[conv_id, now_ms, retention])
 
-    async def away_since(self, before_ms: int) -> list[str]:
-        """Conversations whose child has had no socket since `before_ms` or longer."""
-        found = await self._redis.zrangebyscore(keys.AWAY, "-inf", before_ms)
-        return [_text(c) for c in found]
+    async def due_to_end(self, *, away_before_ms: int, idle_before_ms: int) -> tuple[list[str], list[str]]:
+        """Conversations whose child has had no socket since `away_before_ms`, and those with nothing
+        written since `idle_before_ms`: both looks in one round trip (the console asks every tick)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrangebyscore(keys.AWAY, "-inf", away_before_ms)
+            pipe.zrangebyscore(keys.ACTIVE, "-inf", idle_before_ms)
+            away, idle = await pipe.execute()
+        return [_text(c) for c in away], [_text(c) for c in idle]
 
 
 @dataclass(frozen=True)

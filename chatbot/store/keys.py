@@ -44,6 +44,11 @@ AWAY = f"{PREFIX}:away"
 """Sorted set of conversation ids whose child has no socket open, scored by since when (ms). The console's
 sweep ends those away longer than CHILD_GRACE (a closed tab); TTL: the conversation retention."""
 
+ACTIVE = f"{PREFIX}:active"
+"""Sorted set of conversations not ended, scored by their last activity (ms), written with every entry:
+the console's sweep ends those idle for almost the retention (expiry) before Redis forgets them, so the
+end is recorded and the console told. TTL: the conversation retention."""
+
 LEFT = f"{PREFIX}:left"
 """Sorted set of conversations that ended (any exit path), scored by when (ms), that the console has not
 settled yet (load, categorisation, statistics): an outbox, so a dropped notification loses nothing.

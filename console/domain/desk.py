@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
-from chatbot.domain.ending import Ending, EndReason
+from chatbot.domain.ending import Ending
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours, ScheduleError, format_moment
 from chatbot.domain.model import ConversationState, Entry, Role, to_ms
@@ -220,16 +220,7 @@ class Desk:
         get a compare-and-set, all in one round trip, and only the caller whose set changed the value
         tells the child, so two console processes ticking at once never say the same place twice.
         """
-        now_ms = self._now_ms()
         waiting = await self._waiting()
-        expire_before = self._ending.expires_before_ms()
-        expired = [item for item, meta in waiting if int(meta.get("last_activity") or now_ms) < expire_before]
-        if expired:
-            # Idle in the queue for almost the retention: ended like every other exit (the outbox settles
-            # it), and the places behind are recounted on the next look.
-            for item in expired:
-                await self._ending.end(item.conv_id, EndReason.EXPIRED)
-            waiting = await self._waiting()
         free = await self._queue.free_slots()
         due: list[tuple[QueueItem, int, str]] = []
         for item, meta in waiting:
@@ -420,6 +411,7 @@ class Desk:
         # Once per ended chat, by the counsellor who ended it: the token is deleted as it is used.
         if not await self._store.take_field(conv_id, "categorise_by", name):
             raise DeskError("not_yours", "this chat is not waiting for your categorisation")
+        await self._store.categorised(name, conv_id)
         await self._stats.count(
             self._today(), {f"topic:{topic}": 1, f"age:{age}": 1, f"handled:{handled}": 1, "categorised": 1}
         )
@@ -478,18 +470,14 @@ class Desk:
         shifts = await self._store.on_shift()
         # One script per counsellor decides and requeues atomically: with two console processes
         # sweeping at once, only one gets the ids back, so each child is told once.
-        expire_before = self._ending.expires_before_ms()
         swept = await self._store.sweep(
             [shift.name for shift in shifts],
             now_ms=now,
             grace_ms=self._settings.handoff_grace * 1000,
             retention=self._settings.conversation_retention,
             note=LOST_NOTE,
-            expire_before_ms=expire_before,
         )
-        expiring: list[str] = []
         for shift, found in zip(shifts, swept, strict=True):
-            expiring += found.expiring
             if found.gone:
                 # Redis forgot them before any sweep could end them (the backstop): out of the load now.
                 moved += [Moved(conv_id, detail=GONE) for conv_id in found.gone]
@@ -505,10 +493,7 @@ class Desk:
             )
         # Every exit path the child did not take themselves ends through the same ending as theirs: a
         # closed tab (no socket for CHILD_GRACE), and a chat idle for almost the retention.
-        # (A waiting child idle that long is ended by announce_positions, which reads the queue anyway.)
-        await self._ending.end_away()
-        for conv_id in expiring:
-            await self._ending.end(conv_id, EndReason.EXPIRED)
+        await self._ending.sweep()
         # The child ended the chat (quick exit) or it expired while waiting: abandoned. One script looks
         # and removes, so a child claimed or requeued meanwhile is never dropped or counted.
         abandoned = await self._queue.drop_unqueued()
@@ -523,7 +508,7 @@ class Desk:
         """Children who left, by any exit path, since the last look (the outbox `chatbot.store.keys.LEFT`):
         each chat leaves its counsellor's load and waits for her categorisation; a waiting child counts as
         abandoned. Run by the console on every tick and whenever a `NOTIFY_LEFT` wakes it."""
-        left = await self._store.settle_left()
+        left = await self._store.settle_left(retention=self._settings.conversation_retention)
         if left:
             counts = {
                 "abandoned": sum(item.left_from == ConversationState.QUEUED.value for item in left),
@@ -617,7 +602,6 @@ _QUEUE_FIELDS = (
     "transcript_consent",
     "announced",
     "counted",
-    "last_activity",
 )
 
 

@@ -147,35 +147,28 @@ _SWEEP = (
 -- here, not in a process's timer, so a console that crashed or restarted cannot strand a child: its
 -- sockets' heartbeats stop, their members go stale, and the first sweep after that starts the grace.
 -- KEYS: shift, conns, assigned, avail, queue
--- ARGV: name, now_ms, grace_ms, retention, shift_ttl, urgent_shift_ms, note, conversation key format,
---       expire_before_ms
--- Returns {status, {requeued...}, {gone...}, {expiring...}}, status 'live'|'idle'|'grace'|'requeued':
--- only the one sweep that requeues gets those ids. First, no ghost in the load: a chat whose
--- conversation Redis already forgot (the backstop of expiry) leaves the set now ('gone'); one that ended
--- is left to the outbox (settle_left), which also frees its slot; one idle for almost the retention is
--- returned as 'expiring', for the caller to end it through the one ending (chatbot.domain.ending).
+-- ARGV: name, now_ms, grace_ms, retention, shift_ttl, urgent_shift_ms, note, conversation key format
+-- Returns {status, {requeued...}, {gone...}}, status 'live'|'idle'|'grace'|'requeued': only the one sweep
+-- that requeues gets those ids. First, no ghost in the load: a chat whose conversation Redis already
+-- forgot (the backstop of expiry; chatbot.domain.ending ends idle chats before that) leaves the set now
+-- ('gone'); one that ended is left to the outbox (settle_left), which also frees its slot.
 local now = tonumber(ARGV[2])
-local gone, expiring = {}, {}
+local gone = {}
 for _, conv in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  local meta = string.format(ARGV[8], conv)
-  local fields = redis.call('HMGET', meta, 'state', 'counsellor', 'last_activity')
-  if not fields[1] then
+  if redis.call('EXISTS', string.format(ARGV[8], conv)) == 0 then
     redis.call('SREM', KEYS[3], conv)
     table.insert(gone, conv)
-  elseif fields[1] == 'counsellor' and fields[2] == ARGV[1]
-      and tonumber(fields[3] or ARGV[2]) < tonumber(ARGV[9]) then
-    table.insert(expiring, conv)
   end
 end
 if #gone > 0 then refresh(KEYS[4], KEYS[1], KEYS[3], ARGV[1], ARGV[5]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])
 if redis.call('ZCARD', KEYS[2]) > 0 then
   redis.call('HDEL', KEYS[1], 'disconnected', 'grace_until')
-  return {'live', {}, gone, expiring}
+  return {'live', {}, gone}
 end
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or (status ~= 'available' and redis.call('SCARD', KEYS[3]) == 0) then
-  return {'idle', {}, gone, expiring}
+  return {'idle', {}, gone}
 end
 local deadline = tonumber(redis.call('HGET', KEYS[1], 'grace_until') or '')
 if not deadline then
@@ -183,7 +176,7 @@ if not deadline then
   redis.call('HSET', KEYS[1], 'grace_until', deadline)
   if redis.call('HEXISTS', KEYS[1], 'disconnected') == 0 then redis.call('HSET', KEYS[1], 'disconnected', now) end
 end
-if now < deadline then return {'grace', {}, gone, expiring} end
+if now < deadline then return {'grace', {}, gone} end
 local moved = {}
 for _, conv in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local meta = string.format(ARGV[8], conv)
@@ -201,7 +194,7 @@ redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[1], 'status', 'away')
 redis.call('HDEL', KEYS[1], 'grace_until')
 refresh(KEYS[4], KEYS[1], KEYS[3], ARGV[1], ARGV[5])
-return {'requeued', moved, gone, {}}
+return {'requeued', moved, gone}
 """
 )
 
@@ -211,7 +204,9 @@ _SETTLE_LEFT = (
 -- Drain the outbox of ended conversations (chatbot.store.keys.LEFT), at most ARGV[5] at a time. Each
 -- member is taken out in this step, so with two console processes exactly one settles it. A chat that
 -- ended while a counsellor had it leaves her load now and waits for her categorisation.
--- KEYS: left, avail ; ARGV: conversation key format, assigned format, shift format, shift_ttl, max
+-- KEYS: left, avail
+-- ARGV: conversation key format, assigned format, shift format, shift_ttl, max, to-categorise format,
+--       retention
 -- Returns conv_id, left_from, counsellor, reason, triples... (flat).
 local out = {}
 for _, conv in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)) do
@@ -224,6 +219,9 @@ for _, conv in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)) d
     redis.call('SREM', assigned, conv)
     refresh(KEYS[2], string.format(ARGV[3], counsellor), assigned, counsellor, ARGV[4])
     redis.call('HSET', meta, 'categorise_by', counsellor)
+    local todo = string.format(ARGV[6], counsellor)
+    redis.call('SADD', todo, conv)
+    redis.call('EXPIRE', todo, ARGV[7])
   end
   table.insert(out, conv)
   table.insert(out, from)
@@ -270,13 +268,12 @@ return 0
 
 @dataclass(frozen=True)
 class Swept:
-    """One counsellor's sweep: 'live', 'idle', 'grace' or 'requeued' (with the chats requeued), chats
-    whose conversation was already gone (taken out of the load), and chats idle for almost the retention."""
+    """One counsellor's sweep: 'live', 'idle', 'grace' or 'requeued' (with the chats requeued), and the
+    chats whose conversation was already gone (taken out of the load)."""
 
     status: str
     requeued: list[str]
     gone: list[str]
-    expiring: list[str]
 
 
 @dataclass(frozen=True)
@@ -347,7 +344,6 @@ class HandoffStore:
         grace_ms: int,
         retention: int,
         note: str,
-        expire_before_ms: int,
     ) -> list[Swept]:
         """Start, keep or end each counsellor's grace period, and keep ghosts out of their load: one
         script each (atomic on its own), all in one round trip. Per name: what the script found."""
@@ -372,22 +368,16 @@ class HandoffStore:
                         URGENT_SHIFT_MS,
                         note,
                         chat_keys.conversation("%s"),
-                        expire_before_ms,
                     ],
                     client=pipe,
                 )
             results = await pipe.execute()
         return [
-            Swept(
-                _text(status),
-                [_text(c) for c in requeued],
-                [_text(c) for c in gone],
-                [_text(c) for c in expiring],
-            )
-            for status, requeued, gone, expiring in results
+            Swept(_text(status), [_text(c) for c in requeued], [_text(c) for c in gone])
+            for status, requeued, gone in results
         ]
 
-    async def settle_left(self, *, most: int = 100) -> list[Left]:
+    async def settle_left(self, *, retention: int, most: int = 100) -> list[Left]:
         """Take up to `most` ended conversations out of the outbox, freeing the counsellor's slot of each
         that ended in her hands (one script: only one console process settles a conversation)."""
         flat = await self._settle(
@@ -398,6 +388,8 @@ class HandoffStore:
                 keys.shift("%s"),
                 keys.SHIFT_RETENTION,
                 most,
+                keys.to_categorise("%s"),
+                retention,
             ],
         )
         items = [_text(v) for v in flat]
@@ -486,6 +478,14 @@ class HandoffStore:
             args=[conv_id, name, mode, target, now_ms, retention, keys.SHIFT_RETENTION, score, note],
         )
         return _text(result)
+
+    async def to_categorise(self, name: str) -> list[str]:
+        """Chats the child left while this counsellor had them, not categorised yet."""
+        members = await self._redis.smembers(keys.to_categorise(name))  # type: ignore[misc]
+        return sorted(_text(m) for m in members)
+
+    async def categorised(self, name: str, conv_id: str) -> None:
+        await self._redis.srem(keys.to_categorise(name), conv_id)  # type: ignore[misc]
 
     async def take_field(self, conv_id: str, field: str, expected: str) -> bool:
         return bool(await self._take(keys=[chat_keys.conversation(conv_id)], args=[field, expected]))
