@@ -22,7 +22,9 @@ TYPING = "typing"  # {conv_id, on: bool} ; the counsellor is typing (only the as
 # Server to client.
 HELLO = "hello"  # {name, role}
 QUEUE = "queue"  # {items: [...], on_shift: [...]} ; whenever the queue or a load changes
-URGENT = "urgent"  # {conv_id} ; an urgent conversation entered the queue: alert everyone on shift
+# {conv_id, state, counsellor}: state "queued": an urgent child entered the queue (alert everyone on
+# shift); state "counsellor": the crisis check hit in a chat a counsellor has (alert her at once).
+URGENT = "urgent"
 ENTRIES = "entries"  # {conv_id, entries: [...], last_seq}
 # {conv_id, state, counsellor} ; claimed, transferred, requeued, ended by the counsellor. When the child
 # has left (any exit path): {conv_id, state: "ended" (or "gone"), counsellor, left: true, left_from, reason}.
@@ -67,6 +69,10 @@ def shift(record: ShiftRecord) -> dict[str, Any]:
         "load": record.load,
         "connected": record.disconnected_ms is None,
     }
+
+
+def urgent(conv_id: str, state: str, counsellor: str) -> dict[str, str]:
+    return {"conv_id": conv_id, "state": state, "counsellor": counsellor}
 
 
 def left(conv_id: str, counsellor: str, left_from: str, reason: str) -> dict[str, Any]:

@@ -143,6 +143,21 @@ class Live:
         )
         self._last_queue = ""  # the loads changed: the next snapshot goes out even if the queue did not
 
+    async def crisis(self, conv_id: str) -> None:
+        """The crisis check hit in a conversation: the child was shown the emergency numbers. A waiting
+        child moved to the front (the queue's own `urgent` alert follows at the tick); a child with a
+        counsellor makes her console show an urgent notice at once, wherever she is in it."""
+        meta = await self._desk.conversation_meta(conv_id)
+        if meta.get("state") != "counsellor":
+            self.changed()
+            return
+        await self._sio.emit(
+            events.URGENT,
+            events.urgent(conv_id, "counsellor", meta.get("counsellor", "")),
+            room="staff",
+            namespace=events.NAMESPACE,
+        )
+
     async def snapshot(self) -> dict[str, Any]:
         return {
             "items": [events.queue_item(i) for i in await self._desk.queue()],
@@ -176,7 +191,10 @@ class Live:
             if item["urgent"] and item["conv_id"] not in self._urgent_seen:
                 self._urgent_seen.add(item["conv_id"])
                 await self._sio.emit(
-                    events.URGENT, {"conv_id": item["conv_id"]}, room="staff", namespace=events.NAMESPACE
+                    events.URGENT,
+                    events.urgent(item["conv_id"], "queued", ""),
+                    room="staff",
+                    namespace=events.NAMESPACE,
                 )
         waiting = {i["conv_id"] for i in snapshot["items"]}
         self._urgent_seen &= waiting
@@ -211,6 +229,7 @@ class Live:
                     chat_keys.NOTIFY_CHILDREN,
                     chat_keys.NOTIFY_TYPING,
                     chat_keys.NOTIFY_LEFT,
+                    chat_keys.NOTIFY_URGENT,
                     keys.REVOKED,
                 )
                 async for message in pubsub.listen():
@@ -231,6 +250,9 @@ class Live:
         if channel == keys.REVOKED:
             if self._revoked is not None:
                 await self._revoked(data.decode() if isinstance(data, bytes) else str(data))
+            return
+        if channel == chat_keys.NOTIFY_URGENT:
+            await self.crisis(data.decode() if isinstance(data, bytes) else str(data))
             return
         if channel == chat_keys.NOTIFY_LEFT:
             # A child left: tick now (settle the outbox, recount the queue), not at the next tick.

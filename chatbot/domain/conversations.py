@@ -150,6 +150,9 @@ class ConversationService:
         if turn.state is not None and turn.state is not state:
             await self._store.set_state(conv_id, turn.state)
         replies = await self._replies_as_entries(conv_id, turn.replies)
+        if turn.urgent:
+            # After the answer is stored: the counsellor's alert comes with the numbers in her transcript.
+            await self._store.announce_urgent(conv_id)
         return Received(stored, duplicate=False, replies=replies, urgent=turn.urgent)
 
     def notice(self, name: str, conv_id: str, locale: str, state: ConversationState) -> list[Reply]:

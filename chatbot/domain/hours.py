@@ -105,6 +105,16 @@ def format_moment(moment: datetime, locale: str, tz: ZoneInfo = STOCKHOLM) -> st
     return str(pattern).replace("'", "").format(clock, day)
 
 
+@lru_cache(maxsize=256)
+def format_clock(moment: datetime, locale: str, tz: ZoneInfo = STOCKHOLM) -> str:
+    """A time of day in the child's language, e.g. '16:00' or '4:00 PM'."""
+    try:
+        parsed = Locale.parse(locale.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        parsed = Locale.parse("sv")
+    return str(format_time(_local(moment, tz), "short", locale=parsed))
+
+
 @lru_cache(maxsize=8)
 def _swedish_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))

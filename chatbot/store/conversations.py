@@ -328,6 +328,10 @@ class ConversationStore:
         """A typing indicator for the other side: published only, never stored (see keys.NOTIFY_TYPING)."""
         await self._redis.publish(keys.NOTIFY_TYPING, f"{conv_id} {role} {int(on)}")
 
+    async def announce_urgent(self, conv_id: str) -> None:
+        """The crisis check hit in this conversation: wake the console (see keys.NOTIFY_URGENT)."""
+        await self._redis.publish(keys.NOTIFY_URGENT, conv_id)
+
     async def set_state(self, conv_id: str, state: ConversationState) -> None:
         await self.set_flag(conv_id, "state", state.value)
 

@@ -11,6 +11,9 @@ NOTIFY_STAFF = f"{PREFIX}:notify:staff"
 NOTIFY_TYPING = f"{PREFIX}:notify:typing"
 # A child left (any exit path): "conv_id". Only wakes the console; the truth is the LEFT outbox below.
 NOTIFY_LEFT = f"{PREFIX}:notify:left"
+# The crisis check hit: "conv_id". The console alerts the counsellor who has the chat (the urgent flag in
+# the conversation's meta is the durable part; a dropped notification leaves the marker on her page).
+NOTIFY_URGENT = f"{PREFIX}:notify:urgent"
 
 
 def session(session_hash: str) -> str:

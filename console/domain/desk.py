@@ -528,8 +528,12 @@ class Desk:
             meta = await self._conversations.meta(conv_id)
             locale = meta.get("locale", self._settings.default_locale)
             await self._conversations.set_flag(conv_id, "state", ConversationState.BOT.value)
-            next_open = format_moment(opening, locale) if opening else "-"
-            entries = await self._notice(conv_id, "handoff_closed", locale, next_open=next_open)
+            if opening is None:
+                # No opening scheduled in the coming weeks: words that name no time (never "at -").
+                entries = await self._notice(conv_id, "hours_unknown", locale)
+            else:
+                next_open = format_moment(opening, locale)
+                entries = await self._notice(conv_id, "handoff_closed", locale, next_open=next_open)
             await self._stats.count(self._today(), {"closed_in_queue": 1})
             moved.append(Moved(conv_id, entries))
         if moved:

@@ -25,8 +25,18 @@
   var me = "";
   socket.on("hello", function (data) { me = data.name; });
 
-  socket.on("urgent", function () {
-    showAlert("An urgent conversation is waiting in the queue.");
+  socket.on("urgent", function (data) {
+    var here = document.getElementById("conversation");
+    var watching = here && here.getAttribute("data-conv") === data.conv_id;
+    if (data.state === "counsellor") {
+      // A crisis in a chat she has: unmissable, wherever she is in the console.
+      if (data.counsellor !== me && !watching) return;
+      showAlert("Urgent: the child in your chat " + data.conv_id.slice(0, 8) + " may be in danger. They were shown the emergency numbers.");
+      var mark = document.getElementById("urgent-mark");
+      if (watching && mark) mark.hidden = false;
+    } else {
+      showAlert("An urgent conversation is waiting in the queue.");
+    }
     document.title = "(!) " + document.title.replace(/^\(!\) /, "");
   });
   socket.on("error", function (e) {

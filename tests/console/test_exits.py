@@ -339,3 +339,40 @@ async def test_an_urgent_child_is_never_refused_for_capacity(
     assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"0"
     await expect_child(urgent, lambda d: d.get("notice", {}).get("type") == "counsellor_joined")
     await socket.close()
+
+
+async def test_a_crisis_while_a_counsellor_chats_alerts_her_and_the_bot_does_not_talk_over_her(
+    console: Console,
+    gateway_factory: Any,
+    settings: Settings,
+    clock: FixedClock,
+    child_factory: Any,
+    make_account: Any,
+    staff_factory: Any,
+    redis: Redis,
+) -> None:
+    gateway = await gateway_factory(settings, clock)
+    anna = await signed_in(make_account, staff_factory, "anna")
+    await anna.post("/me/status", {"status": "available", "capacity": "2", "display": "Anna"})
+    socket = StaffSocket()
+    try:
+        await socket.connect(console.url, anna.cookie("__Host-staff"))
+        await socket.expect("hello")
+        child, conv_id = await new_child(child_factory, gateway, redis)
+        await queue(child, redis, conv_id, 1)
+        assert "msg=" not in await claim(anna, conv_id)
+        await expect_child(child, lambda d: d.get("notice", {}).get("type") == "counsellor_joined")
+        status, page = await anna.get(f"/conversations/{conv_id}")
+        assert 'id="urgent-mark" hidden' in page
+
+        await child.say("jag vill inte leva längre", client_id="c-1")
+        numbers = await expect_child(child, lambda d: "116 111" in d.get("text", ""))
+        assert "90101" in numbers["text"] and "quick_replies" not in numbers
+        alert = await socket.expect("urgent", lambda d: d["conv_id"] == conv_id)
+        assert alert == {"conv_id": conv_id, "state": "counsellor", "counsellor": "anna"}
+        said = [e["text"] for e in child.seen if e.get("role") == "bot"]
+        assert not any("kurator här också" in text for text in said)
+        status, page = await anna.get(f"/conversations/{conv_id}")
+        assert 'id="urgent-mark" >' in page  # the marker stays on every later look
+    finally:
+        await socket.close()

@@ -65,6 +65,14 @@ async def test_quick_exit_while_a_counsellor_chats_is_seen_on_her_screen(
     await page.press("#reply-text", "Enter")
     await expect(frame.locator("#log .msg--counsellor").last).to_contain_text("jag heter Sara")
     await expect(page.locator("#child-left")).to_be_hidden()
+    # A crisis while she chats: the child gets the numbers (and no offer of another counsellor), and
+    # her console shows it at once where she cannot miss it.
+    await frame.fill("#input", "jag vill inte leva längre")
+    await frame.press("#input", "Enter")
+    await expect(frame.locator("#log .msg--bot").last).to_contain_text("Kuratorn i chatten ser det du skrev.")
+    await expect(page.locator("#alert")).to_contain_text("may be in danger", timeout=5_000)
+    await expect(page.locator("#urgent-mark")).to_be_visible()
+    assert (await page.title()).startswith("(!) ")
 
     # The child leaves in one step: the widget ends the chat and the page becomes the neutral site.
     if how == "button":

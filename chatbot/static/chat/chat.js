@@ -358,7 +358,7 @@
     // session_state already told the current state).
     if (!notice || typeof notice !== "object") return;
     if (notice.type === "counsellor_joined") state.conversationState = "counsellor";
-    if (notice.type === "conversation_ended" || notice.type === "handoff_closed") state.conversationState = "bot";
+    if (["conversation_ended", "handoff_closed", "hours_unknown"].indexOf(notice.type) >= 0) state.conversationState = "bot";
     if (notice.type === "queue_update" || notice.type === "counsellor_lost") state.conversationState = "queued";
   }
 
