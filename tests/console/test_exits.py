@@ -363,7 +363,7 @@ async def test_a_crisis_while_a_counsellor_chats_alerts_her_and_the_bot_does_not
         assert "msg=" not in await claim(anna, conv_id)
         await expect_child(child, lambda d: d.get("notice", {}).get("type") == "counsellor_joined")
         status, page = await anna.get(f"/conversations/{conv_id}")
-        assert 'id="urgent-mark" hidden' in page
+        assert status == 200 and 'id="urgent-mark" hidden' in page
 
         await child.say("jag vill inte leva längre", client_id="c-1")
         numbers = await expect_child(child, lambda d: "116 111" in d.get("text", ""))
@@ -373,6 +373,6 @@ async def test_a_crisis_while_a_counsellor_chats_alerts_her_and_the_bot_does_not
         said = [e["text"] for e in child.seen if e.get("role") == "bot"]
         assert not any("kurator här också" in text for text in said)
         status, page = await anna.get(f"/conversations/{conv_id}")
-        assert 'id="urgent-mark" >' in page  # the marker stays on every later look
+        assert status == 200 and 'id="urgent-mark" >' in page  # the marker stays on every later look
     finally:
         await socket.close()
