@@ -46,7 +46,6 @@ MESSAGES = {
     "saved": "Saved.",
     "offered": "The secure upload is offered to the child.",
     "over_capacity": "You took an urgent child over your capacity. Ask a colleague for help if you need it.",
-    "left": "The child has left. Please categorise the chat.",
 }
 
 
