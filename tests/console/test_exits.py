@@ -24,10 +24,12 @@ from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
 from console.appkeys import CONTENT, LIVE
+from console.domain.desk import GONE
 from console.domain.stats import day_of
 from console.store import keys as staff_keys
 from tests.conftest import Child, Gateway, with_settings
 from tests.console.conftest import Console, StaffClient
+from tests.console.test_desk import make_desk, on_shift, waiting_child
 from tests.console.test_live import StaffSocket, expect_child, signed_in
 
 PATHS = ("quick_exit", "end_chat", "beacon", "closed", "expired")
@@ -376,3 +378,21 @@ async def test_a_crisis_while_a_counsellor_chats_alerts_her_and_the_bot_does_not
         assert status == 200 and 'id="urgent-mark" >' in page  # the marker stays on every later look
     finally:
         await socket.close()
+
+
+async def test_a_chat_redis_already_forgot_leaves_the_load_at_the_next_sweep(
+    redis: Redis, settings: Settings, clock: FixedClock
+) -> None:
+    """The backstop: a conversation whose keys expired before any sweep could end it (the console was
+    down for the retention) is no ghost either: it leaves the load, and the pages are told it is gone."""
+    desk = make_desk(redis, settings, clock)
+    await on_shift(desk, "anna", capacity=1)
+    conv_id = await waiting_child(redis, settings, clock)
+    await desk.claim(conv_id, "anna")
+    assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"0"
+    await redis.delete(*chat_keys.conversation_keys(conv_id))  # what Redis expiry does
+    moved = await desk.sweep()
+    assert [(m.conv_id, m.detail) for m in moved] == [(conv_id, GONE)]
+    assert await redis.scard(staff_keys.assigned("anna")) == 0
+    assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"1"
+    assert await desk.sweep() == []  # once
