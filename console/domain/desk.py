@@ -236,10 +236,12 @@ class Desk:
             await self._stats.count(
                 self._today(), {"queued": len(counted), "urgent": sum(i.urgent for i in counted)}
             )
-        # First sight: the dialogue has just told the child this place; saying it again is noise.
-        # (A requeued child has announced="" and is told at once.)
+        # First sight (counted just now): note what the bot learned. The dialogue recorded the place it
+        # told the child, so first sight says nothing unless the place changed since ('changed'); a child
+        # queued some other way has no mark ('first') and is not told what they already know. (A
+        # requeued child has announced="" and is told at once.)
         await self._note_intents(
-            [item.conv_id for (item, _, _), (p, _) in zip(due, results, strict=True) if p == "first"]
+            [item.conv_id for (item, _, _), (_, new) in zip(due, results, strict=True) if new]
         )
         changed = [
             (item, wait) for (item, wait, _), (p, _) in zip(due, results, strict=True) if p == "changed"

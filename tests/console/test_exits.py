@@ -16,7 +16,9 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
-from chatbot.domain.ending import Ending
+from chatbot.domain.content import ContentLibrary
+from chatbot.domain.ending import Ending, EndReason
+from chatbot.domain.handoff import Handoff
 from chatbot.domain.model import to_ms
 from chatbot.domain.sessions import session_hash
 from chatbot.settings import Settings
@@ -396,3 +398,31 @@ async def test_a_chat_redis_already_forgot_leaves_the_load_at_the_next_sweep(
     assert await redis.scard(staff_keys.assigned("anna")) == 0
     assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"1"
     assert await desk.sweep() == []  # once
+
+
+async def test_the_child_behind_is_told_the_new_place_even_before_the_console_first_saw_them(
+    redis: Redis, settings: Settings, clock: FixedClock
+) -> None:
+    """Both children ask for a person the way the dialogue queues them; the first leaves before any
+    console tick saw the second. The second was told "number 2" and must now hear "number 1"."""
+    desk = make_desk(redis, settings, clock)
+    store = ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF)
+    handoff = Handoff(
+        QueueStore(redis), store, clock, retention=settings.conversation_retention, average_chat_minutes=15
+    )
+    first = await waiting_child(redis, settings, clock)
+    clock.advance(1)
+    second = await waiting_child(redis, settings, clock)
+    for conv_id in (first, second):
+        await handoff.request(conv_id)  # what DialogueBot._join_queue does, and tells the child
+    assert (
+        await redis.hget(chat_keys.conversation(second), "announced") == b"2/30"
+    )  # nobody on shift: an honest, long wait
+    content = ContentLibrary.load(settings.content_dir, settings.locales_dir, settings.default_locale)
+    await Ending(store, content, clock, settings).end(first, EndReason.QUICK_EXIT)
+    await desk.sweep()
+    await desk.settle_left()
+    moved = await desk.announce_positions()
+    assert [(m.conv_id, m.entries[0].extra) for m in moved] == [
+        (second, {"notice": "queue_update", "position": 1, "wait": 15})
+    ]
