@@ -209,6 +209,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar(
         "HANDOFF_GRACE", "2m", "Console: a disconnected counsellor's chats go back to the queue after this."
     ),
+    EnvVar(
+        "CHILD_GRACE",
+        "10m",
+        "Console: a child with no chat open (closed tab) this long has left; the conversation ends.",
+    ),
     EnvVar("STATS_RETENTION", "400d", "Console: how long daily aggregate statistics are kept."),
     EnvVar(
         "UPLOAD_PUBLIC_KEYS",
@@ -276,6 +281,7 @@ class Settings:
     # console refuses to start without it (console.app.MISSING_KEY).
     console_secret_key: Secret | None = field(default_factory=lambda: Secret(os.urandom(32).hex()))
     handoff_grace: int = 120
+    child_grace: int = 600
     stats_retention: int = 400 * 86400
     upload_public_keys: tuple[str, ...] = ()
     upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
@@ -324,6 +330,7 @@ class Settings:
             "CONSOLE_SESSION_LIFETIME",
             "CONSOLE_REAUTH_WINDOW",
             "HANDOFF_GRACE",
+            "CHILD_GRACE",
             "STATS_RETENTION",
             "CLIENT_BLOCK",
         ):
@@ -375,6 +382,7 @@ class Settings:
             console_trusted_proxies=_networks("CONSOLE_TRUSTED_PROXIES", get("CONSOLE_TRUSTED_PROXIES")),
             console_secret_key=_console_key(get),
             handoff_grace=durations["HANDOFF_GRACE"],
+            child_grace=durations["CHILD_GRACE"],
             stats_retention=durations["STATS_RETENTION"],
             rasa_url=rasa_url,
             rasa_timeout=rasa_timeout,

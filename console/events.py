@@ -22,9 +22,13 @@ TYPING = "typing"  # {conv_id, on: bool} ; the counsellor is typing (only the as
 # Server to client.
 HELLO = "hello"  # {name, role}
 QUEUE = "queue"  # {items: [...], on_shift: [...]} ; whenever the queue or a load changes
-URGENT = "urgent"  # {conv_id} ; an urgent conversation entered the queue: alert everyone on shift
+# {conv_id, state, counsellor}: state "queued": an urgent child entered the queue (alert everyone on
+# shift); state "counsellor": the crisis check hit in a chat a counsellor has (alert her at once).
+URGENT = "urgent"
 ENTRIES = "entries"  # {conv_id, entries: [...], last_seq}
-CONVERSATION = "conversation"  # {conv_id, state, counsellor} ; claimed, transferred, requeued, ended
+# {conv_id, state, counsellor} ; claimed, transferred, requeued, ended by the counsellor. When the child
+# has left (any exit path): {conv_id, state: "ended" (or "gone"), counsellor, left: true, left_from, reason}.
+CONVERSATION = "conversation"
 CHILD_TYPING = "child_typing"  # {conv_id, on}
 ERROR = "error"  # {code, detail}
 
@@ -64,6 +68,22 @@ def shift(record: ShiftRecord) -> dict[str, Any]:
         "capacity": record.capacity,
         "load": record.load,
         "connected": record.disconnected_ms is None,
+    }
+
+
+def urgent(conv_id: str, state: str, counsellor: str) -> dict[str, str]:
+    return {"conv_id": conv_id, "state": state, "counsellor": counsellor}
+
+
+def left(conv_id: str, counsellor: str, left_from: str, reason: str) -> dict[str, Any]:
+    """The child has left: `left_from` bot/queued/counsellor ('' when unknown), `reason` the exit path."""
+    return {
+        "conv_id": conv_id,
+        "state": "ended" if left_from else "gone",
+        "counsellor": counsellor,
+        "left": True,
+        "left_from": left_from,
+        "reason": reason,
     }
 
 

@@ -22,7 +22,7 @@ from chatbot.domain.model import Role
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore, parse_notification
 from console import events
-from console.domain.desk import Desk
+from console.domain.desk import GONE, Desk
 from console.store import keys
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,32 @@ class Live:
         )
         self.changed()
 
+    async def child_left(self, conv_id: str, counsellor: str, left_from: str, reason: str) -> None:
+        """The child has left: every console page that shows the chat (the conversation, My chats, the
+        queue) says so at once; the load and the queue were already recounted (Desk.settle_left)."""
+        await self._sio.emit(
+            events.CONVERSATION,
+            events.left(conv_id, counsellor, left_from, reason),
+            room="staff",
+            namespace=events.NAMESPACE,
+        )
+        self._last_queue = ""  # the loads changed: the next snapshot goes out even if the queue did not
+
+    async def crisis(self, conv_id: str) -> None:
+        """The crisis check hit in a conversation: the child was shown the emergency numbers. A waiting
+        child moved to the front (the queue's own `urgent` alert follows at the tick); a child with a
+        counsellor makes her console show an urgent notice at once, wherever she is in it."""
+        meta = await self._desk.conversation_meta(conv_id)
+        if meta.get("state") != "counsellor":
+            self.changed()
+            return
+        await self._sio.emit(
+            events.URGENT,
+            events.urgent(conv_id, "counsellor", meta.get("counsellor", "")),
+            room="staff",
+            namespace=events.NAMESPACE,
+        )
+
     async def snapshot(self) -> dict[str, Any]:
         return {
             "items": [events.queue_item(i) for i in await self._desk.queue()],
@@ -143,7 +169,13 @@ class Live:
         if self._heartbeat is not None:
             # First, so a counsellor connected here never looks gone to this very sweep.
             await self._heartbeat()
-        await self._desk.sweep()
+        moved = await self._desk.sweep()
+        # Children who left by any path (the outbox): out of the load, then everyone's pages are told.
+        for left in await self._desk.settle_left():
+            await self.child_left(left.conv_id, left.counsellor, left.left_from, left.reason)
+        for item in moved:
+            if item.detail == GONE:
+                await self.child_left(item.conv_id, "", "", "expired")
         await self._desk.announce_positions()
         snapshot = await self.snapshot()
         # waited_s changes every second; pages count it up themselves, so it does not make a change.
@@ -159,7 +191,10 @@ class Live:
             if item["urgent"] and item["conv_id"] not in self._urgent_seen:
                 self._urgent_seen.add(item["conv_id"])
                 await self._sio.emit(
-                    events.URGENT, {"conv_id": item["conv_id"]}, room="staff", namespace=events.NAMESPACE
+                    events.URGENT,
+                    events.urgent(item["conv_id"], "queued", ""),
+                    room="staff",
+                    namespace=events.NAMESPACE,
                 )
         waiting = {i["conv_id"] for i in snapshot["items"]}
         self._urgent_seen &= waiting
@@ -190,7 +225,12 @@ class Live:
             try:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 await pubsub.subscribe(
-                    chat_keys.NOTIFY_STAFF, chat_keys.NOTIFY_CHILDREN, chat_keys.NOTIFY_TYPING, keys.REVOKED
+                    chat_keys.NOTIFY_STAFF,
+                    chat_keys.NOTIFY_CHILDREN,
+                    chat_keys.NOTIFY_TYPING,
+                    chat_keys.NOTIFY_LEFT,
+                    chat_keys.NOTIFY_URGENT,
+                    keys.REVOKED,
                 )
                 async for message in pubsub.listen():
                     await self._on_message(message)
@@ -210,6 +250,13 @@ class Live:
         if channel == keys.REVOKED:
             if self._revoked is not None:
                 await self._revoked(data.decode() if isinstance(data, bytes) else str(data))
+            return
+        if channel == chat_keys.NOTIFY_URGENT:
+            await self.crisis(data.decode() if isinstance(data, bytes) else str(data))
+            return
+        if channel == chat_keys.NOTIFY_LEFT:
+            # A child left: tick now (settle the outbox, recount the queue), not at the next tick.
+            self.changed()
             return
         if channel == chat_keys.NOTIFY_TYPING:
             parts = (data.decode() if isinstance(data, bytes) else str(data)).split(" ")

@@ -15,7 +15,7 @@ from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE
 from console.domain import stats as stats_rules
 from console.domain.accounts import Role, Staff
 from console.domain.canned import canned_replies
-from console.domain.desk import DeskError
+from console.domain.desk import OVER_CAPACITY, DeskError
 from console.security import allow, staff_of
 from console.views import render
 
@@ -48,6 +48,7 @@ MESSAGES = {
     "offered": "The secure upload is offered to the child.",
     "blocked": "The chat is ended and its client cannot start new chats for a while.",
     "not_blocked": "The chat is ended; its client could not be blocked (its hash is kept one day only).",
+    "over_capacity": "You took an urgent child over your capacity. Ask a colleague for help if you need it.",
 }
 
 
@@ -78,10 +79,13 @@ async def queue_page(request: web.Request) -> web.Response:
             mine.append(
                 {"conv_id": conv_id, "urgent": meta.get("urgent") == "1", "locale": meta.get("locale", "")}
             )
+    # Chats the child left while she had them: hers to categorise (the load was freed at once).
+    left = await desk.store.to_categorise(staff.name)
     account = await request.app[ACCOUNTS].store.get(staff.name)
     return render(
         request,
         "queue.html",
+        left=left,
         shift=shift,
         default_display=account.display if account else staff.name,
         default_capacity=account.capacity if account else 2,
@@ -157,7 +161,10 @@ async def conversation_action(request: web.Request) -> web.StreamResponse:
     after = f"/conversations/{conv_id}"
     try:
         if action == "claim":
-            await desk.claim(conv_id, staff.name)
+            claimed = await desk.claim(conv_id, staff.name)
+            if claimed.detail == OVER_CAPACITY:
+                result["over_capacity"] = True
+                after = f"/conversations/{conv_id}?msg=over_capacity"
         elif action == "reply":
             entry = await desk.reply(conv_id, staff.name, form.get("text"))
             result["seq"] = entry.seq
@@ -227,6 +234,7 @@ async def overview(request: web.Request) -> web.Response:
         request,
         "overview.html",
         items=items,
+        urgent=[i for i in items if i.urgent],
         longest_wait=max(waits) if waits else 0,
         on_shift=await desk.store.on_shift(),
         weekly=weekly,

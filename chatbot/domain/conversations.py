@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from chatbot.clock import Clock
 from chatbot.domain import errors
 from chatbot.domain.bot import Bot, BotContext, BotTurn
+from chatbot.domain.ending import Ending, EndReason
 from chatbot.domain.floods import ClientId, FloodGuard
 from chatbot.domain.hours import STOCKHOLM
 from chatbot.domain.inputs import choose_locale, is_encodable
@@ -62,12 +63,14 @@ class ConversationService:
         bot: Bot,
         clock: Clock,
         settings: Settings,
+        ending: Ending,
         floods: FloodGuard | None = None,
     ) -> None:
         self._store = store
         self._bot = bot
         self._clock = clock
         self._settings = settings
+        self._ending = ending
         self._floods = floods
 
     @property
@@ -178,6 +181,9 @@ class ConversationService:
         if turn.state is not None and turn.state is not state:
             await self._store.set_state(conv_id, turn.state)
         replies = await self._replies_as_entries(conv_id, turn.replies)
+        if turn.urgent:
+            # After the answer is stored: the counsellor's alert comes with the numbers in her transcript.
+            await self._store.announce_urgent(conv_id)
         return Received(stored, duplicate=False, replies=replies, urgent=turn.urgent)
 
     async def outside(self, text: object, locale: str) -> list[Reply]:
@@ -200,11 +206,13 @@ class ConversationService:
     async def history(self, conv_id: str, after: int = 0, upto: int = -1) -> list[Entry]:
         return await self._store.read(conv_id, max(0, after), upto)
 
-    async def end(self, conv_id: str, session_id: str | None) -> None:
-        """End the conversation and forget the session id, so it can never be resumed (quick exit, end chat)."""
+    async def end(self, conv_id: str, session_id: str | None, reason: object = None) -> None:
+        """The child ends the conversation (end chat, quick exit); the session id can never resume it.
+
+        `reason` is what the widget says it was (`quick_exit` or `end_chat`); anything else is `end_chat`."""
         hashed = session_hash(session_id) if session_id and is_session_id(session_id) else None
-        await self._store.end(conv_id, session_hash=hashed, now_ms=to_ms(self._clock.now()))
-        log.info("conversation %s ended by the child", conv_id)
+        chosen = EndReason.QUICK_EXIT if reason == EndReason.QUICK_EXIT.value else EndReason.END_CHAT
+        await self._ending.end(conv_id, chosen, session_hash=hashed)
 
     async def end_by_session_id(self, session_id: object) -> str | None:
         """End the conversation a session id names; the quick exit's beacon when its socket is down.
@@ -218,8 +226,18 @@ class ConversationService:
         )
         if record is None or record.state is ConversationState.ENDED:
             return None
-        await self.end(record.conv_id, session_id)
+        await self._ending.end(record.conv_id, EndReason.BEACON, session_hash=session_hash(session_id))
         return record.conv_id
+
+    async def joined(self, conv_id: str) -> None:
+        """A socket of the child is on the conversation: the child is here."""
+        await self._store.present(conv_id)
+
+    async def left(self, conv_id: str) -> None:
+        """A socket of the child closed; with none left the console's sweep counts the time away."""
+        await self._store.absent(
+            conv_id, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
+        )
 
     async def set_locale(self, conv_id: str, locale: object, available: Collection[str]) -> str:
         """Switch the conversation's language (the widget's language menu); later answers use it."""

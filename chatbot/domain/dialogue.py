@@ -4,7 +4,9 @@ Order matters and is the safety policy of this product:
 1. Every message, in every state, goes through the crisis check first, in every language the check
    knows, whatever the widget is set to. A hit shows emergency help at once, in the language the
    child wrote when that language is safe-complete (else the widget's), and marks the conversation
-   urgent (a waiting child moves to the front of the queue).
+   urgent (a waiting child moves to the front of the queue). What the crisis answer offers besides the
+   numbers is true now: a person while the line is open, only the lines that answer around the clock
+   while it is closed, and nothing more while a counsellor has the chat (the console alerts her instead).
 2. A case code in a message is looked up (`case_status`) whatever the intent model thinks, in every
    state: like the crisis answer it is a fact the child asked for, so a child who gives their code to
    the counsellor still learns where their case stands (the counsellor reads the answer; the log and
@@ -31,7 +33,7 @@ from chatbot.domain import errors
 from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import Answer, ContentLibrary
 from chatbot.domain.handoff import Handoff
-from chatbot.domain.hours import OpeningHours, format_moment
+from chatbot.domain.hours import OpeningHours, format_clock, format_moment
 from chatbot.domain.model import ConversationState, QuickReply, Reply, to_ms
 from chatbot.domain.moments import default_formats
 from chatbot.nlu.crisis import CRISIS_LANGUAGES
@@ -44,8 +46,15 @@ from chatbot.upload.service import CaseService, Grant, UploadService
 log = logging.getLogger(__name__)
 
 CRISIS = "crisis"
+CRISIS_WITH_COUNSELLOR = "crisis_counsellor"
+CRISIS_CLOSED = "crisis_closed"
 ASK_HUMAN = "ask_human"
 LANGUAGE_UNKNOWN = "language_unknown"
+# Opening hours, true in every state (each an answer in content/).
+OPENING_HOURS = "opening_hours"
+OPEN_NOW = "opening_hours_open"
+HOURS_UNKNOWN = "hours_unknown"
+HANDOFF_CLOSED = "handoff_closed"
 # Buttons whose target answer describes an action: the bot carries the action out, then shows it.
 JOIN_QUEUE = "handoff_queued"
 LEAVE_QUEUE = "leave_queue"
@@ -210,6 +219,8 @@ class DialogueBot:
 
         if name == ASK_HUMAN:
             return await self._ask_human(ctx)
+        if name in (OPENING_HOURS, OPEN_NOW, HOURS_UNKNOWN):
+            return self._opening_hours(ctx)
         if name == JOIN_QUEUE:
             return await self._join_queue(ctx)
         if name == LEAVE_QUEUE:
@@ -231,7 +242,30 @@ class DialogueBot:
         log.warning("crisis check (%s) in conversation %s, state %s", reason, ctx.conv_id, ctx.state.value)
         if locale is not None and locale != ctx.locale:
             ctx = dataclasses.replace(ctx, locale=locale)
-        return BotTurn(self._say("crisis", ctx), urgent=True)
+        # The numbers in every state; what else is offered must be true now. With a counsellor: never "a
+        # counsellor here too" (her console gets an urgent notice instead). Closed: only what answers now.
+        if ctx.state is ConversationState.COUNSELLOR:
+            answer_id = CRISIS_WITH_COUNSELLOR
+        elif not self._hours.latest.is_open(self._clock.now()):
+            answer_id = CRISIS_CLOSED
+        else:
+            answer_id = CRISIS
+        return BotTurn(_as_intent(self._say(answer_id, ctx), CRISIS), urgent=True)
+
+    def _opening_hours(self, ctx: BotContext) -> BotTurn:
+        """True in every state: open now until when; closed until when; closed with no opening known."""
+        if self._hours.latest.is_open(self._clock.now()):
+            replies = self._say(OPEN_NOW, ctx)
+        else:
+            replies = self._closed(ctx, OPENING_HOURS)
+        return BotTurn(_as_intent(replies, OPENING_HOURS))
+
+    def _closed(self, ctx: BotContext, answer_id: str) -> list[Reply]:
+        """A closed-line answer that names the next opening, or, with none scheduled, one that does not
+        (never "we open again ." with nothing after it)."""
+        if self._hours.latest.next_opening(self._clock.now()) is None:
+            return self._say(HOURS_UNKNOWN, ctx)
+        return self._say(answer_id, ctx)
 
     def _written_locale(self, ctx: BotContext, text: str, understood: Understanding) -> str:
         """The language the child wrote the crisis message in, when it is safe-complete and not the
@@ -257,14 +291,14 @@ class DialogueBot:
     async def _ask_human(self, ctx: BotContext) -> BotTurn:
         """Say what talking to a counsellor means and ask first (guideline 3); closed: say when we open."""
         if not self._hours.latest.is_open(self._clock.now()):
-            return BotTurn(self._say("handoff_closed", ctx))
+            return BotTurn(self._closed(ctx, HANDOFF_CLOSED))
         if ctx.state is ConversationState.QUEUED:
             return await self._join_queue(ctx)
         return BotTurn(await self._render(self._content.get(ASK_HUMAN), ctx))
 
     async def _join_queue(self, ctx: BotContext) -> BotTurn:
         if not self._hours.latest.is_open(self._clock.now()):
-            return BotTurn(self._say("handoff_closed", ctx))
+            return BotTurn(self._closed(ctx, HANDOFF_CLOSED))
         if (
             ctx.state is not ConversationState.QUEUED
             and self._queue_guard is not None
@@ -346,7 +380,14 @@ class DialogueBot:
         now = self._clock.now()
         opening = self._hours.latest.next_opening(now)
         next_open = format_moment(opening, ctx.locale) if opening else ""
-        return {"next_open": next_open, "retention_days": self._retention_days}
+        closing = self._hours.latest.closes_at(now)
+        closes = format_clock(closing, ctx.locale) if closing else ""
+        return {"next_open": next_open, "closes": closes, "retention_days": self._retention_days}
+
+
+def _as_intent(replies: list[Reply], intent: str) -> list[Reply]:
+    """A variant of an intent's answer still answers that intent (what the console shows the bot learned)."""
+    return [dataclasses.replace(r, intent=intent) for r in replies]
 
 
 def _day(moment: datetime, locale: str) -> str:

@@ -50,10 +50,17 @@ REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
     "counsellor_joined": ("name",),
     "counsellor_lost": ("position", "wait"),
     "conversation_ended": (),
+    "child_left": (),
     "upload_offer": (),
     "crisis": (),
     "crisis_who": (),
     "language_unknown": (),
+    # Crisis while a counsellor has the chat, and while the line is closed (chatbot.domain.dialogue).
+    "crisis_counsellor": (),
+    "crisis_closed": (),
+    # Opening hours that are true in every state: open now (until when), or no opening known.
+    "opening_hours_open": ("closes",),
+    "hours_unknown": (),
     # The case code lookup (intent case_status): one answer per status, one per kind of bad code.
     **{
         f"case_status_{status}": ("updated",)

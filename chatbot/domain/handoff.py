@@ -42,7 +42,12 @@ class Handoff:
         )
         if position < 0:
             return None
-        return QueuePlace(position, await self.estimate(position))
+        place = QueuePlace(position, await self.estimate(position))
+        # The child is told this place now (handoff_queued, queue_update): recorded as what they were told,
+        # so the console tells them when it changes, also if it changes before the console first saw them
+        # (the one ahead left at once). The console's mark has the same shape (console.domain.desk).
+        await self._conversations.set_flag(conv_id, "announced", f"{place.position}/{place.wait_minutes}")
+        return place
 
     async def place(self, conv_id: str) -> QueuePlace | None:
         position = await self._queue.position(conv_id)

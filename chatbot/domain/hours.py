@@ -94,6 +94,12 @@ def format_moment(moment: datetime, locale: str) -> str:
     return default_formats().moment(moment, locale)
 
 
+@lru_cache(maxsize=256)
+def format_clock(moment: datetime, locale: str) -> str:
+    """A time of day in the child's language, e.g. '16:00' (locales/dates.yml)."""
+    return default_formats().clock(moment, locale)
+
+
 @lru_cache(maxsize=8)
 def _swedish_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))

@@ -17,6 +17,7 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.domain.bot import Bot
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
+from chatbot.domain.ending import Ending
 from chatbot.domain.floods import ClientHasher, FloodGuard
 from chatbot.domain.moments import default_formats
 from chatbot.gateway import protocol, routes, upload_views, widget
@@ -71,7 +72,9 @@ def create_app(
     bot = bot or build_bot(
         settings, redis, store, clock, nlu, content, uploads, floods, languages=catalogs.available
     )
-    service = ConversationService(store, bot, clock, settings, floods)
+    service = ConversationService(
+        store, bot, clock, settings, Ending(store, content, clock, settings), floods
+    )
     hasher = ClientHasher(settings.session_secret.reveal().encode(), clock, settings.gateway_trusted_proxies)
 
     _quiet_engineio()

@@ -90,6 +90,8 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session = self._sockets.pop(sid, None)
         if session is not None:
             await self._delivery.leave(sid, session.conv_id)
+            # The last socket gone starts the child's time away (a closed tab ends after CHILD_GRACE).
+            await self._service.left(session.conv_id)
 
     async def on_session_request(self, sid: str, data: object = None, *_: object) -> None:
         await self._guard(sid, self._session_request, data)
@@ -142,6 +144,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         previous = self._sockets.pop(sid, None)
         if previous is not None:
             await self._delivery.leave(sid, previous.conv_id)
+            await self._service.left(previous.conv_id)
         self._refused.pop(sid, None)
         try:
             opened = await self._service.open(
@@ -154,6 +157,8 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 await self.emit(protocol.BOT_UTTERED, protocol.ephemeral(reply), to=sid)
             raise
         self._sockets[sid] = _SocketSession(opened.session_id, opened.conv_id, opened.locale, opened.state)
+        # Before the child hears anything: from here on they are present (a closed tab's clock stops).
+        await self._service.joined(opened.conv_id)
         await self.emit(protocol.SESSION_CONFIRM, opened.session_id, to=sid)
         await self.emit(
             protocol.SESSION_STATE,
@@ -228,7 +233,8 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _end_session(self, sid: str, data: object) -> None:
         session = self._require(sid)
-        await self._service.end(session.conv_id, session.session_id)
+        reason = protocol.as_mapping(data).get("reason")
+        await self._service.end(session.conv_id, session.session_id, reason)
         await self.emit(protocol.SESSION_ENDED, {}, room=session.conv_id)
         for member_sid, other in list(self._sockets.items()):
             if other.conv_id == session.conv_id:

@@ -18,11 +18,13 @@ from chatbot.store import keys
 from chatbot.store.pipelining import ScriptPipeline
 
 _CREATE = """
--- KEYS: session, conversation, stats_day ('' to leave uncounted)
+-- KEYS: session, conversation, stats_day ('' to leave uncounted), active
 -- ARGV: conv_id, now_ms, retention_s, locale, stats_retention_s
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 redis.call('HSET', KEYS[2], 'state', 'bot', 'created', ARGV[2], 'last_activity', ARGV[2], 'locale', ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+redis.call('EXPIRE', KEYS[4], ARGV[3])
 -- Every new conversation is a contact: one more in the day's aggregate (a number, nothing that identifies).
 if KEYS[3] ~= '' then
   redis.call('HINCRBY', KEYS[3], 'contacts', 1)
@@ -48,7 +50,7 @@ return {conv, state, n}
 
 _INGEST = """
 -- A child's message: dedupe by client id, rate limit (token bucket), append, notify.
--- KEYS: conversation, log, dedupe, rate
+-- KEYS: conversation, log, dedupe, rate, active
 -- ARGV: entry_json, client_id, now_ms, burst, per_minute, retention_s, max_entries, conv_id, channel
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'gone', 0, ''} end
@@ -78,28 +80,95 @@ local seq = redis.call('RPUSH', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[3], ARGV[2], seq) end
 redis.call('HSET', KEYS[1], 'last_activity', ARGV[3])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[8])
+redis.call('EXPIRE', KEYS[5], ARGV[6])
 redis.call('PUBLISH', ARGV[9], ARGV[8] .. ' ' .. seq)
 return {'ok', seq, state}
 """
 
 _APPEND = """
 -- Bot, counsellor or system entries, appended together so they stay contiguous.
--- KEYS: conversation, log, dedupe ; ARGV: now_ms, retention_s, conv_id, channel, entry_json...
-if not redis.call('HGET', KEYS[1], 'state') then return 0 end
+-- KEYS: conversation, log, dedupe, active ; ARGV: now_ms, retention_s, conv_id, channel, entry_json...
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 0 end
 local seq = 0
 for i = 5, #ARGV do seq = redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('HSET', KEYS[1], 'last_activity', ARGV[1])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+if state ~= 'ended' then
+  redis.call('ZADD', KEYS[4], ARGV[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[4], ARGV[2])
+end
 redis.call('PUBLISH', ARGV[4], ARGV[3] .. ' ' .. seq)
 return seq
 """
 
 _END = """
--- KEYS: session (may be empty string), conversation ; ARGV: now_ms
+-- Every way a conversation ends (quick exit, end chat, beacon, closed tab, expiry) is this one step: the
+-- state, why, the system entries that say so in the log, out of the queue and the away set, into the
+-- console's outbox, and the console woken. An ended or gone conversation is left as it is.
+-- KEYS: session ('' for none), conversation, log, dedupe, queue, away, left, active
+-- ARGV: now_ms, retention_s, conv_id, staff_channel, left_channel, reason, away_before_ms,
+--       children_channel, idle_before_ms, entry_json...
+-- away_before_ms > 0: end only if the child has been away (no socket) since at least then; idle_before_ms
+-- > 0: only if nothing was written since then. The sweep's checks, in the same step as the end, so a
+-- child who came back or wrote meanwhile is never ended.
+-- Returns {state before ('' when gone, 'ended' when already ended, 'present' when back), last seq}.
 if KEYS[1] ~= '' then redis.call('DEL', KEYS[1]) end
-if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], 'state', 'ended', 'ended_at', ARGV[1])
-return 1
+local state = redis.call('HGET', KEYS[2], 'state')
+if not state or state == 'ended' then
+  for i = 5, 6 do redis.call('ZREM', KEYS[i], ARGV[3]) end
+  redis.call('ZREM', KEYS[8], ARGV[3])
+  if not state then return {'', 0} end
+  return {'ended', 0}
+end
+if tonumber(ARGV[7]) > 0 then
+  local since = redis.call('ZSCORE', KEYS[6], ARGV[3])
+  if not since or tonumber(since) > tonumber(ARGV[7]) then return {'present', 0} end
+end
+if tonumber(ARGV[9]) > 0 then
+  local last = tonumber(redis.call('HGET', KEYS[2], 'last_activity') or '0')
+  if last > tonumber(ARGV[9]) then return {'present', 0} end
+end
+redis.call('HSET', KEYS[2], 'state', 'ended', 'ended_at', ARGV[1], 'end_reason', ARGV[6], 'left_from', state)
+for i = 5, 6 do redis.call('ZREM', KEYS[i], ARGV[3]) end
+redis.call('ZREM', KEYS[8], ARGV[3])
+redis.call('ZADD', KEYS[7], ARGV[1], ARGV[3])
+redis.call('EXPIRE', KEYS[7], ARGV[2])
+local seq = 0
+for i = 10, #ARGV do seq = redis.call('RPUSH', KEYS[3], ARGV[i]) end
+if seq == 0 then seq = redis.call('LLEN', KEYS[3]) end
+for i = 2, 4 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+-- Both sides: the console's transcript, and a tab of the child's still open (expiry) reads the notice.
+redis.call('PUBLISH', ARGV[4], ARGV[3] .. ' ' .. seq)
+redis.call('PUBLISH', ARGV[8], ARGV[3] .. ' ' .. seq)
+redis.call('PUBLISH', ARGV[5], ARGV[3])
+return {state, seq}
+"""
+
+_PRESENT = """
+-- A socket of the child joined the conversation: they are here (any gateway process counts).
+-- KEYS: conversation, away ; ARGV: conv_id
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return redis.call('HINCRBY', KEYS[1], 'sockets', 1)
+"""
+
+_ABSENT = """
+-- A socket of the child left. The last one gone: the child is away from now (the sweep decides later).
+-- KEYS: conversation, away ; ARGV: conv_id, now_ms, retention_s
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return 0
+end
+local n = redis.call('HINCRBY', KEYS[1], 'sockets', -1)
+if n > 0 then return n end
+redis.call('HSET', KEYS[1], 'sockets', 0)
+if redis.call('HGET', KEYS[1], 'state') ~= 'ended' then
+  redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+end
+return 0
 """
 
 
@@ -155,6 +224,8 @@ class ConversationStore:
         self._ingest = scripts.register(_INGEST)
         self._append = scripts.register(_APPEND)
         self._end = scripts.register(_END)
+        self._present = scripts.register(_PRESENT)
+        self._absent = scripts.register(_ABSENT)
         self._set_field = scripts.register(_SET_FIELD)
         self._increment = scripts.register(_INCREMENT)
 
@@ -175,6 +246,7 @@ class ConversationStore:
                 keys.session(session_hash),
                 keys.conversation(conv_id),
                 keys.stats_day(contact_day) if contact_day else "",
+                keys.ACTIVE,
             ],
             args=[conv_id, now_ms, retention, locale, stats_retention],
         )
@@ -198,7 +270,7 @@ class ConversationStore:
         max_entries: int,
     ) -> IngestResult:
         status, number, state = await self._ingest(
-            keys=list(keys.conversation_keys(conv_id)),
+            keys=[*keys.conversation_keys(conv_id), keys.ACTIVE],
             args=[
                 entry.to_json(),
                 entry.client_id or "",
@@ -222,7 +294,7 @@ class ConversationStore:
             raise ValueError("nothing to append")
         conv_key, log_key, dedupe_key, _ = keys.conversation_keys(conv_id)
         last = await self._append(
-            keys=[conv_key, log_key, dedupe_key],
+            keys=[conv_key, log_key, dedupe_key, keys.ACTIVE],
             args=[now_ms, retention, conv_id, self._channel, *(e.to_json() for e in entries)],
         )
         return int(last)
@@ -256,6 +328,10 @@ class ConversationStore:
         """A typing indicator for the other side: published only, never stored (see keys.NOTIFY_TYPING)."""
         await self._redis.publish(keys.NOTIFY_TYPING, f"{conv_id} {role} {int(on)}")
 
+    async def announce_urgent(self, conv_id: str) -> None:
+        """The crisis check hit in this conversation: wake the console (see keys.NOTIFY_URGENT)."""
+        await self._redis.publish(keys.NOTIFY_URGENT, conv_id)
+
     async def set_state(self, conv_id: str, state: ConversationState) -> None:
         await self.set_flag(conv_id, "state", state.value)
 
@@ -269,12 +345,73 @@ class ConversationStore:
         past a limit); returns the new count, or 0 when the conversation no longer exists."""
         return int(await self._increment(keys=[keys.conversation(conv_id)], args=[name]))
 
-    async def end(self, conv_id: str, *, session_hash: str | None, now_ms: int) -> bool:
-        ended = await self._end(
-            keys=[keys.session(session_hash) if session_hash else "", keys.conversation(conv_id)],
-            args=[now_ms],
+    async def end(
+        self,
+        conv_id: str,
+        entries: Sequence[Entry],
+        *,
+        reason: str,
+        session_hash: str | None,
+        now_ms: int,
+        retention: int,
+        away_before_ms: int = 0,
+        idle_before_ms: int = 0,
+    ) -> EndResult:
+        """End the conversation in one step (see _END); only the caller that ended it gets `ended`."""
+        conv_key, log_key, dedupe_key, _ = keys.conversation_keys(conv_id)
+        before, seq = await self._end(
+            keys=[
+                keys.session(session_hash) if session_hash else "",
+                conv_key,
+                log_key,
+                dedupe_key,
+                keys.QUEUE,
+                keys.AWAY,
+                keys.LEFT,
+                keys.ACTIVE,
+            ],
+            args=[
+                now_ms,
+                retention,
+                conv_id,
+                keys.NOTIFY_STAFF,
+                keys.NOTIFY_LEFT,
+                reason,
+                away_before_ms,
+                keys.NOTIFY_CHILDREN,
+                idle_before_ms,
+                *(e.to_json() for e in entries),
+            ],
         )
-        return bool(ended)
+        state = _text(before)
+        if state in ("", "ended", "present"):
+            return EndResult(False, None, 0)
+        return EndResult(True, ConversationState(state), int(seq))
+
+    async def present(self, conv_id: str) -> None:
+        """One more socket of the child on this conversation (it is not away)."""
+        await self._present(keys=[keys.conversation(conv_id), keys.AWAY], args=[conv_id])
+
+    async def absent(self, conv_id: str, *, now_ms: int, retention: int) -> None:
+        """One socket fewer; with none left the child is away from `now_ms`."""
+        await self._absent(keys=[keys.conversation(conv_id), keys.AWAY], args=[conv_id, now_ms, retention])
+
+    async def due_to_end(self, *, away_before_ms: int, idle_before_ms: int) -> tuple[list[str], list[str]]:
+        """Conversations whose child has had no socket since `away_before_ms`, and those with nothing
+        written since `idle_before_ms`: both looks in one round trip (the console asks every tick)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrangebyscore(keys.AWAY, "-inf", away_before_ms)
+            pipe.zrangebyscore(keys.ACTIVE, "-inf", idle_before_ms)
+            away, idle = await pipe.execute()
+        return [_text(c) for c in away], [_text(c) for c in idle]
+
+
+@dataclass(frozen=True)
+class EndResult:
+    ended: bool
+    """This call ended it (False: already ended, gone, or the child came back)."""
+    left_from: ConversationState | None
+    last_seq: int
 
 
 def _text(value: object) -> str:

@@ -9,6 +9,11 @@ NOTIFY_CHILDREN = f"{PREFIX}:notify:children"
 NOTIFY_STAFF = f"{PREFIX}:notify:staff"
 # Typing indicators are live-only (never stored): "conv_id role 1|0", role child or counsellor.
 NOTIFY_TYPING = f"{PREFIX}:notify:typing"
+# A child left (any exit path): "conv_id". Only wakes the console; the truth is the LEFT outbox below.
+NOTIFY_LEFT = f"{PREFIX}:notify:left"
+# The crisis check hit: "conv_id". The console alerts the counsellor who has the chat (the urgent flag in
+# the conversation's meta is the durable part; a dropped notification leaves the marker on her page).
+NOTIFY_URGENT = f"{PREFIX}:notify:urgent"
 
 
 def session(session_hash: str) -> str:
@@ -37,6 +42,20 @@ def conversation_keys(conv_id: str) -> tuple[str, str, str, str]:
 
 QUEUE = f"{PREFIX}:queue"
 """Sorted set of waiting conversation ids; urgent ones sort before every normal one."""
+
+AWAY = f"{PREFIX}:away"
+"""Sorted set of conversation ids whose child has no socket open, scored by since when (ms). The console's
+sweep ends those away longer than CHILD_GRACE (a closed tab); TTL: the conversation retention."""
+
+ACTIVE = f"{PREFIX}:active"
+"""Sorted set of conversations not ended, scored by their last activity (ms), written with every entry:
+the console's sweep ends those idle for almost the retention (expiry) before Redis forgets them, so the
+end is recorded and the console told. TTL: the conversation retention."""
+
+LEFT = f"{PREFIX}:left"
+"""Sorted set of conversations that ended (any exit path), scored by when (ms), that the console has not
+settled yet (load, categorisation, statistics): an outbox, so a dropped notification loses nothing.
+The console drains it every tick; TTL: the conversation retention."""
 
 COUNSELLORS_AVAILABLE = f"{PREFIX}:staff:available"
 """Hash of counsellor id → free chat slots, kept by the console; read here only to estimate waits."""

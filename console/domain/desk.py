@@ -17,15 +17,17 @@ from enum import StrEnum
 
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
+from chatbot.domain.ending import Ending
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours, ScheduleError, format_moment
 from chatbot.domain.model import ConversationState, Entry, Role, to_ms
+from chatbot.domain.notices import notice_entries
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
 from console.domain import stats as stats_rules
-from console.store.handoff import HandoffStore, ShiftRecord
+from console.store.handoff import HandoffStore, Left, ShiftRecord
 from console.store.hours import HoursStore
 from console.store.stats import StatsStore
 
@@ -40,6 +42,10 @@ MAX_DISPLAY_CHARS = 40
 PRESENCE_STALE_MS = 15_000
 # Shown to the next counsellor (staff-facing, never to the child).
 LOST_NOTE = "counsellor disconnected"
+# Moved.detail of a claim that took an urgent child although the counsellor was at her capacity.
+OVER_CAPACITY = "over_capacity"
+# Moved.detail from the sweep for a chat taken out of a load because Redis had already forgotten it.
+GONE = "gone"
 
 
 class DeskError(Exception):
@@ -71,6 +77,8 @@ class QueueItem:
 class ConversationView:
     conv_id: str
     state: str
+    left: bool
+    """The child has left (quick exit, end chat, closed tab, expiry): nothing more will come."""
     counsellor: str
     urgent: bool
     locale: str
@@ -122,6 +130,7 @@ class Desk:
             retention=settings.conversation_retention,
             average_chat_minutes=settings.average_chat_minutes,
         )
+        self._ending = Ending(conversations, content, clock, settings)
 
     @property
     def store(self) -> HandoffStore:
@@ -230,10 +239,12 @@ class Desk:
             await self._stats.count(
                 self._today(), {"queued": len(counted), "urgent": sum(i.urgent for i in counted)}
             )
-        # First sight: the dialogue has just told the child this place; saying it again is noise.
-        # (A requeued child has announced="" and is told at once.)
+        # First sight (counted just now): note what the bot learned. The dialogue recorded the place it
+        # told the child, so first sight says nothing unless the place changed since ('changed'); a child
+        # queued some other way has no mark ('first') and is not told what they already know. (A
+        # requeued child has announced="" and is told at once.)
         await self._note_intents(
-            [item.conv_id for (item, _, _), (p, _) in zip(due, results, strict=True) if p == "first"]
+            [item.conv_id for (item, _, _), (_, new) in zip(due, results, strict=True) if new]
         )
         changed = [
             (item, wait) for (item, wait, _), (p, _) in zip(due, results, strict=True) if p == "changed"
@@ -267,6 +278,8 @@ class Desk:
             raise DeskError("gone", "this conversation has ended or expired")
         queued = await self._queue.position(conv_id) is not None
         mine = meta.get("counsellor") == name and meta.get("state") == ConversationState.COUNSELLOR.value
+        # A chat she still has to categorise stays hers to read: also one the child left.
+        mine = mine or meta.get("categorise_by") == name
         # Counsellors see the queue and their own chats; a chat of a colleague is not theirs to read.
         if not (supervisor or queued or mine):
             raise DeskError("forbidden", "this conversation is not in the queue or assigned to you")
@@ -278,6 +291,7 @@ class Desk:
         return ConversationView(
             conv_id,
             meta.get("state", ""),
+            meta.get("state") == ConversationState.ENDED.value,
             meta.get("counsellor", ""),
             meta.get("urgent") == "1",
             meta.get("locale", self._settings.default_locale),
@@ -288,7 +302,7 @@ class Desk:
         )
 
     async def claim(self, conv_id: str, name: str) -> Moved:
-        status, holder = await self._store.claim(
+        status, holder, over = await self._store.claim(
             conv_id, name, now_ms=self._now_ms(), retention=self._settings.conversation_retention
         )
         if status == "taken":
@@ -313,8 +327,11 @@ class Desk:
         )
         if entries:
             await self._conversations.set_flag(conv_id, "joined_seq", str(entries[0].seq))
-        log.info("conversation %s claimed by %s", conv_id, name)
-        return Moved(conv_id, entries)
+        if over:
+            log.warning("conversation %s (urgent) claimed by %s over their capacity", conv_id, name)
+        else:
+            log.info("conversation %s claimed by %s", conv_id, name)
+        return Moved(conv_id, entries, OVER_CAPACITY if over else "")
 
     async def reply(self, conv_id: str, name: str, text: object) -> Entry:
         if not isinstance(text, str) or not text.strip():
@@ -403,7 +420,14 @@ class Desk:
         await self._queue.remove(conv_id)
         blocked = await self._floods.block_client_of(conv_id) if self._floods is not None else False
         entries = await self._notice(conv_id, "conversation_ended", meta.get("locale", ""))
-        await self._conversations.end(conv_id, session_hash=None, now_ms=self._now_ms())
+        await self._conversations.end(
+            conv_id,
+            [],
+            reason="blocked",
+            session_hash=None,
+            now_ms=self._now_ms(),
+            retention=self._settings.conversation_retention,
+        )
         log.warning(
             "conversation %s ended by supervisor %s; its client %s",
             conv_id,
@@ -422,6 +446,7 @@ class Desk:
         # Once per ended chat, by the counsellor who ended it: the token is deleted as it is used.
         if not await self._store.take_field(conv_id, "categorise_by", name):
             raise DeskError("not_yours", "this chat is not waiting for your categorisation")
+        await self._store.categorised(name, conv_id)
         await self._stats.count(
             self._today(), {f"topic:{topic}": 1, f"age:{age}": 1, f"handled:{handled}": 1, "categorised": 1}
         )
@@ -487,16 +512,23 @@ class Desk:
             retention=self._settings.conversation_retention,
             note=LOST_NOTE,
         )
-        for shift, (status, requeued) in zip(shifts, swept, strict=True):
-            if status != "requeued":
+        for shift, found in zip(shifts, swept, strict=True):
+            if found.gone:
+                # Redis forgot them before any sweep could end them (the backstop): out of the load now.
+                moved += [Moved(conv_id, detail=GONE) for conv_id in found.gone]
+                log.info("%s: %d chats whose conversation expired left the load", shift.name, len(found.gone))
+            if found.status != "requeued":
                 continue
-            for conv_id in requeued:
+            for conv_id in found.requeued:
                 moved.append(await self._back_in_queue(conv_id))
             log.info(
                 "%s did not come back within the grace period; %d chats requeued, set away",
                 shift.name,
-                len(requeued),
+                len(found.requeued),
             )
+        # Every exit path the child did not take themselves ends through the same ending as theirs: a
+        # closed tab (no socket for CHILD_GRACE), and a chat idle for almost the retention.
+        await self._ending.sweep()
         # The child ended the chat (quick exit) or it expired while waiting: abandoned. One script looks
         # and removes, so a child claimed or requeued meanwhile is never dropped or counted.
         abandoned = await self._queue.drop_unqueued()
@@ -506,6 +538,19 @@ class Desk:
         if not self.hours.is_open(moment):
             moved += await self._close_queue(moment)
         return moved
+
+    async def settle_left(self) -> list[Left]:
+        """Children who left, by any exit path, since the last look (the outbox `chatbot.store.keys.LEFT`):
+        each chat leaves its counsellor's load and waits for her categorisation; a waiting child counts as
+        abandoned. Run by the console on every tick and whenever a `NOTIFY_LEFT` wakes it."""
+        left = await self._store.settle_left(retention=self._settings.conversation_retention)
+        if left:
+            counts = {
+                "abandoned": sum(item.left_from == ConversationState.QUEUED.value for item in left),
+                "child_left": sum(item.left_from == ConversationState.COUNSELLOR.value for item in left),
+            }
+            await self._stats.count(self._today(), {k: v for k, v in counts.items() if v})
+        return left
 
     async def _close_queue(self, moment: datetime) -> list[Moved]:
         moved = []
@@ -518,8 +563,12 @@ class Desk:
             meta = await self._conversations.meta(conv_id)
             locale = meta.get("locale", self._settings.default_locale)
             await self._conversations.set_flag(conv_id, "state", ConversationState.BOT.value)
-            next_open = format_moment(opening, locale) if opening else "-"
-            entries = await self._notice(conv_id, "handoff_closed", locale, next_open=next_open)
+            if opening is None:
+                # No opening scheduled in the coming weeks: words that name no time (never "at -").
+                entries = await self._notice(conv_id, "hours_unknown", locale)
+            else:
+                next_open = format_moment(opening, locale)
+                entries = await self._notice(conv_id, "handoff_closed", locale, next_open=next_open)
             await self._stats.count(self._today(), {"closed_in_queue": 1})
             moved.append(Moved(conv_id, entries))
         if moved:
@@ -583,27 +632,16 @@ class Desk:
         return [e.with_seq(first + i) for i, e in enumerate(entries)]
 
 
-def notice_entries(
-    content: ContentLibrary, answer_id: str, locale: str, now: datetime, **params: object
-) -> list[Entry]:
-    """A child-facing notice from content/ as system entries; the first carries its values in `extra`."""
-    replies = content.replies(answer_id, locale, **params)
-    extra = {"notice": answer_id, **{k: v for k, v in params.items() if isinstance(v, (int, str))}}
-    return [
-        Entry(
-            Role.SYSTEM,
-            r.text,
-            now,
-            quick_replies=r.quick_replies,
-            intent=answer_id,
-            extra=extra if i == 0 else {},
-        )
-        for i, r in enumerate(replies)
-    ]
-
-
 # What `_waiting` reads of each queued conversation (the queue view and who was told which place).
-_QUEUE_FIELDS = ("queued_at", "urgent", "locale", "intents", "transcript_consent", "announced", "counted")
+_QUEUE_FIELDS = (
+    "queued_at",
+    "urgent",
+    "locale",
+    "intents",
+    "transcript_consent",
+    "announced",
+    "counted",
+)
 
 
 def _intents(entries: Sequence[Entry]) -> str:

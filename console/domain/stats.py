@@ -20,7 +20,16 @@ TOPICS = (
     "other",
 )
 AGE_BANDS = ("10-12", "13-15", "16-17", "unknown")
-HANDLED = ("listened_advised", "takedown_started", "police_report", "referred", "emergency", "other")
+# child_left: the child left (quick exit, end chat, a closed tab, expiry) before the counsellor could finish.
+HANDLED = (
+    "listened_advised",
+    "takedown_started",
+    "police_report",
+    "referred",
+    "emergency",
+    "child_left",
+    "other",
+)
 # The buttons of content/answers/satisfaction.yml: the payloads the child's press arrives as.
 SATISFACTION_PAYLOADS = {"/satisfaction_yes": "yes", "/satisfaction_no": "no"}
 COUNTERS = (
@@ -33,6 +42,7 @@ COUNTERS = (
     "ended",
     "transferred",
     "requeued",
+    "child_left",
 )
 
 

@@ -22,8 +22,21 @@
     alertBox.hidden = false;
   }
 
-  socket.on("urgent", function () {
-    showAlert("An urgent conversation is waiting in the queue.");
+  var me = "";
+  socket.on("hello", function (data) { me = data.name; });
+
+  socket.on("urgent", function (data) {
+    var here = document.getElementById("conversation");
+    var watching = here && here.getAttribute("data-conv") === data.conv_id;
+    if (data.state === "counsellor") {
+      // A crisis in a chat she has: unmissable, wherever she is in the console.
+      if (data.counsellor !== me && !watching) return;
+      showAlert("Urgent: the child in your chat " + data.conv_id.slice(0, 8) + " may be in danger. They were shown the emergency numbers.");
+      var mark = document.getElementById("urgent-mark");
+      if (watching && mark) mark.hidden = false;
+    } else {
+      showAlert("An urgent conversation is waiting in the queue.");
+    }
     document.title = "(!) " + document.title.replace(/^\(!\) /, "");
   });
   socket.on("error", function (e) {
@@ -55,6 +68,32 @@
       });
       empty.hidden = snapshot.items.length > 0;
       count.textContent = "(" + snapshot.items.length + ")";
+      var load = document.getElementById("my-load");
+      snapshot.on_shift.forEach(function (s) {
+        if (load && s.name === load.getAttribute("data-me")) {
+          load.textContent = "Chats now: " + s.load + " of " + s.capacity;
+        }
+      });
+    });
+    // The child left one of my chats: it says so at once, and links to the categorisation.
+    socket.on("conversation", function (data) {
+      if (!data.left || !me || data.counsellor !== me) return;
+      var chats = document.getElementById("my-chats");
+      var li = chats.querySelector('li[data-conv="' + data.conv_id + '"]');
+      if (!li) {
+        li = el("li", { "data-conv": data.conv_id });
+        li.appendChild(el("a", { href: "/conversations/" + data.conv_id }, data.conv_id.slice(0, 8)));
+        chats.insertBefore(li, document.getElementById("my-chats-none"));
+      }
+      if (li.classList.contains("left")) return;
+      li.classList.add("left");
+      li.querySelectorAll(".urgent").forEach(function (n) { n.remove(); });
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", { class: "left-note" }, "The child has left."));
+      li.appendChild(document.createTextNode(" "));
+      if (data.state === "ended") li.appendChild(el("a", { href: "/conversations/" + data.conv_id + "/done" }, "Categorise"));
+      document.getElementById("my-chats-none").hidden = true;
+      showAlert("A child has left one of your chats.");
     });
     setInterval(function () {
       rows.querySelectorAll(".waited").forEach(function (cell) {
@@ -69,8 +108,28 @@
   if (page === "overview") {
     var length = document.getElementById("queue-length");
     var body = document.querySelector("#on-shift tbody");
+    var urgentBody = document.querySelector("#urgent-waiting tbody");
+    var urgentCount = document.getElementById("urgent-count");
     socket.on("queue", function (snapshot) {
       length.textContent = String(snapshot.items.length);
+      var urgent = snapshot.items.filter(function (i) { return i.urgent; });
+      urgentCount.textContent = String(urgent.length);
+      while (urgentBody.firstChild) urgentBody.removeChild(urgentBody.firstChild);
+      urgent.forEach(function (item) {
+        var tr = el("tr", { "data-conv": item.conv_id, class: "urgent" });
+        tr.appendChild(el("td", {}, String(item.position)));
+        tr.appendChild(el("td", { class: "waited", "data-waited": String(item.waited_s) }, Math.floor(item.waited_s / 60) + " min"));
+        tr.appendChild(el("td", {}, item.locale));
+        var td = el("td");
+        td.appendChild(el("a", { href: "/conversations/" + item.conv_id }, "Look"));
+        tr.appendChild(td);
+        urgentBody.appendChild(tr);
+      });
+      if (!urgent.length) {
+        var none = el("tr");
+        none.appendChild(el("td", { colspan: "4", class: "muted" }, "Nobody"));
+        urgentBody.appendChild(none);
+      }
       while (body.firstChild) body.removeChild(body.firstChild);
       snapshot.on_shift.forEach(function (s) {
         var tr = el("tr");
@@ -81,6 +140,13 @@
         body.appendChild(tr);
       });
     });
+    setInterval(function () {
+      urgentBody.querySelectorAll(".waited").forEach(function (cell) {
+        var s = Number(cell.getAttribute("data-waited")) + 5;
+        cell.setAttribute("data-waited", String(s));
+        cell.textContent = Math.floor(s / 60) + " min";
+      });
+    }, 5000);
   }
 
   // Conversation page ------------------------------------------------------------------------------
@@ -115,7 +181,25 @@
       if (data.conv_id === convId) typing.textContent = data.on ? "The child is typing…" : "";
     });
     socket.on("conversation", function (data) {
-      if (data.conv_id === convId) document.getElementById("conv-state").textContent = data.state;
+      if (data.conv_id !== convId) return;
+      document.getElementById("conv-state").textContent = data.state;
+      if (!data.left) return;
+      // The child has left (quick exit, end chat, closed tab, expiry): say it where she looks, at once;
+      // nothing she writes could reach the child now, so the reply and hand-over controls go.
+      var left = document.getElementById("child-left");
+      left.hidden = false;
+      var me = box.getAttribute("data-me");
+      if (data.counsellor === me && data.state === "ended") {
+        document.getElementById("child-left-categorise").hidden = false;
+      }
+      ["reply-form", "offer-upload-form"].forEach(function (id) {
+        var node = document.getElementById(id);
+        if (node) node.hidden = true;
+      });
+      document.querySelectorAll("[data-while-child-here]").forEach(function (node) { node.hidden = true; });
+      typing.textContent = "";
+      showAlert("The child has left.");
+      document.title = "(!) " + document.title.replace(/^\(!\) /, "");
     });
 
     var form = document.getElementById("reply-form");

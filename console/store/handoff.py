@@ -52,14 +52,20 @@ _CLAIM = (
 -- KEYS: queue, conversation, avail, assigned, shift ; ARGV: conv_id, name, now_ms, retention, shift_ttl
 if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('ZREM', KEYS[1], ARGV[1])
-  return {'gone', ''}
+  return {'gone', '', '0'}
 end
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  return {'taken', redis.call('HGET', KEYS[2], 'counsellor') or ''}
+  if redis.call('HGET', KEYS[2], 'state') == 'ended' then return {'gone', '', '0'} end
+  return {'taken', redis.call('HGET', KEYS[2], 'counsellor') or '', '0'}
 end
-if redis.call('HGET', KEYS[5], 'status') ~= 'available' then return {'away', ''} end
+if redis.call('HGET', KEYS[5], 'status') ~= 'available' then return {'away', '', '0'} end
 local cap = tonumber(redis.call('HGET', KEYS[5], 'capacity') or '0')
-if redis.call('SCARD', KEYS[4]) >= cap then return {'full', ''} end
+-- Capacity never blocks an urgent child: the claim goes through, and the caller warns about the load.
+local over = '0'
+if redis.call('SCARD', KEYS[4]) >= cap then
+  if redis.call('HGET', KEYS[2], 'urgent') ~= '1' then return {'full', '', '0'} end
+  over = '1'
+end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], 'state', 'counsellor', 'counsellor', ARGV[2], 'claimed_at', ARGV[3])
 if not redis.call('HGET', KEYS[2], 'first_claimed_at') then
@@ -68,7 +74,7 @@ end
 redis.call('SADD', KEYS[4], ARGV[1])
 redis.call('EXPIRE', KEYS[4], ARGV[4])
 refresh(KEYS[3], KEYS[5], KEYS[4], ARGV[2], ARGV[5])
-return {'ok', redis.call('HGET', KEYS[2], 'queued_at') or ARGV[3]}
+return {'ok', redis.call('HGET', KEYS[2], 'queued_at') or ARGV[3], over}
 """
 )
 
@@ -142,23 +148,36 @@ _SWEEP = (
 -- sockets' heartbeats stop, their members go stale, and the first sweep after that starts the grace.
 -- KEYS: shift, conns, assigned, avail, queue
 -- ARGV: name, now_ms, grace_ms, retention, shift_ttl, urgent_shift_ms, note, conversation key format
--- Returns {'live'|'idle'|'grace'|'requeued', conv_id...}: only the one sweep that requeues gets the ids.
+-- Returns {status, {requeued...}, {gone...}}, status 'live'|'idle'|'grace'|'requeued': only the one sweep
+-- that requeues gets those ids. First, no ghost in the load: a chat whose conversation Redis already
+-- forgot (the backstop of expiry; chatbot.domain.ending ends idle chats before that) leaves the set now
+-- ('gone'); one that ended is left to the outbox (settle_left), which also frees its slot.
 local now = tonumber(ARGV[2])
+local gone = {}
+for _, conv in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  if redis.call('EXISTS', string.format(ARGV[8], conv)) == 0 then
+    redis.call('SREM', KEYS[3], conv)
+    table.insert(gone, conv)
+  end
+end
+if #gone > 0 then refresh(KEYS[4], KEYS[1], KEYS[3], ARGV[1], ARGV[5]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])
 if redis.call('ZCARD', KEYS[2]) > 0 then
   redis.call('HDEL', KEYS[1], 'disconnected', 'grace_until')
-  return {'live'}
+  return {'live', {}, gone}
 end
 local status = redis.call('HGET', KEYS[1], 'status')
-if not status or (status ~= 'available' and redis.call('SCARD', KEYS[3]) == 0) then return {'idle'} end
+if not status or (status ~= 'available' and redis.call('SCARD', KEYS[3]) == 0) then
+  return {'idle', {}, gone}
+end
 local deadline = tonumber(redis.call('HGET', KEYS[1], 'grace_until') or '')
 if not deadline then
   deadline = now + tonumber(ARGV[3])
   redis.call('HSET', KEYS[1], 'grace_until', deadline)
   if redis.call('HEXISTS', KEYS[1], 'disconnected') == 0 then redis.call('HSET', KEYS[1], 'disconnected', now) end
 end
-if now < deadline then return {'grace'} end
-local moved = {'requeued'}
+if now < deadline then return {'grace', {}, gone} end
+local moved = {}
 for _, conv in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local meta = string.format(ARGV[8], conv)
   if redis.call('HGET', meta, 'counsellor') == ARGV[1] and redis.call('HGET', meta, 'state') == 'counsellor' then
@@ -175,7 +194,41 @@ redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[1], 'status', 'away')
 redis.call('HDEL', KEYS[1], 'grace_until')
 refresh(KEYS[4], KEYS[1], KEYS[3], ARGV[1], ARGV[5])
-return moved
+return {'requeued', moved, gone}
+"""
+)
+
+_SETTLE_LEFT = (
+    _REFRESH
+    + """
+-- Drain the outbox of ended conversations (chatbot.store.keys.LEFT), at most ARGV[5] at a time. Each
+-- member is taken out in this step, so with two console processes exactly one settles it. A chat that
+-- ended while a counsellor had it leaves her load now and waits for her categorisation.
+-- KEYS: left, avail
+-- ARGV: conversation key format, assigned format, shift format, shift_ttl, max, to-categorise format,
+--       retention
+-- Returns conv_id, left_from, counsellor, reason, triples... (flat).
+local out = {}
+for _, conv in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)) do
+  redis.call('ZREM', KEYS[1], conv)
+  local meta = string.format(ARGV[1], conv)
+  local fields = redis.call('HMGET', meta, 'left_from', 'counsellor', 'end_reason')
+  local from, counsellor = fields[1] or '', fields[2] or ''
+  if from == 'counsellor' and counsellor ~= '' then
+    local assigned = string.format(ARGV[2], counsellor)
+    redis.call('SREM', assigned, conv)
+    refresh(KEYS[2], string.format(ARGV[3], counsellor), assigned, counsellor, ARGV[4])
+    redis.call('HSET', meta, 'categorise_by', counsellor)
+    local todo = string.format(ARGV[6], counsellor)
+    redis.call('SADD', todo, conv)
+    redis.call('EXPIRE', todo, ARGV[7])
+  end
+  table.insert(out, conv)
+  table.insert(out, from)
+  table.insert(out, counsellor)
+  table.insert(out, fields[3] or '')
+end
+return out
 """
 )
 
@@ -214,6 +267,26 @@ return 0
 
 
 @dataclass(frozen=True)
+class Swept:
+    """One counsellor's sweep: 'live', 'idle', 'grace' or 'requeued' (with the chats requeued), and the
+    chats whose conversation was already gone (taken out of the load)."""
+
+    status: str
+    requeued: list[str]
+    gone: list[str]
+
+
+@dataclass(frozen=True)
+class Left:
+    """An ended conversation the console settled: where the child left from and with whom."""
+
+    conv_id: str
+    left_from: str
+    counsellor: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ShiftRecord:
     name: str
     status: str
@@ -235,6 +308,7 @@ class HandoffStore:
         self._down = redis.register_script(_PRESENCE_DOWN)
         self._sweep = redis.register_script(_SWEEP)
         self._announce = redis.register_script(_ANNOUNCE)
+        self._settle = redis.register_script(_SETTLE_LEFT)
         self._forget = redis.register_script(_FORGET_SHIFTS)
 
     async def set_shift(self, name: str, *, status: str, capacity: int, display: str, now_ms: int) -> int:
@@ -263,10 +337,16 @@ class HandoffStore:
         return bool(started)
 
     async def sweep(
-        self, names: Sequence[str], *, now_ms: int, grace_ms: int, retention: int, note: str
-    ) -> list[tuple[str, list[str]]]:
-        """Start, keep or end each counsellor's grace period: one script each (atomic on its own), all
-        in one round trip. Per name: the status and the chats this call requeued."""
+        self,
+        names: Sequence[str],
+        *,
+        now_ms: int,
+        grace_ms: int,
+        retention: int,
+        note: str,
+    ) -> list[Swept]:
+        """Start, keep or end each counsellor's grace period, and keep ghosts out of their load: one
+        script each (atomic on its own), all in one round trip. Per name: what the script found."""
         if not names:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -292,11 +372,28 @@ class HandoffStore:
                     client=pipe,
                 )
             results = await pipe.execute()
-        swept = []
-        for result in results:
-            status, *conv_ids = (_text(item) for item in result)
-            swept.append((status, conv_ids))
-        return swept
+        return [
+            Swept(_text(status), [_text(c) for c in requeued], [_text(c) for c in gone])
+            for status, requeued, gone in results
+        ]
+
+    async def settle_left(self, *, retention: int, most: int = 100) -> list[Left]:
+        """Take up to `most` ended conversations out of the outbox, freeing the counsellor's slot of each
+        that ended in her hands (one script: only one console process settles a conversation)."""
+        flat = await self._settle(
+            keys=[chat_keys.LEFT, chat_keys.COUNSELLORS_AVAILABLE],
+            args=[
+                chat_keys.conversation("%s"),
+                keys.assigned("%s"),
+                keys.shift("%s"),
+                keys.SHIFT_RETENTION,
+                most,
+                keys.to_categorise("%s"),
+                retention,
+            ],
+        )
+        items = [_text(v) for v in flat]
+        return [Left(*items[i : i + 4]) for i in range(0, len(items), 4)]
 
     async def announce(self, marks: Sequence[tuple[str, str]]) -> list[tuple[str, bool]]:
         """Record (conv_id, place/wait) as told: per conversation 'gone', 'same', 'first' or 'changed'
@@ -340,8 +437,9 @@ class HandoffStore:
     async def assigned(self, name: str) -> list[str]:
         return sorted(_text(m) for m in await self._redis.smembers(keys.assigned(name)))  # type: ignore[misc]
 
-    async def claim(self, conv_id: str, name: str, *, now_ms: int, retention: int) -> tuple[str, str]:
-        status, detail = await self._claim(
+    async def claim(self, conv_id: str, name: str, *, now_ms: int, retention: int) -> tuple[str, str, bool]:
+        """(status, detail, over capacity): an urgent child is claimed also by a counsellor who is full."""
+        status, detail, over = await self._claim(
             keys=[
                 chat_keys.QUEUE,
                 chat_keys.conversation(conv_id),
@@ -351,7 +449,7 @@ class HandoffStore:
             ],
             args=[conv_id, name, now_ms, retention, keys.SHIFT_RETENTION],
         )
-        return _text(status), _text(detail)
+        return _text(status), _text(detail), _text(over) == "1"
 
     async def release(
         self,
@@ -380,6 +478,14 @@ class HandoffStore:
             args=[conv_id, name, mode, target, now_ms, retention, keys.SHIFT_RETENTION, score, note],
         )
         return _text(result)
+
+    async def to_categorise(self, name: str) -> list[str]:
+        """Chats the child left while this counsellor had them, not categorised yet."""
+        members = await self._redis.smembers(keys.to_categorise(name))  # type: ignore[misc]
+        return sorted(_text(m) for m in members)
+
+    async def categorised(self, name: str, conv_id: str) -> None:
+        await self._redis.srem(keys.to_categorise(name), conv_id)  # type: ignore[misc]
 
     async def take_field(self, conv_id: str, field: str, expected: str) -> bool:
         return bool(await self._take(keys=[chat_keys.conversation(conv_id)], args=[field, expected]))

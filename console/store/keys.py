@@ -72,6 +72,12 @@ def assigned(name: str) -> str:
     return f"{STAFF}:assigned:{name}"
 
 
+def to_categorise(name: str) -> str:
+    """Set of conversation ids whose child left while this counsellor had the chat, waiting for her
+    categorisation (the queue page lists them); an id goes when she categorises; TTL the retention."""
+    return f"{STAFF}:tocategorise:{name}"
+
+
 def stats_day(day: str) -> str:
     """Hash of counters for one day (YYYY-MM-DD, Stockholm): aggregates only, never a conversation id.
     The gateway counts `contacts` into it too, so the key is defined on the chatbot side."""

@@ -15,6 +15,7 @@ from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.dialogue import MAX_GRANTS, DialogueBot
+from chatbot.domain.ending import Ending
 from chatbot.domain.model import ConversationState
 from chatbot.gateway.assembly import Uploads, build_bot, build_nlu, build_uploads
 from chatbot.nlu.service import Nlu
@@ -103,7 +104,9 @@ async def make_chat(redis: Redis, nlu: Nlu, content: ContentLibrary, tmp_path: P
         return Chat(bot, store, conv_id, locale, uploads)
 
     make.clock = clock  # type: ignore[attr-defined]
-    make.service = ConversationService(store, bot, clock, settings)  # type: ignore[attr-defined]
+    make.service = ConversationService(  # type: ignore[attr-defined]
+        store, bot, clock, settings, Ending(store, content, clock, settings)
+    )
     return make
 
 
@@ -442,7 +445,7 @@ async def test_with_a_counsellor_crisis_still_comes_before_a_code(
     code = await new_case(chat.uploads)
     await chat.store.set_state(chat.conv_id, ConversationState.COUNSELLOR)
     turn = await chat.say(f"jag vill dö. min kod är {code}")
-    assert turn.urgent and texts(turn) == expected(content, "crisis", "sv")
+    assert turn.urgent and texts(turn) == expected(content, "crisis_counsellor", "sv")
 
 
 # --- the upload offer ------------------------------------------------------------------------------------
@@ -498,7 +501,7 @@ async def test_no_grant_without_keys_or_for_an_ended_conversation(
         await bot.upload_grant(BotContext("conv-x", "sv", ConversationState.BOT))
 
     chat = await make_chat()  # type: ignore[operator]
-    await chat.store.end(chat.conv_id, session_hash=None, now_ms=0)
+    await chat.store.end(chat.conv_id, [], reason="end_chat", session_hash=None, now_ms=0, retention=3600)
     with pytest.raises(errors.ConversationEnded):
         await chat.bot.upload_grant(BotContext(chat.conv_id, "sv", ConversationState.BOT))
     with pytest.raises(errors.ConversationEnded):
@@ -653,3 +656,79 @@ async def test_arabic_is_understood_in_an_arabic_widget(make_chat: object, conte
     assert turn.replies[0].intent == "sextortion"
     assert texts(turn) == expected(content, "sextortion", "ar")
     assert texts(await chat.say("/takedown_help")) == expected(content, "takedown_help", "ar")
+
+
+# --- the bot and the counsellor never talk over each other; hours true in every state -------------------
+
+
+async def test_crisis_with_a_counsellor_shows_the_numbers_and_never_offers_another_counsellor(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    await chat.store.set_state(chat.conv_id, ConversationState.COUNSELLOR)
+    turn = await chat.say("jag vill inte leva längre")
+    assert turn.urgent and (await chat.store.meta(chat.conv_id))["urgent"] == "1"
+    assert texts(turn) == expected(content, "crisis_counsellor", "sv")
+    body = " ".join(texts(turn))
+    assert "112" in body and "116 111" in body and "90101" in body
+    assert "kurator här också" not in body
+    # No button: the bot is silent with a counsellor, so none could lead anywhere (least of all the queue).
+    assert [q for r in turn.replies for q in r.quick_replies] == []
+    assert "kurator här också" in " ".join(expected(content, "crisis", "sv"))  # what it used to say
+
+
+async def test_crisis_out_of_hours_offers_only_what_is_open_now(
+    make_chat: object, content: ContentLibrary, redis: Redis
+) -> None:
+    make_chat.clock.set(CLOSED)  # type: ignore[attr-defined]
+    for locale in ("sv", "en"):
+        chat = await make_chat(locale)  # type: ignore[operator]
+        turn = await chat.say("jag vill inte leva längre")
+        assert turn.urgent
+        assert texts(turn) == expected(content, "crisis_closed", locale)
+        body = " ".join(texts(turn))
+        assert "112" in body and "116 111" in body and "90101" in body
+        payloads = [q.payload for r in turn.replies for q in r.quick_replies]
+        assert "/handoff_queued" not in payloads and "/ask_human" not in payloads
+        assert not any(
+            "now" in q.title or "nu" in q.title.split() for r in turn.replies for q in r.quick_replies
+        )
+    assert await redis.zcard(keys.QUEUE) == 0
+    # While open, the crisis answer offers a person now, as before.
+    make_chat.clock.set(OPEN)  # type: ignore[attr-defined]
+    chat = await make_chat()  # type: ignore[operator]
+    turn = await chat.say("jag vill inte leva längre")
+    assert texts(turn) == expected(content, "crisis", "sv")
+
+
+@pytest.mark.parametrize(
+    ("moment", "locale", "says"),
+    [
+        (OPEN, "sv", "Vi har öppet nu, till 16:00."),
+        (OPEN, "en", "We are open now, until 16:00."),
+        (CLOSED, "sv", "Nästa gång vi har öppet är mån 30 november 09:00."),
+    ],
+)
+async def test_opening_hours_say_something_true_in_every_state(
+    make_chat: object, moment: datetime, locale: str, says: str
+) -> None:
+    make_chat.clock.set(moment)  # type: ignore[attr-defined]
+    chat = await make_chat(locale)  # type: ignore[operator]
+    for text in ("/opening_hours", "när har ni öppet" if locale == "sv" else "/opening_hours"):
+        body = " ".join(texts(await chat.say(text)))
+        assert says in body
+        assert " ." not in body and "är ." not in body and "{" not in body
+
+
+async def test_with_no_opening_scheduled_nothing_names_an_empty_time(
+    make_chat: object, content: ContentLibrary, redis: Redis
+) -> None:
+    # A supervisor closed the line until further notice: no opening in the coming weeks.
+    await redis.hset(keys.HOURS, mapping={"weekly": "", "exceptions": ""})
+    chat = await make_chat()  # type: ignore[operator]
+    for text in ("/opening_hours", "/ask_human", "/handoff_queued"):
+        turn = await chat.say(text)
+        assert texts(turn) == expected(content, "hours_unknown", "sv"), text
+    turn = await chat.say("jag vill inte leva längre")
+    assert texts(turn) == expected(content, "crisis_closed", "sv")
+    assert await redis.zcard(keys.QUEUE) == 0

@@ -80,7 +80,9 @@ async def test_writes_to_a_gone_or_ended_conversation_are_refused(redis: Redis) 
     assert await store.append("nope", [Entry(Role.BOT, "x", NOW)], now_ms=NOW_MS, retention=60) == 0
     assert await redis.exists(keys.log("nope")) == 0
     conv = await make_conversation(store)
-    assert await store.end(conv, session_hash="h-c1", now_ms=NOW_MS)
+    assert (
+        await store.end(conv, [], reason="end_chat", session_hash="h-c1", now_ms=NOW_MS, retention=60)
+    ).ended
     assert await ingest(store, conv, child("hej")) is IngestStatus.ENDED
     assert await redis.get(keys.session("h-c1")) is None
 

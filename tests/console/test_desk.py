@@ -361,7 +361,11 @@ async def test_a_child_who_leaves_while_queued_counts_as_abandoned(
     redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
 ) -> None:
     conv_id = await waiting_child(redis, settings, clock)
-    await ConversationStore(redis, announce_to="x").end(conv_id, session_hash=None, now_ms=to_ms(clock.now()))
-    await desk.sweep()
-    assert await QueueStore(redis).waiting() == []
+    await ConversationStore(redis, announce_to="x").end(
+        conv_id, [], reason="quick_exit", session_hash=None, now_ms=to_ms(clock.now()), retention=3600
+    )
+    assert await QueueStore(redis).waiting() == []  # out of the queue in the same step as the end
+    [left] = await desk.settle_left()
+    assert (left.conv_id, left.left_from, left.reason) == (conv_id, "queued", "quick_exit")
+    assert await desk.settle_left() == []  # settled once
     assert (await desk.stats.day(day_of(START)))["abandoned"] == 1

@@ -362,7 +362,7 @@
     // session_state already told the current state).
     if (!notice || typeof notice !== "object") return;
     if (notice.type === "counsellor_joined") state.conversationState = "counsellor";
-    if (notice.type === "conversation_ended" || notice.type === "handoff_closed") state.conversationState = "bot";
+    if (["conversation_ended", "handoff_closed", "hours_unknown"].indexOf(notice.type) >= 0) state.conversationState = "bot";
     if (notice.type === "queue_update" || notice.type === "counsellor_lost") state.conversationState = "queued";
   }
 
@@ -1073,7 +1073,8 @@
 
   // ---- end chat and quick exit ---------------------------------------------------------------
 
-  function endOnServer() {
+  // reason: "quick_exit" or "end_chat", so the counsellor's console can say how the child left.
+  function endOnServer(reason) {
     var id = state.sessionId;
     if (!id) return;
     // The beacon reaches the server even while the page goes away or the socket is down.
@@ -1083,7 +1084,7 @@
     } catch (e) {
       sent = false;
     }
-    if (state.socket && state.socket.connected) state.socket.emit("end_session", {});
+    if (state.socket && state.socket.connected) state.socket.emit("end_session", { reason: reason });
     else if (!sent) {
       fetch(config.endUrl, { method: "POST", body: id, keepalive: true, credentials: "omit" }).catch(function () {});
     }
@@ -1091,7 +1092,7 @@
 
   function showEnded() {
     state.ended = true;
-    endOnServer();
+    endOnServer("end_chat");
     wipeDevice();
     if (state.socket) {
       state.socket.close();
@@ -1135,7 +1136,7 @@
     state.exiting = true;
     // One step: end on the server, wipe this device, leave. The host page's loader replaces the top
     // page with the neutral site (location.replace, so Back does not return here).
-    endOnServer();
+    endOnServer("quick_exit");
     wipeDevice();
     el.body.classList.add("is-exiting");
     if (embedded && hostOrigin) {
