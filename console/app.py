@@ -24,6 +24,7 @@ from console import case_pages, events, routes, security
 from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE, REDIS, SESSIONS, SETTINGS, TEMPLATES
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
+from console.domain.throttle import Pause, SignInThrottle
 from console.live import Live
 from console.namespace import StaffNamespace
 from console.store.accounts import AccountStore, SessionStore
@@ -31,6 +32,7 @@ from console.store.handoff import HandoffStore
 from console.store.hours import HoursStore
 from console.store.sealing import SecretBox
 from console.store.stats import StatsStore
+from console.store.throttle import ThrottleStore
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -48,9 +50,14 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 
 def create_app(
-    settings: Settings, *, redis: Redis | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    redis: Redis | None = None,
+    clock: Clock | None = None,
+    pause: Pause = asyncio.sleep,
 ) -> web.Application:
-    """Build the console. Tests pass their own Redis client and clock; production passes settings only."""
+    """Build the console. Tests pass their own Redis client, clock and `pause` (how the sign-in throttle
+    waits, so they can see its delays without waiting); production passes settings only."""
     if settings.console_secret_key is None:
         raise SettingsError(MISSING_KEY)
     box = SecretBox.from_hex(settings.console_secret_key.reveal())
@@ -59,7 +66,10 @@ def create_app(
             raise ValueError("REDIS_URL is not set")
         redis = client.connect(settings.redis_url)
     clock = clock or SystemClock()
-    accounts = AccountService(AccountStore(redis, box), clock, settings.session_secret.reveal().encode())
+    throttle = SignInThrottle(
+        ThrottleStore(redis), clock, settings.session_secret.reveal().encode(), pause=pause
+    )
+    accounts = AccountService(AccountStore(redis, box), clock, throttle)
     sessions = StaffSessions(
         SessionStore(redis),
         clock,

@@ -11,8 +11,9 @@ from typing import Any
 from aiohttp import web
 
 from chatbot.domain.hours import STOCKHOLM
-from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE
+from console.appkeys import ACCOUNTS, AUDIT, CLOCK, CONTENT, DESK, LIVE
 from console.domain import stats as stats_rules
+from console.domain import throttle as throttle_rules
 from console.domain.accounts import Role, Staff
 from console.domain.desk import DeskError
 from console.security import allow, staff_of
@@ -45,6 +46,8 @@ MESSAGES = {
     "ended": "The chat is ended. Please categorise it.",
     "saved": "Saved.",
     "offered": "The secure upload is offered to the child.",
+    "lifted": "The sign-in block is lifted.",
+    "not_blocked": "That block had already ended.",
 }
 
 
@@ -226,7 +229,28 @@ async def overview(request: web.Request) -> web.Response:
         exceptions=exceptions,
         is_open=desk.hours.is_open(now),
         message=_message(request),
+        blocks=await request.app[ACCOUNTS].throttle.blocks(),
+        limits=throttle_rules,
     )
+
+
+@allow(Role.SUPERVISOR)
+async def lift_block(request: web.Request) -> web.StreamResponse:
+    """A supervisor ends a sign-in lock-out or slow-down now (audited, before it is lifted)."""
+    staff = staff_of(request)
+    form = await request.post()
+    member = form.get("block")
+    blocks = {b.member: b for b in await request.app[ACCOUNTS].throttle.blocks()}
+    block = blocks.get(member) if isinstance(member, str) else None
+    if block is None:
+        raise web.HTTPSeeOther("/overview?msg=not_blocked#signin-blocks")
+    # The log names the account (or none), never the client's hash: the audit log outlives the hash's
+    # 15 minutes by years, and a keyed hash kept that long is a pseudonym, not a short-lived counter.
+    action = f"signin.lifted.{block.kind.value}" + (f".{block.account}" if block.account else "")
+    await request.app[AUDIT].append(staff.name, action)
+    await request.app[ACCOUNTS].throttle.lift(block.member)
+    log.info("%s lifted a sign-in block (%s %s)", staff.name, block.kind.value, block.account or "-")
+    raise web.HTTPSeeOther("/overview?msg=lifted#signin-blocks")
 
 
 @allow(Role.SUPERVISOR)
