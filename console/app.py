@@ -12,6 +12,7 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
+from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.hours import STOCKHOLM, OpeningHours
@@ -119,6 +120,7 @@ def create_app(
     app[STAFF_NAMESPACE] = namespace
     case_pages.install(app, redis, clock)
     routes.setup(app)
+    hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_background)
     return app

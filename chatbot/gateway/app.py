@@ -12,6 +12,7 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
+from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
 from chatbot.domain.bot import Bot
 from chatbot.domain.content import ContentLibrary
@@ -87,6 +88,7 @@ def create_app(
     app[widget.CATALOGS] = catalogs
     app[widget.ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
+    hsts.install(app, settings.hsts_max_age)
     upload_views.install(app, uploads)
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_notifications)

@@ -390,6 +390,29 @@ async def test_every_page_has_a_strict_csp_and_no_store(console: Console, staff_
             assert response.headers.get("X-Frame-Options") == "DENY"
 
 
+async def test_every_console_response_asks_for_https_only(
+    console_factory: Any, settings: Settings, clock: Any, staff_factory: Any
+) -> None:
+    client: StaffClient = staff_factory()
+    year = "max-age=31536000; includeSubDomains"
+    for method, path in (
+        ("GET", "/login"),
+        ("GET", "/"),  # a redirect to the login
+        ("GET", "/healthz"),
+        ("GET", "/nope"),
+        ("GET", "/static/console.css"),
+        ("POST", "/logout"),  # refused: no session, no CSRF token
+        ("GET", "/socket.io/?EIO=4&transport=polling"),  # socket.io answers without our handlers
+    ):
+        async with client.http.request(method, path, allow_redirects=False) as response:
+            assert response.headers.get("Strict-Transport-Security") == year, (method, path)
+    shorter = await console_factory(with_settings(settings, hsts_max_age=600), clock)
+    other = StaffClient(shorter)
+    async with other.http.get("/login") as response:
+        assert response.headers["Strict-Transport-Security"] == "max-age=600; includeSubDomains"
+    await other.close()
+
+
 async def test_every_route_declares_who_may_use_it(console: Console) -> None:
     assert console.app is not None
     for route in console.app.router.routes():
