@@ -28,7 +28,7 @@ from enum import StrEnum
 from chatbot.clock import Clock
 from chatbot.domain.model import to_ms
 from console.store import keys
-from console.store.throttle import ThrottleStore
+from console.store.throttle import Counted, ThrottleStore
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ MAX_DELAY_S = 16.0
 STEP_UP_LIMIT = 5
 """Wrong step-up codes in one session; then the session ends."""
 LISTED = 500
-"""Most counters the supervisors' list reads (a distributed attack makes thousands)."""
+"""Most client blocks, and most name blocks, the supervisors' list shows (a botnet makes thousands)."""
 
 _HEX = r"[0-9a-f]{32}"
 _SUBJECT = rf"(?:[a-z][a-z0-9_.-]{{1,31}}|~{_HEX})"
@@ -96,7 +96,8 @@ def delay_for(failures: int) -> float:
     """Seconds an answer for a name waits, given that name's failures from all clients."""
     if failures < NAME_CEILING:
         return 0.0
-    return min(MAX_DELAY_S, 2.0 ** ((failures - NAME_CEILING) // DELAY_STEP))
+    doublings = min((failures - NAME_CEILING) // DELAY_STEP, 30)  # a flood must not overflow the float
+    return min(MAX_DELAY_S, 2.0**doublings)
 
 
 class SignInThrottle:
@@ -144,10 +145,13 @@ class SignInThrottle:
 
     async def failed(self, client_hash: str, subject: str | None) -> int:
         """Count a failed sign-in; the client's failures for this name (or in all, for a malformed form)."""
-        members = [f"client:{client_hash}"]
+        counters = [Counted(f"client:{client_hash}", CLIENT_LIMIT)]
         if subject is not None:
-            members += [f"pair:{subject}:{client_hash}", f"name:{subject}"]
-        counts = await self._store.count(members, now_ms=self._now_ms(), window_s=WINDOW_S)
+            counters += [
+                Counted(f"pair:{subject}:{client_hash}", PAIR_LIMIT),
+                Counted(f"name:{subject}", NAME_CEILING, slows_name=True),
+            ]
+        counts = await self._store.count(counters, now_ms=self._now_ms(), window_s=WINDOW_S)
         return counts[1] if subject is not None else counts[0]
 
     async def succeeded(self, client_hash: str, subject: str) -> None:
@@ -163,7 +167,7 @@ class SignInThrottle:
         """The current lock-outs and slow-downs, the most failures first."""
         now_ms = self._now_ms()
         found: list[Block] = []
-        for counter in await self._store.live(now_ms=now_ms, most=LISTED):
+        for counter in await self._store.blocks(now_ms=now_ms, most=LISTED):
             block = _block(counter.member, counter.failures, counter.until_ms)
             if block is not None:
                 found.append(block)

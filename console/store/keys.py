@@ -42,13 +42,17 @@ REVOKED = f"{STAFF}:revoked"
 
 LOGIN_FAILURES = f"{STAFF}:loginfail:"
 """Prefix of the failed-sign-in counters (hashes: `n` failures, `until` ms, the end of the window). The rest
-of the key is the counter's member in LOGIN_FAILURE_INDEX: `client:{hmac}`, `pair:{subject}:{hmac}` or
+of the key is the counter's member (as listed in BLOCKED_CLIENTS / BLOCKED_NAMES): `client:{hmac}`, `pair:{subject}:{hmac}` or
 `name:{subject}`, where the subject is the account name, or `~{hmac}` for a name no account has (it could
 be a password typed into the wrong field). Clients are only ever a keyed hash, never an address."""
 
-LOGIN_FAILURE_INDEX = f"{STAFF}:loginfail-index"
-"""Sorted set of the live counters' members, scored by the end of their window (ms): the supervisors'
-list of sign-in blocks reads it, so nothing scans the keyspace."""
+BLOCKED_CLIENTS = f"{STAFF}:loginblocks:clients"
+"""Sorted set of the `client:` and `pair:` counters at their limit, scored by the end of their window (ms):
+the supervisors' list of sign-in blocks reads it, so nothing scans the keyspace."""
+
+BLOCKED_NAMES = f"{STAFF}:loginblocks:names"
+"""The same for `name:` counters over the ceiling (slowed names), apart so a flood of blocked clients
+never hides them from the list."""
 
 
 def login_failures(member: str) -> str:
