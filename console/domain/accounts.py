@@ -151,18 +151,16 @@ class AccountService:
         client_hash = self.client_hash(client)
         if not (is_account_name(name) and isinstance(password, str) and isinstance(code, str)):
             await self._admit(client_hash, None)
-            await self._throttle.failed(client_hash, None)
             log.info("login failed: malformed form")
             raise LoginRefused
         assert isinstance(name, str)
         record = await self._record(name)
         subject = self._throttle.subject(name, known=record is not None)
-        await self._admit(client_hash, subject)
+        attempt = await self._admit(client_hash, subject)
         ok = await asyncio.to_thread(self._verify, record.password_hash if record else self._dummy, password)
         step = self._totp_step(record.totp_secret, code.strip()) if record and ok else None
         if record is None or not ok or step is None or not await self._store.use_totp_step(name, step):
-            count = await self._throttle.failed(client_hash, subject)
-            log.info("login failed for %s (%d from this client in window)", name, count)
+            log.info("login failed for %s (%d from this client in window)", name, attempt)
             raise LoginRefused
         if record.disabled:
             # The same answer as a wrong code: whoever holds the password learns nothing from it.
@@ -176,9 +174,9 @@ class AccountService:
         log.info("login succeeded for %s", name)
         return record
 
-    async def _admit(self, client_hash: str, subject: str | None) -> None:
+    async def _admit(self, client_hash: str, subject: str | None) -> int:
         try:
-            await self._throttle.admit(client_hash, subject)
+            return await self._throttle.admit(client_hash, subject)
         except Locked:
             raise LoginLocked from None
 

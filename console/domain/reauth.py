@@ -45,12 +45,13 @@ class Reauth:
         """Check the code; the session is fresh until the returned time. LoginRefused when it is wrong,
         StepUpEnded (and the session is over) at the STEP_UP_LIMIT-th wrong code."""
         throttle = self._accounts.throttle
-        if await throttle.step_up_spent(staff.token_hash):
+        attempt = await throttle.step_up_attempt(staff.token_hash)
+        if attempt > STEP_UP_LIMIT:  # parallel attempts: the session is ending already
             await self._end(staff)
         try:
             await self._accounts.confirm_code(staff.name, code)
         except LoginRefused:
-            if await throttle.step_up_failed(staff.token_hash) >= STEP_UP_LIMIT:
+            if attempt >= STEP_UP_LIMIT:
                 await self._end(staff)
             raise
         await throttle.step_up_succeeded(staff.token_hash)

@@ -28,7 +28,7 @@ from enum import StrEnum
 from chatbot.clock import Clock
 from chatbot.domain.model import to_ms
 from console.store import keys
-from console.store.throttle import Counted, ThrottleStore
+from console.store.throttle import Counted, Refused, ThrottleStore
 
 log = logging.getLogger(__name__)
 
@@ -121,42 +121,42 @@ class SignInThrottle:
             return name
         return "~" + hmac.new(self._key, b"name:" + name.encode(), hashlib.sha256).hexdigest()[:32]
 
-    async def admit(self, client_hash: str, subject: str | None) -> None:
-        """Before a password is checked: Locked when this client has used its failures; slowed (never
-        refused) when the name is over its ceiling. `subject` is None for a malformed form."""
-        members = [f"client:{client_hash}"]
-        if subject is not None:
-            members += [f"pair:{subject}:{client_hash}", f"name:{subject}"]
-        counts = await self._store.read(members, now_ms=self._now_ms())
-        if counts[0] >= CLIENT_LIMIT:
-            log.warning("login refused: too many failures from one client")
-            raise Locked
-        if subject is None:
-            return
-        if counts[1] >= PAIR_LIMIT:
-            log.warning("login refused for %s: too many failures for it from one client", _shown(subject))
-            raise Locked
-        delay = delay_for(counts[2])
-        if delay:
-            log.warning(
-                "login for %s slowed by %.0f s: %d failures in window", _shown(subject), delay, counts[2]
-            )
-            await self._pause(delay)
-
-    async def failed(self, client_hash: str, subject: str | None) -> int:
-        """Count a failed sign-in; the client's failures for this name (or in all, for a malformed form)."""
-        counters = [Counted(f"client:{client_hash}", CLIENT_LIMIT)]
+    async def admit(self, client_hash: str, subject: str | None) -> int:
+        """Before a password is checked, count the attempt (as a failure until it succeeds): Locked, and
+        nothing counted, when this client has used its failures; slowed (never refused) when the name is
+        over its ceiling. Returns this client's attempts for the name (for all names when `subject` is
+        None: a malformed form). Counting first means parallel attempts cannot slip past the limit."""
+        counters = [Counted(f"client:{client_hash}", CLIENT_LIMIT, guarded=True)]
         if subject is not None:
             counters += [
-                Counted(f"pair:{subject}:{client_hash}", PAIR_LIMIT),
+                Counted(f"pair:{subject}:{client_hash}", PAIR_LIMIT, guarded=True),
                 Counted(f"name:{subject}", NAME_CEILING, slows_name=True),
             ]
-        counts = await self._store.count(counters, now_ms=self._now_ms(), window_s=WINDOW_S)
-        return counts[1] if subject is not None else counts[0]
+        try:
+            counts = await self._store.count(counters, now_ms=self._now_ms(), window_s=WINDOW_S)
+        except Refused as refused:
+            if refused.member.startswith("client:"):
+                log.warning("login refused: too many failures from one client")
+            else:
+                log.warning(
+                    "login refused for %s: too many failures for it from one client", _shown(str(subject))
+                )
+            raise Locked from None
+        if subject is None:
+            return counts[0]
+        before = counts[2] - 1
+        delay = delay_for(before)
+        if delay:
+            log.warning(
+                "login for %s slowed by %.0f s: %d failures in window", _shown(subject), delay, before
+            )
+            await self._pause(delay)
+        return counts[1]
 
     async def succeeded(self, client_hash: str, subject: str) -> None:
-        """She is in: her own client's count for her name starts again (the name's ceiling does not: it
-        measures an attack, which her success does not end)."""
+        """She is in: the attempt was no failure, and her own client's count for her name starts again
+        (the name's ceiling keeps the others: it measures an attack, which her success does not end)."""
+        await self._store.uncount([f"client:{client_hash}", f"name:{subject}"], now_ms=self._now_ms())
         await self._store.forget([f"pair:{subject}:{client_hash}"])
 
     async def forget_account(self, name: str) -> int:
@@ -179,10 +179,9 @@ class SignInThrottle:
 
     # Step-up -----------------------------------------------------------------------------------
 
-    async def step_up_spent(self, session_hash: str) -> bool:
-        return await self._store.step_up_failures(session_hash, now_ms=self._now_ms()) >= STEP_UP_LIMIT
-
-    async def step_up_failed(self, session_hash: str) -> int:
+    async def step_up_attempt(self, session_hash: str) -> int:
+        """Count a step-up attempt before its code is checked (so parallel ones cannot slip past the
+        limit); which attempt in the window this is. A right code clears the count."""
         return await self._store.count_step_up(session_hash, now_ms=self._now_ms(), window_s=WINDOW_S)
 
     async def step_up_succeeded(self, session_hash: str) -> None:

@@ -9,15 +9,26 @@ from redis.asyncio import Redis
 from console.store import keys
 
 _COUNT = """
--- One failure in each counter, in one step. A window starts at a counter's first failure and ends at
--- `until` (the injected clock decides, so tests move time; the TTL only cleans up). A counter that reaches
--- its limit is noted in its blocks index (1: clients, 2: names, 0: none), which the supervisors' list reads.
--- KEYS: clients index, names index, counter... ; ARGV: now_ms, window_ms, then per counter member, limit, index
+-- One attempt in each counter, in one step, unless a guarded counter is already at its limit: then
+-- nothing is counted and the answer is {-position}. Checking and counting in one step means parallel
+-- attempts from one client cannot all pass the check before any is counted. A window starts at a
+-- counter's first attempt and ends at `until` (the injected clock decides, so tests move time; the TTL
+-- only cleans up). A counter that reaches its limit is noted in its blocks index (1: clients, 2: names,
+-- 0: none), which the supervisors' list reads.
+-- KEYS: clients index, names index, counter... ; ARGV: now_ms, window_ms, then per counter: member, limit,
+-- index, guarded (1/0)
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+for i = 3, #KEYS do
+  local at = 3 + (i - 3) * 4
+  if ARGV[at + 3] == '1' then
+    local v = redis.call('HMGET', KEYS[i], 'n', 'until')
+    if v[1] and tonumber(v[2]) > now and tonumber(v[1]) >= tonumber(ARGV[at + 1]) then return {2 - i} end
+  end
+end
 local out = {}
 for i = 3, #KEYS do
-  local at = 3 + (i - 3) * 3
+  local at = 3 + (i - 3) * 4
   local ends = tonumber(redis.call('HGET', KEYS[i], 'until') or '0')
   local n
   if ends <= now then
@@ -39,14 +50,15 @@ end
 return out
 """
 
-_READ = """
--- KEYS: counter... ; ARGV: now_ms. Each counter's failures in its current window (0: none, or it ended).
-local out = {}
+_UNCOUNT = """
+-- KEYS: counter... ; ARGV: now_ms. Takes back one attempt from each counter whose window is still open.
 for i = 1, #KEYS do
   local v = redis.call('HMGET', KEYS[i], 'n', 'until')
-  if v[1] and tonumber(v[2]) > tonumber(ARGV[1]) then out[i] = tonumber(v[1]) else out[i] = 0 end
+  if v[1] and tonumber(v[2]) > tonumber(ARGV[1]) and tonumber(v[1]) > 0 then
+    redis.call('HINCRBY', KEYS[i], 'n', -1)
+  end
 end
-return out
+return 1
 """
 
 _LIST = """
@@ -102,6 +114,16 @@ class Counted:
     member: str
     limit: int
     slows_name: bool = False
+    guarded: bool = False
+    """At its limit, this counter refuses the attempt: nothing is counted (`Refused`)."""
+
+
+class Refused(Exception):
+    """A guarded counter was at its limit; `member` names it."""
+
+    def __init__(self, member: str) -> None:
+        super().__init__(member)
+        self.member = member
 
 
 @dataclass(frozen=True)
@@ -115,24 +137,27 @@ class ThrottleStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._count = redis.register_script(_COUNT)
-        self._read = redis.register_script(_READ)
+        self._uncount = redis.register_script(_UNCOUNT)
         self._list = redis.register_script(_LIST)
         self._forget = redis.register_script(_FORGET)
 
-    async def read(self, members: list[str], *, now_ms: int) -> list[int]:
-        """Failures in the current window of each sign-in counter, in one round trip."""
-        found = await self._read(keys=[keys.login_failures(m) for m in members], args=[now_ms])
-        return [int(n) for n in found]
-
     async def count(self, counters: list[Counted], *, now_ms: int, window_s: int) -> list[int]:
-        """One more failure in each sign-in counter (listed for supervisors at its limit); the new counts."""
+        """One more attempt in each sign-in counter (listed for supervisors at its limit); the new counts.
+        Refused, and nothing counted, when a guarded counter is already at its limit."""
         args: list[str | int] = [now_ms, window_s * 1000]
         for c in counters:
-            args += [c.member, c.limit, 2 if c.slows_name else 1]
+            args += [c.member, c.limit, 2 if c.slows_name else 1, int(c.guarded)]
         found = await self._count(
             keys=[*_INDEXES, *(keys.login_failures(c.member) for c in counters)], args=args
         )
-        return [int(n) for n in found]
+        counts = [int(n) for n in found]
+        if counts[0] < 0:
+            raise Refused(counters[-counts[0] - 1].member)
+        return counts
+
+    async def uncount(self, members: list[str], *, now_ms: int) -> None:
+        """Take back one attempt from each of these counters (it succeeded after all)."""
+        await self._uncount(keys=[keys.login_failures(m) for m in members], args=[now_ms])
 
     async def blocks(self, *, now_ms: int, most: int) -> list[Counter]:
         """The counters at their limit whose window has not ended (at most `most` clients' and `most`
@@ -146,13 +171,9 @@ class ThrottleStore:
         removed = await self._forget(keys=_INDEXES, args=[keys.LOGIN_FAILURES, *members, "|", *prefixes])
         return int(removed)
 
-    async def step_up_failures(self, session_hash: str, *, now_ms: int) -> int:
-        found = await self._read(keys=[keys.step_up_failures(session_hash)], args=[now_ms])
-        return int(found[0])
-
     async def count_step_up(self, session_hash: str, *, now_ms: int, window_s: int) -> int:
         found = await self._count(
-            keys=[*_INDEXES, keys.step_up_failures(session_hash)], args=[now_ms, window_s * 1000, "", 0, 0]
+            keys=[*_INDEXES, keys.step_up_failures(session_hash)], args=[now_ms, window_s * 1000, "", 0, 0, 0]
         )
         return int(found[0])
 

@@ -232,6 +232,18 @@ async def test_a_stranger_cannot_lock_a_counsellor_out_from_another_client(proxi
     await attacker.close()
 
 
+async def test_parallel_guesses_from_one_client_cannot_slip_past_the_limit(proxied: Console) -> None:
+    console = proxied
+    anna = await _account(console, "anna")
+    # Twelve browsers behind one address, guessing at once: each attempt is counted before its
+    # password is checked, so only PAIR_LIMIT of them are ever checked.
+    bots = [await _via(console, "203.0.113.9") for _ in range(12)]
+    answers = await asyncio.gather(*(bot.login(anna, password="guess") for bot in bots))
+    assert sorted(answers) == [401] * throttle.PAIR_LIMIT + [429] * (12 - throttle.PAIR_LIMIT)
+    for bot in bots:
+        await bot.close()
+
+
 async def test_unknown_names_are_throttled_alike_and_never_stored(proxied: Console, redis: Redis) -> None:
     console = proxied
     guesser = await _via(console, "203.0.113.9")
@@ -260,7 +272,7 @@ async def test_a_distributed_attack_slows_a_name_but_never_locks_it(proxied: Con
                 await bot.close()
             else:
                 for _ in range(throttle.PAIR_LIMIT):
-                    await guard.failed(guard.client_hash(f"{prefix}.{i + 1}"), "anna")
+                    await guard.admit(guard.client_hash(f"{prefix}.{i + 1}"), "anna")
 
     await attack(throttle.NAME_CEILING // throttle.PAIR_LIMIT - 1, "203.0.113")
     at_work = await _via(console, "198.51.100.7")

@@ -37,12 +37,13 @@ async def test_a_flood_of_blocked_clients_never_hides_a_slowed_name(redis: Redis
     for i in range(flood):
         client = guard.client_hash(f"10.1.{i // 256}.{i % 256}")
         for _ in range(throttle.PAIR_LIMIT):
-            await guard.failed(client, "anna")
+            await guard.admit(client, "anna")
     blocks = await guard.blocks()
     assert blocks[0].kind is Kind.NAME and blocks[0].account == "anna" and blocks[0].state is State.SLOWED
     assert len([b for b in blocks if b.kind is Kind.PAIR]) == throttle.LISTED
     assert await redis.zcard(keys.BLOCKED_CLIENTS) == flood
     # The flood's clients are locked for anna; anna's own client only waits.
+    pauses.clear()
     with pytest.raises(Locked):
         await guard.admit(guard.client_hash("10.1.0.0"), "anna")
     await guard.admit(guard.client_hash("198.51.100.7"), "anna")
@@ -58,7 +59,7 @@ async def test_lift_takes_only_well_formed_ids(redis: Redis) -> None:
     guard = SignInThrottle(ThrottleStore(redis), FixedClock(START), b"k")
     client = guard.client_hash("203.0.113.9")
     for _ in range(throttle.PAIR_LIMIT):
-        await guard.failed(client, "anna")
+        await guard.admit(client, "anna")
     for bogus in ("", "pair:anna", "client:*", f"pair:anna:{client}:x", "name:" + "a" * 40, 12):
         assert await guard.lift(bogus) is False  # type: ignore[arg-type]
     (block,) = await guard.blocks()
