@@ -179,6 +179,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("LOG_LEVEL", "INFO", "Python logging level."),
     EnvVar("SESSION_SECRET", "", "Key for the short-lived hashes used by abuse limits (random if unset)."),
+    EnvVar(
+        "HSTS_MAX_AGE",
+        "365d",
+        "Both processes: how long browsers must use HTTPS only (Strict-Transport-Security, with "
+        "includeSubDomains; 0 tells them to forget it).",
+    ),
     EnvVar("CONSOLE_IDLE_TIMEOUT", "30m", "Console: a staff session ends after this long without a request."),
     EnvVar(
         "CONSOLE_SESSION_LIFETIME",
@@ -273,6 +279,7 @@ class Settings:
     pressure_allowance: int = 3
     client_block: int = 86400
     session_secret: Secret = field(default_factory=lambda: Secret(os.urandom(32).hex()))
+    hsts_max_age: int = 365 * 86400
     console_idle_timeout: int = 30 * 60
     console_session_lifetime: int = 12 * 3600
     console_reauth_window: int = 5 * 60
@@ -326,6 +333,7 @@ class Settings:
             raise SettingsError(f"CONVERSATION_RETENTION: {exc}") from None
         durations: dict[str, int] = {}
         for name in (
+            "HSTS_MAX_AGE",
             "CONSOLE_IDLE_TIMEOUT",
             "CONSOLE_SESSION_LIFETIME",
             "CONSOLE_REAUTH_WINDOW",
@@ -376,6 +384,7 @@ class Settings:
             pressure_allowance=positive_int("BUSY_CLIENT_ALLOWANCE"),
             client_block=durations["CLIENT_BLOCK"],
             session_secret=Secret(secret),
+            hsts_max_age=durations["HSTS_MAX_AGE"],
             console_idle_timeout=durations["CONSOLE_IDLE_TIMEOUT"],
             console_session_lifetime=durations["CONSOLE_SESSION_LIFETIME"],
             console_reauth_window=durations["CONSOLE_REAUTH_WINDOW"],

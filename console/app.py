@@ -12,6 +12,7 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
+from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.floods import FloodGuard
@@ -26,6 +27,7 @@ from console import case_pages, events, routes, security
 from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE, REDIS, SESSIONS, SETTINGS, TEMPLATES
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
+from console.domain.throttle import Pause, SignInThrottle
 from console.live import Live
 from console.namespace import StaffNamespace
 from console.store.accounts import AccountStore, SessionStore
@@ -33,6 +35,7 @@ from console.store.handoff import HandoffStore
 from console.store.hours import HoursStore
 from console.store.sealing import SecretBox
 from console.store.stats import StatsStore
+from console.store.throttle import ThrottleStore
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -50,9 +53,14 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 
 def create_app(
-    settings: Settings, *, redis: Redis | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    redis: Redis | None = None,
+    clock: Clock | None = None,
+    pause: Pause = asyncio.sleep,
 ) -> web.Application:
-    """Build the console. Tests pass their own Redis client and clock; production passes settings only."""
+    """Build the console. Tests pass their own Redis client, clock and `pause` (how the sign-in throttle
+    waits, so they can see its delays without waiting); production passes settings only."""
     if settings.console_secret_key is None:
         raise SettingsError(MISSING_KEY)
     box = SecretBox.from_hex(settings.console_secret_key.reveal())
@@ -61,7 +69,10 @@ def create_app(
             raise ValueError("REDIS_URL is not set")
         redis = client.connect(settings.redis_url)
     clock = clock or SystemClock()
-    accounts = AccountService(AccountStore(redis, box), clock, settings.session_secret.reveal().encode())
+    throttle = SignInThrottle(
+        ThrottleStore(redis), clock, settings.session_secret.reveal().encode(), pause=pause
+    )
+    accounts = AccountService(AccountStore(redis, box), clock, throttle)
     sessions = StaffSessions(
         SessionStore(redis),
         clock,
@@ -112,6 +123,7 @@ def create_app(
     app[STAFF_NAMESPACE] = namespace
     case_pages.install(app, redis, clock)
     routes.setup(app)
+    hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_background)
     return app

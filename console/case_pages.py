@@ -23,9 +23,9 @@ from chatbot.upload.service import ACTIONS, Case, CaseService, CaseStatus
 from chatbot.upload.storage import LocalStorage
 from chatbot.upload.store import UploadStore
 from console import security
-from console.appkeys import ACCOUNTS, AUDIT, CASES, CLOCK, REAUTH, SETTINGS
-from console.domain.accounts import LoginLocked, LoginRefused, Role
-from console.domain.reauth import Reauth
+from console.appkeys import ACCOUNTS, AUDIT, CASES, CLOCK, REAUTH, SESSIONS, SETTINGS
+from console.domain.accounts import LoginRefused, Role
+from console.domain.reauth import Reauth, StepUpEnded
 from console.security import allow, public, staff_of
 from console.store.reauth import ReauthStore
 from console.views import render
@@ -55,7 +55,6 @@ AGE_LABELS = {"under_13": "under 13", "13_15": "13–15", "16_17": "16–17"}
 MESSAGES = {
     "confirmed": "Code confirmed. You can open this case's files for a few minutes.",
     "bad_code": "That code was wrong or already used. Wait for the next code and try again.",
-    "locked": "Too many wrong codes. Try again in 15 minutes.",
     "recorded": "The action is recorded.",
     "bad_action": "Choose one of the actions.",
 }
@@ -67,7 +66,9 @@ def install(app: web.Application, redis: Redis, clock: Clock) -> None:
     audit = AuditLog(redis, clock, settings.audit_retention)
     app[AUDIT] = audit
     app[CASES] = CaseService(UploadStore(redis), LocalStorage(settings.upload_dir), audit, clock, settings)
-    app[REAUTH] = Reauth(app[ACCOUNTS], ReauthStore(redis), clock, window_s=settings.console_reauth_window)
+    app[REAUTH] = Reauth(
+        app[ACCOUNTS], ReauthStore(redis), clock, app[SESSIONS], window_s=settings.console_reauth_window
+    )
 
 
 def _case_id(request: web.Request) -> str:
@@ -152,8 +153,11 @@ async def reauth(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     try:
         await request.app[REAUTH].confirm(staff, form.get("code"))
-    except LoginLocked:
-        raise web.HTTPSeeOther(f"/cases/{case_id}?msg=locked") from None
+    except StepUpEnded:
+        # The session is over (a stolen one gets no more guesses); the analyst signs in again.
+        response = web.HTTPSeeOther("/login?why=step_up")
+        security.delete_cookie(response, security.SESSION_COOKIE)
+        raise response from None
     except LoginRefused:
         raise web.HTTPSeeOther(f"/cases/{case_id}?msg=bad_code") from None
     log.info("%s confirmed a code to open case files", staff.name)

@@ -11,8 +11,9 @@ from typing import Any
 from aiohttp import web
 
 from chatbot.domain.hours import STOCKHOLM
-from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE
+from console.appkeys import ACCOUNTS, AUDIT, CLOCK, CONTENT, DESK, LIVE
 from console.domain import stats as stats_rules
+from console.domain import throttle as throttle_rules
 from console.domain.accounts import Role, Staff
 from console.domain.canned import canned_replies
 from console.domain.desk import OVER_CAPACITY, DeskError
@@ -49,6 +50,8 @@ MESSAGES = {
     "blocked": "The chat is ended and its client cannot start new chats for a while.",
     "not_blocked": "The chat is ended; its client could not be blocked (its hash is kept one day only).",
     "over_capacity": "You took an urgent child over your capacity. Ask a colleague for help if you need it.",
+    "lifted": "The sign-in block is lifted.",
+    "not_lifted": "That sign-in block had already ended.",
 }
 
 
@@ -241,7 +244,28 @@ async def overview(request: web.Request) -> web.Response:
         exceptions=exceptions,
         is_open=desk.hours.is_open(now),
         message=_message(request),
+        blocks=await request.app[ACCOUNTS].throttle.blocks(),
+        limits=throttle_rules,
     )
+
+
+@allow(Role.SUPERVISOR)
+async def lift_block(request: web.Request) -> web.StreamResponse:
+    """A supervisor ends a sign-in lock-out or slow-down now (audited, before it is lifted)."""
+    staff = staff_of(request)
+    form = await request.post()
+    member = form.get("block")
+    blocks = {b.member: b for b in await request.app[ACCOUNTS].throttle.blocks()}
+    block = blocks.get(member) if isinstance(member, str) else None
+    if block is None:
+        raise web.HTTPSeeOther("/overview?msg=not_lifted#signin-blocks")
+    # The log names the account (or none), never the client's hash: the audit log outlives the hash's
+    # 15 minutes by years, and a keyed hash kept that long is a pseudonym, not a short-lived counter.
+    action = f"signin.lifted.{block.kind.value}" + (f".{block.account}" if block.account else "")
+    await request.app[AUDIT].append(staff.name, action)
+    await request.app[ACCOUNTS].throttle.lift(block.member)
+    log.info("%s lifted a sign-in block (%s %s)", staff.name, block.kind.value, block.account or "-")
+    raise web.HTTPSeeOther("/overview?msg=lifted#signin-blocks")
 
 
 @allow(Role.SUPERVISOR)

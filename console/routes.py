@@ -22,6 +22,7 @@ def setup(app: web.Application) -> None:
     add.add_post("/conversations/{conv_id}/{action}", pages.conversation_action, name="action")
     add.add_get("/overview", pages.overview, name="overview")
     add.add_post("/overview/hours", pages.set_hours, name="hours")
+    add.add_post("/overview/signin-blocks", pages.lift_block, name="lift_block")
     add.add_get("/stats", pages.stats_page, name="stats")
     add.add_get("/stats.csv", pages.stats_csv, name="stats_csv")
     add.add_get("/cases", case_pages.case_list, name="cases")

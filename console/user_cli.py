@@ -156,12 +156,16 @@ def _run(work: Work) -> int:
 async def _accounts(settings: Settings, redis: Redis) -> AccountService:
     """The account service with the console's key, checked against the accounts already there."""
     from chatbot.clock import SystemClock
+    from console.domain.throttle import SignInThrottle
     from console.store.accounts import AccountStore
     from console.store.sealing import SecretBox
+    from console.store.throttle import ThrottleStore
 
     assert settings.console_secret_key is not None
     box = SecretBox.from_hex(settings.console_secret_key.reveal())
-    service = AccountService(AccountStore(redis, box), SystemClock(), b"cli")
+    # The throttle's key only hashes clients and unknown names; the CLI clears accounts' counters by name.
+    throttle = SignInThrottle(ThrottleStore(redis), SystemClock(), b"cli")
+    service = AccountService(AccountStore(redis, box), SystemClock(), throttle)
     # A key that differs from the server's would make accounts nobody can sign in to: refuse (SettingsError).
     await service.check_key()
     return service

@@ -60,13 +60,20 @@ async def static(request: web.Request) -> web.StreamResponse:
 
 @public
 async def login_form(request: web.Request) -> web.Response:
-    return _login_page(request)
+    # Why the last session ended, by code: the page shows only its own text for a known code.
+    why = request.query.get("why", "")
+    return _login_page(request, notice=why if why in LOGIN_NOTICES else "")
 
 
-def _login_page(request: web.Request, *, error: str = "", status: int = 200) -> web.Response:
+LOGIN_NOTICES = frozenset({"step_up"})
+
+
+def _login_page(
+    request: web.Request, *, error: str = "", notice: str = "", status: int = 200
+) -> web.Response:
     # Login has no session yet, so its CSRF token is a double-submit pair: this cookie and the form field.
     token = secrets.token_urlsafe(32)
-    response = render(request, "login.html", login_csrf=token, error=error, status=status)
+    response = render(request, "login.html", login_csrf=token, error=error, notice=notice, status=status)
     security.set_cookie(response, security.LOGIN_COOKIE, token, max_age=3600)
     return response
 

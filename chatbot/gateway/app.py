@@ -13,6 +13,7 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
+from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
 from chatbot.domain.bot import Bot
 from chatbot.domain.content import ContentLibrary
@@ -107,6 +108,7 @@ def create_app(
     app[widget.CATALOGS] = catalogs
     app[widget.ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
+    hsts.install(app, settings.hsts_max_age)
     upload_views.install(app, uploads)
     app[upload_views.FLOODS] = floods
     app[upload_views.CLIENTS] = hasher

@@ -1,7 +1,7 @@
 """Staff accounts and sessions: argon2id passwords, a mandatory TOTP second factor, rate-limited logins.
 
-Threats named here: password guessing (per-account and per-client failure limits, checked before any
-hashing), stolen Redis dumps (only argon2id hashes and token hashes are stored, TOTP secrets only sealed
+Threats named here: password guessing (failure limits per client and name, and per client, checked before
+any hashing: `console.domain.throttle`, which also keeps a stranger from locking staff out), stolen Redis dumps (only argon2id hashes and token hashes are stored, TOTP secrets only sealed
 with the console key: `console/store/sealing.py`), replayed TOTP codes (a
 time step is accepted once), session fixation (a fresh token at every login) and forgotten open
 sessions (idle and absolute timeouts, both checked against the injected clock).
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import hmac
 import logging
 import re
 import secrets
@@ -28,7 +27,7 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from chatbot.clock import Clock
 from chatbot.domain.model import to_ms
 from chatbot.settings import SettingsError
-from console.store import keys
+from console.domain.throttle import Locked, SignInThrottle
 from console.store.accounts import AccountRecord, AccountStore, SessionRecord, SessionStore
 from console.store.sealing import SealError
 
@@ -39,8 +38,6 @@ TOTP_STEP = 30
 TOTP_DIGITS = 6
 # Codes one step either side are accepted: phones' clocks drift, and a code typed at :29 arrives at :31.
 TOTP_WINDOW = 1
-MAX_ACCOUNT_FAILURES = 5
-MAX_CLIENT_FAILURES = 20
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 _CODE = re.compile(r"^\d{6}$")
 
@@ -63,7 +60,7 @@ class LoginRefused(Exception):
 
 
 class LoginLocked(Exception):
-    """Too many failures for this account or this client; try again after the window."""
+    """Too many failures from this client (for this name, or for all names); try again after the window."""
 
 
 @dataclass(frozen=True)
@@ -106,10 +103,10 @@ def _totp(secret_b32: str) -> TOTP:
 
 
 class AccountService:
-    def __init__(self, store: AccountStore, clock: Clock, client_key: bytes) -> None:
+    def __init__(self, store: AccountStore, clock: Clock, throttle: SignInThrottle) -> None:
         self._store = store
         self._clock = clock
-        self._client_key = client_key
+        self._throttle = throttle
         self._hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
         # Verified against when the name is unknown, so a missing account costs the same time as a wrong password.
         self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
@@ -117,6 +114,10 @@ class AccountService:
     @property
     def store(self) -> AccountStore:
         return self._store
+
+    @property
+    def throttle(self) -> SignInThrottle:
+        return self._throttle
 
     async def create(
         self, name: str, role: Role | str, *, display: str | None = None, capacity: int = 2
@@ -139,47 +140,42 @@ class AccountService:
         return NewAccount(name, chosen, password, uri)
 
     def client_hash(self, client: str) -> str:
-        """A keyed hash of the client address, for the failure counter only; the address is never stored."""
-        return hmac.new(self._client_key, client.encode(), hashlib.sha256).hexdigest()[:32]
+        """A keyed hash of the client address, for the failure counters only; the address is never stored."""
+        return self._throttle.client_hash(client)
 
     def shown_name(self, name: str, known: bool) -> str:
         """How a login name appears in the log: a real account's name, or for a name no account has, a
         keyed hash (an unknown name is often a password typed into the wrong field; never in clear)."""
-        if known:
-            return name
-        return (
-            "unknown:" + hmac.new(self._client_key, b"name:" + name.encode(), hashlib.sha256).hexdigest()[:12]
-        )
+        return name if known else "unknown:" + self._throttle.subject(name, known=False)[1:13]
 
     async def authenticate(self, name: object, password: object, code: object, client: str) -> AccountRecord:
-        """The account when name, password and TOTP code are right; LoginRefused or LoginLocked otherwise."""
-        client_key = keys.login_failures_client(self.client_hash(client))
-        if await self._store.failures(client_key) >= MAX_CLIENT_FAILURES:
-            log.warning("login refused: too many failures from one client")
-            raise LoginLocked
+        """The account when name, password and TOTP code are right; LoginRefused or LoginLocked otherwise.
+
+        LoginLocked concerns this client only (see `console.domain.throttle`): the same name from another
+        client is still checked, so a stranger cannot lock a counsellor out of her shift."""
+        client_hash = self.client_hash(client)
         if not (is_account_name(name) and isinstance(password, str) and isinstance(code, str)):
-            await self._store.count_failure(client_key)
+            await self._admit(client_hash, None)
             log.info("login failed: malformed form")
             raise LoginRefused
         assert isinstance(name, str)
-        account_key = keys.login_failures_account(name)
-        if await self._store.failures(account_key) >= MAX_ACCOUNT_FAILURES:
-            shown = self.shown_name(name, await self._record(name) is not None)
-            log.warning("login refused for %s: account locked for the failure window", shown)
-            raise LoginLocked
         record = await self._record(name)
+        subject = self._throttle.subject(name, known=record is not None)
+        attempt = await self._admit(client_hash, subject)
         ok = await asyncio.to_thread(self._verify, record.password_hash if record else self._dummy, password)
         step = self._totp_step(record.totp_secret, code.strip()) if record and ok else None
         if record is None or not ok or step is None or not await self._store.use_totp_step(name, step):
-            await self._store.count_failure(client_key)
-            count = await self._store.count_failure(account_key)
-            log.info("login failed for %s (%d in window)", self.shown_name(name, record is not None), count)
+            log.info(
+                "login failed for %s (%d from this client in window)",
+                self.shown_name(name, record is not None),
+                attempt,
+            )
             raise LoginRefused
         if record.disabled:
             # The same answer as a wrong code: whoever holds the password learns nothing from it.
             log.warning("login refused for %s: the account is disabled", name)
             raise LoginRefused
-        await self._store.clear_failures(account_key)
+        await self._throttle.succeeded(client_hash, subject)
         await self._store.touch(name)
         if record.totp_plaintext_at_rest:
             await self._store.reseal(name, record.totp_secret)
@@ -187,22 +183,22 @@ class AccountService:
         log.info("login succeeded for %s", name)
         return record
 
+    async def _admit(self, client_hash: str, subject: str | None) -> int:
+        try:
+            return await self._throttle.admit(client_hash, subject)
+        except Locked:
+            raise LoginLocked from None
+
     async def confirm_code(self, name: str, code: object) -> None:
         """Step-up for a signed-in account: a current TOTP code, never one already used (login's included).
 
-        Failures count against the same per-account limit as logins: a stolen session cannot guess codes.
-        """
-        account_key = keys.login_failures_account(name)
-        if await self._store.failures(account_key) >= MAX_ACCOUNT_FAILURES:
-            log.warning("code confirmation refused for %s: locked for the failure window", name)
-            raise LoginLocked
+        LoginRefused when it is wrong; the caller (`console.domain.reauth`) counts failures per session,
+        never against the account's sign-in."""
         record = await self._record(name)
         step = self._totp_step(record.totp_secret, code.strip()) if record and isinstance(code, str) else None
         if record is None or step is None or not await self._store.use_totp_step(name, step):
-            count = await self._store.count_failure(account_key)
-            log.info("code confirmation failed for %s (%d in window)", name, count)
+            log.info("code confirmation failed for %s", name)
             raise LoginRefused
-        await self._store.clear_failures(account_key)
 
     # Administration (the `user` commands) ----------------------------------------------------------
 
@@ -222,12 +218,15 @@ class AccountService:
         password, secret = _new_password(), _new_totp_secret()
         hashed = await asyncio.to_thread(self._hasher.hash, password)
         ended = await self._administer(name, "reset", password_hash=hashed, totp_secret=secret)
+        # The one they locked themselves out with is gone: let them sign in with the new one at once.
+        await self._throttle.forget_account(name)
         log.info("account %s reset (new password and TOTP secret); %d sessions ended", name, ended)
         uri = _totp(secret).get_provisioning_uri(name, ISSUER)
         return NewAccount(name, Role(record.role), password, uri), ended
 
     async def remove(self, name: str) -> int:
         ended = await self._administer(name, "remove")
+        await self._throttle.forget_account(name)
         log.info("account %s removed; %d sessions ended", name, ended)
         return ended
 

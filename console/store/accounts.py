@@ -1,4 +1,4 @@
-"""Staff accounts, staff sessions and failed-login counters in Redis; the only code knowing their layout."""
+"""Staff accounts and staff sessions in Redis; the only code knowing their layout."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ return 1
 _ADMIN = """
 -- An administrator's change to an account, and the end of all its sessions, in one step: a login that
 -- races a disable either finishes first (and its session is ended here) or is refused by _START.
--- KEYS: account, accounts, user_sessions, login_failures_account
+-- KEYS: account, accounts, user_sessions
 -- ARGV: action (disable/enable/reset/remove), name, session key format, pw_hash, totp (reset only)
 -- Returns the number of sessions ended, or -1 when there is no such account.
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -57,9 +57,8 @@ elseif ARGV[1] == 'enable' then
   redis.call('HDEL', KEYS[1], 'disabled')
 elseif ARGV[1] == 'reset' then
   redis.call('HSET', KEYS[1], 'pw', ARGV[4], 'totp', ARGV[5], 'totp_step', '0')
-  redis.call('DEL', KEYS[4])
 elseif ARGV[1] == 'remove' then
-  redis.call('DEL', KEYS[1], KEYS[4])
+  redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[2], ARGV[2])
 end
 return ended
@@ -74,13 +73,6 @@ redis.call('EXPIRE', KEYS[1], ARGV[7])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[8])
 return 1
-"""
-
-_COUNT_FAILURE = """
--- KEYS: counter ; ARGV: window_s. Fixed window: the first failure starts it.
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
 """
 
 
@@ -120,7 +112,6 @@ class AccountStore:
         self._admin = redis.register_script(_ADMIN)
         self._create = redis.register_script(_CREATE_ACCOUNT)
         self._use_step = redis.register_script(_USE_TOTP_STEP)
-        self._count = redis.register_script(_COUNT_FAILURE)
 
     async def create(self, record: AccountRecord, *, now_ms: int) -> bool:
         """False when the name is taken (nothing is changed then)."""
@@ -168,7 +159,6 @@ class AccountStore:
                 keys.account(name),
                 keys.ACCOUNTS,
                 keys.user_sessions(name),
-                keys.login_failures_account(name),
             ],
             args=[action, name, keys.session("%s"), password_hash, sealed],
         )
@@ -213,16 +203,6 @@ class AccountStore:
         """A login keeps an account alive for another retention period."""
         await self._redis.expire(keys.account(name), keys.ACCOUNT_RETENTION)
         await self._redis.expire(keys.ACCOUNTS, keys.ACCOUNT_RETENTION)
-
-    async def failures(self, counter_key: str) -> int:
-        value = await self._redis.get(counter_key)
-        return int(value) if value else 0
-
-    async def count_failure(self, counter_key: str) -> int:
-        return int(await self._count(keys=[counter_key], args=[keys.LOGIN_WINDOW]))
-
-    async def clear_failures(self, counter_key: str) -> None:
-        await self._redis.delete(counter_key)
 
 
 class SessionStore:

@@ -40,12 +40,28 @@ REVOKED = f"{STAFF}:revoked"
 """Channel: an account name whose sessions were just ended; every console drops that account's sockets."""
 
 
-def login_failures_account(name: str) -> str:
-    return f"{STAFF}:loginfail:acct:{name}"
+LOGIN_FAILURES = f"{STAFF}:loginfail:"
+"""Prefix of the failed-sign-in counters (hashes: `n` failures, `until` ms, the end of the window). The rest
+of the key is the counter's member (as listed in BLOCKED_CLIENTS / BLOCKED_NAMES): `client:{hmac}`, `pair:{subject}:{hmac}` or
+`name:{subject}`, where the subject is the account name, or `~{hmac}` for a name no account has (it could
+be a password typed into the wrong field). Clients are only ever a keyed hash, never an address."""
+
+BLOCKED_CLIENTS = f"{STAFF}:loginblocks:clients"
+"""Sorted set of the `client:` and `pair:` counters at their limit, scored by the end of their window (ms):
+the supervisors' list of sign-in blocks reads it, so nothing scans the keyspace."""
+
+BLOCKED_NAMES = f"{STAFF}:loginblocks:names"
+"""The same for `name:` counters over the ceiling (slowed names), apart so a flood of blocked clients
+never hides them from the list."""
 
 
-def login_failures_client(client_hash: str) -> str:
-    return f"{STAFF}:loginfail:client:{client_hash}"
+def login_failures(member: str) -> str:
+    return LOGIN_FAILURES + member
+
+
+def step_up_failures(session_hash: str) -> str:
+    """Wrong step-up codes of one staff session (same shape as the login counters; not in the index)."""
+    return f"{STAFF}:stepupfail:{session_hash}"
 
 
 def shift(name: str) -> str:

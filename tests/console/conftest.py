@@ -32,6 +32,8 @@ class Console:
         self.port = free_port()
         self.runner: web.AppRunner | None = None
         self.app: web.Application | None = None
+        self.pauses: list[float] = []
+        """Every delay the sign-in throttle asked for, in order; recorded, not waited (no real sleeps)."""
 
     @property
     def url(self) -> str:
@@ -52,10 +54,15 @@ class Console:
         return [(e.actor, e.action, e.file_id) for e in await self.audit.entries(case_id=case_id)]
 
     async def start(self) -> None:
-        self.app = create_app(self.settings, redis=Redis.from_url(self.settings.redis_url), clock=self.clock)
+        self.app = create_app(
+            self.settings, redis=Redis.from_url(self.settings.redis_url), clock=self.clock, pause=self._pause
+        )
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def _pause(self, seconds: float) -> None:
+        self.pauses.append(seconds)
 
     async def stop(self) -> None:
         if self.runner is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,8 @@ from redis.asyncio import Redis
 from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings, SettingsError
 from console import security
-from console.domain.accounts import AccountError, token_hash
+from console.domain import throttle
+from console.domain.accounts import AccountError, NewAccount, Role, token_hash
 from console.store import keys
 from tests.conftest import with_settings
 from tests.console.conftest import ROOT_URLS, Console, Credentials, StaffClient
@@ -170,24 +172,210 @@ async def test_idle_and_absolute_session_timeouts(
     assert (await client.get("/"))[0] == 303  # active all along, but past the absolute lifetime
 
 
-async def test_failed_logins_lock_the_account_for_a_window(
+async def test_failed_logins_lock_that_client_out_of_that_name_for_a_window(
     console: Console, make_account: Any, staff_factory: Any, redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     creds = await make_account("anna", "counsellor")
     client: StaffClient = staff_factory()
-    for _ in range(5):
+    for _ in range(throttle.PAIR_LIMIT):
         assert await client.login(creds, password="nope") == 401
-    assert await client.login(creds) == 429  # right credentials, but locked
-    ttl = await redis.ttl(keys.login_failures_account("anna"))
-    assert 0 < ttl <= keys.LOGIN_WINDOW
+    assert await client.login(creds) == 429  # right credentials, but this client is locked for this name
+    stored = [k async for k in redis.scan_iter(match=keys.login_failures("*"))]
+    ttls = [await redis.ttl(k) for k in stored]
+    assert len(stored) == 3 and all(0 < t <= keys.LOGIN_WINDOW for t in ttls)  # client, pair, name
+    assert 0 < await redis.ttl(keys.BLOCKED_CLIENTS) <= keys.LOGIN_WINDOW
     assert "login failed for anna" in caplog.text
     assert "127.0.0.1" not in caplog.text  # attempts are logged without the client's address
-    client_keys = [k async for k in redis.scan_iter(match=keys.login_failures_client("*"))]
-    assert client_keys and all(b"127.0.0.1" not in k for k in client_keys)
-    await redis.delete(keys.login_failures_account("anna"))
-    console.clock.advance(30)
+    dump = b"".join([*stored, *[v for k in stored for v in (await redis.hgetall(k)).values()]])
+    assert b"127.0.0.1" not in dump + b"".join(await redis.zrange(keys.BLOCKED_CLIENTS, 0, -1))
+    console.clock.advance(keys.LOGIN_WINDOW - 1)
+    assert await client.login(creds) == 429
+    console.clock.advance(1)  # the window ends by the injected clock
     assert await client.login(creds) == 303
+
+
+def _stranger(name: str) -> Credentials:
+    """Credentials for a name no account has."""
+    return Credentials(NewAccount(name, Role.COUNSELLOR, "pw", ""), "")
+
+
+async def _via(console: Console, address: str) -> StaffClient:
+    """A client that the trusted proxy says is `address`."""
+    return StaffClient(console, headers={"X-Forwarded-For": address})
+
+
+@pytest.fixture
+async def proxied(console_factory: Any, settings: Settings, clock: Any) -> Console:
+    """A console behind a trusted proxy on loopback, so each test client can be a different address."""
+    made: Console = await console_factory(
+        with_settings(settings, console_trusted_proxies=("127.0.0.0/8",)), clock
+    )
+    return made
+
+
+async def test_a_stranger_cannot_lock_a_counsellor_out_from_another_client(proxied: Console) -> None:
+    console = proxied
+    anna = await _account(console, "anna")
+    attacker = await _via(console, "203.0.113.9")
+    for _ in range(3):  # again and again, as the issue's attacker did: every window, from one client
+        for _ in range(throttle.PAIR_LIMIT):
+            assert await attacker.login(anna, password="guess") == 401
+        assert await attacker.login(anna, password="guess") == 429
+        console.clock.advance(30)
+        # Anna, at the office, signs in as usual: the attacker's failures are the attacker's alone.
+        at_work = await _via(console, "198.51.100.7")
+        assert await at_work.login(anna) == 303
+        await at_work.close()
+        console.clock.advance(keys.LOGIN_WINDOW)
+    assert console.pauses == []  # one client never reaches the name's ceiling
+    await attacker.close()
+
+
+async def test_parallel_guesses_from_one_client_cannot_slip_past_the_limit(proxied: Console) -> None:
+    console = proxied
+    anna = await _account(console, "anna")
+    # Twelve browsers behind one address, guessing at once: each attempt is counted before its
+    # password is checked, so only PAIR_LIMIT of them are ever checked.
+    bots = [await _via(console, "203.0.113.9") for _ in range(12)]
+    answers = await asyncio.gather(*(bot.login(anna, password="guess") for bot in bots))
+    assert sorted(answers) == [401] * throttle.PAIR_LIMIT + [429] * (12 - throttle.PAIR_LIMIT)
+    for bot in bots:
+        await bot.close()
+
+
+async def test_unknown_names_are_throttled_alike_and_never_stored(proxied: Console, redis: Redis) -> None:
+    console = proxied
+    guesser = await _via(console, "203.0.113.9")
+    nobody = _stranger("hemligt-losen")
+    for _ in range(throttle.PAIR_LIMIT):
+        assert await guesser.login(nobody) == 401
+    assert await guesser.login(nobody) == 429  # the same answer as for a real name: nothing to enumerate
+    members = b" ".join(await redis.zrange(keys.BLOCKED_CLIENTS, 0, -1))
+    assert b"hemligt" not in members and b"pair:~" in members  # perhaps a password typed as the name
+    await guesser.close()
+
+
+async def test_a_distributed_attack_slows_a_name_but_never_locks_it(proxied: Console) -> None:
+    console = proxied
+    anna = await _account(console, "anna")
+    guard = console.accounts.throttle
+
+    async def attack(clients: int, prefix: str) -> None:
+        # The first two bots go through the console's login; the rest are counted directly, exactly as
+        # their logins would be (each real login costs an argon2id verification: seconds on a busy box).
+        for i in range(clients):
+            if i < 2:
+                bot = await _via(console, f"{prefix}.{i + 1}")
+                for _ in range(throttle.PAIR_LIMIT):
+                    assert await bot.login(anna, password="guess") == 401
+                await bot.close()
+            else:
+                for _ in range(throttle.PAIR_LIMIT):
+                    await guard.admit(guard.client_hash(f"{prefix}.{i + 1}"), "anna")
+
+    await attack(throttle.NAME_CEILING // throttle.PAIR_LIMIT - 1, "203.0.113")
+    at_work = await _via(console, "198.51.100.7")
+    assert await at_work.login(anna) == 303
+    assert console.pauses == []  # nine clients at their limit are not yet a distributed attack
+    await attack(1, "192.0.2")
+    console.clock.advance(30)
+    assert await at_work.login(anna) == 303  # ten are: slowed, not refused
+    assert console.pauses == [1.0]
+    await attack(2 * throttle.DELAY_STEP // throttle.PAIR_LIMIT, "198.18.0")
+    console.clock.advance(30)
+    assert await at_work.login(anna) == 303
+    assert console.pauses[-1] == 4.0  # twenty failures more: the delay doubled twice
+    # The supervisors see the name as slowed, with the delay it has now.
+    boss = await _account(console, "berit", "supervisor")
+    supervisor = await _via(console, "198.51.100.1")
+    assert await supervisor.login(boss) == 303
+    _, page = await supervisor.get("/overview")
+    row = re.search(r'<tr data-block="name">(.*?)</tr>', page, re.S)
+    assert row and "anna" in row.group(1) and "slowed by 4 s" in row.group(1)
+    for client in (at_work, supervisor):
+        await client.close()
+
+
+async def test_wrong_step_up_codes_end_the_session_and_never_lock_sign_in(
+    console: Console, make_account: Any, staff_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    creds = await make_account("ana", "analyst")
+    stolen: StaffClient = staff_factory()
+    assert await stolen.login(creds) == 303
+    reauth = "/cases/0123456789abcdef01234567/reauth"
+    for _ in range(throttle.STEP_UP_LIMIT - 1):
+        async with stolen.http.post(
+            reauth, data={"csrf": stolen.csrf, "code": "000000"}, allow_redirects=False
+        ) as r:
+            assert r.status == 303 and r.headers["Location"].endswith("?msg=bad_code")
+    async with stolen.http.post(
+        reauth, data={"csrf": stolen.csrf, "code": "000000"}, allow_redirects=False
+    ) as r:
+        assert r.status == 303 and r.headers["Location"] == "/login?why=step_up"
+    assert (await stolen.get("/cases"))[0] == 303  # that session is over: no more guesses with it
+    _, page = await stolen.get("/login?why=step_up")
+    assert "signed out after too many wrong codes" in page
+    assert "ended: 5 wrong step-up codes" in caplog.text
+    # The analyst's own sign-in was never locked, not even from the same client.
+    console.clock.advance(30)
+    assert await staff_factory().login(creds) == 303
+
+
+async def test_a_supervisor_sees_and_lifts_sign_in_blocks(proxied: Console, redis: Redis) -> None:
+    console = proxied
+    anna = await _account(console, "anna")
+    boss = await _account(console, "berit", "supervisor")
+    supervisor = await _via(console, "198.51.100.1")
+    assert await supervisor.login(boss) == 303
+    status, page = await supervisor.get("/overview")
+    assert status == 200 and "No sign-in is blocked or slowed." in page
+
+    # Anna mistyped her password at home five times: her home connection waits for her name.
+    home = await _via(console, "203.0.113.50")
+    for _ in range(throttle.PAIR_LIMIT):
+        assert await home.login(anna, password="typo") == 401
+    assert await home.login(anna) == 429
+    sprayer = await _via(console, "192.0.2.66")
+    for i in range(throttle.CLIENT_LIMIT):
+        assert await sprayer.login(_stranger(f"x{i:02d}")) == 401
+
+    status, page = await supervisor.get("/overview")
+    rows = re.findall(r'<tr data-block="(\w+)">(.*?)</tr>', page, re.S)
+    assert [kind for kind, _ in rows] == ["client", "pair"]  # the most failures first
+    assert "anna" in rows[1][1] and "203.0.113" not in page and "192.0.2" not in page
+    pair = re.search(r'name="block" value="([^"]+)"', rows[1][1])
+    assert pair
+
+    # A forged lift (no CSRF token) changes nothing.
+    assert (await supervisor.post("/overview/signin-blocks", {"block": pair.group(1)}, csrf=False))[0] == 403
+    assert await home.login(anna) == 429
+    # Only a known, current block can be lifted; anything else is a typed answer, nothing changes.
+    for bogus in ("pair:anna:" + "0" * 32, "name:../../x", "", "x" * 5000):
+        location = await supervisor.redirected("/overview/signin-blocks", {"block": bogus})
+        assert location == "/overview?msg=not_lifted#signin-blocks"
+    location = await supervisor.redirected("/overview/signin-blocks", {"block": pair.group(1)})
+    assert location == "/overview?msg=lifted#signin-blocks"
+    assert await home.login(anna) == 303
+    assert ("berit", "signin.lifted.pair.anna") in [
+        (e.actor, e.action) for e in await console.audit.entries()
+    ]
+    status, page = await supervisor.get("/overview?msg=lifted")
+    assert "The sign-in block is lifted." in page and page.count('<tr data-block="') == 1
+    for client in (supervisor, home, sprayer):
+        await client.close()
+
+
+async def test_an_account_reset_clears_its_sign_in_counters(proxied: Console) -> None:
+    console = proxied
+    anna = await _account(console, "anna")
+    home = await _via(console, "203.0.113.50")
+    for _ in range(throttle.PAIR_LIMIT):
+        assert await home.login(anna, password="forgot") == 401
+    new, _ = await console.accounts.reset("anna")
+    assert await home.login(Credentials(new, new.totp_uri.split("secret=")[1].split("&")[0])) == 303
+    await home.close()
 
 
 async def test_failed_logins_from_one_client_are_limited_across_names(
@@ -228,6 +416,29 @@ async def test_every_page_has_a_strict_csp_and_no_store(console: Console, staff_
             assert "default-src 'none'" in csp and "script-src 'self'" in csp, path
             assert "unsafe-inline" not in csp
             assert response.headers.get("X-Frame-Options") == "DENY"
+
+
+async def test_every_console_response_asks_for_https_only(
+    console_factory: Any, settings: Settings, clock: Any, staff_factory: Any
+) -> None:
+    client: StaffClient = staff_factory()
+    year = "max-age=31536000; includeSubDomains"
+    for method, path in (
+        ("GET", "/login"),
+        ("GET", "/"),  # a redirect to the login
+        ("GET", "/healthz"),
+        ("GET", "/nope"),
+        ("GET", "/static/console.css"),
+        ("POST", "/logout"),  # refused: no session, no CSRF token
+        ("GET", "/socket.io/?EIO=4&transport=polling"),  # socket.io answers without our handlers
+    ):
+        async with client.http.request(method, path, allow_redirects=False) as response:
+            assert response.headers.get("Strict-Transport-Security") == year, (method, path)
+    shorter = await console_factory(with_settings(settings, hsts_max_age=600), clock)
+    other = StaffClient(shorter)
+    async with other.http.get("/login") as response:
+        assert response.headers["Strict-Transport-Security"] == "max-age=600; includeSubDomains"
+    await other.close()
 
 
 async def test_every_route_declares_who_may_use_it(console: Console) -> None:
@@ -281,8 +492,8 @@ async def _lock_out(console: Console, forwarded_for: str) -> StaffClient:
     return attacker
 
 
-async def _account(console: Console, name: str) -> Credentials:
-    account = await console.accounts.create(name, "counsellor")
+async def _account(console: Console, name: str, role: str = "counsellor") -> Credentials:
+    account = await console.accounts.create(name, role)
     return Credentials(account, account.totp_uri.split("secret=")[1].split("&")[0])
 
 

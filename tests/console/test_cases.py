@@ -258,19 +258,29 @@ async def test_the_fresh_code_belongs_to_one_session(
     assert (await fetch_file(first, case_id, "file-000"))[0] == 401
 
 
-async def test_wrong_codes_lock_the_step_up_like_a_login(
+async def test_wrong_codes_end_the_session_not_the_analysts_sign_in(
     console: Console, svc: Services, make_account: Any, staff_factory: Any, redis: Redis
 ) -> None:
     case_id, _ = await make_case(svc, redis, with_video=False)
     client, creds = await analyst(make_account, staff_factory)
-    for _ in range(5):
+    for _ in range(4):
         assert (await client.redirected(f"/cases/{case_id}/reauth", {"code": "000000"})).endswith(
             "msg=bad_code"
         )
+    # The fifth wrong code ends this (perhaps stolen) session: no more guesses with it.
+    ended = await client.redirected(f"/cases/{case_id}/reauth", {"code": "000000"})
+    assert ended == "/login?why=step_up"
+    assert (await fetch_file(client, case_id, "file-000"))[0] == 401
     console.clock.advance(30)
-    locked = await client.redirected(f"/cases/{case_id}/reauth", {"code": code_now(console, creds)})
-    assert locked.endswith("msg=locked")
-    assert (await fetch_file(client, case_id, "file-000"))[0] == 403
+    assert (await client.post(f"/cases/{case_id}/reauth", {"code": code_now(console, creds)}))[0] == 401
+    # The analyst signs in again (the account was never locked) and steps up as usual.
+    console.clock.advance(30)
+    again: StaffClient = staff_factory()
+    assert await again.login(creds) == 303
+    console.clock.advance(30)
+    confirmed = await again.redirected(f"/cases/{case_id}/reauth", {"code": code_now(console, creds)})
+    assert confirmed.endswith("msg=confirmed#files")
+    assert (await fetch_file(again, case_id, "file-000"))[0] == 200
 
 
 async def test_every_state_change_needs_the_csrf_token(

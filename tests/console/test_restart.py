@@ -30,9 +30,11 @@ from chatbot.store import keys as chat_keys
 from chatbot.store.queue import QueueStore
 from console.appkeys import LIVE
 from console.domain.accounts import AccountService
+from console.domain.throttle import SignInThrottle
 from console.store import keys
 from console.store.accounts import AccountStore
 from console.store.sealing import SecretBox
+from console.store.throttle import ThrottleStore
 from tests.conftest import ROOT, with_settings
 from tests.console.conftest import Console, Credentials, StaffClient
 from tests.console.test_live import StaffSocket, expect_child
@@ -104,7 +106,9 @@ async def crashing_console(settings: Settings, redis: Redis) -> AsyncIterator[tu
         else:
             raise AssertionError("the console process did not start")
     box = SecretBox.from_hex(settings.console_secret_key.reveal())
-    accounts = AccountService(AccountStore(redis, box), SystemClock(), b"test")
+    accounts = AccountService(
+        AccountStore(redis, box), SystemClock(), SignInThrottle(ThrottleStore(redis), SystemClock(), b"test")
+    )
     try:
         yield Remote(url, SystemClock(), accounts), proc
     finally:

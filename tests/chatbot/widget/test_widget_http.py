@@ -265,3 +265,30 @@ def test_widget_settings_accept_origins_and_wildcards() -> None:
     )
     assert settings.frame_ancestors == ("'self'", "https://www.example.org", "https://*.example.org:8443")
     assert settings.exit_url == "https://yr.no/"
+
+
+async def test_every_gateway_response_asks_for_https_only(gateway_factory: Any, settings: Any) -> None:
+    gateway = await gateway_factory(settings)
+    year = "max-age=31536000; includeSubDomains"
+    async with aiohttp.ClientSession() as http:
+        for method, path in (
+            ("GET", "/"),
+            ("GET", "/healthz"),
+            ("GET", "/chat"),
+            ("GET", "/nope"),  # an error page too
+            ("GET", "/socket.io/?EIO=4&transport=polling"),  # socket.io answers without our handlers
+            ("POST", "/upload/v1/start"),  # refused: no upload token
+        ):
+            async with http.request(method, gateway.url + path) as response:
+                assert response.headers.get("Strict-Transport-Security") == year, (method, path)
+    shorter = await gateway_factory(with_settings(settings, hsts_max_age=600))
+    status, headers, _ = await get(shorter.url + "/healthz")
+    assert status == 200 and headers["Strict-Transport-Security"] == "max-age=600; includeSubDomains"
+
+
+def test_hsts_max_age_is_a_duration() -> None:
+    assert Settings.from_env({}).hsts_max_age == 365 * 86400
+    assert Settings.from_env({"HSTS_MAX_AGE": "2h"}).hsts_max_age == 7200
+    assert Settings.from_env({"HSTS_MAX_AGE": "0"}).hsts_max_age == 0  # how a site withdraws it
+    with pytest.raises(SettingsError, match="HSTS_MAX_AGE"):
+        Settings.from_env({"HSTS_MAX_AGE": "forever"})
