@@ -681,9 +681,10 @@ async def test_crisis_out_of_hours_offers_only_what_is_open_now(
     make_chat: object, content: ContentLibrary, redis: Redis
 ) -> None:
     make_chat.clock.set(CLOSED)  # type: ignore[attr-defined]
-    for locale in ("sv", "en"):
+    # Each in its own language: a crisis is answered in the language it was written in.
+    for locale, words in (("sv", "jag vill inte leva längre"), ("en", "i don't want to live anymore")):
         chat = await make_chat(locale)  # type: ignore[operator]
-        turn = await chat.say("jag vill inte leva längre")
+        turn = await chat.say(words)
         assert turn.urgent
         assert texts(turn) == expected(content, "crisis_closed", locale)
         body = " ".join(texts(turn))

@@ -657,7 +657,7 @@ async def test_a_grant_dies_with_its_conversation(svc: Services, redis: Redis, h
     grant = await svc.uploads.issue_grant("conv1")
     if how == "ended":
         await ConversationStore(redis, announce_to=keys.NOTIFY_STAFF).end(
-            "conv1", session_hash=None, now_ms=0
+            "conv1", [], reason="end_chat", session_hash=None, now_ms=0, retention=3600
         )
     else:
         await redis.delete(keys.conversation("conv1"))  # what its TTL does at the end of retention

@@ -8,6 +8,7 @@ from typing import Any
 from playwright.async_api import Frame, WebSocketRoute, expect
 from redis.asyncio import Redis
 
+from chatbot.clock import FixedClock
 from chatbot.domain.sessions import session_hash
 from chatbot.gateway.app import SIO
 from chatbot.store import keys
@@ -428,7 +429,7 @@ async def test_chat_opened_on_its_own_exits_with_location_replace(
 
 
 async def test_rate_limited_messages_wait_and_go_out_in_order(
-    browser: Any, gateway_factory: Any, settings: Any, redis: Redis
+    browser: Any, gateway_factory: Any, settings: Any, redis: Redis, clock: FixedClock
 ) -> None:
     gateway = await gateway_factory(with_settings(settings, rate_limit_burst=2, rate_limit_per_minute=60))
     context = await browser.new_context(locale="sv-SE")
@@ -440,6 +441,12 @@ async def test_rate_limited_messages_wait_and_go_out_in_order(
             await send(page.main_frame, f"snabbt {i}")
         # The limit answers with a friendly notice; the widget waits and sends the rest by itself.
         await expect(page.locator("#log .msg--notice").first).to_be_visible()
+        # The gateway's bucket refills on its clock, which the test moves while the widget waits.
+        for _ in range(150):
+            if await page.locator("#log .is-pending").count() == 0:
+                break
+            clock.advance(1)
+            await asyncio.sleep(0.1)
         await expect(page.locator("#log .is-pending")).to_have_count(0, timeout=15000)
         session_id = await page.evaluate(f"() => sessionStorage.getItem('{STORAGE_KEY}')")
         conv_id = await conversation_of(redis, session_id)
