@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 from chatbot.domain.catalogs import SOURCE_LOCALE
 from chatbot.domain.content import Answer, Button, ContentLibrary, placeholder_names
@@ -747,3 +748,23 @@ def _quote(text: str, width: int = 50) -> str:
 
 def _braced(names: Iterable[str]) -> str:
     return ", ".join("{" + n + "}" for n in sorted(names))
+
+
+# --- one sentence, as an editor writes it --------------------------------------------------------------
+
+WORDING_RULES: Mapping[str, Rule] = {
+    "blame": rule_blame,
+    "promise": rule_promise,
+    "personal_data": rule_personal_data,
+}
+
+
+def check_sentence(sentence: str, locale: str = SOURCE_LOCALE) -> list[Finding]:
+    """The wording rules (blame, promise, personal data) on one bubble, outside any answer: what the
+    editors' workspace shows while an editor types, and what `content gate-eval` measures."""
+    answer = Answer("draft", (sentence,), (), None, Path("draft.yml"))
+    text = Text(locale, (sentence,), ())
+    found: list[Finding] = []
+    for rule in WORDING_RULES.values():
+        found += rule(answer, text, ContentLibrary(()), Limits())
+    return found
