@@ -19,7 +19,7 @@ from chatbot.domain.catalogs import SOURCE_LOCALE
 from chatbot.domain.content import Answer, Button, ContentLibrary, placeholder_names
 from chatbot.domain.wording import split_sentences
 from chatbot.domain.wording_bank import default_classifier
-from chatbot.domain.wording_rules import judge
+from chatbot.domain.wording_rules import judge, negated
 from chatbot.domain.wording_rules import languages as wording_languages
 
 # The intent taxonomy (docs: /work/shared/intents.md, a contract): every one needs exactly one answer.
@@ -327,7 +327,7 @@ def _wording(rule: str, text: Text, parts: Sequence[str]) -> list[Finding]:
                             level, rule, f"{where(i, part)}: {hit.words!r} {hit.reason}{unsure}", text.locale
                         )
                     )
-                if hits:
+                if hits or rule in negated(sentence, language):
                     continue
                 for suspicion in classifier.suspect(sentence, language):
                     if suspicion.rule == rule:

@@ -51,13 +51,13 @@ SV_WORDS = {
     "IT": r"(?:den|det|de|bilden|bilderna|filmen|filmerna|videon|klippet|fotot|nakenbilden|nakenbilderna|allt|"
     r"materialet|kopiorna|kopian|alla kopior|inlägget|det här|han|hon|hen)",
     "REMOVE": r"(?:ta bort|ta ner|få bort|plocka\w* bort|rader\w*|fixa\w*|stopp\w*|lösa|ordna\w*|se till|rensa\w*|"
-    r"spärra\w*|stäng\w* av)",
+    r"spärra\w*|stäng\w* (?:av|ner)|plocka\w* ner)",
     "OUTCOME": r"(?:försvinna|ta bort|rader\w*|se|hitta\w*|sprida|dyka upp|få se|få veta|veta|"
     r"kunna (?:se|sprida|hitta|dela|göra)|straff\w*|dömas|döma|grip\w*|åka fast|bli (?:bra|okej|bättre)|lösa sig|"
     r"kunna \w+|ordna\w* sig|gå bra|vara borta|bli borta|vara (?:säker|trygg|över)|ta (?:han|hon|hen|de)|"
     r"stopp\w* (?:han|hon|hen|de)|hända igen)",
     # Words that make a statement uncertain, conditional or an offer: the honest way to speak of outcomes.
-    "HEDGE": r"(?:kanske|försöka|hoppas|brukar|oftast|ofta|ibland|troligen|förhoppningsvis|(?<!hand )om|ifall|"
+    "HEDGE": r"(?:vilja|önska\w*|kanske|försöka|hoppas|brukar|oftast|ofta|ibland|troligen|förhoppningsvis|(?<!hand )om|ifall|"
     r"hur|inte lova|lova inte|inte garanter\w*|garanter\w* inte|inte säker\w*|veta inte|inte alltid|"
     r"chatt\w*|samtal\w*|automatiskt|hjälpa|be|ber|bad)",
     "NEG": r"(?:inte|aldrig|ej|ingen|inget|inga)",
@@ -80,7 +80,7 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         BLAME,
-        r"\bdu kunna (?:ju |väl )?ha \w+|\bdu ha kunna \w+",
+        r"\bdu kunna (?:ju |väl )?ha \w+|\bdu ha kunna \w+|\bdu kunna (?:inte|aldrig) (?:ha )?\w+",
         "says the child could have acted otherwise: that puts the blame on the child",
         unless=r"\b(?:inte|aldrig)\b",
     ),
@@ -111,7 +111,7 @@ SV: tuple[Pattern, ...] = (
     Pattern(
         BLAME,
         r"\bdet (?:var|är) (?:\w+ )?(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt|riskabelt|onödigt|"
-        r"inte (?:så |särskilt |speciellt |jätte)?(?:smart|klokt|bra gjort))\b|"
+        r"inte (?:så |särskilt |speciellt |jätte)?(?:smart|klokt|bra gjort))\b|\bvar inte (?:så |särskilt |speciellt )?(?:smart|klokt)\b|"
         r"\b(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt) (?:av du|gjort)\b|\bdu var (?:\w+ )?(?:dum|naiv|korkad|oförsiktig|slarvig)\b",
         "judges what the child did: that blames the child",
     ),
@@ -214,8 +214,8 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         PROMISE,
-        r"\b(?:är|blir|bli|vara) (?:den|det|de|allt|bilden|filmen|det här) (?:\w+ )?(?:borta|över|slut)\b(?! \d| hela)|"
-        r"\b(?:den|det|de|allt|bilden|bilderna|filmen|det här) (?:är|blir|bli|vara) (?:\w+ )?(?:borta|över|slut)\b(?! \d| hela)|"
+        r"\b(?:är|blir|bli|vara) {IT} (?:\w+ )?(?:borta|över|slut|glömd|glömt|glömda)\b(?! \d| hela)|"
+        r"\b{IT} (?:är|blir|bli|vara) (?:\w+ )?(?:borta|över|slut|glömd|glömt|glömda)\b(?! \d| hela)|"
         r"\bborta för (?:gott|alltid)\b|\bför (?:gott|alltid) borta\b",
         "says it is over or gone: nobody can promise that; say what we do and what may happen",
         unless=r"\b{HEDGE}\b|\b{NEG}\b",
@@ -246,6 +246,20 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         PROMISE,
+        r"\b{IT} (?:\w+ )?(?:rader\w*s|ta bort|ta ner|försvinna|plocka\w* bort|stäng\w* (?:av|ner))\b|"
+        r"\b(?:sidan|appen|plattformen|polisen|de|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:ta bort|ta ner|rader\w*|stäng\w* (?:av|ner))\b",
+        "states as a fact that it is removed: that is an outcome nobody can promise; say what we or they will try",
+        unless=r"\b{HEDGE}\b|\b{NEG}\b|\bnär\b|\bdu\b",
+        soften=r".",
+    ),
+    Pattern(
+        BLAME,
+        r"\bvar (?:mer |lite )?(?:försiktig\w*|vaksam\w*)\b",
+        "tells the child to be more careful: after something happened, that reads as blame",
+        soften=r".",
+    ),
+    Pattern(
+        PROMISE,
         r"\b(?:måste|ska|tvingas) (?:\w+ )?(?:ta bort|ta ner|radera\w*)\b",
         "states that someone will have to remove it: that is a certainty we do not have",
         unless=r"\b{HEDGE}\b|\b{NEG}\b|\bdu\b",
@@ -260,8 +274,8 @@ EN_WORDS = {
     "IT": r"(?:it|they|the (?:picture|pictures|photo|photos|video|videos|image|images|nude|nudes|post|copies)|"
     r"every copy|all (?:the )?copies|everything|he|she|this)",
     "REMOVE": r"(?:delete|remove|take (?:it |them |that |this )?down|get rid of|get (?:it |them )?(?:removed|down|deleted)|"
-    r"fix|stop|sort (?:it |this |that )?out|make sure|ensure|erase|wipe|handle it|deal with it|block)",
-    "HEDGE": r"(?:how|try|maybe|might|may|hope|hopefully|usually|often|sometimes|probably|if|whether|"
+    r"take (?:\w+ )?off|shut (?:\w+ )?down|close (?:\w+ )?down|fix|stop|sort (?:it |this |that )?out|make sure|ensure|erase|wipe|handle it|deal with it|block)",
+    "HEDGE": r"(?:want|wish|how|try|maybe|might|may|hope|hopefully|usually|often|sometimes|probably|if|whether|"
     r"can not promise|not promise|can not guarantee|not guarantee|not sure|do not know|not always|"
     r"chat|conversation|automatically|help|ask)",
     "NEG": r"(?:not|never|no|nobody|nothing|none)",
@@ -302,13 +316,13 @@ EN: tuple[Pattern, ...] = (
         BLAME,
         r"\b(?:it|that|this) (?:was|is) (?:\w+ )?(?:a )?(?:\w+ )?(?:stupid|naive|silly|careless|reckless|dumb|unwise|foolish|risky)\b|"
         r"\b(?:it|that|this) (?:was|is) not (?:a )?(?:very |so |particularly |really )?(?:smart|wise|clever|good idea|sensible)\b|"
-        r"\byou were (?:\w+ )?(?:stupid|naive|silly|careless|reckless|foolish)\b",
+        r"\byou were (?:\w+ )?(?:stupid|naive|silly|careless|reckless|foolish)\b|\b(?:was|were) not (?:a )?(?:very |so |particularly |really )?(?:smart|wise|clever|sensible)\b",
         "judges what the child did: that blames the child",
     ),
     Pattern(
         BLAME,
         r"\byour (?:own )?(?:fault|responsibility)\b|\b(?:it|that) was (?:\w+ )?your (?:own )?(?:choice|decision)\b|\byou are (?:\w+ )?responsible\b|"
-        r"\bbrought (?:this|it) on yourself\b|\byourself to blame\b|\basked for it\b(?! to)|\byou (?:let (?:it|him|her|them)|chose to|agree to|"
+        r"\bbrought (?:this|it) on yourself\b|\byourself to blame\b|\basked for it\b(?! to)|\byou (?:let (?:it|him|her|them)|chose to|decided to|agree to|"
         r"went along|take (?:a|that|such a) (?:\w+ )?risk|knew (?:better|you|that|it))\b",
         "puts the responsibility on the child; say that the one who threatens or spreads is responsible",
         unless=r"\b(?:not|never|no)\b",
@@ -353,7 +367,7 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\b(?:which|what|your) (?:school|class|grade|year group|form|teacher|year are you)\b|\bwhere do you go to school\b|"
+        r"\b(?:which|what|your) (?:\w+ )?(?:school|class|grade|year group|form|teacher|year are you)\b|\bwhere do you go to school\b|"
         r"\bare you in (?:\w+ )?(?:grade|year|class)\b|\b(?:\w+th|\d+th|first|second|third) or (?:\w+th|\d+th) (?:grade|year)\b|"
         r"\bwhat grade\b|\bgo to school\b",
         "asks about the child's school or class: that identifies them",
@@ -398,7 +412,7 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         PROMISE,
-        r"\b(?:it|they|that|this|everything|the \w+) (?:is|are|will be) (?:\w+ )?(?:gone|over|finished|deleted|removed)\b(?! \d| the)|"
+        r"\b(?:it|they|that|this|everything|the \w+) (?:is|are|will be) (?:\w+ )?(?:gone|over|finished|deleted|removed|forgotten)\b(?! \d| the)|"
         r"\bgone for (?:good|ever)\b|\bforever gone\b|\bthe end of it\b|\b(?:it|they) (?:is|are) not coming back\b",
         "says it is over or gone: nobody can promise that; say what we do and what may happen",
         unless=r"\b{HEDGE}\b|\bnot (?:gone|over)\b",
@@ -426,6 +440,20 @@ EN: tuple[Pattern, ...] = (
         "reassures with an outcome nobody can promise ('it'll be fine', 'you're safe now')",
         unless=r"\b{HEDGE}\b|\b{NEG}\b",
         question=False,
+    ),
+    Pattern(
+        PROMISE,
+        r"\b{IT} (?:\w+ )?(?:gets? (?:deleted|removed|taken down)|is (?:deleted|removed|taken down)|disappears|removes|deletes|takes (?:\w+ )?down)\b|"
+        r"\b(?:the site|the app|the platform|the police|they|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:removes?|deletes?|takes? (?:\w+ )?down|shuts? (?:\w+ )?down)\b",
+        "states as a fact that it is removed: that is an outcome nobody can promise; say what we or they will try",
+        unless=r"\b{HEDGE}\b|\b{NEG}\b|\bwhen\b|\byou\b",
+        soften=r".",
+    ),
+    Pattern(
+        BLAME,
+        r"\bbe (?:more |a bit more )?(?:careful|cautious)\b",
+        "tells the child to be more careful: after something happened, that reads as blame",
+        soften=r".",
     ),
     Pattern(
         PROMISE,
@@ -491,6 +519,23 @@ def _judge_sentence(source: str, language: str) -> tuple[Judgement, ...]:
             best[compiled.pattern.rule] = hit
     found += best.values()
     return tuple(found)
+
+
+@lru_cache(maxsize=8192)
+def negated(source: str, language: str) -> frozenset[str]:
+    """The rules whose meaning a pattern found in `source` and then saw taken away by a negation or a hedge
+    ("vi frågar *aldrig* var du bor", "we *can't promise*"): the gate understood the sentence, so its
+    classifier does not second-guess it."""
+    if language not in PATTERNS:
+        return frozenset()
+    sentence = read(source, language)
+    found = set()
+    for compiled in _compiled(language):
+        clauses = (sentence.whole,) if compiled.pattern.scope == "sentence" else sentence.clauses
+        for clause in clauses:
+            if compiled.regex.search(clause.text) and compiled.unless and compiled.unless.search(clause.text):
+                found.add(compiled.pattern.rule)
+    return frozenset(found)
 
 
 def _match(compiled: _Compiled, sentence: Sentence) -> Judgement | None:
