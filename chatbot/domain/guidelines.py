@@ -2,8 +2,10 @@
 
 Each rule is a small function; `check_library` runs them all and returns a report with one entry per
 answer (ok, warnings, violations) plus findings about the whole library (intents, the answer graph).
-The phrase lists are deliberately literal: they catch the common wordings, and the guidelines document
-tells editors what to write instead. A rule that needs judgement stays with the human reviewer.
+Blame, promises and personal data are read for meaning in Swedish and English (chatbot.domain.wording_rules,
+with a classifier over the labelled bank in chatbot.domain.wording_bank for what no pattern covers), and
+with phrase lists in Arabic. Where the gate is unsure it warns the reviewer and says why; a rule that needs
+judgement stays with the human reviewer.
 """
 
 from __future__ import annotations
@@ -357,13 +359,13 @@ def _wording(rule: str, text: Text, parts: Sequence[str]) -> list[Finding]:
         for sentence in re.split(r"(?<=[.!?؟])\s+|\n+", part):
             if rule == "personal_data" and re.search(phrases.negation, _unvocalised(sentence), re.IGNORECASE):
                 continue  # "we never ask for your name" is the promise we want to make
-            hit = _search(listed, sentence)
-            if hit:
+            phrase = _search(listed, sentence)
+            if phrase:
                 found.append(
                     Finding(
                         Level.VIOLATION,
                         rule,
-                        f"{where(i, part)}: {hit!r} {ARABIC_REASONS[rule]}",
+                        f"{where(i, part)}: {phrase!r} {ARABIC_REASONS[rule]}",
                         text.locale,
                     )
                 )
