@@ -138,7 +138,7 @@ SV: tuple[Pattern, ...] = (
     # Guideline 2: asking who the child is.
     Pattern(
         PERSONAL,
-        r"\bvad heta du\b|\bvad du heta\b|\bheta du\b|\bditt (?:\w+)?namn\b|\bvad heta (?:din|dina|ditt) \w+|"
+        r"\bvad heta du\b|\bvad du heta\b|\bheta du\b|\b{ASK} (?:\w+ ){0,3}ditt (?:\w+)?namn\b|\bvad heta (?:din|dina|ditt) \w+|"
         r"\bvad (?:vara|är) (?:ditt|dina) (?:\w+ )?namn\b",
         "asks for a name: children stay anonymous here, never ask who they (or people near them) are",
         unless=r"\b{NEG}\b|\bbehöva inte\b",
@@ -341,7 +341,7 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bwhat is your (?:[\w']+ )?name\b|\byour (?:first |full |last |real |whole )?name\b|\bwhat (?:are|do) (?:you|they) call(?:ed)?\b|"
+        r"\bwhat is your (?:[\w']+ )?name\b|\b(?:write|type|tell|give|send|leave|share|enter) (?:\w+ ){0,3}your (?:\w+ )?name\b|\bwhat (?:are|do) (?:you|they) call(?:ed)?\b|"
         r"\bwhat are your (?:\w+ )?names\b|\bwhat is your [\w']+ call(?:ed)?\b|\b(?:parents|mom|dad|teacher|friend|friends)'?s? names?\b|"
         r"\bwho are your (?:parents|friends)\b",
         "asks for a name: children stay anonymous here, never ask who they (or people near them) are",

@@ -220,3 +220,10 @@ def test_gate_eval_refuses_a_malformed_file(tmp_path: Path, capsys: pytest.Captu
     bad.write_text("sv:\n  blaming: [x]\n", encoding="utf-8")
     assert main(["content", "gate-eval", "--heldout", str(bad)]) == 1
     assert "expected the keys" in capsys.readouterr().err
+
+
+def test_asking_for_a_name_fails_and_mentioning_it_is_left_to_the_reviewer() -> None:
+    assert rules_of("Skriv ditt namn.", "sv", Level.VIOLATION) == {"personal_data"}
+    assert rules_of("Tell us your full name.", "en", Level.VIOLATION) == {"personal_data"}
+    [mention] = check_sentence("Ditt namn sparas hos oss.", "sv")
+    assert mention.level is Level.WARNING and "check that it does not ask" in mention.message
