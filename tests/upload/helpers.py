@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -19,8 +18,11 @@ from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import CaseService, RetentionSweeper, UploadService
 from chatbot.upload.storage import LocalStorage
 from chatbot.upload.store import UploadStore
+from tests.conftest import START as CONFTEST_START
 
-START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+# The suite's one test clock start (tests/conftest.py): the upload services, the gateway and the console of a
+# test must agree on "now", or the console's sweep takes a conversation opened "months ago" for expired.
+START = CONFTEST_START
 KEYS = [crypto.PrivateKey.generate(crypto.Kem.X25519), crypto.PrivateKey.generate(crypto.Kem.P256)]
 
 
