@@ -161,6 +161,8 @@ class Live:
     async def snapshot(self) -> dict[str, Any]:
         return {
             "items": [events.queue_item(i) for i in await self._desk.queue()],
+            # Left for the counsellors while the line is closed: they enter the queue when it opens.
+            "out_of_hours": [events.held_item(i) for i in await self._desk.out_of_hours()],
             "on_shift": [events.shift(s) for s in await self._desk.store.on_shift()],
         }
 
@@ -181,6 +183,7 @@ class Live:
         # waited_s changes every second; pages count it up themselves, so it does not make a change.
         comparable = json.dumps(
             [{k: v for k, v in i.items() if k != "waited_s"} for i in snapshot["items"]]
+            + [{k: v for k, v in i.items() if k != "left_s"} for i in snapshot["out_of_hours"]]
             + snapshot["on_shift"],
             sort_keys=True,
         )

@@ -167,6 +167,9 @@ class Returns:
             conv_id, entries, now_ms=to_ms(now), retention=self._settings.conversation_retention
         )
         first = last - len(entries) + 1
+        if first > 0 and not (await self._store.meta(conv_id)).get("left_seq"):
+            # Without the child's consent the console shows the chat from here (console.domain.desk).
+            await self._store.set_flag(conv_id, "left_seq", str(first))
         return [e.with_seq(first + i) for i, e in enumerate(entries)]
 
     async def redeem(self, code: object, client: ClientId | None) -> Returned:
