@@ -9,6 +9,7 @@ like any other entry and a reconnecting child replays it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -258,7 +259,13 @@ class Desk:
         missing = [item.conv_id for item in items if not item.intents]
         if missing:
             # What the bot learned, as in the queue: noted once, shown without the transcript.
-            await self._note_intents(missing)
+            noted = await self._note_intents(missing)
+            items = [
+                dataclasses.replace(item, intents=tuple(i for i in noted[item.conv_id].split(",") if i))
+                if item.conv_id in noted
+                else item
+                for item in items
+            ]
         return items
 
     async def announce_positions(self) -> list[Moved]:
@@ -304,17 +311,16 @@ class Desk:
         )
         return [Moved(item.conv_id, entries) for (item, _), entries in zip(changed, told, strict=True)]
 
-    async def _note_intents(self, conv_ids: Sequence[str]) -> None:
+    async def _note_intents(self, conv_ids: Sequence[str]) -> dict[str, str]:
         """What the bot learned, as the intents it answered, in order: shown without the transcript."""
         if not conv_ids:
-            return
+            return {}
         logs = await self._conversations.read_many(conv_ids)
+        noted = {conv_id: _intents(entries) for conv_id, entries in zip(conv_ids, logs, strict=True)}
         await asyncio.gather(
-            *(
-                self._conversations.set_flag(conv_id, "intents", _intents(entries))
-                for conv_id, entries in zip(conv_ids, logs, strict=True)
-            )
+            *(self._conversations.set_flag(conv_id, "intents", found) for conv_id, found in noted.items())
         )
+        return noted
 
     # One conversation -------------------------------------------------------------------------------
 
