@@ -182,9 +182,14 @@ class Live:
         snapshot = await self.snapshot()
         # waited_s changes every second; pages count it up themselves, so it does not make a change.
         comparable = json.dumps(
-            [{k: v for k, v in i.items() if k != "waited_s"} for i in snapshot["items"]]
-            + [{k: v for k, v in i.items() if k != "left_s"} for i in snapshot["out_of_hours"]]
-            + snapshot["on_shift"],
+            {
+                "items": [{k: v for k, v in i.items() if k != "waited_s"} for i in snapshot["items"]],
+                # Apart from the queue: a child moving from this list into it is a change.
+                "out_of_hours": [
+                    {k: v for k, v in i.items() if k != "left_s"} for i in snapshot["out_of_hours"]
+                ],
+                "on_shift": snapshot["on_shift"],
+            },
             sort_keys=True,
         )
         if comparable != self._last_queue:

@@ -288,6 +288,9 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if other.conv_id == session.conv_id:
                 self._sockets.pop(member_sid, None)
                 await self._delivery.leave(member_sid, session.conv_id)
+                # Its socket no longer counts as the child being here (a conversation left for the
+                # counsellors lives on after a quick exit, and the console shows whether the child is there).
+                await self._service.left(session.conv_id)
 
     def _require(self, sid: str) -> _SocketSession:
         session = self._sockets.get(sid)

@@ -254,15 +254,21 @@ async def test_leaving_needs_a_closed_line_or_a_queue_place(
     await child.sio.emit("leave_request", {})
     refused = await child.expect("error")
     assert refused["code"] == "cannot_leave"
-    # Queued with a long wait (nobody on shift): leaving keeps the place and survives a quick exit.
+    # Queued behind two others with nobody on shift (a long wait): the offer to leave it for the counsellor.
+    for n in range(2):
+        ahead: Child = child_factory(gateway.url)
+        await ahead.connect()
+        await ahead.start()
+        await ahead.say("/handoff_queued", client_id=f"a-{n}")
+        await ahead.expect("message_ack")
     await child.say("/handoff_queued", client_id="q-1")
     offer = await child.expect("bot_uttered")
     while "Lämna chatten till kuratorn" not in str(offer.get("quick_replies")):
         offer = await child.expect("bot_uttered")
     await child.sio.emit("leave_request", {})
     assert (await child.expect("return_code"))["code"]
-    assert await redis.zrank(keys.QUEUE, conv_id) == 0
+    assert await redis.zrank(keys.QUEUE, conv_id) == 2
     await child.sio.emit("end_session", {"reason": "quick_exit"})
     await child.expect("session_ended")
     assert await state_of(redis, conv_id) == "queued"
-    assert await redis.zrank(keys.QUEUE, conv_id) == 0
+    assert await redis.zrank(keys.QUEUE, conv_id) == 2

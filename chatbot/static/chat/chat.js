@@ -703,7 +703,8 @@
     var code = typeof error.code === "string" ? error.code : "internal";
     if (code.indexOf("return_code_") === 0) {
       // The answer to resume_code: shown in the code form; each answer depends only on what was typed.
-      showResumeProblem(t("return.error." + code.slice("return_code_".length)));
+      var codeKey = "error." + code;
+      showResumeProblem(t(codeKey));
       return;
     }
     if (code === "uploads_unavailable" || code === "upload_limit" || code === "uploads_full") {
