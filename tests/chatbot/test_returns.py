@@ -261,6 +261,7 @@ async def test_leaving_needs_a_closed_line_or_a_queue_place(
         await ahead.start()
         await ahead.say("/handoff_queued", client_id=f"a-{n}")
         await ahead.expect("message_ack")
+        clock.advance(1)  # one after the other (the queue orders by the clock)
     await child.say("/handoff_queued", client_id="q-1")
     offer = await child.expect("bot_uttered")
     while "Lämna chatten till kuratorn" not in str(offer.get("quick_replies")):
