@@ -201,11 +201,14 @@ if ARGV[4] ~= '1' and state ~= 'queued' then return {state, 0} end
 local old = redis.call('HGET', KEYS[1], 'return_key')
 if old then redis.call('DEL', old) end
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
-redis.call('HSET', KEYS[1], 'held', '1', 'return_key', KEYS[2], 'left_at', ARGV[2],
-  'read_seq', redis.call('LLEN', KEYS[5]))
+-- Left again (a new code): it keeps the moment it was first left, and so its place.
+redis.call('HSETNX', KEYS[1], 'left_at', ARGV[2])
+redis.call('HSET', KEYS[1], 'held', '1', 'return_key', KEYS[2], 'read_seq', redis.call('LLEN', KEYS[5]))
 if ARGV[4] ~= '1' then return {state, redis.call('ZRANK', KEYS[4], ARGV[1]) + 1} end
-local score = tonumber(ARGV[2])
+local score = tonumber(redis.call('HGET', KEYS[1], 'left_at'))
 if redis.call('HGET', KEYS[1], 'urgent') == '1' then score = score - tonumber(ARGV[5]) end
+local before = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if before and tonumber(before) < score then score = tonumber(before) end
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('HSET', KEYS[1], 'state', 'left_for_counsellor')
 redis.call('ZADD', KEYS[3], score, ARGV[1])

@@ -79,6 +79,9 @@ async def test_left_on_friday_survives_quick_exit_and_opens_on_monday_on_another
     # Left for the counsellors: in the out-of-hours list, the notice in the log, the code nowhere in clear.
     assert await state_of(redis, conv_id) == "left_for_counsellor"
     assert await redis.zscore(keys.OUT_OF_HOURS, conv_id) is not None
+    assert 0 < await redis.ttl(keys.OUT_OF_HOURS) <= settings.conversation_retention
+    return_key = (await redis.hget(keys.conversation(conv_id), "return_key") or b"").decode()
+    assert 0 < await redis.ttl(return_key) <= settings.conversation_retention
     notice = await child.expect("bot_uttered")
     assert notice["notice"]["type"] == "left_for_counsellor"
     assert "mån 30 november 09:00" in notice["text"]
@@ -228,10 +231,22 @@ async def test_crisis_out_of_hours_gets_help_at_once_and_marks_the_left_chat_urg
 ) -> None:
     clock.set(FRIDAY_EVENING)
     gateway = await gateway_factory(settings)
-    _, first, _ = await leaving_child(child_factory, gateway, redis)
+    _, first, first_code = await leaving_child(child_factory, gateway, redis)
     clock.advance(300)
     child, second, _ = await leaving_child(child_factory, gateway, redis)
     assert await redis.zrange(keys.OUT_OF_HOURS, 0, -1) == [first.encode(), second.encode()]
+    # Left again later (a new code, the old one dead): the first one keeps its place.
+    clock.advance(300)
+    first_child = child_factory(gateway.url)
+    await first_child.connect()
+    await first_child.sio.emit("resume_code", {"code": first_code})
+    await first_child.expect("history")
+    await first_child.sio.emit("leave_request", {})
+    new_code = (await first_child.expect("return_code"))["code"]
+    assert new_code != first_code
+    assert await redis.zrange(keys.OUT_OF_HOURS, 0, -1) == [first.encode(), second.encode()]
+    await first_child.sio.emit("resume_code", {"code": first_code})
+    assert (await first_child.expect("error"))["code"] == "return_code_unknown"
     await child.drain()
     await child.say("jag vill inte leva längre", client_id="c-9")
     answer = await child.expect("bot_uttered")
