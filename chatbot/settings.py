@@ -178,7 +178,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "CLIENT_BLOCK", "24h", "How long a supervisor's block of a conversation's client lasts (at most)."
     ),
     EnvVar("LOG_LEVEL", "INFO", "Python logging level."),
-    EnvVar("SESSION_SECRET", "", "Key for the short-lived hashes used by abuse limits (random if unset)."),
+    EnvVar(
+        "SESSION_SECRET",
+        "",
+        "Key for the keyed hashes of abuse limits and return codes (random if unset: return codes then"
+        " stop working when the process restarts; set it, the same in every gateway process).",
+    ),
     EnvVar(
         "HSTS_MAX_AGE",
         "365d",

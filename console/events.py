@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatbot.domain.model import Entry, to_ms
-from console.domain.desk import QueueItem
+from console.domain.desk import HeldItem, QueueItem
 from console.store.handoff import ShiftRecord
 
 NAMESPACE = "/staff"
@@ -55,6 +55,18 @@ def queue_item(item: QueueItem) -> dict[str, Any]:
         "conv_id": item.conv_id,
         "position": item.position,
         "waited_s": item.waited_s,
+        "urgent": item.urgent,
+        "locale": item.locale,
+        "intents": list(item.intents),
+    }
+
+
+def held_item(item: HeldItem) -> dict[str, Any]:
+    """One row of the out-of-hours list (conversations left for the counsellors while closed)."""
+    return {
+        "conv_id": item.conv_id,
+        "position": item.position,
+        "left_s": item.left_s,
         "urgent": item.urgent,
         "locale": item.locale,
         "intents": list(item.intents),

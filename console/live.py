@@ -161,6 +161,8 @@ class Live:
     async def snapshot(self) -> dict[str, Any]:
         return {
             "items": [events.queue_item(i) for i in await self._desk.queue()],
+            # Left for the counsellors while the line is closed: they enter the queue when it opens.
+            "out_of_hours": [events.held_item(i) for i in await self._desk.out_of_hours()],
             "on_shift": [events.shift(s) for s in await self._desk.store.on_shift()],
         }
 
@@ -180,8 +182,14 @@ class Live:
         snapshot = await self.snapshot()
         # waited_s changes every second; pages count it up themselves, so it does not make a change.
         comparable = json.dumps(
-            [{k: v for k, v in i.items() if k != "waited_s"} for i in snapshot["items"]]
-            + snapshot["on_shift"],
+            {
+                "items": [{k: v for k, v in i.items() if k != "waited_s"} for i in snapshot["items"]],
+                # Apart from the queue: a child moving from this list into it is a change.
+                "out_of_hours": [
+                    {k: v for k, v in i.items() if k != "left_s"} for i in snapshot["out_of_hours"]
+                ],
+                "on_shift": snapshot["on_shift"],
+            },
             sort_keys=True,
         )
         if comparable != self._last_queue:

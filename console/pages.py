@@ -93,6 +93,7 @@ async def queue_page(request: web.Request) -> web.Response:
         default_display=account.display if account else staff.name,
         default_capacity=account.capacity if account else 2,
         items=await desk.queue(),
+        held=await desk.out_of_hours(),
         mine=mine,
         message=_message(request),
         is_open=desk.hours.is_open(request.app[CLOCK].now()),

@@ -18,6 +18,7 @@ from chatbot.domain.floods import ClientId, FloodGuard
 from chatbot.domain.hours import STOCKHOLM
 from chatbot.domain.inputs import choose_locale, is_encodable
 from chatbot.domain.model import ConversationState, Entry, QuickReply, Reply, Role, to_ms
+from chatbot.domain.returns import LeftFor, Returned, Returns
 from chatbot.domain.sessions import (
     is_client_id,
     is_session_id,
@@ -65,7 +66,9 @@ class ConversationService:
         settings: Settings,
         ending: Ending,
         floods: FloodGuard | None = None,
+        returns: Returns | None = None,
     ) -> None:
+        self._returns = returns
         self._store = store
         self._bot = bot
         self._clock = clock
@@ -229,12 +232,28 @@ class ConversationService:
         await self._ending.end(record.conv_id, EndReason.BEACON, session_hash=session_hash(session_id))
         return record.conv_id
 
+    async def leave_for_counsellor(self, conv_id: str, locale: str) -> LeftFor:
+        """The child leaves the conversation for the counsellors (out of hours, or while queued): a new
+        return code for their socket only, and the notices for the log (chatbot.domain.returns)."""
+        if self._returns is None:
+            raise errors.CannotLeave("leaving a conversation for the counsellors is not offered here")
+        return await self._returns.leave(conv_id, locale)
+
+    async def open_with_code(self, code: object, client: ClientId | None) -> Returned:
+        """Open a conversation left for the counsellors with its return code, on any device."""
+        if self._returns is None:
+            raise errors.UnknownReturnCode("no conversation is waiting under this return code")
+        return await self._returns.redeem(code, client)
+
     async def joined(self, conv_id: str) -> None:
-        """A socket of the child is on the conversation: the child is here."""
+        """A socket of the child is on the conversation: the child is here (and, in a conversation left
+        for the counsellors, has read everything so far: the join replays it)."""
         await self._store.present(conv_id)
+        await self._store.mark_read(conv_id)
 
     async def left(self, conv_id: str) -> None:
         """A socket of the child closed; with none left the console's sweep counts the time away."""
+        await self._store.mark_read(conv_id)
         await self._store.absent(
             conv_id, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
         )

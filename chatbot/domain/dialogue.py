@@ -59,6 +59,9 @@ HANDOFF_CLOSED = "handoff_closed"
 JOIN_QUEUE = "handoff_queued"
 LEAVE_QUEUE = "leave_queue"
 CASE_STATUS = "case_status"
+# A wait this long (minutes; two average chats) or more: the child is offered to leave the chat for the counsellor (issue 20).
+LONG_WAIT_MINUTES = 30
+LEAVE_OFFER = "leave_offer"
 # May the counsellor read the chat with the bot? Asked when the child joins the queue; the console shows
 # the part before the counsellor joined only when the flag is "1" (console/domain/desk.py).
 CONSENT_ASK = "transcript_consent"
@@ -312,11 +315,17 @@ class DialogueBot:
             return BotTurn(self._say("fallback", ctx))
         answer_id = "queue_update" if ctx.state is ConversationState.QUEUED else JOIN_QUEUE
         replies = self._say(answer_id, ctx, position=place.position, wait=place.wait_minutes)
+
         if ctx.state is not ConversationState.QUEUED and CONSENT_FLAG not in await self._flags.meta(
             ctx.conv_id
         ):
             # Asked once, after the place in the queue: the child can wait and talk without answering.
             replies += self._say(CONSENT_ASK, ctx)
+        if place.wait_minutes >= LONG_WAIT_MINUTES and LEAVE_OFFER in self._content and replies:
+            # A long wait need not be spent in an open tab: the child may leave it for the counsellor, with
+            # a return code. One more button under the last bubble (the widget shows the last buttons only).
+            offer = self._say(LEAVE_OFFER, ctx)[-1].quick_replies
+            replies[-1] = dataclasses.replace(replies[-1], quick_replies=replies[-1].quick_replies + offer)
         return BotTurn(replies, state=ConversationState.QUEUED)
 
     async def _transcript_consent(self, ctx: BotContext, given: bool) -> BotTurn:

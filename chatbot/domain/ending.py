@@ -1,5 +1,7 @@
 """How a conversation ends: one function for every exit path (quick exit, end chat, beacon, closed tab,
-expiry), in every state, so the console always learns at once that the child has left.
+expiry), in every state, so the console always learns at once that the child has left. A conversation
+left for the counsellors is the one exception: a quick exit, the beacon or a closed tab only let the
+device go (DETACHING); it waits for the counsellors and the return code.
 
 The end is one store script: the state and the reason, the `child_left` notice in the log (from
 content/, so a child who still has a tab open reads it, and the counsellor sees it in the transcript),
@@ -35,6 +37,12 @@ class EndReason(StrEnum):
     """No socket of the child for CHILD_GRACE: a closed tab, a lost phone, a browser that was killed."""
     EXPIRED = "expired"
     """No activity for (almost) the conversation retention: the sweep ends it before Redis forgets it."""
+
+
+DETACHING = frozenset({EndReason.QUICK_EXIT, EndReason.BEACON, EndReason.CLOSED})
+"""Exits that leave a conversation held for the counsellors (chatbot.domain.model.HELD_FLAG) alive: the
+device keeps nothing, but what the child left waits for the counsellors and the return code. An end chat,
+the return code's end and expiry end it like any other."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,17 @@ class Ending:
             retention=self._settings.conversation_retention,
             away_before_ms=away_before_ms,
             idle_before_ms=idle_before_ms,
+            detach=reason in DETACHING,
         )
+        if result.held:
+            # Left for the counsellors: the device is let go (its session id is dead), the conversation
+            # waits for them and for the child's return code.
+            log.info(
+                "conversation %s is left for the counsellors; %s only let the device go",
+                conv_id,
+                reason.value,
+            )
+            return None
         if not result.ended or result.left_from is None:
             return None
         log.info("conversation %s ended (%s) from state %s", conv_id, reason.value, result.left_from.value)

@@ -84,3 +84,39 @@ class ConversationLimit(ChatError):
     blocked (one code for all three, so a troll learns nothing). Resuming an existing one is never limited."""
 
     code = "conversation_limit"
+
+
+class CannotLeave(ChatError):
+    """Leaving for the counsellors is for a closed line or a queued child (not with a counsellor)."""
+
+    code = "cannot_leave"
+
+
+class LeaveLimit(ChatError):
+    """This conversation has been left (with a new return code each time) more often than a child needs."""
+
+    code = "leave_limit"
+
+
+class MalformedReturnCode(ChatError):
+    """Not shaped like a return code (20 letters and digits); the same answer however near it came."""
+
+    code = "return_code_malformed"
+
+
+class MistypedReturnCode(ChatError):
+    """A return code's shape whose own check character does not match: a typing mistake."""
+
+    code = "return_code_mistyped"
+
+
+class UnknownReturnCode(ChatError):
+    """A well-formed code that opens nothing: never issued, ended, or expired (one answer for all)."""
+
+    code = "return_code_unknown"
+
+
+class ReturnCodeLimit(ChatError):
+    """Too many return codes tried from this client; `retry_after_ms` says when the next try counts."""
+
+    code = "return_code_limit"

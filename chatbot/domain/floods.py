@@ -30,6 +30,12 @@ CODE_LOOKUPS_BURST = 10
 CODE_LOOKUPS_PER_HOUR = 30
 
 
+# Return-code tries per client (the widget's "I have a return code"), counted before the code is checked.
+# 95 random bits make guessing hopeless at any rate; generous for a child who mistypes a few times.
+RETURN_CODES_BURST = 10
+RETURN_CODES_PER_HOUR = 30
+
+
 @dataclass(frozen=True)
 class ClientId:
     """A client's hash under today's key and under yesterday's (a block made yesterday still holds)."""
@@ -111,6 +117,15 @@ class FloodGuard:
             now_ms=to_ms(self._clock.now()),
             burst=CODE_LOOKUPS_BURST,
             per_hour=CODE_LOOKUPS_PER_HOUR,
+        )
+
+    async def admit_return_code(self, client: ClientId) -> Admitted:
+        return await self._store.take(
+            "return",
+            client.current,
+            now_ms=to_ms(self._clock.now()),
+            burst=RETURN_CODES_BURST,
+            per_hour=RETURN_CODES_PER_HOUR,
         )
 
     async def block_client_of(self, conv_id: str) -> bool:

@@ -61,6 +61,8 @@ class Handoff:
     async def mark_urgent(self, conv_id: str) -> None:
         """Flag the conversation for staff; if it is waiting, it moves ahead of every non-urgent one."""
         await self._conversations.set_flag(conv_id, "urgent", "1")
+        # Left for the counsellors out of hours: marked urgent in the console's out-of-hours list too.
+        await self._queue.urgent_out_of_hours(conv_id)
         if await self._queue.position(conv_id) is not None:
             await self._queue.enqueue(
                 conv_id, now_ms=to_ms(self._clock.now()), urgent=True, retention=self._retention

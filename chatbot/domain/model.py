@@ -22,7 +22,16 @@ class ConversationState(StrEnum):
     BOT = "bot"
     QUEUED = "queued"
     COUNSELLOR = "counsellor"
+    LEFT_FOR_COUNSELLOR = "left_for_counsellor"
+    """Left for the counsellors while the line is closed: it waits in the console's out-of-hours list and
+    enters the queue by itself when the line opens. The bot still answers a child who writes meanwhile."""
     ENDED = "ended"
+
+
+HELD_FLAG = "held"
+"""Meta flag ("1"): the child left the conversation for the counsellors with a return code. In every state
+after that (out of hours, queued, with a counsellor) a quick exit, the beacon or a closed tab only detach
+the device; the conversation ends only by an explicit end, the return code's end, or the retention."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.ending import Ending
 from chatbot.domain.floods import ClientHasher, FloodGuard
+from chatbot.domain.hours import OpeningHours
 from chatbot.domain.moments import default_formats
+from chatbot.domain.returns import Returns
 from chatbot.gateway import protocol, routes, upload_views, widget
 from chatbot.gateway.assembly import build_bot, build_nlu, build_uploads
 from chatbot.gateway.catalogs import WidgetCatalogs, offer_safe
@@ -31,6 +33,7 @@ from chatbot.settings import Settings
 from chatbot.store import client, keys
 from chatbot.store.conversations import ConversationStore, parse_notification
 from chatbot.store.floods import FloodStore
+from chatbot.store.hours import HoursSource
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +76,10 @@ def create_app(
     bot = bot or build_bot(
         settings, redis, store, clock, nlu, content, uploads, floods, languages=catalogs.available
     )
+    hours = HoursSource(redis, OpeningHours.parse(settings.opening_hours, settings.opening_exceptions))
+    returns = Returns(store, content, hours, clock, settings, floods)
     service = ConversationService(
-        store, bot, clock, settings, Ending(store, content, clock, settings), floods
+        store, bot, clock, settings, Ending(store, content, clock, settings), floods, returns
     )
     hasher = ClientHasher(settings.session_secret.reveal().encode(), clock, settings.gateway_trusted_proxies)
 

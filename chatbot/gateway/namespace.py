@@ -114,6 +114,54 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_upload_request(self, sid: str, data: object = None, *_: object) -> None:
         await self._guard(sid, self._upload_request, data)
 
+    async def on_leave_request(self, sid: str, data: object = None, *_: object) -> None:
+        await self._guard(sid, self._leave_request, data)
+
+    async def on_resume_code(self, sid: str, data: object = None, *_: object) -> None:
+        await self._guard(sid, self._resume_code, data)
+
+    async def _leave_request(self, sid: str, data: object) -> None:
+        session = self._require(sid)
+        protocol.as_mapping(data)
+        left = await self._service.leave_for_counsellor(session.conv_id, session.locale)
+        session.state = left.state
+        # To this socket only, once: the code is a bearer secret, never in the room, the log or Redis.
+        await self.emit(
+            protocol.RETURN_CODE,
+            {"code": left.code, "keep_days": max(1, self._settings.conversation_retention // 86400)},
+            to=sid,
+        )
+        if left.entries:
+            await self._delivery.publish(session.conv_id, left.entries)
+
+    async def _resume_code(self, sid: str, data: object) -> None:
+        payload = protocol.as_mapping(data)
+        returned = await self._service.open_with_code(payload.get("code"), self._clients.get(sid))
+        previous = self._sockets.pop(sid, None)
+        if previous is not None:
+            await self._delivery.leave(sid, previous.conv_id)
+            await self._service.left(previous.conv_id)
+        self._refused.pop(sid, None)
+        self._sockets[sid] = _SocketSession(
+            returned.session_id, returned.conv_id, returned.locale, returned.state
+        )
+        await self._service.joined(returned.conv_id)
+        await self.emit(protocol.SESSION_CONFIRM, returned.session_id, to=sid)
+        await self.emit(
+            protocol.SESSION_STATE,
+            {
+                "session_id": returned.session_id,
+                "resumed": True,
+                "conversation_state": returned.state.value,
+                "last_seq": returned.last_seq,
+                "locale": returned.locale,
+                "returned": True,
+            },
+            to=sid,
+        )
+        # A new device has nothing: the whole conversation, with all the counsellor wrote meanwhile.
+        await self._delivery.join(sid, returned.conv_id, 0)
+
     async def _upload_request(self, sid: str, data: object) -> None:
         session = self._require(sid)
         protocol.as_mapping(data)
@@ -240,6 +288,9 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if other.conv_id == session.conv_id:
                 self._sockets.pop(member_sid, None)
                 await self._delivery.leave(member_sid, session.conv_id)
+                # Its socket no longer counts as the child being here (a conversation left for the
+                # counsellors lives on after a quick exit, and the console shows whether the child is there).
+                await self._service.left(session.conv_id)
 
     def _require(self, sid: str) -> _SocketSession:
         session = self._sockets.get(sid)

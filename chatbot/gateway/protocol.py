@@ -24,6 +24,8 @@ END_SESSION = "end_session"  # {}
 SET_LOCALE = "set_locale"  # {locale} ; answered with session_state (widget's language menu)
 TYPING = "typing"  # client→server {on: bool} (the child types) ; server→client {role: "counsellor", on: bool}
 UPLOAD_REQUEST = "upload_request"  # {} ; the child opened the upload (button /upload_start): upload_grant
+LEAVE_REQUEST = "leave_request"  # {} ; leave the chat for the counsellors (button /leave_for_counsellor)
+RESUME_CODE = "resume_code"  # {code} ; open a chat left for the counsellors: answered like session_request
 
 # Server to client.
 SESSION_CONFIRM = "session_confirm"  # the session id, a string (as Rasa sends it)
@@ -36,8 +38,11 @@ SESSION_ENDED = "session_ended"  # {}
 UPLOAD_GRANT = (
     "upload_grant"  # {grant, expires, max_files, max_file_bytes, max_total_bytes, keep_days, hash_days}
 )
+RETURN_CODE = "return_code"  # {code, keep_days} ; to the leaving child's socket only, once; never stored
 # A button with this payload opens the widget's upload panel instead of being sent as a message.
 UPLOAD_START_PAYLOAD = "/upload_start"
+# A button with this payload sends leave_request instead of a message.
+LEAVE_PAYLOAD = "/leave_for_counsellor"
 
 
 def bot_uttered(entry: Entry) -> dict[str, Any]:

@@ -164,6 +164,7 @@ async def chat_page(request: web.Request) -> web.Response:
         "catalogUrl": CATALOG_PATH,
         "uploadUrl": UPLOAD_MODULE,
         "uploadPayload": protocol.UPLOAD_START_PAYLOAD,
+        "leavePayload": protocol.LEAVE_PAYLOAD,
     }
     html = request.app[ASSETS].chat_template.render(locale=locale, direction=strings["dir"], config=config)
     response = web.Response(text=html, content_type="text/html", charset="utf-8")

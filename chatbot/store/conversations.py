@@ -80,6 +80,9 @@ local seq = redis.call('RPUSH', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[3], ARGV[2], seq) end
 redis.call('HSET', KEYS[1], 'last_activity', ARGV[3])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+-- A return code lives as long as its conversation (its key is named in the meta, never the code).
+local rk = redis.call('HGET', KEYS[1], 'return_key')
+if rk then redis.call('EXPIRE', rk, ARGV[6]) end
 redis.call('ZADD', KEYS[5], ARGV[3], ARGV[8])
 redis.call('EXPIRE', KEYS[5], ARGV[6])
 redis.call('PUBLISH', ARGV[9], ARGV[8] .. ' ' .. seq)
@@ -95,6 +98,8 @@ local seq = 0
 for i = 5, #ARGV do seq = redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('HSET', KEYS[1], 'last_activity', ARGV[1])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+local rk = redis.call('HGET', KEYS[1], 'return_key')
+if rk and state ~= 'ended' then redis.call('EXPIRE', rk, ARGV[2]) end
 if state ~= 'ended' then
   redis.call('ZADD', KEYS[4], ARGV[1], ARGV[3])
   redis.call('EXPIRE', KEYS[4], ARGV[2])
@@ -107,9 +112,12 @@ _END = """
 -- Every way a conversation ends (quick exit, end chat, beacon, closed tab, expiry) is this one step: the
 -- state, why, the system entries that say so in the log, out of the queue and the away set, into the
 -- console's outbox, and the console woken. An ended or gone conversation is left as it is.
--- KEYS: session ('' for none), conversation, log, dedupe, queue, away, left, active
+-- KEYS: session ('' for none), conversation, log, dedupe, queue, away, left, active, out_of_hours
 -- ARGV: now_ms, retention_s, conv_id, staff_channel, left_channel, reason, away_before_ms,
---       children_channel, idle_before_ms, entry_json...
+--       children_channel, idle_before_ms, detach (0/1), entry_json...
+-- detach = 1 (quick exit, beacon, closed tab): a conversation left for the counsellors (held = 1) is
+-- not ended, only the device is let go (its session key is gone, it is no longer away); it returns
+-- {'held', 0}. Every other end of it deletes its return code with it.
 -- away_before_ms > 0: end only if the child has been away (no socket) since at least then; idle_before_ms
 -- > 0: only if nothing was written since then. The sweep's checks, in the same step as the end, so a
 -- child who came back or wrote meanwhile is never ended.
@@ -119,6 +127,7 @@ local state = redis.call('HGET', KEYS[2], 'state')
 if not state or state == 'ended' then
   for i = 5, 6 do redis.call('ZREM', KEYS[i], ARGV[3]) end
   redis.call('ZREM', KEYS[8], ARGV[3])
+  redis.call('ZREM', KEYS[9], ARGV[3])
   if not state then return {'', 0} end
   return {'ended', 0}
 end
@@ -130,13 +139,20 @@ if tonumber(ARGV[9]) > 0 then
   local last = tonumber(redis.call('HGET', KEYS[2], 'last_activity') or '0')
   if last > tonumber(ARGV[9]) then return {'present', 0} end
 end
+if ARGV[10] == '1' and redis.call('HGET', KEYS[2], 'held') == '1' then
+  redis.call('ZREM', KEYS[6], ARGV[3])
+  return {'held', 0}
+end
+local rk = redis.call('HGET', KEYS[2], 'return_key')
+if rk then redis.call('DEL', rk) end
+redis.call('ZREM', KEYS[9], ARGV[3])
 redis.call('HSET', KEYS[2], 'state', 'ended', 'ended_at', ARGV[1], 'end_reason', ARGV[6], 'left_from', state)
 for i = 5, 6 do redis.call('ZREM', KEYS[i], ARGV[3]) end
 redis.call('ZREM', KEYS[8], ARGV[3])
 redis.call('ZADD', KEYS[7], ARGV[1], ARGV[3])
 redis.call('EXPIRE', KEYS[7], ARGV[2])
 local seq = 0
-for i = 10, #ARGV do seq = redis.call('RPUSH', KEYS[3], ARGV[i]) end
+for i = 11, #ARGV do seq = redis.call('RPUSH', KEYS[3], ARGV[i]) end
 if seq == 0 then seq = redis.call('LLEN', KEYS[3]) end
 for i = 2, 4 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
 -- Both sides: the console's transcript, and a tab of the child's still open (expiry) reads the notice.
@@ -171,6 +187,62 @@ end
 return 0
 """
 
+
+_HOLD = """
+-- The child leaves the conversation for the counsellors, with a new return code (one step, so the old
+-- code is dead when the new one works). Out of hours it joins the out-of-hours list; while queued it keeps
+-- its place in the queue. KEYS: conversation, return key, out_of_hours, queue, log
+-- ARGV: conv_id, now_ms, retention_s, closed (0/1), urgent_shift_ms
+-- Returns {state before ('' when gone or ended, or the state that cannot be left), position or 0}.
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or state == 'ended' then return {'', 0} end
+if state == 'counsellor' then return {state, 0} end
+if ARGV[4] ~= '1' and state ~= 'queued' then return {state, 0} end
+local old = redis.call('HGET', KEYS[1], 'return_key')
+if old then redis.call('DEL', old) end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
+-- Left again (a new code): it keeps the moment it was first left, and so its place.
+redis.call('HSETNX', KEYS[1], 'left_at', ARGV[2])
+redis.call('HSET', KEYS[1], 'held', '1', 'return_key', KEYS[2], 'read_seq', redis.call('LLEN', KEYS[5]))
+if ARGV[4] ~= '1' then return {state, redis.call('ZRANK', KEYS[4], ARGV[1]) + 1} end
+local score = tonumber(redis.call('HGET', KEYS[1], 'left_at'))
+if redis.call('HGET', KEYS[1], 'urgent') == '1' then score = score - tonumber(ARGV[5]) end
+local before = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if before and tonumber(before) < score then score = tonumber(before) end
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('HSET', KEYS[1], 'state', 'left_for_counsellor')
+redis.call('ZADD', KEYS[3], score, ARGV[1])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return {state, redis.call('ZRANK', KEYS[3], ARGV[1]) + 1}
+"""
+
+_REDEEM = """
+-- A return code opens its conversation on this device: a new session key names it (the old device's
+-- was deleted by its quick exit). KEYS: return key, new session ; ARGV: retention_s
+-- Returns {conv_id, state, log length} or false when the code names nothing that is still held.
+local conv = redis.call('GET', KEYS[1])
+if not conv then return false end
+local meta = 'sc:conv:{' .. conv .. '}'
+local state = redis.call('HGET', meta, 'state')
+if not state or state == 'ended' or redis.call('HGET', meta, 'held') ~= '1'
+    or redis.call('HGET', meta, 'return_key') ~= KEYS[1] then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+redis.call('SET', KEYS[2], conv, 'EX', ARGV[1])
+redis.call('HSET', meta, 'returned', '1')
+return {conv, state, redis.call('LLEN', 'sc:log:{' .. conv .. '}')}
+"""
+
+_MARK_READ = """
+-- The child's device has the whole log (a socket joined, or the last one left after live delivery): a
+-- held conversation records up to where, so the counsellor sees whether her message was read.
+-- KEYS: conversation, log
+if redis.call('HGET', KEYS[1], 'held') ~= '1' then return 0 end
+local n = redis.call('LLEN', KEYS[2])
+redis.call('HSET', KEYS[1], 'read_seq', n)
+return n
+"""
 
 _SET_FIELD = """
 -- KEYS: conversation ; ARGV: field, value. HSET on a missing key would create it without a TTL.
@@ -228,6 +300,9 @@ class ConversationStore:
         self._absent = scripts.register(_ABSENT)
         self._set_field = scripts.register(_SET_FIELD)
         self._increment = scripts.register(_INCREMENT)
+        self._hold = scripts.register(_HOLD)
+        self._redeem = scripts.register(_REDEEM)
+        self._mark_read = scripts.register(_MARK_READ)
 
     async def create(
         self,
@@ -356,8 +431,12 @@ class ConversationStore:
         retention: int,
         away_before_ms: int = 0,
         idle_before_ms: int = 0,
+        detach: bool = False,
     ) -> EndResult:
-        """End the conversation in one step (see _END); only the caller that ended it gets `ended`."""
+        """End the conversation in one step (see _END); only the caller that ended it gets `ended`.
+
+        `detach`: a conversation left for the counsellors is not ended, only the device let go
+        (`EndResult.held`)."""
         conv_key, log_key, dedupe_key, _ = keys.conversation_keys(conv_id)
         before, seq = await self._end(
             keys=[
@@ -369,6 +448,7 @@ class ConversationStore:
                 keys.AWAY,
                 keys.LEFT,
                 keys.ACTIVE,
+                keys.OUT_OF_HOURS,
             ],
             args=[
                 now_ms,
@@ -380,13 +460,56 @@ class ConversationStore:
                 away_before_ms,
                 keys.NOTIFY_CHILDREN,
                 idle_before_ms,
+                "1" if detach else "0",
                 *(e.to_json() for e in entries),
             ],
         )
         state = _text(before)
+        if state == "held":
+            return EndResult(False, None, 0, held=True)
         if state in ("", "ended", "present"):
             return EndResult(False, None, 0)
         return EndResult(True, ConversationState(state), int(seq))
+
+    async def hold(
+        self,
+        conv_id: str,
+        code_key_hash: str,
+        *,
+        now_ms: int,
+        retention: int,
+        closed: bool,
+        urgent_shift_ms: int,
+    ) -> HoldResult:
+        """Leave the conversation for the counsellors under a new return code's hash (see _HOLD)."""
+        before, position = await self._hold(
+            keys=[
+                keys.conversation(conv_id),
+                keys.return_code(code_key_hash),
+                keys.OUT_OF_HOURS,
+                keys.QUEUE,
+                keys.log(conv_id),
+            ],
+            args=[conv_id, now_ms, retention, "1" if closed else "0", urgent_shift_ms],
+        )
+        state = _text(before)
+        if not state:
+            return HoldResult(None, False, 0)
+        return HoldResult(ConversationState(state), int(position) > 0, int(position))
+
+    async def redeem(self, code_key_hash: str, session_hash: str, *, retention: int) -> SessionRecord | None:
+        """The conversation a return code's hash names, now also named by a new session (see _REDEEM)."""
+        found = await self._redeem(
+            keys=[keys.return_code(code_key_hash), keys.session(session_hash)], args=[retention]
+        )
+        if not found:
+            return None
+        conv, state, count = found
+        return SessionRecord(_text(conv), ConversationState(_text(state)), int(count))
+
+    async def mark_read(self, conv_id: str) -> None:
+        """A held conversation: the child's device has every entry up to now (see _MARK_READ)."""
+        await self._mark_read(keys=[keys.conversation(conv_id), keys.log(conv_id)])
 
     async def present(self, conv_id: str) -> None:
         """One more socket of the child on this conversation (it is not away)."""
@@ -412,6 +535,17 @@ class EndResult:
     """This call ended it (False: already ended, gone, or the child came back)."""
     left_from: ConversationState | None
     last_seq: int
+    held: bool = False
+    """Not ended: the conversation is left for the counsellors and only the device was let go."""
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    before: ConversationState | None
+    """The state it was left from (None: gone or ended)."""
+    held: bool
+    position: int
+    """Its place in the out-of-hours list or in the queue (1-based)."""
 
 
 def _text(value: object) -> str:

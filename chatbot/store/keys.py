@@ -57,6 +57,19 @@ LEFT = f"{PREFIX}:left"
 settled yet (load, categorisation, statistics): an outbox, so a dropped notification loses nothing.
 The console drains it every tick; TTL: the conversation retention."""
 
+OUT_OF_HOURS = f"{PREFIX}:ooh"
+"""Sorted set of conversations left for the counsellors while the line was closed (state
+`left_for_counsellor`), scored by when they were left (ms), urgent ones shifted before every other (as in
+the queue). The console's tick moves them all into the queue in one step when the line opens; TTL: the
+conversation retention after the last write."""
+
+
+def return_code(code_hash: str) -> str:
+    """A return code's keyed hash → the conversation it opens (never the code in clear). Its TTL follows
+    the conversation's (every write refreshes both); every end of the conversation deletes it."""
+    return f"{PREFIX}:return:{code_hash}"
+
+
 COUNSELLORS_AVAILABLE = f"{PREFIX}:staff:available"
 """Hash of counsellor id → free chat slots, kept by the console; read here only to estimate waits."""
 

@@ -58,12 +58,68 @@ return dropped
 """
 
 
+_OPEN_HELD = """
+-- The line opened: every conversation left for the counsellors enters the queue, in the order of the
+-- out-of-hours list (urgent first, then in the order left), ahead of anyone who joined later: its queue
+-- score is the list's. One step, so with two console processes each conversation moves once.
+-- KEYS: out_of_hours, queue ; ARGV: conversation key format, now_ms, retention_s
+-- Returns the moved conversation ids, in order.
+local moved = {}
+for _, item in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')) do
+  table.insert(moved, item)
+end
+local out = {}
+for i = 1, #moved, 2 do
+  local conv, score = moved[i], moved[i + 1]
+  redis.call('ZREM', KEYS[1], conv)
+  local meta = string.format(ARGV[1], conv)
+  if redis.call('HGET', meta, 'state') == 'left_for_counsellor' then
+    redis.call('ZADD', KEYS[2], score, conv)
+    -- announced '' : the child is told their place at the next look, also when they are not here (they
+    -- read it with everything else when they come back).
+    redis.call('HSET', meta, 'state', 'queued', 'queued_at', ARGV[2], 'announced', '')
+    table.insert(out, conv)
+  end
+end
+if #out > 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+return out
+"""
+
+_BACK_OUT_OF_HOURS = """
+-- Closing time for a held conversation still in the queue: back to the out-of-hours list, with the
+-- place it had (urgent first). KEYS: queue, out_of_hours, conversation ; ARGV: conv_id, retention_s, shift
+-- Returns 1 for the one caller that moved it.
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or redis.call('HGET', KEYS[3], 'held') ~= '1' then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+local left = tonumber(redis.call('HGET', KEYS[3], 'left_at') or score)
+if redis.call('HGET', KEYS[3], 'urgent') == '1' then left = left - tonumber(ARGV[3]) end
+redis.call('ZADD', KEYS[2], math.min(left, tonumber(score)), ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('HSET', KEYS[3], 'state', 'left_for_counsellor')
+return 1
+"""
+
+_URGENT_OUT_OF_HOURS = """
+-- A crisis in a conversation left for the counsellors: ahead of every non-urgent one in the list.
+-- KEYS: out_of_hours, conversation ; ARGV: conv_id, shift
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+local left = tonumber(redis.call('HGET', KEYS[2], 'left_at') or score)
+redis.call('ZADD', KEYS[1], math.min(tonumber(score), left - tonumber(ARGV[2])), ARGV[1])
+return 1
+"""
+
+
 class QueueStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._enqueue = redis.register_script(_ENQUEUE)
         self._drop_unqueued = redis.register_script(_DROP_UNQUEUED)
         self._waiting = redis.register_script(_WAITING)
+        self._open_held = redis.register_script(_OPEN_HELD)
+        self._back_out_of_hours = redis.register_script(_BACK_OUT_OF_HOURS)
+        self._urgent_out_of_hours = redis.register_script(_URGENT_OUT_OF_HOURS)
 
     async def enqueue(self, conv_id: str, *, now_ms: int, urgent: bool, retention: int) -> int:
         """Put (or move up) a conversation in the queue; returns its 1-based position, -1 if it is gone."""
@@ -96,10 +152,39 @@ class QueueStore:
             for m in await self._redis.zrange(keys.QUEUE, 0, -1)
         ]
 
+    async def open_held(self, *, now_ms: int, retention: int) -> list[str]:
+        """The line opened: every conversation in the out-of-hours list into the queue (see _OPEN_HELD)."""
+        moved = await self._open_held(
+            keys=[keys.OUT_OF_HOURS, keys.QUEUE], args=[keys.conversation("%s"), now_ms, retention]
+        )
+        return [_text(m) for m in moved]
+
+    async def back_out_of_hours(self, conv_id: str, *, retention: int) -> bool:
+        """Closing time: a held conversation still waiting goes back to the out-of-hours list."""
+        moved = await self._back_out_of_hours(
+            keys=[keys.QUEUE, keys.OUT_OF_HOURS, keys.conversation(conv_id)],
+            args=[conv_id, retention, URGENT_SHIFT_MS],
+        )
+        return bool(moved)
+
+    async def urgent_out_of_hours(self, conv_id: str) -> bool:
+        """Move a conversation in the out-of-hours list ahead of every non-urgent one (a crisis)."""
+        moved = await self._urgent_out_of_hours(
+            keys=[keys.OUT_OF_HOURS, keys.conversation(conv_id)], args=[conv_id, URGENT_SHIFT_MS]
+        )
+        return bool(moved)
+
+    async def out_of_hours_with(self, fields: Sequence[str]) -> list[tuple[str, dict[str, str] | None]]:
+        """The out-of-hours list in order, like `waiting_with`."""
+        return await self._members_with(keys.OUT_OF_HOURS, fields)
+
     async def waiting_with(self, fields: Sequence[str]) -> list[tuple[str, dict[str, str] | None]]:
+        return await self._members_with(keys.QUEUE, fields)
+
+    async def _members_with(self, key: str, fields: Sequence[str]) -> list[tuple[str, dict[str, str] | None]]:
         """The queue in order, each member with these fields of its conversation (those set) and its
         state; None for a member whose conversation is gone. One script, so one round trip."""
-        flat = await self._waiting(keys=[keys.QUEUE], args=[keys.conversation("%s"), *fields])
+        flat = await self._waiting(keys=[key], args=[keys.conversation("%s"), *fields])
         width = len(fields) + 2
         found: list[tuple[str, dict[str, str] | None]] = []
         for i in range(0, len(flat), width):

@@ -28,16 +28,21 @@ def _gf_mul(a: int, b: int) -> int:
     return product
 
 
-def _check(values: list[int]) -> int:
+def _check(values: list[int], seed: int = 0) -> int:
     """A parity character over GF(32): Σ αⁱ·vᵢ with α = x, the check character weighted 1.
 
     In a field every wrong character changes the sum by αⁱ·(a+b) ≠ 0, and every swap of neighbours
     by αⁱ·(1+α)·(a+b) ≠ 0, so both are always caught (a plain Luhn mod 32 misses some swaps).
     """
-    total = 0
+    total = seed  # another seed, another kind of code (return codes): its check rejects this kind's codes
     for value in values:
         total = _gf_mul(total, 2) ^ value
     return _gf_mul(total, 2)
+
+
+def check_character(values: list[int], seed: int = 0) -> int:
+    """The check character of these values under `seed` (0: case codes); see _check."""
+    return _check(values, seed)
 
 
 def new_case_code() -> str:

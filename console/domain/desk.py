@@ -9,6 +9,7 @@ like any other entry and a reconnecting child replays it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from chatbot.domain.ending import Ending
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours, ScheduleError, format_moment
-from chatbot.domain.model import ConversationState, Entry, Role, to_ms
+from chatbot.domain.model import HELD_FLAG, ConversationState, Entry, Role, to_ms
 from chatbot.domain.notices import notice_entries
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
@@ -74,6 +75,20 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
+class HeldItem:
+    """A conversation left for the counsellors while the line was closed (the out-of-hours list)."""
+
+    conv_id: str
+    position: int
+    left_s: int
+    """Seconds since the child left it."""
+    urgent: bool
+    locale: str
+    intents: tuple[str, ...]
+    consent: bool
+
+
+@dataclass(frozen=True)
 class ConversationView:
     conv_id: str
     state: str
@@ -87,6 +102,12 @@ class ConversationView:
     entries: list[Entry]
     hidden_before: int
     """Entries before this seq (the bot part) are not shown: the child did not consent to sharing them."""
+    held: bool = False
+    """Left for the counsellors with a return code: the child may not be here, and reads it on return."""
+    read: bool | None = None
+    """Held only: has the child read the last counsellor message (None: she has written none yet)."""
+    here: bool = False
+    """Held only: a socket of the child is open now."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +236,38 @@ class Desk:
             items.append((item, meta))
         return items
 
+    async def out_of_hours(self) -> list[HeldItem]:
+        """The conversations left for the counsellors while the line is closed, in the order they will
+        enter the queue at opening (urgent first, then in the order left). One round trip."""
+        found = await self._queue.out_of_hours_with(_HELD_FIELDS)
+        now = self._now_ms()
+        items: list[HeldItem] = []
+        for conv_id, meta in found:
+            if meta is None or meta.get("state") != ConversationState.LEFT_FOR_COUNSELLOR.value:
+                continue
+            items.append(
+                HeldItem(
+                    conv_id,
+                    len(items) + 1,
+                    max(0, (now - int(meta.get("left_at", now))) // 1000),
+                    meta.get("urgent") == "1",
+                    meta.get("locale", self._settings.default_locale),
+                    tuple(i for i in meta.get("intents", "").split(",") if i),
+                    meta.get("transcript_consent") == "1",
+                )
+            )
+        missing = [item.conv_id for item in items if not item.intents]
+        if missing:
+            # What the bot learned, as in the queue: noted once, shown without the transcript.
+            noted = await self._note_intents(missing)
+            items = [
+                dataclasses.replace(item, intents=tuple(i for i in noted[item.conv_id].split(",") if i))
+                if item.conv_id in noted
+                else item
+                for item in items
+            ]
+        return items
+
     async def announce_positions(self) -> list[Moved]:
         """Tell each waiting child their place and an honest wait when it changed (a log entry each).
 
@@ -258,17 +311,16 @@ class Desk:
         )
         return [Moved(item.conv_id, entries) for (item, _), entries in zip(changed, told, strict=True)]
 
-    async def _note_intents(self, conv_ids: Sequence[str]) -> None:
+    async def _note_intents(self, conv_ids: Sequence[str]) -> dict[str, str]:
         """What the bot learned, as the intents it answered, in order: shown without the transcript."""
         if not conv_ids:
-            return
+            return {}
         logs = await self._conversations.read_many(conv_ids)
+        noted = {conv_id: _intents(entries) for conv_id, entries in zip(conv_ids, logs, strict=True)}
         await asyncio.gather(
-            *(
-                self._conversations.set_flag(conv_id, "intents", _intents(entries))
-                for conv_id, entries in zip(conv_ids, logs, strict=True)
-            )
+            *(self._conversations.set_flag(conv_id, "intents", found) for conv_id, found in noted.items())
         )
+        return noted
 
     # One conversation -------------------------------------------------------------------------------
 
@@ -280,14 +332,24 @@ class Desk:
         mine = meta.get("counsellor") == name and meta.get("state") == ConversationState.COUNSELLOR.value
         # A chat she still has to categorise stays hers to read: also one the child left.
         mine = mine or meta.get("categorise_by") == name
-        # Counsellors see the queue and their own chats; a chat of a colleague is not theirs to read.
-        if not (supervisor or queued or mine):
+        # Counsellors see the queue, the out-of-hours list and their own chats; a colleague's is not theirs.
+        held_waiting = meta.get("state") == ConversationState.LEFT_FOR_COUNSELLOR.value
+        if not (supervisor or queued or mine or held_waiting):
             raise DeskError("forbidden", "this conversation is not in the queue or assigned to you")
         consent = meta.get("transcript_consent") == "1"
-        hidden_before = 0 if consent else int(meta.get("joined_seq", "0") or 0)
+        # Without consent a held chat shows what came after it was left (as the queue's after the join).
+        joined = meta.get("left_seq") or meta.get("joined_seq", "0")
+        hidden_before = 0 if consent else int(joined or 0)
         if not consent and not hidden_before:
             hidden_before = await self._conversations.length(conv_id) + 1
         entries = await self._conversations.read(conv_id, max(0, hidden_before - 1))
+        held = meta.get(HELD_FLAG) == "1"
+        here = int(meta.get("sockets", "0") or 0) > 0
+        read: bool | None = None
+        if held:
+            # Only whether her words reached the child's screen: nothing else about the child.
+            last = max((e.seq for e in entries if e.role is Role.COUNSELLOR), default=0)
+            read = None if not last else here or int(meta.get("read_seq", "0") or 0) >= last
         return ConversationView(
             conv_id,
             meta.get("state", ""),
@@ -299,6 +361,9 @@ class Desk:
             consent,
             entries,
             hidden_before,
+            held,
+            read,
+            here and held,
         )
 
     async def claim(self, conv_id: str, name: str) -> Moved:
@@ -447,9 +512,13 @@ class Desk:
         if not await self._store.take_field(conv_id, "categorise_by", name):
             raise DeskError("not_yours", "this chat is not waiting for your categorisation")
         await self._store.categorised(name, conv_id)
-        await self._stats.count(
-            self._today(), {f"topic:{topic}": 1, f"age:{age}": 1, f"handled:{handled}": 1, "categorised": 1}
-        )
+        counts = {f"topic:{topic}": 1, f"age:{age}": 1, f"handled:{handled}": 1, "categorised": 1}
+        meta = await self._conversations.meta(conv_id)
+        if meta.get(HELD_FLAG) == "1":
+            # A chat left for the counsellors: the outcome is a fact, not her choice (the child came back
+            # with the return code, or never did).
+            counts[f"outcome:{'returned' if meta.get('returned') == '1' else 'not_returned'}"] = 1
+        await self._stats.count(self._today(), counts)
 
     async def conversation_meta(self, conv_id: str) -> dict[str, str]:
         return await self._conversations.meta(conv_id)
@@ -537,7 +606,23 @@ class Desk:
         moment = self._clock.now()
         if not self.hours.is_open(moment):
             moved += await self._close_queue(moment)
+        else:
+            moved += await self._open_held()
         return moved
+
+    async def _open_held(self) -> list[Moved]:
+        """The line is open: conversations left for the counsellors enter the queue by themselves, in the
+        order left, urgent first (one store script: with two consoles each moves once). The place is told
+        at the next look (announce_positions), also to a child who is not here: they read it on return."""
+        entered = await self._queue.open_held(
+            now_ms=self._now_ms(), retention=self._settings.conversation_retention
+        )
+        if entered:
+            await self._stats.count(self._today(), {"held_queued": len(entered)})
+            log.info(
+                "the line opened: %d conversations left for the counsellors entered the queue", len(entered)
+            )
+        return [Moved(conv_id) for conv_id in entered]
 
     async def settle_left(self) -> list[Left]:
         """Children who left, by any exit path, since the last look (the outbox `chatbot.store.keys.LEFT`):
@@ -548,6 +633,10 @@ class Desk:
             counts = {
                 "abandoned": sum(item.left_from == ConversationState.QUEUED.value for item in left),
                 "child_left": sum(item.left_from == ConversationState.COUNSELLOR.value for item in left),
+                # Left for the counsellors and expired before the line opened (or nobody took it).
+                "held_expired": sum(
+                    item.left_from == ConversationState.LEFT_FOR_COUNSELLOR.value for item in left
+                ),
             }
             await self._stats.count(self._today(), {k: v for k, v in counts.items() if v})
         return left
@@ -558,6 +647,10 @@ class Desk:
         for conv_id in await self._queue.waiting():
             # Only the caller that takes the child out of the queue tells them: a claim, or a second
             # console process closing at the same moment, may have been first.
+            if await self._queue.back_out_of_hours(conv_id, retention=self._settings.conversation_retention):
+                # Left for the counsellors: it waits for the next opening, ahead of the others as before.
+                moved.append(Moved(conv_id))
+                continue
             if not await self._queue.remove(conv_id):
                 continue
             meta = await self._conversations.meta(conv_id)
@@ -642,6 +735,10 @@ _QUEUE_FIELDS = (
     "announced",
     "counted",
 )
+
+
+# What `out_of_hours` reads of each conversation in the out-of-hours list.
+_HELD_FIELDS = ("left_at", "urgent", "locale", "intents", "transcript_consent")
 
 
 def _intents(entries: Sequence[Entry]) -> str:

@@ -43,7 +43,13 @@ COUNTERS = (
     "transferred",
     "requeued",
     "child_left",
+    # Left for the counsellors (issue 20): entered the queue at opening; expired before anyone took it.
+    "held_queued",
+    "held_expired",
 )
+# What became of a chat the child left for the counsellors, recorded with its categorisation: the child
+# came back with the return code (and read what was written), or never did.
+OUTCOMES = ("returned", "not_returned")
 
 
 def day_of(moment: datetime) -> str:

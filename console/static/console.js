@@ -68,6 +68,25 @@
       });
       empty.hidden = snapshot.items.length > 0;
       count.textContent = "(" + snapshot.items.length + ")";
+      // The out-of-hours list: conversations left for the counsellors, which join the queue at opening.
+      var heldRows = document.getElementById("held-rows");
+      var held = snapshot.out_of_hours || [];
+      if (heldRows) {
+        while (heldRows.firstChild) heldRows.removeChild(heldRows.firstChild);
+        held.forEach(function (item) {
+          var tr = el("tr", { "data-conv": item.conv_id, class: item.urgent ? "urgent" : "" });
+          tr.appendChild(el("td", {}, item.position + (item.urgent ? " · urgent" : "")));
+          tr.appendChild(el("td", { class: "left-ago" }, Math.floor(item.left_s / 3600) + " h " + Math.floor((item.left_s % 3600) / 60) + " min"));
+          tr.appendChild(el("td", {}, item.intents.join(", ") || "–"));
+          tr.appendChild(el("td", {}, item.locale));
+          var cell = el("td");
+          cell.appendChild(el("a", { href: "/conversations/" + item.conv_id }, "Look"));
+          tr.appendChild(cell);
+          heldRows.appendChild(tr);
+        });
+        document.getElementById("held-empty").hidden = held.length > 0;
+        document.getElementById("held-count").textContent = "(" + held.length + ")";
+      }
       var load = document.getElementById("my-load");
       snapshot.on_shift.forEach(function (s) {
         if (load && s.name === load.getAttribute("data-me")) {

@@ -83,8 +83,10 @@ async def test_a_tick_costs_the_same_round_trips_for_ten_or_a_hundred_and_twenty
 
     waiting = await QueueStore(redis).waiting()
     assert len(waiting) == 118
-    assert quiet_many == quiet_few <= 12
-    assert moved_many == moved_few <= 16
+    # Two of these are the out-of-hours list (issue 20): the look at it for the page, and the opening's move
+    # of whatever was left for the counsellors into the queue (one script each, whatever their number).
+    assert quiet_many == quiet_few <= 14
+    assert moved_many == moved_few <= 18
     # It did the work: a child who came in the second wave was told their new place once.
     assert [u["position"] for u in await updates(redis, waiting[-1])] == [118]
 

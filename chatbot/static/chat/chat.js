@@ -55,7 +55,18 @@
     uploadStop: byId("upload-stop"),
     uploadDone: byId("upload-done"),
     uploadCode: byId("upload-code"),
-    uploadClose: byId("upload-close")
+    uploadClose: byId("upload-close"),
+    returnOpen: byId("return-open"),
+    returnPanel: byId("return-panel"),
+    returnTitle: byId("return-title"),
+    returnCode: byId("return-code"),
+    returnClose: byId("return-close"),
+    resume: byId("resume"),
+    resumeTitle: byId("resume-title"),
+    resumeInput: byId("resume-input"),
+    resumeProblem: byId("resume-problem"),
+    resumeSend: byId("resume-send"),
+    resumeCancel: byId("resume-cancel")
   };
 
   var state = {
@@ -226,6 +237,8 @@
     state.pending.clear();
     clearTranscript();
     el.input.value = "";
+    el.returnCode.textContent = "";
+    el.resumeInput.value = "";
     wipeUpload();
   }
 
@@ -286,6 +299,7 @@
     socket.on("message_ack", onAck);
     socket.on("error", onError);
     socket.on("upload_grant", onUploadGrant);
+    socket.on("return_code", showReturnCode);
     socket.on("typing", function (data) {
       if (!data || data.role !== "counsellor") return;
       if (data.on === true) showTyping("counsellor");
@@ -298,7 +312,11 @@
 
   function onSessionState(data) {
     if (!data || typeof data !== "object") return;
-    if (!data.resumed && state.seen.size > 0) {
+    if (data.returned) {
+      // Opened with a return code: another conversation, replayed from its start (history follows).
+      clearTranscript();
+      closeResume();
+    } else if (!data.resumed && state.seen.size > 0) {
       // The old conversation expired while we were away: start clean, keep what waits to be sent.
       clearTranscript();
     }
@@ -525,6 +543,7 @@
       button.addEventListener("click", function () {
         // The upload's button opens the panel here; it is not a message (docs/protocol.md).
         if (reply.payload === config.uploadPayload) openUpload();
+        else if (reply.payload === config.leavePayload) leaveForCounsellor();
         else sendMessage(reply.payload, reply.title);
       });
       el.replies.appendChild(button);
@@ -682,6 +701,12 @@
   function onError(error) {
     if (!error || typeof error !== "object") return;
     var code = typeof error.code === "string" ? error.code : "internal";
+    if (code.indexOf("return_code_") === 0) {
+      // The answer to resume_code: shown in the code form; each answer depends only on what was typed.
+      var codeKey = "error." + code;
+      showResumeProblem(t(codeKey));
+      return;
+    }
     if (code === "uploads_unavailable" || code === "upload_limit" || code === "uploads_full") {
       // The answer to upload_request: shown in the upload panel, not against a message.
       uploadRefused(code);
@@ -1071,6 +1096,67 @@
     dropFiles();
   }
 
+  // ---- leaving the chat for the counsellors, and the return code ----------------------------
+
+  function leaveForCounsellor() {
+    if (state.ended || state.exiting || !state.socket || !state.ready) return;
+    clearReplies();
+    state.socket.emit("leave_request", {});
+  }
+
+  function showReturnCode(data) {
+    if (!data || typeof data.code !== "string" || state.ended || state.exiting) return;
+    // Shown once and kept nowhere: not in storage, not in the transcript; gone when the panel closes.
+    el.returnCode.textContent = data.code;
+    el.conversation.hidden = true;
+    el.returnPanel.hidden = false;
+    el.returnTitle.focus();
+  }
+
+  function closeReturnCode() {
+    el.returnCode.textContent = "";
+    el.returnPanel.hidden = true;
+    el.conversation.hidden = false;
+    scrollToEnd();
+    el.input.focus();
+  }
+
+  function openResume() {
+    if (state.ended || state.exiting) return;
+    el.resumeInput.value = "";
+    el.resumeProblem.hidden = true;
+    el.conversation.hidden = true;
+    el.resume.hidden = false;
+    el.resumeTitle.focus();
+    connect();
+  }
+
+  function closeResume() {
+    if (el.resume.hidden) return;
+    el.resumeInput.value = "";
+    el.resume.hidden = true;
+    el.conversation.hidden = false;
+    scrollToEnd();
+    el.input.focus();
+  }
+
+  function sendResume() {
+    var code = el.resumeInput.value.trim();
+    if (!code) {
+      el.resumeInput.focus();
+      return;
+    }
+    el.resumeProblem.hidden = true;
+    if (state.socket && state.socket.connected) state.socket.emit("resume_code", { code: code });
+    else showResumeProblem(t("status.reconnecting"));
+  }
+
+  function showResumeProblem(text) {
+    el.resumeProblem.textContent = text;
+    el.resumeProblem.hidden = false;
+    el.resumeInput.focus();
+  }
+
   // ---- end chat and quick exit ---------------------------------------------------------------
 
   // reason: "quick_exit" or "end_chat", so the counsellor's console can say how the child left.
@@ -1212,6 +1298,16 @@
   el.confirmNo.addEventListener("click", cancelEnd);
   el.confirmYes.addEventListener("click", showEnded);
   el.restart.addEventListener("click", restart);
+  el.returnClose.addEventListener("click", closeReturnCode);
+  el.returnOpen.addEventListener("click", openResume);
+  el.resumeCancel.addEventListener("click", closeResume);
+  el.resumeSend.addEventListener("click", sendResume);
+  el.resumeInput.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.isComposing) {
+      event.preventDefault();
+      sendResume();
+    }
+  });
 
   // Escape twice within 1.5 s, anywhere in the widget: the keyboard's quick exit.
   document.addEventListener("keydown", function (event) {

@@ -8,6 +8,7 @@ so only these contexts bypass it; every other browser test runs under the real p
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,29 @@ async def test_reduced_motion_is_honoured(browse: Any, widget_gateway: Any) -> N
             "() => getComputedStyle(document.querySelector('#scroll')).scrollBehavior"
         )
         assert behaviour == ("auto" if preference == "reduce" else "smooth")
+
+
+async def test_return_code_panel_and_code_form_have_no_serious_or_critical_violations(
+    browse: Any, widget_gateway: Any, clock: Any
+) -> None:
+    """Leaving the chat for the counsellors out of hours: the code panel, and the form for coming back."""
+    clock.set(datetime(2026, 11, 27, 18, 0, tzinfo=UTC))  # Friday 19:00 in Stockholm: closed
+    for locale in ("sv-SE", "ar"):
+        tab: Session = await browse(bypass_csp=True, locale=locale, viewport={"width": 1100, "height": 760})
+        await tab.page.goto(widget_gateway.url + "/")
+        frame = await tab.open_chat()
+        await frame.fill("#input", "kan jag prata med en människa")
+        await frame.press("#input", "Enter")
+        leave = frame.locator("#replies button").first
+        await leave.wait_for()
+        await frame.click("#replies button >> nth=0")
+        await frame.wait_for_selector("#return-panel", state="visible")
+        violations = await audit(frame)
+        assert violations == [], (locale, "return code", violations)
+        await frame.click("#return-close")
+        await frame.click("#return-open")
+        await frame.fill("#resume-input", "fel kod")
+        await frame.click("#resume-send")
+        await frame.wait_for_selector("#resume-problem", state="visible")
+        violations = await audit(frame)
+        assert violations == [], (locale, "code form", violations)

@@ -264,7 +264,7 @@ async def test_keyboard_only(browse: Any, widget_gateway: Any) -> None:
             break
         await keyboard.press("Tab")
     assert order[:4] == ["quick-exit", "language", "hide", "scroll"]
-    assert order[-3:] == ["input", "send", "end"]
+    assert order[-4:] == ["input", "send", "return-open", "end"]
 
     # A quick reply by keyboard.
     await frame.focus("#replies .btn-reply")
