@@ -184,7 +184,10 @@ async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _notifications(app: web.Application) -> AsyncIterator[None]:
-    """Entries appended by another process (the console) reach this process's sockets through here."""
+    """Entries appended by another process (the console, or another gateway serving a second tab of the
+    same child) reach this process's sockets through here. Both sides' channels: a gateway's own writes
+    echo back too, and the room's cursor (delivery.py) makes that echo a no-op, so each socket gets each
+    entry once whichever process wrote it."""
     task = asyncio.create_task(_listen(app[REDIS], app[DELIVERY]))
     yield
     task.cancel()
@@ -196,7 +199,7 @@ async def _listen(redis: Redis, delivery: Delivery) -> None:
     while True:
         try:
             pubsub = redis.pubsub(ignore_subscribe_messages=True)
-            await pubsub.subscribe(keys.NOTIFY_CHILDREN, keys.NOTIFY_TYPING)
+            await pubsub.subscribe(keys.NOTIFY_CHILDREN, keys.NOTIFY_STAFF, keys.NOTIFY_TYPING)
             async for message in pubsub.listen():
                 if message.get("channel") in (keys.NOTIFY_TYPING, keys.NOTIFY_TYPING.encode()):
                     await _typing(delivery, message.get("data", b""))
