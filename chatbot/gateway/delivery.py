@@ -16,6 +16,7 @@ import socketio
 
 from chatbot.domain.model import Entry, Role
 from chatbot.gateway import protocol
+from chatbot.observability import Instruments
 from chatbot.store.conversations import ConversationStore
 
 
@@ -27,9 +28,12 @@ class _Room:
 
 
 class Delivery:
-    def __init__(self, sio: socketio.AsyncServer, store: ConversationStore) -> None:
+    def __init__(
+        self, sio: socketio.AsyncServer, store: ConversationStore, instruments: Instruments | None = None
+    ) -> None:
         self._sio = sio
         self._store = store
+        self._instruments = instruments or Instruments()
         self._rooms: dict[str, _Room] = {}
 
     async def join(self, sid: str, conv_id: str, last_seq: int | None) -> None:
@@ -84,6 +88,7 @@ class Delivery:
                         room=conv_id,
                         namespace=protocol.NAMESPACE,
                     )
+                    self._instruments.delivered.inc(role=entry.role.value)
             room.cursor = max(room.cursor, last)
 
     async def typing(self, conv_id: str, on: bool) -> None:

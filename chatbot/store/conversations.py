@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from chatbot.domain.model import ConversationState, Entry
 from chatbot.store import keys
-from chatbot.store.pipelining import ScriptPipeline
+from chatbot.store.pipelining import ScriptPipeline, Timing
 
 _CREATE = """
 -- KEYS: session, conversation, stats_day ('' to leave uncounted), active
@@ -213,12 +213,13 @@ class SessionRecord:
 class ConversationStore:
     """Reads and writes conversation logs; the only code that knows their Redis layout."""
 
-    def __init__(self, redis: Redis, *, announce_to: str) -> None:
-        """`announce_to`: the notify channel this side's writes are announced on (see keys)."""
+    def __init__(self, redis: Redis, *, announce_to: str, timing: Timing | None = None) -> None:
+        """`announce_to`: the notify channel this side's writes are announced on (see keys); `timing`:
+        told each round trip of the writes (metrics)."""
         self._redis = redis
         self._channel = announce_to
         # Every write is one script; calls made while a batch is on the wire share the next round trip.
-        scripts = ScriptPipeline(redis)
+        scripts = ScriptPipeline(redis, timing)
         self._create = scripts.register(_CREATE)
         self._touch = scripts.register(_TOUCH_SESSION)
         self._ingest = scripts.register(_INGEST)

@@ -14,7 +14,8 @@ it, as it would have failed each of them sent alone.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,9 +33,14 @@ class _Call:
     done: asyncio.Future[Any]
 
 
+Timing = Callable[[float, bool], None]
+"""Told each round trip's seconds and whether it succeeded (the process's metrics)."""
+
+
 class ScriptPipeline:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, timing: Timing | None = None) -> None:
         self._redis = redis
+        self._timing = timing
         self._queue: list[_Call] = []
         self._sender: asyncio.Task[None] | None = None
 
@@ -112,7 +118,15 @@ class ScriptPipeline:
         pipe = self._redis.pipeline(transaction=False)
         for call in batch:
             pipe.evalsha(call.script.sha, *call.args)
-        return list(await pipe.execute(raise_on_error=False))
+        start = time.perf_counter()
+        ok = False
+        try:
+            results = list(await pipe.execute(raise_on_error=False))
+            ok = True
+            return results
+        finally:
+            if self._timing is not None:
+                self._timing(time.perf_counter() - start, ok)
 
 
 class BatchedScript:

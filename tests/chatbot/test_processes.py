@@ -49,6 +49,7 @@ async def test_two_tabs_on_two_gateways_both_get_every_answer_once(
     assert answers_first == answers_second
     assert len(answers_second - history_seen) >= 4
 
+
 async def test_a_message_written_on_the_second_gateway_reaches_the_first(
     gateway_factory: Any, settings: Any, child_factory: Any
 ) -> None:
