@@ -42,6 +42,13 @@ async def test_through_haproxy_sticky_polling_websockets_and_hsts(
                 async with http.get(url, allow_redirects=False) as response:
                     assert response.status == 200, url
                     assert response.headers["Strict-Transport-Security"] == HSTS
+            # Plain HTTP is only ever redirected to HTTPS, and HAProxy's own answers carry HSTS too.
+            async with http.get(
+                f"http://127.0.0.1:{topology.redirect_port}/chat", allow_redirects=False
+            ) as response:
+                assert response.status == 301
+                assert response.headers["Location"].startswith("https://")
+                assert response.headers["Strict-Transport-Security"] == HSTS
             # HAProxy's own answer (a public path to metrics is refused) carries it too.
             async with http.get(topology.chat_url + "/metrics") as response:
                 assert response.status == 403

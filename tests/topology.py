@@ -133,6 +133,7 @@ class Topology:
     consoles: list[App]
     chat_port: int
     console_port: int
+    redirect_port: int
     settings: Settings
 
     @property
@@ -192,11 +193,12 @@ async def running(base: Settings, clock: FixedClock, data_dir: Path) -> AsyncIte
             await app.start()
             stack.push_async_callback(app.stop)
 
-        chat_port, console_port = free_port(), free_port()
+        chat_port, console_port, redirect_port = free_port(), free_port(), free_port()
         env = dict(
             os.environ,
             CHAT_BIND=f"127.0.0.1:{chat_port}",
             CHAT_BIND_OPTIONS="",
+            REDIRECT_BIND=f"127.0.0.1:{redirect_port}",
             CONSOLE_BIND=f"127.0.0.1:{console_port}",
             CONSOLE_BIND_OPTIONS="",
             GATEWAY_1=f"127.0.0.1:{gateways[0].port}",
@@ -208,7 +210,9 @@ async def running(base: Settings, clock: FixedClock, data_dir: Path) -> AsyncIte
         stack.callback(proxy.stop)
         wait_for_port(chat_port)
         wait_for_port(console_port)
-        yield Topology(primary, replica, sentinel, gateways, consoles, chat_port, console_port, settings)
+        yield Topology(
+            primary, replica, sentinel, gateways, consoles, chat_port, console_port, redirect_port, settings
+        )
 
 
 async def _no_pause(_seconds: float) -> None:
