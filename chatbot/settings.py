@@ -137,6 +137,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("REDIS_MASTER_NAME", "stodchat", "The service name the sentinels monitor."),
     EnvVar(
+        "REDIS_ACK_REPLICAS",
+        "0",
+        "Acknowledge a message only once this many Redis replicas have it (1 with a replica; waits at "
+        "most 1 s, then answers anyway).",
+    ),
+    EnvVar(
         "METRICS_PORT",
         "0",
         "Serve Prometheus metrics at /metrics on this port (0: off), apart from the public port.",
@@ -282,6 +288,7 @@ class Settings:
     redis_url: str = ""
     redis_sentinels: tuple[tuple[str, int], ...] = ()
     redis_master_name: str = "stodchat"
+    redis_ack_replicas: int = 0
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
     conversation_retention: int = 7 * 86400
@@ -392,6 +399,7 @@ class Settings:
             redis_url=get("REDIS_URL"),
             redis_sentinels=_sentinels(get("REDIS_SENTINELS")),
             redis_master_name=get("REDIS_MASTER_NAME").strip() or "stodchat",
+            redis_ack_replicas=int(_number("REDIS_ACK_REPLICAS", get("REDIS_ACK_REPLICAS"), 0, 16)),
             metrics_port=metrics_port,
             metrics_host=get("METRICS_HOST").strip() or "127.0.0.1",
             conversation_retention=retention,

@@ -86,7 +86,10 @@ def create_app(
     content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
     # The console's writes are announced to the children's side, so the gateway delivers them live.
     conversations = ConversationStore(
-        redis, announce_to=chat_keys.NOTIFY_CHILDREN, timing=instruments.redis_timing
+        redis,
+        announce_to=chat_keys.NOTIFY_CHILDREN,
+        timing=instruments.redis_timing,
+        ack_replicas=settings.redis_ack_replicas,
     )
     desk = Desk(
         HandoffStore(redis),

@@ -180,6 +180,7 @@ async def running(base: Settings, clock: FixedClock, data_dir: Path) -> AsyncIte
             redis_url="redis://127.0.0.1/0",  # db only: Sentinel says where the primary is
             redis_sentinels=(("127.0.0.1", sentinel.port),),
             redis_master_name=MASTER_NAME,
+            redis_ack_replicas=1,  # acknowledged means on the replica too: a failover loses none of it
             gateway_trusted_proxies=("127.0.0.1/32",),
             console_trusted_proxies=("127.0.0.1/32",),
         )

@@ -64,7 +64,12 @@ def create_app(
         )
     app = web.Application(client_max_size=MAX_FRAME_BYTES)
     instruments = Instruments()
-    store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF, timing=instruments.redis_timing)
+    store = ConversationStore(
+        redis,
+        announce_to=keys.NOTIFY_STAFF,
+        timing=instruments.redis_timing,
+        ack_replicas=settings.redis_ack_replicas,
+    )
     clock = clock or SystemClock()
     content = ContentLibrary.load(settings.content_dir, settings.locales_dir, settings.default_locale)
     default_formats()  # locales/dates.yml read now: a malformed entry stops the start, naming the language

@@ -213,13 +213,16 @@ class SessionRecord:
 class ConversationStore:
     """Reads and writes conversation logs; the only code that knows their Redis layout."""
 
-    def __init__(self, redis: Redis, *, announce_to: str, timing: Timing | None = None) -> None:
+    def __init__(
+        self, redis: Redis, *, announce_to: str, timing: Timing | None = None, ack_replicas: int = 0
+    ) -> None:
         """`announce_to`: the notify channel this side's writes are announced on (see keys); `timing`:
-        told each round trip of the writes (metrics)."""
+        told each round trip of the writes (metrics); `ack_replicas`: writes return once that many
+        replicas have them (REDIS_ACK_REPLICAS)."""
         self._redis = redis
         self._channel = announce_to
         # Every write is one script; calls made while a batch is on the wire share the next round trip.
-        scripts = ScriptPipeline(redis, timing)
+        scripts = ScriptPipeline(redis, timing, ack_replicas=ack_replicas)
         self._create = scripts.register(_CREATE)
         self._touch = scripts.register(_TOUCH_SESSION)
         self._ingest = scripts.register(_INGEST)
