@@ -9,7 +9,8 @@ carries it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import socketio
@@ -25,6 +26,9 @@ class _Room:
     cursor: int
     members: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # A child's message goes to the child's *other* sockets (a second tab), never back to the one that
+    # wrote it: client id ('' for none) -> the writing socket, while its write is on the way.
+    senders: dict[str, str] = field(default_factory=dict)
 
 
 class Delivery:
@@ -81,15 +85,40 @@ class Delivery:
             else:
                 todo = await self._store.read(conv_id, room.cursor, last)
             for entry in todo:
-                if entry.role is not Role.CHILD:
+                if entry.role is Role.CHILD:
+                    # The child's own message, to their other tabs (here, or on another process).
+                    await self._sio.emit(
+                        protocol.BOT_UTTERED,
+                        protocol.history_entry(entry),
+                        room=conv_id,
+                        skip_sid=room.senders.get(entry.client_id or ""),
+                        namespace=protocol.NAMESPACE,
+                    )
+                else:
                     await self._sio.emit(
                         protocol.BOT_UTTERED,
                         protocol.bot_uttered(entry),
                         room=conv_id,
                         namespace=protocol.NAMESPACE,
                     )
-                    self._instruments.delivered.inc(role=entry.role.value)
+                self._instruments.delivered.inc(role=entry.role.value)
             room.cursor = max(room.cursor, last)
+
+    @contextlib.contextmanager
+    def writing(self, sid: str, conv_id: str, client_id: str | None) -> Iterator[None]:
+        """While a socket's message is stored and delivered: it is the sender, so its own message is not
+        sent back to it, whichever announcement (its own write, or the pub/sub echo) delivers it first."""
+        room = self._rooms.get(conv_id)
+        if room is None:
+            yield
+            return
+        key = client_id or ""
+        room.senders[key] = sid
+        try:
+            yield
+        finally:
+            if room.senders.get(key) == sid:
+                del room.senders[key]
 
     async def typing(self, conv_id: str, on: bool) -> None:
         await self._sio.emit(

@@ -193,7 +193,11 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         session = self._require(sid)
         client_id = payload.get("client_id")
-        with self._instruments.handle_seconds.time():
+        sender = client_id if is_client_id(client_id) else None
+        with (
+            self._instruments.handle_seconds.time(),
+            self._delivery.writing(sid, session.conv_id, sender),
+        ):
             await self._receive(sid, session, payload, client_id)
 
     async def _receive(

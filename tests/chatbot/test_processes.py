@@ -48,6 +48,11 @@ async def test_two_tabs_on_two_gateways_both_get_every_answer_once(
     answers_second = {e["seq"] for e in second.seen if e["role"] != "child"}
     assert answers_first == answers_second
     assert len(answers_second - history_seen) >= 4
+    # The child's own messages reach the other tab live too, once each, and never echo back to the tab
+    # that wrote them (it shows them itself).
+    live_second = [d for e, d in second.recorded if e == "bot_uttered" and d.get("role") == "child"]
+    assert [d["client_id"] for d in live_second] == ["c0", "c1", "c2", "c3"]
+    assert not [d for e, d in first.recorded if e == "bot_uttered" and d.get("role") == "child"]
 
 
 async def test_a_message_written_on_the_second_gateway_reaches_the_first(
@@ -68,3 +73,26 @@ async def test_a_message_written_on_the_second_gateway_reaches_the_first(
     answer = (await _answers(second, 1))[0]
     mirrored = (await _answers(first, 1))[0]
     assert mirrored["seq"] == answer["seq"] and mirrored["text"] == answer["text"]
+    own = [d for e, d in first.recorded if e == "bot_uttered" and d.get("role") == "child"]
+    assert [(d["client_id"], d["text"]) for d in own] == [("from-two", "hej")]
+
+
+async def test_a_second_tab_on_the_same_gateway_sees_the_childs_message_and_the_writer_does_not(
+    gateway: Any, child_factory: Any
+) -> None:
+    first = child_factory(gateway.url)
+    await first.connect()
+    await first.start()
+    await first.expect("history")
+    second = child_factory(gateway.url)
+    await second.connect()
+    await second.start(session_id=first.session_id, last_seq=0)
+    await second.expect("history")
+    await first.say("hej", client_id="same-gw")
+    await first.expect("message_ack")
+    await _answers(second, 1)
+    await first.drain(0.3)
+    await second.drain(0.3)
+    mine = [d for e, d in second.recorded if e == "bot_uttered" and d.get("role") == "child"]
+    assert [d["client_id"] for d in mine] == ["same-gw"]
+    assert not [d for e, d in first.recorded if e == "bot_uttered" and d.get("role") == "child"]
