@@ -12,7 +12,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+
+
+class _BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):  # type: ignore[misc]
+    """Sentinel's pool (asks for the primary, drops connections to a demoted one) that waits for a free
+    connection like the plain one, instead of raising when a burst finds all 64 in use."""
 
 # Redis runs one command at a time, so more connections than this buy no throughput; they only cost
 # memory and file descriptors. A burst of messages beyond it queues in the pool.
@@ -43,7 +48,12 @@ def connect(
         socket_connect_timeout=SOCKET_TIMEOUT,
         **options,
     )
-    primary: Redis = sentinel.master_for(master_name, max_connections=max_connections)
+    primary: Redis = sentinel.master_for(
+        master_name,
+        connection_pool_class=_BlockingSentinelPool,
+        max_connections=max_connections,
+        timeout=WAIT_SECONDS,
+    )
     return primary
 
 
