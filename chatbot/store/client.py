@@ -19,6 +19,7 @@ class _BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):  # 
     """Sentinel's pool (asks for the primary, drops connections to a demoted one) that waits for a free
     connection like the plain one, instead of raising when a burst finds all 64 in use."""
 
+
 # Redis runs one command at a time, so more connections than this buy no throughput; they only cost
 # memory and file descriptors. A burst of messages beyond it queues in the pool.
 MAX_CONNECTIONS = 64

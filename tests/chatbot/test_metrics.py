@@ -134,3 +134,29 @@ def _session_hash(session_id: str | None) -> str:
 
     assert session_id is not None
     return session_hash(session_id)
+
+
+def test_the_operations_settings_are_read_and_checked() -> None:
+    from chatbot.settings import Settings, SettingsError
+
+    read = Settings.from_env(
+        {
+            "REDIS_SENTINELS": "10.0.0.1:26379, sentinel2:26380,[::1]:26381",
+            "REDIS_MASTER_NAME": "chat",
+            "REDIS_ACK_REPLICAS": "1",
+            "METRICS_PORT": "9100",
+        }
+    )
+    assert read.redis_sentinels == (("10.0.0.1", 26379), ("sentinel2", 26380), ("::1", 26381))
+    assert (read.redis_master_name, read.redis_ack_replicas, read.metrics_port) == ("chat", 1, 9100)
+    assert read.metrics_host == "127.0.0.1"
+    assert Settings.from_env({}).metrics_port == 0
+    for name, bad in [
+        ("REDIS_SENTINELS", "sentinel1"),
+        ("REDIS_SENTINELS", "sentinel1:http"),
+        ("REDIS_SENTINELS", "s:70000"),
+        ("METRICS_PORT", "-1"),
+        ("REDIS_ACK_REPLICAS", "many"),
+    ]:
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: bad})
