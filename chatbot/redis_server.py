@@ -7,7 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -32,10 +32,11 @@ def find_binary() -> str:
     return str(binary)
 
 
-def _real_clock_env() -> dict[str, str]:
-    """This environment without libfaketime: redis-server's jemalloc deadlocks under it (`scripts/test
-    --dates`), and Redis decides nothing by the date, only relative TTLs."""
-    env = dict(os.environ)
+def real_clock_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This environment (or `base`) without libfaketime: redis-server's jemalloc deadlocks under it
+    (`scripts/test-dates`), and Redis (like Sentinel and haproxy) decides nothing by the date, only by
+    intervals."""
+    env = dict(os.environ if base is None else base)
     kept = [lib for lib in env.get("LD_PRELOAD", "").split() if "faketime" not in lib]
     if kept:
         env["LD_PRELOAD"] = " ".join(kept)
@@ -97,7 +98,7 @@ class RedisServer:
             *self.extra_args,
         ]
         self._process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_real_clock_env()
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=real_clock_env()
         )
         deadline = time.monotonic() + timeout
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)

@@ -22,7 +22,7 @@ from aiohttp import web
 from chatbot.clock import FixedClock
 from chatbot.gateway.app import create_app as create_gateway
 from chatbot.gateway.assembly import build_nlu
-from chatbot.redis_server import RedisServer, find_binary, free_port
+from chatbot.redis_server import RedisServer, find_binary, free_port, real_clock_env
 from chatbot.settings import PROJECT_ROOT, Settings
 from console.app import create_app as create_console
 
@@ -52,7 +52,11 @@ class Process:
 
     def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
         self._log = log.open("wb")
-        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        # Sentinel and haproxy on the real clock under scripts/test-dates, like redis-server (jemalloc
+        # deadlocks under libfaketime); they only count intervals.
+        self.process = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, env=real_clock_env(env)
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:
