@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 # Label names a metric may use. Every one has a small closed set of values set by our code, not by
 # whoever connects: this is the privacy line (brief: no label may identify a child, a conversation, a
 # session, an address or a member of staff).
-ALLOWED_LABELS = frozenset({"role", "code", "event", "status", "side"})
+# `intent` takes only the intents and answer ids of our own content (anything else is counted as "other").
+ALLOWED_LABELS = frozenset({"role", "code", "event", "status", "side", "intent"})
 
 # Seconds: from a Redis round trip on loopback (~0.1 ms) to a reply that took far too long.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

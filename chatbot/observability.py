@@ -8,7 +8,7 @@ at scrape time; everything else is counted as it happens in this process.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Literal
 
 from aiohttp import web
@@ -50,6 +50,19 @@ class Instruments:
         self.queue_length = m.gauge("queue_length", "Children waiting for a counsellor.")
         self.urgent_waiting = m.gauge("urgent_waiting", "Children waiting whose crisis check hit.")
         self.on_shift = m.gauge("counsellors_on_shift", "Counsellors available to take chats.")
+        self.crisis = m.counter(
+            "crisis_detections_total", "Children's messages whose crisis check hit (the emergency answer)."
+        )
+        self.answers = m.counter("answers_total", "Bot answers given, by intent.", ["intent"])
+        self._intents: frozenset[str] = frozenset()
+
+    def know_intents(self, names: Iterable[str]) -> None:
+        """The only values the `intent` label takes (our content's intents and answer ids): what a child
+        sends as a payload can never become a label of its own."""
+        self._intents = frozenset(names)
+
+    def answered(self, intent: str) -> None:
+        self.answers.inc(intent=intent if intent in self._intents else "other")
 
     def redis_timing(self, seconds: float, ok: bool) -> None:
         """The store's hook: each round trip's time, and whether it failed."""

@@ -112,6 +112,7 @@ def create_app(
         )
     )
     instruments.watch_queue(QueueStore(redis))
+    instruments.know_intents({*content.answers, *(a.intent for a in content.answers.values() if a.intent)})
     instruments.watch_connections("child", lambda: len(sio.eio.sockets))
     sio.attach(app, socketio_path=protocol.SOCKETIO_PATH)
 

@@ -218,6 +218,10 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 to=sid,
             )
         self._instruments.received.inc(role="child", status="duplicate" if received.duplicate else "ok")
+        if received.urgent:
+            self._instruments.crisis.inc()
+        for intent in {reply.intent for reply in received.replies if reply.intent}:
+            self._instruments.answered(intent)
         if not received.duplicate:
             await self._delivery.publish(session.conv_id, [received.entry, *received.replies])
 

@@ -95,6 +95,10 @@ async def test_the_gateway_serves_metrics_on_its_private_port_only(
         await child.say(text, client_id=f"m{i}")
         await child.expect("message_ack")
         await child.expect("bot_uttered")
+    await child.say("jag vill inte leva längre", client_id="m-crisis")
+    await child.expect("message_ack")
+    await child.say("/made_up_payload_zq", client_id="m-payload")  # a stranger's own "intent"
+    await child.expect("message_ack")
     await child.say("hej", client_id="m0")  # a resend: counted as a duplicate
     await child.expect("message_ack")
     await child.say("")
@@ -112,7 +116,10 @@ async def test_the_gateway_serves_metrics_on_its_private_port_only(
 
     samples = parse(text)
     assert value(samples, "stodchat_connections", side="child") == 1
-    assert value(samples, "stodchat_messages_received_total", role="child", status="ok") == 2
+    assert value(samples, "stodchat_messages_received_total", role="child", status="ok") == 4
+    assert value(samples, "stodchat_crisis_detections_total") == 1
+    intents = {lab["intent"] for n, lab, _ in samples if n == "stodchat_answers_total"}
+    assert len(intents) >= 2 and "made_up_payload_zq" not in text
     assert value(samples, "stodchat_messages_received_total", role="child", status="duplicate") == 1
     assert value(samples, "stodchat_errors_total", code="empty_message") == 1
     assert value(samples, "stodchat_entries_delivered_total", role="bot") >= 2
