@@ -81,7 +81,7 @@ async def test_killing_the_redis_primary_mid_conversation_loses_nothing(
 ) -> None:
     base = with_settings(settings, rate_limit_burst=50, rate_limit_per_minute=600)
     async with running(base, clock, tmp_path) as topology:
-        child = child_factory(topology.chat_url, reconnection=True)
+        child = child_factory(topology.chat_url)
         await child.connect()
         await child.start()
         await child.expect("history")
