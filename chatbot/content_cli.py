@@ -19,6 +19,7 @@ from chatbot.domain.catalogs import (
     write_catalog,
 )
 from chatbot.domain.content import Answer, ContentError, ContentLibrary
+from chatbot.domain.gate_eval import HeldoutError, evaluate, format_scores, load_heldout
 from chatbot.domain.guidelines import START, button_targets, check_library, format_report, taps_from
 from chatbot.gateway.catalogs import CatalogError as WidgetCatalogError
 from chatbot.gateway.catalogs import WidgetCatalogs, language_statuses
@@ -62,6 +63,19 @@ def add_content_commands(commands: Any) -> None:
     )
     check.add_argument("--quiet", action="store_true", help="list only answers with findings")
     check.set_defaults(handler=_check)
+
+    gate = sub.add_parser(
+        "gate-eval",
+        help="measure the blame, promise and personal-data checks on held-out sentences (docs/content.md)",
+    )
+    gate.add_argument(
+        "--heldout",
+        type=Path,
+        default=PROJECT_ROOT / "content" / "guidelines" / "heldout.yml",
+        help="default: content/guidelines/heldout.yml",
+    )
+    gate.add_argument("--verbose", action="store_true", help="also list every miss and false alarm")
+    gate.set_defaults(handler=_gate_eval)
 
     graph = sub.add_parser("graph", help="print the answer graph: buttons and taps from the welcome")
     dirs(graph)
@@ -113,6 +127,16 @@ def _check(args: argparse.Namespace) -> int:
     if unsafe:
         print(f"FAILED: offered but not safe-complete: {', '.join(unsafe)}")
     return 0 if report.ok and not unsafe else 1
+
+
+def _gate_eval(args: argparse.Namespace) -> int:
+    try:
+        heldout = load_heldout(args.heldout)
+    except (OSError, HeldoutError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(format_scores(evaluate(heldout), verbose=args.verbose))
+    return 0
 
 
 def _graph(args: argparse.Namespace) -> int:

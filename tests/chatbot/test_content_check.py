@@ -373,7 +373,7 @@ def test_cli_fails_with_a_clear_report(copy: Copy, capsys: pytest.CaptureFixture
     assert main(args) == 1
     out = capsys.readouterr().out
     assert "FAIL greet (answer; LIX sv" in out
-    assert "✗ [personal_data] sv: bubble 1: asks for 'Vad heter du'" in out
+    assert "✗ [personal_data] sv: bubble 1: 'Vad heter du' asks for a name" in out
     assert out.rstrip().endswith("FAILED")
     assert "ok   welcome" not in out  # --quiet lists only answers with findings
 
