@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -31,10 +32,11 @@ def find_binary() -> str:
     return str(binary)
 
 
-def _real_clock_env() -> dict[str, str]:
-    """This environment without libfaketime: redis-server's jemalloc deadlocks under it (`scripts/test
-    --dates`), and Redis decides nothing by the date, only relative TTLs."""
-    env = dict(os.environ)
+def real_clock_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This environment (or `base`) without libfaketime: redis-server's jemalloc deadlocks under it
+    (`scripts/test-dates`), and Redis (like Sentinel and haproxy) decides nothing by the date, only by
+    intervals."""
+    env = dict(os.environ if base is None else base)
     kept = [lib for lib in env.get("LD_PRELOAD", "").split() if "faketime" not in lib]
     if kept:
         env["LD_PRELOAD"] = " ".join(kept)
@@ -52,10 +54,19 @@ def free_port() -> int:
 class RedisServer:
     """Starts redis-server on 127.0.0.1 on a free port, with AOF in `data_dir`; stops it on exit."""
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, appendonly: bool = True) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        appendonly: bool = True,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        """`extra_args` go to redis-server as they are (e.g. `--replicaof 127.0.0.1 6390`)."""
         self.data_dir = data_dir
         self.port = port or free_port()
         self.appendonly = appendonly
+        self.extra_args = tuple(extra_args)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -84,9 +95,10 @@ class RedisServer:
             "warning",
             "--logfile",
             str(self.data_dir / "redis.log"),
+            *self.extra_args,
         ]
         self._process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_real_clock_env()
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=real_clock_env()
         )
         deadline = time.monotonic() + timeout
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
@@ -104,6 +116,13 @@ class RedisServer:
             client.close()
         self.stop()
         raise RedisServerError(f"redis-server did not answer on port {self.port} within {timeout} s")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no shutdown, no last write to disk."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
 
     def stop(self) -> None:
         process, self._process = self._process, None

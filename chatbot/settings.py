@@ -107,6 +107,17 @@ def _networks(name: str, text: str) -> tuple[str, ...]:
     return parts
 
 
+def _sentinels(text: str) -> tuple[tuple[str, int], ...]:
+    """REDIS_SENTINELS: host:port pairs, checked here so a typo stops the start, not a failover."""
+    out: list[tuple[str, int]] = []
+    for part in _split(text):
+        host, _, port = part.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingsError(f"REDIS_SENTINELS: {part!r} is not host:port")
+        out.append((host.strip("[]"), int(port)))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class EnvVar:
     """One documented environment variable: the single source for parsing and for `--help`."""
@@ -118,6 +129,25 @@ class EnvVar:
 
 ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("REDIS_URL", "", "Redis to use, e.g. redis://127.0.0.1:6379/0 (required by `serve`)."),
+    EnvVar(
+        "REDIS_SENTINELS",
+        "",
+        "Sentinels to ask for the Redis primary, host:port,host:port (then REDIS_URL only gives the "
+        "database number and password; docs/deployment.md).",
+    ),
+    EnvVar("REDIS_MASTER_NAME", "stodchat", "The service name the sentinels monitor."),
+    EnvVar(
+        "REDIS_ACK_REPLICAS",
+        "0",
+        "Acknowledge a message only once this many Redis replicas have it (1 with a replica; waits at "
+        "most 1 s, then answers anyway).",
+    ),
+    EnvVar(
+        "METRICS_PORT",
+        "0",
+        "Serve Prometheus metrics at /metrics on this port (0: off), apart from the public port.",
+    ),
+    EnvVar("METRICS_HOST", "127.0.0.1", "The address the metrics port listens on (keep it private)."),
     EnvVar("CONVERSATION_RETENTION", "7d", "How long a conversation is kept after its last activity."),
     EnvVar("MAX_MESSAGE_CHARS", "2000", "Longest message a child may send, in characters."),
     EnvVar("RATE_LIMIT_BURST", "8", "Messages a child may send in a quick burst."),
@@ -261,6 +291,11 @@ class Settings:
     """Everything configurable, immutable after start-up."""
 
     redis_url: str = ""
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_master_name: str = "stodchat"
+    redis_ack_replicas: int = 0
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     conversation_retention: int = 7 * 86400
     max_message_chars: int = 2000
     rate_limit_burst: int = 8
@@ -364,8 +399,14 @@ class Settings:
         rasa_timeout = _number("RASA_TIMEOUT", get("RASA_TIMEOUT"), 0.05, 60.0)
         nlu_threshold = _number("NLU_THRESHOLD", get("NLU_THRESHOLD"), 0.0, 1.0)
         secret = get("SESSION_SECRET") or os.urandom(32).hex()
+        metrics_port = int(_number("METRICS_PORT", get("METRICS_PORT"), 0, 65535))
         return cls(
             redis_url=get("REDIS_URL"),
+            redis_sentinels=_sentinels(get("REDIS_SENTINELS")),
+            redis_master_name=get("REDIS_MASTER_NAME").strip() or "stodchat",
+            redis_ack_replicas=int(_number("REDIS_ACK_REPLICAS", get("REDIS_ACK_REPLICAS"), 0, 16)),
+            metrics_port=metrics_port,
+            metrics_host=get("METRICS_HOST").strip() or "127.0.0.1",
             conversation_retention=retention,
             max_message_chars=positive_int("MAX_MESSAGE_CHARS"),
             rate_limit_burst=positive_int("RATE_LIMIT_BURST"),

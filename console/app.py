@@ -17,6 +17,7 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.hours import STOCKHOLM, OpeningHours
+from chatbot.observability import Instruments, serve_metrics
 from chatbot.settings import Settings, SettingsError
 from chatbot.store import client
 from chatbot.store import keys as chat_keys
@@ -65,9 +66,12 @@ def create_app(
         raise SettingsError(MISSING_KEY)
     box = SecretBox.from_hex(settings.console_secret_key.reveal())
     if redis is None:
-        if not settings.redis_url:
+        if not settings.redis_url and not settings.redis_sentinels:
             raise ValueError("REDIS_URL is not set")
-        redis = client.connect(settings.redis_url)
+        redis = client.connect(
+            settings.redis_url, sentinels=settings.redis_sentinels, master_name=settings.redis_master_name
+        )
+    instruments = Instruments()
     clock = clock or SystemClock()
     throttle = SignInThrottle(
         ThrottleStore(redis), clock, settings.session_secret.reveal().encode(), pause=pause
@@ -81,7 +85,12 @@ def create_app(
     )
     content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
     # The console's writes are announced to the children's side, so the gateway delivers them live.
-    conversations = ConversationStore(redis, announce_to=chat_keys.NOTIFY_CHILDREN)
+    conversations = ConversationStore(
+        redis,
+        announce_to=chat_keys.NOTIFY_CHILDREN,
+        timing=instruments.redis_timing,
+        ack_replicas=settings.redis_ack_replicas,
+    )
     desk = Desk(
         HandoffStore(redis),
         conversations,
@@ -97,6 +106,8 @@ def create_app(
     # Same origin only (no CORS list): staff pages are served by this process and nobody else's.
     sio = socketio.AsyncServer(async_mode="aiohttp", cookie=None, logger=False, engineio_logger=False)
     live = Live(sio, redis, desk, conversations)
+    instruments.watch_queue(QueueStore(redis))
+    instruments.watch_connections("staff", lambda: len(sio.eio.sockets))
     namespace = StaffNamespace(sessions, desk, live)
     sio.register_namespace(namespace)
     live.on_tick(namespace.heartbeat)
@@ -126,6 +137,7 @@ def create_app(
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_background)
+    app.cleanup_ctx.append(serve_metrics(instruments.metrics, settings.metrics_host, settings.metrics_port))
     return app
 
 

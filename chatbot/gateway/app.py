@@ -29,11 +29,13 @@ from chatbot.gateway.catalogs import WidgetCatalogs, offer_safe
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
 from chatbot.nlu.service import Nlu
+from chatbot.observability import Instruments, serve_metrics
 from chatbot.settings import Settings
 from chatbot.store import client, keys
 from chatbot.store.conversations import ConversationStore, parse_notification
 from chatbot.store.floods import FloodStore
 from chatbot.store.hours import HoursSource
+from chatbot.store.queue import QueueStore
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ REDIS = web.AppKey("redis", Redis)
 SERVICE = web.AppKey("service", ConversationService)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 DELIVERY = web.AppKey("delivery", Delivery)
+INSTRUMENTS = web.AppKey("instruments", Instruments)
 
 # A 2,000-character message is at most ~12 KiB as escaped JSON; anything far bigger is not a child typing.
 MAX_FRAME_BYTES = 64 * 1024
@@ -57,11 +60,19 @@ def create_app(
 ) -> web.Application:
     """Build the gateway. Tests pass their own Redis client, clock and bot; production passes settings only."""
     if redis is None:
-        if not settings.redis_url:
+        if not settings.redis_url and not settings.redis_sentinels:
             raise ValueError("REDIS_URL is not set")
-        redis = client.connect(settings.redis_url)
+        redis = client.connect(
+            settings.redis_url, sentinels=settings.redis_sentinels, master_name=settings.redis_master_name
+        )
     app = web.Application(client_max_size=MAX_FRAME_BYTES)
-    store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
+    instruments = Instruments()
+    store = ConversationStore(
+        redis,
+        announce_to=keys.NOTIFY_STAFF,
+        timing=instruments.redis_timing,
+        ack_replicas=settings.redis_ack_replicas,
+    )
     clock = clock or SystemClock()
     content = ContentLibrary.load(settings.content_dir, settings.locales_dir, settings.default_locale)
     default_formats()  # locales/dates.yml read now: a malformed entry stops the start, naming the language
@@ -99,10 +110,15 @@ def create_app(
         # No cookie: the child's browser keeps nothing but the session id in sessionStorage.
         cookie=None,
     )
-    delivery = Delivery(sio, store)
+    delivery = Delivery(sio, store, instruments)
     sio.register_namespace(
-        ChildNamespace(service, delivery, settings, locales=catalogs.available, clients=hasher)
+        ChildNamespace(
+            service, delivery, settings, locales=catalogs.available, clients=hasher, instruments=instruments
+        )
     )
+    instruments.watch_queue(QueueStore(redis))
+    instruments.know_intents({*content.answers, *(a.intent for a in content.answers.values() if a.intent)})
+    instruments.watch_connections("child", lambda: len(sio.eio.sockets))
     sio.attach(app, socketio_path=protocol.SOCKETIO_PATH)
 
     app[SETTINGS] = settings
@@ -110,6 +126,7 @@ def create_app(
     app[SERVICE] = service
     app[SIO] = sio
     app[DELIVERY] = delivery
+    app[INSTRUMENTS] = instruments
     app[widget.CATALOGS] = catalogs
     app[widget.ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
@@ -119,6 +136,7 @@ def create_app(
     app[upload_views.CLIENTS] = hasher
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_notifications)
+    app.cleanup_ctx.append(serve_metrics(instruments.metrics, settings.metrics_host, settings.metrics_port))
     app.on_shutdown.append(_close_sockets)
     if own_nlu:
         app.on_cleanup.append(lambda _app: nlu.aclose())
@@ -189,19 +207,22 @@ async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _notifications(app: web.Application) -> AsyncIterator[None]:
-    """Entries appended by another process (the console) reach this process's sockets through here."""
-    task = asyncio.create_task(_listen(app[REDIS], app[DELIVERY]))
+    """Entries appended by another process (the console, or another gateway serving a second tab of the
+    same child) reach this process's sockets through here. Both sides' channels: a gateway's own writes
+    echo back too, and the room's cursor (delivery.py) makes that echo a no-op, so each socket gets each
+    entry once whichever process wrote it."""
+    task = asyncio.create_task(_listen(app[REDIS], app[DELIVERY], app[INSTRUMENTS]))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
 
-async def _listen(redis: Redis, delivery: Delivery) -> None:
+async def _listen(redis: Redis, delivery: Delivery, instruments: Instruments) -> None:
     while True:
         try:
             pubsub = redis.pubsub(ignore_subscribe_messages=True)
-            await pubsub.subscribe(keys.NOTIFY_CHILDREN, keys.NOTIFY_TYPING)
+            await pubsub.subscribe(keys.NOTIFY_CHILDREN, keys.NOTIFY_STAFF, keys.NOTIFY_TYPING)
             async for message in pubsub.listen():
                 if message.get("channel") in (keys.NOTIFY_TYPING, keys.NOTIFY_TYPING.encode()):
                     await _typing(delivery, message.get("data", b""))
@@ -216,6 +237,7 @@ async def _listen(redis: Redis, delivery: Delivery) -> None:
             raise
         except Exception:
             # Redis went away: live delivery pauses, the log keeps everything, clients resume by seq.
+            instruments.redis_errors.inc()
             log.warning("notification listener lost Redis; retrying in 1 s", exc_info=True)
             await asyncio.sleep(1)
 

@@ -9,13 +9,15 @@ carries it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import socketio
 
 from chatbot.domain.model import Entry, Role
 from chatbot.gateway import protocol
+from chatbot.observability import Instruments
 from chatbot.store.conversations import ConversationStore
 
 
@@ -24,12 +26,18 @@ class _Room:
     cursor: int
     members: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # A child's message goes to the child's *other* sockets (a second tab), never back to the one that
+    # wrote it: client id ('' for none) -> the writing socket, while its write is on the way.
+    senders: dict[str, str] = field(default_factory=dict)
 
 
 class Delivery:
-    def __init__(self, sio: socketio.AsyncServer, store: ConversationStore) -> None:
+    def __init__(
+        self, sio: socketio.AsyncServer, store: ConversationStore, instruments: Instruments | None = None
+    ) -> None:
         self._sio = sio
         self._store = store
+        self._instruments = instruments or Instruments()
         self._rooms: dict[str, _Room] = {}
 
     async def join(self, sid: str, conv_id: str, last_seq: int | None) -> None:
@@ -77,14 +85,40 @@ class Delivery:
             else:
                 todo = await self._store.read(conv_id, room.cursor, last)
             for entry in todo:
-                if entry.role is not Role.CHILD:
+                if entry.role is Role.CHILD:
+                    # The child's own message, to their other tabs (here, or on another process).
+                    await self._sio.emit(
+                        protocol.BOT_UTTERED,
+                        protocol.history_entry(entry),
+                        room=conv_id,
+                        skip_sid=room.senders.get(entry.client_id or ""),
+                        namespace=protocol.NAMESPACE,
+                    )
+                else:
                     await self._sio.emit(
                         protocol.BOT_UTTERED,
                         protocol.bot_uttered(entry),
                         room=conv_id,
                         namespace=protocol.NAMESPACE,
                     )
+                self._instruments.delivered.inc(role=entry.role.value)
             room.cursor = max(room.cursor, last)
+
+    @contextlib.contextmanager
+    def writing(self, sid: str, conv_id: str, client_id: str | None) -> Iterator[None]:
+        """While a socket's message is stored and delivered: it is the sender, so its own message is not
+        sent back to it, whichever announcement (its own write, or the pub/sub echo) delivers it first."""
+        room = self._rooms.get(conv_id)
+        if room is None:
+            yield
+            return
+        key = client_id or ""
+        room.senders[key] = sid
+        try:
+            yield
+        finally:
+            if room.senders.get(key) == sid:
+                del room.senders[key]
 
     async def typing(self, conv_id: str, on: bool) -> None:
         await self._sio.emit(

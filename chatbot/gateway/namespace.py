@@ -21,6 +21,7 @@ from chatbot.domain.model import ConversationState
 from chatbot.domain.sessions import is_client_id
 from chatbot.gateway import protocol
 from chatbot.gateway.delivery import Delivery
+from chatbot.observability import Instruments
 from chatbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         settings: Settings,
         locales: Collection[str] = (),
         clients: ClientHasher | None = None,
+        instruments: Instruments | None = None,
     ) -> None:
         super().__init__(protocol.NAMESPACE)
         self._service = service
@@ -74,6 +76,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # write gets the crisis answer or the busy notice, nothing is stored.
         self._refused: dict[str, str] = {}
         self._tracebacks = _Once(60.0)
+        self._instruments = instruments or Instruments()
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         # Nothing from environ is kept: it holds the child's address. Only its keyed hash, in memory.
@@ -238,6 +241,16 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         session = self._require(sid)
         client_id = payload.get("client_id")
+        sender = client_id if is_client_id(client_id) else None
+        with (
+            self._instruments.handle_seconds.time(),
+            self._delivery.writing(sid, session.conv_id, sender),
+        ):
+            await self._receive(sid, session, payload, client_id)
+
+    async def _receive(
+        self, sid: str, session: _SocketSession, payload: dict[str, Any], client_id: Any
+    ) -> None:
         try:
             received = await self._service.receive(
                 session.conv_id, session.locale, payload.get("message"), client_id
@@ -252,6 +265,11 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 {"client_id": client_id, "seq": received.entry.seq, "duplicate": received.duplicate},
                 to=sid,
             )
+        self._instruments.received.inc(role="child", status="duplicate" if received.duplicate else "ok")
+        if received.urgent:
+            self._instruments.crisis.inc()
+        for intent in {reply.intent for reply in received.replies if reply.intent}:
+            self._instruments.answered(intent)
         if not received.duplicate:
             await self._delivery.publish(session.conv_id, [received.entry, *received.replies])
 
@@ -335,4 +353,5 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
 
     async def _emit_error(self, sid: str, exc: errors.ChatError) -> None:
+        self._instruments.errors.inc(code=exc.code)
         await self.emit(protocol.ERROR, protocol.error(exc), to=sid)

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from chatbot.domain.model import ConversationState, Entry
 from chatbot.store import keys
-from chatbot.store.pipelining import ScriptPipeline
+from chatbot.store.pipelining import ScriptPipeline, Timing
 
 _CREATE = """
 -- KEYS: session, conversation, stats_day ('' to leave uncounted), active
@@ -285,12 +285,16 @@ class SessionRecord:
 class ConversationStore:
     """Reads and writes conversation logs; the only code that knows their Redis layout."""
 
-    def __init__(self, redis: Redis, *, announce_to: str) -> None:
-        """`announce_to`: the notify channel this side's writes are announced on (see keys)."""
+    def __init__(
+        self, redis: Redis, *, announce_to: str, timing: Timing | None = None, ack_replicas: int = 0
+    ) -> None:
+        """`announce_to`: the notify channel this side's writes are announced on (see keys); `timing`:
+        told each round trip of the writes (metrics); `ack_replicas`: writes return once that many
+        replicas have them (REDIS_ACK_REPLICAS)."""
         self._redis = redis
         self._channel = announce_to
         # Every write is one script; calls made while a batch is on the wire share the next round trip.
-        scripts = ScriptPipeline(redis)
+        scripts = ScriptPipeline(redis, timing, ack_replicas=ack_replicas)
         self._create = scripts.register(_CREATE)
         self._touch = scripts.register(_TOUCH_SESSION)
         self._ingest = scripts.register(_INGEST)

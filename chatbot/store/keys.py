@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 PREFIX = "sc"
-# Writes announce themselves on the channel of the side that did not make them: the gateway's writes
-# (children, bot) to staff, the console's (counsellors) to children. Nobody parses their own echo.
+# Writes announce themselves on the channel of the side that made them, named for the side that must
+# hear them: the gateway's writes (children, bot) on NOTIFY_STAFF, the console's (counsellors) on
+# NOTIFY_CHILDREN. Every process listens to both (a second tab of a child may sit on another gateway;
+# a chat may be open on another console process); each room's cursor turns an echo into a no-op.
 NOTIFY_CHILDREN = f"{PREFIX}:notify:children"
 NOTIFY_STAFF = f"{PREFIX}:notify:staff"
 # Typing indicators are live-only (never stored): "conv_id role 1|0", role child or counsellor.

@@ -14,12 +14,16 @@ it, as it would have failed each of them sent alone.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
+
+log = logging.getLogger(__name__)
 
 # A cap so one batch cannot grow without bound behind a slow Redis; the rest wait for the next.
 MAX_BATCH = 256
@@ -32,9 +36,27 @@ class _Call:
     done: asyncio.Future[Any]
 
 
+Timing = Callable[[float, bool], None]
+"""Told each round trip's seconds and whether it succeeded (the process's metrics)."""
+
+
+# With ack_replicas, how long a batch waits for the replicas before its callers are answered anyway: a
+# lost replica slows writes by this much, it never stops the line (availability over the last second).
+REPLICA_WAIT_MS = 1000
+# After a WAIT that timed out (the replica is gone, or it is the old primary that died and nobody replaces
+# it yet), batches stop waiting for this long, then try again: a lost replica costs one slow batch, not a
+# second on every message until it is back.
+REPLICA_RETRY_S = 5.0
+
+
 class ScriptPipeline:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, timing: Timing | None = None, *, ack_replicas: int = 0) -> None:
+        """`ack_replicas` > 0: each batch ends with WAIT, so a write is acknowledged only once that many
+        replicas have it, and a failover to one of them loses no message a child saw acknowledged."""
         self._redis = redis
+        self._timing = timing
+        self._ack_replicas = ack_replicas
+        self._no_wait_until = 0.0  # time.monotonic(): a duration's end, never a date
         self._queue: list[_Call] = []
         self._sender: asyncio.Task[None] | None = None
 
@@ -112,7 +134,23 @@ class ScriptPipeline:
         pipe = self._redis.pipeline(transaction=False)
         for call in batch:
             pipe.evalsha(call.script.sha, *call.args)
-        return list(await pipe.execute(raise_on_error=False))
+        waits = self._ack_replicas > 0 and time.monotonic() >= self._no_wait_until
+        if waits:
+            pipe.execute_command("WAIT", self._ack_replicas, REPLICA_WAIT_MS)
+        start = time.perf_counter()
+        ok = False
+        try:
+            results = list(await pipe.execute(raise_on_error=False))
+            ok = True
+            if waits:
+                acked = results[len(batch)]
+                if not isinstance(acked, int) or acked < self._ack_replicas:
+                    log.warning("Redis replicas did not confirm a write within %d ms", REPLICA_WAIT_MS)
+                    self._no_wait_until = time.monotonic() + REPLICA_RETRY_S
+            return results[: len(batch)]
+        finally:
+            if self._timing is not None:
+                self._timing(time.perf_counter() - start, ok)
 
 
 class BatchedScript:

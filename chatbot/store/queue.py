@@ -197,6 +197,15 @@ class QueueStore:
             found.append((_text(conv_id), meta))
         return found
 
+    async def counts(self) -> tuple[int, int, int]:
+        """Children waiting, urgent ones among them, and counsellors on shift: one round trip (metrics)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zcard(keys.QUEUE)
+            pipe.zcount(keys.QUEUE, "-inf", 0)  # urgent scores are shifted below zero (URGENT_SHIFT_MS)
+            pipe.hlen(keys.COUNSELLORS_AVAILABLE)
+            waiting, urgent, on_shift = await pipe.execute()
+        return int(waiting), int(urgent), int(on_shift)
+
     async def free_slots(self) -> int:
         """Chat slots counsellors on shift have free right now (0 when nobody is on shift)."""
         values = await self._redis.hvals(keys.COUNSELLORS_AVAILABLE)

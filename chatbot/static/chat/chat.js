@@ -69,7 +69,12 @@
     resumeCancel: byId("resume-cancel")
   };
 
+  // How often a message that met an error on our side (`internal`) is sent again by itself, waiting 0.5, 1,
+  // 2, 4, 8 and 8 s: long enough for a Redis failover or a restarted gateway (docs/reliability.md).
+  var INTERNAL_RETRIES = 6;
+
   var state = {
+    troubled: false, // a message met an `internal` error and is being retried: the status says so
     catalog: config.catalog,
     locale: config.locale,
     localeChosen: false, // the child picked a language in the menu (it then wins over the server's)
@@ -695,6 +700,10 @@
       settle(item.node, ack.seq);
       if (ack.duplicate) hideTyping();
     }
+    if (state.troubled) {
+      state.troubled = false;
+      setStatus("status.connected");
+    }
     flushPending();
   }
 
@@ -725,6 +734,21 @@
         setMessageStatus(item.node, null);
         flushPending();
       }, Math.min(Math.max(Number(error.retry_after_ms) || 2000, 500), 60000));
+      return;
+    }
+    if (code === "internal" && item && (item.retries || 0) < INTERNAL_RETRIES) {
+      // Our side failed (Redis failing over, a process restarting): the child's words are kept and sent
+      // again by themselves, with the same client_id so they are stored once, while the status says we
+      // are reconnecting. Only after about half a minute does the message ask for "try again".
+      item.retries = (item.retries || 0) + 1;
+      item.waiting = true;
+      state.troubled = true;
+      setMessageStatus(item.node, "message.pending");
+      setStatus("status.reconnecting");
+      window.setTimeout(function () {
+        item.waiting = false;
+        flushPending();
+      }, Math.min(500 * Math.pow(2, item.retries - 1), 8000));
       return;
     }
     if (code === "no_session") {

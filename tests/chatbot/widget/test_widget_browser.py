@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Frame, WebSocketRoute, expect
@@ -11,9 +12,10 @@ from redis.asyncio import Redis
 from chatbot.clock import FixedClock
 from chatbot.domain.sessions import session_hash
 from chatbot.gateway.app import SIO
+from chatbot.redis_server import RedisServer
 from chatbot.store import keys
 from tests.chatbot.widget.conftest import EXIT_URL, Session, screenshot_path
-from tests.conftest import with_settings
+from tests.conftest import Gateway, with_settings
 
 STORAGE_KEY = "stodchat.session"
 
@@ -504,3 +506,47 @@ async def test_a_page_restored_from_the_back_forward_cache_forgets_an_exited_cha
     assert await child_texts(frame) == []
     assert await frame.locator("#log .msg").count() == 0
     assert await frame.is_hidden("#panel")
+
+
+async def test_while_redis_is_away_a_message_waits_says_reconnecting_and_goes_out_once(
+    browser: Any, settings: Any, clock: FixedClock, tmp_path: Path
+) -> None:
+    """A Redis failover as the child sees it: the message gets `internal` from the gateway, the widget keeps
+    it, says it is reconnecting and sends it again by itself; once Redis is back it is stored once."""
+    own = RedisServer(tmp_path / "redis").start()
+    again = RedisServer(tmp_path / "redis", port=own.port)
+    gateway = Gateway(with_settings(settings, redis_url=own.url), clock)
+    await gateway.start()
+    context = await browser.new_context(locale="sv-SE")
+    try:
+        page = await context.new_page()
+        await page.goto(gateway.url + "/chat")
+        await page.wait_for_selector("#log .msg--bot")
+        frame = page.main_frame
+        session_id = await page.evaluate(f"() => sessionStorage.getItem('{STORAGE_KEY}')")
+        own.stop()  # Redis goes away (a clean stop: the conversation so far is on disk)
+        await send(frame, "under avbrottet")
+        await expect(frame.locator("#status")).to_have_attribute("data-status-key", "status.reconnecting")
+        await expect(frame.locator("#log .is-pending")).to_have_count(1)
+        await expect(frame.locator("#log .is-failed")).to_have_count(0)
+        # The same Redis comes back (as a promoted replica would, for the gateway): the widget's own
+        # retries get the message through, once, and the status says the connection is back.
+        again.start()
+        await frame.wait_for_function(
+            "() => document.querySelectorAll('#log .is-pending').length === 0", timeout=30000
+        )
+        await expect(frame.locator("#log .is-failed")).to_have_count(0)
+        await expect(frame.locator("#status")).not_to_have_attribute("data-status-key", "status.reconnecting")
+        back = Redis.from_url(own.url)
+        try:
+            conv_id = await conversation_of(back, session_id)
+            assert conv_id
+            log = [entry.decode() for entry in await back.lrange(keys.log(conv_id), 0, -1)]
+            assert sum("under avbrottet" in e for e in log) == 1
+        finally:
+            await back.aclose()
+    finally:
+        await context.close()
+        await gateway.stop()
+        own.stop()
+        again.stop()
