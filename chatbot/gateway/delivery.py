@@ -129,7 +129,9 @@ class Delivery:
                 await self._emit(protocol.TURN, protocol.turn(shown), room=conv_id)
             if room.plain:
                 for entry in shown:
-                    await self._emit(protocol.BOT_UTTERED, protocol.rasa_uttered(entry), room=rasa_room(conv_id))
+                    await self._emit(
+                        protocol.BOT_UTTERED, protocol.rasa_uttered(entry), room=rasa_room(conv_id)
+                    )
             room.cursor = max(room.cursor, last)
 
     async def typing(self, conv_id: str, on: bool) -> None:

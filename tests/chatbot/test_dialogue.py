@@ -312,7 +312,9 @@ async def test_unknown_slash_payloads_get_the_fallback_never_an_intent_guess(
         assert all(r.intent is None for r in turn.replies)
 
 
-async def test_a_slash_payload_with_words_about_danger_still_gets_the_crisis_answer(make_chat: object) -> None:
+async def test_a_slash_payload_with_words_about_danger_still_gets_the_crisis_answer(
+    make_chat: object,
+) -> None:
     chat = await make_chat("en")  # type: ignore[operator]
     turn = await chat.say("/suicide")
     assert turn.urgent

@@ -176,7 +176,9 @@ async def test_gateway_restart_mid_conversation_loses_nothing(
     @child.sio.event
     async def connect() -> None:
         # What the widget does on every (re)connect: name its session and the last seq it saw.
-        await child.sio.emit("session_request", {"session_id": child.session_id, "last_seq": child.last_seq, "extensions": 1})
+        await child.sio.emit(
+            "session_request", {"session_id": child.session_id, "last_seq": child.last_seq, "extensions": 1}
+        )
 
     await child.connect()
     await child.expect("session_state")

@@ -40,7 +40,9 @@ async def test_a_lone_surrogate_gets_a_typed_error_and_every_other_child_is_stor
     async def attack() -> None:
         for i in range(150):
             await bad.sio.emit("user_uttered", {"message": f"a{SURROGATE}b", "client_id": f"bad-{i}"})
-            await bad.sio.emit("session_request", {"locale": SURROGATE, "session_id": bad.session_id, "extensions": 1})
+            await bad.sio.emit(
+                "session_request", {"locale": SURROGATE, "session_id": bad.session_id, "extensions": 1}
+            )
             if i % 10 == 0:
                 await asyncio.sleep(0.01)
 
