@@ -5,9 +5,9 @@ loop), both with no Redis, no log and no model:
 
   echo   the issue's yardstick: `session_request` → `session_confirm`, `user_uttered` → one
          `bot_uttered {text}`; nothing else.
-  wire   the gateway's wire without its work: `user_uttered` → `message_ack` and the same
-         `bot_uttered` bubbles the gateway sends for the benchmark's message (the real answer from
-         `content/`, with seq, role, ts and buttons). Gateway minus wire is what our work costs;
+  wire   the gateway's wire without its work: `user_uttered` → one compact `turn` frame with the
+         ack and the same bubbles the gateway sends for the benchmark's message (the real answer from
+         `content/`, with seq, role, ts and buttons), as the extensions do (docs/protocol.md). Gateway minus wire is what our work costs;
          wire minus echo is what the protocol's extra events cost.
 
     .venv/bin/python bench/echo_server.py --port 8100 [--mode wire --answer greet]
@@ -45,10 +45,11 @@ def create_app(mode: str = "echo", answer: str = "greet") -> web.Application:
         seq = seqs.get(sid, 0) + 1
         seqs[sid] = seq + len(bubbles)
         client_id = data.get("client_id") if isinstance(data, dict) else None
-        await sio.emit("message_ack", {"client_id": client_id, "seq": seq, "duplicate": False}, to=sid)
         now = int(time.time() * 1000)
-        for i, bubble in enumerate(bubbles, 1):
-            await sio.emit("bot_uttered", {**bubble, "seq": seq + i, "ts": now}, to=sid)
+        # The compact protocol (docs/protocol.md): one `turn` frame, the ack and every bubble.
+        entries = [{**bubble, "seq": seq + i, "ts": now} for i, bubble in enumerate(bubbles, 1)]
+        ack = {"client_id": client_id, "seq": seq, "duplicate": False}
+        await sio.emit("turn", {"entries": entries, "ack": ack}, to=sid)
 
     @sio.on("disconnect")
     async def disconnect(sid: str, *_: Any) -> None:

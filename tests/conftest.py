@@ -117,7 +117,12 @@ async def gateway(gateway_factory: Any, settings: Settings) -> Gateway:
 
 
 class Child:
-    """A real python-socketio client that records every event, like a widget would."""
+    """A real python-socketio client that records every event, like a widget would.
+
+    `start` asks for the extensions (as the widget does). A compact `turn` frame is queued for `expect`
+    as what it carries, in order: its `message_ack`, then one `bot_uttered` per bubble (the widget reads
+    it the same way); `recorded` keeps the frames as they came. A client that never calls `start` (a
+    plain Rasa client) sends its own `session_request`."""
 
     def __init__(self, url: str, *, reconnection: bool = False) -> None:
         self.url = url
@@ -133,6 +138,15 @@ class Child:
         @self.sio.on("*")
         async def catch_all(event: str, data: Any = None) -> None:
             self.recorded.append((event, data))
+            if event == "turn" and isinstance(data, dict):
+                if "ack" in data:
+                    await self.events.put(("message_ack", data["ack"]))
+                for entry in data.get("entries", []):
+                    await record("bot_uttered", entry)
+                return
+            await record(event, data)
+
+        async def record(event: str, data: Any) -> None:
             if event == "session_confirm":
                 self.session_id = data
             if event == "bot_uttered" and isinstance(data, dict) and "seq" in data:
@@ -147,8 +161,8 @@ class Child:
         await self.sio.connect(self.url, transports=transports or ["websocket"], wait_timeout=5)
 
     async def start(self, **payload: Any) -> dict[str, Any]:
-        """session_request, then return the session_state; consumes session_confirm."""
-        await self.sio.emit("session_request", payload)
+        """session_request with the extensions, then return the session_state; consumes session_confirm."""
+        await self.sio.emit("session_request", {"extensions": 1, **payload})
         await self.expect("session_confirm")
         return await self.expect("session_state")
 

@@ -57,7 +57,8 @@ async def test_echo_server_answers_one_bot_uttered_per_message() -> None:
 
 
 async def test_wire_server_sends_the_gateways_events_for_a_message() -> None:
-    """The wire floor answers as the gateway does on the wire: the ack, then the answer's bubbles in seq."""
+    """The wire floor answers as the gateway does on the compact protocol: one `turn` frame with the ack
+    and the answer's bubbles in seq."""
     from chatbot.domain.content import ContentLibrary
 
     root = BENCH.parent
@@ -65,11 +66,13 @@ async def test_wire_server_sends_the_gateways_events_for_a_message() -> None:
     async with connected(_load_echo().create_app("wire", "greet")) as (client, events):
         for turn in (1, 2):
             await client.emit("user_uttered", {"message": "hej", "client_id": f"m{turn}"})
-            event, ack = await asyncio.wait_for(events.get(), 5)
-            assert event == "message_ack" and ack["client_id"] == f"m{turn}" and not ack["duplicate"]
-            for i, reply in enumerate(expected, 1):
-                event, bubble = await asyncio.wait_for(events.get(), 5)
-                assert event == "bot_uttered" and bubble["seq"] == ack["seq"] + i
+            event, frame = await asyncio.wait_for(events.get(), 5)
+            assert event == "turn"
+            ack = frame["ack"]
+            assert ack["client_id"] == f"m{turn}" and not ack["duplicate"]
+            assert len(frame["entries"]) == len(expected)
+            for i, (reply, bubble) in enumerate(zip(expected, frame["entries"], strict=True), 1):
+                assert bubble["seq"] == ack["seq"] + i
                 assert bubble["text"] == reply.text and bubble["role"] == "bot"
                 assert len(bubble.get("quick_replies", [])) == len(reply.quick_replies)
         assert ack["seq"] == 2 + len(expected)  # seqs continue across turns, as in the log

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from chatbot.clock import Clock
-from chatbot.domain import errors
+from chatbot.domain import errors, payloads
 from chatbot.domain.bot import Bot, BotContext, BotTurn
 from chatbot.domain.ending import Ending, EndReason
 from chatbot.domain.floods import ClientId, FloodGuard
@@ -188,6 +188,10 @@ class ConversationService:
             # After the answer is stored: the counsellor's alert comes with the numbers in her transcript.
             await self._store.announce_urgent(conv_id)
         return Received(stored, duplicate=False, replies=replies, urgent=turn.urgent)
+
+    def is_welcome_payload(self, message: object) -> bool:
+        """A Rasa client's init or restart payload (`/get_started`, ...): it asks for the welcome."""
+        return payloads.is_welcome_payload(message)
 
     async def outside(self, text: object, locale: str) -> list[Reply]:
         """An answer for a child refused a new conversation (nothing is stored): the crisis answer for

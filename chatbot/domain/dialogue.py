@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chatbot.clock import Clock
-from chatbot.domain import errors
+from chatbot.domain import errors, payloads
 from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import Answer, ContentLibrary
 from chatbot.domain.handoff import Handoff
@@ -177,15 +177,24 @@ class DialogueBot:
 
     async def respond(self, ctx: BotContext, text: str) -> BotTurn:
         await self._hours.current()  # refreshes `latest` when a supervisor's edit may have arrived
-        payload = text[1:].strip() if text.startswith("/") else None
+        # A Rasa client's init or restart payload (`/get_started`, `/restart`, ...) means the start.
+        start = payloads.is_welcome_payload(text)
+        payload = text[1:].strip() if text.startswith("/") and not start else None
         if payload is not None and not self._is_known(payload):
             payload = None  # "/ something" typed by hand is free text: it must reach the crisis check.
+        # A payload we do not know (`/whatever` from some client) gets the fallback, never an intent
+        # guess from its letters; the crisis rules still read it (guideline 7, cheap).
+        unknown = payload is None and not start and payloads.slash_name(text) is not None
         # A case code is a bearer secret: the intent model (possibly a Rasa server) sees it masked.
         understood = (
-            None if payload is not None else await self._nlu.understand(codes.redact_case_codes(text))
+            None
+            if payload is not None or start or unknown
+            else await self._nlu.understand(codes.redact_case_codes(text))
         )
         if payload == CRISIS:
             return await self._crisis_turn(ctx, "button")
+        if (start or unknown) and self._nlu.crisis_check(text).crisis:
+            return await self._crisis_turn(ctx, "payload")
         if understood is not None and understood.crisis.crisis:
             written = self._written_locale(ctx, text, understood)
             return await self._crisis_turn(ctx, understood.crisis.reason, written)
@@ -202,6 +211,10 @@ class DialogueBot:
             return BotTurn(replies)
         if ctx.state in (ConversationState.COUNSELLOR, ConversationState.ENDED):
             return BotTurn()
+        if start:
+            return self.welcome(ctx)
+        if unknown:
+            return BotTurn(self._say("fallback", ctx))
 
         # Only while the bot has the chat: a near-code right after the bot asked for one. With a
         # counsellor the bot asked nothing, so such words are the child's to the counsellor.

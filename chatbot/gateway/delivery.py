@@ -3,7 +3,8 @@
 Each conversation with a socket on this process has a cursor: the last seq delivered to its room. Work
 on one conversation is serialised by its lock, so a replay to a reconnecting socket and a live message
 can never interleave: the socket sees every entry once, in order. The log stays the truth; this only
-carries it.
+carries it. A conversation has two socket.io rooms, one per protocol mode: sockets with the extensions
+get compact `turn` frames, plain Rasa clients get Rasa's `bot_uttered` messages (docs/protocol.md).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import socketio
 
@@ -21,10 +23,17 @@ from chatbot.observability import Instruments
 from chatbot.store.conversations import ConversationStore
 
 
+def rasa_room(conv_id: str) -> str:
+    """The room of a conversation's plain Rasa sockets; the extended sockets' room is the conv_id itself
+    (so what others emit to the conversation, e.g. `session_ended`, reaches only clients that know it)."""
+    return "rasa:" + conv_id
+
+
 @dataclass
 class _Room:
     cursor: int
-    members: int = 0
+    extended: int = 0  # sockets with the extensions
+    plain: int = 0  # plain Rasa sockets
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # A child's message goes to the child's *other* sockets (a second tab), never back to the one that
     # wrote it: client id ('' for none) -> the writing socket, while its write is on the way.
@@ -40,67 +49,108 @@ class Delivery:
         self._instruments = instruments or Instruments()
         self._rooms: dict[str, _Room] = {}
 
-    async def join(self, sid: str, conv_id: str, last_seq: int | None) -> None:
-        """Add a socket to its conversation; with last_seq, replay what it has not seen as one `history`."""
+    async def join(self, sid: str, conv_id: str, last_seq: int | None, *, extended: bool = True) -> None:
+        """Add a socket to its conversation; with last_seq, replay what it has not seen (one `history` with
+        the extensions, Rasa's `bot_uttered` messages without)."""
         room = self._rooms.get(conv_id)
         if room is None:
             room = self._rooms[conv_id] = _Room(cursor=-1)
-        room.members += 1
+        if extended:
+            room.extended += 1
+        else:
+            room.plain += 1
         async with room.lock:
             if room.cursor < 0:
                 room.cursor = await self._store.length(conv_id)
-            await self._sio.enter_room(sid, conv_id, namespace=protocol.NAMESPACE)
+            await self._sio.enter_room(
+                sid, conv_id if extended else rasa_room(conv_id), namespace=protocol.NAMESPACE
+            )
             if last_seq is not None:
-                await self.replay(sid, conv_id, last_seq, room)
+                await self.replay(sid, conv_id, last_seq, room, extended=extended)
 
-    async def replay(self, sid: str, conv_id: str, last_seq: int, room: _Room | None = None) -> None:
+    async def replay(
+        self,
+        sid: str,
+        conv_id: str,
+        last_seq: int,
+        room: _Room | None = None,
+        *,
+        extended: bool = True,
+    ) -> None:
         room = room or self._rooms.get(conv_id)
         upto = room.cursor if room else -1
         entries = await self._store.read(conv_id, last_seq, upto) if upto < 0 or last_seq < upto else []
+        if not extended:
+            for entry in entries:
+                if entry.role is not Role.CHILD:
+                    await self._emit(protocol.BOT_UTTERED, protocol.rasa_uttered(entry), to=sid)
+            return
         last = entries[-1].seq if entries else (upto if upto >= 0 else last_seq)
-        await self._sio.emit(
-            protocol.HISTORY, protocol.history(entries, last), to=sid, namespace=protocol.NAMESPACE
-        )
+        await self._emit(protocol.HISTORY, protocol.history(entries, last), to=sid)
 
-    async def leave(self, sid: str, conv_id: str) -> None:
+    async def leave(self, sid: str, conv_id: str, *, extended: bool = True) -> None:
         room = self._rooms.get(conv_id)
         if room is None:
             return
-        room.members -= 1
-        if room.members <= 0:
+        if extended:
+            room.extended -= 1
+        else:
+            room.plain -= 1
+        if room.extended + room.plain <= 0:
             del self._rooms[conv_id]
-        await self._sio.leave_room(sid, conv_id, namespace=protocol.NAMESPACE)
+        await self._sio.leave_room(
+            sid, conv_id if extended else rasa_room(conv_id), namespace=protocol.NAMESPACE
+        )
 
-    async def publish(self, conv_id: str, entries: Sequence[Entry] = (), upto: int | None = None) -> None:
-        """Deliver everything up to the given entries' last seq (or `upto`) that the room has not had."""
+    async def publish(
+        self,
+        conv_id: str,
+        entries: Sequence[Entry] = (),
+        upto: int | None = None,
+        *,
+        ack_to: str | None = None,
+        ack: dict[str, Any] | None = None,
+    ) -> None:
+        """Deliver everything up to the given entries' last seq (or `upto`) that the room has not had.
+
+        With `ack`, the socket `ack_to` (extended) gets it in the same `turn` frame as the bubbles, also
+        when there is nothing new to deliver (a duplicate, or entries another path delivered first)."""
         room = self._rooms.get(conv_id)
         if room is None:
+            if ack is not None and ack_to is not None:
+                await self._emit(protocol.TURN, protocol.turn((), ack), to=ack_to)
             return
         last = entries[-1].seq if entries else (upto or 0)
         async with room.lock:
             if last <= room.cursor:
-                return
-            if entries and entries[0].seq <= room.cursor + 1:
+                todo: Sequence[Entry] = ()
+            elif entries and entries[0].seq <= room.cursor + 1:
                 todo = [e for e in entries if e.seq > room.cursor]
             else:
                 todo = await self._store.read(conv_id, room.cursor, last)
             for entry in todo:
-                if entry.role is Role.CHILD:
-                    # The child's own message, to their other tabs (here, or on another process).
-                    await self._sio.emit(
+                if entry.role is Role.CHILD and room.extended:
+                    # The child's own message, to their other tabs (here, or on another process), never
+                    # back to the socket that wrote it. Rasa clients keep their own messages themselves.
+                    await self._emit(
                         protocol.BOT_UTTERED,
                         protocol.history_entry(entry),
                         room=conv_id,
                         skip_sid=room.senders.get(entry.client_id or ""),
-                        namespace=protocol.NAMESPACE,
                     )
-                else:
-                    await self._sio.emit(
-                        protocol.BOT_UTTERED,
-                        protocol.bot_uttered(entry),
-                        room=conv_id,
-                        namespace=protocol.NAMESPACE,
+            shown = [e for e in todo if e.role is not Role.CHILD]
+            if ack is not None and ack_to is not None:
+                await self._emit(protocol.TURN, protocol.turn(shown, ack), to=ack_to)
+                if shown and room.extended > 1:
+                    await self._emit(protocol.TURN, protocol.turn(shown), room=conv_id, skip_sid=ack_to)
+            elif shown and room.extended:
+                await self._emit(protocol.TURN, protocol.turn(shown), room=conv_id)
+            if room.plain:
+                for entry in shown:
+                    await self._emit(
+                        protocol.BOT_UTTERED, protocol.rasa_uttered(entry), room=rasa_room(conv_id)
                     )
+            for entry in todo:
                 self._instruments.delivered.inc(role=entry.role.value)
             room.cursor = max(room.cursor, last)
 
@@ -121,9 +171,11 @@ class Delivery:
                 del room.senders[key]
 
     async def typing(self, conv_id: str, on: bool) -> None:
-        await self._sio.emit(
-            protocol.TYPING, {"role": "counsellor", "on": on}, room=conv_id, namespace=protocol.NAMESPACE
-        )
+        # Extended sockets only: a Rasa client has no such event.
+        await self._emit(protocol.TYPING, {"role": "counsellor", "on": on}, room=conv_id)
 
     def is_local(self, conv_id: str) -> bool:
         return conv_id in self._rooms
+
+    async def _emit(self, event: str, data: Any, **where: Any) -> None:
+        await self._sio.emit(event, data, namespace=protocol.NAMESPACE, **where)

@@ -17,7 +17,7 @@ import socketio
 from chatbot.domain import errors, inputs
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.floods import ClientHasher, ClientId
-from chatbot.domain.model import ConversationState
+from chatbot.domain.model import ConversationState, Reply
 from chatbot.domain.sessions import is_client_id
 from chatbot.gateway import protocol
 from chatbot.gateway.delivery import Delivery
@@ -33,6 +33,11 @@ class _SocketSession:
     conv_id: str
     locale: str
     state: ConversationState
+    # Asked for the extensions (our widget); else a plain Rasa client, which gets Rasa's channel exactly.
+    extended: bool = True
+    # A new conversation whose welcome this socket was sent and where the child has not written yet: a
+    # Rasa client's init payload (`/get_started`) then has nothing left to do.
+    fresh: bool = False
 
 
 class _Once:
@@ -77,6 +82,8 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._refused: dict[str, str] = {}
         self._tracebacks = _Once(60.0)
         self._instruments = instruments or Instruments()
+        # Sockets whose last session_request did not ask for the extensions (Rasa clients).
+        self._plain: set[str] = set()
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         # Nothing from environ is kept: it holds the child's address. Only its keyed hash, in memory.
@@ -90,9 +97,10 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._invalid_logged.discard(sid)
         self._clients.pop(sid, None)
         self._refused.pop(sid, None)
+        self._plain.discard(sid)
         session = self._sockets.pop(sid, None)
         if session is not None:
-            await self._delivery.leave(sid, session.conv_id)
+            await self._delivery.leave(sid, session.conv_id, extended=session.extended)
             # The last socket gone starts the child's time away (a closed tab ends after CHILD_GRACE).
             await self._service.left(session.conv_id)
 
@@ -190,11 +198,16 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _session_request(self, sid: str, data: object) -> None:
         payload = protocol.as_mapping(data)
+        extended = protocol.wants_extensions(payload)
+        if extended:
+            self._plain.discard(sid)
+        else:
+            self._plain.add(sid)
         last_seq = protocol.optional_seq(payload.get("last_seq"))
         locale = payload.get("locale")
         previous = self._sockets.pop(sid, None)
         if previous is not None:
-            await self._delivery.leave(sid, previous.conv_id)
+            await self._delivery.leave(sid, previous.conv_id, extended=previous.extended)
             await self._service.left(previous.conv_id)
         self._refused.pop(sid, None)
         try:
@@ -205,12 +218,26 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             chosen = inputs.choose_locale(locale, self._locales) or self._settings.default_locale
             self._refused[sid] = chosen
             for reply in await self._service.outside(None, chosen):
-                await self.emit(protocol.BOT_UTTERED, protocol.ephemeral(reply), to=sid)
+                await self._emit_notice(sid, reply)
             raise
-        self._sockets[sid] = _SocketSession(opened.session_id, opened.conv_id, opened.locale, opened.state)
+        self._sockets[sid] = _SocketSession(
+            opened.session_id,
+            opened.conv_id,
+            opened.locale,
+            opened.state,
+            extended=extended,
+            fresh=not opened.resumed,
+        )
         # Before the child hears anything: from here on they are present (a closed tab's clock stops).
         await self._service.joined(opened.conv_id)
         await self.emit(protocol.SESSION_CONFIRM, opened.session_id, to=sid)
+        if not extended:
+            # Rasa's channel: the welcome as bot_uttered messages on a new conversation; a resume sends
+            # what the client asks for with last_seq (Rasa clients keep their own history and ask none).
+            if not opened.resumed and last_seq is None:
+                last_seq = 0
+            await self._delivery.join(sid, opened.conv_id, last_seq, extended=False)
+            return
         await self.emit(
             protocol.SESSION_STATE,
             {
@@ -233,7 +260,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if sid in self._refused and sid not in self._sockets:
             # No conversation (flood limits): a crisis still gets the crisis answer; nothing is stored.
             for reply in await self._service.outside(payload.get("message"), self._refused[sid]):
-                await self.emit(protocol.BOT_UTTERED, protocol.ephemeral(reply), to=sid)
+                await self._emit_notice(sid, reply)
             client_id = payload.get("client_id")
             raise errors.ConversationLimit(
                 "no conversation; send session_request again later",
@@ -241,42 +268,41 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         session = self._require(sid)
         client_id = payload.get("client_id")
+        message = payload.get("message")
+        fresh, session.fresh = session.fresh, False
+        if fresh and not session.extended and self._service.is_welcome_payload(message):
+            # A Rasa client's init payload on the conversation it just opened: the welcome went out with
+            # session_request; storing the payload and answering again would show the welcome twice.
+            return
         sender = client_id if is_client_id(client_id) else None
         with (
             self._instruments.handle_seconds.time(),
             self._delivery.writing(sid, session.conv_id, sender),
         ):
-            await self._receive(sid, session, payload, client_id)
+            await self._receive(sid, session, message, client_id)
 
-    async def _receive(
-        self, sid: str, session: _SocketSession, payload: dict[str, Any], client_id: Any
-    ) -> None:
+    async def _receive(self, sid: str, session: _SocketSession, message: Any, client_id: Any) -> None:
         try:
-            received = await self._service.receive(
-                session.conv_id, session.locale, payload.get("message"), client_id
-            )
+            received = await self._service.receive(session.conv_id, session.locale, message, client_id)
         except errors.RateLimited:
             for reply in self._service.notice("rate_limited", session.conv_id, session.locale, session.state):
-                await self.emit(protocol.BOT_UTTERED, protocol.ephemeral(reply), to=sid)
+                await self._emit_notice(sid, reply)
             raise
-        if isinstance(client_id, str):
-            await self.emit(
-                protocol.MESSAGE_ACK,
-                {"client_id": client_id, "seq": received.entry.seq, "duplicate": received.duplicate},
-                to=sid,
-            )
         self._instruments.received.inc(role="child", status="duplicate" if received.duplicate else "ok")
         if received.urgent:
             self._instruments.crisis.inc()
         for intent in {reply.intent for reply in received.replies if reply.intent}:
             self._instruments.answered(intent)
-        if not received.duplicate:
-            await self._delivery.publish(session.conv_id, [received.entry, *received.replies])
+        ack = None
+        if isinstance(client_id, str) and session.extended:
+            ack = {"client_id": client_id, "seq": received.entry.seq, "duplicate": received.duplicate}
+        entries = [] if received.duplicate else [received.entry, *received.replies]
+        await self._delivery.publish(session.conv_id, entries, ack_to=sid if ack else None, ack=ack)
 
     async def _resume(self, sid: str, data: object) -> None:
         session = self._require(sid)
         last_seq = protocol.optional_seq(protocol.as_mapping(data).get("last_seq")) or 0
-        await self._delivery.replay(sid, session.conv_id, last_seq)
+        await self._delivery.replay(sid, session.conv_id, last_seq, extended=session.extended)
 
     async def _set_locale(self, sid: str, data: object) -> None:
         session = self._require(sid)
@@ -305,7 +331,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for member_sid, other in list(self._sockets.items()):
             if other.conv_id == session.conv_id:
                 self._sockets.pop(member_sid, None)
-                await self._delivery.leave(member_sid, session.conv_id)
+                await self._delivery.leave(member_sid, session.conv_id, extended=other.extended)
                 # Its socket no longer counts as the child being here (a conversation left for the
                 # counsellors lives on after a quick exit, and the console shows whether the child is there).
                 await self._service.left(session.conv_id)
@@ -354,4 +380,13 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _emit_error(self, sid: str, exc: errors.ChatError) -> None:
         self._instruments.errors.inc(code=exc.code)
+        if sid in self._plain:
+            # Rasa's channel has no error event; what the child must read (slow down, busy, the crisis
+            # answer) came as a bot_uttered notice already.
+            return
         await self.emit(protocol.ERROR, protocol.error(exc), to=sid)
+
+    async def _emit_notice(self, sid: str, reply: Reply) -> None:
+        """A notice outside the log: Rasa's `{text, quick_replies?}` for a plain client, else ephemeral."""
+        payload = protocol.rasa_ephemeral(reply) if sid in self._plain else protocol.ephemeral(reply)
+        await self.emit(protocol.BOT_UTTERED, payload, to=sid)

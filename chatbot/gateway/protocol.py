@@ -1,15 +1,18 @@
 """Event names and payload shapes of the child namespace: the one place that defines the wire.
 
-`docs/protocol.md` documents each of these with examples. The first four events are those of Rasa's
-socket.io channel, so Rasa webchat clients work unchanged; the rest are extensions a Rasa client ignores.
+`docs/protocol.md` documents each of these with examples. Two modes, chosen by the client's
+`session_request`: a client that does not ask for the extensions gets Rasa 3.6's socket.io channel exactly
+(`session_confirm` and `bot_uttered` with Rasa's keys only); one that asks (our widget) gets the extensions,
+with a compact `turn` frame that carries a message's acknowledgement and every bubble of its answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chatbot.domain.errors import ChatError
-from chatbot.domain.model import Entry, Reply, Role, to_ms
+from chatbot.domain.model import Entry, QuickReply, Reply, Role, to_ms
 from chatbot.settings import Settings
 from chatbot.upload.service import Grant
 
@@ -27,11 +30,17 @@ UPLOAD_REQUEST = "upload_request"  # {} ; the child opened the upload (button /u
 LEAVE_REQUEST = "leave_request"  # {} ; leave the chat for the counsellors (button /leave_for_counsellor)
 RESUME_CODE = "resume_code"  # {code} ; open a chat left for the counsellors: answered like session_request
 
+# A session_request with `"extensions": EXTENSIONS_VERSION` asks for the extended, compact protocol.
+EXTENSIONS_KEY = "extensions"
+EXTENSIONS_VERSION = 1
+
 # Server to client.
 SESSION_CONFIRM = "session_confirm"  # the session id, a string (as Rasa sends it)
 SESSION_STATE = "session_state"  # {session_id, resumed, conversation_state, last_seq, locale}
 BOT_UTTERED = "bot_uttered"  # {text, quick_replies?, seq, role, ts, author?} ; ephemeral notices have no seq
 HISTORY = "history"  # {entries: [...], last_seq}
+# Extensions only: one frame per turn, {ack?: {client_id, seq, duplicate}, entries: [bot_uttered...]}.
+TURN = "turn"
 MESSAGE_ACK = "message_ack"  # {client_id, seq, duplicate}
 ERROR = "error"  # {code, detail, client_id?, ...}
 SESSION_ENDED = "session_ended"  # {}
@@ -62,6 +71,37 @@ def bot_uttered(entry: Entry) -> dict[str, Any]:
             "type": entry.extra["notice"],
             **{k: v for k, v in entry.extra.items() if k != "notice"},
         }
+    return payload
+
+
+def wants_extensions(payload: dict[str, Any]) -> bool:
+    """The extensions are for a client that asks by version; a Rasa client never sends the key."""
+    value = payload.get(EXTENSIONS_KEY)
+    return value == EXTENSIONS_VERSION and not isinstance(value, bool)
+
+
+def rasa_text(text: str, quick_replies: tuple[QuickReply, ...]) -> dict[str, Any]:
+    """Rasa 3.6's output channel shapes exactly: `{text}` or `{text, quick_replies}`; a Rasa webchat
+    client renders a message only when its keys are exactly these."""
+    if quick_replies:
+        return {"text": text, "quick_replies": [q.to_wire() for q in quick_replies]}
+    return {"text": text}
+
+
+def rasa_uttered(entry: Entry) -> dict[str, Any]:
+    return rasa_text(entry.text, entry.quick_replies)
+
+
+def rasa_ephemeral(reply: Reply) -> dict[str, Any]:
+    return rasa_text(reply.text, reply.quick_replies)
+
+
+def turn(entries: Sequence[Entry], ack: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The compact frame: the acknowledgement of the child's message (when it had a client_id) and every
+    bubble that answers it, in order, in one frame instead of one per bubble."""
+    payload: dict[str, Any] = {"entries": [bot_uttered(e) for e in entries if e.role is not Role.CHILD]}
+    if ack is not None:
+        payload["ack"] = ack
     return payload
 
 

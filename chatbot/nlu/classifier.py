@@ -1,8 +1,11 @@
 """The intent classifier's contract, and the embedded classifier that runs the model off the event loop.
 
-Prediction is CPU work. On the event loop it would stall every other child's socket while it runs, so
-parse() hands messages to one worker thread and awaits the answer. Messages that arrive while the worker
-is busy are predicted together in one batch, so a burst costs one hand-off, not one per message.
+Prediction is CPU work (~0.3 ms a message). A burst of it on the event loop would stall every other
+child's socket, so messages beyond the first of a loop iteration go to one worker thread, and those that
+arrive while the worker is busy are predicted together in one batch. The first message of each loop
+iteration is predicted at once on the loop: handing one message to the thread cost more than predicting
+it (submit, the thread's wake-up, the GIL coming back, the loop's wake-up; py-spy, docs/benchmarks.md),
+and under a steady load its answer waited for all of that. The loop still stalls for one prediction at most.
 """
 
 from __future__ import annotations
@@ -68,9 +71,21 @@ class EmbeddedClassifier:
         self._pending: list[tuple[str, asyncio.Future[Scored]]] = []
         self._draining: asyncio.Task[None] | None = None
         self._closed = False
+        self._inline_used = False  # this loop iteration has predicted a message on the loop already
+
+    def _reset_inline(self) -> None:
+        self._inline_used = False
 
     async def parse(self, text: str) -> Prediction:
-        scored = await self._submit(text)
+        if self._closed:
+            raise RuntimeError("the classifier is closed")
+        if not self._inline_used and not self._pending and self._draining is None:
+            # Once per loop iteration, with the worker idle: at once, no hand-off.
+            self._inline_used = True
+            asyncio.get_running_loop().call_soon(self._reset_inline)
+            scored = self.model.predict(text)
+        else:
+            scored = await self._submit(text)
         return Prediction.from_scored(scored, self.model.backend, self.threshold)
 
     async def parse_many(self, texts: Sequence[str]) -> list[Prediction]:

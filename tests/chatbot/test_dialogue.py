@@ -155,7 +155,6 @@ async def test_every_intent_button_is_answered_in_both_languages(
     for locale in ("sv", "en"):
         chat = await make_chat(locale)  # type: ignore[operator]
         for intent in (
-            "greet",
             "goodbye",
             "thanks",
             "affirm",
@@ -284,9 +283,41 @@ async def test_payloads_cannot_call_up_notices_that_need_context(
     for payload in ("/counsellor_joined", "/queue_update", "/rate_limited", "/conversation_ended"):
         turn = await chat.say(payload)
         assert texts(turn) == expected(content, "fallback", "sv"), payload
-    # An unknown '/name' is just text: it is understood like any message, never an error.
+    # An unknown '/name' is answered, never an error: with the fallback (test below); "/" and "//" are
+    # text like any message.
     for text in ("/no_such_thing", "/", "//"):
         assert (await chat.say(text)).replies, text
+
+
+async def test_rasa_init_and_restart_payloads_get_the_welcome(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    """Issue 17: rasa-webchat's init payload `/get_started` went to the intent model (self_blame)."""
+    for locale in ("sv", "en"):
+        chat = await make_chat(locale)  # type: ignore[operator]
+        for payload in ("/get_started", "/greet", "/restart", "/session_start", '/get_started{"a": 1}'):
+            turn = await chat.say(payload)
+            assert texts(turn) == expected(content, "welcome", locale), payload
+            assert not turn.urgent and turn.state is None
+
+
+async def test_unknown_slash_payloads_get_the_fallback_never_an_intent_guess(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    chat = await make_chat("en")  # type: ignore[operator]
+    # Each of these names an intent's words; as a payload nobody knows, none is guessed from its letters.
+    for payload in ("/my_fault", "/remove_my_picture", "/police_report", "/hello", '/blame{"x": 1}'):
+        turn = await chat.say(payload)
+        assert texts(turn) == expected(content, "fallback", "en"), payload
+        assert all(r.intent is None for r in turn.replies)
+
+
+async def test_a_slash_payload_with_words_about_danger_still_gets_the_crisis_answer(
+    make_chat: object,
+) -> None:
+    chat = await make_chat("en")  # type: ignore[operator]
+    turn = await chat.say("/suicide")
+    assert turn.urgent
 
 
 async def test_hours_a_supervisor_set_in_the_console_are_what_children_are_told(

@@ -25,7 +25,7 @@ async def _child(child_factory: Any, gateway: Any, forwarded_for: str | None = N
 
 async def _open(child: Any) -> dict[str, Any]:
     """session_request for a new conversation: the session_state, or the error that refused it."""
-    await child.sio.emit("session_request", {})
+    await child.sio.emit("session_request", {"extensions": 1})
     while True:
         event, data = await child.expect_any(("session_state", "error"))
         return {"event": event, **data}

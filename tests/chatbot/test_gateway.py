@@ -176,7 +176,9 @@ async def test_gateway_restart_mid_conversation_loses_nothing(
     @child.sio.event
     async def connect() -> None:
         # What the widget does on every (re)connect: name its session and the last seq it saw.
-        await child.sio.emit("session_request", {"session_id": child.session_id, "last_seq": child.last_seq})
+        await child.sio.emit(
+            "session_request", {"session_id": child.session_id, "last_seq": child.last_seq, "extensions": 1}
+        )
 
     await child.connect()
     await child.expect("session_state")
@@ -244,9 +246,9 @@ async def test_events_before_a_session_and_unknown_events(gateway: Any, child_fa
     assert (await child.expect("error"))["code"] == "no_session"
     await child.sio.emit("no_such_event", {"x": 1})
     assert (await child.expect("error"))["code"] == "malformed_payload"
-    await child.sio.emit("session_request", {"last_seq": -1})
+    await child.sio.emit("session_request", {"last_seq": -1, "extensions": 1})
     assert (await child.expect("error"))["code"] == "malformed_payload"
-    await child.sio.emit("session_request", {"last_seq": "7"})
+    await child.sio.emit("session_request", {"last_seq": "7", "extensions": 1})
     assert (await child.expect("error"))["code"] == "malformed_payload"
     await child.start()
     await child.say("hej", client_id="ok")

@@ -40,7 +40,9 @@ async def test_a_lone_surrogate_gets_a_typed_error_and_every_other_child_is_stor
     async def attack() -> None:
         for i in range(150):
             await bad.sio.emit("user_uttered", {"message": f"a{SURROGATE}b", "client_id": f"bad-{i}"})
-            await bad.sio.emit("session_request", {"locale": SURROGATE, "session_id": bad.session_id})
+            await bad.sio.emit(
+                "session_request", {"locale": SURROGATE, "session_id": bad.session_id, "extensions": 1}
+            )
             if i % 10 == 0:
                 await asyncio.sleep(0.01)
 
@@ -79,7 +81,7 @@ async def test_session_request_locale_follows_the_set_locale_rule(
     """Issue 12: session_request stored and echoed any locale (50,000 characters, paths, NUL, CRLF)."""
     child = child_factory(gateway.url)
     await child.connect()
-    await child.sio.emit("session_request", {"locale": locale})
+    await child.sio.emit("session_request", {"locale": locale, "extensions": 1})
     events = await child.drain(0.5)
     if locale == SURROGATE:
         assert [d["code"] for n, d in events if n == "error"] == ["invalid_text"]

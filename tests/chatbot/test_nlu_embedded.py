@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from typing import Any
 
 import numpy as np
 import pytest
@@ -126,6 +128,37 @@ async def test_many_concurrent_parses_leave_the_event_loop_free() -> None:
     assert len(predictions) == len(texts)
     # The loop turned over many times while the worker thread predicted.
     assert ticks > 50
+
+
+async def test_a_lone_message_is_predicted_on_the_loop_and_a_burst_goes_to_the_worker() -> None:
+    """Issue 17: handing each message to the worker thread cost more than predicting it, and under a
+    steady load every answer waited for the hand-off. The first message of a loop iteration is predicted
+    at once on the loop; the rest of a burst still goes to the worker (the loop stalls for one at most)."""
+    model = project_model()
+    threads: list[int] = []
+
+    class Watched(EmbeddedModel):
+        def predict(self, text: str) -> Any:
+            threads.append(threading.get_ident())
+            return super().predict(text)
+
+    watched = Watched.__new__(Watched)
+    watched.__dict__.update(model.__dict__)
+    classifier = EmbeddedClassifier(watched, threshold=0.6)
+    loop_thread = threading.get_ident()
+    try:
+        for text in ("hej", "tack", "hejdå"):  # one at a time, as children write
+            await asyncio.sleep(0)  # the loop turns over between messages (sockets, Redis)
+            assert (await classifier.parse(text)).intent == model.predict(text).intent
+        assert threads == [loop_thread] * 3
+        threads.clear()
+        burst = await asyncio.gather(*(classifier.parse(t) for t in ("hej", "tack", "hejdå", "ja", "nej")))
+        assert [p.intent for p in burst] == [
+            model.predict(t).intent for t in ("hej", "tack", "hejdå", "ja", "nej")
+        ]
+        assert threads[0] == loop_thread and set(threads[1:]) and loop_thread not in threads[1:]
+    finally:
+        await classifier.aclose()
 
 
 async def test_parse_many_and_closed_classifier() -> None:

@@ -39,13 +39,13 @@ async def test_a_supervisor_ends_a_conversation_and_blocks_its_client(
     assert 0 < ttl <= console.settings.client_block
     await troll.say("hej", client_id="x")
     assert (await troll.expect("error"))["code"] == "conversation_ended"
-    await troll.sio.emit("session_request", {})
+    await troll.sio.emit("session_request", {"extensions": 1})
     event, data = await troll.expect_any(("session_state", "error"))
     assert event == "error" and data["code"] == "conversation_limit"
 
     # The block is only its key, whose TTL is asserted above: once Redis has expired it (deleted here
     # to stand for that, no sleep), the client may start again.
     await redis.delete(chat_keys.client_block(client_hash))
-    await troll.sio.emit("session_request", {})
+    await troll.sio.emit("session_request", {"extensions": 1})
     event, _ = await troll.expect_any(("session_state", "error"))
     assert event == "session_state"

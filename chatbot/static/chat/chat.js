@@ -11,6 +11,8 @@
   "use strict";
 
   var config = JSON.parse(document.getElementById("stodchat-config").textContent);
+  // Asks the gateway for the extended, compact protocol (docs/protocol.md); without it, Rasa's channel.
+  var EXTENSIONS = 1;
   var embedded = window.parent !== window;
   var hostOrigin = config.hostOrigin;
 
@@ -266,7 +268,7 @@
 
     socket.on("connect", function () {
       state.ready = false;
-      var request = { last_seq: state.contiguous, locale: state.locale };
+      var request = { last_seq: state.contiguous, locale: state.locale, extensions: EXTENSIONS };
       if (state.sessionId) request.session_id = state.sessionId;
       socket.emit("session_request", request);
     });
@@ -295,11 +297,23 @@
         showNotice(data.text, "system");
         if (Array.isArray(data.quick_replies)) renderReplies(data.quick_replies);
       } else {
-        followNotice(data.notice);
-        onEntry(data);
+        onBubble(data);
       }
       hideTyping();
       scrollToEnd();
+    });
+    // The compact protocol: one frame per turn, the acknowledgement and every bubble of the answer.
+    socket.on("turn", function (data) {
+      if (!data || typeof data !== "object") return;
+      if (data.ack) onAck(data.ack);
+      var entries = Array.isArray(data.entries) ? data.entries : [];
+      entries.forEach(function (entry) {
+        if (entry && typeof entry === "object") onBubble(entry);
+      });
+      if (entries.length) {
+        hideTyping();
+        scrollToEnd();
+      }
     });
     socket.on("message_ack", onAck);
     socket.on("error", onError);
@@ -690,6 +704,11 @@
     setMessageStatus(node, null);
   }
 
+  function onBubble(data) {
+    followNotice(data.notice);
+    onEntry(data);
+  }
+
   function onAck(ack) {
     if (!ack || typeof ack.client_id !== "string") return;
     var item = state.pending.get(ack.client_id);
@@ -752,7 +771,7 @@
       return;
     }
     if (code === "no_session") {
-      if (state.socket && state.socket.connected) state.socket.emit("session_request", { session_id: state.sessionId, last_seq: state.contiguous, locale: state.locale });
+      if (state.socket && state.socket.connected) state.socket.emit("session_request", { session_id: state.sessionId, last_seq: state.contiguous, locale: state.locale, extensions: EXTENSIONS });
       return;
     }
     if (code === "conversation_ended") {
@@ -767,7 +786,7 @@
         setMessageStatus(item.node, "message.failed", true);
       }
       window.setTimeout(function () {
-        if (state.socket && state.socket.connected && !state.ready) state.socket.emit("session_request", { session_id: state.sessionId, last_seq: state.contiguous, locale: state.locale });
+        if (state.socket && state.socket.connected && !state.ready) state.socket.emit("session_request", { session_id: state.sessionId, last_seq: state.contiguous, locale: state.locale, extensions: EXTENSIONS });
       }, Math.min(Math.max(Number(error.retry_after_ms) || 60000, 5000), 300000));
       return;
     }

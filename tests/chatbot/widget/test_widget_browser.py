@@ -10,10 +10,12 @@ from playwright.async_api import Frame, WebSocketRoute, expect
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
+from chatbot.domain.model import Entry, Role
 from chatbot.domain.sessions import session_hash
 from chatbot.gateway.app import SIO
 from chatbot.redis_server import RedisServer
 from chatbot.store import keys
+from chatbot.store.conversations import ConversationStore
 from tests.chatbot.widget.conftest import EXIT_URL, Session, screenshot_path
 from tests.conftest import Gateway, with_settings
 
@@ -550,3 +552,57 @@ async def test_while_redis_is_away_a_message_waits_says_reconnecting_and_goes_ou
         await gateway.stop()
         own.stop()
         again.stop()
+
+
+async def test_widget_speaks_the_compact_protocol_and_resumes_after_a_drop_exactly_once(
+    browse: Any, widget_gateway: Any, redis: Redis, clock: FixedClock
+) -> None:
+    """Issue 17: the widget asks for the extensions and gets one `turn` frame per answer (the ack and every
+    bubble); after a dropped connection what the bot said while the child was cut off comes once."""
+    tab: Session = await browse()
+    tab.expected.append("Failed to load resource")
+    sent: list[str] = []
+    received: list[str] = []
+
+    def on_socket(ws: Any) -> None:
+        ws.on("framesent", lambda payload: sent.append(str(payload)))
+        ws.on("framereceived", lambda payload: received.append(str(payload)))
+
+    tab.page.on("websocket", on_socket)
+    await tab.page.goto(widget_gateway.url + "/")
+    frame = await tab.open_chat()
+    await send(frame, "min bild sprids på snap")
+    await wait_acked(frame)
+    await expect(frame.locator("#log .msg--bot")).not_to_have_count(0)
+    await frame.wait_for_function("() => document.querySelectorAll('#log .msg--bot').length > 2")
+    assert any('"session_request"' in f and '"extensions":1' in f for f in sent), sent
+    turns = [f for f in received if f.startswith('42["turn"')]
+    assert turns and any('"ack"' in f for f in turns)
+    assert not any(f.startswith(('42["message_ack"', '42["bot_uttered"')) for f in received), received
+    before = await frame.eval_on_selector_all("#log .msg--bot .bubble", "ns => ns.map(n => n.textContent)")
+
+    # The network drops; while the widget is cut off a counsellor's process writes to the log, and the
+    # child writes a message the widget keeps until it is back. Each arrives once: replay or live.
+    session_id = (await tab.session_storage(frame))[STORAGE_KEY]
+    conv_id = await conversation_of(redis, session_id)
+    assert conv_id
+    await drop_sockets(widget_gateway)
+    console_store = ConversationStore(redis, announce_to=keys.NOTIFY_CHILDREN)
+    now = clock.now()
+    await console_store.append(
+        conv_id,
+        [Entry(Role.COUNSELLOR, "Hej, jag heter Sam och läser nu.", now, author="Sam")],
+        now_ms=int(now.timestamp() * 1000),
+        retention=3600,
+    )
+    await send(frame, "hur gör jag kontot privat")
+    await wait_acked(frame)
+    await expect(frame.locator("#log", has_text="Hej, jag heter Sam och läser nu.")).to_have_count(1)
+    await asyncio.sleep(0.5)  # anything doubled by a replay would have arrived by now
+    after = await frame.eval_on_selector_all("#log .msg--bot .bubble", "ns => ns.map(n => n.textContent)")
+    assert after[: len(before)] == before
+    assert await frame.locator("#log .bubble", has_text="Hej, jag heter Sam och läser nu.").count() == 1
+    seqs = await frame.eval_on_selector_all("#log [data-seq]", "ns => ns.map(n => n.dataset.seq)")
+    assert len(seqs) == len(set(seqs)), seqs
+    log = [entry.decode() for entry in await redis.lrange(keys.log(conv_id), 0, -1)]
+    assert sum("hur gör jag kontot privat" in e for e in log) == 1

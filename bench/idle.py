@@ -1,0 +1,203 @@
+"""Idle connections: the memory one gateway process holds per connected child, against the echo server's.
+
+Starts a private redis-server, the gateway (`python -m chatbot serve`, the load settings of bench/load.py)
+and the echo server, then connects N children to each from worker processes and leaves them idle. Each
+child is a bare Engine.IO 4 websocket (aiohttp), so the load side stays light: it opens the namespace,
+sends `session_request` (with the extensions, as the widget does) and answers the server's pings. The
+server's resident memory (VmRSS) is read before and after; per connection = the growth / N.
+
+    .venv/bin/python bench/idle.py --children 10000      # about a minute per thousand; loopback only
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+SELF = Path(__file__).resolve()
+ROOT = SELF.parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(SELF.parent))
+
+TARGET_RATIO = 2.0
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def child(session: Any, url: str, tally: dict[str, int], settled: asyncio.Event) -> None:
+    """One idle child on the raw Engine.IO protocol: open, namespace, session_request, then pongs."""
+    ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    try:
+        async with session.ws_connect(ws_url, max_msg_size=0, timeout=60) as ws:
+            await ws.receive_str()  # "0{...}": the Engine.IO handshake
+            await ws.send_str("40")
+            await ws.receive_str()  # "40{sid}"
+            await ws.send_str('42["session_request",{"extensions":1}]')
+            tally["opened"] += 1
+            _settle(tally, settled)
+            while True:
+                message = await ws.receive()
+                if message.type.name != "TEXT":
+                    return
+                if message.data == "2":
+                    await ws.send_str("3")
+    except (OSError, TimeoutError, ValueError, aiohttp.ClientError):
+        # Refused or dropped (e.g. out of file descriptors): counted, so the worker never waits for it.
+        tally["failed"] += 1
+        _settle(tally, settled)
+
+
+def _settle(tally: dict[str, int], settled: asyncio.Event) -> None:
+    if tally["opened"] + tally["failed"] >= tally["count"]:
+        settled.set()
+
+
+async def worker(url: str, count: int) -> None:
+    tally = {"opened": 0, "failed": 0, "count": count}
+    settled = asyncio.Event()
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        tasks = []
+        for i in range(count):
+            tasks.append(asyncio.create_task(child(session, url, tally, settled)))
+            if i % 50 == 49:
+                await asyncio.sleep(0.05)  # no connection storm: the figure is memory, not accept speed
+        # Every child connected or refused; bounded, so a stuck server cannot hang the benchmark.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(settled.wait(), 600)
+        print(json.dumps({"opened": tally["opened"], "failed": tally["failed"]}), flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def measure(
+    name: str, pid: int, url: str, children: int, workers: int, settle: float
+) -> dict[str, Any]:
+    from load import log
+
+    before = rss_kib(pid)
+    shares = [children // workers + (1 if i < children % workers else 0) for i in range(workers)]
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(SELF),
+            "--worker",
+            json.dumps({"url": url, "count": share}),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for share in shares
+    ]
+    started = time.monotonic()
+    opened = failed = 0
+    for proc in procs:
+        assert proc.stdout is not None
+        line = json.loads(await asyncio.wait_for(proc.stdout.readline(), 900))
+        opened += line["opened"]
+        failed += line["failed"]
+    log(f"{name}: {opened} idle children connected ({failed} failed) in {time.monotonic() - started:.0f} s")
+    await asyncio.sleep(settle)  # the session_requests answered, the sockets quiet
+    after = rss_kib(pid)
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        await proc.stdin.drain()
+    for proc in procs:
+        await asyncio.wait_for(proc.wait(), 120)
+    per = (after - before) / opened if opened else float("nan")
+    log(f"{name}: RSS {before / 1024:.0f} -> {after / 1024:.0f} MiB, {per:.1f} KiB per connection")
+    return {
+        "rss_before_kib": before,
+        "rss_after_kib": after,
+        "connected": opened,
+        "failed": failed,
+        "kib_per_connection": per,
+    }
+
+
+async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
+    from load import BENCH_RATE_LIMIT, free_port, log, machine_info, start_server, stop_process
+
+    from chatbot.redis_server import RedisServer
+
+    info = machine_info()
+    log(f"machine: load average {info['load_average_at_start']}")
+    results: dict[str, Any] = {"machine": info, "children": args.children}
+    with tempfile.TemporaryDirectory(prefix="stodchat-idle-") as tmp:
+        tmpdir = Path(tmp)
+        redis_server = RedisServer(tmpdir / "redis", appendonly=True).start()
+        try:
+            env = dict(os.environ)
+            limit = str(BENCH_RATE_LIMIT)
+            env.update(
+                REDIS_URL=redis_server.url,
+                NEW_CONVERSATIONS_BURST=limit,
+                NEW_CONVERSATIONS_PER_HOUR=limit,
+                BUSY_NEW_CONVERSATIONS_PER_MINUTE=limit,
+                PYTHONPATH=str(ROOT),
+            )
+            for name, argv in (
+                ("gateway", [sys.executable, "-m", "chatbot", "serve", "--port"]),
+                ("echo", [sys.executable, str(SELF.parent / "echo_server.py"), "--port"]),
+            ):
+                port = free_port()
+                server = await start_server(name, [*argv, str(port)], env, port, tmpdir)
+                try:
+                    await asyncio.sleep(2)
+                    results[name] = await measure(
+                        name, server.process.pid, server.url, args.children, args.workers, args.settle
+                    )
+                finally:
+                    await stop_process(server.process)
+        finally:
+            redis_server.stop()
+    ratio = results["gateway"]["kib_per_connection"] / results["echo"]["kib_per_connection"]
+    results["ratio"] = round(ratio, 2)
+    results["pass"] = ratio <= TARGET_RATIO
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--children", type=int, default=10_000, help="idle children per server")
+    parser.add_argument("--workers", type=int, default=4, help="load processes")
+    parser.add_argument("--settle", type=float, default=5, help="seconds to wait before reading memory")
+    parser.add_argument("--worker", metavar="CONFIG", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        config = json.loads(args.worker)
+        asyncio.run(worker(config["url"], int(config["count"])))
+        return 0
+    results = asyncio.run(orchestrate(args))
+    print(json.dumps(results, indent=2))
+    gw, echo = results["gateway"], results["echo"]
+    print(
+        f"idle children connected: gateway {gw['connected']} of {args.children}, echo {echo['connected']}; "
+        f"gateway {gw['kib_per_connection']:.1f} KiB per connection, "
+        f"echo {echo['kib_per_connection']:.1f} KiB; ratio {results['ratio']} (target <= {TARGET_RATIO}) "
+        f"{'PASS' if results['pass'] else 'FAIL'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
