@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,9 @@ class _Room:
     # A child's message goes to the child's *other* sockets (a second tab), never back to the one that
     # wrote it: client id ('' for none) -> the writing socket, while its write is on the way.
     senders: dict[str, str] = field(default_factory=dict)
+    # While a socket's write is on the way, announcements (the pub/sub echo, another process's entries)
+    # wait here: the writer delivers its turn with its ack in one frame, then whatever is left goes out.
+    deferred: int = 0
 
 
 class Delivery:
@@ -121,6 +124,9 @@ class Delivery:
                 await self._emit(protocol.TURN, protocol.turn((), ack), to=ack_to)
             return
         last = entries[-1].seq if entries else (upto or 0)
+        if not entries and ack is None and room.senders:
+            room.deferred = max(room.deferred, last)
+            return
         async with room.lock:
             if last <= room.cursor:
                 todo: Sequence[Entry] = ()
@@ -154,10 +160,10 @@ class Delivery:
                 self._instruments.delivered.inc(role=entry.role.value)
             room.cursor = max(room.cursor, last)
 
-    @contextlib.contextmanager
-    def writing(self, sid: str, conv_id: str, client_id: str | None) -> Iterator[None]:
+    @contextlib.asynccontextmanager
+    async def writing(self, sid: str, conv_id: str, client_id: str | None) -> AsyncIterator[None]:
         """While a socket's message is stored and delivered: it is the sender, so its own message is not
-        sent back to it, whichever announcement (its own write, or the pub/sub echo) delivers it first."""
+        sent back to it, and announcements wait until its turn (ack and bubbles in one frame) is out."""
         room = self._rooms.get(conv_id)
         if room is None:
             yield
@@ -169,6 +175,8 @@ class Delivery:
         finally:
             if room.senders.get(key) == sid:
                 del room.senders[key]
+            if not room.senders and room.deferred > room.cursor:
+                await self.publish(conv_id, upto=room.deferred)
 
     async def typing(self, conv_id: str, on: bool) -> None:
         # Extended sockets only: a Rasa client has no such event.

@@ -275,11 +275,9 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             # session_request; storing the payload and answering again would show the welcome twice.
             return
         sender = client_id if is_client_id(client_id) else None
-        with (
-            self._instruments.handle_seconds.time(),
-            self._delivery.writing(sid, session.conv_id, sender),
-        ):
-            await self._receive(sid, session, message, client_id)
+        with self._instruments.handle_seconds.time():
+            async with self._delivery.writing(sid, session.conv_id, sender):
+                await self._receive(sid, session, message, client_id)
 
     async def _receive(self, sid: str, session: _SocketSession, message: Any, client_id: Any) -> None:
         try:

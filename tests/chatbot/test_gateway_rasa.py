@@ -162,5 +162,9 @@ async def test_another_tab_gets_the_bubbles_without_the_ack(gateway: Any, child_
     await one.drain(0.4)
     await two.drain(0.1)
     assert [name for name, _ in one.recorded] == ["turn"] and "ack" in one.recorded[0][1]
-    assert [name for name, _ in two.recorded] == ["turn"] and "ack" not in two.recorded[0][1]
-    assert two.recorded[0][1]["entries"] == one.recorded[0][1]["entries"]
+    # The other tab first gets the child's own message (issue 19: every tab sees what the child wrote), then
+    # the answer's bubbles in one turn, without the ack.
+    assert [name for name, _ in two.recorded] == ["bot_uttered", "turn"]
+    echo, turn = two.recorded[0][1], two.recorded[1][1]
+    assert echo["role"] == "child" and echo["client_id"] == "a-1"
+    assert "ack" not in turn and turn["entries"] == one.recorded[0][1]["entries"]
