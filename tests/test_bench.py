@@ -147,14 +147,10 @@ def test_clinc_bench_writes_yaml_that_nlu_evaluate_reads(tmp_path: Path) -> None
 
     done = _clinc(str(_clinc_sample(tmp_path / "data_full.json")), "--write-yaml", str(tmp_path / "y"))
     assert done.returncode == 0, done.stderr
+    folder = tmp_path / "y"
+    command = [sys.executable, "-m", "chatbot", "nlu", "evaluate", "--json"]
     evaluated = subprocess.run(
-        [sys.executable, "-m", "chatbot", "nlu", "evaluate", "--json"]
-        + [
-            "--train",
-            str(tmp_path / "y" / "clinc-train.yml"),
-            "--test",
-            str(tmp_path / "y" / "clinc-test.yml"),
-        ],
+        [*command, "--train", str(folder / "clinc-train.yml"), "--test", str(folder / "clinc-test.yml")],
         capture_output=True,
         text=True,
         timeout=300,
