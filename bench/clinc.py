@@ -172,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_yaml:
         write_yaml(splits, args.write_yaml)
         return 0
-    result = {
+    result: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count() or 0} cores, Python {platform.python_version()}",
         "embedded": figures(splits, lambda m: print(f"clinc: {m}", file=sys.stderr, flush=True)),
