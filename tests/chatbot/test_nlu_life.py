@@ -17,6 +17,7 @@ from tests.chatbot.nlu_helpers import life_list, project_model
 THRESHOLD = 0.6
 # Measured 48 of 59 (0.81) on 2026-12-04; the target is 0.75.
 MIN_OUT_OF_SCOPE_RECALL = 0.75
+MAX_FALSE_ALARMS = 8
 
 
 async def _acted(texts: list[str]) -> list[str]:
@@ -57,6 +58,9 @@ async def test_heldout_life_topics_are_out_of_scope_and_every_crisis_is_caught()
     assert len(topics) >= 50 and len(crises) >= 20
     assert sum(a == "out_of_scope" for a in topics) / len(topics) >= MIN_OUT_OF_SCOPE_RECALL
     assert crises == ["crisis"] * len(crises)
+    # Measured 6 false alarms of 67 on 2026-12-04 (docs/nlu.md names them); more means the check drifted.
+    alarms = [a for gold, a in pairs if gold != "crisis" and a == "crisis"]
+    assert len(alarms) <= MAX_FALSE_ALARMS
     takedown = [a for gold, a in pairs if gold == "takedown_help"]
     assert takedown.count("takedown_help") >= len(takedown) - 1
 
