@@ -3,8 +3,11 @@
 embedded   training time on content/nlu; accuracy and macro-F1 on the held-out set; per-message latency
            of one prediction (p50 / p99 over many repetitions) and throughput through the async
            classifier (worker thread, micro-batching)
-crisis     recall on every crisis list (held-out crisis list, held-out test set, training data), for the
-           patterns alone and with the classifier; false-positive rate on the held-out non-crisis messages
+crisis     recall on every crisis list (held-out crisis list, held-out test set, held-out lives set, training
+           data), for the patterns alone and with the classifier; false-positive rate on the held-out non-crisis
+           messages; the crisis confusion matrix on the held-out test and lives sets
+life       the held-out lives set (content/nlu/heldout/life.yml) as the dialogue acts on it, per intent
+           (CLINC150 is bench/clinc.py)
 rasa       (--rasa) the same accuracy figures for Rasa 3.6 DIET, through `nlu evaluate --backend rasa`
 
   .venv/bin/python bench/nlu.py            # embedded + crisis, under a minute
@@ -38,6 +41,7 @@ from chatbot.nlu.evaluate import evaluate_embedded  # noqa: E402
 
 HELDOUT = ROOT / "content" / "nlu" / "heldout" / "test.yml"
 CRISIS = ROOT / "content" / "nlu" / "heldout" / "crisis.yml"
+LIFE = ROOT / "content" / "nlu" / "heldout" / "life.yml"
 THRESHOLD = 0.6
 
 
@@ -97,12 +101,47 @@ def embedded_figures(train: data.NluData, test: data.NluData) -> dict[str, Any]:
     }
 
 
+def life_figures(train: data.NluData) -> dict[str, Any]:
+    """The held-out lives set (issue 18) as the dialogue acts on it: crisis when the check fires, else the
+    intent when confident, else "ask again" (counted as wrong)."""
+    model = EmbeddedModel.train(train)
+    detector = CrisisDetector()
+    life = data.load(LIFE)
+    per: dict[str, dict[str, int]] = {}
+    for example in life.examples:
+        prediction = Prediction.from_scored(model.predict(example.text), "embedded", THRESHOLD)
+        if detector.check(example.text, prediction).crisis:
+            acted = "crisis"
+        else:
+            acted = prediction.intent if prediction.confident else "ask_again"
+        per.setdefault(example.intent, {"support": 0, "right": 0, "predicted": 0})
+        per.setdefault(acted, {"support": 0, "right": 0, "predicted": 0})
+        per[example.intent]["support"] += 1
+        per[acted]["predicted"] += 1
+        per[example.intent]["right"] += acted == example.intent
+    right = sum(v["right"] for v in per.values())
+    return {
+        "messages": len(life.examples),
+        "accuracy": round(right / len(life.examples), 4),
+        "per_intent": {
+            name: {
+                "precision": round(v["right"] / v["predicted"], 4) if v["predicted"] else 0.0,
+                "recall": round(v["right"] / v["support"], 4) if v["support"] else 0.0,
+                "support": v["support"],
+            }
+            for name, v in sorted(per.items())
+        },
+    }
+
+
 def crisis_figures(train: data.NluData, test: data.NluData) -> dict[str, Any]:
     model = EmbeddedModel.train(train)
     detector = CrisisDetector()
+    life = data.load(LIFE)
     lists = {
         "heldout_crisis_list": data.load(CRISIS),
         "heldout_test_set": test,
+        "heldout_life_set": life,
         "training_data": train,
     }
     result: dict[str, Any] = {}
@@ -128,6 +167,25 @@ def crisis_figures(train: data.NluData, test: data.NluData) -> dict[str, Any]:
         "alarms": alarms,
         "rate": round(alarms / len(others), 4),
     }
+    # The crisis confusion matrix on both held-out sets written before their training (test and life).
+    matrix: dict[str, float] = {
+        "true_positive": 0,
+        "false_negative": 0,
+        "false_positive": 0,
+        "true_negative": 0,
+    }
+    for example in [*test.examples, *life.examples]:
+        prediction = Prediction.from_scored(model.predict(example.text), "embedded", THRESHOLD)
+        alarm = detector.check(example.text, prediction).crisis
+        gold = example.intent == "crisis"
+        key = ("true_" if alarm == gold else "false_") + ("positive" if alarm else "negative")
+        matrix[key] += 1
+    flagged = matrix["true_positive"] + matrix["false_positive"]
+    matrix["precision"] = round(matrix["true_positive"] / flagged, 4) if flagged else 0.0
+    matrix["recall"] = round(
+        matrix["true_positive"] / (matrix["true_positive"] + matrix["false_negative"]), 4
+    )
+    result["confusion_heldout_test_and_life"] = matrix
     started = time.perf_counter()
     for _ in range(20):
         for text in others:
@@ -187,6 +245,7 @@ def main() -> int:
         "test_examples": len(test.examples),
         "embedded": embedded_figures(train, test),
         "crisis": crisis_figures(train, test),
+        "life": life_figures(train),
     }
     if args.rasa:
         figures["rasa"] = rasa_figures()

@@ -87,3 +87,88 @@ def test_load_script_documents_its_options() -> None:
     assert done.returncode == 0, done.stderr
     assert "--saturation-clients" in done.stdout and "--paced-clients" in done.stdout
     assert "echo" in done.stdout
+
+
+def _clinc_sample(path: Path) -> Path:
+    """A tiny file in CLINC150's layout: six intents with their own words, and out-of-scope chatter."""
+    import json
+    import random
+
+    rng = random.Random(3)
+    words = {
+        name: [f"{name}{k}" for k in range(5)]
+        for name in ("alpha", "bravo", "delta", "gamma", "kilo", "lima")
+    }
+    filler = ["please", "can", "you", "tell", "me", "now", "the", "my"]
+    others = ["zebra", "violin", "pepper", "comet", "walrus", "quartz", "fjord", "tulip", "cactus", "nimbus"]
+
+    def rows(n: int, oos: bool) -> list[list[str]]:
+        out = []
+        for _ in range(n):
+            for name, vocab in words.items():
+                if oos:
+                    out.append([" ".join(rng.sample(others, 3) + rng.sample(filler, 2)), "oos"])
+                else:
+                    out.append([" ".join(rng.sample(vocab, 2) + rng.sample(filler, 2)), name])
+        return out
+
+    splits = {
+        "train": rows(12, False), "oos_train": rows(2, True),
+        "val": rows(3, False), "oos_val": rows(1, True),
+        "test": rows(4, False), "oos_test": rows(2, True),
+    }  # fmt: skip
+    path.write_text(json.dumps(splits), encoding="utf-8")
+    return path
+
+
+def _clinc(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(BENCH / "clinc.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_clinc_bench_reports_the_papers_two_figures_from_a_file(tmp_path: Path) -> None:
+    import json
+
+    done = _clinc(str(_clinc_sample(tmp_path / "data_full.json")), "--json")
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)["embedded"]
+    assert figures["intents"] == 7  # six and oos
+    assert figures["top_intent"]["in_scope_accuracy"] >= 0.9
+    chosen = figures["threshold_chosen_on_val"]
+    assert 0.0 <= chosen["threshold"] <= 0.8
+    assert chosen["oos_recall"] >= figures["top_intent"]["oos_recall"]
+    assert figures["cpu_ms_per_message"] < 5
+
+
+def test_clinc_bench_writes_yaml_that_nlu_evaluate_reads(tmp_path: Path) -> None:
+    import json
+
+    done = _clinc(str(_clinc_sample(tmp_path / "data_full.json")), "--write-yaml", str(tmp_path / "y"))
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "y"
+    command = [sys.executable, "-m", "chatbot", "nlu", "evaluate", "--json"]
+    evaluated = subprocess.run(
+        [*command, "--train", str(folder / "clinc-train.yml"), "--test", str(folder / "clinc-test.yml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=BENCH.parent,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    oos = json.loads(evaluated.stdout)["out_of_scope"]
+    assert oos["intent"] == "oos" and oos["out_of_scope_examples"] == 12 and oos["in_scope_examples"] == 24
+
+
+def test_clinc_bench_rejects_a_file_that_is_not_clinc(tmp_path: Path) -> None:
+    bad = tmp_path / "x.json"
+    bad.write_text('{"train": []}', encoding="utf-8")
+    done = _clinc(str(bad))
+    assert done.returncode == 2
+    assert "expected the splits train, oos_train" in done.stderr
+    assert _clinc(str(tmp_path / "missing.json")).returncode == 2

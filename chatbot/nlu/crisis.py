@@ -53,6 +53,9 @@ _PATTERNS: dict[str, str] = {
     "sv_violence": r"\b((han|hon|hen|de|dom|nagon|nan|pappa|mamma|styvpappa) (slar|sparkar|skadar|hotar att doda|"
     r"hotar att skada|ska doda|tvingar mig till sex|tar pa mig|valdtar)|blir slagen|blir misshandlad|"
     r"misshandlar mig|misshandlad|(slar|ta|tar|sla) ihjal (mig|mej))",
+    # A person's threat, however it is meant ("pappa kommer döda mig"): never read as overstatement.
+    "sv_threat_person": r"\b(han|hon|hen|de|dom|nagon|nan|pappa|mamma|styvpappa|styvmamma|brorsan|min bror|"
+    r"killen|mannen)( kommer( att)?| ska| tanker| sa att (han|hon|hen|de|dom) ska) (doda|sla ihjal|morda) (mig|mej)\b",
     "sv_rape": r"\b(valdtagen|valdtogs|valdtar|valdtagit|valdtakt|blev tvingad till sex)",
     "sv_here_now": r"\b(han|hon|hen|de|dom) (ar|e|star) (har|utanfor|pa vag)\b|"
     r"\b(last in mig|ar inlast|inlast)\b|\butanfor (min|var) dorr",
@@ -67,6 +70,24 @@ _PATTERNS: dict[str, str] = {
     "sv_forced_sex": r"\btvingar (mig|mej) (att ha sex|till sex|att gora sexuella)|\bvaldtog",
     "sv_hopeless": r"\b(allt|livet|det) ska ta slut\b|\blivet (ar |e )?meningslost|\bingen (utvag|mening med nagot)|"
     r"\bvet var jag bor\b",
+    # Warning signs without a word about dying (issue 18): giving things away, farewells, being a burden.
+    "sv_give_away": r"\b(gett|gav|ger|ge|skankt|skankte|skanker|skanka|delat ut|delar ut)( bort)? (bort )?"
+    r"(alla |allt |de flesta |typ alla )?(av )?(mina|mitt|mna) (saker|grejer|prylar|agodelar|grejor)|"
+    r"\b(gett|gav|ger|ge|skankt|skankte|skanker|skanka) bort allt\b",
+    "sv_farewell": r"\b(sagt|sager|sa|skrivit|skickat|skickar|skriver) (hejda|hej da|farval|adjo|avsked) (till|at) "
+    r"(alla|er|min familj|mina)|\bskrivit (brev|meddelanden|lappar) till (alla|min familj|mamma och pappa|mina)",
+    "sv_burden": r"\b(battre|lattare|gladare|lyckligare) utan mig\b|\b(bara )?en borda (for|at) (alla|er|min familj)|"
+    r"\bsnart slipper\b|\bslipper (ni|alla|du|dom|de) mig\b",
+    "sv_forever_sleep": r"\b(somna|sova|sover)\b.{0,30}\bfor alltid\b|\bslippa (allt|livet) for alltid",
+    "sv_plan": r"\bplan (for|pa) (hur|att) (jag ska )?(do|ta livet|doda mig|ta mitt liv)",
+    "en_give_away": r"\b(gave|give|giving|given)( away)? (all (of )?)?(my|of my) (stuff|things|belongings|possessions|"
+    r"stuf)\b|\b(gave|giving|given) (it all|everything) away\b|\b(gave|giving|given) away (all|everything)\b",
+    "en_farewell": r"\b(said|saying|say) (goodbye|bye) to (everyone|everybody|all|my (family|friends))|"
+    r"\b(wrote|written|writing) (goodbye )?(letters|notes) to (everyone|everybody|my family|all)|"
+    r"\bgoodbye (notes?|letters?)",
+    "en_burden": r"\bbetter without me\b|\b(a|just a) burden (to|for|on) (everyone|everybody|all|my family|you)|"
+    r"\bno(body| one) (will|would|has to|have to)( have to)? (deal with|worry about) me",
+    "en_forever": r"\b(want|wish)( for)? (it|everything|it all) to (stop|end) (forever|for good)",
     # English
     "en_never_wake": r"\b(never|not) wake up\b|\bsleep forever",
     "en_is_here": r"\b(he|she|they|hes|shes|theyre)( is| s| are)? (here|outside|coming (over|here|to get me))\b",
@@ -155,6 +176,22 @@ _PATTERNS: dict[str, str] = {
     "ar_latin_pills": r"\b(akhadt|a5adt|khadt|sharabt|bala3t|bl3t)\b.{0,20}\b(7ubub|7boob|hbob|7bob|7obob|bersham|"
     r"barsham|berchaam|dawa|adwiye|pills)",
 }
+# Overstatement about things, not people ("det här provet kommer döda mig", "jag skrattade ihjäl mig", "this
+# test is gonna kill me"): the span is cut out before the patterns run, so the rest of the message is
+# still checked ("provet kommer döda mig och jag vill dö" is a crisis). A person's threat ("pappa kommer
+# döda mig") is never cut: the subject must be a thing.
+_HYPERBOLE = re.compile(
+    r"\b(det har |den har |detta |mitt |min )?(provet|proven|prov|testet|tentan|laxan|laxorna|laxa|matten|"
+    r"matteprovet|mattelaxan|skolan|plugget|jobbet|traningen|veckan|dagen|tristessen|engelskan|svenskan)"
+    r"( idag| imorgon| typ)? (kommer (att )?|ska |kmr )?(typ )?(doda|dodar|doder|ta livet av|tar livet av) (mig|mej)\b|"
+    r"\b(do|dor|dog|doo|dott|dor ju|dog typ|dor typ|dog nastan|holl pa att do)( typ| nastan| ju)? (av|pa) "
+    r"(skratt|tristess|tristes|pinsamhet|skam|hunger|trakighet)\b|"
+    r"\b(skrattade|skrattar|skratta|skams|skammes|skamdes|trakas|frys|fryser) ihjal( mig| mej)?\b|"
+    r"\b(this |the |my |that |these )?(test|exam|exams|homework|class|school|math|maths|quiz|assignment|essay|"
+    r"week|day|game|level|teacher)( is| s| are)? (gonna |going to |will |literally )*(kill|killing) me\b|"
+    r"\b(died|dying|die|dead)( of| from| laughing)? (laughing|laughter|embarrassment|boredom|cringe)\b|"
+    r"\b(im|i m|i am) (so |literally )?dead (lol|lmao|lmfao|haha|xd)\b|\b(lol|lmao|lmfao|haha|xd) (im|i m) (so )?dead\b"
+)
 # Separate patterns: Python's re is slower on one big alternation of these than on the loop.
 _COMPILED = [(name, re.compile(pattern)) for name, pattern in _PATTERNS.items()]
 
@@ -230,7 +267,7 @@ class CrisisDetector:
 
     def check_text(self, text: str) -> CrisisCheck:
         """Patterns and keywords only (no classifier)."""
-        folded = normalise(text)
+        folded = _HYPERBOLE.sub(" ", normalise(text))
         for name, pattern in _COMPILED:
             if pattern.search(folded):
                 return CrisisCheck(True, name)

@@ -26,6 +26,57 @@ class IntentScore:
     support: int
 
 
+# Names of the "anything else" intent: ours, and CLINC150's (Larson et al., 2019).
+OUT_OF_SCOPE_NAMES = ("out_of_scope", "oos")
+
+
+@dataclass(frozen=True)
+class OutOfScopeScore:
+    """CLINC150's two figures, as the top intent says and with the confidence threshold applied.
+
+    In-scope accuracy: in-scope messages given their own intent. Out-of-scope recall: out-of-scope messages
+    given the out-of-scope intent. "With the threshold" counts a message below the confidence threshold as
+    out of scope, which is what the dialogue does with it: it does not act on the intent, it asks again and
+    offers a person (Larson et al.'s "oos-threshold" method).
+    """
+
+    intent: str
+    in_scope_examples: int
+    out_of_scope_examples: int
+    in_scope_accuracy: float
+    out_of_scope_recall: float
+    in_scope_accuracy_threshold: float
+    out_of_scope_recall_threshold: float
+
+
+def out_of_scope_score(
+    gold: Sequence[str], predictions: Sequence[Prediction], intent: str | None = None
+) -> OutOfScopeScore | None:
+    """The figures for `intent` (default: the first of OUT_OF_SCOPE_NAMES in `gold`); None without one."""
+    name = intent or next((n for n in OUT_OF_SCOPE_NAMES if n in gold), None)
+    if name is None or name not in gold:
+        return None
+    inside = [(g, p) for g, p in zip(gold, predictions, strict=True) if g != name]
+    outside = [p for g, p in zip(gold, predictions, strict=True) if g == name]
+    if not inside:
+        return None
+
+    def share(hits: int, total: int) -> float:
+        return round(hits / total, 4)
+
+    return OutOfScopeScore(
+        intent=name,
+        in_scope_examples=len(inside),
+        out_of_scope_examples=len(outside),
+        in_scope_accuracy=share(sum(p.intent == g for g, p in inside), len(inside)),
+        out_of_scope_recall=share(sum(p.intent == name for p in outside), len(outside)),
+        in_scope_accuracy_threshold=share(sum(p.intent == g and p.confident for g, p in inside), len(inside)),
+        out_of_scope_recall_threshold=share(
+            sum(p.intent == name or not p.confident for p in outside), len(outside)
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Report:
     backend: str
@@ -44,6 +95,8 @@ class Report:
     """(gold, predicted, count), most frequent first."""
     errors: list[tuple[str, str, str]] = field(default_factory=list)
     """(gold, predicted, source 'file:line'): which test lines were wrong (no text, to keep reports small)."""
+    out_of_scope: OutOfScopeScore | None = None
+    """Out-of-scope detection, when the test set has an out-of-scope intent (`out_of_scope` or `oos`)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -68,6 +121,17 @@ class Report:
                 f"{name.ljust(width)}  {score.precision:9.3f}  {score.recall:6.3f}  {score.f1:5.3f}  "
                 f"{score.support:7d}"
             )
+        oos = self.out_of_scope
+        if oos is not None:
+            lines += [
+                "",
+                f"out of scope ('{oos.intent}': {oos.out_of_scope_examples} messages, "
+                f"{oos.in_scope_examples} in scope):",
+                f"  top intent:                     in-scope accuracy {oos.in_scope_accuracy:.3f}   "
+                f"out-of-scope recall {oos.out_of_scope_recall:.3f}",
+                f"  below {self.threshold:g} counts as out of scope: in-scope accuracy "
+                f"{oos.in_scope_accuracy_threshold:.3f}   out-of-scope recall {oos.out_of_scope_recall_threshold:.3f}",
+            ]
         if self.confusions:
             lines += ["", "most frequent confusions (intent -> predicted: count):"]
             lines += [f"  {g} -> {p}: {n}" for g, p, n in self.confusions[:top_confusions]]
@@ -120,6 +184,7 @@ def score(
         per_intent=per_intent,
         confusions=confusions,
         errors=errors,
+        out_of_scope=out_of_scope_score(gold, predictions),
     )
 
 

@@ -13,6 +13,7 @@ from chatbot.settings import PROJECT_ROOT
 NLU_DIR = PROJECT_ROOT / "content" / "nlu"
 HELDOUT = NLU_DIR / "heldout" / "test.yml"
 CRISIS_LIST = NLU_DIR / "heldout" / "crisis.yml"
+LIFE_LIST = NLU_DIR / "heldout" / "life.yml"
 
 # The intent taxonomy is a contract (shared intents.md): these names, no more, no fewer.
 INTENTS = {
@@ -35,6 +36,11 @@ def heldout() -> data.NluData:
 @cache
 def crisis_list() -> data.NluData:
     return data.load(CRISIS_LIST)
+
+
+@cache
+def life_list() -> data.NluData:
+    return data.load(LIFE_LIST)
 
 
 @cache

@@ -92,3 +92,16 @@ def test_parse_shows_intent_ranking_and_crisis() -> None:
     assert answer["crisis"] is True and answer["crisis_reason"]
     assert answer["backend"] == "embedded"
     assert len(answer["ranking"]) == 10
+
+
+def test_evaluate_reports_out_of_scope_detection_with_and_without_the_threshold() -> None:
+    done = _run("evaluate", "--test", str(HELDOUT), "--json")
+    assert done.returncode == 0, done.stderr
+    oos = json.loads(done.stdout)["out_of_scope"]
+    assert oos["intent"] == "out_of_scope"
+    assert oos["out_of_scope_examples"] == json.loads(done.stdout)["per_intent"]["out_of_scope"]["support"]
+    # Below the threshold counts as out of scope: recall can only rise, in-scope accuracy only fall.
+    assert oos["out_of_scope_recall_threshold"] >= oos["out_of_scope_recall"] > 0.5
+    assert oos["in_scope_accuracy_threshold"] <= oos["in_scope_accuracy"]
+    text = _run("evaluate", "--test", str(HELDOUT)).stdout
+    assert "out of scope ('out_of_scope':" in text and "below 0.6 counts as out of scope" in text

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chatbot.nlu import data
-from tests.chatbot.nlu_helpers import INTENTS, crisis_list, heldout, project_data, write
+from tests.chatbot.nlu_helpers import INTENTS, crisis_list, heldout, life_list, project_data, write
 
 
 def test_project_data_covers_every_intent_of_the_contract_in_both_languages() -> None:
@@ -22,7 +22,7 @@ def test_heldout_set_covers_every_intent_and_is_never_in_the_training_data() -> 
     test = heldout()
     assert set(test.intents) == INTENTS
     trained = {" ".join(t.casefold().split()) for t in project_data().texts}
-    for example in [*test.examples, *crisis_list().examples]:
+    for example in [*test.examples, *crisis_list().examples, *life_list().examples]:
         assert " ".join(example.text.casefold().split()) not in trained, example.source
 
 
