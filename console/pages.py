@@ -17,8 +17,9 @@ from console.domain import throttle as throttle_rules
 from console.domain.accounts import Role, Staff
 from console.domain.canned import canned_replies
 from console.domain.desk import OVER_CAPACITY, DeskError
+from console.i18n import N_
 from console.security import allow, staff_of
-from console.views import render
+from console.views import render, tr
 
 log = logging.getLogger(__name__)
 
@@ -29,34 +30,37 @@ PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
 ACTIONS = ("claim", "reply", "offer_upload", "transfer", "requeue", "end", "block", "categorise")
 # Messages the pages show after an action, by code: never text that came from a request.
 MESSAGES = {
-    "taken": "A colleague took this conversation.",
-    "gone": "The child has left or the conversation expired.",
-    "away": "Set yourself available first (or your colleague is away).",
-    "full": "No free chat slot.",
-    "not_yours": "This conversation is not assigned to you.",
-    "forbidden": "This conversation is not in the queue or assigned to you.",
-    "empty": "Write a message first.",
-    "too_long": "That is too long.",
-    "same": "Choose a colleague.",
-    "bad_category": "Choose a topic, an age band and how it was handled.",
-    "bad_status": "Choose available or away.",
-    "bad_display": "The name children see must be 1-40 characters.",
-    "bad_capacity": "Capacity is between 1 and 10 chats.",
-    "bad_hours": "Those opening hours could not be read.",
-    "categorised": "Thank you. The categorisation is saved.",
-    "ended": "The chat is ended. Please categorise it.",
-    "saved": "Saved.",
-    "offered": "The secure upload is offered to the child.",
-    "blocked": "The chat is ended and its client cannot start new chats for a while.",
-    "not_blocked": "The chat is ended; its client could not be blocked (its hash is kept one day only).",
-    "over_capacity": "You took an urgent child over your capacity. Ask a colleague for help if you need it.",
-    "lifted": "The sign-in block is lifted.",
-    "not_lifted": "That sign-in block had already ended.",
+    "taken": N_("A colleague took this conversation."),
+    "gone": N_("The child has left or the conversation expired."),
+    "away": N_("Set yourself available first (or your colleague is away)."),
+    "full": N_("No free chat slot."),
+    "not_yours": N_("This conversation is not assigned to you."),
+    "forbidden": N_("This conversation is not in the queue or assigned to you."),
+    "empty": N_("Write a message first."),
+    "too_long": N_("That is too long."),
+    "same": N_("Choose a colleague."),
+    "bad_category": N_("Choose a topic, an age band and how it was handled."),
+    "bad_status": N_("Choose available or away."),
+    "bad_display": N_("The name children see must be 1-40 characters."),
+    "bad_capacity": N_("Capacity is between 1 and 10 chats."),
+    "bad_hours": N_("Those opening hours could not be read."),
+    "categorised": N_("Thank you. The categorisation is saved."),
+    "ended": N_("The chat is ended. Please categorise it."),
+    "saved": N_("Saved."),
+    "offered": N_("The secure upload is offered to the child."),
+    "blocked": N_("The chat is ended and its client cannot start new chats for a while."),
+    "not_blocked": N_("The chat is ended; its client could not be blocked (its hash is kept one day only)."),
+    "over_capacity": N_(
+        "You took an urgent child over your capacity. Ask a colleague for help if you need it."
+    ),
+    "lifted": N_("The sign-in block is lifted."),
+    "not_lifted": N_("That sign-in block had already ended."),
 }
 
 
 def _message(request: web.Request) -> str:
-    return MESSAGES.get(request.query.get("msg", ""), "")
+    found = MESSAGES.get(request.query.get("msg", ""))
+    return tr(request, found) if found else ""
 
 
 def _conv_id(request: web.Request) -> str:
@@ -127,7 +131,12 @@ async def conversation_page(request: web.Request) -> web.Response:
         view = await desk.view(conv_id, staff.name, supervisor=staff.role is Role.SUPERVISOR)
     except DeskError as exc:
         status = 403 if exc.code == "forbidden" else 404
-        return render(request, "message.html", status=status, text=MESSAGES.get(exc.code, "Not available."))
+        return render(
+            request,
+            "message.html",
+            status=status,
+            text=tr(request, MESSAGES.get(exc.code, N_("Not available."))),
+        )
     meta = await desk.conversation_meta(conv_id)
     colleagues = [s for s in await desk.store.on_shift() if s.name != staff.name and s.status == "available"]
     content = request.app[CONTENT]
@@ -197,7 +206,10 @@ async def conversation_action(request: web.Request) -> web.StreamResponse:
             after = "/queue?msg=categorised"
     except DeskError as exc:
         if _wants_json(request):
-            return web.json_response({"ok": False, "code": exc.code, "detail": exc.detail}, status=409)
+            shown = tr(request, MESSAGES[exc.code]) if exc.code in MESSAGES else exc.detail
+            return web.json_response(
+                {"ok": False, "code": exc.code, "detail": exc.detail, "message": shown}, status=409
+            )
         target = "/queue" if exc.code in ("taken", "gone", "forbidden") else f"/conversations/{conv_id}"
         raise web.HTTPSeeOther(f"{target}?msg={exc.code}") from None
     if action not in ("reply", "offer_upload"):  # these add to the chat; its place stays the same
@@ -214,7 +226,9 @@ async def categorise_page(request: web.Request) -> web.Response:
     conv_id = _conv_id(request)
     meta = await request.app[DESK].conversation_meta(conv_id)
     if meta.get("categorise_by") != staff.name:
-        return render(request, "message.html", status=404, text="Nothing to categorise here.")
+        return render(
+            request, "message.html", status=404, text=tr(request, N_("Nothing to categorise here."))
+        )
     return render(
         request,
         "categorise.html",
@@ -355,7 +369,8 @@ def _bars(summary: stats_rules.Summary) -> dict[str, Any]:
                     "w": round(max(1.0, slot / len(series) - 1), 1),
                     "h": round(h, 1),
                     "kind": name,
-                    "title": f"{day} {name}: {value}",
+                    "day": day,
+                    "value": value,
                 }
             )
     return {"width": width, "height": height, "bars": bars, "peak": peak}

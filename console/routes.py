@@ -11,10 +11,12 @@ def setup(app: web.Application) -> None:
     add = app.router
     add.add_get("/healthz", views.health, name="health")
     add.add_get("/static/{name}", views.static, name="static")
+    add.add_get("/texts/{language}.js", views.texts_script, name="texts")
     add.add_get("/login", views.login_form, name="login")
     add.add_post("/login", views.login, name="login_post")
     add.add_post("/logout", views.logout, name="logout")
     add.add_get("/", views.home, name="home")
+    add.add_post("/me/language", views.set_language, name="language")
     add.add_get("/queue", pages.queue_page, name="queue")
     add.add_post("/me/status", pages.set_status, name="status")
     add.add_get("/conversations/{conv_id}", pages.conversation_page, name="conversation")

@@ -79,6 +79,8 @@ class Staff:
     role: Role
     csrf: str
     token_hash: str
+    language: str = ""
+    """The console language chosen on the account (empty: the default, Swedish)."""
 
 
 def is_account_name(value: object) -> bool:
@@ -188,6 +190,11 @@ class AccountService:
             return await self._throttle.admit(client_hash, subject)
         except Locked:
             raise LoginLocked from None
+
+    async def set_language(self, name: str, language: str) -> None:
+        """The console language of an account and of its open sessions (the caller checks it is offered)."""
+        if not await self._store.set_language(name, language):
+            raise AccountError(f"no account named {name!r}")
 
     async def confirm_code(self, name: str, code: object) -> None:
         """Step-up for a signed-in account: a current TOTP code, never one already used (login's included).
@@ -305,7 +312,9 @@ class StaffSessions:
             await self._store.delete(token_hash(replacing))
         token = secrets.token_urlsafe(32)
         now = to_ms(self._clock.now())
-        record = SessionRecord(account.name, account.role, secrets.token_urlsafe(32), now, now)
+        record = SessionRecord(
+            account.name, account.role, secrets.token_urlsafe(32), now, now, account.language
+        )
         if not await self._store.create(
             token_hash(token), record, idle_s=self.idle_s, lifetime_s=self.lifetime_s
         ):
@@ -338,7 +347,7 @@ class StaffSessions:
         except ValueError:
             return None
         await self._store.touch(hashed, seen_ms=now, idle_s=self.idle_s)
-        return Staff(record.account, role, record.csrf, hashed)
+        return Staff(record.account, role, record.csrf, hashed, record.language)
 
     async def end(self, staff: Staff) -> None:
         await self._store.delete(staff.token_hash)

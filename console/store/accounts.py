@@ -65,13 +65,28 @@ return ended
 """
 
 _START_SESSION = """
--- KEYS: session, user_sessions, account ; ARGV: token_hash, account, role, csrf, created, seen, idle_s, lifetime_s
+-- KEYS: session, user_sessions, account
+-- ARGV: token_hash, account, role, csrf, created, seen, idle_s, lifetime_s, language
 -- Refused (0) when the account is gone or disabled, checked in the same step as the session is made.
 if redis.call('EXISTS', KEYS[3]) == 0 or redis.call('HGET', KEYS[3], 'disabled') == '1' then return 0 end
-redis.call('HSET', KEYS[1], 'account', ARGV[2], 'role', ARGV[3], 'csrf', ARGV[4], 'created', ARGV[5], 'seen', ARGV[6])
+redis.call('HSET', KEYS[1], 'account', ARGV[2], 'role', ARGV[3], 'csrf', ARGV[4], 'created', ARGV[5], 'seen', ARGV[6],
+  'lang', ARGV[9])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[8])
+return 1
+"""
+
+_SET_LANGUAGE = """
+-- The language a member of staff chose, on the account and on each of its open sessions at once.
+-- Only keys that exist are written: a write to an expired key would make one without a TTL.
+-- KEYS: account, user_sessions ; ARGV: language, session key format
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'lang', ARGV[1])
+for _, hashed in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local session = string.format(ARGV[2], hashed)
+  if redis.call('EXISTS', session) == 1 then redis.call('HSET', session, 'lang', ARGV[1]) end
+end
 return 1
 """
 
@@ -88,6 +103,8 @@ class AccountRecord:
     totp_plaintext_at_rest: bool = False
     """Stored before secrets were sealed (a legacy record): sealed at start-up or at the next login."""
     disabled: bool = False
+    language: str = ""
+    """The console language the member of staff chose; empty for the default."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,7 @@ class SessionRecord:
     csrf: str
     created_ms: int
     seen_ms: int
+    language: str = ""
 
 
 def _context(name: str) -> str:
@@ -112,6 +130,7 @@ class AccountStore:
         self._admin = redis.register_script(_ADMIN)
         self._create = redis.register_script(_CREATE_ACCOUNT)
         self._use_step = redis.register_script(_USE_TOTP_STEP)
+        self._set_language = redis.register_script(_SET_LANGUAGE)
 
     async def create(self, record: AccountRecord, *, now_ms: int) -> bool:
         """False when the name is taken (nothing is changed then)."""
@@ -146,6 +165,7 @@ class AccountStore:
             int(raw.get("capacity", "2")),
             legacy,
             raw.get("disabled") == "1",
+            raw.get("lang", ""),
         )
 
     async def administer(
@@ -196,6 +216,13 @@ class AccountStore:
     async def update(self, name: str, **fields: str | int) -> None:
         await self._redis.hset(keys.account(name), mapping=dict(fields))  # type: ignore[misc,arg-type]
 
+    async def set_language(self, name: str, language: str) -> bool:
+        """The account's language, and its open sessions'; False when there is no such account."""
+        done = await self._set_language(
+            keys=[keys.account(name), keys.user_sessions(name)], args=[language, keys.session("%s")]
+        )
+        return bool(done)
+
     async def use_totp_step(self, name: str, step: int) -> bool:
         return bool(await self._use_step(keys=[keys.account(name)], args=[step, keys.ACCOUNT_RETENTION]))
 
@@ -229,6 +256,7 @@ class SessionStore:
                 record.seen_ms,
                 idle_s,
                 lifetime_s,
+                record.language,
             ],
         )
         return bool(started)
@@ -237,7 +265,14 @@ class SessionStore:
         raw = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.session(token_hash))).items()}
         if "account" not in raw:
             return None
-        return SessionRecord(raw["account"], raw["role"], raw["csrf"], int(raw["created"]), int(raw["seen"]))
+        return SessionRecord(
+            raw["account"],
+            raw["role"],
+            raw["csrf"],
+            int(raw["created"]),
+            int(raw["seen"]),
+            raw.get("lang", ""),
+        )
 
     async def touch(self, token_hash: str, *, seen_ms: int, idle_s: int) -> None:
         key = keys.session(token_hash)

@@ -494,6 +494,7 @@ async def _lock_out(console: Console, forwarded_for: str) -> StaffClient:
 
 async def _account(console: Console, name: str, role: str = "counsellor") -> Credentials:
     account = await console.accounts.create(name, role)
+    await console.accounts.set_language(name, "en")  # this file asserts the English texts
     return Credentials(account, account.totp_uri.split("secret=")[1].split("&")[0])
 
 
