@@ -139,7 +139,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_page(request, error="locked", status=429)
     except LoginRefused:
         return _login_page(request, error="refused", status=401)
-    response = web.HTTPSeeOther("/")
+    response = web.HTTPSeeOther("/setup" if account.setup else "/")
     security.set_cookie(response, security.SESSION_COOKIE, token)
     security.delete_cookie(response, security.LOGIN_COOKIE)
     if is_language(account.language):
@@ -149,6 +149,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 
 @allow(*ALL_STAFF)
+@security.during_setup
 async def logout(request: web.Request) -> web.StreamResponse:
     staff = staff_of(request)
     await request.app[SESSIONS].end(staff)
@@ -159,6 +160,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 @allow(*ALL_STAFF)
+@security.during_setup
 async def set_language(request: web.Request) -> web.StreamResponse:
     """The member of staff chooses the console's language; it is kept on the account (every session)."""
     staff = staff_of(request)
