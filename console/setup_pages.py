@@ -56,8 +56,9 @@ async def password_form(request: web.Request) -> web.Response:
     return _password_page(request, "")
 
 
-def _password_page(request: web.Request, error: str, status: int = 200) -> web.Response:
-    return render(request, "setup_password.html", error=error, min_length=MIN_LENGTH, status=status)
+def _password_page(request: web.Request, error: str) -> web.Response:
+    # A refused password re-renders the form with the reason (never the password), as an ordinary page.
+    return render(request, "setup_password.html", error=error, min_length=MIN_LENGTH)
 
 
 @allow(*ALL_STAFF)
@@ -70,7 +71,7 @@ async def set_password(request: web.Request) -> web.StreamResponse:
     try:
         await request.app[ACCOUNTS].set_own_password(staff.name, form.get("password"), form.get("repeated"))
     except WeakPassword as exc:
-        return _password_page(request, tr(request, WEAKNESSES[exc.weakness], min=MIN_LENGTH), status=422)
+        return _password_page(request, tr(request, WEAKNESSES[exc.weakness], min=MIN_LENGTH))
     await request.app[SESSIONS].advance(staff, SETUP_AUTHENTICATOR)
     raise web.HTTPSeeOther("/setup/authenticator")
 
@@ -84,7 +85,7 @@ async def authenticator_form(request: web.Request) -> web.Response:
     return await _authenticator_page(request, "")
 
 
-async def _authenticator_page(request: web.Request, error: str, status: int = 200) -> web.Response:
+async def _authenticator_page(request: web.Request, error: str) -> web.Response:
     staff = staff_of(request)
     uri = await request.app[ACCOUNTS].enrolment_uri(staff.name)
     secret = uri.split("secret=", 1)[1].split("&", 1)[0]
@@ -98,7 +99,6 @@ async def _authenticator_page(request: web.Request, error: str, status: int = 20
         qr=Markup(svg),  # noqa: S704 (segno escapes the title; the rest is drawn from our own address)
         secret=grouped,
         error=error,
-        status=status,
     )
 
 
@@ -115,7 +115,7 @@ async def confirm_authenticator(request: web.Request) -> web.StreamResponse:
         text = tr(
             request, N_("That code is not right. Check the time on your phone, and type the newest code.")
         )
-        return await _authenticator_page(request, text, status=422)
+        return await _authenticator_page(request, text)
     await request.app[SESSIONS].advance(staff, "")
     log.info("%s finished the first sign-in", staff.name)
     raise web.HTTPSeeOther("/")

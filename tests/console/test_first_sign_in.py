@@ -74,10 +74,10 @@ async def test_the_one_time_password_works_once_and_leads_only_to_password_and_a
     }
     for password, said in weak.items():
         status, page = await maja.post("/setup/password", {"password": password, "repeated": password})
-        assert status == 422 and said in page, password
+        assert status == 200 and said in page, password
         assert password not in page  # a password is never written back into the page
     status, page = await maja.post("/setup/password", {"password": OWN_PASSWORD, "repeated": "annat"})
-    assert status == 422 and "inte likadana" in page
+    assert status == 200 and "inte likadana" in page
     assert await maja.redirected("/setup/password", {"password": OWN_PASSWORD, "repeated": OWN_PASSWORD}) == (
         "/setup/authenticator"
     )
@@ -96,7 +96,7 @@ async def test_the_one_time_password_works_once_and_leads_only_to_password_and_a
     assert record is not None and record.totp_secret == secret
     now = int(console.clock.now().timestamp())
     status, page = await maja.post("/setup/authenticator", {"code": "000000"})
-    assert status == 422 and "Koden stämmer inte" in page
+    assert status == 200 and "Koden stämmer inte" in page
     code = console.accounts.code_at(secret, now)
     assert await maja.redirected("/setup/authenticator", {"code": code}) == "/"
     assert (await maja.get("/queue"))[0] == 200
