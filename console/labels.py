@@ -29,6 +29,12 @@ STATES = {
     "ended": N_("ended"),
 }
 AUTHORS = {"child": N_("child"), "bot": N_("bot"), "counsellor": N_("counsellor"), "system": N_("system")}
+CONSENT = {
+    "not_asked": N_("not asked"),
+    "no_answer": N_("asked, no answer yet"),
+    "yes": N_("yes, the counsellor may read it"),
+    "no": N_("no"),
+}
 SHIFT_STATUSES = {"available": N_("available"), "away": N_("away")}
 TOPICS = {
     "sextortion": N_("sextortion (threats to spread images)"),
@@ -89,7 +95,6 @@ JS_TEXTS = {
     "nobody": N_("Nobody"),
     "typing": N_("The child is typing…"),
     "not_sent": N_("Not sent. Check the connection and try again."),
-    "confirm_end": N_("End the chat with this child? The child is told the chat has ended."),
     "available": N_("available"),
     "away": N_("away"),
     "yes": N_("yes"),
@@ -98,6 +103,7 @@ JS_TEXTS = {
     "state_queued": N_("in the queue"),
     "state_counsellor": N_("with a counsellor"),
     "state_ended": N_("ended"),
+    "tap": N_("a button the child pressed"),
     "author_child": N_("child"),
     "author_bot": N_("bot"),
     "author_counsellor": N_("counsellor"),
@@ -108,6 +114,7 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "role": ROLES,
     "state": STATES,
     "author": AUTHORS,
+    "consent": CONSENT,
     "shift": SHIFT_STATUSES,
     "topic": TOPICS,
     "age": AGE_BANDS,

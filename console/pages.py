@@ -152,6 +152,7 @@ async def conversation_page(request: web.Request) -> web.Response:
         supervisor=staff.role is Role.SUPERVISOR,
         colleagues=colleagues,
         canned=canned,
+        intents=[i for i in meta.get("intents", "").split(",") if i],
         topics=stats_rules.TOPICS,
         ages=stats_rules.AGE_BANDS,
         handled=stats_rules.HANDLED,

@@ -169,6 +169,10 @@
     list.querySelectorAll("li[data-seq]").forEach(function (li) {
       lastSeq = Math.max(lastSeq, Number(li.getAttribute("data-seq")));
     });
+    // The page opens at the newest entry.
+    list.scrollTop = list.scrollHeight;
+    // payload -> the label the child saw, so a tap reads as what the child pressed.
+    var buttons = JSON.parse(list.getAttribute("data-buttons") || "{}");
 
     function add(entry) {
       if (entry.seq <= lastSeq) return;
@@ -176,7 +180,12 @@
       var li = el("li", { class: entry.role, "data-seq": String(entry.seq) });
       var hhmm = stockholm.format(new Date(entry.ts));
       li.appendChild(el("span", { class: "meta" }, (entry.author || t("author_" + entry.role)) + " · " + hhmm));
-      li.appendChild(document.createTextNode(entry.text));
+      (entry.quick_replies || []).forEach(function (q) { buttons[q[1]] = q[0]; });
+      if (entry.role === "child" && Object.prototype.hasOwnProperty.call(buttons, entry.text)) {
+        li.appendChild(el("span", { class: "tap", title: t("tap") }, buttons[entry.text]));
+      } else {
+        li.appendChild(document.createTextNode(entry.text));
+      }
       list.appendChild(li);
       list.scrollTop = list.scrollHeight;
       if (entry.role === "child") typing.textContent = "";

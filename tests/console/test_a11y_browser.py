@@ -25,7 +25,8 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 async def tabs(browser: Browser) -> AsyncIterator[Tabs]:
     # axe is injected by the test only, so these contexts bypass the console's CSP (see test_widget_a11y).
-    opened = Tabs(browser, viewport=DESKTOP, locale="sv-SE", bypass_csp=True)
+    # The machine's zone is not Stockholm's (UTC here): live times must not follow it.
+    opened = Tabs(browser, viewport=DESKTOP, locale="sv-SE", bypass_csp=True, timezone_id="UTC")
     yield opened
     await opened.close()
 
@@ -80,7 +81,13 @@ async def test_first_sign_in_in_swedish_and_every_page_passes_axe(
 
     # A child waits, so the queue and conversation pages have their full content.
     gateway = await gateway_factory(settings, console.clock)
-    _child, conv_id = await queued_child(child_factory, gateway, redis, console)
+    child, conv_id = await queued_child(child_factory, gateway, redis, console)
+    # A live entry shows Stockholm time like the entries the page was rendered with (10:00, not 09:00 UTC).
+    await page.goto(console.url + f"/conversations/{conv_id}")
+    await child.say("hej, är det någon där?", client_id="live-1")
+    live = page.locator("#transcript li.child").last
+    await expect(live).to_contain_text("hej, är det någon där?", timeout=10_000)
+    await expect(live.locator(".meta")).to_contain_text("10:00")
     for path, name in (
         ("/queue", "queue"),
         (f"/conversations/{conv_id}", "conversation"),
