@@ -59,3 +59,24 @@ async def test_consent_taps_and_what_the_bot_learned(
         await child.drain(0.05)
     _, page = await anna.get(f"/conversations/{conv_id}")
     assert 'data-consent="no">no<' in page
+
+
+async def test_categorising_prefills_nothing_and_offers_the_child_left(
+    console: Console, gateway: Any, child_factory: Any, redis: Redis, make_account: Any, staff_factory: Any
+) -> None:
+    anna = await signed_in(make_account, staff_factory, "anna", "counsellor")
+    await anna.post("/me/status", {"status": "available", "capacity": "2", "display": "Anna"})
+    _child, conv_id = await queued_child(child_factory, gateway, redis, console)
+    assert "msg=" not in await anna.redirected(f"/conversations/{conv_id}/claim", {})
+    assert (await anna.redirected(f"/conversations/{conv_id}/end", {})).endswith("/done?msg=ended")
+    _, page = await anna.get(f"/conversations/{conv_id}/done")
+    for name in ("topic", "age", "handled"):
+        select = re.search(rf'<select name="{name}" required>(.*?)</select>', page, re.S)
+        assert select and select.group(1).startswith('<option value="">Choose…</option>'), name
+    assert "selected" not in page.split('id="categorise-form"', 1)[1]
+    assert '<option value="child_left">the child left</option>' in page
+    # Nothing chosen is refused; nothing is counted.
+    where = await anna.redirected(
+        f"/conversations/{conv_id}/categorise", {"topic": "", "age": "", "handled": ""}
+    )
+    assert where.endswith("msg=bad_category")
