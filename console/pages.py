@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import re
 from typing import Any
 
@@ -320,6 +321,7 @@ async def stats_page(request: web.Request) -> web.Response:
         period=period,
         summary=summary,
         chart=_bars(summary),
+        per_day=list(zip(summary.days, summary.per_day, strict=True)),
         topics=stats_rules.grouped(summary.totals, "topic", stats_rules.TOPICS),
         ages=stats_rules.grouped(summary.totals, "age", stats_rules.AGE_BANDS),
         handled=stats_rules.grouped(summary.totals, "handled", stats_rules.HANDLED),
@@ -352,21 +354,25 @@ async def stats_csv(request: web.Request) -> web.Response:
 
 
 def _bars(summary: stats_rules.Summary) -> dict[str, Any]:
-    """Geometry of an inline SVG bar chart (contacts, queued, handed off per day), drawn by the template."""
-    width, height, pad = 720, 160, 20
+    """Geometry of an inline SVG bar chart (contacts, queued, handed off per day), drawn by the template,
+    with dates along its axis (at most about ten, so they never overlap)."""
+    width, height, pad, axis = 720, 180, 20, 20
     count = max(1, len(summary.days))
     series = ("contacts", "queued", "handed_off")
     peak = max([1, *(d.get(name, 0) for d in summary.per_day for name in series)])
     slot = (width - 2 * pad) / count
+    base = height - pad - axis
     bars = []
+    ticks = []
+    every = max(1, math.ceil(count / 10))
     for i, (day, counters) in enumerate(zip(summary.days, summary.per_day, strict=True)):
         for j, name in enumerate(series):
             value = counters.get(name, 0)
-            h = (height - 2 * pad) * value / peak
+            h = (base - pad) * value / peak
             bars.append(
                 {
                     "x": round(pad + i * slot + j * slot / len(series), 1),
-                    "y": round(height - pad - h, 1),
+                    "y": round(base - h, 1),
                     "w": round(max(1.0, slot / len(series) - 1), 1),
                     "h": round(h, 1),
                     "kind": name,
@@ -374,4 +380,9 @@ def _bars(summary: stats_rules.Summary) -> dict[str, Any]:
                     "value": value,
                 }
             )
-    return {"width": width, "height": height, "bars": bars, "peak": peak}
+        if i % every == 0:
+            _, month, date_of_month = day.split("-")
+            ticks.append(
+                {"x": round(pad + (i + 0.5) * slot, 1), "label": f"{int(date_of_month)}/{int(month)}"}
+            )
+    return {"width": width, "height": height, "base": base, "bars": bars, "peak": peak, "ticks": ticks}
