@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
+from chatbot.store import keys as chat_keys
 from tests.browser import Tabs
 from tests.chatbot.widget.test_widget_a11y import audit
 from tests.conftest import SCREENSHOTS
@@ -82,6 +83,8 @@ async def test_first_sign_in_in_swedish_and_every_page_passes_axe(
     # A child waits, so the queue and conversation pages have their full content.
     gateway = await gateway_factory(settings, console.clock)
     child, conv_id = await queued_child(child_factory, gateway, redis, console)
+    # The child lets the counsellor read along (without it, nothing before a counsellor joins is shown).
+    await redis.hset(chat_keys.conversation(conv_id), "transcript_consent", "1")  # type: ignore[misc]
     # A live entry shows Stockholm time like the entries the page was rendered with (10:00, not 09:00 UTC).
     await page.goto(console.url + f"/conversations/{conv_id}")
     await child.say("hej, är det någon där?", client_id="live-1")
