@@ -244,20 +244,29 @@ async def categorise_page(request: web.Request) -> web.Response:
 
 @allow(Role.SUPERVISOR)
 async def overview(request: web.Request) -> web.Response:
+    return await _overview(request)
+
+
+async def _overview(
+    request: web.Request, *, typed: tuple[str, str] | None = None, hours_error: str = "", status: int = 200
+) -> web.Response:
+    """The overview; after a refused edit of the hours, with what was typed and what is wrong with it."""
     desk = request.app[DESK]
     items = await desk.queue()
     waits = [i.waited_s for i in items]
-    weekly, exceptions = await desk.hours_text()
+    weekly, exceptions = typed or await desk.hours_text()
     now = request.app[CLOCK].now()
     return render(
         request,
         "overview.html",
+        status=status,
         items=items,
         urgent=[i for i in items if i.urgent],
         longest_wait=max(waits) if waits else 0,
         on_shift=await desk.store.on_shift(),
         weekly=weekly,
         exceptions=exceptions,
+        hours_error=hours_error,
         is_open=desk.hours.is_open(now),
         message=_message(request),
         blocks=await request.app[ACCOUNTS].throttle.blocks(),
@@ -288,10 +297,14 @@ async def lift_block(request: web.Request) -> web.StreamResponse:
 async def set_hours(request: web.Request) -> web.StreamResponse:
     staff: Staff = staff_of(request)
     form = await request.post()
+    weekly, exceptions = form.get("weekly"), form.get("exceptions", "")
     try:
-        await request.app[DESK].set_hours(form.get("weekly"), form.get("exceptions", ""))
+        await request.app[DESK].set_hours(weekly, exceptions)
     except DeskError as exc:
-        raise web.HTTPSeeOther(f"/overview?msg={exc.code}") from None
+        # The page again, with what was typed kept in the fields and the part that is wrong named.
+        typed = (weekly if isinstance(weekly, str) else "", exceptions if isinstance(exceptions, str) else "")
+        said = tr(request, N_("Those opening hours could not be read: %(detail)s"), detail=exc.detail)
+        return await _overview(request, typed=typed, hours_error=said, status=422)
     log.info("opening hours changed by %s", staff.name)
     request.app[LIVE].changed()
     raise web.HTTPSeeOther("/overview?msg=saved")
