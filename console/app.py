@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import jinja2
 import socketio
 from aiohttp import web
 from redis.asyncio import Redis
@@ -16,7 +15,7 @@ from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.floods import FloodGuard
-from chatbot.domain.hours import STOCKHOLM, OpeningHours
+from chatbot.domain.hours import OpeningHours
 from chatbot.observability import Instruments, serve_metrics
 from chatbot.settings import Settings, SettingsError
 from chatbot.store import client
@@ -29,6 +28,7 @@ from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE, REDIS, SESSION
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.throttle import Pause, SignInThrottle
+from console.i18n import ConsoleTemplates
 from console.live import Live
 from console.namespace import StaffNamespace
 from console.store.accounts import AccountStore, SessionStore
@@ -127,7 +127,7 @@ def create_app(
     app[CLOCK] = clock
     app[ACCOUNTS] = accounts
     app[SESSIONS] = sessions
-    app[TEMPLATES] = templates()
+    app[TEMPLATES] = ConsoleTemplates(TEMPLATES_DIR, settings.locales_dir)
     app[CONTENT] = content
     app[DESK] = desk
     app[LIVE] = live
@@ -139,20 +139,6 @@ def create_app(
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(serve_metrics(instruments.metrics, settings.metrics_host, settings.metrics_port))
     return app
-
-
-def templates() -> jinja2.Environment:
-    # Autoescape everything: a child's text must render as text in every page, whatever it contains.
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    # Staff work in Stockholm; times are stored in UTC and shown in local time.
-    env.filters["local"] = lambda moment: moment.astimezone(STOCKHOLM)
-    return env
 
 
 async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:

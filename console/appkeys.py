@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import jinja2
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -14,6 +13,7 @@ from chatbot.upload.service import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.reauth import Reauth
+from console.i18n import ConsoleTemplates
 from console.live import Live
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -21,7 +21,7 @@ REDIS = web.AppKey("redis", Redis)
 CLOCK = web.AppKey("clock", Clock)
 ACCOUNTS = web.AppKey("accounts", AccountService)
 SESSIONS = web.AppKey("sessions", StaffSessions)
-TEMPLATES = web.AppKey("templates", jinja2.Environment)
+TEMPLATES = web.AppKey("templates", ConsoleTemplates)
 DESK = web.AppKey("desk", Desk)
 CONTENT = web.AppKey("content", ContentLibrary)
 LIVE = web.AppKey("live", Live)

@@ -26,9 +26,10 @@ from console import security
 from console.appkeys import ACCOUNTS, AUDIT, CASES, CLOCK, REAUTH, SESSIONS, SETTINGS
 from console.domain.accounts import LoginRefused, Role
 from console.domain.reauth import Reauth, StepUpEnded
+from console.i18n import N_
 from console.security import allow, public, staff_of
 from console.store.reauth import ReauthStore
-from console.views import render
+from console.views import render, tr
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +43,21 @@ UPLOAD_STATIC = Path(__file__).resolve().parent.parent / "chatbot" / "static" / 
 VIEWER_ASSETS = {name: UPLOAD_STATIC / name for name in ("viewer.js", "crypto.js")}
 
 ACTION_LABELS: dict[str, str] = {
-    "reviewed": "Reviewed",
-    "reported_platform": "Reported to the platform",
-    "reported_police": "Reported to the police",
-    "reported_hotline": "Reported to a partner hotline",
-    "hashes_shared": "Hashes shared",
-    "removed": "Removed",
-    "closed": "Closed",
+    "reviewed": N_("Reviewed"),
+    "reported_platform": N_("Reported to the platform"),
+    "reported_police": N_("Reported to the police"),
+    "reported_hotline": N_("Reported to a partner hotline"),
+    "hashes_shared": N_("Hashes shared"),
+    "removed": N_("Removed"),
+    "closed": N_("Closed"),
 }
-AGE_LABELS = {"under_13": "under 13", "13_15": "13–15", "16_17": "16–17"}
+AGE_LABELS = {"under_13": N_("under 13"), "13_15": N_("13–15"), "16_17": N_("16–17")}
 # What the case page says after an action, by code: never text that came from a request.
 MESSAGES = {
-    "confirmed": "Code confirmed. You can open this case's files for a few minutes.",
-    "bad_code": "That code was wrong or already used. Wait for the next code and try again.",
-    "recorded": "The action is recorded.",
-    "bad_action": "Choose one of the actions.",
+    "confirmed": N_("Code confirmed. You can open this case's files for a few minutes."),
+    "bad_code": N_("That code was wrong or already used. Wait for the next code and try again."),
+    "recorded": N_("The action is recorded."),
+    "bad_action": N_("Choose one of the actions."),
 }
 
 
@@ -101,6 +102,15 @@ def _newest_first(cases: list[Case], status: str) -> list[Case]:
     return sorted(chosen, key=lambda c: c.created, reverse=True)
 
 
+def _translated(request: web.Request, texts: dict[str, str]) -> dict[str, str]:
+    return {code: tr(request, text) for code, text in texts.items()}
+
+
+def _message(request: web.Request) -> str:
+    found = MESSAGES.get(request.query.get("msg", ""))
+    return tr(request, found) if found else ""
+
+
 def _error(code: str, detail: str, status: int) -> web.Response:
     return web.json_response({"error": code, "detail": detail}, status=status)
 
@@ -118,7 +128,7 @@ async def case_list(request: web.Request) -> web.Response:
         statuses=[s.value for s in CaseStatus],
         counts=counts,
         total=len(every),
-        ages=AGE_LABELS,
+        ages=_translated(request, AGE_LABELS),
     )
 
 
@@ -134,12 +144,12 @@ async def case_page(request: web.Request) -> web.Response:
         "case.html",
         case=case,
         entries=list(reversed(entries)),
-        actions=ACTION_LABELS,
+        actions=_translated(request, ACTION_LABELS),
         results={name: status.value for name, status in ACTIONS.items()},
-        ages=AGE_LABELS,
+        ages=_translated(request, AGE_LABELS),
         fresh_until=fresh_until,
         fresh_seconds=int((fresh_until - now).total_seconds()) if fresh_until else 0,
-        message=MESSAGES.get(request.query.get("msg", ""), ""),
+        message=_message(request),
     )
     # Only this page shows decrypted media, so only it may load blob: images and videos.
     response.headers["Content-Security-Policy"] = security.VIEWER_CSP

@@ -50,7 +50,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: object = None) -> None:
         token = _cookie(environ.get("HTTP_COOKIE", ""))
         staff = await self._sessions.resolve(token)
-        if staff is None or staff.role not in DESK_ROLES:
+        if staff is None or staff.role not in DESK_ROLES or staff.stage:
             # Refused before any room is joined; the client sees connect_error.
             raise socketio.exceptions.ConnectionRefusedError("sign in as a counsellor or supervisor")
         assert token is not None
@@ -151,7 +151,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """The session behind this socket, still valid and with a desk role; otherwise the socket goes."""
         socket = self._sockets.get(sid)
         staff = await self._sessions.resolve(socket.token) if socket else None
-        if staff is None or staff.role not in DESK_ROLES:
+        if staff is None or staff.role not in DESK_ROLES or staff.stage:
             await self._drop(sid)
             return None
         return staff

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import re
 from typing import Any
 
@@ -17,8 +18,9 @@ from console.domain import throttle as throttle_rules
 from console.domain.accounts import Role, Staff
 from console.domain.canned import canned_replies
 from console.domain.desk import OVER_CAPACITY, DeskError
+from console.i18n import N_
 from console.security import allow, staff_of
-from console.views import render
+from console.views import render, tr
 
 log = logging.getLogger(__name__)
 
@@ -29,34 +31,37 @@ PERIODS = {"day": 1, "week": 7, "month": 30, "year": 365}
 ACTIONS = ("claim", "reply", "offer_upload", "transfer", "requeue", "end", "block", "categorise")
 # Messages the pages show after an action, by code: never text that came from a request.
 MESSAGES = {
-    "taken": "A colleague took this conversation.",
-    "gone": "The child has left or the conversation expired.",
-    "away": "Set yourself available first (or your colleague is away).",
-    "full": "No free chat slot.",
-    "not_yours": "This conversation is not assigned to you.",
-    "forbidden": "This conversation is not in the queue or assigned to you.",
-    "empty": "Write a message first.",
-    "too_long": "That is too long.",
-    "same": "Choose a colleague.",
-    "bad_category": "Choose a topic, an age band and how it was handled.",
-    "bad_status": "Choose available or away.",
-    "bad_display": "The name children see must be 1-40 characters.",
-    "bad_capacity": "Capacity is between 1 and 10 chats.",
-    "bad_hours": "Those opening hours could not be read.",
-    "categorised": "Thank you. The categorisation is saved.",
-    "ended": "The chat is ended. Please categorise it.",
-    "saved": "Saved.",
-    "offered": "The secure upload is offered to the child.",
-    "blocked": "The chat is ended and its client cannot start new chats for a while.",
-    "not_blocked": "The chat is ended; its client could not be blocked (its hash is kept one day only).",
-    "over_capacity": "You took an urgent child over your capacity. Ask a colleague for help if you need it.",
-    "lifted": "The sign-in block is lifted.",
-    "not_lifted": "That sign-in block had already ended.",
+    "taken": N_("A colleague took this conversation."),
+    "gone": N_("The child has left or the conversation expired."),
+    "away": N_("Set yourself available first (or your colleague is away)."),
+    "full": N_("No free chat slot."),
+    "not_yours": N_("This conversation is not assigned to you."),
+    "forbidden": N_("This conversation is not in the queue or assigned to you."),
+    "empty": N_("Write a message first."),
+    "too_long": N_("That is too long."),
+    "same": N_("Choose a colleague."),
+    "bad_category": N_("Choose a topic, an age band and how it was handled."),
+    "bad_status": N_("Choose available or away."),
+    "bad_display": N_("The name children see must be 1-40 characters."),
+    "bad_capacity": N_("Capacity is between 1 and 10 chats."),
+    "bad_hours": N_("Those opening hours could not be read."),
+    "categorised": N_("Thank you. The categorisation is saved."),
+    "ended": N_("The chat is ended. Please categorise it."),
+    "saved": N_("Saved."),
+    "offered": N_("The secure upload is offered to the child."),
+    "blocked": N_("The chat is ended and its client cannot start new chats for a while."),
+    "not_blocked": N_("The chat is ended; its client could not be blocked (its hash is kept one day only)."),
+    "over_capacity": N_(
+        "You took an urgent child over your capacity. Ask a colleague for help if you need it."
+    ),
+    "lifted": N_("The sign-in block is lifted."),
+    "not_lifted": N_("That sign-in block had already ended."),
 }
 
 
 def _message(request: web.Request) -> str:
-    return MESSAGES.get(request.query.get("msg", ""), "")
+    found = MESSAGES.get(request.query.get("msg", ""))
+    return tr(request, found) if found else ""
 
 
 def _conv_id(request: web.Request) -> str:
@@ -128,7 +133,12 @@ async def conversation_page(request: web.Request) -> web.Response:
         view = await desk.view(conv_id, staff.name, supervisor=staff.role is Role.SUPERVISOR)
     except DeskError as exc:
         status = 403 if exc.code == "forbidden" else 404
-        return render(request, "message.html", status=status, text=MESSAGES.get(exc.code, "Not available."))
+        return render(
+            request,
+            "message.html",
+            status=status,
+            text=tr(request, MESSAGES.get(exc.code, N_("Not available."))),
+        )
     meta = await desk.conversation_meta(conv_id)
     colleagues = [s for s in await desk.store.on_shift() if s.name != staff.name and s.status == "available"]
     content = request.app[CONTENT]
@@ -144,6 +154,7 @@ async def conversation_page(request: web.Request) -> web.Response:
         supervisor=staff.role is Role.SUPERVISOR,
         colleagues=colleagues,
         canned=canned,
+        intents=[i for i in meta.get("intents", "").split(",") if i],
         topics=stats_rules.TOPICS,
         ages=stats_rules.AGE_BANDS,
         handled=stats_rules.HANDLED,
@@ -198,7 +209,10 @@ async def conversation_action(request: web.Request) -> web.StreamResponse:
             after = "/queue?msg=categorised"
     except DeskError as exc:
         if _wants_json(request):
-            return web.json_response({"ok": False, "code": exc.code, "detail": exc.detail}, status=409)
+            shown = tr(request, MESSAGES[exc.code]) if exc.code in MESSAGES else exc.detail
+            return web.json_response(
+                {"ok": False, "code": exc.code, "detail": exc.detail, "message": shown}, status=409
+            )
         target = "/queue" if exc.code in ("taken", "gone", "forbidden") else f"/conversations/{conv_id}"
         raise web.HTTPSeeOther(f"{target}?msg={exc.code}") from None
     if action not in ("reply", "offer_upload"):  # these add to the chat; its place stays the same
@@ -215,7 +229,9 @@ async def categorise_page(request: web.Request) -> web.Response:
     conv_id = _conv_id(request)
     meta = await request.app[DESK].conversation_meta(conv_id)
     if meta.get("categorise_by") != staff.name:
-        return render(request, "message.html", status=404, text="Nothing to categorise here.")
+        return render(
+            request, "message.html", status=404, text=tr(request, N_("Nothing to categorise here."))
+        )
     return render(
         request,
         "categorise.html",
@@ -229,20 +245,29 @@ async def categorise_page(request: web.Request) -> web.Response:
 
 @allow(Role.SUPERVISOR)
 async def overview(request: web.Request) -> web.Response:
+    return await _overview(request)
+
+
+async def _overview(
+    request: web.Request, *, typed: tuple[str, str] | None = None, hours_error: str = "", status: int = 200
+) -> web.Response:
+    """The overview; after a refused edit of the hours, with what was typed and what is wrong with it."""
     desk = request.app[DESK]
     items = await desk.queue()
     waits = [i.waited_s for i in items]
-    weekly, exceptions = await desk.hours_text()
+    weekly, exceptions = typed or await desk.hours_text()
     now = request.app[CLOCK].now()
     return render(
         request,
         "overview.html",
+        status=status,
         items=items,
         urgent=[i for i in items if i.urgent],
         longest_wait=max(waits) if waits else 0,
         on_shift=await desk.store.on_shift(),
         weekly=weekly,
         exceptions=exceptions,
+        hours_error=hours_error,
         is_open=desk.hours.is_open(now),
         message=_message(request),
         blocks=await request.app[ACCOUNTS].throttle.blocks(),
@@ -273,10 +298,14 @@ async def lift_block(request: web.Request) -> web.StreamResponse:
 async def set_hours(request: web.Request) -> web.StreamResponse:
     staff: Staff = staff_of(request)
     form = await request.post()
+    weekly, exceptions = form.get("weekly"), form.get("exceptions", "")
     try:
-        await request.app[DESK].set_hours(form.get("weekly"), form.get("exceptions", ""))
+        await request.app[DESK].set_hours(weekly, exceptions)
     except DeskError as exc:
-        raise web.HTTPSeeOther(f"/overview?msg={exc.code}") from None
+        # The page again, with what was typed kept in the fields and the part that is wrong named.
+        typed = (weekly if isinstance(weekly, str) else "", exceptions if isinstance(exceptions, str) else "")
+        said = tr(request, N_("Those opening hours could not be read: %(detail)s"), detail=exc.detail)
+        return await _overview(request, typed=typed, hours_error=said, status=422)
     log.info("opening hours changed by %s", staff.name)
     request.app[LIVE].changed()
     raise web.HTTPSeeOther("/overview?msg=saved")
@@ -306,6 +335,7 @@ async def stats_page(request: web.Request) -> web.Response:
         period=period,
         summary=summary,
         chart=_bars(summary),
+        per_day=list(zip(summary.days, summary.per_day, strict=True)),
         topics=stats_rules.grouped(summary.totals, "topic", stats_rules.TOPICS),
         ages=stats_rules.grouped(summary.totals, "age", stats_rules.AGE_BANDS),
         handled=stats_rules.grouped(summary.totals, "handled", stats_rules.HANDLED),
@@ -338,25 +368,35 @@ async def stats_csv(request: web.Request) -> web.Response:
 
 
 def _bars(summary: stats_rules.Summary) -> dict[str, Any]:
-    """Geometry of an inline SVG bar chart (contacts, queued, handed off per day), drawn by the template."""
-    width, height, pad = 720, 160, 20
+    """Geometry of an inline SVG bar chart (contacts, queued, handed off per day), drawn by the template,
+    with dates along its axis (at most about ten, so they never overlap)."""
+    width, height, pad, axis = 720, 180, 20, 20
     count = max(1, len(summary.days))
     series = ("contacts", "queued", "handed_off")
     peak = max([1, *(d.get(name, 0) for d in summary.per_day for name in series)])
     slot = (width - 2 * pad) / count
+    base = height - pad - axis
     bars = []
+    ticks = []
+    every = max(1, math.ceil(count / 10))
     for i, (day, counters) in enumerate(zip(summary.days, summary.per_day, strict=True)):
         for j, name in enumerate(series):
             value = counters.get(name, 0)
-            h = (height - 2 * pad) * value / peak
+            h = (base - pad) * value / peak
             bars.append(
                 {
                     "x": round(pad + i * slot + j * slot / len(series), 1),
-                    "y": round(height - pad - h, 1),
+                    "y": round(base - h, 1),
                     "w": round(max(1.0, slot / len(series) - 1), 1),
                     "h": round(h, 1),
                     "kind": name,
-                    "title": f"{day} {name}: {value}",
+                    "day": day,
+                    "value": value,
                 }
             )
-    return {"width": width, "height": height, "bars": bars, "peak": peak}
+        if i % every == 0:
+            _, month, date_of_month = day.split("-")
+            ticks.append(
+                {"x": round(pad + (i + 0.5) * slot, 1), "label": f"{int(date_of_month)}/{int(month)}"}
+            )
+    return {"width": width, "height": height, "base": base, "bars": bars, "peak": peak, "ticks": ticks}

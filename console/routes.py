@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console import case_pages, pages, views
+from console import case_pages, pages, setup_pages, views
 
 
 def setup(app: web.Application) -> None:
     add = app.router
     add.add_get("/healthz", views.health, name="health")
     add.add_get("/static/{name}", views.static, name="static")
+    add.add_get("/texts/{language}.js", views.texts_script, name="texts")
     add.add_get("/login", views.login_form, name="login")
     add.add_post("/login", views.login, name="login_post")
     add.add_post("/logout", views.logout, name="logout")
+    add.add_get("/setup", setup_pages.setup, name="setup")
+    add.add_get("/setup/password", setup_pages.password_form, name="setup_password")
+    add.add_post("/setup/password", setup_pages.set_password, name="setup_password_post")
+    add.add_get("/setup/authenticator", setup_pages.authenticator_form, name="setup_authenticator")
+    add.add_post("/setup/authenticator", setup_pages.confirm_authenticator, name="setup_authenticator_post")
     add.add_get("/", views.home, name="home")
+    add.add_post("/me/language", views.set_language, name="language")
     add.add_get("/queue", pages.queue_page, name="queue")
     add.add_post("/me/status", pages.set_status, name="status")
     add.add_get("/conversations/{conv_id}", pages.conversation_page, name="conversation")

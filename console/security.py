@@ -24,6 +24,7 @@ CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 STAFF_KEY = web.RequestKey("staff", Staff)
 ROLES_ATTR = "console_roles"
+SETUP_ATTR = "console_setup"
 PUBLIC = frozenset({"*public*"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # socket.io's HTTP endpoint checks for itself: the /staff namespace refuses a connect without a staff session.
@@ -49,6 +50,12 @@ def allow(*roles: Role) -> Callable[[H], H]:
         return handler
 
     return mark
+
+
+def during_setup(handler: H) -> H:
+    """Mark a handler as usable by a session still in its first sign-in (own password, authenticator)."""
+    setattr(handler, SETUP_ATTR, True)
+    return handler
 
 
 def public(handler: H) -> H:
@@ -133,6 +140,11 @@ async def authorise(request: web.Request, handler: Handler) -> web.StreamRespons
         if request.method in SAFE_METHODS and not request.path.startswith("/api/"):
             raise web.HTTPSeeOther("/login")
         raise web.HTTPUnauthorized(text="sign in first")
+    if staff.stage and not getattr(route.handler, SETUP_ATTR, False):
+        # A first sign-in (one-time password, no own password or authenticator yet) opens nothing else.
+        if request.method in SAFE_METHODS:
+            raise web.HTTPSeeOther("/setup")
+        raise web.HTTPForbidden(text="finish your first sign-in first")
     if staff.role not in roles:
         where = route.resource.canonical if route.resource else "?"
         log.warning("%s (%s) refused %s %s", staff.name, staff.role.value, request.method, where)

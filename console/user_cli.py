@@ -118,8 +118,9 @@ _ADMIN = {"disable": _disable, "enable": _enable, "reset": _reset, "remove": _re
 def _print_secrets(made: NewAccount) -> None:
     print(f"account:  {made.name} ({made.role.value})")
     print(f"password: {made.password}")
-    print(f"totp:     {made.totp_uri}")
-    print("Give these to the person over a safe channel; they are not shown again.")
+    print("This password works once. Give it to the person over a safe channel; it is not shown again.")
+    print("At the first sign-in (leave the code empty) they choose their own password, then scan the")
+    print("authenticator QR code the console shows and confirm it with one code.")
 
 
 def _sessions(count: int) -> str:

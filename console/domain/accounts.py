@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from chatbot.clock import Clock
 from chatbot.domain.model import to_ms
 from chatbot.settings import SettingsError
+from console.domain.passwords import Weakness, WeakPassword, check_new_password
 from console.domain.throttle import Locked, SignInThrottle
 from console.store.accounts import AccountRecord, AccountStore, SessionRecord, SessionStore
 from console.store.sealing import SealError
@@ -38,6 +39,9 @@ TOTP_STEP = 30
 TOTP_DIGITS = 6
 # Codes one step either side are accepted: phones' clocks drift, and a code typed at :29 arrives at :31.
 TOTP_WINDOW = 1
+# The steps of a first sign-in (after `user add` or `user reset`): an own password, then the authenticator.
+SETUP_PASSWORD = "password"  # noqa: S105 (the name of a step, not a password)
+SETUP_AUTHENTICATOR = "authenticator"
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 _CODE = re.compile(r"^\d{6}$")
 
@@ -79,6 +83,10 @@ class Staff:
     role: Role
     csrf: str
     token_hash: str
+    language: str = ""
+    """The console language chosen on the account (empty: the default, Swedish)."""
+    stage: str = ""
+    """The first sign-in's step this session is at (SETUP_PASSWORD, SETUP_AUTHENTICATOR); '' when done."""
 
 
 def is_account_name(value: object) -> bool:
@@ -163,6 +171,8 @@ class AccountService:
         subject = self._throttle.subject(name, known=record is not None)
         attempt = await self._admit(client_hash, subject)
         ok = await asyncio.to_thread(self._verify, record.password_hash if record else self._dummy, password)
+        if record is not None and ok and record.setup:
+            return await self._first_sign_in(record, client_hash, subject)
         step = self._totp_step(record.totp_secret, code.strip()) if record and ok else None
         if record is None or not ok or step is None or not await self._store.use_totp_step(name, step):
             log.info(
@@ -183,11 +193,56 @@ class AccountService:
         log.info("login succeeded for %s", name)
         return record
 
+    async def _first_sign_in(self, record: AccountRecord, client_hash: str, subject: str) -> AccountRecord:
+        """The one-time password, right: it is spent now (once, even for two sign-ins at the same moment),
+        and the session it opens can only set an own password and enrol the authenticator."""
+        name = record.name
+        if record.disabled or record.setup != "new" or not await self._store.use_one_time_password(name):
+            # Spent already: by an unfinished first sign-in, or by someone else. Only `user reset` helps.
+            log.warning("login refused for %s: the one-time password was used already", name)
+            raise LoginRefused
+        await self._throttle.succeeded(client_hash, subject)
+        await self._store.touch(name)
+        log.info("first sign-in of %s: one-time password used", name)
+        return replace(record, setup="used")
+
+    async def set_own_password(self, name: str, password: object, repeated: object) -> None:
+        """The first sign-in's own password: checked (console.domain.passwords), never the one-time one."""
+        record = await self._record_or_error(name)
+        chosen = check_new_password(password, repeated, name=name)
+        if await asyncio.to_thread(self._verify, record.password_hash, chosen):
+            raise WeakPassword(Weakness.ONE_TIME)
+        hashed = await asyncio.to_thread(self._hasher.hash, chosen)
+        if not await self._store.setup_step(name, "password", hashed):
+            raise AccountError(f"{name} is not in a first sign-in")
+        log.info("first sign-in of %s: own password set", name)
+
+    async def enrolment_uri(self, name: str) -> str:
+        """The otpauth:// address the authenticator app scans (shown as a QR code the console draws)."""
+        record = await self._record_or_error(name)
+        return _totp(record.totp_secret).get_provisioning_uri(name, ISSUER)
+
+    async def confirm_enrolment(self, name: str, code: object) -> None:
+        """One current code from the newly enrolled app ends the first sign-in; LoginRefused if wrong."""
+        record = await self._record_or_error(name)
+        step = self._totp_step(record.totp_secret, code.strip()) if isinstance(code, str) else None
+        if step is None or not await self._store.use_totp_step(name, step):
+            log.info("enrolment code wrong for %s", name)
+            raise LoginRefused
+        if not await self._store.setup_step(name, "done"):
+            raise AccountError(f"{name} is not in a first sign-in")
+        log.info("first sign-in of %s: authenticator enrolled", name)
+
     async def _admit(self, client_hash: str, subject: str | None) -> int:
         try:
             return await self._throttle.admit(client_hash, subject)
         except Locked:
             raise LoginLocked from None
+
+    async def set_language(self, name: str, language: str) -> None:
+        """The console language of an account and of its open sessions (the caller checks it is offered)."""
+        if not await self._store.set_language(name, language):
+            raise AccountError(f"no account named {name!r}")
 
     async def confirm_code(self, name: str, code: object) -> None:
         """Step-up for a signed-in account: a current TOTP code, never one already used (login's included).
@@ -300,12 +355,16 @@ class StaffSessions:
         self.lifetime_s = lifetime_s
 
     async def start(self, account: AccountRecord, *, replacing: str | None = None) -> str:
-        """A fresh token for every login (never the one the browser came with: session fixation)."""
+        """A fresh token for every login (never the one the browser came with: session fixation). A first
+        sign-in's session starts at its first step and opens nothing else (console.security)."""
         if replacing:
             await self._store.delete(token_hash(replacing))
         token = secrets.token_urlsafe(32)
         now = to_ms(self._clock.now())
-        record = SessionRecord(account.name, account.role, secrets.token_urlsafe(32), now, now)
+        stage = SETUP_PASSWORD if account.setup else ""
+        record = SessionRecord(
+            account.name, account.role, secrets.token_urlsafe(32), now, now, account.language, stage
+        )
         if not await self._store.create(
             token_hash(token), record, idle_s=self.idle_s, lifetime_s=self.lifetime_s
         ):
@@ -338,7 +397,11 @@ class StaffSessions:
         except ValueError:
             return None
         await self._store.touch(hashed, seen_ms=now, idle_s=self.idle_s)
-        return Staff(record.account, role, record.csrf, hashed)
+        return Staff(record.account, role, record.csrf, hashed, record.language, record.stage)
+
+    async def advance(self, staff: Staff, stage: str) -> None:
+        """The first sign-in moves on ('' when it is done: the session is an ordinary one from now on)."""
+        await self._store.set_stage(staff.token_hash, stage)
 
     async def end(self, staff: Staff) -> None:
         await self._store.delete(staff.token_hash)

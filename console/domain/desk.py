@@ -63,6 +63,12 @@ class Status(StrEnum):
     AWAY = "away"
 
 
+# What the counsellor is told about the transcript consent (issue 16: "did not agree" was shown when the
+# child had never answered).
+CONSENT_NOT_ASKED, CONSENT_NO_ANSWER, CONSENT_YES, CONSENT_NO = "not_asked", "no_answer", "yes", "no"
+CONSENT_YES_ANSWER = "transcript_consent_yes"
+
+
 @dataclass(frozen=True)
 class QueueItem:
     conv_id: str
@@ -108,6 +114,25 @@ class ConversationView:
     """Held only: has the child read the last counsellor message (None: she has written none yet)."""
     here: bool = False
     """Held only: a socket of the child is open now."""
+    consent_state: str = CONSENT_NOT_ASKED
+    """Whether the child lets the counsellor read the bot part: not_asked, no_answer, yes or no."""
+    buttons: dict[str, str] = field(default_factory=dict)
+    """payload → the label the child saw on that button, so a tap reads as the child pressed it."""
+
+
+def _buttons(entries: list[Entry]) -> dict[str, str]:
+    """Each button payload the child was offered, with the label they saw (the latest offer wins)."""
+    return {reply.payload: reply.title for entry in entries for reply in entry.quick_replies}
+
+
+def _consent_state(flag: str | None, buttons: dict[str, str]) -> str:
+    if flag == "1":
+        return CONSENT_YES
+    if flag == "0":
+        return CONSENT_NO
+    # The question is a notice with buttons: it was asked when its yes-button was offered.
+    asked = any(payload.lstrip("/") == CONSENT_YES_ANSWER for payload in buttons)
+    return CONSENT_NO_ANSWER if asked else CONSENT_NOT_ASKED
 
 
 @dataclass(frozen=True)
@@ -342,7 +367,15 @@ class Desk:
         hidden_before = 0 if consent else int(joined or 0)
         if not consent and not hidden_before:
             hidden_before = await self._conversations.length(conv_id) + 1
-        entries = await self._conversations.read(conv_id, max(0, hidden_before - 1))
+        every = await self._conversations.read(conv_id)
+        entries = [e for e in every if e.seq >= hidden_before] if hidden_before else every
+        buttons = _buttons(every)
+        locale = meta.get("locale", self._settings.default_locale)
+        for entry in every:
+            if entry.role is Role.CHILD and entry.text.startswith("/") and entry.text not in buttons:
+                label = self._button_label(entry.text, locale)
+                if label:
+                    buttons[entry.text] = label
         held = meta.get(HELD_FLAG) == "1"
         here = int(meta.get("sockets", "0") or 0) > 0
         read: bool | None = None
@@ -364,7 +397,18 @@ class Desk:
             held,
             read,
             here and held,
+            _consent_state(meta.get("transcript_consent"), buttons),
+            buttons,
         )
+
+    def _button_label(self, payload: str, locale: str) -> str:
+        """The label of the content's first button with this payload, in the child's language (a tap the
+        log has no offer for: the widget's own buttons, or an offer older than the log's start)."""
+        for answer in self._content.answers.values():
+            for index, button in enumerate(answer.buttons):
+                if button.target == payload:
+                    return answer.localized(locale)[2][index]
+        return ""
 
     async def claim(self, conv_id: str, name: str) -> Moved:
         status, holder, over = await self._store.claim(

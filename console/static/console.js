@@ -8,6 +8,14 @@
 
   var socket = window.io("/staff", { path: "/socket.io/", transports: ["websocket", "polling"] });
   var alertBox = document.getElementById("alert");
+  // The page's texts in the reader's language (base.html renders them from console.po).
+  var texts = window.consoleTexts || {};
+  function t(key, values) {
+    var text = texts[key] || key;
+    Object.keys(values || {}).forEach(function (k) { text = text.split("%(" + k + ")s").join(String(values[k])); });
+    return text;
+  }
+  function minutes(seconds) { return t("minutes", { minutes: Math.floor(seconds / 60) }); }
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -31,11 +39,11 @@
     if (data.state === "counsellor") {
       // A crisis in a chat she has: unmissable, wherever she is in the console.
       if (data.counsellor !== me && !watching) return;
-      showAlert("Urgent: the child in your chat " + data.conv_id.slice(0, 8) + " may be in danger. They were shown the emergency numbers.");
+      showAlert(t("urgent_mine", { conv: data.conv_id.slice(0, 8) }));
       var mark = document.getElementById("urgent-mark");
       if (watching && mark) mark.hidden = false;
     } else {
-      showAlert("An urgent conversation is waiting in the queue.");
+      showAlert(t("urgent_queue"));
     }
     document.title = "(!) " + document.title.replace(/^\(!\) /, "");
   });
@@ -53,16 +61,16 @@
       while (rows.firstChild) rows.removeChild(rows.firstChild);
       snapshot.items.forEach(function (item) {
         var tr = el("tr", { "data-conv": item.conv_id, class: item.urgent ? "urgent" : "" });
-        tr.appendChild(el("td", {}, item.position + (item.urgent ? " · urgent" : "")));
-        tr.appendChild(el("td", { class: "waited", "data-waited": String(item.waited_s) }, Math.floor(item.waited_s / 60) + " min"));
+        tr.appendChild(el("td", {}, item.position + (item.urgent ? " · " + t("urgent") : "")));
+        tr.appendChild(el("td", { class: "waited", "data-waited": String(item.waited_s) }, minutes(item.waited_s)));
         tr.appendChild(el("td", {}, item.intents.join(", ") || "–"));
         tr.appendChild(el("td", {}, item.locale));
         var td = el("td");
         var form = el("form", { method: "post", action: "/conversations/" + item.conv_id + "/claim", class: "inline claim" });
         form.appendChild(el("input", { type: "hidden", name: "csrf", value: csrf }));
-        form.appendChild(el("button", { type: "submit", class: "primary" }, "Take"));
+        form.appendChild(el("button", { type: "submit", class: "primary" }, t("take")));
         td.appendChild(form);
-        td.appendChild(el("a", { href: "/conversations/" + item.conv_id }, "Look"));
+        td.appendChild(el("a", { href: "/conversations/" + item.conv_id }, t("look")));
         tr.appendChild(td);
         rows.appendChild(tr);
       });
@@ -90,7 +98,7 @@
       var load = document.getElementById("my-load");
       snapshot.on_shift.forEach(function (s) {
         if (load && s.name === load.getAttribute("data-me")) {
-          load.textContent = "Chats now: " + s.load + " of " + s.capacity;
+          load.textContent = t("load", { load: s.load, cap: s.capacity });
         }
       });
     });
@@ -108,17 +116,17 @@
       li.classList.add("left");
       li.querySelectorAll(".urgent").forEach(function (n) { n.remove(); });
       li.appendChild(document.createTextNode(" "));
-      li.appendChild(el("span", { class: "left-note" }, "The child has left."));
+      li.appendChild(el("span", { class: "left-note" }, t("child_left")));
       li.appendChild(document.createTextNode(" "));
-      if (data.state === "ended") li.appendChild(el("a", { href: "/conversations/" + data.conv_id + "/done" }, "Categorise"));
+      if (data.state === "ended") li.appendChild(el("a", { href: "/conversations/" + data.conv_id + "/done" }, t("categorise")));
       document.getElementById("my-chats-none").hidden = true;
-      showAlert("A child has left one of your chats.");
+      showAlert(t("child_left_mine"));
     });
     setInterval(function () {
       rows.querySelectorAll(".waited").forEach(function (cell) {
         var s = Number(cell.getAttribute("data-waited")) + 5;
         cell.setAttribute("data-waited", String(s));
-        cell.textContent = Math.floor(s / 60) + " min";
+        cell.textContent = minutes(s);
       });
     }, 5000);
   }
@@ -137,25 +145,25 @@
       urgent.forEach(function (item) {
         var tr = el("tr", { "data-conv": item.conv_id, class: "urgent" });
         tr.appendChild(el("td", {}, String(item.position)));
-        tr.appendChild(el("td", { class: "waited", "data-waited": String(item.waited_s) }, Math.floor(item.waited_s / 60) + " min"));
+        tr.appendChild(el("td", { class: "waited", "data-waited": String(item.waited_s) }, minutes(item.waited_s)));
         tr.appendChild(el("td", {}, item.locale));
         var td = el("td");
-        td.appendChild(el("a", { href: "/conversations/" + item.conv_id }, "Look"));
+        td.appendChild(el("a", { href: "/conversations/" + item.conv_id }, t("look")));
         tr.appendChild(td);
         urgentBody.appendChild(tr);
       });
       if (!urgent.length) {
         var none = el("tr");
-        none.appendChild(el("td", { colspan: "4", class: "muted" }, "Nobody"));
+        none.appendChild(el("td", { colspan: "4", class: "muted" }, t("nobody")));
         urgentBody.appendChild(none);
       }
       while (body.firstChild) body.removeChild(body.firstChild);
       snapshot.on_shift.forEach(function (s) {
         var tr = el("tr");
         tr.appendChild(el("td", {}, s.name));
-        tr.appendChild(el("td", {}, s.status));
+        tr.appendChild(el("td", {}, t(s.status)));
         tr.appendChild(el("td", {}, s.load + "/" + s.capacity));
-        tr.appendChild(el("td", {}, s.connected ? "yes" : "no"));
+        tr.appendChild(el("td", {}, s.connected ? t("yes") : t("no")));
         body.appendChild(tr);
       });
     });
@@ -163,7 +171,7 @@
       urgentBody.querySelectorAll(".waited").forEach(function (cell) {
         var s = Number(cell.getAttribute("data-waited")) + 5;
         cell.setAttribute("data-waited", String(s));
-        cell.textContent = Math.floor(s / 60) + " min";
+        cell.textContent = minutes(s);
       });
     }, 5000);
   }
@@ -175,18 +183,28 @@
     var list = document.getElementById("transcript");
     var typing = document.getElementById("typing");
     var lastSeq = 0;
+    // Stockholm time, as the page shows it: never the time zone of the browser's machine.
+    var stockholm = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Stockholm", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
     list.querySelectorAll("li[data-seq]").forEach(function (li) {
       lastSeq = Math.max(lastSeq, Number(li.getAttribute("data-seq")));
     });
+    // The page opens at the newest entry.
+    list.scrollTop = list.scrollHeight;
+    // payload -> the label the child saw, so a tap reads as what the child pressed.
+    var buttons = JSON.parse(list.getAttribute("data-buttons") || "{}");
 
     function add(entry) {
       if (entry.seq <= lastSeq) return;
       lastSeq = entry.seq;
       var li = el("li", { class: entry.role, "data-seq": String(entry.seq) });
-      var when = new Date(entry.ts);
-      var hhmm = String(when.getHours()).padStart(2, "0") + ":" + String(when.getMinutes()).padStart(2, "0");
-      li.appendChild(el("span", { class: "meta" }, (entry.author || entry.role) + " · " + hhmm));
-      li.appendChild(document.createTextNode(entry.text));
+      var hhmm = stockholm.format(new Date(entry.ts));
+      li.appendChild(el("span", { class: "meta" }, (entry.author || t("author_" + entry.role)) + " · " + hhmm));
+      (entry.quick_replies || []).forEach(function (q) { buttons[q[1]] = q[0]; });
+      if (entry.role === "child" && Object.prototype.hasOwnProperty.call(buttons, entry.text)) {
+        li.appendChild(el("span", { class: "tap", title: t("tap") }, buttons[entry.text]));
+      } else {
+        li.appendChild(document.createTextNode(entry.text));
+      }
       list.appendChild(li);
       list.scrollTop = list.scrollHeight;
       if (entry.role === "child") typing.textContent = "";
@@ -197,11 +215,13 @@
       if (data.conv_id === convId) data.entries.forEach(add);
     });
     socket.on("child_typing", function (data) {
-      if (data.conv_id === convId) typing.textContent = data.on ? "The child is typing…" : "";
+      if (data.conv_id === convId) typing.textContent = data.on ? t("typing") : "";
     });
     socket.on("conversation", function (data) {
       if (data.conv_id !== convId) return;
-      document.getElementById("conv-state").textContent = data.state;
+      var state = document.getElementById("conv-state");
+      state.setAttribute("data-state", data.state);
+      state.textContent = t("state_" + data.state);
       if (!data.left) return;
       // The child has left (quick exit, end chat, closed tab, expiry): say it where she looks, at once;
       // nothing she writes could reach the child now, so the reply and hand-over controls go.
@@ -217,7 +237,7 @@
       });
       document.querySelectorAll("[data-while-child-here]").forEach(function (node) { node.hidden = true; });
       typing.textContent = "";
-      showAlert("The child has left.");
+      showAlert(t("child_left"));
       document.title = "(!) " + document.title.replace(/^\(!\) /, "");
     });
 
@@ -269,9 +289,9 @@
             typingOn = false;
             socket.emit("typing", { conv_id: convId, on: false });
           } else {
-            showAlert(result.detail);
+            showAlert(result.message || result.detail);
           }
-        }).catch(function () { showAlert("Not sent. Check the connection and try again."); });
+        }).catch(function () { showAlert(t("not_sent")); });
       });
     }
 
@@ -284,8 +304,8 @@
           method: "POST", body: new URLSearchParams({ csrf: csrf }), credentials: "same-origin",
           headers: { "X-CSRF-Token": csrf, Accept: "application/json" }
         }).then(function (r) { return r.json(); }).then(function (result) {
-          if (!result.ok) showAlert(result.detail);
-        }).catch(function () { showAlert("Not sent. Check the connection and try again."); });
+          if (!result.ok) showAlert(result.message || result.detail);
+        }).catch(function () { showAlert(t("not_sent")); });
       });
     }
   }

@@ -10,10 +10,11 @@ from console.store import keys
 from console.store.sealing import SealError, SecretBox, is_sealed
 
 _CREATE_ACCOUNT = """
--- KEYS: account, accounts ; ARGV: role, pw_hash, totp_secret, display, capacity, now_ms, ttl
+-- KEYS: account, accounts ; ARGV: role, pw_hash, totp_secret, display, capacity, now_ms, ttl, setup
+-- setup 'new': the password is a one-time one and no authenticator is enrolled (the first sign-in does both).
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'role', ARGV[1], 'pw', ARGV[2], 'totp', ARGV[3], 'display', ARGV[4],
-  'capacity', ARGV[5], 'created', ARGV[6], 'totp_step', '0')
+  'capacity', ARGV[5], 'created', ARGV[6], 'totp_step', '0', 'setup', ARGV[8])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 redis.call('SADD', KEYS[2], string.match(KEYS[1], ':acct:(.*)$'))
 redis.call('EXPIRE', KEYS[2], ARGV[7])
@@ -56,7 +57,7 @@ if ARGV[1] == 'disable' then
 elseif ARGV[1] == 'enable' then
   redis.call('HDEL', KEYS[1], 'disabled')
 elseif ARGV[1] == 'reset' then
-  redis.call('HSET', KEYS[1], 'pw', ARGV[4], 'totp', ARGV[5], 'totp_step', '0')
+  redis.call('HSET', KEYS[1], 'pw', ARGV[4], 'totp', ARGV[5], 'totp_step', '0', 'setup', 'new')
 elseif ARGV[1] == 'remove' then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[2], ARGV[2])
@@ -65,13 +66,53 @@ return ended
 """
 
 _START_SESSION = """
--- KEYS: session, user_sessions, account ; ARGV: token_hash, account, role, csrf, created, seen, idle_s, lifetime_s
+-- KEYS: session, user_sessions, account
+-- ARGV: token_hash, account, role, csrf, created, seen, idle_s, lifetime_s, language, stage
 -- Refused (0) when the account is gone or disabled, checked in the same step as the session is made.
 if redis.call('EXISTS', KEYS[3]) == 0 or redis.call('HGET', KEYS[3], 'disabled') == '1' then return 0 end
-redis.call('HSET', KEYS[1], 'account', ARGV[2], 'role', ARGV[3], 'csrf', ARGV[4], 'created', ARGV[5], 'seen', ARGV[6])
+redis.call('HSET', KEYS[1], 'account', ARGV[2], 'role', ARGV[3], 'csrf', ARGV[4], 'created', ARGV[5], 'seen', ARGV[6],
+  'lang', ARGV[9], 'stage', ARGV[10])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[8])
+return 1
+"""
+
+_USE_ONE_TIME = """
+-- The one-time password works once: the first sign-in with it moves the account from 'new' to 'used'
+-- in the step that checks it, so a second sign-in with the same password (even at once) is refused.
+-- KEYS: account
+if redis.call('HGET', KEYS[1], 'setup') ~= 'new' then return 0 end
+redis.call('HSET', KEYS[1], 'setup', 'used')
+return 1
+"""
+
+_SETUP_STEP = """
+-- A step of the first sign-in, only while the account is in it ('used'): the own password, then the end.
+-- KEYS: account ; ARGV: what ('password' or 'done'), pw_hash
+if redis.call('HGET', KEYS[1], 'setup') ~= 'used' then return 0 end
+if ARGV[1] == 'password' then redis.call('HSET', KEYS[1], 'pw', ARGV[2]) end
+if ARGV[1] == 'done' then redis.call('HDEL', KEYS[1], 'setup') end
+return 1
+"""
+
+_SET_STAGE = """
+-- KEYS: session ; ARGV: stage. Only an existing session (a write to an expired one would outlive its TTL).
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'stage', ARGV[1])
+return 1
+"""
+
+_SET_LANGUAGE = """
+-- The language a member of staff chose, on the account and on each of its open sessions at once.
+-- Only keys that exist are written: a write to an expired key would make one without a TTL.
+-- KEYS: account, user_sessions ; ARGV: language, session key format
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'lang', ARGV[1])
+for _, hashed in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local session = string.format(ARGV[2], hashed)
+  if redis.call('EXISTS', session) == 1 then redis.call('HSET', session, 'lang', ARGV[1]) end
+end
 return 1
 """
 
@@ -88,6 +129,10 @@ class AccountRecord:
     totp_plaintext_at_rest: bool = False
     """Stored before secrets were sealed (a legacy record): sealed at start-up or at the next login."""
     disabled: bool = False
+    language: str = ""
+    """The console language the member of staff chose; empty for the default."""
+    setup: str = ""
+    """'new': the one-time password is unused; 'used': the first sign-in is under way; '': set up."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +142,9 @@ class SessionRecord:
     csrf: str
     created_ms: int
     seen_ms: int
+    language: str = ""
+    stage: str = ""
+    """The step of the first sign-in this session is at ('password', 'authenticator'), '' when done."""
 
 
 def _context(name: str) -> str:
@@ -112,8 +160,11 @@ class AccountStore:
         self._admin = redis.register_script(_ADMIN)
         self._create = redis.register_script(_CREATE_ACCOUNT)
         self._use_step = redis.register_script(_USE_TOTP_STEP)
+        self._set_language = redis.register_script(_SET_LANGUAGE)
+        self._use_one_time = redis.register_script(_USE_ONE_TIME)
+        self._setup_step = redis.register_script(_SETUP_STEP)
 
-    async def create(self, record: AccountRecord, *, now_ms: int) -> bool:
+    async def create(self, record: AccountRecord, *, now_ms: int, setup: str = "new") -> bool:
         """False when the name is taken (nothing is changed then)."""
         created = await self._create(
             keys=[keys.account(record.name), keys.ACCOUNTS],
@@ -125,6 +176,7 @@ class AccountStore:
                 record.capacity,
                 now_ms,
                 keys.ACCOUNT_RETENTION,
+                setup,
             ],
         )
         return bool(created)
@@ -146,7 +198,15 @@ class AccountStore:
             int(raw.get("capacity", "2")),
             legacy,
             raw.get("disabled") == "1",
+            raw.get("lang", ""),
+            raw.get("setup", ""),
         )
+
+    async def use_one_time_password(self, name: str) -> bool:
+        return bool(await self._use_one_time(keys=[keys.account(name)]))
+
+    async def setup_step(self, name: str, what: str, password_hash: str = "") -> bool:
+        return bool(await self._setup_step(keys=[keys.account(name)], args=[what, password_hash]))
 
     async def administer(
         self, name: str, action: str, *, password_hash: str = "", totp_secret: str = ""
@@ -196,6 +256,13 @@ class AccountStore:
     async def update(self, name: str, **fields: str | int) -> None:
         await self._redis.hset(keys.account(name), mapping=dict(fields))  # type: ignore[misc,arg-type]
 
+    async def set_language(self, name: str, language: str) -> bool:
+        """The account's language, and its open sessions'; False when there is no such account."""
+        done = await self._set_language(
+            keys=[keys.account(name), keys.user_sessions(name)], args=[language, keys.session("%s")]
+        )
+        return bool(done)
+
     async def use_totp_step(self, name: str, step: int) -> bool:
         return bool(await self._use_step(keys=[keys.account(name)], args=[step, keys.ACCOUNT_RETENTION]))
 
@@ -211,6 +278,7 @@ class SessionStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._start = redis.register_script(_START_SESSION)
+        self._set_stage = redis.register_script(_SET_STAGE)
 
     async def create(self, token_hash: str, record: SessionRecord, *, idle_s: int, lifetime_s: int) -> bool:
         """False (and nothing stored) when the account is gone or disabled."""
@@ -229,6 +297,8 @@ class SessionStore:
                 record.seen_ms,
                 idle_s,
                 lifetime_s,
+                record.language,
+                record.stage,
             ],
         )
         return bool(started)
@@ -237,7 +307,18 @@ class SessionStore:
         raw = {_text(k): _text(v) for k, v in (await self._redis.hgetall(keys.session(token_hash))).items()}
         if "account" not in raw:
             return None
-        return SessionRecord(raw["account"], raw["role"], raw["csrf"], int(raw["created"]), int(raw["seen"]))
+        return SessionRecord(
+            raw["account"],
+            raw["role"],
+            raw["csrf"],
+            int(raw["created"]),
+            int(raw["seen"]),
+            raw.get("lang", ""),
+            raw.get("stage", ""),
+        )
+
+    async def set_stage(self, token_hash: str, stage: str) -> bool:
+        return bool(await self._set_stage(keys=[keys.session(token_hash)], args=[stage]))
 
     async def touch(self, token_hash: str, *, seen_ms: int, idle_s: int) -> None:
         key = keys.session(token_hash)

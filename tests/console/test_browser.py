@@ -128,6 +128,10 @@ async def test_counsellor_and_child_side_by_side(
     await expect(colleague.page.locator("#transcript li.counsellor")).to_contain_text("Jag läser")
 
     # End; the child gets the satisfaction question; the counsellor categorises.
+    # Ending asks first, in the page: the first click only opens the question.
+    await expect(colleague.page.locator("#end-form button")).to_be_hidden()
+    await colleague.page.click("#end-confirm summary")
+    await expect(colleague.page.locator("#end-form")).to_contain_text("The child is told the chat has ended")
     await colleague.page.click("#end-form button")
     await colleague.page.wait_for_url("**/done*")
     await expect(frame.locator("#log")).to_contain_text("Fick du den hjälp du behövde?")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,11 +30,16 @@ async def test_supervisor_sees_who_is_on_shift_and_edits_opening_hours(
     assert status == 200 and "<td>anna</td><td>available</td><td>0/3</td>" in page
     assert "The line is <strong>open</strong>" in page
 
-    bad = {"weekly": "mon-fri 16:00-09:00", "exceptions": ""}
-    assert (await sam.post("/overview/hours", bad))[0] == 303
+    bad = {"weekly": "mon-fri 16:00-09:00", "exceptions": "2026-12-23 10:00-13:00"}
+    status, page = await sam.post("/overview/hours", bad)
     assert await redis.exists(keys.HOURS) == 0
-    status, page = await sam.get("/overview?msg=bad_hours")
-    assert "could not be read" in page
+    # The page again: what was typed stays in the fields, and what is wrong is named.
+    said = html.unescape(page.split('id="hours-error">', 1)[1].split("</p>", 1)[0])
+    assert status == 422 and said == (
+        "Those opening hours could not be read: 'mon-fri 16:00-09:00': 16:00-09:00 ends before it starts"
+    )
+    assert 'name="weekly" value="mon-fri 16:00-09:00"' in page
+    assert 'name="exceptions" value="2026-12-23 10:00-13:00"' in page
 
     # Closed on Tuesdays from now on: the console's sweep uses the new hours at once.
     hours = {"weekly": "mon 09:00-16:00; wed-fri 09:00-16:00", "exceptions": "2026-12-23 10:00-13:00"}

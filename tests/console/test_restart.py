@@ -36,7 +36,7 @@ from console.store.accounts import AccountStore
 from console.store.sealing import SecretBox
 from console.store.throttle import ThrottleStore
 from tests.conftest import ROOT, with_settings
-from tests.console.conftest import Console, Credentials, StaffClient
+from tests.console.conftest import Console, Credentials, StaffClient, finish_first_sign_in
 from tests.console.test_live import StaffSocket, expect_child
 
 ALWAYS_OPEN = "mon-sun 00:00-24:00"
@@ -126,6 +126,7 @@ async def claimed_then_crashed(
 ) -> tuple[Any, str, StaffClient, Credentials]:
     """Anna claims a child on the first console; then that console dies without a word."""
     made = await remote.accounts.create("anna", "counsellor")
+    await finish_first_sign_in(redis, "anna")
     creds = Credentials(made, made.totp_uri.split("secret=")[1].split("&")[0])
     anna = StaffClient(remote)  # type: ignore[arg-type]
     assert await anna.login(creds) == 303

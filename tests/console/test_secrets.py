@@ -17,7 +17,7 @@ from chatbot.redis_server import free_port
 from chatbot.settings import Secret, Settings, SettingsError
 from console.store import keys
 from tests.conftest import ROOT, with_settings
-from tests.console.conftest import Console, Credentials, StaffClient
+from tests.console.conftest import Console, Credentials, StaffClient, finish_first_sign_in
 
 
 async def run_console(env: dict[str, str], *argv: str) -> tuple[int, str, str]:
@@ -85,6 +85,7 @@ async def test_legacy_plaintext_secrets_are_sealed_at_start_and_at_login(
 
         # One that turns up while it runs (a restored backup) still verifies, and is sealed at that login.
         made = await console.accounts.create("pia", "counsellor")
+        await finish_first_sign_in(redis, "pia")
         pia = Credentials(made, made.totp_uri.split("secret=")[1].split("&")[0])
         await make_plaintext(redis, pia)
         other = StaffClient(console)
