@@ -134,16 +134,18 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _leave_request(self, sid: str, data: object) -> None:
         session = self._require(sid)
         protocol.as_mapping(data)
-        left = await self._service.leave_for_counsellor(session.conv_id, session.locale)
-        session.state = left.state
-        # To this socket only, once: the code is a bearer secret, never in the room, the log or Redis.
-        await self.emit(
-            protocol.RETURN_CODE,
-            {"code": left.code, "keep_days": max(1, self._settings.conversation_retention // 86400)},
-            to=sid,
-        )
-        if left.entries:
-            await self._delivery.publish(session.conv_id, left.entries)
+        # Announcements of the notice wait until the code and the notice went out here, in that order.
+        async with self._delivery.writing(sid, session.conv_id, None):
+            left = await self._service.leave_for_counsellor(session.conv_id, session.locale)
+            session.state = left.state
+            # To this socket only, once: the code is a bearer secret, never in the room, the log or Redis.
+            await self.emit(
+                protocol.RETURN_CODE,
+                {"code": left.code, "keep_days": max(1, self._settings.conversation_retention // 86400)},
+                to=sid,
+            )
+            if left.entries:
+                await self._delivery.publish(session.conv_id, left.entries)
 
     async def _resume_code(self, sid: str, data: object) -> None:
         payload = protocol.as_mapping(data)
