@@ -1,151 +1,96 @@
-"""Counters, gauges and histograms for operators, rendered in Prometheus's text format (version 0.0.4).
+"""The process's metrics registry: prometheus-client families behind a guard that keeps labels anonymous.
 
-One `Metrics` registry per process (no module globals). Labels say *what kind* of thing happened, never
-*who*: a metric may only use the label names in ALLOWED_LABELS, and each of those takes values from a
-short fixed vocabulary (a role, an error code, a status). No conversation id, session, address or staff
-name can become a label: the registry refuses to define such a metric, and tests read the endpoint to
-check it. The text format is a few lines per sample, so no client library is needed for it.
+One `Metrics` per process (its own `CollectorRegistry`, no module globals, so two apps in one test process
+never share a figure). Labels say *what kind* of thing happened, never *who*: a metric may only use the
+label names in ALLOWED_LABELS, and each label of each metric takes its values from a closed vocabulary
+given when the metric is defined (a role, an error code, a status). A value outside it is counted as
+"other", so nothing a stranger sends (a payload, an id) and nothing that names someone (a conversation,
+a session, an address, a member of staff) can become a label value. The registry refuses any other label
+name, and tests read the endpoints to check it.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from types import TracebackType
 
-# Label names a metric may use. Every one has a small closed set of values set by our code, not by
-# whoever connects: this is the privacy line (brief: no label may identify a child, a conversation, a
-# session, an address or a member of staff).
-# `intent` takes only the intents and answer ids of our own content (anything else is counted as "other").
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
+# Label names a metric may use; each takes a closed set of values set by our code, not by whoever
+# connects: this is the privacy line (issue 19: no label may identify a child, a conversation, a session,
+# an address or a member of staff).
 ALLOWED_LABELS = frozenset({"role", "code", "event", "status", "side", "intent"})
+
+# What a value outside a label's vocabulary is counted as.
+OTHER = "other"
 
 # Seconds: from a Redis round trip on loopback (~0.1 ms) to a reply that took far too long.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Seconds a child waits for a person: from at once to an afternoon.
+WAIT_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0)
 
-Labels = tuple[str, ...]
+# What generate_latest writes: the classic text format every Prometheus reads.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+Vocabulary = Mapping[str, Collection[str]]
+Collector = Callable[[], Awaitable[None]]
 
 
 class MetricError(ValueError):
-    """A metric defined or used against the rules (an unknown or identifying label, a wrong kind)."""
+    """A metric defined against the rules (an identifying label, a name defined twice)."""
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+class _Family:
+    """One prometheus-client metric whose label values pass through their vocabularies first."""
+
+    def __init__(self, metric: Counter | Gauge | Histogram, vocabulary: dict[str, frozenset[str]]) -> None:
+        self._metric = metric
+        self._vocabulary = vocabulary
+
+    def know(self, label: str, values: Iterable[str]) -> None:
+        """Widen a label's vocabulary at wiring time (the intents of our content, say)."""
+        if label not in self._vocabulary:
+            raise MetricError(f"no label {label!r} on this metric")
+        self._vocabulary[label] = self._vocabulary[label] | frozenset(values)
+
+    def _child(self, labels: Mapping[str, str]) -> Counter | Gauge | Histogram:
+        if set(labels) != set(self._vocabulary):
+            raise MetricError(f"this metric takes labels {sorted(self._vocabulary)}, got {sorted(labels)}")
+        if not labels:
+            return self._metric
+        safe = {k: (v if v in self._vocabulary[k] else OTHER) for k, v in labels.items()}
+        return self._metric.labels(**safe)
 
 
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
-
-
-def _label_text(names: Sequence[str], values: Sequence[str], extra: str = "") -> str:
-    parts = [f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True)]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
-
-
-@dataclass
-class _Metric:
-    name: str
-    help: str
-    kind: str
-    label_names: Labels
-
-    def _key(self, labels: dict[str, str]) -> Labels:
-        if set(labels) != set(self.label_names):
-            raise MetricError(f"{self.name} takes labels {self.label_names}, got {tuple(labels)}")
-        return tuple(str(labels[n]) for n in self.label_names)
-
-    def header(self) -> list[str]:
-        return [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}"]
-
-
-@dataclass
-class Counter(_Metric):
-    values: dict[Labels, float] = field(default_factory=dict)
-
+class CounterFamily(_Family):
     def inc(self, amount: float = 1.0, **labels: str) -> None:
-        if amount < 0:
-            raise MetricError("a counter only goes up")
-        key = self._key(labels)
-        self.values[key] = self.values.get(key, 0.0) + amount
-
-    def render(self) -> list[str]:
-        lines = self.header()
-        for key, value in sorted(self.values.items()):
-            lines.append(f"{self.name}{_label_text(self.label_names, key)} {_number(value)}")
-        return lines
+        child = self._child(labels)
+        assert isinstance(child, Counter)
+        child.inc(amount)  # prometheus-client refuses a negative amount: a counter only goes up
 
 
-@dataclass
-class Gauge(_Metric):
-    values: dict[Labels, float] = field(default_factory=dict)
-
+class GaugeFamily(_Family):
     def set(self, value: float, **labels: str) -> None:
-        self.values[self._key(labels)] = float(value)
-
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        key = self._key(labels)
-        self.values[key] = self.values.get(key, 0.0) + amount
-
-    def dec(self, amount: float = 1.0, **labels: str) -> None:
-        self.inc(-amount, **labels)
-
-    def render(self) -> list[str]:
-        lines = self.header()
-        for key, value in sorted(self.values.items()):
-            lines.append(f"{self.name}{_label_text(self.label_names, key)} {_number(value)}")
-        return lines
+        child = self._child(labels)
+        assert isinstance(child, Gauge)
+        child.set(value)
 
 
-@dataclass
-class _Series:
-    counts: list[int]
-    total: float = 0.0
-    count: int = 0
-
-
-@dataclass
-class Histogram(_Metric):
-    buckets: tuple[float, ...] = LATENCY_BUCKETS
-    series: dict[Labels, _Series] = field(default_factory=dict)
-
+class HistogramFamily(_Family):
     def observe(self, value: float, **labels: str) -> None:
-        key = self._key(labels)
-        series = self.series.get(key)
-        if series is None:
-            series = self.series[key] = _Series([0] * len(self.buckets))
-        for i, bound in enumerate(self.buckets):
-            if value <= bound:
-                series.counts[i] += 1
-        series.total += value
-        series.count += 1
+        child = self._child(labels)
+        assert isinstance(child, Histogram)
+        child.observe(value)
 
     def time(self, **labels: str) -> _Timer:
-        """`with histogram.time(): ...` observes how long the block took (monotonic clock, not the
-        injected one: a duration, never a date)."""
+        """`with histogram.time(): ...` observes how long the block took (the monotonic clock, never the
+        injected one: a duration, not a date)."""
         return _Timer(self, labels)
-
-    def render(self) -> list[str]:
-        lines = self.header()
-        for key, series in sorted(self.series.items()):
-            for bound, count in zip(self.buckets, series.counts, strict=True):
-                le = f'le="{_number(bound)}"'
-                lines.append(f"{self.name}_bucket{_label_text(self.label_names, key, le)} {count}")
-            inf = 'le="+Inf"'
-            lines.append(f"{self.name}_bucket{_label_text(self.label_names, key, inf)} {series.count}")
-            lines.append(f"{self.name}_sum{_label_text(self.label_names, key)} {_number(series.total)}")
-            lines.append(f"{self.name}_count{_label_text(self.label_names, key)} {series.count}")
-        return lines
 
 
 class _Timer:
-    def __init__(self, histogram: Histogram, labels: dict[str, str]) -> None:
+    def __init__(self, histogram: HistogramFamily, labels: dict[str, str]) -> None:
         self._histogram = histogram
         self._labels = labels
         self._start = 0.0
@@ -153,65 +98,63 @@ class _Timer:
     def __enter__(self) -> None:
         self._start = time.perf_counter()
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(
+        self, _type: type[BaseException] | None, _exc: BaseException | None, _tb: TracebackType | None
+    ) -> None:
         self._histogram.observe(time.perf_counter() - self._start, **self._labels)
 
 
-Collector = Callable[[], Awaitable[None]]
-
-
 class Metrics:
-    """The process's registry. `collect` hooks run at scrape time (e.g. the queue's length from Redis)."""
+    """The process's registry. `on_collect` hooks run at scrape time (the queue's length from Redis)."""
 
     def __init__(self, namespace: str = "stodchat") -> None:
+        self.registry = CollectorRegistry()
         self._namespace = namespace
-        self._metrics: dict[str, _Metric] = {}
+        self._names: set[str] = set()
         self._collectors: list[Collector] = []
 
-    def _name(self, name: str, labels: Iterable[str]) -> tuple[str, Labels]:
-        names = tuple(labels)
-        bad = set(names) - ALLOWED_LABELS
+    def _vocabulary(self, name: str, labels: Vocabulary) -> dict[str, frozenset[str]]:
+        bad = set(labels) - ALLOWED_LABELS
         if bad:
             raise MetricError(f"label(s) {sorted(bad)} are not allowed: labels never identify anyone")
-        full = f"{self._namespace}_{name}"
-        if full in self._metrics:
-            raise MetricError(f"{full} is defined twice")
-        return full, names
+        if name in self._names:
+            raise MetricError(f"{name} is defined twice")
+        self._names.add(name)
+        return {label: frozenset(values) | {OTHER} for label, values in labels.items()}
 
-    def counter(self, name: str, help: str, labels: Iterable[str] = ()) -> Counter:
-        full, names = self._name(name, labels)
-        metric = Counter(full, help, "counter", names)
-        if not names:
-            metric.values[()] = 0.0  # an unlabelled counter reads 0 from the start, not "absent"
-        self._metrics[full] = metric
-        return metric
+    def counter(self, name: str, help: str, labels: Vocabulary | None = None) -> CounterFamily:
+        vocabulary = self._vocabulary(name, labels or {})
+        metric = Counter(name, help, list(vocabulary), namespace=self._namespace, registry=self.registry)
+        return CounterFamily(metric, vocabulary)
 
-    def gauge(self, name: str, help: str, labels: Iterable[str] = ()) -> Gauge:
-        full, names = self._name(name, labels)
-        metric = Gauge(full, help, "gauge", names)
-        self._metrics[full] = metric
-        return metric
+    def gauge(self, name: str, help: str, labels: Vocabulary | None = None) -> GaugeFamily:
+        vocabulary = self._vocabulary(name, labels or {})
+        metric = Gauge(name, help, list(vocabulary), namespace=self._namespace, registry=self.registry)
+        return GaugeFamily(metric, vocabulary)
 
     def histogram(
-        self, name: str, help: str, labels: Iterable[str] = (), buckets: tuple[float, ...] = LATENCY_BUCKETS
-    ) -> Histogram:
-        full, names = self._name(name, labels)
-        metric = Histogram(full, help, "histogram", names, tuple(sorted(buckets)))
-        if not names:
-            metric.series[()] = _Series([0] * len(metric.buckets))
-        self._metrics[full] = metric
-        return metric
+        self,
+        name: str,
+        help: str,
+        labels: Vocabulary | None = None,
+        buckets: Iterable[float] = LATENCY_BUCKETS,
+    ) -> HistogramFamily:
+        vocabulary = self._vocabulary(name, labels or {})
+        metric = Histogram(
+            name,
+            help,
+            list(vocabulary),
+            namespace=self._namespace,
+            registry=self.registry,
+            buckets=sorted(buckets),
+        )
+        return HistogramFamily(metric, vocabulary)
 
     def on_collect(self, collector: Collector) -> None:
         self._collectors.append(collector)
 
-    async def render(self) -> str:
+    async def render(self) -> bytes:
+        """Prometheus's text format, after the scrape-time hooks have read what they read."""
         for collect in self._collectors:
             await collect()
-        lines: list[str] = []
-        for metric in self._metrics.values():
-            lines.extend(metric.render())  # type: ignore[attr-defined]
-        return "\n".join(lines) + "\n"
-
-
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+        return generate_latest(self.registry)

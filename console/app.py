@@ -16,7 +16,7 @@ from chatbot.clock import Clock, SystemClock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.hours import OpeningHours
-from chatbot.observability import Instruments, serve_metrics
+from chatbot.observability import serve_metrics
 from chatbot.settings import Settings, SettingsError
 from chatbot.store import client
 from chatbot.store import keys as chat_keys
@@ -26,13 +26,26 @@ from chatbot.store.hours import HoursStore
 from chatbot.store.notifications import Notifications
 from chatbot.store.queue import QueueStore
 from console import case_pages, events, routes, security
-from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE, REDIS, SESSIONS, SETTINGS, TEMPLATES
+from console.appkeys import (
+    ACCOUNTS,
+    CASES,
+    CLOCK,
+    CONTENT,
+    DESK,
+    INSTRUMENTS,
+    LIVE,
+    REDIS,
+    SESSIONS,
+    SETTINGS,
+    TEMPLATES,
+)
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.throttle import Pause, SignInThrottle
 from console.i18n import ConsoleTemplates
 from console.live import Live
 from console.namespace import StaffNamespace
+from console.observing import instruments_for_console, watch_desk
 from console.store.accounts import AccountStore, SessionStore
 from console.store.handoff import HandoffStore
 from console.store.sealing import SecretBox
@@ -72,7 +85,7 @@ def create_app(
         redis = client.connect(
             settings.redis_url, sentinels=settings.redis_sentinels, master_name=settings.redis_master_name
         )
-    instruments = Instruments()
+    instruments = instruments_for_console()
     clock = clock or SystemClock()
     throttle = SignInThrottle(
         ThrottleStore(redis), clock, settings.session_secret.reveal().encode(), pause=pause
@@ -96,7 +109,7 @@ def create_app(
         HandoffStore(redis),
         conversations,
         QueueStore(redis),
-        StatsStore(redis, retention=settings.stats_retention),
+        StatsStore(redis, retention=settings.stats_retention, observer=instruments),
         content,
         clock,
         settings,
@@ -106,10 +119,16 @@ def create_app(
     )
     # Same origin only (no CORS list): staff pages are served by this process and nobody else's.
     sio = socketio.AsyncServer(async_mode="aiohttp", cookie=None, logger=False, engineio_logger=False)
-    live = Live(sio, Notifications(redis), desk, conversations)
+    live = Live(
+        sio,
+        Notifications(redis),
+        desk,
+        conversations,
+        delivered=lambda entry: instruments.delivered.inc(role=entry.role.value, side="staff"),
+    )
     instruments.watch_queue(QueueStore(redis))
     instruments.watch_connections("staff", lambda: len(sio.eio.sockets))
-    namespace = StaffNamespace(sessions, desk, live)
+    namespace = StaffNamespace(sessions, desk, live, errors=lambda code: instruments.errors.inc(code=code))
     sio.register_namespace(namespace)
     live.on_tick(namespace.heartbeat)
     live.on_revoked(namespace.drop_account)
@@ -133,7 +152,9 @@ def create_app(
     app[DESK] = desk
     app[LIVE] = live
     app[STAFF_NAMESPACE] = namespace
+    app[INSTRUMENTS] = instruments
     case_pages.install(app, redis, clock)
+    watch_desk(instruments, desk, app[CASES])
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)

@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
+from chatbot.observability import Instruments
 from chatbot.settings import Settings
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import CaseService
@@ -28,3 +29,4 @@ LIVE = web.AppKey("live", Live)
 CASES = web.AppKey("cases", CaseService)
 AUDIT = web.AppKey("audit", AuditLog)
 REAUTH = web.AppKey("reauth", Reauth)
+INSTRUMENTS = web.AppKey("instruments", Instruments)

@@ -17,7 +17,7 @@ from typing import Any
 
 import socketio
 
-from chatbot.model import Role
+from chatbot.model import Entry, Role
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.notifications import ALL_CHANNELS, Left, Notification, Notifications, Other, Typing, Urgent
 from console import events
@@ -43,8 +43,14 @@ class _Room:
 
 class Live:
     def __init__(
-        self, sio: socketio.AsyncServer, notifications: Notifications, desk: Desk, store: ConversationStore
+        self,
+        sio: socketio.AsyncServer,
+        notifications: Notifications,
+        desk: Desk,
+        store: ConversationStore,
+        delivered: Callable[[Entry], None] | None = None,
     ) -> None:
+        self._delivered = delivered or (lambda _entry: None)
         self._sio = sio
         self._notifications = notifications
         self._desk = desk
@@ -110,6 +116,8 @@ class Live:
                     room=conv_room(conv_id),
                     namespace=events.NAMESPACE,
                 )
+                for entry in items:
+                    self._delivered(entry)
 
     async def counsellor_typing(self, conv_id: str, on: bool) -> None:
         await self._notifications.typing(conv_id, Role.COUNSELLOR.value, on)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -39,8 +40,15 @@ class _Socket:
 
 
 class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, sessions: StaffSessions, desk: Desk, live: Live) -> None:
+    def __init__(
+        self,
+        sessions: StaffSessions,
+        desk: Desk,
+        live: Live,
+        errors: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__(events.NAMESPACE)
+        self._errors = errors or (lambda _code: None)
         self._sessions = sessions
         self._desk = desk
         self._live = live
@@ -111,6 +119,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 conv_id, staff.name, supervisor=staff.role is Role.SUPERVISOR
             )
         except DeskError as exc:
+            self._errors(exc.code)
             await self.emit(events.ERROR, events.error(exc.code, exc.detail), to=sid)
             return
         await self._live.watch(sid, conv_id, max(last_seq, view.hidden_before - 1))

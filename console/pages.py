@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from chatbot.domain.hours import STOCKHOLM
-from console.appkeys import ACCOUNTS, AUDIT, CLOCK, CONTENT, DESK, LIVE
+from console.appkeys import ACCOUNTS, AUDIT, CLOCK, CONTENT, DESK, INSTRUMENTS, LIVE
 from console.domain import stats as stats_rules
 from console.domain import throttle as throttle_rules
 from console.domain.accounts import Role, Staff
@@ -184,6 +184,7 @@ async def conversation_action(request: web.Request) -> web.StreamResponse:
         elif action == "reply":
             entry = await desk.actions.reply(conv_id, staff.name, form.get("text"))
             result["seq"] = entry.seq
+            request.app[INSTRUMENTS].received.inc(role="counsellor", status="ok")
         elif action == "offer_upload":
             moved = await desk.actions.offer_upload(conv_id, staff.name)
             result["seq"] = moved.entries[-1].seq
@@ -209,6 +210,7 @@ async def conversation_action(request: web.Request) -> web.StreamResponse:
             )
             after = "/queue?msg=categorised"
     except DeskError as exc:
+        request.app[INSTRUMENTS].errors.inc(code=exc.code)
         if _wants_json(request):
             shown = tr(request, MESSAGES[exc.code]) if exc.code in MESSAGES else exc.detail
             return web.json_response(

@@ -84,6 +84,8 @@ def create_app(
     default_formats()  # locales/dates.yml read now: a malformed entry stops the start, naming the language
     own_nlu = nlu is None
     nlu = nlu or build_nlu(settings)
+    # This process's view of the (maybe shared) model: the same classifier, each parse timed.
+    nlu = Nlu(instruments.timed(nlu.classifier), nlu.crisis, nlu.languages)
     uploads = build_uploads(settings, redis, clock)
     floods = FloodGuard(FloodStore(redis), clock, settings)
     # Only safe-complete languages reach the menu, Accept-Language and set_locale (docs/languages.md).

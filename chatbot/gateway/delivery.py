@@ -157,7 +157,7 @@ class Delivery:
                         protocol.BOT_UTTERED, protocol.rasa_uttered(entry), room=rasa_room(conv_id)
                     )
             for entry in todo:
-                self._instruments.delivered.inc(role=entry.role.value)
+                self._instruments.delivered.inc(role=entry.role.value, side="child")
             room.cursor = max(room.cursor, last)
 
     @contextlib.asynccontextmanager

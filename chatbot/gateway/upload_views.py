@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from chatbot.gateway.appkeys import AUDIT, CASES, CLIENTS, FLOODS, SETTINGS, SWEEPER, UPLOADS
+from chatbot.gateway.appkeys import AUDIT, CASES, CLIENTS, FLOODS, INSTRUMENTS, SETTINGS, SWEEPER, UPLOADS
 from chatbot.gateway.assembly import Uploads
 from chatbot.gateway.views import STATIC
 from chatbot.store.floods import Admission
@@ -86,7 +86,8 @@ async def _sweeping(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
-def _error(exc: errors.UploadError) -> web.Response:
+def _error(exc: errors.UploadError, request: web.Request) -> web.Response:
+    request.app[INSTRUMENTS].errors.inc(code=exc.code)
     body: dict[str, Any] = {"error": exc.code, "detail": exc.detail, **exc.info}
     return web.json_response(body, status=STATUS.get(exc.code, 400))
 
@@ -139,7 +140,7 @@ async def config(request: web.Request) -> web.Response:
 
     settings = request.app[SETTINGS]
     if not settings.upload_public_keys:
-        return _error(errors.UploadsDisabled("uploads are not configured"))
+        return _error(errors.UploadsDisabled("uploads are not configured"), request)
     return web.json_response(
         {
             "keys": list(settings.upload_public_keys),
@@ -160,7 +161,7 @@ async def start(request: web.Request) -> web.Response:
             files=body.get("files"),
         )
     except errors.UploadError as exc:
-        return _error(exc)
+        return _error(exc, request)
     return web.json_response({"upload": progress.token, **_progress(progress)}, status=201)
 
 
@@ -168,7 +169,7 @@ async def progress(request: web.Request) -> web.Response:
     try:
         found = await request.app[UPLOADS].progress(_token(request))
     except errors.UploadError as exc:
-        return _error(exc)
+        return _error(exc, request)
     return web.json_response(_progress(found))
 
 
@@ -193,7 +194,8 @@ async def chunk(request: web.Request) -> web.Response:
             raise errors.BadChunk(f"a chunk has at most {MAX_CHUNK_BYTES} bytes")
         received = await request.app[UPLOADS].write(token, index, offset, data)
     except errors.UploadError as exc:
-        return _error(exc)
+        return _error(exc, request)
+    request.app[INSTRUMENTS].upload_bytes.inc(len(data))
     return web.json_response({"index": index, "received": received})
 
 
@@ -201,7 +203,7 @@ async def finish(request: web.Request) -> web.Response:
     try:
         code = await request.app[UPLOADS].finish(_token(request))
     except errors.UploadError as exc:
-        return _error(exc)
+        return _error(exc, request)
     return web.json_response({"case_code": code})
 
 
@@ -209,7 +211,7 @@ async def cancel(request: web.Request) -> web.Response:
     try:
         await request.app[UPLOADS].cancel(_token(request))
     except errors.UploadError as exc:
-        return _error(exc)
+        return _error(exc, request)
     return web.Response(status=204)
 
 
@@ -230,5 +232,5 @@ async def case_status(request: web.Request) -> web.Response:
         body = await _json(request)
         view = await request.app[CASES].child_status(body.get("code"))
     except errors.UploadError as exc:
-        return _error(exc)
+        return _error(exc, request)
     return web.json_response({"status": view.status.value, "updated": view.updated.date().isoformat()})

@@ -11,6 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.metrics import ALLOWED_LABELS, MetricError, Metrics
+from chatbot.observability import Instruments
 from chatbot.redis_server import free_port
 from chatbot.store import keys
 from tests.conftest import with_settings
@@ -38,7 +39,7 @@ def parse(text: str) -> list[tuple[str, dict[str, str], float]]:
         match = _SAMPLE.match(line)
         assert match, f"not a sample line: {line!r}"
         labels = dict(_LABEL.findall(match.group("labels") or ""))
-        base = re.sub(r"_(bucket|sum|count)$", "", match.group("name"))
+        base = re.sub(r"_(bucket|sum|count|gcount|gsum)$", "", match.group("name"))
         assert match.group("name") in typed or base in typed, f"sample without TYPE: {line!r}"
         samples.append((match.group("name"), labels, float(match.group("value"))))
     return samples
@@ -53,33 +54,45 @@ def value(samples: list[tuple[str, dict[str, str], float]], name: str, **labels:
 @pytest.mark.parametrize("label", ["conv_id", "conversation", "session", "address", "ip", "staff", "name"])
 def test_a_label_that_could_identify_someone_cannot_be_defined(label: str) -> None:
     with pytest.raises(MetricError):
-        Metrics().counter("x_total", "x", [label])
+        Metrics().counter("x_total", "x", {label: ()})
 
 
 async def test_the_text_format_counters_gauges_and_cumulative_histograms() -> None:
     metrics = Metrics()
-    counter = metrics.counter("things_total", "Things.", ["role"])
+    counter = metrics.counter("things_total", "Things.", {"role": ("bot",)})
     gauge = metrics.gauge("level", "A level.")
     histogram = metrics.histogram("wait_seconds", "Waits.", buckets=(0.1, 1.0))
     counter.inc(role="bot")
-    counter.inc(2, role='a"b\\c')
+    # A value outside the label's vocabulary (an id, a payload, a name) is counted as "other", never as itself.
+    counter.inc(2, role="0123456789abcdef01234567")
     gauge.set(3.5)
     for seconds in (0.05, 0.5, 5.0):
         histogram.observe(seconds)
-    with pytest.raises(MetricError):
+    with pytest.raises(ValueError, match="non-negative"):
         counter.inc(-1, role="bot")
     with pytest.raises(MetricError):
         counter.inc(other="x")
-    text = await metrics.render()
+    with pytest.raises(MetricError):
+        metrics.gauge("level", "Twice.")
+    text = (await metrics.render()).decode()
     samples = parse(text)
     assert value(samples, "stodchat_things_total", role="bot") == 1
-    assert value(samples, "stodchat_things_total", role='a\\"b\\\\c') == 2
+    assert value(samples, "stodchat_things_total", role="other") == 2
+    assert "0123456789abcdef" not in text
     assert value(samples, "stodchat_level") == 3.5
     buckets = [(lab["le"], v) for n, lab, v in samples if n == "stodchat_wait_seconds_bucket"]
-    assert buckets == [("0.1", 1), ("1", 2), ("+Inf", 3)]
+    assert buckets == [("0.1", 1), ("1.0", 2), ("+Inf", 3)]
     assert value(samples, "stodchat_wait_seconds_count") == 3
     assert value(samples, "stodchat_wait_seconds_sum") == pytest.approx(5.55)
     assert "# TYPE stodchat_wait_seconds histogram" in text
+
+
+async def test_two_registries_share_nothing() -> None:
+    """One registry per process (per app): two apps in one test process keep their own figures."""
+    first, second = Instruments(), Instruments()
+    first.crisis.inc()
+    assert value(parse((await first.metrics.render()).decode()), "stodchat_crisis_detections_total") == 1
+    assert value(parse((await second.metrics.render()).decode()), "stodchat_crisis_detections_total") == 0
 
 
 async def test_the_gateway_serves_metrics_on_its_private_port_only(
@@ -122,7 +135,8 @@ async def test_the_gateway_serves_metrics_on_its_private_port_only(
     assert len(intents) >= 2 and "made_up_payload_zq" not in text
     assert value(samples, "stodchat_messages_received_total", role="child", status="duplicate") == 1
     assert value(samples, "stodchat_errors_total", code="empty_message") == 1
-    assert value(samples, "stodchat_entries_delivered_total", role="bot") >= 2
+    assert value(samples, "stodchat_entries_delivered_total", role="bot", side="child") >= 2
+    assert value(samples, "stodchat_intent_model_seconds_count") >= 2
     assert value(samples, "stodchat_message_handling_seconds_count") >= 3
     assert value(samples, "stodchat_redis_round_trip_seconds_count") >= 3
     assert value(samples, "stodchat_queue_length") == 0
