@@ -124,7 +124,7 @@ async def test_the_dashboard_asks_only_for_metrics_that_exist_by_labels_that_ide
 
     dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "stodchat.json").read_text())
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
-    rendered = await Instruments().metrics.render()
+    rendered = (await Instruments().metrics.render()).decode()
     known = set(re.findall(r"^# TYPE (\S+) (\S+)", rendered, re.M))
     names = {name for name, _ in known}
     histograms = {name for name, kind in known if kind == "histogram"}

@@ -115,3 +115,12 @@ def test_a_broken_rule_is_caught(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from aiohttp import web\n\ndef f():\n    import redis.asyncio\n", encoding="utf-8")
     assert {"aiohttp", "redis.asyncio"} <= imports(bad)
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_only_the_metrics_modules_know_prometheus(name: str) -> None:
+    # The domain is told what happened through callbacks; a metric never shapes a decision.
+    if name in ("chatbot.metrics", "chatbot.observability"):
+        return
+    wrong = {i for i in imports(MODULES[name]) if within(i, ("prometheus_client",))}
+    assert not wrong, f"{name} imports {sorted(wrong)}: pass it a callback from the wiring instead"

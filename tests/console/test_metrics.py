@@ -202,3 +202,14 @@ class _Taken:
 
 
 ANY_TAKEN = _Taken()
+
+
+def test_every_desk_error_code_is_a_known_label_value() -> None:
+    """A code missing from DESK_ERROR_CODES would be counted as "other": the list is read off the source."""
+    import re
+
+    from console.observing import DESK_ERROR_CODES
+
+    source = "".join(p.read_text() for p in (Path(__file__).parents[2] / "console").rglob("*.py"))
+    raised = set(re.findall(r'DeskError\(\s*"([a-z_]+)"', source))
+    assert raised and raised <= set(DESK_ERROR_CODES), raised - set(DESK_ERROR_CODES)
