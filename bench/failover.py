@@ -61,13 +61,15 @@ class Child:
         self.sio.on("disconnect", self._disconnected)
         self.sio.on("session_confirm", self._confirm)
         self.sio.on("message_ack", self._ack)
+        self.sio.on("turn", self._turn)
         self.sio.on("bot_uttered", self._uttered)
         self.sio.on("history", self._history)
 
     async def _connected(self) -> None:
         if self.session_id is not None:  # a reconnect: resume the same conversation from what we saw
             self.reconnects += 1
-        payload: dict[str, Any] = {"last_seq": self.last_seq}
+        # The extended protocol (as the widget asks for it): acks come in the compact `turn` frame.
+        payload: dict[str, Any] = {"last_seq": self.last_seq, "extensions": 1}
         if self.session_id:
             payload["session_id"] = self.session_id
         await self.sio.emit("session_request", payload)
@@ -87,6 +89,12 @@ class Child:
         waiter = self.waiting.pop(data["client_id"], None)
         if waiter and not waiter.done():
             waiter.set_result(None)
+
+    async def _turn(self, data: Any) -> None:
+        if isinstance(data, dict) and isinstance(data.get("ack"), dict):
+            await self._ack(data["ack"])
+        for entry in data.get("entries", []) if isinstance(data, dict) else []:
+            await self._uttered(entry)
 
     async def _uttered(self, data: Any) -> None:
         if isinstance(data, dict) and "seq" in data:
