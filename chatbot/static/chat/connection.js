@@ -8,6 +8,7 @@ import { flushPending, onAck, onBubble, onError } from "./sending.js";
 import { onUploadGrant } from "./upload-panel.js";
 import { closeResume, showReturnCode } from "./leave.js";
 import { showEnded } from "./exit.js";
+import { showPlace } from "./queue.js";
 import * as events from "./events.js";
 
 export function connect() {
@@ -48,6 +49,7 @@ export function connect() {
   socket.on(events.SESSION_STATE, onSessionState);
   socket.on(events.HISTORY, function (data) {
     (data && Array.isArray(data.entries) ? data.entries : []).forEach(onEntry);
+    showPlace();
     scrollToEnd();
   });
   socket.on(events.BOT_UTTERED, function (data) {
@@ -59,6 +61,7 @@ export function connect() {
       onBubble(data);
     }
     hideTyping();
+    showPlace();
     scrollToEnd();
   });
   // The compact protocol: one frame per turn, the acknowledgement and every bubble of the answer.
@@ -71,6 +74,7 @@ export function connect() {
     });
     if (entries.length) {
       hideTyping();
+      showPlace();
       scrollToEnd();
     }
   });
@@ -101,6 +105,7 @@ export function onSessionState(data) {
   state.ready = true;
   state.inflight = null; // whatever was in flight is resent below; the server dedupes by client_id
   state.conversationState = data.conversation_state || "bot";
+  showPlace();
   if (state.ended) return;
   if (data.locale && data.locale !== state.locale) {
     if (state.localeChosen) {

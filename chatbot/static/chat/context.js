@@ -17,6 +17,7 @@ export const el = {
   typing: byId("typing"),
   replies: byId("replies"),
   status: byId("status"),
+  queueStatus: byId("queue-status"),
   input: byId("input"),
   send: byId("send"),
   endRow: byId("end-row"),
@@ -84,6 +85,7 @@ export const state = {
   connectingSince: 0,
   inflight: null, // client_id of the message sent and not yet acknowledged
   exitFallback: 0,
+  place: null, // the newest place in the queue told ({position, wait, seq}), for the status line
   counsellorName: "", // from the counsellor_joined notice: "Sam skriver …"
   typingSentAt: 0, // the child's typing indicator to the counsellor: last "on" sent (throttle)
   typingIdle: 0

@@ -3,6 +3,7 @@ import { config, el, embedded, hostOrigin, state } from "./context.js";
 import { tellHost } from "./host.js";
 import { wipeDevice } from "./storage.js";
 import { connect, setStatus } from "./connection.js";
+import { showPlace } from "./queue.js";
 import * as events from "./events.js";
 
 // reason: "quick_exit" or "end_chat", so the counsellor's console can say how the child left.
@@ -24,6 +25,7 @@ export function endOnServer(reason) {
 
 export function showEnded() {
   state.ended = true;
+  showPlace();
   endOnServer("end_chat");
   wipeDevice();
   if (state.socket) {

@@ -3,6 +3,7 @@ import { config, el, state } from "./context.js";
 import { reportLayout, tellHost } from "./host.js";
 import { whoLabel } from "./transcript.js";
 import { showGrantStrings } from "./upload-panel.js";
+import { showPlace } from "./queue.js";
 
 export function t(key, params) {
   let text = state.catalog.messages[key];
@@ -48,6 +49,7 @@ export function applyStrings() {
   const statusKey = el.status.getAttribute("data-status-key");
   if (statusKey) el.status.textContent = t(statusKey);
   showGrantStrings();
+  showPlace();
   tellHost({ type: "stodchat:ready", title: t("app.frame_title"), exitUrl: config.exitUrl });
   reportLayout();
 }

@@ -2,6 +2,7 @@
 import { config, cssId, el, state } from "./context.js";
 import { t } from "./strings.js";
 import { hideTyping } from "./typing.js";
+import { forgetPlace, notePlace } from "./queue.js";
 import { sendMessage, settle } from "./sending.js";
 import { openUpload } from "./upload-panel.js";
 import { leaveForCounsellor } from "./leave.js";
@@ -18,8 +19,8 @@ export function followNotice(notice) {
   // session_state already told the current state).
   if (!notice || typeof notice !== "object") return;
   if (notice.type === "counsellor_joined") state.conversationState = "counsellor";
-  if (["conversation_ended", "handoff_closed", "hours_unknown"].indexOf(notice.type) >= 0) state.conversationState = "bot";
-  if (notice.type === "queue_update" || notice.type === "counsellor_lost") state.conversationState = "queued";
+  if (["conversation_ended", "handoff_closed", "hours_unknown", "leave_queue"].indexOf(notice.type) >= 0) state.conversationState = "bot";
+  if (["handoff_queued", "queue_update", "counsellor_lost"].indexOf(notice.type) >= 0) state.conversationState = "queued";
 }
 
 export function markSeen(seq) {
@@ -36,6 +37,7 @@ export function onEntry(entry) {
       if (reply && typeof reply.payload === "string") state.payloadTitles.set(reply.payload, reply.title);
     });
   }
+  notePlace(entry);
   if (entry.notice && entry.notice.type === "counsellor_joined" && typeof entry.notice.name === "string") {
     state.counsellorName = entry.notice.name;
   }
@@ -163,6 +165,7 @@ export function clearTranscript() {
   state.seen.clear();
   state.contiguous = 0;
   state.payloadTitles.clear();
+  forgetPlace();
   clearReplies();
   hideTyping();
   state.pending.forEach(function (item) {
@@ -196,6 +199,10 @@ export function clearReplies() {
 
 export function scrollToEnd() {
   window.requestAnimationFrame(function () {
-    el.scroll.scrollTop = el.scroll.scrollHeight;
+    // Until the child has written, the conversation is the welcome: shown from its start, so its first
+    // lines (who we are, that the chat is anonymous) are on screen even when its buttons do not fit
+    // (a 1280x720 laptop). From the child's first message on, the newest message is what matters.
+    const welcome = !el.log.querySelector(".msg--child");
+    el.scroll.scrollTop = welcome ? 0 : el.scroll.scrollHeight;
   });
 }
