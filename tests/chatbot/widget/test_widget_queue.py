@@ -89,7 +89,9 @@ async def test_the_place_stays_on_screen_updates_and_goes_when_a_counsellor_join
     # The child writes while waiting: the queue's bubble scrolls away, the line stays on screen.
     # (Three long messages: within the rate limit's burst, and taller together than the conversation.)
     for i in range(3):
-        await frame.fill("#input", f"jag väntar fortfarande {i}, " + "och det känns som att det tar lång tid " * 6)
+        await frame.fill(
+            "#input", f"jag väntar fortfarande {i}, " + "och det känns som att det tar lång tid " * 6
+        )
         await frame.press("#input", "Enter")
     await frame.wait_for_function("() => document.querySelectorAll('#log .is-pending').length === 0")
     await frame.wait_for_function(
