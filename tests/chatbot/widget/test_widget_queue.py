@@ -13,8 +13,8 @@ from typing import Any
 from playwright.async_api import Frame
 from redis.asyncio import Redis
 
-from chatbot.domain.model import ConversationState
 from chatbot.domain.sessions import session_hash
+from chatbot.model import ConversationState
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore
 from tests.chatbot.widget.conftest import Session, screenshot_path, tap
