@@ -18,9 +18,9 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from chatbot.content.widget_catalogs import WidgetCatalogs
 from chatbot.domain import errors
 from chatbot.gateway import protocol
-from chatbot.gateway.catalogs import WidgetCatalogs
 from chatbot.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from chatbot.clock import Clock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.ending import Ending
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.handoff import Handoff

@@ -11,9 +11,19 @@ from pathlib import Path
 import pytest
 
 from chatbot.cli import main
-from chatbot.domain.catalogs import read_catalog, write_catalog
-from chatbot.domain.content import ContentLibrary
-from chatbot.domain.guidelines import INTENTS, Level, Report, check_library, lix, sentences, taps_from, words
+from chatbot.content.catalog_tools import write_catalog
+from chatbot.content.catalogs import read_catalog
+from chatbot.content.guidelines.rules import (
+    INTENTS,
+    Level,
+    Report,
+    check_library,
+    lix,
+    sentences,
+    taps_from,
+    words,
+)
+from chatbot.content.library import ContentLibrary
 from chatbot.nlu.data import load_project
 from chatbot.settings import PROJECT_ROOT
 

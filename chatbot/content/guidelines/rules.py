@@ -2,8 +2,8 @@
 
 Each rule is a small function; `check_library` runs them all and returns a report with one entry per
 answer (ok, warnings, violations) plus findings about the whole library (intents, the answer graph).
-Blame, promises and personal data are read for meaning in Swedish and English (chatbot.domain.wording_rules,
-with a classifier over the labelled bank in chatbot.domain.wording_bank for what no pattern covers), and
+Blame, promises and personal data are read for meaning in Swedish and English (chatbot.content.wording_rules,
+with a classifier over the labelled bank in chatbot.content.wording_bank for what no pattern covers), and
 with phrase lists in Arabic. Where the gate is unsure it warns the reviewer and says why; a rule that needs
 judgement stays with the human reviewer.
 """
@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from chatbot.domain.catalogs import SOURCE_LOCALE
-from chatbot.domain.content import Answer, Button, ContentLibrary, placeholder_names
-from chatbot.domain.wording import split_sentences
-from chatbot.domain.wording_bank import default_classifier
-from chatbot.domain.wording_rules import judge, negated
-from chatbot.domain.wording_rules import languages as wording_languages
+from chatbot.content.catalogs import SOURCE_LOCALE
+from chatbot.content.library import Answer, Button, ContentLibrary, placeholder_names
+from chatbot.content.wording import split_sentences
+from chatbot.content.wording_bank import default_classifier
+from chatbot.content.wording_rules import judge, negated
+from chatbot.content.wording_rules import languages as wording_languages
 
 # The intent taxonomy (docs: /work/shared/intents.md, a contract): every one needs exactly one answer.
 INTENTS = (
@@ -193,7 +193,7 @@ class Phrases:
 
 PHRASES: Mapping[str, Phrases] = {
     "sv": Phrases(
-        # Swedish and English are read for meaning instead (chatbot.domain.wording_rules).
+        # Swedish and English are read for meaning instead (chatbot.content.wording_rules).
         blame=(),
         promise=(),
         personal_data=(),
@@ -202,7 +202,7 @@ PHRASES: Mapping[str, Phrases] = {
         who_is_responsible=r"\b(den|de|personen|han|hon|någon|vuxna|dem) som (hotar|sprider|pressar|lurar|utnyttjar|delar|tvingar)\b",
     ),
     "en": Phrases(
-        # Swedish and English are read for meaning instead (chatbot.domain.wording_rules).
+        # Swedish and English are read for meaning instead (chatbot.content.wording_rules).
         blame=(),
         promise=(),
         personal_data=(),
@@ -307,8 +307,8 @@ def rule_readability(answer: Answer, text: Text, library: ContentLibrary, limits
 def _wording(rule: str, text: Text, parts: Sequence[str]) -> list[Finding]:
     """Findings of one wording rule over the bubbles (and labels) in `parts`, explained for the editor.
 
-    Swedish and English are read for meaning (chatbot.domain.wording_rules); a sentence no pattern flags
-    but that reads like the bank's violations is a warning for the reviewer (chatbot.domain.wording_bank).
+    Swedish and English are read for meaning (chatbot.content.wording_rules); a sentence no pattern flags
+    but that reads like the bank's violations is a warning for the reviewer (chatbot.content.wording_bank).
     Arabic uses the phrase lists above. Any other language is not checked, and the reviewer is told so."""
     language = text.locale.split("_")[0]
     found: list[Finding] = []
