@@ -11,7 +11,9 @@ from typing import Any
 from chatbot.content.catalog_tools import merge, template, write_catalog
 from chatbot.content.catalogs import DOMAIN, SOURCE_LOCALE, CatalogError, normalize, read_catalog
 from chatbot.content.gate_eval import HeldoutError, evaluate, format_scores, load_heldout
-from chatbot.content.guidelines.rules import START, button_targets, check_library, format_report, taps_from
+from chatbot.content.guidelines.contract import START
+from chatbot.content.guidelines.graph import button_targets, taps_from
+from chatbot.content.guidelines.report import check_library, format_report
 from chatbot.content.library import Answer, ContentError, ContentLibrary
 from chatbot.content.widget_catalogs import CatalogError as WidgetCatalogError
 from chatbot.content.widget_catalogs import WidgetCatalogs, language_statuses

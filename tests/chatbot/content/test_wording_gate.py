@@ -9,7 +9,9 @@ import pytest
 
 from chatbot.cli import main
 from chatbot.content.gate_eval import evaluate, load_heldout
-from chatbot.content.guidelines.rules import Level, check_library, check_sentence
+from chatbot.content.guidelines.findings import Level
+from chatbot.content.guidelines.report import check_library
+from chatbot.content.guidelines.rules import check_sentence
 from chatbot.content.library import ContentLibrary
 from chatbot.content.wording import read
 from chatbot.content.wording_bank import BANK_DIR, RULES, load_bank
