@@ -17,8 +17,8 @@ from chatbot.content.catalog_tools import write_catalog
 from chatbot.content.catalogs import read_catalog
 from chatbot.content.library import ContentLibrary
 from chatbot.content.loading import load_library
-from chatbot.domain.model import to_ms
 from chatbot.domain.sessions import session_hash
+from chatbot.model import to_ms
 from chatbot.redis_server import RedisServer
 from chatbot.settings import PROJECT_ROOT, Settings
 from chatbot.store import keys as chat_keys
