@@ -19,6 +19,7 @@ from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
 from chatbot.upload import crypto
+from console.appkeys import CASES
 from tests.chatbot.test_metrics import parse, value
 from tests.conftest import with_settings
 from tests.console.conftest import Credentials, StaffClient, finish_first_sign_in
@@ -114,6 +115,7 @@ async def test_every_metric_moves_with_real_events_and_no_label_names_anyone(
         assert value(samples, "stodchat_queue_wait_seconds_gcount") == 1
         assert value(samples, "stodchat_queue_wait_seconds_gsum") == 42
         assert value(samples, "stodchat_counsellors", status="available") == 1
+        assert value(samples, "stodchat_counsellors_on_shift") == 1
         assert value(samples, "stodchat_counsellor_slots") == 2
         assert value(samples, "stodchat_connections", side="staff") == 1
 
@@ -187,7 +189,8 @@ async def test_every_metric_moves_with_real_events_and_no_label_names_anyone(
     assert value(csamples, "stodchat_redis_round_trip_seconds_count") >= 1
 
     # Nobody is named: only the allowed labels, and no id, session, address or staff name anywhere.
-    case_ids = [i.decode() for i in await redis.keys("*case*")]
+    case_ids = [case.case_id for case in await console.app[CASES].list_cases()]
+    assert len(case_ids) == 1
     secret_values = [conv_id, str(child.session_id), "127.0.0.1", "Sara", *names, *case_ids]
     for text in (gtext, ctext):
         for _name, labels, _value in parse(text):
