@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import ipaddress
 import logging
 from collections.abc import AsyncIterator
@@ -85,7 +86,9 @@ def create_app(
     own_nlu = nlu is None
     nlu = nlu or build_nlu(settings)
     # This process's view of the (maybe shared) model: the same classifier, each parse timed.
-    nlu = Nlu(instruments.timed(nlu.classifier), nlu.crisis, nlu.languages)
+    timed = copy.copy(nlu)
+    timed.classifier = instruments.timed(nlu.classifier)
+    nlu = timed
     uploads = build_uploads(settings, redis, clock)
     floods = FloodGuard(FloodStore(redis), clock, settings)
     # Only safe-complete languages reach the menu, Accept-Language and set_locale (docs/languages.md).
