@@ -9,7 +9,7 @@ from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
 from chatbot.settings import Settings
 from chatbot.upload.audit import AuditLog
-from chatbot.upload.service import CaseService
+from chatbot.upload.cases import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.reauth import Reauth

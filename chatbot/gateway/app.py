@@ -24,7 +24,7 @@ from chatbot.domain.hours import OpeningHours
 from chatbot.domain.moments import default_formats
 from chatbot.domain.returns import Returns
 from chatbot.gateway import protocol, routes, upload_views, widget
-from chatbot.gateway.assembly import build_bot, build_nlu, build_uploads
+from chatbot.gateway.assembly import build_bot, build_nlu
 from chatbot.gateway.catalogs import WidgetCatalogs, offer_safe
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
@@ -36,6 +36,7 @@ from chatbot.store.conversations import ConversationStore, parse_notification
 from chatbot.store.floods import FloodStore
 from chatbot.store.hours import HoursSource
 from chatbot.store.queue import QueueStore
+from chatbot.upload.wiring import build_uploads
 
 log = logging.getLogger(__name__)
 

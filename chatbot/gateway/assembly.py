@@ -1,10 +1,12 @@
-"""Composition root of the bot: content, intent model, opening hours, hand-off and uploads, from settings."""
+"""Composition root of the bot: content, intent model, opening hours and hand-off, from settings.
+
+The upload services it is given are built in one place for every process: chatbot/upload/wiring.py.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
@@ -19,38 +21,13 @@ from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.hours import HoursSource
 from chatbot.store.queue import QueueStore
-from chatbot.upload.audit import AuditLog
-from chatbot.upload.service import CaseService, RetentionSweeper, UploadService
-from chatbot.upload.storage import LocalStorage
-from chatbot.upload.store import UploadStore
+from chatbot.upload.wiring import Uploads
 
 log = logging.getLogger(__name__)
 
 
 def build_nlu(settings: Settings) -> Nlu:
     return Nlu.build(settings)
-
-
-@dataclass(frozen=True)
-class Uploads:
-    """The encrypted upload's services: the child's side, the cases, retention and the audit log."""
-
-    uploads: UploadService
-    cases: CaseService
-    sweeper: RetentionSweeper
-    audit: AuditLog
-
-
-def build_uploads(settings: Settings, redis: Redis, clock: Clock) -> Uploads:
-    store = UploadStore(redis)
-    storage = LocalStorage(settings.upload_dir)
-    audit = AuditLog(redis, clock, settings.audit_retention)
-    return Uploads(
-        UploadService(store, storage, audit, clock, settings),
-        CaseService(store, storage, audit, clock, settings),
-        RetentionSweeper(store, storage, audit, clock, settings),
-        audit,
-    )
 
 
 def build_bot(

@@ -1,7 +1,8 @@
 """Thin HTTP views of the child's encrypted upload: start, resume, send chunks, finish, case status.
 
-They parse and map errors; every rule lives in chatbot/upload/service.py. The upload token travels in
-the Authorization header, never in a URL, so no access log or referrer can carry it.
+They parse and map errors; every rule lives in the upload's services (chatbot/upload/uploads.py, cases.py,
+retention.py). The upload token travels in the Authorization header, never in a URL, so no access log or
+referrer can carry it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Any
 from aiohttp import web
 
 from chatbot.domain.floods import ClientHasher, FloodGuard
-from chatbot.gateway.assembly import Uploads
 from chatbot.gateway.views import STATIC
 from chatbot.store.floods import Admission
 from chatbot.upload import errors
 from chatbot.upload.audit import AuditLog
-from chatbot.upload.service import MAX_CHUNK_BYTES, CaseService, RetentionSweeper, UploadService
+from chatbot.upload.cases import CaseService
+from chatbot.upload.retention import RetentionSweeper
+from chatbot.upload.uploads import MAX_CHUNK_BYTES, UploadService
+from chatbot.upload.wiring import Uploads
 
 log = logging.getLogger(__name__)
 

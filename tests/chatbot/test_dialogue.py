@@ -17,12 +17,13 @@ from chatbot.domain.conversations import ConversationService
 from chatbot.domain.dialogue import MAX_GRANTS, DialogueBot
 from chatbot.domain.ending import Ending
 from chatbot.domain.model import ConversationState
-from chatbot.gateway.assembly import Uploads, build_bot, build_nlu, build_uploads
+from chatbot.gateway.assembly import build_bot, build_nlu
 from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.upload import codes, crypto
+from chatbot.upload.wiring import Uploads, build_uploads
 from tests.upload.helpers import KEYS, file_entry, open_conversation, upload_settings
 
 STHLM = ZoneInfo("Europe/Stockholm")

@@ -16,8 +16,8 @@ from redis.asyncio import Redis
 from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings
 from chatbot.upload import codes, crypto
-from chatbot.upload.service import ACTIONS, CaseStatus
 from chatbot.upload.store import UploadStore
+from chatbot.upload.values import ACTIONS, CaseStatus
 from console import security
 from console.case_pages import ACTION_LABELS
 from tests.console.conftest import Console, Credentials, StaffClient

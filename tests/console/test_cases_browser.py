@@ -17,8 +17,8 @@ from chatbot.gateway.upload_views import UPLOADS
 from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings
 from chatbot.upload import codes, crypto
-from chatbot.upload.service import CaseStatus
 from chatbot.upload.store import UploadStore
+from chatbot.upload.values import CaseStatus
 from console.appkeys import CASES
 from tests.browser import Tab, Tabs
 from tests.chatbot.widget.conftest import open_upload, png

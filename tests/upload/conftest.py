@@ -1,4 +1,5 @@
-"""Fixtures for the upload tests: the session's Chromium (tests/browser.py) on a page served from loopback."""
+"""Fixtures for the upload tests: the services on the private Redis, and the session's Chromium (tests/browser.py)
+on a page served from loopback."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page
+from redis.asyncio import Redis
 
+from chatbot.settings import Settings
 from tests.conftest import served
+from tests.upload.helpers import Services, open_conversation, services, upload_settings
 
 STATIC = Path(__file__).resolve().parents[2] / "chatbot" / "static"
 
@@ -23,6 +27,12 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>upload crypto test</title>
   window.fromB64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
   window.ready = true;
 </script>"""
+
+
+@pytest.fixture
+async def svc(redis: Redis, settings: Settings, tmp_path: Path) -> Services:
+    await open_conversation(redis, "conv1")
+    return services(redis, upload_settings(settings, tmp_path / "uploads"))
 
 
 @pytest.fixture(scope="session")

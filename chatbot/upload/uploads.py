@@ -1,4 +1,4 @@
-"""Upload and case services: grants, resumable ciphertext upload, cases, analysts' actions, retention.
+"""The child's side of the upload: one-time grants, a resumable ciphertext upload, and its case code.
 
 Domain only: no aiohttp. Every check a stranger's input needs happens here, before the store; a
 failure at any step leaves nothing half-stored (partial files are discarded, records never half-made).
@@ -7,148 +7,31 @@ failure at any step leaves nothing half-stored (partial files are discarded, rec
 from __future__ import annotations
 
 import asyncio
-import csv
-import hashlib
-import io
-import json
 import logging
 import re
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import timedelta
 from typing import Any, BinaryIO
 
 from chatbot.clock import Clock
 from chatbot.settings import Settings
 from chatbot.upload import codes, crypto, errors
 from chatbot.upload.audit import AuditLog
+from chatbot.upload.partials import discard, discard_abandoned, is_abandoned, partial_id
+from chatbot.upload.records import from_ms, to_ms, token_hash
 from chatbot.upload.storage import Storage
-from chatbot.upload.store import FileRecord, UploadRecord, UploadStore
+from chatbot.upload.store import FileRecord, UploadStore
+from chatbot.upload.values import AGE_BANDS, CaseStatus, FileProgress, Grant, UploadProgress
 
 log = logging.getLogger(__name__)
 
-AGE_BANDS = ("under_13", "13_15", "16_17")
 MAX_CHUNK_BYTES = 1024 * 1024  # one request's body; the browser sends 16 frames of 64 KiB
 LOCK_MS = 60_000
 REMEMBER_CODE_S = 600
-GRANT_TOMBSTONE_S = 3600
-ORPHAN_GRACE_S = 3600  # a spent or expired grant is remembered this long, to say which it was
+GRANT_TOMBSTONE_S = 3600  # a spent or expired grant is remembered this long, to say which it was
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
-
-
-class CaseStatus(StrEnum):
-    RECEIVED = "received"
-    REVIEWED = "reviewed"
-    REPORTED = "reported"
-    REMOVED = "removed"
-    CLOSED = "closed"
-
-
-_ORDER = list(CaseStatus)
-
-ACTIONS: dict[str, CaseStatus] = {
-    "reviewed": CaseStatus.REVIEWED,
-    "reported_platform": CaseStatus.REPORTED,
-    "reported_police": CaseStatus.REPORTED,
-    "reported_hotline": CaseStatus.REPORTED,
-    "hashes_shared": CaseStatus.REPORTED,
-    "removed": CaseStatus.REMOVED,
-    "closed": CaseStatus.CLOSED,
-}
-"""What an analyst can record, and the status the child then sees with the case code."""
-
-
-def to_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def from_ms(value: int | str) -> datetime:
-    return datetime.fromtimestamp(int(value) / 1000, UTC)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Grant:
-    token: str
-    expires: datetime
-    max_files: int
-    max_file_bytes: int
-    max_total_bytes: int
-
-
-@dataclass(frozen=True)
-class FileProgress:
-    index: int
-    size: int
-    received: int
-
-    @property
-    def complete(self) -> bool:
-        return self.received == self.size
-
-
-@dataclass(frozen=True)
-class UploadProgress:
-    token: str
-    files: tuple[FileProgress, ...]
-    resume_until: datetime
-
-
-@dataclass(frozen=True)
-class ChildCaseView:
-    """All a case code reveals: where the case stands, and since when."""
-
-    status: CaseStatus
-    updated: datetime
-
-
-@dataclass(frozen=True)
-class CaseFile:
-    file_id: str
-    size: int
-    sha256: str
-    md5: str
-    pdq: str = ""
-    pdq_quality: int = -1
-
-
-@dataclass(frozen=True)
-class Case:
-    case_id: str
-    status: CaseStatus
-    age_band: str
-    topic: str
-    created: datetime
-    updated: datetime
-    closed: datetime | None
-    ciphertext_deleted: datetime | None
-    files: tuple[CaseFile, ...]
-    code_hash: str
-
-
-def _case(case_id: str, record: dict[str, Any]) -> Case:
-    return Case(
-        case_id,
-        CaseStatus(record["status"]),
-        record["age_band"],
-        record.get("topic", ""),
-        from_ms(record["created"]),
-        from_ms(record["updated"]),
-        from_ms(record["closed"]) if record.get("closed") else None,
-        from_ms(record["deleted"]) if record.get("deleted") else None,
-        tuple(
-            CaseFile(f["id"], f["size"], f["sha256"], f["md5"], f.get("pdq", ""), f.get("pdq_quality", -1))
-            for f in record["files"]
-        ),
-        record["code_hash"],
-    )
 
 
 def _check_files(files: object, max_files: int) -> list[FileRecord]:
@@ -285,8 +168,8 @@ class UploadService:
         record = await self._store.upload(h)
         if record is None:
             raise errors.UploadNotFound("no such upload (it may have expired)")
-        if _abandoned(record, self._clock.now(), self._settings):
-            await _discard(self._store, self._storage, h, len(record.files))
+        if is_abandoned(record, self._clock.now(), self._settings):
+            await discard(self._store, self._storage, h, len(record.files))
             raise errors.UploadNotFound("this upload was abandoned (no data for too long) and deleted")
         return h, record
 
@@ -330,7 +213,7 @@ class UploadService:
             received = current.files[index].received if current else -1
             if offset != received:
                 raise errors.OffsetMismatch("continue from the server's offset", offset=received)
-            partial = self._partial_id(h, index)
+            partial = partial_id(h, index)
             await asyncio.to_thread(self._storage.write_at, partial, offset, data)
             now_ms = to_ms(self._clock.now())
             if not await self._store.advance(h, index, offset, offset + len(data), owner, now_ms):
@@ -339,15 +222,11 @@ class UploadService:
             await self._store.unlock(h, index, owner)
         return offset + len(data)
 
-    @staticmethod
-    def _partial_id(upload_hash: str, index: int) -> str:
-        return _partial_id(upload_hash, index)
-
     async def cancel(self, token: object) -> None:
         h, record = await self._upload(token)
         if record.done_code:
             return
-        await _discard(self._store, self._storage, h, len(record.files))
+        await discard(self._store, self._storage, h, len(record.files))
 
     async def finish(self, token: object) -> str:
         """All files complete → check each is ciphertext for our keys → a case, and its code."""
@@ -359,9 +238,9 @@ class UploadService:
             raise errors.UploadIncomplete("some files are not complete", files=missing)
         for index, f in enumerate(record.files):
             try:
-                await asyncio.to_thread(self._check_partial, self._partial_id(h, index), f.size)
+                await asyncio.to_thread(self._check_partial, partial_id(h, index), f.size)
             except errors.BadCiphertext:
-                await _discard(self._store, self._storage, h, len(record.files))
+                await discard(self._store, self._storage, h, len(record.files))
                 raise
         case_id = secrets.token_hex(12)
         code = codes.new_case_code()
@@ -369,7 +248,7 @@ class UploadService:
         files = []
         for index, f in enumerate(record.files):
             file_id = f"file-{index:03d}"
-            await asyncio.to_thread(self._storage.commit, self._partial_id(h, index), case_id, file_id)
+            await asyncio.to_thread(self._storage.commit, partial_id(h, index), case_id, file_id)
             files.append(
                 {
                     "id": file_id,
@@ -412,43 +291,6 @@ class UploadService:
             check_ciphertext(stream, size, self._key_ids)
 
 
-def _partial_id(upload_hash: str, index: int) -> str:
-    return f"{upload_hash}-{index}"
-
-
-def _abandoned(record: UploadRecord, now: datetime, settings: Settings) -> bool:
-    if record.done_code:
-        return False
-    return now >= from_ms(record.last_ms) + timedelta(seconds=settings.upload_abandon_after)
-
-
-async def _discard(store: UploadStore, storage: Storage, upload_hash: str, count: int) -> None:
-    for index in range(count):
-        await asyncio.to_thread(storage.discard, _partial_id(upload_hash, index))
-    await store.drop_upload(upload_hash)
-
-
-async def discard_abandoned(store: UploadStore, storage: Storage, now: datetime, settings: Settings) -> int:
-    """Give back the room of every upload without a chunk for `UPLOAD_ABANDON_AFTER`: files, record, bytes."""
-    _, holders = await store.reserved()
-    count = 0
-    for upload_hash in holders:
-        record = await store.upload(upload_hash)
-        if record is not None and record.done_code:
-            await store.unreserve(upload_hash)  # finished: its files are a case's now
-        elif record is None:
-            # Expired in Redis (past the resume window): its partial files may still be on disk.
-            for partial in await asyncio.to_thread(storage.partials):
-                if partial.rsplit("-", 1)[0] == upload_hash:
-                    await asyncio.to_thread(storage.discard, partial)
-            await store.unreserve(upload_hash)
-            count += 1
-        elif _abandoned(record, now, settings):
-            await _discard(store, storage, upload_hash, len(record.files))
-            count += 1
-    return count
-
-
 _START_ERRORS: dict[str, type[errors.UploadError]] = {
     "grant_invalid": errors.GrantInvalid,
     "conversation_ended": errors.ConversationEnded,
@@ -469,186 +311,3 @@ _START_DETAIL = {
     "file_too_big": "a file is larger than allowed",
     "upload_too_big": "the files together are larger than allowed",
 }
-
-
-class CaseService:
-    """The organisation's side: the child's status look-up, and analysts' list, views and actions."""
-
-    def __init__(
-        self, store: UploadStore, storage: Storage, audit: AuditLog, clock: Clock, settings: Settings
-    ) -> None:
-        self._store = store
-        self._storage = storage
-        self._audit = audit
-        self._clock = clock
-        self._settings = settings
-
-    async def child_status(self, code: object) -> ChildCaseView:
-        """Intent `case_status`: typed errors for a malformed, mistyped or unknown code."""
-        normalized = codes.normalize(code)
-        case_id = await self._store.case_id_for(codes.code_hash(normalized))
-        record = await self._store.case(case_id) if case_id else None
-        if record is None:
-            raise errors.UnknownCase("no case has this code (or it has been deleted)")
-        return ChildCaseView(CaseStatus(record["status"]), from_ms(record["updated"]))
-
-    async def get(self, case_id: str) -> Case:
-        record = await self._store.case(case_id)
-        if record is None:
-            raise errors.UnknownCase("no such case")
-        return _case(case_id, record)
-
-    async def list_cases(self) -> list[Case]:
-        out = []
-        for case_id in await self._store.case_ids():
-            record = await self._store.case(case_id)
-            if record is not None:
-                out.append(_case(case_id, record))
-        return out
-
-    async def record_action(self, analyst: str, case_id: str, action: str) -> Case:
-        if action not in ACTIONS:
-            raise errors.BadAction(f"action must be one of {', '.join(ACTIONS)}")
-        case = await self.get(case_id)
-        await self._audit.append(analyst, f"action.{action}", case_id=case_id)
-        now = self._clock.now()
-        target = ACTIONS[action]
-        status = case.status
-        if case.status is not CaseStatus.CLOSED and _ORDER.index(target) > _ORDER.index(case.status):
-            status = target
-        changes: dict[str, Any] = {"status": status.value, "updated": to_ms(now)}
-        if status is CaseStatus.CLOSED and case.closed is None:
-            changes["closed"] = to_ms(now)
-        await self._store.add_action(
-            case_id,
-            {"by": analyst, "action": action, "at": to_ms(now)},
-            self._settings.upload_hash_retention,
-        )
-        await self._store.update_case(case_id, changes)
-        return await self.get(case_id)
-
-    async def actions(self, case_id: str) -> list[dict[str, Any]]:
-        return await self._store.actions(case_id)
-
-    async def open_ciphertext(self, analyst: str, case_id: str, file_id: str) -> BinaryIO:
-        """The ciphertext for the analyst's browser to decrypt; the view is logged before it is given."""
-        case = await self.get(case_id)
-        if file_id not in {f.file_id for f in case.files}:
-            raise errors.UnknownCase("no such file in this case")
-        if case.ciphertext_deleted is not None:
-            raise errors.UnknownCase("this case's files have been deleted (retention)")
-        await self._audit.append(analyst, "file.viewed", case_id=case_id, file_id=file_id)
-        return await asyncio.to_thread(self._storage.open, case_id, file_id)
-
-    async def export_hashes(self, fmt: str, case_ids: Sequence[str] | None = None) -> str:
-        """Hashes for hash-sharing submissions, as CSV or JSON."""
-        if fmt not in ("csv", "json"):
-            raise errors.BadRequest("format must be csv or json")
-        rows = []
-        for case in await self.list_cases():
-            if case_ids is not None and case.case_id not in case_ids:
-                continue
-            for f in case.files:
-                rows.append(
-                    {
-                        "case_id": case.case_id,
-                        "file_id": f.file_id,
-                        "sha256": f.sha256,
-                        "md5": f.md5,
-                        "pdq": f.pdq,
-                        "pdq_quality": f.pdq_quality if f.pdq else "",
-                        "age_band": case.age_band,
-                        "received": case.created.isoformat().replace("+00:00", "Z"),
-                    }
-                )
-        if fmt == "json":
-            return json.dumps(rows, indent=2) + "\n"
-        out = io.StringIO()
-        writer = csv.DictWriter(
-            out,
-            fieldnames=["case_id", "file_id", "sha256", "md5", "pdq", "pdq_quality", "age_band", "received"],
-            lineterminator="\n",
-        )
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
-
-
-@dataclass
-class SweepReport:
-    ciphertext_deleted: int = 0
-    cases_deleted: int = 0
-    orphans_deleted: int = 0
-    partials_deleted: int = 0
-    abandoned_deleted: int = 0
-    audit_trimmed: int = 0
-
-
-class RetentionSweeper:
-    """Deletes what has outlived its period; run periodically, tested with an injected clock."""
-
-    def __init__(
-        self, store: UploadStore, storage: Storage, audit: AuditLog, clock: Clock, settings: Settings
-    ) -> None:
-        self._store = store
-        self._storage = storage
-        self._audit = audit
-        self._clock = clock
-        self._settings = settings
-
-    async def sweep_abandoned(self) -> int:
-        """The frequent, cheap part: uploads without a chunk for `UPLOAD_ABANDON_AFTER`."""
-        return await discard_abandoned(self._store, self._storage, self._clock.now(), self._settings)
-
-    async def sweep(self) -> SweepReport:
-        s = self._settings
-        now = self._clock.now()
-        report = SweepReport()
-        known = set()
-        for case_id in await self._store.case_ids():
-            record = await self._store.case(case_id)
-            if record is None:
-                continue
-            if "conv" in record:
-                # Cases made before they stopped naming their conversation: cut the link on the way.
-                await self._store.forget_conversation(case_id)
-            case = _case(case_id, record)
-            if now >= case.created + timedelta(seconds=s.upload_hash_retention):
-                await self._audit.append("retention", "case.deleted", case_id=case_id)
-                await asyncio.to_thread(self._storage.delete_case, case_id)
-                await self._store.delete_case(case_id, case.code_hash)
-                report.cases_deleted += 1
-                continue
-            known.add(case_id)
-            if case.ciphertext_deleted is None and (
-                now >= case.created + timedelta(seconds=s.upload_max_age)
-                or (
-                    case.closed is not None
-                    and now >= case.closed + timedelta(seconds=s.upload_delete_after_close)
-                )
-            ):
-                await self._audit.append("retention", "ciphertext.deleted", case_id=case_id)
-                await asyncio.to_thread(self._storage.delete_case, case_id)
-                await self._store.update_case(case_id, {"deleted": to_ms(now)})
-                report.ciphertext_deleted += 1
-        for case_id in await asyncio.to_thread(self._storage.cases):
-            # Files whose case record never came to be (a crash mid-finish) or is gone. The grace keeps
-            # the sweep from racing a finish that is under way; it is measured on the sweep's clock.
-            if case_id in known:
-                continue
-            changed = await asyncio.to_thread(self._storage.case_changed, case_id)
-            if changed is not None and (now - changed).total_seconds() >= ORPHAN_GRACE_S:
-                await asyncio.to_thread(self._storage.delete_case, case_id)
-                report.orphans_deleted += 1
-        report.abandoned_deleted = await discard_abandoned(self._store, self._storage, now, s)
-        window = timedelta(seconds=s.upload_resume_window)
-        for partial in await asyncio.to_thread(self._storage.partials):
-            upload_hash = partial.rsplit("-", 1)[0]
-            upload = await self._store.upload(upload_hash)
-            if upload is None or now >= from_ms(upload.created_ms) + window:
-                # An upload nobody finished within the resume window: its bytes go, its record too.
-                await asyncio.to_thread(self._storage.discard, partial)
-                await self._store.drop_upload(upload_hash)
-                report.partials_deleted += 1
-        report.audit_trimmed = await self._audit.trim(now - timedelta(seconds=s.audit_retention))
-        return report
