@@ -10,9 +10,9 @@ from playwright.async_api import Frame, WebSocketRoute, expect
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
-from chatbot.domain.model import Entry, Role
 from chatbot.domain.sessions import session_hash
-from chatbot.gateway.app import SIO
+from chatbot.gateway.appkeys import SIO
+from chatbot.model import Entry, Role
 from chatbot.redis_server import RedisServer
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore
