@@ -36,9 +36,9 @@ REDIS_ALLOWED = {
     "chatbot.redis_server": "starts a private redis-server for local runs and tests",
     "console.app": "builds the console: connects to Redis and hands it to the stores",
     "console.appkeys": "types the app's Redis client key",
-    "console.case_pages": "builds the case pages' stores from the app's Redis client",
+    "console.case_pages": "hands the app's Redis client to chatbot/upload/wiring.py and the step-up store",
     "console.user_cli": "the command line's own wiring: connects, builds the account store",
-    "console.upload_cli": "the command line's own wiring: connects, builds the case stores",
+    "console.upload_cli": "the command line's own wiring: connects, hands the client to chatbot/upload/wiring.py",
 }
 
 
