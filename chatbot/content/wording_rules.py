@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from chatbot.content.wording import Clause, Sentence, read, split_sentences
+from chatbot.content.wording import LEMMAS, Clause, Sentence, read, split_sentences
 
 BLAME, PROMISE, PERSONAL = "blame", "promise", "personal_data"
 
@@ -402,7 +402,7 @@ EN: tuple[Pattern, ...] = (
     Pattern(
         PROMISE,
         r"\bwill (?:(?:not|never|all|soon|quickly|definitely|be able to|ever) )*(?:be )?(?:removed|deleted|gone|taken down|"
-        r"disappear|show up|turn up|come back|pop up|spread|share|shared|posted|post|seen|get caught|get punished|get arrested|"
+        r"disappear|show up|turn up|come back|pop up|spread|share|shared|posted|post|(?<=be )seen|get caught|get punished|get arrested|"
         r"(?:catch|arrest|stop|punish|find) (?:he|she|they)|punish\w*|arrested|"
         r"caught|catch|stopped|stop|fine|ok|okay|alright|all right|safe|over|work out|sorted|happen again|able to)\b|"
         r"\b(?:is|are|am) (?:all )?going to (?:(?:not|never|all|be) )*(?:removed|deleted|gone|taken down|disappear|show up|spread|see|find out|"
@@ -472,6 +472,18 @@ def _expand(regex: str, words: Mapping[str, str]) -> str:
     return re.sub(r"\{([A-Z_]+)\}", lambda m: words[m.group(1)], regex)
 
 
+# A word of a pattern, not an escape like \b or \w, nor part of a longer word.
+_PATTERN_WORD = re.compile(r"(?<![\\\w])[a-zåäöé']+(?!\w)")
+
+
+def _lemmatised(regex: str, language: str) -> str:
+    """The pattern with its words in the form the text is read in: patterns run over lemmas, so a pattern
+    written with 'kunde', 'gjort' or 'did' would otherwise never match ("varför kunde du" is read as
+    "varför kunna du")."""
+    lemmas = LEMMAS.get(language, {})
+    return _PATTERN_WORD.sub(lambda m: lemmas.get(m.group(0), m.group(0)), regex)
+
+
 @dataclass(frozen=True)
 class _Compiled:
     pattern: Pattern
@@ -484,11 +496,16 @@ class _Compiled:
 def _compiled(language: str) -> tuple[_Compiled, ...]:
     words = WORDS[language]
 
-    def compile_(regex: str | None) -> re.Pattern[str] | None:
-        return re.compile(_expand(regex, words)) if regex is not None else None
+    def compile_(regex: str) -> re.Pattern[str]:
+        return re.compile(_lemmatised(_expand(regex, words), language))
 
     return tuple(
-        _Compiled(p, re.compile(_expand(p.regex, words)), compile_(p.unless), compile_(p.soften))
+        _Compiled(
+            p,
+            compile_(p.regex),
+            compile_(p.unless) if p.unless is not None else None,
+            compile_(p.soften) if p.soften is not None else None,
+        )
         for p in PATTERNS[language]
     )
 
