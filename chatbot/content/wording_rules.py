@@ -53,12 +53,12 @@ SV_WORDS = {
     "REMOVE": r"(?:ta bort|ta ner|få bort|plocka\w* bort|rader\w*|fixa\w*|stopp\w*|lösa|ordna\w*|se till|rensa\w*|"
     r"spärra\w*|stäng\w* (?:av|ner)|plocka\w* ner)",
     "OUTCOME": r"(?:försvinna|ta bort|rader\w*|se|hitta\w*|sprida|dyka upp|få se|få veta|veta|"
-    r"kunna (?:se|sprida|hitta|dela|göra)|straff\w*|dömas|döma|grip\w*|åka fast|bli (?:bra|okej|bättre)|lösa sig|"
+    r"kunna (?:se|sprida|hitta|dela|göra)|straff\w*|dömas|döma(?! du| någon)|grip\w*|få reda på|stäng\w* (?:av|ner)|spärra\w*|glömma|åka fast|bli (?:bra|okej|bättre)|lösa sig|"
     r"kunna \w+|ordna\w* sig|gå bra|vara borta|bli borta|vara (?:säker|trygg|över)|ta (?:han|hon|hen|de)|"
     r"stopp\w* (?:han|hon|hen|de)|hända igen)",
     # Words that make a statement uncertain, conditional or an offer: the honest way to speak of outcomes.
     "HEDGE": r"(?:vilja|önska\w*|kanske|försöka|hoppas|brukar|oftast|ofta|ibland|troligen|förhoppningsvis|(?<!hand )om|ifall|"
-    r"hur|inte lova|lova inte|inte garanter\w*|garanter\w* inte|inte säker\w*|veta inte|inte alltid|"
+    r"hur|inte lova|lova inte|inte garanter\w*|garanter\w* inte|ingen kunna (?:lova|garanter\w*)|inte säker\w*|veta inte|inte alltid|"
     r"chatt\w*|samtal\w*|automatiskt|hjälpa|be|ber|bad)",
     "NEG": r"(?:inte|aldrig|ej|ingen|inget|inga)",
     "PASTV": r"(?:\w+(?:ade|de|te|dde)|sa|gick|tog|lät|gav|skrev|fick|var|kom|gjorde|såg|drog|bad|låg|"
@@ -110,9 +110,9 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         BLAME,
-        r"\bdet (?:var|är) (?:\w+ )?(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt|riskabelt|onödigt|"
+        r"\b(?:det|det där|det här|detta) (?:var|är) (?:\w+ )?(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt|riskabelt|onödigt|godtroget|dumdristigt|omoget|"
         r"inte (?:så |särskilt |speciellt |jätte)?(?:smart|klokt|bra gjort))\b|\bvar inte (?:så |särskilt |speciellt )?(?:smart|klokt)\b|"
-        r"\b(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt) (?:av du|gjort)\b|\bdu var (?:\w+ )?(?:dum|naiv|korkad|oförsiktig|slarvig)\b",
+        r"\b(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt) (?:av du|gjort)\b|\bdu var (?:(?!inte |aldrig )\w+ )?(?:dum|naiv|korkad|oförsiktig|slarvig)\b",
         "judges what the child did: that blames the child",
     ),
     Pattern(
@@ -121,7 +121,7 @@ SV: tuple[Pattern, ...] = (
         r"\bskylla (?:du )?själv\b|\bdu ha du själv\b|\bdu (?:valde|ville ju|ville själv|gick med på|lät (?:det|han|hon|hen)|"
         r"ta (?:en )?(?:\w+ )?risk|bad om det)\b|\bdu veta (?:väl|ju)\b|\bdu borde veta\b|\bdu böra veta\b",
         "puts the responsibility on the child; say that the one who threatens or spreads is responsible",
-        unless=r"\b(?:inte|aldrig)\b",
+        unless=r"\b(?:inte|aldrig|inget|ingen|inga)\b",
     ),
     Pattern(
         BLAME,
@@ -146,15 +146,15 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bhur gammal\b|\bdin ålder\b|\bvilket år\b.*\bfödd\b|\bnär (?:är|var) du född\b|\bdu född\b|"
-        r"\b(?:är|vara) du {NUM}\b|\b{NUM} eller {NUM}\b|\bdin födelsedag\b",
+        r"\bhur gammal\b|(?<!\bi )\bdin ålder\b|\bvilket år\b.*\bfödd\b|\bnär (?:är|var) du född\b|\bdu född\b|"
+        r"\b(?:är|vara) du {NUM}\b|\b{NUM} eller {NUM}\b|\bdin födelsedag\b|\bfylla du\b|\bdu fylla\b",
         "asks the child's age: it helps identify them; never ask it in the chat",
         unless=r"\b{NEG}\b|\bbehöva inte\b",
         scope="sentence",
     ),
     Pattern(
         PERSONAL,
-        r"\bvar (?:\w+ )?bo du\b|\bvar du bo\b|\bbo du i\b|\bvar (?:\w+ )?komma du (?:ifrån|från)\b|\bvarifrån (?:komma|är) du\b|"
+        r"\bvar (?:\w+ )?bo du\b|\bvar du bo\b|\bbo du (?:i|nära|utanför|i närheten)\b|\b(?:är|bo) du (?:\w+ ){1,3}eller (?:någon annanstans|på annat håll)\b|\bvar (?:\w+ )?komma du (?:ifrån|från)\b|\bvarifrån (?:komma|är) du\b|"
         r"\b(?:vilken|vilket|i vilken|i vilket) (?:stad|ort|kommun|stadsdel|land|län|område|by|gata|del av)\b|"
         r"\bdin (?:adress|hemadress|gata|postadress)\b|\bvar (?:\w+ )?(?:ligger|är) ditt hem\b",
         "asks where the child lives or comes from: that identifies them",
@@ -182,7 +182,7 @@ SV: tuple[Pattern, ...] = (
         PERSONAL,
         r"\b(?:ditt|din|dina) (?:\w+)?(?:namn|{SLOT_CONTACT}|skola|klass|ålder|adress)\b",
         "mentions the child's name, school or contact details: check that it does not ask for them",
-        unless=r"\b{NEG}\b|\bbehöva inte\b",
+        unless=r"\b{NEG}\b|\bbehöva inte\b|\bi din ålder\b",
         scope="sentence",
         sure=False,
     ),
@@ -197,7 +197,8 @@ SV: tuple[Pattern, ...] = (
         PROMISE,
         r"\b{WE} (?:(?:ska|komma|att|nog|snabbt|direkt|genast|alltid|själva|helt|sedan|också|gärna|kunna|då) )*{REMOVE}",
         "says we will remove or fix it: we can only try; write 'vi försöker få bort den'",
-        unless=r"\b{HEDGE}\b|\b{NEG}\b",
+        # "Vi kan inte ta bort den" is honest; "Vi ordnar så att den inte finns kvar" still promises.
+        unless=r"\b{HEDGE}\b|\b{WE} (?:\w+ ){0,2}{NEG}\b|\b{NEG} (?:\w+ )?{WE}\b",
         soften=r"\bkunna\b",
     ),
     Pattern(
@@ -231,10 +232,10 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         PROMISE,
-        r"\b(?:lova|garanter\w*|försäkra)\b|\b100 ?%|\bhundra procent\b|\b(?:jag|vi) (?:är|vara) (?:helt )?säk(?:er|ra) på\b|"
+        r"\b(?:lova|garanter\w*|försäkra)\b|\b100 ?%|\bhundra procent\b|\b(?:jag|vi|du) (?:kunna )?(?:är|vara) (?:\w+ )?säk(?:er|ra) på att\b|\bdu kunna lita på att\b|"
         r"\bdet (?:är|blir) (?:helt )?säkert\b(?! att (?:skicka|berätta|prata))|\bdefinitivt\b|\bmed säkerhet\b|\bgaranterat\b",
         "gives a guarantee: we cannot guarantee outcomes; say what we will try",
-        unless=r"\b{NEG}\b",
+        unless=r"\b{NEG} (?:\w+ ){0,2}(?:lova|garanter\w*|försäkra|säk(?:er|ra|ert))\b|\b(?:lova|garanter\w*|försäkra) (?:\w+ )?(?:inte|aldrig)\b",
     ),
     Pattern(
         PROMISE,
@@ -249,7 +250,8 @@ SV: tuple[Pattern, ...] = (
         r"\b{IT} (?:\w+ )?(?:rader\w*s|ta bort|ta ner|försvinna|plocka\w* bort|stäng\w* (?:av|ner))\b|"
         r"\b(?:sidan|appen|plattformen|polisen|de|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:ta bort|ta ner|rader\w*|stäng\w* (?:av|ner))\b",
         "states as a fact that it is removed: that is an outcome nobody can promise; say what we or they will try",
-        unless=r"\b{HEDGE}\b|\b{NEG}\b|\bnär\b|\bdu\b",
+        # The child removing it, or what happens when the child ends the chat, is no promise of ours.
+        unless=r"\b{HEDGE}\b|\b{NEG}\b|\bdu (?:\w+ ){0,2}(?:ta|rader\w*|plocka\w*)\b|\bnär du (?:\w+ )?(?:avsluta|stäng|lämna|gå|stänga|trycka)\w*",
         soften=r".",
     ),
     Pattern(
@@ -265,6 +267,35 @@ SV: tuple[Pattern, ...] = (
         unless=r"\b{HEDGE}\b|\b{NEG}\b|\bdu\b",
         soften=r".",
     ),
+    Pattern(
+        PERSONAL,
+        r"\b(?:är|vara) du (?:över|under|äldre än|yngre än) {NUM}\b",
+        "asks the child's age: it helps identify them; never ask it in the chat",
+        # Only as a question: "Är du under 18 kan dina föräldrar få veta" is a condition, not a question.
+        question=True,
+    ),
+    Pattern(
+        BLAME,
+        r"\bdu (?:\w+ ){0,2}(?:var|är|vara|verka) (?:\w+ ){0,2}(?:dum|naiv|godtrogen|blåögd|lättlurad|oförsiktig|slarvig|"
+        r"korkad|dumdristig|ansvarslös|omogen)\b",
+        "calls the child naive or careless: that blames the child",
+        unless=r"\b{NEG}\b",
+    ),
+    Pattern(
+        BLAME,
+        r"\bdet ha (?:\w+ )?varit (?:\w+ )?(?:klokare|smartare|bättre|säkrare|klokt|smart) (?:att|om du)\b|"
+        r"\bdu ha (?:\w+ )?(?:själv )?(?:chansen|möjligheten|valet|ett val) att\b|\bdu göra det (?:\w+ )?(?:lätt|enkelt|lättare)\b",
+        "says the child could have done better or made it easy: that blames the child",
+        unless=r"\bha (?:inte|aldrig) varit\b|\bdu ha (?:inte|aldrig|inget|ingen)\b|\bdu göra (?:inte|aldrig)\b",
+        scope="sentence",
+    ),
+    Pattern(
+        PROMISE,
+        r"\b(?:komma|ska) (?:inte|aldrig) (?:att )?(?:finnas|ligga|vara) kvar\b|\b(?:alla|folk|andra|man) (?:\w+ ){0,3}glömma\b",
+        "says for certain that it will be gone or forgotten: nobody can promise that",
+        unless=r"\b{HEDGE}\b",
+        question=False,
+    ),
 )
 
 # --- English -----------------------------------------------------------------------------------------------
@@ -276,7 +307,7 @@ EN_WORDS = {
     "REMOVE": r"(?:delete|remove|take (?:it |them |that |this )?down|get rid of|get (?:it |them )?(?:removed|down|deleted)|"
     r"take (?:\w+ )?off|shut (?:\w+ )?down|close (?:\w+ )?down|fix|stop|sort (?:it |this |that )?out|make sure|ensure|erase|wipe|handle it|deal with it|block)",
     "HEDGE": r"(?:want|wish|how|try|maybe|might|may|hope|hopefully|usually|often|sometimes|probably|if|whether|"
-    r"can not promise|not promise|can not guarantee|not guarantee|not sure|do not know|not always|"
+    r"can not promise|not promise|can not guarantee|not guarantee|nobody can (?:promise|guarantee)|not sure|do not know|not always|"
     r"chat|conversation|automatically|help|ask)",
     "NEG": r"(?:not|never|no|nobody|nothing|none)",
     "NUM": r"(?:\d+|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen)",
@@ -316,7 +347,7 @@ EN: tuple[Pattern, ...] = (
         BLAME,
         r"\b(?:it|that|this) (?:was|is) (?:\w+ )?(?:a )?(?:\w+ )?(?:stupid|naive|silly|careless|reckless|dumb|unwise|foolish|risky)\b|"
         r"\b(?:it|that|this) (?:was|is) not (?:a )?(?:very |so |particularly |really )?(?:smart|wise|clever|good idea|sensible)\b|"
-        r"\byou were (?:\w+ )?(?:stupid|naive|silly|careless|reckless|foolish)\b|\b(?:was|were) not (?:a )?(?:very |so |particularly |really )?(?:smart|wise|clever|sensible)\b",
+        r"\byou were (?:(?!not |never )\w+ )?(?:stupid|naive|silly|careless|reckless|foolish)\b|\b(?:was|were) not (?:a )?(?:very |so |particularly |really )?(?:smart|wise|clever|sensible)\b",
         "judges what the child did: that blames the child",
     ),
     Pattern(
@@ -325,7 +356,7 @@ EN: tuple[Pattern, ...] = (
         r"\bbrought (?:this|it) on yourself\b|\byourself to blame\b|\basked for it\b(?! to)|\byou (?:let (?:it|him|her|them)|chose to|decided to|agree to|"
         r"went along|take (?:a|that|such a) (?:\w+ )?risk|knew (?:better|you|that|it))\b",
         "puts the responsibility on the child; say that the one who threatens or spreads is responsible",
-        unless=r"\b(?:not|never|no)\b",
+        unless=r"\b(?:not|never|no|nothing|none|nobody)\b",
     ),
     Pattern(
         BLAME,
@@ -350,7 +381,8 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bhow old\b|\byour age\b|\bwhen were you born\b|\bwhat year (?:\w+ )?born\b|\byou born\b|\bare you {NUM}\b|"
+        r"\bhow old\b|(?<!people )(?<!kids )(?<!children )(?<!others )(?<!someone )(?<!at )\byour age\b|\bwhen were you born\b|\bwhat year (?:\w+ )?born\b|\byou born\b|"
+        r"\bare you {NUM}\b|"
         r"\b{NUM} or {NUM}\b|\byour (?:birthday|date of birth)\b",
         "asks the child's age: it helps identify them; never ask it in the chat",
         unless=r"\b{NEG}\b|\bdo not have to\b",
@@ -358,7 +390,8 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bwhere (?:do|did) you live\b|\bwhere you live\b|\bdo you live in\b|\bwhere (?:are|do) you (?:\w+ )?from\b|"
+        r"\bwhere (?:do|did) you live\b|\bwhere you live\b|\bdo you live (?:in|near|close to|around|outside)\b|"
+        r"\b(?:are you|do you live) (?:\w+ ){1,3}or (?:somewhere|anywhere) else\b|\bwhere (?:are|do) you (?:\w+ )?from\b|"
         r"\b(?:which|what) (?:city|town|village|area|country|neighbou?rhood|street|part of|county|municipality|suburb)\b|"
         r"\byour (?:address|home address|postcode|zip code|street)\b|\b(?:city|town) (?:do )?you (?:live|are from|come from)\b",
         "asks where the child lives or comes from: that identifies them",
@@ -368,7 +401,7 @@ EN: tuple[Pattern, ...] = (
     Pattern(
         PERSONAL,
         r"\b(?:which|what|your) (?:\w+ )?(?:school|class|grade|year group|form|teacher|year are you)\b|\bwhere do you go to school\b|"
-        r"\bare you in (?:\w+ )?(?:grade|year|class)\b|\b(?:\w+th|\d+th|first|second|third) or (?:\w+th|\d+th) (?:grade|year)\b|"
+        r"\bare you (?:still )?(?:in|at) (?:\w+ ){0,2}(?:grade|year|class|school|form)\b|\b(?:middle|high|primary|secondary|elementary|junior) school or\b|\b(?:\w+th|\d+th|first|second|third) or (?:\w+th|\d+th) (?:grade|year)\b|"
         r"\bwhat grade\b|\bgo to school\b",
         "asks about the child's school or class: that identifies them",
         unless=r"\b{NEG}\b|\bdo not have to\b",
@@ -387,7 +420,7 @@ EN: tuple[Pattern, ...] = (
         PERSONAL,
         r"\byour (?:\w+ )?(?:name|{SLOT_CONTACT}|school|class|age|address)\b",
         "mentions the child's name, school or contact details: check that it does not ask for them",
-        unless=r"\b{NEG}\b|\bdo not have to\b",
+        unless=r"\b{NEG}\b|\bdo not have to\b|\b(?:people|kids|children|others|someone|at) your age\b",
         scope="sentence",
         sure=False,
     ),
@@ -396,7 +429,8 @@ EN: tuple[Pattern, ...] = (
         r"\b{WE} (?:(?:will|shall|are going to|am going to|going to|can|could|just|quickly|then|also|always|definitely|"
         r"right away|personally|now|really|make sure to) )*{REMOVE}\b",
         "says we will remove or fix it: we can only try; write 'we'll try to get it removed'",
-        unless=r"\b{HEDGE}\b|\b{NEG}\b",
+        # "We can't delete it" is honest; "We'll make sure nobody sees it" still promises.
+        unless=r"\b{HEDGE}\b|\b{WE} (?:\w+ ){0,2}{NEG}\b|\b{NEG} (?:\w+ )?{WE}\b",
         soften=r"\b(?:can|could)\b",
     ),
     Pattern(
@@ -404,9 +438,11 @@ EN: tuple[Pattern, ...] = (
         r"\bwill (?:(?:not|never|all|soon|quickly|definitely|be able to|ever) )*(?:be )?(?:removed|deleted|gone|taken down|"
         r"disappear|show up|turn up|come back|pop up|spread|share|shared|posted|post|(?<=be )seen|get caught|get punished|get arrested|"
         r"(?:catch|arrest|stop|punish|find) (?:he|she|they)|punish\w*|arrested|"
-        r"caught|catch|stopped|stop|fine|ok|okay|alright|all right|safe|over|work out|sorted|happen again|able to)\b|"
+        r"caught|catch|stopped|stop|fine|ok|okay|alright|all right|safe|over|work out|sorted|happen again|able to|"
+        r"(?:have )?forgotten|forget|blow over|go away)\b|"
         r"\b(?:is|are|am) (?:all )?going to (?:(?:not|never|all|be) )*(?:removed|deleted|gone|taken down|disappear|show up|spread|see|find out|"
-        r"punish\w*|arrested|caught|fine|ok|okay|alright|all right|safe|over|work out|happen again)\b",
+        r"punish\w*|arrested|caught|fine|ok|okay|alright|all right|safe|over|work out|happen again|forget|go away|"
+        r"(?:catch|arrest|stop|punish|find) (?:he|she|they))\b",
         "says for certain what will happen to the picture or the person: nobody can promise that",
         unless=r"\b{HEDGE}\b|\bwill not (?:be )?(?:removed|deleted|gone|disappear|fine|ok|okay|safe)\b",
     ),
@@ -428,9 +464,11 @@ EN: tuple[Pattern, ...] = (
     Pattern(
         PROMISE,
         r"\bpromise\b|\bguarantee\w*|\b100 ?%|\bhundred percent\b|\b(?:i|we) am (?:\w+ )?(?:sure|certain|positive)\b|"
-        r"\b(?:i|we) are (?:\w+ )?(?:sure|certain|positive)\b|\bfor sure\b|\bdefinitely\b|\bour word\b|\bmy word\b|\bi swear\b",
+        r"\b(?:i|we) are (?:\w+ )?(?:sure|certain|positive)\b|\bfor sure\b|\bdefinitely\b|\bour word\b|\bmy word\b|\bi swear\b|"
+        r"\brest assured\b|\byou can (?:\w+ )?(?:be sure|be certain|count on it|rely on it)\b",
         "gives a guarantee: we cannot guarantee outcomes; say what we will try",
-        unless=r"\b{NEG}\b",
+        # "We can't promise" is honest; "I promise nobody will see it" still guarantees.
+        unless=r"\b{NEG} (?:\w+ ){0,2}(?:promise|guarantee\w*|sure|certain)\b|\b(?:promise|guarantee\w*) (?:\w+ )?(?:not|never)\b",
     ),
     Pattern(
         PROMISE,
@@ -446,7 +484,7 @@ EN: tuple[Pattern, ...] = (
         r"\b{IT} (?:\w+ )?(?:gets? (?:deleted|removed|taken down)|is (?:deleted|removed|taken down)|disappears|removes|deletes|takes (?:\w+ )?down)\b|"
         r"\b(?:the site|the app|the platform|the police|they|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:removes?|deletes?|takes? (?:\w+ )?down|shuts? (?:\w+ )?down)\b",
         "states as a fact that it is removed: that is an outcome nobody can promise; say what we or they will try",
-        unless=r"\b{HEDGE}\b|\b{NEG}\b|\bwhen\b|\byou\b",
+        unless=r"\b{HEDGE}\b|\b{NEG}\b|\byou (?:\w+ ){0,2}(?:remove|delete|take)\w*|\bwhen you (?:\w+ )?(?:end|close|leave|quit|press|exit)\w*",
         soften=r".",
     ),
     Pattern(
@@ -461,6 +499,29 @@ EN: tuple[Pattern, ...] = (
         "states that someone will have to remove it: that is a certainty we do not have",
         unless=r"\b{HEDGE}\b|\b{NEG}\b|\byou\b",
         soften=r".",
+    ),
+    Pattern(
+        PERSONAL,
+        r"\bare you (?:over|under|older than|younger than) {NUM}\b",
+        "asks the child's age: it helps identify them; never ask it in the chat",
+        question=True,
+    ),
+    Pattern(
+        BLAME,
+        r"\b(?:this|that|it|part of (?:this|it|that)|some of (?:this|it|that)) (?:is|was) (?:\w+ )?on you\b|"
+        r"\byou know (?:\w+ ){0,4}(?:not supposed to|should not|should never|better)\b|\byou make it (?:\w+ )?(?:easy|easier)\b|"
+        r"\byou (?:\w+ )?had (?:the |a |every )?(?:chance|opportunity|choice) to\b|"
+        r"\bwould have been (?:\w+ )?(?:wiser|smarter|better|safer|sensible|a good idea) (?:to|if you|not to)\b",
+        "says the child could have done better or brought it on: that blames the child",
+        unless=r"\b(?:is|was) not (?:\w+ )?on you\b|\byou make it not\b|\bwould not have been\b",
+        scope="sentence",
+    ),
+    Pattern(
+        BLAME,
+        r"\byou (?:\w+ ){0,2}(?:were|are|seem|seemed) (?:\w+ ){0,2}(?:naive|gullible|careless|reckless|stupid|foolish|silly|"
+        r"irresponsible|too trusting)\b",
+        "calls the child naive or careless: that blames the child",
+        unless=r"\b{NEG}\b",
     ),
 )
 

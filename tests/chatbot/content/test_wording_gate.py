@@ -158,7 +158,7 @@ def test_an_unsure_reading_is_a_warning_with_the_reason() -> None:
 
 
 def test_the_classifier_warns_where_no_pattern_matches_and_names_the_closest_example() -> None:
-    [finding] = check_sentence("That was on you.", "en")
+    [finding] = check_sentence("That was all you.", "en")
     assert finding.level is Level.WARNING and finding.rule == "blame"
     assert "reads like a blame example in the bank" in finding.message
     assert "content/guidelines/bank/" in finding.message
