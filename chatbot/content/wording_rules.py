@@ -32,6 +32,8 @@ class Pattern:
     # True: only when the sentence asks (ends with '?'); False: only in statements.
     question: bool | None = None
     sure: bool = True
+    # True: `unless` also reads the whole sentence ("We keep the chat for 30 days, then it's deleted").
+    unless_sentence: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,13 +78,14 @@ SV: tuple[Pattern, ...] = (
         BLAME,
         r"\bdu (?:böra|ska|ha kunna|ha behöva|ha få) (?:inte |aldrig )?(?:ha )?(?!behöv|behöva)\w+",
         "says what the child should have done: that puts the blame on the child",
-        unless=r"\b(?:behövt|behöva|känna|skämmas|oroa|behöver)\b|\bska du\b|\bdu ska (?!inte ha|aldrig ha|ha)",
+        unless=r"\b(?:behövt|behöva|känna|skämmas|oroa|behöver)\b|\bska du\b|\bdu ska (?!inte ha|aldrig ha|ha)|"
+        r"\b(?:inget|ingenting) (?:\w+ )?du (?:böra|ska|kunna)\b",
     ),
     Pattern(
         BLAME,
         r"\bdu kunna (?:ju |väl )?ha \w+|\bdu ha kunna \w+|\bdu kunna (?:inte|aldrig) (?:ha )?\w+",
         "says the child could have acted otherwise: that puts the blame on the child",
-        unless=r"\b(?:inte|aldrig)\b",
+        unless=r"\b(?:inte|aldrig|inget|ingenting)\b",
     ),
     Pattern(
         BLAME,
@@ -96,7 +99,7 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         BLAME,
-        r"\bnästa gång\b",
+        r"\bnästa gång\b|\bi framtiden\b|\bframöver\b|\bhädanefter\b",
         "advice for 'next time' says the child caused it this time: that is blame hidden in advice",
         unless=r"\bnästa gång vi\b|\bnästa gång (?:du|ni) (?:vilja|behöva|känna|undra|ha lust|skriva till vi|prata|kontakta)\b",
         scope="sentence",
@@ -248,7 +251,7 @@ SV: tuple[Pattern, ...] = (
     Pattern(
         PROMISE,
         r"\b{IT} (?:\w+ )?(?:rader\w*s|ta bort|ta ner|försvinna|plocka\w* bort|stäng\w* (?:av|ner))\b|"
-        r"\b(?:sidan|appen|plattformen|polisen|de|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:ta bort|ta ner|rader\w*|stäng\w* (?:av|ner))\b",
+        r"\b(?:sidan|appen|plattformen|polisen|de|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:ta bort|ta ner|rader\w*|stäng\w* (?:av|ner)|blockera\w*|spärra\w*)\b",
         "states as a fact that it is removed: that is an outcome nobody can promise; say what we or they will try",
         # The child removing it, or what happens when the child ends the chat, is no promise of ours.
         unless=r"\b{HEDGE}\b|\b{NEG}\b|\bdu (?:\w+ ){0,2}(?:ta|rader\w*|plocka\w*)\b|\bnär du (?:\w+ )?(?:avsluta|stäng|lämna|gå|stänga|trycka)\w*",
@@ -296,6 +299,31 @@ SV: tuple[Pattern, ...] = (
         unless=r"\b{HEDGE}\b",
         question=False,
     ),
+    Pattern(
+        BLAME,
+        r"\b(?:dåligt|dumt|ogenomtänkt|oklokt|naivt|farligt|slarvigt) (?:beslut|val|drag|gjort)\b|"
+        r"\b(?:var|är|vara) (?:\w+ ){0,2}(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt|ogenomtänkt|dumdristigt)\b|"
+        r"\bdu (?:måste|behöva|böra|ska) lära du\b|\bvad få du att tro\b|\bfå (?:ju |väl )?vad du bad om\b|"
+        r"\bdu gå (?:\w+ )?för långt\b|\bdu (?:\w+ )?(?:provocera|uppmuntra|reta|locka|bjuda in)\w*\b",
+        "judges what the child did or says they invited it: that blames the child",
+        unless=r"\b{NEG}\b",
+    ),
+    Pattern(
+        PROMISE,
+        r"\b(?:han|hon|hen|de) (?:\w+ )?(?:sluta|slutar) (?:att )?(?:hota|skriva|kontakta|höra av|sprida|tjata)\w*|"
+        r"\b(?:inga|inget|ingen) (?:\w+ )?(?:spår|kopior|kopia|bilder|filmer) (?:\w+ )?kvar\b|\bfå (?:sitt|det han|vad han) (?:straff|förtjäna)\w*",
+        "says for certain what he will do or what will be left: nobody can promise that",
+        unless=r"\b{HEDGE}\b",
+        question=False,
+    ),
+    Pattern(
+        PERSONAL,
+        r"\bvad kalla\w* (?:\w+ ){0,2}du\b|\b(?:är|vara) du i (?:\w+an|klass|årskurs|\w+ klass)\b|"
+        r"\bnamn\w* på (?:din |ditt )?(?:skola\w*|klass\w*|lärare\w*|stad\w*|ort\w*|kompis\w*)\b",
+        "asks who the child is or which school or class: that identifies them",
+        unless=r"\b{NEG}\b|\bbehöva inte\b",
+        scope="sentence",
+    ),
 )
 
 # --- English -----------------------------------------------------------------------------------------------
@@ -304,7 +332,7 @@ EN_WORDS = {
     "WE": r"(?:we|i)",
     "IT": r"(?:it|they|the (?:picture|pictures|photo|photos|video|videos|image|images|nude|nudes|post|copies)|"
     r"every copy|all (?:the )?copies|everything|he|she|this)",
-    "REMOVE": r"(?:delete|remove|take (?:it |them |that |this )?down|get rid of|get (?:it |them )?(?:removed|down|deleted)|"
+    "REMOVE": r"(?:delete|remove|take (?:it |them |that |this )?down|get rid of|get (?:\w+ ){0,3}(?:removed|down|deleted|taken down)|"
     r"take (?:\w+ )?off|shut (?:\w+ )?down|close (?:\w+ )?down|fix|stop|sort (?:it |this |that )?out|make sure|ensure|erase|wipe|handle it|deal with it|block)",
     "HEDGE": r"(?:want|wish|how|try|maybe|might|may|hope|hopefully|usually|often|sometimes|probably|if|whether|"
     r"can not promise|not promise|can not guarantee|not guarantee|nobody can (?:promise|guarantee)|not sure|do not know|not always|"
@@ -321,7 +349,7 @@ EN: tuple[Pattern, ...] = (
         r"\byou (?:should|ought to|could|might|would|need to) (?:not |never )?(?:really )?have (?!had to)\w+|"
         r"\byou (?:should|ought to) (?:\w+ )?know better\b",
         "says what the child should or could have done: that puts the blame on the child",
-        unless=r"\bcould not have\b|\bcould never have\b|\bhave had to\b",
+        unless=r"\bcould not have\b|\bcould never have\b|\bhave had to\b|\bnothing (?:\w+ )?you (?:should|could|ought)\b",
     ),
     Pattern(
         BLAME,
@@ -331,7 +359,7 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         BLAME,
-        r"\bnext time\b",
+        r"\bnext time\b|\bin (?:the )?future\b|\bfrom now on\b",
         "advice for 'next time' says the child caused it this time: that is blame hidden in advice",
         unless=r"\bnext time we\b|\bnext time (?:you )?(?:want|need|feel|have|wonder|would like|are)\b",
         scope="sentence",
@@ -345,7 +373,7 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         BLAME,
-        r"\b(?:it|that|this) (?:was|is) (?:\w+ )?(?:a )?(?:\w+ )?(?:stupid|naive|silly|careless|reckless|dumb|unwise|foolish|risky)\b|"
+        r"\b(?:it|that|this) (?:was|is) (?:(?!not |never )\w+ )?(?:a )?(?:\w+ )?(?:stupid|naive|silly|careless|reckless|dumb|unwise|foolish|risky)\b|"
         r"\b(?:it|that|this) (?:was|is) not (?:a )?(?:very |so |particularly |really )?(?:smart|wise|clever|good idea|sensible)\b|"
         r"\byou were (?:(?!not |never )\w+ )?(?:stupid|naive|silly|careless|reckless|foolish)\b|\b(?:was|were) not (?:a )?(?:very |so |particularly |really )?(?:smart|wise|clever|sensible)\b",
         "judges what the child did: that blames the child",
@@ -360,7 +388,7 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         BLAME,
-        r"\bif you had (?:not |never )?\w+",
+        r"\bif you had (?:not |never )?\w+|\bif you would (?:not |never )?(?:\w+ed|been|done|said|told|sent|gone|known|thought|taken|kept|shown|given|had)\b",
         "says it would not have happened if the child had acted otherwise: that blames the child",
         scope="sentence",
     ),
@@ -452,6 +480,7 @@ EN: tuple[Pattern, ...] = (
         r"\bgone for (?:good|ever)\b|\bforever gone\b|\bthe end of it\b|\b(?:it|they) (?:is|are) not coming back\b",
         "says it is over or gone: nobody can promise that; say what we do and what may happen",
         unless=r"\b{HEDGE}\b|\bnot (?:gone|over)\b",
+        unless_sentence=True,
     ),
     Pattern(
         PROMISE,
@@ -482,9 +511,10 @@ EN: tuple[Pattern, ...] = (
     Pattern(
         PROMISE,
         r"\b{IT} (?:\w+ )?(?:gets? (?:deleted|removed|taken down)|is (?:deleted|removed|taken down)|disappears|removes|deletes|takes (?:\w+ )?down)\b|"
-        r"\b(?:the site|the app|the platform|the police|they|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:removes?|deletes?|takes? (?:\w+ )?down|shuts? (?:\w+ )?down)\b",
+        r"\b(?:the site|the app|the platform|the police|they|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:removes?|deletes?|takes? (?:\w+ ){0,2}down|shuts? (?:\w+ ){0,2}down|gets? (?:blocked|removed|deleted|taken down|shut down))\b",
         "states as a fact that it is removed: that is an outcome nobody can promise; say what we or they will try",
         unless=r"\b{HEDGE}\b|\b{NEG}\b|\byou (?:\w+ ){0,2}(?:remove|delete|take)\w*|\bwhen you (?:\w+ )?(?:end|close|leave|quit|press|exit)\w*",
+        unless_sentence=True,
         soften=r".",
     ),
     Pattern(
@@ -522,6 +552,22 @@ EN: tuple[Pattern, ...] = (
         r"irresponsible|too trusting)\b",
         "calls the child naive or careless: that blames the child",
         unless=r"\b{NEG}\b",
+    ),
+    Pattern(
+        BLAME,
+        r"\b(?:bad|poor|stupid|foolish|unwise|careless|silly|reckless|dumb) (?:decision|choice|move|call)\b|"
+        r"\b(?:was|is|were) (?:\w+ ){0,2}(?:stupid|naive|silly|careless|reckless|dumb|unwise|foolish|irresponsible)\b|"
+        r"\byou (?:need|have|ought|must|should) (?:to )?learn\b|\bwhat (?:made|possessed) you\b|\bwhat you ask(?:ed)? for\b|"
+        r"\byou (?:\w+ )?(?:went|go|going) too far\b|\byou (?:\w+ )?(?:provoked|encouraged|invited|egged|led (?:he|she) on)\b",
+        "judges what the child did or says they invited it: that blames the child",
+        unless=r"\b{NEG}\b",
+    ),
+    Pattern(
+        PROMISE,
+        r"\bno (?:\w+ )?(?:trace|copies|copy|pictures|videos) (?:\w+ )?left\b|\bget what (?:he|she|they) deserve\w*",
+        "says for certain what will be left or what he will get: nobody can promise that",
+        unless=r"\b{HEDGE}\b",
+        question=False,
     ),
 )
 
@@ -627,6 +673,12 @@ def _match(compiled: _Compiled, sentence: Sentence) -> Judgement | None:
         if match is None:
             continue
         if compiled.unless is not None and compiled.unless.search(text):
+            continue
+        if (
+            pattern.unless_sentence
+            and compiled.unless is not None
+            and compiled.unless.search(sentence.whole.text)
+        ):
             continue
         sure = pattern.sure and not (compiled.soften is not None and compiled.soften.search(text))
         if pattern.rule == PROMISE and sentence.question:
