@@ -52,17 +52,18 @@ SV_WORDS = {
     "WE": r"(?:vi|jag)",
     "IT": r"(?:den|det|de|bilden|bilderna|filmen|filmerna|videon|klippet|fotot|nakenbilden|nakenbilderna|allt|"
     r"materialet|kopiorna|kopian|alla kopior|inlägget|det här|han|hon|hen)",
-    "REMOVE": r"(?:ta bort|ta ner|få bort|plocka\w* bort|rader\w*|fixa\w*|stopp\w*|lösa|ordna\w*|se till|rensa\w*|"
+    "REMOVE": r"(?:ta bort|ta ner|få bort|plocka\w* bort|rader\w*|fixa\w*|stopp\w*|lösa|ordna\w*|se till|göra så att|rensa\w*|"
     r"spärra\w*|stäng\w* (?:av|ner)|plocka\w* ner)",
     "OUTCOME": r"(?:försvinna|ta bort|rader\w*|se|hitta\w*|sprida|dyka upp|få se|få veta|veta|"
     r"kunna (?:se|sprida|hitta|dela|göra)|straff\w*|dömas|döma(?! du| någon)|grip\w*|få reda på|stäng\w* (?:av|ner)|spärra\w*|glömma|åka fast|bli (?:bra|okej|bättre)|lösa sig|"
     r"kunna \w+|ordna\w* sig|gå bra|vara borta|bli borta|vara (?:säker|trygg|över)|ta (?:han|hon|hen|de)|"
     r"stopp\w* (?:han|hon|hen|de)|hända igen)",
     # Words that make a statement uncertain, conditional or an offer: the honest way to speak of outcomes.
-    "HEDGE": r"(?:vilja|önska\w*|kanske|försöka|hoppas|brukar|oftast|ofta|ibland|troligen|förhoppningsvis|(?<!hand )om|ifall|"
+    # 'om' hedges as 'if' (a clause follows: "om du vill"), not as 'about' or 'in' ("allt om dig på sidan").
+    "HEDGE": r"(?:vilja|önska\w*|kanske|försöka|hoppas|brukar|oftast|ofta|ibland|troligen|förhoppningsvis|(?<!hand )om(?= (?:du|vi|jag|det|den|han|hon|hen|de|någon|ni|man|bilden|filmen|inte|allt) (?!på |i |från |till |och |eller )\w)|ifall|"
     r"hur|inte lova|lova inte|inte garanter\w*|garanter\w* inte|ingen kunna (?:lova|garanter\w*)|inte säker\w*|veta inte|inte alltid|"
-    r"chatt\w*|samtal\w*|automatiskt|hjälpa|be|ber|bad)",
-    "NEG": r"(?:inte|aldrig|ej|ingen|inget|inga)",
+    r"chatt\w*|samtal\w*|automatiskt|hjälpa|be|ber|bad|bett)",
+    "NEG": r"(?:inte(?! ha (?:något|inget) emot)|aldrig|ej|ingen|inget|inga)",
     "PASTV": r"(?:\w+(?:ade|de|te|dde)|sa|gick|tog|lät|gav|skrev|fick|var|kom|gjorde|såg|drog|bad|låg|"
     r"ta|få|gå|göra|säga|ha|komma|veta|se|skriva|ge|hända)",
     "NUM": r"(?:\d+|tio|elva|tolv|tretton|fjorton|femton|sexton|sjutton|arton)",
@@ -175,7 +176,7 @@ SV: tuple[Pattern, ...] = (
     Pattern(
         PERSONAL,
         r"\b{ASK} (?:\w+ ){0,3}(?:ditt|din|dina) {SLOT_CONTACT}\b|\b(?:vad|vilket|vilken) (?:\w+ )?(?:ditt|din|dina) {SLOT_CONTACT}\b|"
-        r"\bhur (?:kunna |ska )?(?:vi nå|nå vi) du\b|\bvad ha du för (?:\w+ )?{SLOT_CONTACT}|\b(?:vilket|vilken|vad) (?:\w+ )?{SLOT_CONTACT} ha du\b|\bnå du (?:senare|sedan|igen)\b|"
+        r"\bhur (?:kunna |ska )?(?:vi nå|nå vi) du\b|\bvad ha du för (?:\w+ )?{SLOT_CONTACT}|\b(?:vilket|vilken|vad) (?:\w+ )?{SLOT_CONTACT} ha du\b|\bnå du (?:senare|sedan|igen|på)\b|\b(?:lämna|ge|skicka) (?:vi )?(?:en |ett |din |ditt )?(?:mejladress|e-postadress|\w*nummer|adress)\b|\bskola\w* (?:som )?du gå (?:på|i)\b|"
         r"\b(?:ringa|ring\w*) (?:du|upp)\b|\bkontakta du\b|\bhöra av vi till du\b|\bhöra av vi\b",
         "asks for contact details: we never contact a child outside the chat, and never ask for a number or address",
         unless=r"\b{NEG}\b|\bbehöva inte\b",
@@ -324,6 +325,24 @@ SV: tuple[Pattern, ...] = (
         unless=r"\b{NEG}\b|\bbehöva inte\b",
         scope="sentence",
     ),
+    Pattern(
+        BLAME,
+        r"\bvara det (?:\w+ )?nödvändigt att\b|\bbehöva du (?:\w+ )?verkligen\b|\bhur komma det sig att du\b|"
+        r"\b(?:sånt|sådant|det) (?:här )?hända när (?:man|du)\b|\bdu (?:\w+ ){0,2}(?:bidra\w*|orsaka\w*)\b|"
+        r"\b(?:lite )?mer (?:eftertanke|försiktighet|omdöme)\b",
+        "questions the child's choice or says they caused it: that blames the child",
+        unless=r"\b{NEG}\b",
+        scope="sentence",
+    ),
+    Pattern(
+        PROMISE,
+        r"\bminne blott\b|\bligga bakom du\b|\baldrig (?:mer )?(?:behöva )?oroa du\b(?=.*\b(?:igen|mer)\b)|"
+        r"\b(?:försvinna|raderas|tas bort) (?:\w+ )?(?:bilden|bilderna|filmen|filmerna|videon|klippet|fotot)\b",
+        "says for certain that it will be over or gone: nobody can promise that",
+        unless=r"\b{HEDGE}\b|\bnär du (?:\w+ )?(?:avsluta|stäng|lämna|gå|trycka)\w*",
+        question=False,
+        scope="sentence",
+    ),
 )
 
 # --- English -----------------------------------------------------------------------------------------------
@@ -332,12 +351,12 @@ EN_WORDS = {
     "WE": r"(?:we|i)",
     "IT": r"(?:it|they|the (?:picture|pictures|photo|photos|video|videos|image|images|nude|nudes|post|copies)|"
     r"every copy|all (?:the )?copies|everything|he|she|this)",
-    "REMOVE": r"(?:delete|remove|take (?:it |them |that |this )?down|get rid of|get (?:\w+ ){0,3}(?:removed|down|deleted|taken down)|"
+    "REMOVE": r"(?:delete|remove|take (?:\w+ ){0,2}down|get rid of|get (?:\w+ ){0,3}(?:removed|down|deleted|taken down)|"
     r"take (?:\w+ )?off|shut (?:\w+ )?down|close (?:\w+ )?down|fix|stop|sort (?:it |this |that )?out|make sure|ensure|erase|wipe|handle it|deal with it|block)",
     "HEDGE": r"(?:want|wish|how|try|maybe|might|may|hope|hopefully|usually|often|sometimes|probably|if|whether|"
     r"can not promise|not promise|can not guarantee|not guarantee|nobody can (?:promise|guarantee)|not sure|do not know|not always|"
     r"chat|conversation|automatically|help|ask)",
-    "NEG": r"(?:not|never|no|nobody|nothing|none)",
+    "NEG": r"(?:not(?! mind)|never|no|nobody|nothing|none)",
     "NUM": r"(?:\d+|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen)",
     "SLOT_CONTACT": r"(?:phone number|number|mobile number|email|e-mail|address|username|user name|snapchat|snap|instagram|"
     r"insta|tiktok|discord|handle|contact details)",
@@ -439,7 +458,8 @@ EN: tuple[Pattern, ...] = (
         PERSONAL,
         r"\b(?:write|type|tell|give|send|leave|share|enter|fill in|let we know|what is|what are) (?:\w+ ){0,3}your (?:\w+ )?{SLOT_CONTACT}\b|"
         r"\bhow (?:can|could|do|should) we (?:reach|contact|call|find|get hold of) you\b|"
-        r"\b(?:call|ring|text|email|contact) you\b|\bget back to you\b|\breach you\b",
+        r"\b(?:call|ring|text|email|contact) you\b|\bget back to you\b|\breach you\b|"
+        r"\b(?:leave|give|send) (?:we )?(?:an? |your )?(?:email address|e-mail address|phone number|number|address)\b|\bschool you (?:go to|attend|are at)\b",
         "asks for contact details: we never contact a child outside the chat, and never ask for a number or address",
         unless=r"\b{NEG}\b|\bdo not have to\b",
         scope="sentence",
@@ -566,6 +586,22 @@ EN: tuple[Pattern, ...] = (
         PROMISE,
         r"\bno (?:\w+ )?(?:trace|copies|copy|pictures|videos) (?:\w+ )?left\b|\bget what (?:he|she|they) deserve\w*",
         "says for certain what will be left or what he will get: nobody can promise that",
+        unless=r"\b{HEDGE}\b",
+        question=False,
+    ),
+    Pattern(
+        BLAME,
+        r"\bdid you (?:really |actually )?(?:need|have) to\b|\bhow come you\b|\b(?:this|that|it) is what happens when you\b|"
+        r"\byou (?:\w+ ){0,2}(?:contributed|played a part|caused)\b|\b(?:a bit |a little )?more (?:thought|care|caution|sense) would have\b|"
+        r"\bnow you know (?:not to|better|that you)\b|\byou do (?:\w+ )?wrong\b",
+        "questions the child's choice or says they caused it: that blames the child",
+        unless=r"\b{NEG}\b",
+        scope="sentence",
+    ),
+    Pattern(
+        PROMISE,
+        r"\bwill (?:all )?be (?:\w+ )?(?:a )?(?:distant )?memory\b|\bwill (?:all )?be behind you\b",
+        "says for certain that it will be over: nobody can promise that",
         unless=r"\b{HEDGE}\b",
         question=False,
     ),
