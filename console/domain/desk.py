@@ -50,8 +50,6 @@ class Desk:
         self.waiting = Waiting(stores, content, clock, settings)
         self.transcripts = Transcripts(stores, content, clock, settings)
         self.actions = Actions(stores, content, clock, settings, floods)
-        self.opening = Opening(
-            hours, hours_store, weekly=settings.opening_hours, exceptions=settings.opening_exceptions
-        )
+        self.opening = Opening(hours, hours_store, clock)
         self.sweeper = Sweep(stores, content, clock, settings, self.opening)
         self.statistics = Statistics(stats)

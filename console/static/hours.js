@@ -1,0 +1,92 @@
+// The opening-hours editor, enhanced: add and remove times and exceptions in the page. Without this script
+// the form works as it is (plain posts): every day and the exception list keep an empty row to fill in.
+(function () {
+  "use strict";
+  var form = document.getElementById("hours-form");
+  if (!form) { return; }
+  var texts = form.dataset;
+
+  function button(text, onClick) {
+    var made = document.createElement("button");
+    made.type = "button";
+    made.className = "small";
+    made.textContent = text;
+    made.addEventListener("click", onClick);
+    return made;
+  }
+
+  function isBlank(row) {
+    var inputs = row.querySelectorAll("input[type=time]");
+    for (var i = 0; i < inputs.length; i++) {
+      if (inputs[i].value || inputs[i].getAttribute("aria-invalid")) { return false; }
+    }
+    return true;
+  }
+
+  function nextIndex(group) {
+    var most = -1;
+    group.querySelectorAll("[data-span] input").forEach(function (input) {
+      var found = /-s(\d+)-/.exec(input.name);
+      if (found) { most = Math.max(most, parseInt(found[1], 10)); }
+    });
+    return most + 1;
+  }
+
+  function withRemove(row) {
+    row.appendChild(button(texts.removeSpan, function () {
+      var group = row.parentNode;
+      if (group.querySelectorAll("[data-span]").length > 1) {
+        row.remove();
+      } else {
+        row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      }
+      group.querySelector("[data-add]").focus();
+    }));
+  }
+
+  function newRow(group) {
+    var owner = group.getAttribute("data-spans");
+    var index = nextIndex(group);
+    var row = group.querySelector("[data-span]").cloneNode(true);
+    row.querySelectorAll(".field-error, button").forEach(function (node) { node.remove(); });
+    var inputs = row.querySelectorAll("input");
+    inputs.forEach(function (input) {
+      var end = input.name.split("-").pop();
+      input.name = owner + "-s" + index + "-" + end;
+      input.id = "hours-" + input.name;
+      input.value = "";
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    });
+    row.querySelectorAll("label").forEach(function (label, k) { label.htmlFor = inputs[k].id; });
+    withRemove(row);
+    return row;
+  }
+
+  form.querySelectorAll("[data-spans]").forEach(function (group) {
+    var rows = group.querySelectorAll("[data-span]");
+    // The empty row kept for browsers without this script goes when the day has another.
+    if (rows.length > 1 && isBlank(rows[rows.length - 1])) { rows[rows.length - 1].remove(); }
+    group.querySelectorAll("[data-span]").forEach(withRemove);
+    var add = button(texts.addSpan, function () {
+      var row = newRow(group);
+      group.insertBefore(row, add);
+      row.querySelector("input").focus();
+    });
+    add.setAttribute("data-add", "");
+    group.appendChild(add);
+  });
+
+  form.querySelectorAll("[data-exception]").forEach(function (row) {
+    var date = row.querySelector("input[type=date]");
+    if (!date.value) { return; }
+    row.appendChild(button(texts.removeException, function () {
+      // Emptied, it is left out when the form is saved; hidden, it is out of the way until then.
+      row.querySelectorAll("input").forEach(function (input) {
+        if (input.type === "checkbox") { input.checked = false; } else { input.value = ""; }
+      });
+      row.hidden = true;
+      form.querySelector("button[type=submit]").focus();
+    }));
+  });
+}());
