@@ -33,7 +33,8 @@
   }
 
   function withRemove(row) {
-    row.appendChild(button(texts.removeSpan, function () {
+    // Before the error, if any: the error takes a line of its own under the row.
+    row.insertBefore(button(texts.removeSpan, function () {
       var group = row.parentNode;
       if (group.querySelectorAll("[data-span]").length > 1) {
         row.remove();
@@ -41,7 +42,7 @@
         row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
       }
       group.querySelector("[data-add]").focus();
-    }));
+    }), row.querySelector(".field-error"));
   }
 
   function newRow(group) {
@@ -75,6 +76,14 @@
     });
     add.setAttribute("data-add", "");
     group.appendChild(add);
+  });
+
+  // A closed day's times are out of the way (still sent, and ignored, so unticking brings them back).
+  form.querySelectorAll(".closed input[type=checkbox]").forEach(function (box) {
+    var group = box.closest("fieldset").querySelector("[data-spans]");
+    function follow() { group.hidden = box.checked; }
+    box.addEventListener("change", follow);
+    follow();
   });
 
   form.querySelectorAll("[data-exception]").forEach(function (row) {

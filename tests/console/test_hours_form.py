@@ -3,12 +3,14 @@ the gateway reads), and every problem is named on its field."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 
+from chatbot.clock import FixedClock
 from chatbot.domain.hours import OpeningHours, ScheduleError
 from console.domain.hours_form import MAX_EXCEPTIONS, MAX_SPANS, PROBLEMS, HoursForm, HoursRefused, Problem
+from console.domain.opening import Opening
 from console.labels import HOURS_PROBLEMS, SCHEDULE_FAULTS
 
 TODAY = date(2026, 11, 24)  # a Tuesday
@@ -146,3 +148,17 @@ def test_every_code_has_words_on_the_page() -> None:
             OpeningHours.parse(weekly, exceptions)
         codes.add(caught.value.code)
     assert codes == set(SCHEDULE_FAULTS)
+
+
+def test_the_preview_names_holidays_and_exceptions_in_the_readers_language() -> None:
+    hours = OpeningHours.parse("mon-fri 09:00-16:00", "2026-12-23 10:00-13:00; 2026-12-24 10:00-12:00")
+    opening = Opening(hours, None, FixedClock(datetime(2026, 12, 22, 22, 30, tzinfo=UTC)))  # 23:30 there
+    days = opening.preview(hours, "sv", days=5)
+    assert [(d.day.day, d.reason, d.holiday, d.spans) for d in days] == [
+        (22, "week", "", ((time(9), time(16)),)),
+        (23, "exception", "", ((time(10), time(13)),)),
+        (24, "exception", "", ((time(10), time(12)),)),  # an exception opens Christmas Eve
+        (25, "holiday", "Juldagen", ()),
+        (26, "holiday", "Annandag jul", ()),
+    ]
+    assert opening.preview(hours, "en", days=4)[3].holiday == "Christmas Day"
