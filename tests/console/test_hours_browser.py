@@ -106,3 +106,38 @@ async def test_a_supervisor_edits_the_week_and_a_child_is_told(
     console.clock.advance(REFRESH_SECONDS)
     said = await ask_hours(frame, 2)
     assert "Nästa gång vi har öppet är ons 25 november 10:00." in said
+
+
+async def test_the_editor_works_without_javascript(
+    console: Console, make_account: Any, browser: Browser
+) -> None:
+    # Plain form posts: a second time is added in the empty row, an exception removed by emptying it.
+    opened = Tabs(browser, viewport={"width": 390, "height": 844}, locale="sv-SE", java_script_enabled=False)
+    try:
+        tab = await opened()
+        page = tab.page
+        maja = await make_account("maja", "supervisor", language="sv")
+        await login(tab, console, maja, landing="**/queue*")
+        await page.goto(console.url + "/overview")
+        await expect(page.get_by_role("button", name="Lägg till en tid")).to_have_count(0)  # no script ran
+        await page.fill("#hours-d4-s0-to", "12:00")
+        await page.fill("#hours-d4-s1-from", "13:00")  # Friday's empty row
+        await page.fill("#hours-d4-s1-to", "15:00")
+        await page.fill("#hours-x0-date", "2026-12-30")
+        await page.check("#hours-x0-closed")
+        await page.get_by_role("button", name="Spara öppettiderna").click()
+        await expect(page.locator("p.notice[role=status]")).to_have_text("Sparat.")
+        await expect(page.locator("#hours-d4-s1-to")).to_have_value("15:00")
+        await expect(page.locator("#hours-d4-s2-from")).to_have_value("")  # a new empty row
+        await expect(page.locator("#hours-x0-closed")).to_be_checked()
+        await expect(page.locator("#hours-preview tbody tr").nth(3)).to_have_text(
+            "fredag 27 novemberöppet 09:00–12:00, 13:00–15:00"
+        )
+        await page.fill("#hours-x0-date", "")
+        await page.uncheck("#hours-x0-closed")
+        await page.get_by_role("button", name="Spara öppettiderna").click()
+        await expect(page.locator("p.notice[role=status]")).to_have_text("Sparat.")
+        await expect(page.locator("#hours-x1-date")).to_have_count(0)  # only the empty "new" row is left
+        await expect(page.locator("#hours-x0-date")).to_have_value("")
+    finally:
+        await opened.close()
