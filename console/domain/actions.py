@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from chatbot.clock import Clock
-from chatbot.domain.content import ContentLibrary
 from chatbot.domain.floods import FloodGuard
 from chatbot.model import HELD_FLAG, ConversationState, Entry, Role
-from chatbot.settings import Settings
 from console.domain import stats as stats_rules
-from console.domain.deskpart import DeskError, DeskPart, DeskStores, Moved
+from console.domain.deskpart import DeskContext, DeskError, DeskPart, Moved
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +23,8 @@ OVER_CAPACITY = "over_capacity"
 
 
 class Actions(DeskPart):
-    def __init__(
-        self,
-        stores: DeskStores,
-        content: ContentLibrary,
-        clock: Clock,
-        settings: Settings,
-        floods: FloodGuard | None = None,
-    ) -> None:
-        super().__init__(stores, content, clock, settings)
+    def __init__(self, context: DeskContext, floods: FloodGuard | None = None) -> None:
+        super().__init__(context)
         self._floods = floods
 
     async def claim(self, conv_id: str, name: str) -> Moved:

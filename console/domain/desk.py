@@ -14,13 +14,14 @@ from __future__ import annotations
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.floods import FloodGuard
+from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.hours import HoursStore
 from chatbot.store.queue import QueueStore
 from console.domain.actions import Actions
-from console.domain.deskpart import DeskStores
+from console.domain.deskpart import DeskContext
 from console.domain.opening import Opening
 from console.domain.shifts import Shifts
 from console.domain.stats import Statistics
@@ -45,11 +46,12 @@ class Desk:
         hours_store: HoursStore | None = None,
         floods: FloodGuard | None = None,
     ) -> None:
-        stores = DeskStores(store, conversations, queue, stats)
-        self.shifts = Shifts(stores, content, clock, settings)
-        self.waiting = Waiting(stores, content, clock, settings)
-        self.transcripts = Transcripts(stores, content, clock, settings)
-        self.actions = Actions(stores, content, clock, settings, floods)
+        handoff = Handoff.for_settings(queue, conversations, clock, settings)
+        context = DeskContext(store, conversations, queue, stats, content, clock, settings, handoff)
+        self.shifts = Shifts(context)
+        self.waiting = Waiting(context)
+        self.transcripts = Transcripts(context)
+        self.actions = Actions(context, floods)
         self.opening = Opening(hours, hours_store, clock)
-        self.sweeper = Sweep(stores, content, clock, settings, self.opening)
+        self.sweeper = Sweep(context, self.opening)
         self.statistics = Statistics(stats)

@@ -40,28 +40,32 @@ class Moved:
 
 
 @dataclass(frozen=True)
-class DeskStores:
-    """Where the desk keeps what it knows: the hand-offs and shifts, the conversations, the queue, the day's
-    counts."""
+class DeskContext:
+    """What the desk's parts share, built once per desk: the stores (hand-offs and shifts, conversations,
+    the queue, the day's counts), the content, the clock, the settings and the one `Handoff`."""
 
-    handoff: HandoffStore
+    store: HandoffStore
     conversations: ConversationStore
     queue: QueueStore
     stats: StatsStore
+    content: ContentLibrary
+    clock: Clock
+    settings: Settings
+    handoff: Handoff
 
 
 class DeskPart:
-    """One part of the desk (shifts, the queue, a transcript, actions, opening hours, the sweep)."""
+    """One part of the desk (shifts, the queue, a transcript, actions, the sweep)."""
 
-    def __init__(self, stores: DeskStores, content: ContentLibrary, clock: Clock, settings: Settings) -> None:
-        self._store = stores.handoff
-        self._conversations = stores.conversations
-        self._queue = stores.queue
-        self._stats = stores.stats
-        self._content = content
-        self._clock = clock
-        self._settings = settings
-        self._handoff = Handoff.for_settings(stores.queue, stores.conversations, clock, settings)
+    def __init__(self, context: DeskContext) -> None:
+        self._store = context.store
+        self._conversations = context.conversations
+        self._queue = context.queue
+        self._stats = context.stats
+        self._content = context.content
+        self._clock = context.clock
+        self._settings = context.settings
+        self._handoff = context.handoff
 
     def _now_ms(self) -> int:
         return to_ms(self._clock.now())

@@ -5,13 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from chatbot.clock import Clock
-from chatbot.domain.content import ContentLibrary
 from chatbot.domain.ending import Ending
 from chatbot.domain.hours import format_moment
 from chatbot.model import ConversationState
-from chatbot.settings import Settings
-from console.domain.deskpart import DeskPart, DeskStores, Moved
+from console.domain.deskpart import DeskContext, DeskPart, Moved
 from console.domain.opening import Opening
 from console.store.handoff import Left
 
@@ -24,12 +21,10 @@ GONE = "gone"
 
 
 class Sweep(DeskPart):
-    def __init__(
-        self, stores: DeskStores, content: ContentLibrary, clock: Clock, settings: Settings, opening: Opening
-    ) -> None:
-        super().__init__(stores, content, clock, settings)
+    def __init__(self, context: DeskContext, opening: Opening) -> None:
+        super().__init__(context)
         self._opening = opening
-        self._ending = Ending(stores.conversations, content, clock, settings)
+        self._ending = Ending(context.conversations, context.content, context.clock, context.settings)
 
     async def sweep(self) -> list[Moved]:
         """Grace periods, abandoned waits and closing time; run every few seconds by the console."""
