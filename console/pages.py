@@ -350,11 +350,11 @@ async def set_hours(request: web.Request) -> web.StreamResponse:
     typed = HoursForm.read(await request.post())
     desk = request.app[DESK]
     try:
-        checked = typed.check(desk.opening.today())
+        checked = desk.opening.check(typed)
     except HoursRefused as refused:
         return await _overview(request, typed=typed, problems=refused.problems)
     await request.app[AUDIT].append(staff.name, "hours.changed")
-    await desk.opening.edit(typed)
+    await desk.opening.save(checked)
     log.info("opening hours changed by %s", staff.name)
     request.app[LIVE].changed()
     raise web.HTTPSeeOther("/overview?msg=" + ("saved_past" if checked.past else "saved") + "#opening-hours")

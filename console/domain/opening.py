@@ -64,14 +64,16 @@ class Opening:
         """The editor's form for the hours in force (exceptions from today on)."""
         return HoursForm.of((await self.in_force()).hours, self.today())
 
-    async def edit(self, form: HoursForm) -> Checked:
-        """Save the schedule the form describes; `HoursRefused` (nothing saved) when a field is wrong."""
+    def check(self, form: HoursForm) -> Checked:
+        """The schedule the form describes (as of today); `HoursRefused` when a field is wrong."""
+        return form.check(self.today())
+
+    async def save(self, checked: Checked) -> None:
+        """Store a checked schedule as the `OPENING_HOURS` text every process reads."""
         if self._hours_store is None:
             raise DeskError("bad_hours", "no store for edited opening hours")
-        checked = form.check(self.today())
         await self._hours_store.set(*checked.hours.text())
         self.hours = checked.hours
-        return checked
 
     def preview(self, hours: OpeningHours, language: str, days: int = PREVIEW_DAYS) -> list[PreviewDay]:
         """The coming `days` days from today, as children will be told them."""
