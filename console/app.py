@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.loading import load_library
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.hours import OpeningHours
 from chatbot.observability import Instruments, serve_metrics
@@ -84,7 +84,7 @@ def create_app(
         idle_s=settings.console_idle_timeout,
         lifetime_s=settings.console_session_lifetime,
     )
-    content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
+    content = load_library(settings)
     # The console's writes are announced to the children's side, so the gateway delivers them live.
     conversations = ConversationStore(
         redis,

@@ -29,9 +29,9 @@ from datetime import datetime
 from typing import Protocol
 
 from chatbot.clock import Clock
+from chatbot.content.library import Answer, ContentLibrary
 from chatbot.domain import errors, payloads
 from chatbot.domain.bot import BotContext, BotTurn
-from chatbot.domain.content import Answer, ContentLibrary
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours, format_clock, format_moment
 from chatbot.domain.moments import default_formats
@@ -328,6 +328,11 @@ class DialogueBot:
             return BotTurn(self._say("fallback", ctx))
         answer_id = "queue_update" if ctx.state is ConversationState.QUEUED else JOIN_QUEUE
         replies = self._say(answer_id, ctx, position=place.position, wait=place.wait_minutes)
+        # The place as values too, like the console's queue_update notice, so the widget's status line
+        # shows it from the first moment in the queue (docs/protocol.md, "Hand-off notices").
+        notice = {"notice": answer_id, "position": place.position, "wait": place.wait_minutes}
+        if replies:
+            replies[0] = dataclasses.replace(replies[0], extra=notice)
 
         if ctx.state is not ConversationState.QUEUED and CONSENT_FLAG not in await self._flags.meta(
             ctx.conv_id
@@ -354,7 +359,11 @@ class DialogueBot:
         if ctx.state is not ConversationState.QUEUED:
             return BotTurn(self._say("fallback", ctx))
         await self._handoff.leave(ctx.conv_id)
-        return BotTurn(self._say(LEAVE_QUEUE, ctx), state=ConversationState.BOT)
+        replies = self._say(LEAVE_QUEUE, ctx)
+        if replies:
+            # Marked, so the widget knows the wait is over without parsing the text (its status line goes).
+            replies[0] = dataclasses.replace(replies[0], extra={"notice": LEAVE_QUEUE})
+        return BotTurn(replies, state=ConversationState.BOT)
 
     async def _case_status(self, ctx: BotContext, written: str) -> list[Reply]:
         """Where the case stands, from the code alone; a kind, typed answer for a code that is not one.

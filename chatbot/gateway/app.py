@@ -15,8 +15,9 @@ from redis.asyncio import Redis
 
 from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
+from chatbot.content.loading import load_library
+from chatbot.content.widget_catalogs import WidgetCatalogs, offer_safe
 from chatbot.domain.bot import Bot
-from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.ending import Ending
 from chatbot.domain.floods import ClientHasher, FloodGuard
@@ -36,7 +37,6 @@ from chatbot.gateway.appkeys import (
     SIO,
 )
 from chatbot.gateway.assembly import build_bot, build_hours, build_nlu, build_uploads
-from chatbot.gateway.catalogs import WidgetCatalogs, offer_safe
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
 from chatbot.model import Role
@@ -80,7 +80,7 @@ def create_app(
         ack_replicas=settings.redis_ack_replicas,
     )
     clock = clock or SystemClock()
-    content = ContentLibrary.load(settings.content_dir, settings.locales_dir, settings.default_locale)
+    content = load_library(settings)
     default_formats()  # locales/dates.yml read now: a malformed entry stops the start, naming the language
     own_nlu = nlu is None
     nlu = nlu or build_nlu(settings)
