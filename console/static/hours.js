@@ -2,12 +2,12 @@
 // the form works as it is (plain posts): every day and the exception list keep an empty row to fill in.
 (function () {
   "use strict";
-  var form = document.getElementById("hours-form");
+  const form = document.getElementById("hours-form");
   if (!form) { return; }
-  var texts = form.dataset;
+  const texts = form.dataset;
 
   function button(text, onClick) {
-    var made = document.createElement("button");
+    const made = document.createElement("button");
     made.type = "button";
     made.className = "small";
     made.textContent = text;
@@ -16,17 +16,17 @@
   }
 
   function isBlank(row) {
-    var inputs = row.querySelectorAll("input[type=time]");
-    for (var i = 0; i < inputs.length; i++) {
+    const inputs = row.querySelectorAll("input[type=time]");
+    for (let i = 0; i < inputs.length; i++) {
       if (inputs[i].value || inputs[i].getAttribute("aria-invalid")) { return false; }
     }
     return true;
   }
 
   function nextIndex(group) {
-    var most = -1;
+    let most = -1;
     group.querySelectorAll("[data-span] input").forEach(function (input) {
-      var found = /-s(\d+)-/.exec(input.name);
+      const found = /-s(\d+)-/.exec(input.name);
       if (found) { most = Math.max(most, parseInt(found[1], 10)); }
     });
     return most + 1;
@@ -35,7 +35,7 @@
   function withRemove(row) {
     // Before the error, if any: the error takes a line of its own under the row.
     row.insertBefore(button(texts.removeSpan, function () {
-      var group = row.parentNode;
+      const group = row.parentNode;
       if (group.querySelectorAll("[data-span]").length > 1) {
         row.remove();
       } else {
@@ -46,13 +46,13 @@
   }
 
   function newRow(group) {
-    var owner = group.getAttribute("data-spans");
-    var index = nextIndex(group);
-    var row = group.querySelector("[data-span]").cloneNode(true);
+    const owner = group.getAttribute("data-spans");
+    const index = nextIndex(group);
+    const row = group.querySelector("[data-span]").cloneNode(true);
     row.querySelectorAll(".field-error, button").forEach(function (node) { node.remove(); });
-    var inputs = row.querySelectorAll("input");
+    const inputs = row.querySelectorAll("input");
     inputs.forEach(function (input) {
-      var end = input.name.split("-").pop();
+      const end = input.name.split("-").pop();
       input.name = owner + "-s" + index + "-" + end;
       input.id = "hours-" + input.name;
       input.value = "";
@@ -65,12 +65,12 @@
   }
 
   form.querySelectorAll("[data-spans]").forEach(function (group) {
-    var rows = group.querySelectorAll("[data-span]");
+    const rows = group.querySelectorAll("[data-span]");
     // The empty row kept for browsers without this script goes when the day has another.
     if (rows.length > 1 && isBlank(rows[rows.length - 1])) { rows[rows.length - 1].remove(); }
     group.querySelectorAll("[data-span]").forEach(withRemove);
-    var add = button(texts.addSpan, function () {
-      var row = newRow(group);
+    const add = button(texts.addSpan, function () {
+      const row = newRow(group);
       group.insertBefore(row, add);
       row.querySelector("input").focus();
     });
@@ -80,14 +80,14 @@
 
   // A closed day's times are out of the way (still sent, and ignored, so unticking brings them back).
   form.querySelectorAll(".closed input[type=checkbox]").forEach(function (box) {
-    var group = box.closest("fieldset").querySelector("[data-spans]");
+    const group = box.closest("fieldset").querySelector("[data-spans]");
     function follow() { group.hidden = box.checked; }
     box.addEventListener("change", follow);
     follow();
   });
 
   form.querySelectorAll("[data-exception]").forEach(function (row) {
-    var date = row.querySelector("input[type=date]");
+    const date = row.querySelector("input[type=date]");
     if (!date.value) { return; }
     row.appendChild(button(texts.removeException, function () {
       // Emptied, it is left out when the form is saved; hidden, it is out of the way until then.
