@@ -109,6 +109,8 @@ class Reply:
     text: str
     quick_replies: tuple[QuickReply, ...] = ()
     intent: str | None = None
+    # Values a client may use without parsing the text, stored with the entry (e.g. the queue notice).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _to_ms(moment: datetime) -> int:
