@@ -20,8 +20,15 @@ from chatbot.upload.store import UploadStore
 from chatbot.upload.values import ACTIONS, CaseStatus
 from console import security
 from console.case_pages import ACTION_LABELS
+from tests.chatbot.upload.helpers import (
+    KEYS,
+    Services,
+    file_entry,
+    open_conversation,
+    services,
+    upload_settings,
+)
 from tests.console.conftest import Console, Credentials, StaffClient
-from tests.upload.helpers import KEYS, Services, file_entry, open_conversation, services, upload_settings
 
 IMAGE = b"\x89PNG fake image bytes for the console tests " * 40
 VIDEO = b"\x1aE\xdf\xa3 fake video bytes " * 200

@@ -13,10 +13,10 @@ from playwright.async_api import Browser, Page
 from redis.asyncio import Redis
 
 from chatbot.settings import Settings
+from tests.chatbot.upload.helpers import Services, open_conversation, services, upload_settings
 from tests.conftest import served
-from tests.upload.helpers import Services, open_conversation, services, upload_settings
 
-STATIC = Path(__file__).resolve().parents[2] / "chatbot" / "static"
+STATIC = Path(__file__).resolve().parents[3] / "chatbot" / "static"
 
 # Helpers every crypto test page has: bytes to and from base64 (how Python and the page swap bytes).
 PAGE = """<!doctype html><meta charset="utf-8"><title>upload crypto test</title>

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from chatbot.settings import PROJECT_ROOT
-from tests.chatbot.nlu_helpers import HELDOUT, INTENTS, synthetic, write
+from tests.chatbot.nlu.helpers import HELDOUT, INTENTS, synthetic, write
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ from chatbot.clock import FixedClock
 from chatbot.settings import Settings
 from chatbot.upload.values import CaseStatus
 from chatbot.upload.wiring import build_uploads
-from tests.upload.helpers import START, encrypted, file_entry, open_conversation, upload_settings
+from tests.chatbot.upload.helpers import START, encrypted, file_entry, open_conversation, upload_settings
 
 
 async def test_the_services_share_one_store_one_directory_and_one_audit_log(

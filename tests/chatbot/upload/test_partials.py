@@ -14,7 +14,7 @@ from chatbot.upload.partials import discard_abandoned, partial_id
 from chatbot.upload.records import token_hash
 from chatbot.upload.storage import LocalStorage
 from chatbot.upload.store import UploadStore
-from tests.upload.helpers import Services, encrypted, file_entry, quota_services, upload_settings
+from tests.chatbot.upload.helpers import Services, encrypted, file_entry, quota_services, upload_settings
 
 
 async def test_an_abandoned_upload_is_discarded_and_frees_its_room(

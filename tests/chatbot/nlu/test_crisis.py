@@ -6,7 +6,7 @@ import pytest
 
 from chatbot.nlu.classifier import Prediction
 from chatbot.nlu.crisis import CrisisDetector
-from tests.chatbot.nlu_helpers import crisis_list, heldout, project_data, project_model
+from tests.chatbot.nlu.helpers import crisis_list, heldout, project_data, project_model
 
 # Measured 4 of 322 (1.2 %) on the held-out non-crisis messages on 2026-11-22 (docs/nlu.md).
 MAX_FALSE_POSITIVE_RATE = 0.03

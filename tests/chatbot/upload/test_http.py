@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from chatbot.gateway.upload_views import CASES, UPLOADS
 from chatbot.settings import Settings
 from chatbot.upload import crypto
-from tests.upload.helpers import KEYS, all_bytes_under, file_entry, open_conversation, upload_settings
+from tests.chatbot.upload.helpers import KEYS, all_bytes_under, file_entry, open_conversation, upload_settings
 
 MARKER = b"CLEAR-VIDEO-FRAME-"
 
@@ -127,7 +127,7 @@ async def test_expired_grant_over_http(
     redis: Redis, gateway_factory: Any, settings: Settings, tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
     from chatbot.clock import FixedClock
-    from tests.upload.helpers import START
+    from tests.chatbot.upload.helpers import START
 
     clock = FixedClock(START)
     gw = await gateway_factory(upload_settings(settings, tmp_path / "u"), clock)
@@ -219,7 +219,7 @@ async def test_thirty_chats_racing_to_park_uploads_stay_within_the_quota(
 
     from chatbot.clock import FixedClock
     from chatbot.store import keys
-    from tests.upload.helpers import START
+    from tests.chatbot.upload.helpers import START
 
     mib = 1024 * 1024
     clock = FixedClock(START)

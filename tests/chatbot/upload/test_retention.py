@@ -13,7 +13,7 @@ from chatbot.store import keys
 from chatbot.upload import errors
 from chatbot.upload.records import token_hash
 from chatbot.upload.values import CaseStatus
-from tests.upload.helpers import (
+from tests.chatbot.upload.helpers import (
     Services,
     all_bytes_under,
     encrypted,

@@ -33,7 +33,7 @@ def test_a_grant_cannot_be_changed_once_given() -> None:
 
 def test_the_domain_imports_the_uploads_value_types_not_its_services() -> None:
     """The dialogue and the console's domain hold grants and case views; services come in through wiring."""
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     allowed = {"chatbot.upload.values", "chatbot.upload.codes", "chatbot.upload.errors"}
     found: dict[str, set[str]] = {}
     for path in [*(root / "chatbot" / "domain").rglob("*.py"), *(root / "console" / "domain").rglob("*.py")]:

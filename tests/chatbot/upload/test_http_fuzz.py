@@ -15,9 +15,9 @@ from chatbot.clock import FixedClock
 from chatbot.gateway.upload_views import UPLOADS
 from chatbot.upload import crypto
 from chatbot.upload.errors import UploadError
-from tests.chatbot.test_gateway_fuzz import random_value
-from tests.upload.helpers import KEYS, all_bytes_under, file_entry, open_conversation
-from tests.upload.test_http import bearer, call, gw, http  # noqa: F401 (fixtures)
+from tests.chatbot.gateway.test_fuzz import random_value
+from tests.chatbot.upload.helpers import KEYS, all_bytes_under, file_entry, open_conversation
+from tests.chatbot.upload.test_http import bearer, call, gw, http  # noqa: F401 (fixtures)
 
 MARKER = b"FUZZ-CLEAR-BYTES-"
 

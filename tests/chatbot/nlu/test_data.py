@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chatbot.nlu import data
-from tests.chatbot.nlu_helpers import INTENTS, crisis_list, heldout, life_list, project_data, write
+from tests.chatbot.nlu.helpers import INTENTS, crisis_list, heldout, life_list, project_data, write
 
 
 def test_project_data_covers_every_intent_of_the_contract_in_both_languages() -> None:

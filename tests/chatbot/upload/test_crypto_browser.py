@@ -15,7 +15,7 @@ from playwright.async_api import Page
 
 from chatbot.upload import crypto
 from chatbot.upload.crypto import Kem, PrivateKey
-from tests.upload.test_crypto import first_section_unusable
+from tests.chatbot.upload.test_crypto import first_section_unusable
 
 PASSPHRASE = "analyst test passphrase"
 SMALL = 1024
@@ -231,7 +231,7 @@ async def test_damage_is_rejected_on_both_sides(
     assert await browser_decrypt(crypto_page, bad, key_file) == {"error": code}
 
 
-# --- the shared metadata vectors (tests/upload/vectors/metadata.json), and the key sections -------------
+# --- the shared metadata vectors (tests/chatbot/upload/vectors/metadata.json), and the key sections -------------
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "metadata.json").read_text(encoding="utf-8"))
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from chatbot.upload import crypto
-from tests.upload import helpers
+from tests.chatbot.upload import helpers
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PASSPHRASE = "a long test passphrase"
 
 
@@ -100,7 +100,7 @@ def test_wrong_passphrase_is_a_clear_error(tmp_path: Path) -> None:
 
 
 async def test_list_export_and_verify_against_redis(redis: Any, settings: Any, tmp_path: Path) -> None:
-    from tests.upload.helpers import file_entry, open_conversation, services, upload_settings
+    from tests.chatbot.upload.helpers import file_entry, open_conversation, services, upload_settings
 
     svc = services(redis, upload_settings(settings, tmp_path / "uploads"))
     plain = b"image bytes"

@@ -12,7 +12,7 @@ from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.upload import audit
 from chatbot.upload.audit import AuditBroken, AuditEntry
-from tests.upload.helpers import (
+from tests.chatbot.upload.helpers import (
     Services,
 )
 

@@ -10,7 +10,7 @@ import pytest
 
 from chatbot.upload import errors
 from chatbot.upload.values import CaseStatus
-from tests.upload.helpers import (
+from tests.chatbot.upload.helpers import (
     Services,
     encrypted,
     file_entry,

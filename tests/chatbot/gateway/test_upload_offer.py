@@ -12,7 +12,7 @@ from chatbot.gateway.upload_views import CASES, UPLOADS
 from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.upload import codes, crypto
-from tests.upload.helpers import KEYS, file_entry, upload_settings
+from tests.chatbot.upload.helpers import KEYS, file_entry, upload_settings
 
 
 async def started_child(gw: Any, child_factory: Any) -> Any:

@@ -14,7 +14,7 @@ from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.upload import crypto, errors
 from chatbot.upload.values import CaseStatus
-from tests.upload.helpers import (
+from tests.chatbot.upload.helpers import (
     KEYS,
     MARKER,
     Services,

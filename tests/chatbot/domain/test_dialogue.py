@@ -24,7 +24,7 @@ from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.upload import codes, crypto
 from chatbot.upload.wiring import Uploads, build_uploads
-from tests.upload.helpers import KEYS, file_entry, open_conversation, upload_settings
+from tests.chatbot.upload.helpers import KEYS, file_entry, open_conversation, upload_settings
 
 STHLM = ZoneInfo("Europe/Stockholm")
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=STHLM)  # a Tuesday morning

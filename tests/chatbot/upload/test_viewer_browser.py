@@ -11,9 +11,9 @@ from playwright.async_api import Browser, Page
 
 from chatbot.upload import crypto
 from tests.browser import rgb_png
+from tests.chatbot.upload.conftest import PAGE, STATIC
+from tests.chatbot.upload.helpers import KEYS
 from tests.conftest import served
-from tests.upload.conftest import PAGE, STATIC
-from tests.upload.helpers import KEYS
 
 PASSPHRASE = "viewer test passphrase"
 

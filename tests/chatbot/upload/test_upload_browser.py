@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from chatbot.gateway.upload_views import AUDIT, CASES, UPLOADS
 from chatbot.settings import Settings
 from chatbot.upload import crypto
-from tests.upload.helpers import KEYS, all_bytes_under, open_conversation, upload_settings
+from tests.chatbot.upload.helpers import KEYS, all_bytes_under, open_conversation, upload_settings
 
 PASSPHRASE = "analyst browser passphrase"
 VIDEO_MARKER = "VIDEO-PLAINTEXT-FRAME-"

@@ -24,7 +24,7 @@ from chatbot.nlu.rasa import RasaClassifier, RasaClient, RasaError, http_json
 from chatbot.nlu.service import Nlu
 from chatbot.redis_server import free_port
 from chatbot.settings import PROJECT_ROOT, Settings
-from tests.chatbot.nlu_helpers import HELDOUT, INTENTS, project_model
+from tests.chatbot.nlu.helpers import HELDOUT, INTENTS, project_model
 
 THRESHOLD = 0.6
 
