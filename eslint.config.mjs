@@ -1,4 +1,5 @@
-// ESLint for the widget's JavaScript (chatbot/static): run by scripts/test next to ruff, zero findings.
+// ESLint for the widget's and the console's JavaScript (chatbot/static, console/static): run by scripts/test
+// next to ruff, zero findings.
 // The recommended rules, browser globals, and a few that keep the code modern and safe to move between
 // modules: no var, const where nothing reassigns, nothing used before it is defined (no TDZ surprises).
 import js from "@eslint/js";
@@ -29,5 +30,15 @@ export default [
   {
     files: ["chatbot/static/chat/**/*.js"],
     languageOptions: { globals: { io: "readonly" } },
+  },
+  {
+    // The console's pages load these as classic scripts (each wraps itself; nothing global is meant).
+    files: ["console/static/**/*.js"],
+    languageOptions: { ecmaVersion: 2022, sourceType: "script", globals: { ...globals.browser, io: "readonly" } },
+    rules,
+  },
+  {
+    files: ["console/static/case.js"],
+    languageOptions: { sourceType: "module" },
   },
 ];

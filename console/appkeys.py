@@ -10,7 +10,7 @@ from chatbot.content.library import ContentLibrary
 from chatbot.observability import Instruments
 from chatbot.settings import Settings
 from chatbot.upload.audit import AuditLog
-from chatbot.upload.service import CaseService
+from chatbot.upload.cases import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.reauth import Reauth

@@ -29,7 +29,7 @@ from chatbot.model import ConversationState, Entry, QuickReply, Reply, Role, to_
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore, IngestStatus
 from chatbot.upload.codes import redact_case_codes
-from chatbot.upload.service import Grant
+from chatbot.upload.values import Grant
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from chatbot.nlu.language import ARABIC
 from chatbot.nlu.service import Nlu, Understanding
 from chatbot.upload import codes
 from chatbot.upload import errors as upload_errors
-from chatbot.upload.service import CaseService, Grant, UploadService
+from chatbot.upload.values import ChildCaseView, Grant
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,21 @@ class ConversationFlags(Protocol):
     async def increment(self, conv_id: str, name: str) -> int: ...
 
 
+class GrantIssuer(Protocol):
+    """The child's side of the encrypted upload, as far as the dialogue offers it (UploadService fulfils it)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def issue_grant(self, conv_id: str, *, topic: str = "") -> Grant: ...
+
+
+class CaseLookup(Protocol):
+    """What a case code reveals to the child (CaseService fulfils it)."""
+
+    async def child_status(self, code: object) -> ChildCaseView: ...
+
+
 class DialogueBot:
     """Implements the Bot protocol for the real service."""
 
@@ -119,8 +134,8 @@ class DialogueBot:
         clock: Clock,
         *,
         flags: ConversationFlags,
-        uploads: UploadService,
-        cases: CaseService,
+        uploads: GrantIssuer,
+        cases: CaseLookup,
         retention_days: int,
         queue_guard: Callable[[str], Awaitable[bool]] | None = None,
         languages: Collection[str] | None = None,

@@ -24,7 +24,7 @@ from tests.chatbot.test_metrics import parse, value
 from tests.conftest import with_settings
 from tests.console.conftest import Credentials, StaffClient, finish_first_sign_in
 from tests.console.test_live import StaffSocket, expect_child
-from tests.upload.helpers import KEYS, file_entry, upload_settings
+from tests.chatbot.upload.helpers import KEYS, file_entry, upload_settings
 
 
 async def test_the_console_reports_the_queue_and_its_urgent_children(
