@@ -25,7 +25,7 @@ from chatbot.model import Role
 from chatbot.nlu.classifier import IntentClassifier, Prediction
 from chatbot.store.queue import QueueStore
 from chatbot.upload import errors as upload_errors
-from chatbot.upload.service import CaseStatus
+from chatbot.upload.values import CaseStatus
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ their load, the queue's waits, cases by status) are read here when Prometheus sc
 from __future__ import annotations
 
 from chatbot.observability import Instruments
-from chatbot.upload.service import CaseService
+from chatbot.upload.cases import CaseService
 from console.domain import stats as stats_rules
 from console.domain.desk import Desk
 

@@ -21,10 +21,10 @@ from chatbot.store.queue import QueueStore
 from chatbot.upload import crypto
 from console.appkeys import CASES
 from tests.chatbot.test_metrics import parse, value
+from tests.chatbot.upload.helpers import KEYS, file_entry, upload_settings
 from tests.conftest import with_settings
 from tests.console.conftest import Credentials, StaffClient, finish_first_sign_in
 from tests.console.test_live import StaffSocket, expect_child
-from tests.chatbot.upload.helpers import KEYS, file_entry, upload_settings
 
 
 async def test_the_console_reports_the_queue_and_its_urgent_children(
