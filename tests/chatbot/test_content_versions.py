@@ -120,9 +120,7 @@ async def test_a_child_mid_conversation_reads_the_new_version_on_the_next_answer
     assert welcome and all(e.version == 1 for e in welcome)
 
 
-async def test_a_plain_rasa_client_sees_no_new_keys(
-    gateway: Any, child_factory: Any, redis: Redis
-) -> None:
+async def test_a_plain_rasa_client_sees_no_new_keys(gateway: Any, child_factory: Any, redis: Redis) -> None:
     child = child_factory(gateway.url)
     await child.connect()
     await child.sio.emit("session_request", {"session_id": None})
@@ -142,7 +140,9 @@ async def test_a_stale_base_is_refused_and_nothing_changes(
     current = await versions.current()
     assert current is not None
     base, snapshot = current[0].number, current[1]
-    await versions.publish(_changed(snapshot, "anonymity", "Du är anonym här.", "Ett."), base=base, author="a")
+    await versions.publish(
+        _changed(snapshot, "anonymity", "Du är anonym här.", "Ett."), base=base, author="a"
+    )
     with pytest.raises(StaleVersion) as refused:
         await versions.publish(
             _changed(snapshot, "anonymity", "Du är anonym här.", "Två."), base=base, author="b"
