@@ -107,3 +107,17 @@ def stats_waits(day: str) -> str:
 
 # The gateway's dialogue reads it too, so the key is defined on the chatbot side (console may import chatbot).
 HOURS = chatbot_keys.HOURS
+
+# The editors' drafts (console/store/drafts.py): each lives DRAFT_RETENTION after its last change, and the
+# index of drafts as long as its newest member. Published content versions are chatbot's (sc:cv:*).
+DRAFT_RETENTION = 90 * 86400
+DRAFTS = f"{PREFIX}:content:drafts"
+
+
+def draft(draft_id: str) -> str:
+    return f"{PREFIX}:content:draft:{draft_id}"
+
+
+def shown_counts(day: str) -> str:
+    """Per answer, how often it was shown that day (counts only); lives STATS_RETENTION."""
+    return f"{PREFIX}:content:shown:{day}"
