@@ -105,9 +105,6 @@ def stats_waits(day: str) -> str:
     return f"{PREFIX}:stats:waits:{day}"
 
 
-# The gateway's dialogue reads it too, so the key is defined on the chatbot side (console may import chatbot).
-HOURS = chatbot_keys.HOURS
-
 # The editors' drafts (console/store/drafts.py): each lives DRAFT_RETENTION after its last change, and the
 # index of drafts as long as its newest member. Published content versions are chatbot's (sc:cv:*).
 DRAFT_RETENTION = 90 * 86400

@@ -16,8 +16,8 @@ from chatbot.domain.content_versions import (
     Snapshot,
     StaleVersion,
 )
-from chatbot.domain.model import Entry
-from chatbot.gateway.app import CONTENT_FOLLOWER
+from chatbot.gateway.appkeys import CONTENT_FOLLOWER
+from chatbot.model import Entry
 from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.store.content_versions import ContentVersionStore
