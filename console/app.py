@@ -29,6 +29,7 @@ from chatbot.store.queue import QueueStore
 from console import case_pages, events, routes, security
 from console.appkeys import (
     ACCOUNTS,
+    AUDIT,
     CLOCK,
     CONTENT,
     CONTENT_FOLLOWER,
@@ -39,14 +40,17 @@ from console.appkeys import (
     SETTINGS,
     TEMPLATES,
     VERSIONS,
+    WORKSPACE,
 )
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
+from console.domain.editing import Workspace
 from console.domain.throttle import Pause, SignInThrottle
 from console.i18n import ConsoleTemplates
 from console.live import Live
 from console.namespace import StaffNamespace
 from console.store.accounts import AccountStore, SessionStore
+from console.store.drafts import DraftStore
 from console.store.handoff import HandoffStore
 from console.store.sealing import SecretBox
 from console.store.stats import StatsStore
@@ -153,6 +157,7 @@ def create_app(
     app[LIVE] = live
     app[STAFF_NAMESPACE] = namespace
     case_pages.install(app, redis, clock)
+    app[WORKSPACE] = Workspace(DraftStore(redis), versions, app[AUDIT], clock)
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)

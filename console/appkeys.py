@@ -13,6 +13,7 @@ from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
+from console.domain.editing import Workspace
 from console.domain.reauth import Reauth
 from console.i18n import ConsoleTemplates
 from console.live import Live
@@ -31,3 +32,4 @@ AUDIT = web.AppKey("audit", AuditLog)
 REAUTH = web.AppKey("reauth", Reauth)
 VERSIONS = web.AppKey("content_versions", ContentVersions)
 CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
+WORKSPACE = web.AppKey("content_workspace", Workspace)

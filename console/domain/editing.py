@@ -307,6 +307,10 @@ class Workspace:
         self._audit = audit
         self._clock = clock
 
+    @property
+    def versions(self) -> ContentVersions:
+        return self._versions
+
     async def published(self) -> tuple[Version, Snapshot]:
         current = await self._versions.current()
         if current is None:
