@@ -87,6 +87,9 @@ def _refuse(request: web.Request, exc: EditingError, back: str, status: int = 40
     text = _message(request, exc, **values)
     if _wants_json(request):
         return web.json_response({"error": exc.code, "detail": text}, status=status)
+    if exc.code in ERRORS:
+        # A form: back to its page, which says what was refused (no error status for a person's click).
+        raise web.HTTPSeeOther(f"{back}?error={exc.code}")
     return render(request, "message.html", status=status, text=text, back=back)
 
 
@@ -209,9 +212,14 @@ async def draft_page(request: web.Request) -> web.Response:
     return await _draft_view(request, draft)
 
 
-async def _draft_view(request: web.Request, draft: Draft, error: str = "", status: int = 200) -> web.Response:
+async def _draft_view(request: web.Request, draft: Draft, status: int = 200) -> web.Response:
     workspace = request.app[WORKSPACE]
     version, _current = await workspace.published()
+    code = request.query.get("error", "")
+    error = ""
+    if code in ERRORS:
+        detail = tr(request, N_("see the findings below"))
+        error = tr(request, ERRORS[code], detail=detail, current=version.number, base=draft.base)
     _base_version, base = await workspace.versions.version(draft.base)
     base_library = base.library()
     result = await workspace.check(draft)
@@ -324,11 +332,13 @@ async def check_edit(request: web.Request) -> web.Response:
 async def history(request: web.Request) -> web.Response:
     workspace = request.app[WORKSPACE]
     version, _ = await workspace.published()
+    code = request.query.get("error", "")
     return render(
         request,
         "content_history.html",
         versions=await workspace.versions.history(),
         current=version.number,
+        error=tr(request, ERRORS[code], detail="", current="", base="") if code in ERRORS else "",
     )
 
 

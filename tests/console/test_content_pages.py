@@ -127,10 +127,15 @@ async def test_a_stale_draft_is_refused_with_a_clear_message_and_a_supervisor_ro
     await edith.post(f"/content/drafts/{first}/submit")
     await erik.post(f"/content/drafts/{first}/approve")
     assert (await erik.post(f"/content/drafts/{first}/publish"))[0] == 303
-    status, page = await erik.post(f"/content/drafts/{second}/submit")
-    assert status == 409
-    assert "Version 2 was published after this draft was started from version 1" in page
-    assert (await erik.post("/content/history/1/rollback"))[0] == 403
+    status, body = await erik.post(f"/content/drafts/{second}/submit", headers=JSON)
+    assert status == 409 and "Version 2 was published after this draft was started from version 1" in body
+    assert (
+        await erik.redirected(f"/content/drafts/{second}/submit", {})
+        == f"/content/drafts/{second}?error=stale"
+    )
+    _, page = await erik.get(f"/content/drafts/{second}?error=stale")
+    assert page.count("Version 2 was published after this draft was started from version 1") == 2
+    assert (await erik.post("/content/history/1/rollback"))[0] == 403  # the route is a supervisor's
     assert (await sara.post("/content/history/1/rollback", headers=JSON))[1] == '{"version": 3}'
     _, history = await sara.get("/content/history")
     assert "rollback to version 1" in history
