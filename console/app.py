@@ -102,10 +102,10 @@ def create_app(
         lifetime_s=settings.console_session_lifetime,
     )
     # Follows the published content version like the gateway (chatbot/domain/content_versions.py).
-    content = LiveLibrary.from_files(settings.content_dir, settings.locales_dir)
+    content = LiveLibrary.from_files(settings.content_dir, settings.locales_dir, settings.default_locale)
     version_store = ContentVersionStore(redis, settings.content_version_retention)
     versions = ContentVersions(version_store, clock)
-    follower = ContentFollower(versions, version_store, content)
+    follower = ContentFollower(versions, version_store, content, settings.default_locale)
     # The console's writes are announced to the children's side, so the gateway delivers them live.
     conversations = ConversationStore(
         redis,

@@ -6,7 +6,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from chatbot.clock import Clock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.content_versions import ContentFollower, ContentVersions
 from chatbot.settings import Settings
 from chatbot.upload.audit import AuditLog

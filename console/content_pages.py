@@ -13,10 +13,11 @@ from typing import Any
 from aiohttp import web
 from babel.messages.pofile import read_po
 
-from chatbot.domain.catalogs import SOURCE_LOCALE
-from chatbot.domain.content import Answer, ContentLibrary
+from chatbot.content.catalogs import SOURCE_LOCALE
+from chatbot.content.guidelines.contract import INTENTS
+from chatbot.content.guidelines.graph import taps_from
+from chatbot.content.library import Answer, ContentLibrary
 from chatbot.domain.content_versions import Snapshot, Version
-from chatbot.domain.guidelines import INTENTS, taps_from
 from console.appkeys import WORKSPACE
 from console.domain.accounts import Role
 from console.domain.editing import AnswerEdit, ButtonEdit, Draft, EditingError
