@@ -20,7 +20,7 @@ from chatbot.observability import Instruments, serve_metrics
 from chatbot.settings import Settings, SettingsError
 from chatbot.store import client
 from chatbot.store import keys as chat_keys
-from chatbot.store.content_versions import ContentVersionStore
+from chatbot.store.content_versions import ContentVersionStore, ShownCounts
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
 from chatbot.store.hours import HoursStore
@@ -38,6 +38,7 @@ from console.appkeys import (
     REDIS,
     SESSIONS,
     SETTINGS,
+    SHOWN,
     TEMPLATES,
     VERSIONS,
     WORKSPACE,
@@ -158,6 +159,7 @@ def create_app(
     app[STAFF_NAMESPACE] = namespace
     case_pages.install(app, redis, clock)
     app[WORKSPACE] = Workspace(DraftStore(redis), versions, app[AUDIT], clock)
+    app[SHOWN] = ShownCounts(redis, settings.stats_retention)
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)

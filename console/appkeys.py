@@ -9,6 +9,7 @@ from chatbot.clock import Clock
 from chatbot.content.library import ContentLibrary
 from chatbot.domain.content_versions import ContentFollower, ContentVersions
 from chatbot.settings import Settings
+from chatbot.store.content_versions import ShownCounts
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import CaseService
 from console.domain.accounts import AccountService, StaffSessions
@@ -33,3 +34,4 @@ REAUTH = web.AppKey("reauth", Reauth)
 VERSIONS = web.AppKey("content_versions", ContentVersions)
 CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
 WORKSPACE = web.AppKey("content_workspace", Workspace)
+SHOWN = web.AppKey("content_shown", ShownCounts)

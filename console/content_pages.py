@@ -8,6 +8,7 @@ import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -18,7 +19,8 @@ from chatbot.content.guidelines.contract import INTENTS
 from chatbot.content.guidelines.graph import taps_from
 from chatbot.content.library import Answer, ContentLibrary
 from chatbot.domain.content_versions import Snapshot, Version
-from console.appkeys import WORKSPACE
+from chatbot.domain.hours import STOCKHOLM
+from console.appkeys import CLOCK, SHOWN, WORKSPACE
 from console.domain.accounts import Role
 from console.domain.editing import AnswerEdit, ButtonEdit, Draft, EditingError
 from console.i18n import N_
@@ -109,6 +111,22 @@ class Row:
     taps: int | None
     states: Mapping[str, str]
     last: Version | None
+    shown: int = 0
+
+
+SHOWN_DAYS = 7
+
+
+async def shown_last_days(request: web.Request, days: int) -> dict[str, int]:
+    """How often each answer was shown in the last `days` Stockholm days (counts only)."""
+    today = request.app[CLOCK].now().astimezone(STOCKHOLM).date()
+    total: dict[str, int] = {}
+    for back in range(days):
+        for answer_id, count in (
+            await request.app[SHOWN].day((today - timedelta(days=back)).isoformat())
+        ).items():
+            total[answer_id] = total.get(answer_id, 0) + count
+    return total
 
 
 def _translated_contexts(snapshot: Snapshot) -> dict[str, set[str]]:
@@ -158,6 +176,7 @@ async def browse(request: web.Request) -> web.Response:
     translated = _translated_contexts(snapshot)
     last = last_changes(await workspace.versions.history(), list(library.answers))
     query = request.query.get("q", "").strip()
+    shown = await shown_last_days(request, SHOWN_DAYS)
     rows = []
     for answer in library.answers.values():
         if query:
@@ -165,7 +184,13 @@ async def browse(request: web.Request) -> web.Response:
             if query.lower() not in haystack:
                 continue
         rows.append(
-            Row(answer, taps.get(answer.id), locale_states(answer, library, translated), last.get(answer.id))
+            Row(
+                answer,
+                taps.get(answer.id),
+                locale_states(answer, library, translated),
+                last.get(answer.id),
+                shown.get(answer.id, 0),
+            )
         )
     rows.sort(key=lambda r: (r.taps is None, r.taps if r.taps is not None else 0, r.answer.id))
     drafts = [d for d in await workspace.drafts() if d.status != "published"]
@@ -178,6 +203,7 @@ async def browse(request: web.Request) -> web.Response:
         drafts=drafts,
         statuses=STATUSES,
         locale_states=LOCALE_STATES,
+        shown_days=SHOWN_DAYS,
         locales=[c for c in (library.catalogs.locales if library.catalogs else ()) if c != SOURCE_LOCALE],
     )
 

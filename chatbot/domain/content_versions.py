@@ -355,7 +355,8 @@ class ContentFollower:
         return True
 
     async def run(self) -> None:
-        listener = asyncio.create_task(self._store.listen(self._wake.set))
+        stop = asyncio.Event()
+        listener = asyncio.create_task(self._store.listen(self._wake.set, stop))
         try:
             while True:
                 with contextlib.suppress(TimeoutError):
@@ -368,6 +369,5 @@ class ContentFollower:
                 except Exception:
                     log.warning("content version check failed; retrying", exc_info=True)
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            stop.set()
+            await asyncio.shield(listener)

@@ -45,7 +45,7 @@ from chatbot.nlu.service import Nlu
 from chatbot.observability import Instruments, serve_metrics
 from chatbot.settings import Settings
 from chatbot.store import client, keys
-from chatbot.store.content_versions import ContentVersionStore
+from chatbot.store.content_versions import ContentVersionStore, ShownCounts
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
 from chatbot.store.notifications import DELIVERY_CHANNELS, Notifications, Typing, Written
@@ -113,7 +113,14 @@ def create_app(
     )
     returns = Returns(store, content, hours, clock, settings, floods)
     service = ConversationService(
-        store, bot, clock, settings, Ending(store, content, clock, settings), floods, returns
+        store,
+        bot,
+        clock,
+        settings,
+        Ending(store, content, clock, settings),
+        floods,
+        returns,
+        ShownCounts(redis, settings.stats_retention),
     )
     hasher = ClientHasher(settings.session_secret.reveal().encode(), clock, settings.gateway_trusted_proxies)
 

@@ -12,6 +12,7 @@ Redis is the truth; `sc:notify:content` only wakes processes, which then read `s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -109,19 +110,46 @@ class ContentVersionStore:
                 pipe.pexpire(key, self._retention_ms)
             await pipe.execute()
 
-    async def listen(self, wake: Callable[[], Awaitable[None] | None]) -> None:
-        """Call `wake` on every announcement, for ever; reconnects when Redis goes away (the periodic
-        check covers what is missed meanwhile)."""
-        while True:
+    async def listen(self, wake: Callable[[], Awaitable[None] | None], stop: asyncio.Event) -> None:
+        """Call `wake` on every announcement until `stop` is set; reconnects when Redis goes away (the
+        periodic check covers what is missed meanwhile). It ends by itself, never by a cancel inside a
+        read, so the connection goes back clean."""
+        while not stop.is_set():
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 await pubsub.subscribe(keys.NOTIFY_CONTENT)
-                async for _message in pubsub.listen():
-                    result = wake()
-                    if result is not None:
-                        await result
-            except asyncio.CancelledError:
-                raise
+                while not stop.is_set():
+                    message = await pubsub.get_message(timeout=0.5)
+                    if message is not None:
+                        result = wake()
+                        if result is not None:
+                            await result
             except Exception:
                 log.warning("content version listener lost Redis; retrying in 1 s", exc_info=True)
-                await asyncio.sleep(1)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+
+class ShownCounts:
+    """How often each answer was shown per Stockholm day: counts only (docs/content.md)."""
+
+    def __init__(self, redis: Redis, retention_s: int) -> None:
+        self._redis = redis
+        self._retention_s = retention_s
+
+    async def count(self, day: str, answer_ids: list[str]) -> None:
+        if not answer_ids:
+            return
+        key = keys.content_shown(day)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for answer_id in answer_ids:
+                pipe.hincrby(key, answer_id, 1)
+            pipe.expire(key, self._retention_s)
+            await pipe.execute()
+
+    async def day(self, day: str) -> dict[str, int]:
+        raw: dict[Any, Any] = await self._redis.hgetall(keys.content_shown(day))  # type: ignore[misc]
+        return {(k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in raw.items()}

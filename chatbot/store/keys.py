@@ -139,6 +139,12 @@ def audit_case(case_id: str) -> str:
     return f"{PREFIX}:audit:case:{{{case_id}}}"
 
 
+def content_shown(day: str) -> str:
+    """Hash answer id → how often it was shown that Stockholm day (counts only, never who or what was
+    written); STATS_RETENTION."""
+    return f"{PREFIX}:stats:shown:{day}"
+
+
 def stats_day(day: str) -> str:
     """Hash of one Stockholm day's aggregate counters (YYYY-MM-DD): the gateway counts `contacts` (every
     new conversation), the console everything else. Never a conversation id or any text; STATS_RETENTION."""

@@ -113,8 +113,3 @@ DRAFTS = f"{PREFIX}:content:drafts"
 
 def draft(draft_id: str) -> str:
     return f"{PREFIX}:content:draft:{draft_id}"
-
-
-def shown_counts(day: str) -> str:
-    """Per answer, how often it was shown that day (counts only); lives STATS_RETENTION."""
-    return f"{PREFIX}:content:shown:{day}"

@@ -186,8 +186,19 @@ async def test_a_missed_wake_up_is_caught_by_the_periodic_check_and_restarts_kee
 
     await _wait_for(followed, timeout=6)
     assert "Tyst publicerad." in live.get("anonymity").bubbles[0]
-    # A restart serves the published version, never the repository's files again.
-    await gateway.stop()
+
+
+async def test_a_restart_serves_the_published_version_not_the_files(
+    gateway_factory: Any, redis: Redis, clock: FixedClock, settings: Settings
+) -> None:
+    first = await gateway_factory(settings)
+    versions = _versions(redis, clock, settings)
+    current = await versions.current()
+    assert current is not None
+    snapshot = _changed(current[1], "anonymity", "Du är anonym här.", "Efter omstart.")
+    published = await versions.publish(snapshot, base=1, author="edith")
+    await first.stop()
     again = await gateway_factory(settings)
-    assert again.app[CONTENT_FOLLOWER].live.version == number
-    assert (await versions.current_number()) == number
+    live = again.app[CONTENT_FOLLOWER].live
+    assert live.version == published.number
+    assert "Efter omstart." in live.get("anonymity").bubbles[0]
