@@ -20,7 +20,7 @@ from chatbot.gateway.appkeys import CONTENT_FOLLOWER
 from chatbot.model import Entry
 from chatbot.settings import Settings
 from chatbot.store import keys
-from chatbot.store.content_versions import ContentVersionStore
+from chatbot.store.content_versions import ContentVersionStore, ShownCounts
 
 NEW_ANONYMITY = "Ny text från version två. Du är anonym här."
 
@@ -118,6 +118,10 @@ async def test_a_child_mid_conversation_reads_the_new_version_on_the_next_answer
     assert shown[-3].text == NEW_ANONYMITY
     welcome = [e for e in entries if e.answer == "welcome"]
     assert welcome and all(e.version == 1 for e in welcome)
+    # Counts only, per answer and Stockholm day: two showings of anonymity (not six bubbles), one welcome.
+    shown = await ShownCounts(redis, settings.stats_retention).day("2026-11-24")
+    assert shown["anonymity"] == 2 and shown["welcome"] == 1
+    assert 0 < await redis.ttl(keys.content_shown("2026-11-24")) <= settings.stats_retention
 
 
 async def test_a_plain_rasa_client_sees_no_new_keys(gateway: Any, child_factory: Any, redis: Redis) -> None:
