@@ -90,7 +90,7 @@ async def worker(url: str, count: int) -> None:
 async def measure(
     name: str, pid: int, url: str, children: int, workers: int, settle: float
 ) -> dict[str, Any]:
-    from load import log
+    from servers import log
 
     before = rss_kib(pid)
     shares = [children // workers + (1 if i < children % workers else 0) for i in range(workers)]
@@ -133,7 +133,9 @@ async def measure(
 
 
 async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
-    from load import BENCH_RATE_LIMIT, free_port, log, machine_info, start_server, stop_process
+    from load_orchestrator import BENCH_RATE_LIMIT
+    from machine import machine_info
+    from servers import free_port, log, start_server, stop_process
 
     from chatbot.redis_server import RedisServer
 

@@ -122,6 +122,8 @@ class Reply:
     text: str
     quick_replies: tuple[QuickReply, ...] = ()
     intent: str | None = None
+    # Values a client may use without parsing the text, stored with the entry (e.g. the queue notice).
+    extra: dict[str, Any] = field(default_factory=dict)
     answer: str | None = None
     """The answer id it comes from, and the content version (provenance, recorded in the log entry)."""
     version: int | None = None

@@ -11,7 +11,7 @@ from chatbot.domain.content_versions import ContentFollower, ContentVersions
 from chatbot.settings import Settings
 from chatbot.store.content_versions import ShownCounts
 from chatbot.upload.audit import AuditLog
-from chatbot.upload.service import CaseService
+from chatbot.upload.cases import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.editing import Workspace

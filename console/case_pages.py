@@ -1,6 +1,6 @@
 """Analysts' pages over uploaded cases: list, case page, fresh-code step-up, ciphertext, actions, hash export.
 
-Thin views over `chatbot.upload.service.CaseService` (rules, statuses, the audited `open_ciphertext`) and
+Thin views over `chatbot.upload.cases.CaseService` (rules, statuses, the audited `open_ciphertext`) and
 `console.domain.reauth.Reauth` (the fresh second factor). Plaintext never exists here: the server hands
 the analyst's browser ciphertext, and the browser decrypts it with a key file the server never sees.
 """
@@ -18,10 +18,8 @@ from redis.asyncio import Redis
 
 from chatbot.clock import Clock
 from chatbot.upload import errors
-from chatbot.upload.audit import AuditLog
-from chatbot.upload.service import ACTIONS, Case, CaseService, CaseStatus
-from chatbot.upload.storage import LocalStorage
-from chatbot.upload.store import UploadStore
+from chatbot.upload.values import ACTIONS, Case, CaseStatus
+from chatbot.upload.wiring import build_uploads
 from console import security
 from console.appkeys import ACCOUNTS, AUDIT, CASES, CLOCK, REAUTH, SESSIONS, SETTINGS
 from console.domain.accounts import LoginRefused, Role
@@ -64,9 +62,9 @@ MESSAGES = {
 def install(app: web.Application, redis: Redis, clock: Clock) -> None:
     """Put the case services on the app (after its settings and accounts)."""
     settings = app[SETTINGS]
-    audit = AuditLog(redis, clock, settings.audit_retention)
-    app[AUDIT] = audit
-    app[CASES] = CaseService(UploadStore(redis), LocalStorage(settings.upload_dir), audit, clock, settings)
+    uploads = build_uploads(settings, redis, clock)
+    app[AUDIT] = uploads.audit
+    app[CASES] = uploads.cases
     app[REAUTH] = Reauth(
         app[ACCOUNTS], ReauthStore(redis), clock, app[SESSIONS], window_s=settings.console_reauth_window
     )

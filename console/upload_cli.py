@@ -270,17 +270,12 @@ def _with_services(work: Callable[[Any], Awaitable[int]]) -> int:
         from redis.asyncio import Redis
 
         from chatbot.clock import SystemClock
-        from chatbot.upload.audit import AuditLog
-        from chatbot.upload.service import CaseService
-        from chatbot.upload.storage import LocalStorage
-        from chatbot.upload.store import UploadStore
+        from chatbot.upload.wiring import build_uploads
 
         redis = Redis.from_url(settings.redis_url)
         try:
-            clock = SystemClock()
-            audit = AuditLog(redis, clock, settings.audit_retention)
-            cases = CaseService(UploadStore(redis), LocalStorage(settings.upload_dir), audit, clock, settings)
-            return await work((cases, audit))
+            uploads = build_uploads(settings, redis, SystemClock())
+            return await work((uploads.cases, uploads.audit))
         finally:
             await redis.aclose()
 

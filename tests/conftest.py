@@ -39,7 +39,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
-        if item.nodeid.startswith("tests/chatbot/test_nlu_rasa.py"):
+        if item.nodeid.startswith("tests/chatbot/nlu/test_rasa.py"):
             item.add_marker(pytest.mark.rasa)
 
 

@@ -89,6 +89,42 @@ def test_load_script_documents_its_options() -> None:
     assert "echo" in done.stdout
 
 
+def _load_module(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_short_load_run_measures_the_gateway_and_the_echo() -> None:
+    """The whole benchmark for a second with two children: servers, a load process, figures, the table."""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "load.py"), "--json", "--scenarios", "saturation",
+         "--servers", "gateway", "echo", "--saturation-clients", "2", "--saturation-workers", "1",
+         "--saturation-seconds", "1", "--warmup", "0", "--pause", "0"],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert set(report["results"]) == {"gateway/saturation", "echo/saturation"}
+    for result in report["results"].values():
+        assert result["clients"] == 2 and result["completed"] > 0
+        assert (result["errors"], result["timeouts"], result["connect_failed"]) == (0, 0, 0)
+        assert result["round_trips_per_s"] == result["completed"] / 1.0
+        assert result["p50_ms"] <= result["p99_ms"] <= result["max_ms"]
+    gateway, echo = report["results"]["gateway/saturation"], report["results"]["echo/saturation"]
+    assert gateway["bot_uttered_per_message"] >= 1 and echo["bot_uttered_per_message"] == 1
+    verdict = report["verdicts"]["saturation_rps_ratio"]
+    assert verdict["value"] == round(gateway["round_trips_per_s"] / echo["round_trips_per_s"], 3)
+    assert verdict["pass"] is (verdict["value"] >= 0.5)
+    table = _load_module("load_report").render(report)
+    assert "saturation (2 children, 1 s)" in table and "round trips / s" in table
+    assert ("PASS" if verdict["pass"] else "FAIL") in table.splitlines()[-3]
+
+
 def _clinc_sample(path: Path) -> Path:
     """A tiny file in CLINC150's layout: six intents with their own words, and out-of-scope chatter."""
     import json
@@ -172,3 +208,34 @@ def test_clinc_bench_rejects_a_file_that_is_not_clinc(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "expected the splits train, oos_train" in done.stderr
     assert _clinc(str(tmp_path / "missing.json")).returncode == 2
+
+
+def test_clinc_encoder_bench_scores_the_tfidf_features_and_names_an_unknown_encoder(tmp_path: Path) -> None:
+    """bench/clinc_encoder.py measures candidate sentence encoders (not project dependencies); with weight 0
+    it scores the embedded model's TF-IDF features alone, which needs none of them."""
+    import json
+
+    sample = str(_clinc_sample(tmp_path / "data_full.json"))
+    script = str(BENCH / "clinc_encoder.py")
+    done = subprocess.run(
+        [sys.executable, script, sample, "--weight", "0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["encoder"] is None
+    in_scope, oos_recall = figures["top_intent"]
+    assert in_scope >= 0.9 and 0.0 <= oos_recall <= 1.0
+    threshold, _, chosen_recall = figures["threshold_chosen_on_val"]
+    assert 0.0 <= threshold <= 0.8 and chosen_recall >= oos_recall
+    unknown = subprocess.run(
+        [sys.executable, script, sample, "--encoder", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert unknown.returncode != 0 and "unknown encoder 'nope'" in unknown.stderr

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from chatbot.content.wording import Clause, Sentence, read, split_sentences
+from chatbot.content.wording import LEMMAS, Clause, Sentence, read, split_sentences
 
 BLAME, PROMISE, PERSONAL = "blame", "promise", "personal_data"
 
@@ -32,6 +32,8 @@ class Pattern:
     # True: only when the sentence asks (ends with '?'); False: only in statements.
     question: bool | None = None
     sure: bool = True
+    # True: `unless` also reads the whole sentence ("We keep the chat for 30 days, then it's deleted").
+    unless_sentence: bool = False
 
 
 @dataclass(frozen=True)
@@ -50,17 +52,18 @@ SV_WORDS = {
     "WE": r"(?:vi|jag)",
     "IT": r"(?:den|det|de|bilden|bilderna|filmen|filmerna|videon|klippet|fotot|nakenbilden|nakenbilderna|allt|"
     r"materialet|kopiorna|kopian|alla kopior|inlägget|det här|han|hon|hen)",
-    "REMOVE": r"(?:ta bort|ta ner|få bort|plocka\w* bort|rader\w*|fixa\w*|stopp\w*|lösa|ordna\w*|se till|rensa\w*|"
+    "REMOVE": r"(?:ta bort|ta ner|få bort|plocka\w* bort|rader\w*|fixa\w*|stopp\w*|lösa|ordna\w*|se till|göra så att|rensa\w*|"
     r"spärra\w*|stäng\w* (?:av|ner)|plocka\w* ner)",
     "OUTCOME": r"(?:försvinna|ta bort|rader\w*|se|hitta\w*|sprida|dyka upp|få se|få veta|veta|"
-    r"kunna (?:se|sprida|hitta|dela|göra)|straff\w*|dömas|döma|grip\w*|åka fast|bli (?:bra|okej|bättre)|lösa sig|"
+    r"kunna (?:se|sprida|hitta|dela|göra)|straff\w*|dömas|döma(?! du| någon)|grip\w*|få reda på|stäng\w* (?:av|ner)|spärra\w*|glömma|åka fast|bli (?:bra|okej|bättre)|lösa sig|"
     r"kunna \w+|ordna\w* sig|gå bra|vara borta|bli borta|vara (?:säker|trygg|över)|ta (?:han|hon|hen|de)|"
     r"stopp\w* (?:han|hon|hen|de)|hända igen)",
     # Words that make a statement uncertain, conditional or an offer: the honest way to speak of outcomes.
-    "HEDGE": r"(?:vilja|önska\w*|kanske|försöka|hoppas|brukar|oftast|ofta|ibland|troligen|förhoppningsvis|(?<!hand )om|ifall|"
-    r"hur|inte lova|lova inte|inte garanter\w*|garanter\w* inte|inte säker\w*|veta inte|inte alltid|"
-    r"chatt\w*|samtal\w*|automatiskt|hjälpa|be|ber|bad)",
-    "NEG": r"(?:inte|aldrig|ej|ingen|inget|inga)",
+    # 'om' hedges as 'if' (a clause follows: "om du vill"), not as 'about' or 'in' ("allt om dig på sidan").
+    "HEDGE": r"(?:vilja|önska\w*|kanske|försöka|hoppas|brukar|oftast|ofta|ibland|troligen|förhoppningsvis|(?<!hand )om(?= (?:du|vi|jag|det|den|han|hon|hen|de|någon|ni|man|bilden|filmen|inte|allt) (?!på |i |från |till |och |eller )\w)|ifall|"
+    r"hur|inte lova|lova inte|inte garanter\w*|garanter\w* inte|ingen kunna (?:lova|garanter\w*)|inte säker\w*|veta inte|inte alltid|"
+    r"chatt\w*|samtal\w*|automatiskt|hjälpa|be|ber|bad|bett)",
+    "NEG": r"(?:inte(?! ha (?:något|inget) emot)|aldrig|ej|ingen|inget|inga)",
     "PASTV": r"(?:\w+(?:ade|de|te|dde)|sa|gick|tog|lät|gav|skrev|fick|var|kom|gjorde|såg|drog|bad|låg|"
     r"ta|få|gå|göra|säga|ha|komma|veta|se|skriva|ge|hända)",
     "NUM": r"(?:\d+|tio|elva|tolv|tretton|fjorton|femton|sexton|sjutton|arton)",
@@ -76,13 +79,14 @@ SV: tuple[Pattern, ...] = (
         BLAME,
         r"\bdu (?:böra|ska|ha kunna|ha behöva|ha få) (?:inte |aldrig )?(?:ha )?(?!behöv|behöva)\w+",
         "says what the child should have done: that puts the blame on the child",
-        unless=r"\b(?:behövt|behöva|känna|skämmas|oroa|behöver)\b|\bska du\b|\bdu ska (?!inte ha|aldrig ha|ha)",
+        unless=r"\b(?:behövt|behöva|känna|skämmas|oroa|behöver)\b|\bska du\b|\bdu ska (?!inte ha|aldrig ha|ha)|"
+        r"\b(?:inget|ingenting) (?:\w+ )?du (?:böra|ska|kunna)\b",
     ),
     Pattern(
         BLAME,
         r"\bdu kunna (?:ju |väl )?ha \w+|\bdu ha kunna \w+|\bdu kunna (?:inte|aldrig) (?:ha )?\w+",
         "says the child could have acted otherwise: that puts the blame on the child",
-        unless=r"\b(?:inte|aldrig)\b",
+        unless=r"\b(?:inte|aldrig|inget|ingenting)\b",
     ),
     Pattern(
         BLAME,
@@ -96,7 +100,7 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         BLAME,
-        r"\bnästa gång\b",
+        r"\bnästa gång\b|\bi framtiden\b|\bframöver\b|\bhädanefter\b",
         "advice for 'next time' says the child caused it this time: that is blame hidden in advice",
         unless=r"\bnästa gång vi\b|\bnästa gång (?:du|ni) (?:vilja|behöva|känna|undra|ha lust|skriva till vi|prata|kontakta)\b",
         scope="sentence",
@@ -110,9 +114,9 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         BLAME,
-        r"\bdet (?:var|är) (?:\w+ )?(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt|riskabelt|onödigt|"
+        r"\b(?:det|det där|det här|detta) (?:var|är) (?:\w+ )?(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt|riskabelt|onödigt|godtroget|dumdristigt|omoget|"
         r"inte (?:så |särskilt |speciellt |jätte)?(?:smart|klokt|bra gjort))\b|\bvar inte (?:så |särskilt |speciellt )?(?:smart|klokt)\b|"
-        r"\b(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt) (?:av du|gjort)\b|\bdu var (?:\w+ )?(?:dum|naiv|korkad|oförsiktig|slarvig)\b",
+        r"\b(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt) (?:av du|gjort)\b|\bdu var (?:(?!inte |aldrig )\w+ )?(?:dum|naiv|korkad|oförsiktig|slarvig)\b",
         "judges what the child did: that blames the child",
     ),
     Pattern(
@@ -121,7 +125,7 @@ SV: tuple[Pattern, ...] = (
         r"\bskylla (?:du )?själv\b|\bdu ha du själv\b|\bdu (?:valde|ville ju|ville själv|gick med på|lät (?:det|han|hon|hen)|"
         r"ta (?:en )?(?:\w+ )?risk|bad om det)\b|\bdu veta (?:väl|ju)\b|\bdu borde veta\b|\bdu böra veta\b",
         "puts the responsibility on the child; say that the one who threatens or spreads is responsible",
-        unless=r"\b(?:inte|aldrig)\b",
+        unless=r"\b(?:inte|aldrig|inget|ingen|inga)\b",
     ),
     Pattern(
         BLAME,
@@ -146,15 +150,15 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bhur gammal\b|\bdin ålder\b|\bvilket år\b.*\bfödd\b|\bnär (?:är|var) du född\b|\bdu född\b|"
-        r"\b(?:är|vara) du {NUM}\b|\b{NUM} eller {NUM}\b|\bdin födelsedag\b",
+        r"\bhur gammal\b|(?<!\bi )\bdin ålder\b|\bvilket år\b.*\bfödd\b|\bnär (?:är|var) du född\b|\bdu född\b|"
+        r"\b(?:är|vara) du {NUM}\b|\b{NUM} eller {NUM}\b|\bdin födelsedag\b|\bfylla du\b|\bdu fylla\b",
         "asks the child's age: it helps identify them; never ask it in the chat",
         unless=r"\b{NEG}\b|\bbehöva inte\b",
         scope="sentence",
     ),
     Pattern(
         PERSONAL,
-        r"\bvar (?:\w+ )?bo du\b|\bvar du bo\b|\bbo du i\b|\bvar (?:\w+ )?komma du (?:ifrån|från)\b|\bvarifrån (?:komma|är) du\b|"
+        r"\bvar (?:\w+ )?bo du\b|\bvar du bo\b|\bbo du (?:i|nära|utanför|i närheten)\b|\b(?:är|bo) du (?:\w+ ){1,3}eller (?:någon annanstans|på annat håll)\b|\bvar (?:\w+ )?komma du (?:ifrån|från)\b|\bvarifrån (?:komma|är) du\b|"
         r"\b(?:vilken|vilket|i vilken|i vilket) (?:stad|ort|kommun|stadsdel|land|län|område|by|gata|del av)\b|"
         r"\bdin (?:adress|hemadress|gata|postadress)\b|\bvar (?:\w+ )?(?:ligger|är) ditt hem\b",
         "asks where the child lives or comes from: that identifies them",
@@ -172,7 +176,7 @@ SV: tuple[Pattern, ...] = (
     Pattern(
         PERSONAL,
         r"\b{ASK} (?:\w+ ){0,3}(?:ditt|din|dina) {SLOT_CONTACT}\b|\b(?:vad|vilket|vilken) (?:\w+ )?(?:ditt|din|dina) {SLOT_CONTACT}\b|"
-        r"\bhur (?:kunna |ska )?(?:vi nå|nå vi) du\b|\bvad ha du för (?:\w+ )?{SLOT_CONTACT}|\b(?:vilket|vilken|vad) (?:\w+ )?{SLOT_CONTACT} ha du\b|\bnå du (?:senare|sedan|igen)\b|"
+        r"\bhur (?:kunna |ska )?(?:vi nå|nå vi) du\b|\bvad ha du för (?:\w+ )?{SLOT_CONTACT}|\b(?:vilket|vilken|vad) (?:\w+ )?{SLOT_CONTACT} ha du\b|\bnå du (?:senare|sedan|igen|på)\b|\b(?:lämna|ge|skicka) (?:vi )?(?:en |ett |din |ditt )?(?:mejladress|e-postadress|\w*nummer|adress)\b|\bskola\w* (?:som )?du gå (?:på|i)\b|"
         r"\b(?:ringa|ring\w*) (?:du|upp)\b|\bkontakta du\b|\bhöra av vi till du\b|\bhöra av vi\b",
         "asks for contact details: we never contact a child outside the chat, and never ask for a number or address",
         unless=r"\b{NEG}\b|\bbehöva inte\b",
@@ -182,7 +186,7 @@ SV: tuple[Pattern, ...] = (
         PERSONAL,
         r"\b(?:ditt|din|dina) (?:\w+)?(?:namn|{SLOT_CONTACT}|skola|klass|ålder|adress)\b",
         "mentions the child's name, school or contact details: check that it does not ask for them",
-        unless=r"\b{NEG}\b|\bbehöva inte\b",
+        unless=r"\b{NEG}\b|\bbehöva inte\b|\bi din ålder\b",
         scope="sentence",
         sure=False,
     ),
@@ -197,7 +201,8 @@ SV: tuple[Pattern, ...] = (
         PROMISE,
         r"\b{WE} (?:(?:ska|komma|att|nog|snabbt|direkt|genast|alltid|själva|helt|sedan|också|gärna|kunna|då) )*{REMOVE}",
         "says we will remove or fix it: we can only try; write 'vi försöker få bort den'",
-        unless=r"\b{HEDGE}\b|\b{NEG}\b",
+        # "Vi kan inte ta bort den" is honest; "Vi ordnar så att den inte finns kvar" still promises.
+        unless=r"\b{HEDGE}\b|\b{WE} (?:\w+ ){0,2}{NEG}\b|\b{NEG} (?:\w+ )?{WE}\b",
         soften=r"\bkunna\b",
     ),
     Pattern(
@@ -231,10 +236,10 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         PROMISE,
-        r"\b(?:lova|garanter\w*|försäkra)\b|\b100 ?%|\bhundra procent\b|\b(?:jag|vi) (?:är|vara) (?:helt )?säk(?:er|ra) på\b|"
+        r"\b(?:lova|garanter\w*|försäkra)\b|\b100 ?%|\bhundra procent\b|\b(?:jag|vi|du) (?:kunna )?(?:är|vara) (?:\w+ )?säk(?:er|ra) på att\b|\bdu kunna lita på att\b|"
         r"\bdet (?:är|blir) (?:helt )?säkert\b(?! att (?:skicka|berätta|prata))|\bdefinitivt\b|\bmed säkerhet\b|\bgaranterat\b",
         "gives a guarantee: we cannot guarantee outcomes; say what we will try",
-        unless=r"\b{NEG}\b",
+        unless=r"\b{NEG} (?:\w+ ){0,2}(?:lova|garanter\w*|försäkra|säk(?:er|ra|ert))\b|\b(?:lova|garanter\w*|försäkra) (?:\w+ )?(?:inte|aldrig)\b",
     ),
     Pattern(
         PROMISE,
@@ -247,9 +252,10 @@ SV: tuple[Pattern, ...] = (
     Pattern(
         PROMISE,
         r"\b{IT} (?:\w+ )?(?:rader\w*s|ta bort|ta ner|försvinna|plocka\w* bort|stäng\w* (?:av|ner))\b|"
-        r"\b(?:sidan|appen|plattformen|polisen|de|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:ta bort|ta ner|rader\w*|stäng\w* (?:av|ner))\b",
+        r"\b(?:sidan|appen|plattformen|polisen|de|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:ta bort|ta ner|rader\w*|stäng\w* (?:av|ner)|blockera\w*|spärra\w*)\b",
         "states as a fact that it is removed: that is an outcome nobody can promise; say what we or they will try",
-        unless=r"\b{HEDGE}\b|\b{NEG}\b|\bnär\b|\bdu\b",
+        # The child removing it, or what happens when the child ends the chat, is no promise of ours.
+        unless=r"\b{HEDGE}\b|\b{NEG}\b|\bdu (?:\w+ ){0,2}(?:ta|rader\w*|plocka\w*)\b|\bnär du (?:\w+ )?(?:avsluta|stäng|lämna|gå|stänga|trycka)\w*",
         soften=r".",
     ),
     Pattern(
@@ -265,6 +271,78 @@ SV: tuple[Pattern, ...] = (
         unless=r"\b{HEDGE}\b|\b{NEG}\b|\bdu\b",
         soften=r".",
     ),
+    Pattern(
+        PERSONAL,
+        r"\b(?:är|vara) du (?:över|under|äldre än|yngre än) {NUM}\b",
+        "asks the child's age: it helps identify them; never ask it in the chat",
+        # Only as a question: "Är du under 18 kan dina föräldrar få veta" is a condition, not a question.
+        question=True,
+    ),
+    Pattern(
+        BLAME,
+        r"\bdu (?:\w+ ){0,2}(?:var|är|vara|verka) (?:\w+ ){0,2}(?:dum|naiv|godtrogen|blåögd|lättlurad|oförsiktig|slarvig|"
+        r"korkad|dumdristig|ansvarslös|omogen)\b",
+        "calls the child naive or careless: that blames the child",
+        unless=r"\b{NEG}\b",
+    ),
+    Pattern(
+        BLAME,
+        r"\bdet ha (?:\w+ )?varit (?:\w+ )?(?:klokare|smartare|bättre|säkrare|klokt|smart) (?:att|om du)\b|"
+        r"\bdu ha (?:\w+ )?(?:själv )?(?:chansen|möjligheten|valet|ett val) att\b|\bdu göra det (?:\w+ )?(?:lätt|enkelt|lättare)\b",
+        "says the child could have done better or made it easy: that blames the child",
+        unless=r"\bha (?:inte|aldrig) varit\b|\bdu ha (?:inte|aldrig|inget|ingen)\b|\bdu göra (?:inte|aldrig)\b",
+        scope="sentence",
+    ),
+    Pattern(
+        PROMISE,
+        r"\b(?:komma|ska) (?:inte|aldrig) (?:att )?(?:finnas|ligga|vara) kvar\b|\b(?:alla|folk|andra|man) (?:\w+ ){0,3}glömma\b",
+        "says for certain that it will be gone or forgotten: nobody can promise that",
+        unless=r"\b{HEDGE}\b",
+        question=False,
+    ),
+    Pattern(
+        BLAME,
+        r"\b(?:dåligt|dumt|ogenomtänkt|oklokt|naivt|farligt|slarvigt) (?:beslut|val|drag|gjort)\b|"
+        r"\b(?:var|är|vara) (?:\w+ ){0,2}(?:dumt|naivt|korkat|slarvigt|oförsiktigt|oklokt|ogenomtänkt|dumdristigt)\b|"
+        r"\bdu (?:måste|behöva|böra|ska) lära du\b|\bvad få du att tro\b|\bfå (?:ju |väl )?vad du bad om\b|"
+        r"\bdu gå (?:\w+ )?för långt\b|\bdu (?:\w+ )?(?:provocera|uppmuntra|reta|locka|bjuda in)\w*\b",
+        "judges what the child did or says they invited it: that blames the child",
+        unless=r"\b{NEG}\b",
+    ),
+    Pattern(
+        PROMISE,
+        r"\b(?:han|hon|hen|de) (?:\w+ )?(?:sluta|slutar) (?:att )?(?:hota|skriva|kontakta|höra av|sprida|tjata)\w*|"
+        r"\b(?:inga|inget|ingen) (?:\w+ )?(?:spår|kopior|kopia|bilder|filmer) (?:\w+ )?kvar\b|\bfå (?:sitt|det han|vad han) (?:straff|förtjäna)\w*",
+        "says for certain what he will do or what will be left: nobody can promise that",
+        unless=r"\b{HEDGE}\b",
+        question=False,
+    ),
+    Pattern(
+        PERSONAL,
+        r"\bvad kalla\w* (?:\w+ ){0,2}du\b|\b(?:är|vara) du i (?:\w+an|klass|årskurs|\w+ klass)\b|"
+        r"\bnamn\w* på (?:din |ditt )?(?:skola\w*|klass\w*|lärare\w*|stad\w*|ort\w*|kompis\w*)\b",
+        "asks who the child is or which school or class: that identifies them",
+        unless=r"\b{NEG}\b|\bbehöva inte\b",
+        scope="sentence",
+    ),
+    Pattern(
+        BLAME,
+        r"\bvara det (?:\w+ )?nödvändigt att\b|\bbehöva du (?:\w+ )?verkligen\b|\bhur komma det sig att du\b|"
+        r"\b(?:sånt|sådant|det) (?:här )?hända när (?:man|du)\b|\bdu (?:\w+ ){0,2}(?:bidra\w*|orsaka\w*)\b|"
+        r"\b(?:lite )?mer (?:eftertanke|försiktighet|omdöme)\b",
+        "questions the child's choice or says they caused it: that blames the child",
+        unless=r"\b{NEG}\b",
+        scope="sentence",
+    ),
+    Pattern(
+        PROMISE,
+        r"\bminne blott\b|\bligga bakom du\b|\baldrig (?:mer )?(?:behöva )?oroa du\b(?=.*\b(?:igen|mer)\b)|"
+        r"\b(?:försvinna|raderas|tas bort) (?:\w+ )?(?:bilden|bilderna|filmen|filmerna|videon|klippet|fotot)\b",
+        "says for certain that it will be over or gone: nobody can promise that",
+        unless=r"\b{HEDGE}\b|\bnär du (?:\w+ )?(?:avsluta|stäng|lämna|gå|trycka)\w*",
+        question=False,
+        scope="sentence",
+    ),
 )
 
 # --- English -----------------------------------------------------------------------------------------------
@@ -273,12 +351,12 @@ EN_WORDS = {
     "WE": r"(?:we|i)",
     "IT": r"(?:it|they|the (?:picture|pictures|photo|photos|video|videos|image|images|nude|nudes|post|copies)|"
     r"every copy|all (?:the )?copies|everything|he|she|this)",
-    "REMOVE": r"(?:delete|remove|take (?:it |them |that |this )?down|get rid of|get (?:it |them )?(?:removed|down|deleted)|"
+    "REMOVE": r"(?:delete|remove|take (?:\w+ ){0,2}down|get rid of|get (?:\w+ ){0,3}(?:removed|down|deleted|taken down)|"
     r"take (?:\w+ )?off|shut (?:\w+ )?down|close (?:\w+ )?down|fix|stop|sort (?:it |this |that )?out|make sure|ensure|erase|wipe|handle it|deal with it|block)",
     "HEDGE": r"(?:want|wish|how|try|maybe|might|may|hope|hopefully|usually|often|sometimes|probably|if|whether|"
-    r"can not promise|not promise|can not guarantee|not guarantee|not sure|do not know|not always|"
+    r"can not promise|not promise|can not guarantee|not guarantee|nobody can (?:promise|guarantee)|not sure|do not know|not always|"
     r"chat|conversation|automatically|help|ask)",
-    "NEG": r"(?:not|never|no|nobody|nothing|none)",
+    "NEG": r"(?:not(?! mind)|never|no|nobody|nothing|none)",
     "NUM": r"(?:\d+|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen)",
     "SLOT_CONTACT": r"(?:phone number|number|mobile number|email|e-mail|address|username|user name|snapchat|snap|instagram|"
     r"insta|tiktok|discord|handle|contact details)",
@@ -290,7 +368,7 @@ EN: tuple[Pattern, ...] = (
         r"\byou (?:should|ought to|could|might|would|need to) (?:not |never )?(?:really )?have (?!had to)\w+|"
         r"\byou (?:should|ought to) (?:\w+ )?know better\b",
         "says what the child should or could have done: that puts the blame on the child",
-        unless=r"\bcould not have\b|\bcould never have\b|\bhave had to\b",
+        unless=r"\bcould not have\b|\bcould never have\b|\bhave had to\b|\bnothing (?:\w+ )?you (?:should|could|ought)\b",
     ),
     Pattern(
         BLAME,
@@ -300,7 +378,7 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         BLAME,
-        r"\bnext time\b",
+        r"\bnext time\b|\bin (?:the )?future\b|\bfrom now on\b",
         "advice for 'next time' says the child caused it this time: that is blame hidden in advice",
         unless=r"\bnext time we\b|\bnext time (?:you )?(?:want|need|feel|have|wonder|would like|are)\b",
         scope="sentence",
@@ -314,9 +392,9 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         BLAME,
-        r"\b(?:it|that|this) (?:was|is) (?:\w+ )?(?:a )?(?:\w+ )?(?:stupid|naive|silly|careless|reckless|dumb|unwise|foolish|risky)\b|"
+        r"\b(?:it|that|this) (?:was|is) (?:(?!not |never )\w+ )?(?:a )?(?:\w+ )?(?:stupid|naive|silly|careless|reckless|dumb|unwise|foolish|risky)\b|"
         r"\b(?:it|that|this) (?:was|is) not (?:a )?(?:very |so |particularly |really )?(?:smart|wise|clever|good idea|sensible)\b|"
-        r"\byou were (?:\w+ )?(?:stupid|naive|silly|careless|reckless|foolish)\b|\b(?:was|were) not (?:a )?(?:very |so |particularly |really )?(?:smart|wise|clever|sensible)\b",
+        r"\byou were (?:(?!not |never )\w+ )?(?:stupid|naive|silly|careless|reckless|foolish)\b|\b(?:was|were) not (?:a )?(?:very |so |particularly |really )?(?:smart|wise|clever|sensible)\b",
         "judges what the child did: that blames the child",
     ),
     Pattern(
@@ -325,11 +403,11 @@ EN: tuple[Pattern, ...] = (
         r"\bbrought (?:this|it) on yourself\b|\byourself to blame\b|\basked for it\b(?! to)|\byou (?:let (?:it|him|her|them)|chose to|decided to|agree to|"
         r"went along|take (?:a|that|such a) (?:\w+ )?risk|knew (?:better|you|that|it))\b",
         "puts the responsibility on the child; say that the one who threatens or spreads is responsible",
-        unless=r"\b(?:not|never|no)\b",
+        unless=r"\b(?:not|never|no|nothing|none|nobody)\b",
     ),
     Pattern(
         BLAME,
-        r"\bif you had (?:not |never )?\w+",
+        r"\bif you had (?:not |never )?\w+|\bif you would (?:not |never )?(?:\w+ed|been|done|said|told|sent|gone|known|thought|taken|kept|shown|given|had)\b",
         "says it would not have happened if the child had acted otherwise: that blames the child",
         scope="sentence",
     ),
@@ -350,7 +428,8 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bhow old\b|\byour age\b|\bwhen were you born\b|\bwhat year (?:\w+ )?born\b|\byou born\b|\bare you {NUM}\b|"
+        r"\bhow old\b|(?<!people )(?<!kids )(?<!children )(?<!others )(?<!someone )(?<!at )\byour age\b|\bwhen were you born\b|\bwhat year (?:\w+ )?born\b|\byou born\b|"
+        r"\bare you {NUM}\b|"
         r"\b{NUM} or {NUM}\b|\byour (?:birthday|date of birth)\b",
         "asks the child's age: it helps identify them; never ask it in the chat",
         unless=r"\b{NEG}\b|\bdo not have to\b",
@@ -358,7 +437,8 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bwhere (?:do|did) you live\b|\bwhere you live\b|\bdo you live in\b|\bwhere (?:are|do) you (?:\w+ )?from\b|"
+        r"\bwhere (?:do|did) you live\b|\bwhere you live\b|\bdo you live (?:in|near|close to|around|outside)\b|"
+        r"\b(?:are you|do you live) (?:\w+ ){1,3}or (?:somewhere|anywhere) else\b|\bwhere (?:are|do) you (?:\w+ )?from\b|"
         r"\b(?:which|what) (?:city|town|village|area|country|neighbou?rhood|street|part of|county|municipality|suburb)\b|"
         r"\byour (?:address|home address|postcode|zip code|street)\b|\b(?:city|town) (?:do )?you (?:live|are from|come from)\b",
         "asks where the child lives or comes from: that identifies them",
@@ -368,7 +448,7 @@ EN: tuple[Pattern, ...] = (
     Pattern(
         PERSONAL,
         r"\b(?:which|what|your) (?:\w+ )?(?:school|class|grade|year group|form|teacher|year are you)\b|\bwhere do you go to school\b|"
-        r"\bare you in (?:\w+ )?(?:grade|year|class)\b|\b(?:\w+th|\d+th|first|second|third) or (?:\w+th|\d+th) (?:grade|year)\b|"
+        r"\bare you (?:still )?(?:in|at) (?:\w+ ){0,2}(?:grade|year|class|school|form)\b|\b(?:middle|high|primary|secondary|elementary|junior) school or\b|\b(?:\w+th|\d+th|first|second|third) or (?:\w+th|\d+th) (?:grade|year)\b|"
         r"\bwhat grade\b|\bgo to school\b",
         "asks about the child's school or class: that identifies them",
         unless=r"\b{NEG}\b|\bdo not have to\b",
@@ -378,7 +458,8 @@ EN: tuple[Pattern, ...] = (
         PERSONAL,
         r"\b(?:write|type|tell|give|send|leave|share|enter|fill in|let we know|what is|what are) (?:\w+ ){0,3}your (?:\w+ )?{SLOT_CONTACT}\b|"
         r"\bhow (?:can|could|do|should) we (?:reach|contact|call|find|get hold of) you\b|"
-        r"\b(?:call|ring|text|email|contact) you\b|\bget back to you\b|\breach you\b",
+        r"\b(?:call|ring|text|email|contact) you\b|\bget back to you\b|\breach you\b|"
+        r"\b(?:leave|give|send) (?:we )?(?:an? |your )?(?:email address|e-mail address|phone number|number|address)\b|\bschool you (?:go to|attend|are at)\b",
         "asks for contact details: we never contact a child outside the chat, and never ask for a number or address",
         unless=r"\b{NEG}\b|\bdo not have to\b",
         scope="sentence",
@@ -387,7 +468,7 @@ EN: tuple[Pattern, ...] = (
         PERSONAL,
         r"\byour (?:\w+ )?(?:name|{SLOT_CONTACT}|school|class|age|address)\b",
         "mentions the child's name, school or contact details: check that it does not ask for them",
-        unless=r"\b{NEG}\b|\bdo not have to\b",
+        unless=r"\b{NEG}\b|\bdo not have to\b|\b(?:people|kids|children|others|someone|at) your age\b",
         scope="sentence",
         sure=False,
     ),
@@ -396,17 +477,20 @@ EN: tuple[Pattern, ...] = (
         r"\b{WE} (?:(?:will|shall|are going to|am going to|going to|can|could|just|quickly|then|also|always|definitely|"
         r"right away|personally|now|really|make sure to) )*{REMOVE}\b",
         "says we will remove or fix it: we can only try; write 'we'll try to get it removed'",
-        unless=r"\b{HEDGE}\b|\b{NEG}\b",
+        # "We can't delete it" is honest; "We'll make sure nobody sees it" still promises.
+        unless=r"\b{HEDGE}\b|\b{WE} (?:\w+ ){0,2}{NEG}\b|\b{NEG} (?:\w+ )?{WE}\b",
         soften=r"\b(?:can|could)\b",
     ),
     Pattern(
         PROMISE,
         r"\bwill (?:(?:not|never|all|soon|quickly|definitely|be able to|ever) )*(?:be )?(?:removed|deleted|gone|taken down|"
-        r"disappear|show up|turn up|come back|pop up|spread|share|shared|posted|post|seen|get caught|get punished|get arrested|"
+        r"disappear|show up|turn up|come back|pop up|spread|share|shared|posted|post|(?<=be )seen|get caught|get punished|get arrested|"
         r"(?:catch|arrest|stop|punish|find) (?:he|she|they)|punish\w*|arrested|"
-        r"caught|catch|stopped|stop|fine|ok|okay|alright|all right|safe|over|work out|sorted|happen again|able to)\b|"
+        r"caught|catch|stopped|stop|fine|ok|okay|alright|all right|safe|over|work out|sorted|happen again|able to|"
+        r"(?:have )?forgotten|forget|blow over|go away)\b|"
         r"\b(?:is|are|am) (?:all )?going to (?:(?:not|never|all|be) )*(?:removed|deleted|gone|taken down|disappear|show up|spread|see|find out|"
-        r"punish\w*|arrested|caught|fine|ok|okay|alright|all right|safe|over|work out|happen again)\b",
+        r"punish\w*|arrested|caught|fine|ok|okay|alright|all right|safe|over|work out|happen again|forget|go away|"
+        r"(?:catch|arrest|stop|punish|find) (?:he|she|they))\b",
         "says for certain what will happen to the picture or the person: nobody can promise that",
         unless=r"\b{HEDGE}\b|\bwill not (?:be )?(?:removed|deleted|gone|disappear|fine|ok|okay|safe)\b",
     ),
@@ -416,6 +500,7 @@ EN: tuple[Pattern, ...] = (
         r"\bgone for (?:good|ever)\b|\bforever gone\b|\bthe end of it\b|\b(?:it|they) (?:is|are) not coming back\b",
         "says it is over or gone: nobody can promise that; say what we do and what may happen",
         unless=r"\b{HEDGE}\b|\bnot (?:gone|over)\b",
+        unless_sentence=True,
     ),
     Pattern(
         PROMISE,
@@ -428,9 +513,11 @@ EN: tuple[Pattern, ...] = (
     Pattern(
         PROMISE,
         r"\bpromise\b|\bguarantee\w*|\b100 ?%|\bhundred percent\b|\b(?:i|we) am (?:\w+ )?(?:sure|certain|positive)\b|"
-        r"\b(?:i|we) are (?:\w+ )?(?:sure|certain|positive)\b|\bfor sure\b|\bdefinitely\b|\bour word\b|\bmy word\b|\bi swear\b",
+        r"\b(?:i|we) are (?:\w+ )?(?:sure|certain|positive)\b|\bfor sure\b|\bdefinitely\b|\bour word\b|\bmy word\b|\bi swear\b|"
+        r"\brest assured\b|\byou can (?:\w+ )?(?:be sure|be certain|count on it|rely on it)\b",
         "gives a guarantee: we cannot guarantee outcomes; say what we will try",
-        unless=r"\b{NEG}\b",
+        # "We can't promise" is honest; "I promise nobody will see it" still guarantees.
+        unless=r"\b{NEG} (?:\w+ ){0,2}(?:promise|guarantee\w*|sure|certain)\b|\b(?:promise|guarantee\w*) (?:\w+ )?(?:not|never)\b",
     ),
     Pattern(
         PROMISE,
@@ -444,9 +531,10 @@ EN: tuple[Pattern, ...] = (
     Pattern(
         PROMISE,
         r"\b{IT} (?:\w+ )?(?:gets? (?:deleted|removed|taken down)|is (?:deleted|removed|taken down)|disappears|removes|deletes|takes (?:\w+ )?down)\b|"
-        r"\b(?:the site|the app|the platform|the police|they|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:removes?|deletes?|takes? (?:\w+ )?down|shuts? (?:\w+ )?down)\b",
+        r"\b(?:the site|the app|the platform|the police|they|snapchat|instagram|tiktok|discord|google) (?:\w+ )?(?:removes?|deletes?|takes? (?:\w+ ){0,2}down|shuts? (?:\w+ ){0,2}down|gets? (?:blocked|removed|deleted|taken down|shut down))\b",
         "states as a fact that it is removed: that is an outcome nobody can promise; say what we or they will try",
-        unless=r"\b{HEDGE}\b|\b{NEG}\b|\bwhen\b|\byou\b",
+        unless=r"\b{HEDGE}\b|\b{NEG}\b|\byou (?:\w+ ){0,2}(?:remove|delete|take)\w*|\bwhen you (?:\w+ )?(?:end|close|leave|quit|press|exit)\w*",
+        unless_sentence=True,
         soften=r".",
     ),
     Pattern(
@@ -462,6 +550,61 @@ EN: tuple[Pattern, ...] = (
         unless=r"\b{HEDGE}\b|\b{NEG}\b|\byou\b",
         soften=r".",
     ),
+    Pattern(
+        PERSONAL,
+        r"\bare you (?:over|under|older than|younger than) {NUM}\b",
+        "asks the child's age: it helps identify them; never ask it in the chat",
+        question=True,
+    ),
+    Pattern(
+        BLAME,
+        r"\b(?:this|that|it|part of (?:this|it|that)|some of (?:this|it|that)) (?:is|was) (?:\w+ )?on you\b|"
+        r"\byou know (?:\w+ ){0,4}(?:not supposed to|should not|should never|better)\b|\byou make it (?:\w+ )?(?:easy|easier)\b|"
+        r"\byou (?:\w+ )?had (?:the |a |every )?(?:chance|opportunity|choice) to\b|"
+        r"\bwould have been (?:\w+ )?(?:wiser|smarter|better|safer|sensible|a good idea) (?:to|if you|not to)\b",
+        "says the child could have done better or brought it on: that blames the child",
+        unless=r"\b(?:is|was) not (?:\w+ )?on you\b|\byou make it not\b|\bwould not have been\b",
+        scope="sentence",
+    ),
+    Pattern(
+        BLAME,
+        r"\byou (?:\w+ ){0,2}(?:were|are|seem|seemed) (?:\w+ ){0,2}(?:naive|gullible|careless|reckless|stupid|foolish|silly|"
+        r"irresponsible|too trusting)\b",
+        "calls the child naive or careless: that blames the child",
+        unless=r"\b{NEG}\b",
+    ),
+    Pattern(
+        BLAME,
+        r"\b(?:bad|poor|stupid|foolish|unwise|careless|silly|reckless|dumb) (?:decision|choice|move|call)\b|"
+        r"\b(?:was|is|were) (?:\w+ ){0,2}(?:stupid|naive|silly|careless|reckless|dumb|unwise|foolish|irresponsible)\b|"
+        r"\byou (?:need|have|ought|must|should) (?:to )?learn\b|\bwhat (?:made|possessed) you\b|\bwhat you ask(?:ed)? for\b|"
+        r"\byou (?:\w+ )?(?:went|go|going) too far\b|\byou (?:\w+ )?(?:provoked|encouraged|invited|egged|led (?:he|she) on)\b",
+        "judges what the child did or says they invited it: that blames the child",
+        unless=r"\b{NEG}\b",
+    ),
+    Pattern(
+        PROMISE,
+        r"\bno (?:\w+ )?(?:trace|copies|copy|pictures|videos) (?:\w+ )?left\b|\bget what (?:he|she|they) deserve\w*",
+        "says for certain what will be left or what he will get: nobody can promise that",
+        unless=r"\b{HEDGE}\b",
+        question=False,
+    ),
+    Pattern(
+        BLAME,
+        r"\bdid you (?:really |actually )?(?:need|have) to\b|\bhow come you\b|\b(?:this|that|it) is what happens when you\b|"
+        r"\byou (?:\w+ ){0,2}(?:contributed|played a part|caused)\b|\b(?:a bit |a little )?more (?:thought|care|caution|sense) would have\b|"
+        r"\bnow you know (?:not to|better|that you)\b|\byou do (?:\w+ )?wrong\b",
+        "questions the child's choice or says they caused it: that blames the child",
+        unless=r"\b{NEG}\b",
+        scope="sentence",
+    ),
+    Pattern(
+        PROMISE,
+        r"\bwill (?:all )?be (?:\w+ )?(?:a )?(?:distant )?memory\b|\bwill (?:all )?be behind you\b",
+        "says for certain that it will be over: nobody can promise that",
+        unless=r"\b{HEDGE}\b",
+        question=False,
+    ),
 )
 
 PATTERNS: Mapping[str, tuple[Pattern, ...]] = {"sv": SV, "en": EN}
@@ -470,6 +613,18 @@ WORDS: Mapping[str, Mapping[str, str]] = {"sv": SV_WORDS, "en": EN_WORDS}
 
 def _expand(regex: str, words: Mapping[str, str]) -> str:
     return re.sub(r"\{([A-Z_]+)\}", lambda m: words[m.group(1)], regex)
+
+
+# A word of a pattern, not an escape like \b or \w, nor part of a longer word.
+_PATTERN_WORD = re.compile(r"(?<![\\\w])[a-zåäöé']+(?!\w)")
+
+
+def _lemmatised(regex: str, language: str) -> str:
+    """The pattern with its words in the form the text is read in: patterns run over lemmas, so a pattern
+    written with 'kunde', 'gjort' or 'did' would otherwise never match ("varför kunde du" is read as
+    "varför kunna du")."""
+    lemmas = LEMMAS.get(language, {})
+    return _PATTERN_WORD.sub(lambda m: lemmas.get(m.group(0), m.group(0)), regex)
 
 
 @dataclass(frozen=True)
@@ -484,11 +639,16 @@ class _Compiled:
 def _compiled(language: str) -> tuple[_Compiled, ...]:
     words = WORDS[language]
 
-    def compile_(regex: str | None) -> re.Pattern[str] | None:
-        return re.compile(_expand(regex, words)) if regex is not None else None
+    def compile_(regex: str) -> re.Pattern[str]:
+        return re.compile(_lemmatised(_expand(regex, words), language))
 
     return tuple(
-        _Compiled(p, re.compile(_expand(p.regex, words)), compile_(p.unless), compile_(p.soften))
+        _Compiled(
+            p,
+            compile_(p.regex),
+            compile_(p.unless) if p.unless is not None else None,
+            compile_(p.soften) if p.soften is not None else None,
+        )
         for p in PATTERNS[language]
     )
 
@@ -549,6 +709,12 @@ def _match(compiled: _Compiled, sentence: Sentence) -> Judgement | None:
         if match is None:
             continue
         if compiled.unless is not None and compiled.unless.search(text):
+            continue
+        if (
+            pattern.unless_sentence
+            and compiled.unless is not None
+            and compiled.unless.search(sentence.whole.text)
+        ):
             continue
         sure = pattern.sure and not (compiled.soften is not None and compiled.soften.search(text))
         if pattern.rule == PROMISE and sentence.question:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from chatbot.model import ConversationState, QuickReply, Reply
-from chatbot.upload.service import Grant
+from chatbot.upload.values import Grant
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from chatbot.settings import Settings
 from chatbot.store.content_versions import ShownCounts
 from chatbot.store.conversations import ConversationStore, IngestStatus
 from chatbot.upload.codes import redact_case_codes
-from chatbot.upload.service import Grant
+from chatbot.upload.values import Grant
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +309,7 @@ class ConversationService:
             self._clock.now(),
             quick_replies=reply.quick_replies,
             intent=reply.intent,
+            extra=reply.extra,
             answer=reply.answer,
             version=reply.version,
         )

@@ -41,7 +41,7 @@ from chatbot.nlu.language import ARABIC
 from chatbot.nlu.service import Nlu, Understanding
 from chatbot.upload import codes
 from chatbot.upload import errors as upload_errors
-from chatbot.upload.service import CaseService, Grant, UploadService
+from chatbot.upload.values import ChildCaseView, Grant
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,21 @@ class ConversationFlags(Protocol):
     async def increment(self, conv_id: str, name: str) -> int: ...
 
 
+class GrantIssuer(Protocol):
+    """The child's side of the encrypted upload, as far as the dialogue offers it (UploadService fulfils it)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    async def issue_grant(self, conv_id: str, *, topic: str = "") -> Grant: ...
+
+
+class CaseLookup(Protocol):
+    """What a case code reveals to the child (CaseService fulfils it)."""
+
+    async def child_status(self, code: object) -> ChildCaseView: ...
+
+
 class DialogueBot:
     """Implements the Bot protocol for the real service."""
 
@@ -119,8 +134,8 @@ class DialogueBot:
         clock: Clock,
         *,
         flags: ConversationFlags,
-        uploads: UploadService,
-        cases: CaseService,
+        uploads: GrantIssuer,
+        cases: CaseLookup,
         retention_days: int,
         queue_guard: Callable[[str], Awaitable[bool]] | None = None,
         languages: Collection[str] | None = None,
@@ -328,6 +343,11 @@ class DialogueBot:
             return BotTurn(self._say("fallback", ctx))
         answer_id = "queue_update" if ctx.state is ConversationState.QUEUED else JOIN_QUEUE
         replies = self._say(answer_id, ctx, position=place.position, wait=place.wait_minutes)
+        # The place as values too, like the console's queue_update notice, so the widget's status line
+        # shows it from the first moment in the queue (docs/protocol.md, "Hand-off notices").
+        notice = {"notice": answer_id, "position": place.position, "wait": place.wait_minutes}
+        if replies:
+            replies[0] = dataclasses.replace(replies[0], extra=notice)
 
         if ctx.state is not ConversationState.QUEUED and CONSENT_FLAG not in await self._flags.meta(
             ctx.conv_id
@@ -354,7 +374,11 @@ class DialogueBot:
         if ctx.state is not ConversationState.QUEUED:
             return BotTurn(self._say("fallback", ctx))
         await self._handoff.leave(ctx.conv_id)
-        return BotTurn(self._say(LEAVE_QUEUE, ctx), state=ConversationState.BOT)
+        replies = self._say(LEAVE_QUEUE, ctx)
+        if replies:
+            # Marked, so the widget knows the wait is over without parsing the text (its status line goes).
+            replies[0] = dataclasses.replace(replies[0], extra={"notice": LEAVE_QUEUE})
+        return BotTurn(replies, state=ConversationState.BOT)
 
     async def _case_status(self, ctx: BotContext, written: str) -> list[Reply]:
         """Where the case stands, from the code alone; a kind, typed answer for a code that is not one.

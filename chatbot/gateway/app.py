@@ -37,7 +37,7 @@ from chatbot.gateway.appkeys import (
     SETTINGS,
     SIO,
 )
-from chatbot.gateway.assembly import build_bot, build_hours, build_nlu, build_uploads
+from chatbot.gateway.assembly import build_bot, build_hours, build_nlu
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
 from chatbot.model import Role
@@ -50,6 +50,7 @@ from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
 from chatbot.store.notifications import DELIVERY_CHANNELS, Notifications, Typing, Written
 from chatbot.store.queue import QueueStore
+from chatbot.upload.wiring import build_uploads
 
 log = logging.getLogger(__name__)
 

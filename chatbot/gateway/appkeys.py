@@ -16,7 +16,9 @@ from chatbot.gateway.delivery import Delivery
 from chatbot.observability import Instruments
 from chatbot.settings import Settings
 from chatbot.upload.audit import AuditLog
-from chatbot.upload.service import CaseService, RetentionSweeper, UploadService
+from chatbot.upload.cases import CaseService
+from chatbot.upload.retention import RetentionSweeper
+from chatbot.upload.uploads import UploadService
 
 if TYPE_CHECKING:
     from chatbot.gateway.widget import WidgetAssets

@@ -1,10 +1,12 @@
-"""Composition root of the bot: content, intent model, opening hours, hand-off and uploads, from settings."""
+"""Composition root of the bot: content, intent model, opening hours and hand-off, from settings.
+
+The upload services it is given are built in one place for every process: chatbot/upload/wiring.py.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
@@ -20,26 +22,13 @@ from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.hours import HoursStore
 from chatbot.store.queue import QueueStore
-from chatbot.upload.audit import AuditLog
-from chatbot.upload.service import CaseService, RetentionSweeper, UploadService
-from chatbot.upload.storage import LocalStorage
-from chatbot.upload.store import UploadStore
+from chatbot.upload.wiring import Uploads
 
 log = logging.getLogger(__name__)
 
 
 def build_nlu(settings: Settings) -> Nlu:
     return Nlu.build(settings)
-
-
-@dataclass(frozen=True)
-class Uploads:
-    """The encrypted upload's services: the child's side, the cases, retention and the audit log."""
-
-    uploads: UploadService
-    cases: CaseService
-    sweeper: RetentionSweeper
-    audit: AuditLog
 
 
 def build_hours(settings: Settings, redis: Redis, clock: Clock) -> HoursSource:
@@ -49,19 +38,8 @@ def build_hours(settings: Settings, redis: Redis, clock: Clock) -> HoursSource:
     if not hours.is_open(now) and hours.next_opening(now) is None:
         # Children would be told "we open again ." with nothing after it; staff must see this at start.
         log.warning("OPENING_HOURS schedules no opening in the next 60 days; check OPENING_HOURS/EXCEPTIONS")
-    return HoursSource(HoursStore(redis), hours)
-
-
-def build_uploads(settings: Settings, redis: Redis, clock: Clock) -> Uploads:
-    store = UploadStore(redis)
-    storage = LocalStorage(settings.upload_dir)
-    audit = AuditLog(redis, clock, settings.audit_retention)
-    return Uploads(
-        UploadService(store, storage, audit, clock, settings),
-        CaseService(store, storage, audit, clock, settings),
-        RetentionSweeper(store, storage, audit, clock, settings),
-        audit,
-    )
+    # Refreshed on the injected clock, so a test that moves the clock on sees an edit arrive as a child would.
+    return HoursSource(HoursStore(redis), hours, monotonic=lambda: clock.now().timestamp())
 
 
 def build_bot(

@@ -14,7 +14,7 @@ from typing import Any
 from chatbot.domain.errors import ChatError
 from chatbot.model import Entry, QuickReply, Reply, Role, to_ms
 from chatbot.settings import Settings
-from chatbot.upload.service import Grant
+from chatbot.upload.values import Grant
 
 NAMESPACE = "/"
 SOCKETIO_PATH = "socket.io"

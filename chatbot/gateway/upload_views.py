@@ -1,7 +1,8 @@
 """Thin HTTP views of the child's encrypted upload: start, resume, send chunks, finish, case status.
 
-They parse and map errors; every rule lives in chatbot/upload/service.py. The upload token travels in
-the Authorization header, never in a URL, so no access log or referrer can carry it.
+They parse and map errors; every rule lives in the upload's services (chatbot/upload/uploads.py, cases.py,
+retention.py). The upload token travels in the Authorization header, never in a URL, so no access log or
+referrer can carry it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from typing import Any
 from aiohttp import web
 
 from chatbot.gateway.appkeys import AUDIT, CASES, CLIENTS, FLOODS, SETTINGS, SWEEPER, UPLOADS
-from chatbot.gateway.assembly import Uploads
 from chatbot.gateway.views import STATIC
 from chatbot.store.floods import Admission
 from chatbot.upload import errors
-from chatbot.upload.service import MAX_CHUNK_BYTES
+from chatbot.upload.uploads import MAX_CHUNK_BYTES
+from chatbot.upload.wiring import Uploads
 
 log = logging.getLogger(__name__)
 

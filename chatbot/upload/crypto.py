@@ -1,7 +1,7 @@
 """The SCUP v1 upload format: encrypt to the organisation's public keys, decrypt with its private key file.
 
 The byte layout and the threat model are in docs/upload-crypto.md; chatbot/static/upload/crypto.js is
-the browser's implementation of the same format and tests/upload/test_crypto_browser.py holds them to
+the browser's implementation of the same format and tests/chatbot/upload/test_crypto_browser.py holds them to
 each other. The server itself never calls `decrypt`: it holds no private key.
 """
 
@@ -256,7 +256,7 @@ def _refuse_number(text: str) -> object:
 
 @dataclass(frozen=True)
 class Metadata:
-    """The metadata record; its rules are in docs/upload-crypto.md and tests/upload/vectors/."""
+    """The metadata record; its rules are in docs/upload-crypto.md and tests/chatbot/upload/vectors/."""
 
     name: str
     type: str

@@ -16,12 +16,19 @@ from redis.asyncio import Redis
 from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings
 from chatbot.upload import codes, crypto
-from chatbot.upload.service import ACTIONS, CaseStatus
 from chatbot.upload.store import UploadStore
+from chatbot.upload.values import ACTIONS, CaseStatus
 from console import security
 from console.case_pages import ACTION_LABELS
+from tests.chatbot.upload.helpers import (
+    KEYS,
+    Services,
+    file_entry,
+    open_conversation,
+    services,
+    upload_settings,
+)
 from tests.console.conftest import Console, Credentials, StaffClient
-from tests.upload.helpers import KEYS, Services, file_entry, open_conversation, services, upload_settings
 
 IMAGE = b"\x89PNG fake image bytes for the console tests " * 40
 VIDEO = b"\x1aE\xdf\xa3 fake video bytes " * 200

@@ -17,14 +17,11 @@ from chatbot.gateway.upload_views import UPLOADS
 from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings
 from chatbot.upload import codes, crypto
-from chatbot.upload.service import CaseStatus
 from chatbot.upload.store import UploadStore
+from chatbot.upload.values import CaseStatus
 from console.appkeys import CASES
 from tests.browser import Tab, Tabs
-from tests.chatbot.widget.conftest import open_upload, png
-from tests.console.conftest import Console, Credentials
-from tests.console.test_browser import SCREENSHOTS, child_frame, login
-from tests.upload.helpers import (
+from tests.chatbot.upload.helpers import (
     KEYS,
     all_bytes_under,
     file_entry,
@@ -32,7 +29,10 @@ from tests.upload.helpers import (
     services,
     upload_settings,
 )
-from tests.upload.test_viewer_browser import tiny_png
+from tests.chatbot.upload.test_viewer_browser import tiny_png
+from tests.chatbot.widget.conftest import open_upload, png
+from tests.console.conftest import Console, Credentials
+from tests.console.test_browser import SCREENSHOTS, child_frame, login
 
 PASSPHRASE = "analyst browser passphrase"
 HIDDEN = "blur(28px) grayscale(1)"

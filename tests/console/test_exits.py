@@ -31,7 +31,7 @@ from console.domain.sweep import GONE
 from console.store import keys as staff_keys
 from tests.conftest import Child, Gateway, with_settings
 from tests.console.conftest import Console, StaffClient
-from tests.console.test_desk import make_desk, on_shift, waiting_child
+from tests.console.domain.test_desk import make_desk, on_shift, waiting_child
 from tests.console.test_live import StaffSocket, expect_child, signed_in
 
 PATHS = ("quick_exit", "end_chat", "beacon", "closed", "expired")

@@ -23,7 +23,7 @@ from chatbot.store.conversations import ConversationStore
 from chatbot.store.hours import HoursStore
 from chatbot.store.queue import QueueStore
 from console.domain.stats import day_of
-from tests.console.test_desk import make_desk, on_shift
+from tests.console.domain.test_desk import make_desk, on_shift
 
 FRIDAY_EVENING = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)  # 19:00 in Stockholm: closed
 MONDAY_MORNING = datetime(2026, 11, 30, 8, 0, 1, tzinfo=UTC)  # 09:00:01 in Stockholm: open

@@ -22,7 +22,7 @@ from chatbot.store.queue import QueueStore
 from console.domain.desk import Desk
 from console.domain.stats import day_of
 from console.live import Live
-from tests.console.test_desk import make_desk, on_shift, waiting_child
+from tests.console.domain.test_desk import make_desk, on_shift, waiting_child
 
 
 class CountingConnection(Connection):

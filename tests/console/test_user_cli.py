@@ -10,9 +10,9 @@ from redis.asyncio import Redis
 
 from console.store import keys
 from tests.console.conftest import Console, Credentials, StaffClient
+from tests.console.store.test_secrets import run_console
 from tests.console.test_first_sign_in import one_time_login
 from tests.console.test_live import StaffSocket
-from tests.console.test_secrets import run_console
 
 
 async def user(console: Console, *argv: str) -> tuple[int, str, str]:

@@ -158,7 +158,7 @@ def test_an_unsure_reading_is_a_warning_with_the_reason() -> None:
 
 
 def test_the_classifier_warns_where_no_pattern_matches_and_names_the_closest_example() -> None:
-    [finding] = check_sentence("That was on you.", "en")
+    [finding] = check_sentence("That was all you.", "en")
     assert finding.level is Level.WARNING and finding.rule == "blame"
     assert "reads like a blame example in the bank" in finding.message
     assert "content/guidelines/bank/" in finding.message
@@ -202,10 +202,16 @@ def test_normalisation_lemmas_contractions_and_the_editors_words() -> None:
 # --- measurement ---------------------------------------------------------------------------------------------
 
 
-def test_held_out_recall_and_false_alarms_meet_the_target() -> None:
+# The sets whose misses were read while changing the gate: no longer a measure, so kept as regression guards.
+# heldout5.yml is the current measure and is left out (docs/content.md records its figures).
+SPENT = ("heldout.yml", "heldout2.yml", "heldout3.yml", "heldout4.yml")
+
+
+@pytest.mark.parametrize("name", SPENT)
+def test_held_out_recall_and_false_alarms_meet_the_target(name: str) -> None:
     """The issue's target, kept as a regression guard: recall >= 0.9 per rule and language, at most one false
     alarm in twenty clean sentences. (Do not tune against the held-out file; docs/content.md.)"""
-    for score in evaluate(load_heldout(HELDOUT)):
+    for score in evaluate(load_heldout(HELDOUT.parent / name)):
         for rule in RULES:
             assert score.recall(rule) >= 0.9, (score.locale, rule, score.missed[rule])
         assert score.false_alarm_rate <= 1 / 20, (score.locale, score.false_alarms)

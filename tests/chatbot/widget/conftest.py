@@ -21,8 +21,8 @@ from playwright.async_api import Browser, BrowserContext, Frame, Page, Route
 
 from chatbot.redis_server import free_port
 from tests.browser import rgb_png
+from tests.chatbot.upload.helpers import upload_settings
 from tests.conftest import SCREENSHOTS, with_settings
-from tests.upload.helpers import upload_settings
 
 EXIT_URL = "http://exit.test/weather"
 

@@ -21,8 +21,8 @@ from chatbot.gateway.upload_views import CASES
 from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.upload import codes
+from tests.chatbot.upload.helpers import all_bytes_under
 from tests.chatbot.widget.conftest import Session, open_upload, png, screenshot_path, tap
-from tests.upload.helpers import all_bytes_under
 
 VIDEO_MARKER = b"VIDEO-PLAINTEXT-FRAME-"
 STORAGE_KEY = "stodchat.session"
@@ -234,9 +234,9 @@ async def test_a_full_upload_quota_gets_the_catalogs_kind_words(
 ) -> None:
     from chatbot.gateway.upload_views import UPLOADS
     from chatbot.upload import crypto
+    from tests.chatbot.upload.helpers import KEYS, file_entry, open_conversation, upload_settings
     from tests.chatbot.widget.conftest import EXIT_URL
     from tests.conftest import with_settings
-    from tests.upload.helpers import KEYS, file_entry, open_conversation, upload_settings
 
     blob = crypto.encrypt(b"x" * 1000, [k.public for k in KEYS])
     gateway = await gateway_factory(

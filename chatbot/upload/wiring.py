@@ -1,0 +1,39 @@
+"""The one place the upload services are built from settings: the gateway, the console and the CLI use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from chatbot.clock import Clock
+from chatbot.settings import Settings
+from chatbot.upload.audit import AuditLog
+from chatbot.upload.cases import CaseService
+from chatbot.upload.retention import RetentionSweeper
+from chatbot.upload.storage import LocalStorage
+from chatbot.upload.store import UploadStore
+from chatbot.upload.uploads import UploadService
+
+
+@dataclass(frozen=True)
+class Uploads:
+    """The encrypted upload's services: the child's side, the cases, retention and the audit log."""
+
+    uploads: UploadService
+    cases: CaseService
+    sweeper: RetentionSweeper
+    audit: AuditLog
+
+
+def build_uploads(settings: Settings, redis: Redis, clock: Clock) -> Uploads:
+    """All four over one store, one ciphertext directory (`UPLOAD_DIR`) and one audit log."""
+    store = UploadStore(redis)
+    storage = LocalStorage(settings.upload_dir)
+    audit = AuditLog(redis, clock, settings.audit_retention)
+    return Uploads(
+        UploadService(store, storage, audit, clock, settings),
+        CaseService(store, storage, audit, clock, settings),
+        RetentionSweeper(store, storage, audit, clock, settings),
+        audit,
+    )
