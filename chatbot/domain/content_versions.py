@@ -370,4 +370,7 @@ class ContentFollower:
                     log.warning("content version check failed; retrying", exc_info=True)
         finally:
             stop.set()
-            await asyncio.shield(listener)
+            # The listener ends by itself within half a second; never wait for ever at shutdown.
+            await asyncio.wait([listener], timeout=2.0)
+            if not listener.done():
+                listener.cancel()

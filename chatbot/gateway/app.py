@@ -249,8 +249,7 @@ def _content_versions(settings: Settings) -> Any:
         task = asyncio.create_task(follower.run())
         yield
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await asyncio.wait([task], timeout=3.0)
 
     return follow
 
