@@ -13,13 +13,14 @@ from redis.asyncio import Redis
 
 from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
-from chatbot.content.loading import load_library
+from chatbot.domain.content_versions import ContentFollower, ContentVersions, LiveLibrary, Snapshot
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.hours import OpeningHours
 from chatbot.observability import serve_metrics
 from chatbot.settings import Settings, SettingsError
 from chatbot.store import client
 from chatbot.store import keys as chat_keys
+from chatbot.store.content_versions import ContentVersionStore, ShownCounts
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
 from chatbot.store.hours import HoursStore
@@ -28,25 +29,32 @@ from chatbot.store.queue import QueueStore
 from console import case_pages, events, routes, security
 from console.appkeys import (
     ACCOUNTS,
+    AUDIT,
     CASES,
     CLOCK,
     CONTENT,
+    CONTENT_FOLLOWER,
     DESK,
     INSTRUMENTS,
     LIVE,
     REDIS,
     SESSIONS,
     SETTINGS,
+    SHOWN,
     TEMPLATES,
+    VERSIONS,
+    WORKSPACE,
 )
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
+from console.domain.editing import Workspace
 from console.domain.throttle import Pause, SignInThrottle
 from console.i18n import ConsoleTemplates
 from console.live import Live
 from console.namespace import StaffNamespace
 from console.observing import instruments_for_console, watch_desk
 from console.store.accounts import AccountStore, SessionStore
+from console.store.drafts import DraftStore
 from console.store.handoff import HandoffStore
 from console.store.sealing import SecretBox
 from console.store.stats import StatsStore
@@ -97,7 +105,11 @@ def create_app(
         idle_s=settings.console_idle_timeout,
         lifetime_s=settings.console_session_lifetime,
     )
-    content = load_library(settings)
+    # Follows the published content version like the gateway (chatbot/domain/content_versions.py).
+    content = LiveLibrary.from_files(settings.content_dir, settings.locales_dir, settings.default_locale)
+    version_store = ContentVersionStore(redis, settings.content_version_retention)
+    versions = ContentVersions(version_store, clock)
+    follower = ContentFollower(versions, version_store, content, settings.default_locale)
     # The console's writes are announced to the children's side, so the gateway delivers them live.
     conversations = ConversationStore(
         redis,
@@ -149,12 +161,16 @@ def create_app(
     app[SESSIONS] = sessions
     app[TEMPLATES] = ConsoleTemplates(TEMPLATES_DIR, settings.locales_dir)
     app[CONTENT] = content
+    app[VERSIONS] = versions
+    app[CONTENT_FOLLOWER] = follower
     app[DESK] = desk
     app[LIVE] = live
     app[STAFF_NAMESPACE] = namespace
     app[INSTRUMENTS] = instruments
     case_pages.install(app, redis, clock)
     watch_desk(instruments, desk, app[CASES])
+    app[WORKSPACE] = Workspace(DraftStore(redis), versions, app[AUDIT], clock)
+    app[SHOWN] = ShownCounts(redis, settings.stats_retention)
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)
@@ -173,7 +189,14 @@ async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
     live = app[LIVE]
-    tasks = [asyncio.create_task(live.run_listener()), asyncio.create_task(live.run_ticker())]
+    settings = app[SETTINGS]
+    follower = app[CONTENT_FOLLOWER]
+    await follower.start(Snapshot.from_repository(settings.content_dir, settings.locales_dir))
+    tasks = [
+        asyncio.create_task(live.run_listener()),
+        asyncio.create_task(live.run_ticker()),
+        asyncio.create_task(follower.run()),
+    ]
     yield
     live.stop()
     for task in tasks:

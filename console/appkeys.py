@@ -7,12 +7,15 @@ from redis.asyncio import Redis
 
 from chatbot.clock import Clock
 from chatbot.content.library import ContentLibrary
+from chatbot.domain.content_versions import ContentFollower, ContentVersions
 from chatbot.observability import Instruments
 from chatbot.settings import Settings
+from chatbot.store.content_versions import ShownCounts
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.cases import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
+from console.domain.editing import Workspace
 from console.domain.reauth import Reauth
 from console.i18n import ConsoleTemplates
 from console.live import Live
@@ -30,3 +33,7 @@ CASES = web.AppKey("cases", CaseService)
 AUDIT = web.AppKey("audit", AuditLog)
 REAUTH = web.AppKey("reauth", Reauth)
 INSTRUMENTS = web.AppKey("instruments", Instruments)
+VERSIONS = web.AppKey("content_versions", ContentVersions)
+CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
+WORKSPACE = web.AppKey("content_workspace", Workspace)
+SHOWN = web.AppKey("content_shown", ShownCounts)

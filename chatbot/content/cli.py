@@ -90,6 +90,10 @@ def add_content_commands(commands: Any) -> None:
     )
     update.set_defaults(handler=_update)
 
+    from chatbot import content_versions_cli
+
+    content_versions_cli.register(sub, dirs)
+
 
 def _load(args: argparse.Namespace) -> ContentLibrary:
     return ContentLibrary.load(args.content_dir, args.locales_dir)

@@ -27,6 +27,7 @@ from chatbot.domain.sessions import (
 )
 from chatbot.model import ConversationState, Entry, QuickReply, Reply, Role, to_ms
 from chatbot.settings import Settings
+from chatbot.store.content_versions import ShownCounts
 from chatbot.store.conversations import ConversationStore, IngestStatus
 from chatbot.upload.codes import redact_case_codes
 from chatbot.upload.values import Grant
@@ -67,7 +68,9 @@ class ConversationService:
         ending: Ending,
         floods: FloodGuard | None = None,
         returns: Returns | None = None,
+        shown: ShownCounts | None = None,
     ) -> None:
+        self._shown = shown
         self._returns = returns
         self._store = store
         self._bot = bot
@@ -293,6 +296,10 @@ class ConversationService:
             conv_id, entries, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
         )
         first = last - len(entries) + 1
+        if self._shown is not None:
+            # Counts only, per answer and Stockholm day, for the editors (never who or what was written).
+            day = self._clock.now().astimezone(STOCKHOLM).date().isoformat()
+            await self._shown.count(day, list(dict.fromkeys(r.answer for r in replies if r.answer)))
         return [e.with_seq(first + i) for i, e in enumerate(entries)]
 
     def _bot_entry(self, reply: Reply) -> Entry:
@@ -303,4 +310,6 @@ class ConversationService:
             quick_replies=reply.quick_replies,
             intent=reply.intent,
             extra=reply.extra,
+            answer=reply.answer,
+            version=reply.version,
         )

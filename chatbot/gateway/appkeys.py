@@ -9,6 +9,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from chatbot.content.widget_catalogs import WidgetCatalogs
+from chatbot.domain.content_versions import ContentFollower
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.floods import ClientHasher, FloodGuard
 from chatbot.gateway.delivery import Delivery
@@ -36,3 +37,4 @@ SWEEPER = web.AppKey("sweeper", RetentionSweeper)
 AUDIT = web.AppKey("audit", AuditLog)
 FLOODS = web.AppKey("floods", FloodGuard)
 CLIENTS = web.AppKey("clients", ClientHasher)
+CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
