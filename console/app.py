@@ -170,6 +170,8 @@ def create_app(
     case_pages.install(app, redis, clock)
     watch_desk(instruments, desk, app[CASES])
     app[WORKSPACE] = Workspace(DraftStore(redis), versions, app[AUDIT], clock)
+    # Scheduled and time-boxed publishing: due schedules are applied at the tick, claimed once.
+    live.also_tick(app[WORKSPACE].run_due)
     app[SHOWN] = ShownCounts(redis, settings.stats_retention)
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)

@@ -62,10 +62,15 @@ class Live:
         self._stopped = False
         self._heartbeat: Callable[[], Awaitable[None]] | None = None
         self._revoked: Callable[[str], Awaitable[None]] | None = None
+        self._jobs: list[Callable[[], Awaitable[object]]] = []
 
     def on_tick(self, heartbeat: Callable[[], Awaitable[None]]) -> None:
         """Run before every sweep: the staff namespace refreshes its sockets' presence in Redis."""
         self._heartbeat = heartbeat
+
+    def also_tick(self, job: Callable[[], Awaitable[object]]) -> None:
+        """Run `job` at every tick after the sweep (scheduled publishing); its failure never stops the desk."""
+        self._jobs.append(job)
 
     def on_revoked(self, drop: Callable[[str], Awaitable[None]]) -> None:
         """Called with an account name when an administrator ended its sessions (disable, reset, remove)."""
@@ -216,6 +221,13 @@ class Live:
                 )
         waiting = {i["conv_id"] for i in snapshot["items"]}
         self._urgent_seen &= waiting
+        for job in self._jobs:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("a tick job failed; retrying at the next tick", exc_info=True)
 
     def stop(self) -> None:
         self._stopped = True

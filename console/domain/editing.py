@@ -61,6 +61,17 @@ SENT_BACK = "sent_back"
 APPROVED = "approved"
 PUBLISHED = "published"
 
+# Schedule states: waiting to publish; claimed by one console process; published and waiting to revert
+# (a time box); claimed to revert; finished; cancelled; failed (the reason in `note`).
+WAITING = "waiting"
+PUBLISHING = "publishing"
+LIVE = "live"
+REVERTING = "reverting"
+DONE = "done"
+CANCELLED = "cancelled"
+FAILED = "failed"
+SCHEDULE_AUTHOR = "schedule"
+
 _BUBBLE = re.compile(r"\bbubble (\d+)\b")
 
 
@@ -98,6 +109,38 @@ class ReviewStep:
 
 
 @dataclass
+class Schedule:
+    """When an approved draft publishes, and (time-boxed) when its answers return to what was before."""
+
+    at: datetime
+    until: datetime | None
+    by: str
+    state: str = WAITING
+    note: str = ""
+    reverted: int | None = None
+    """The version that reverted it."""
+    skipped: tuple[str, ...] = ()
+    """Answers changed by someone else meanwhile: the revert left them as they were."""
+
+    @property
+    def due(self) -> datetime | None:
+        if self.state == WAITING:
+            return self.at
+        if self.state == LIVE:
+            return self.until
+        return None
+
+    def to_list(self) -> list[Any]:
+        until = None if self.until is None else _ms(self.until)
+        return [_ms(self.at), until, self.by, self.state, self.note, self.reverted, list(self.skipped)]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> Schedule:
+        at, until, by, state, note, reverted, skipped = raw
+        return cls(_dt(at), None if until is None else _dt(until), by, state, note, reverted, tuple(skipped))
+
+
+@dataclass
 class Draft:
     id: str
     author: str
@@ -111,6 +154,7 @@ class Draft:
     published: int | None = None
     safety: bool = False
     """Whether it touches a safety-critical answer (computed at every save)."""
+    schedule: Schedule | None = None
 
     def approvals(self, verdict: str) -> list[ReviewStep]:
         return [r for r in self.reviews if r.verdict == verdict]
@@ -147,6 +191,7 @@ class Draft:
                 "reviews": [[r.name, r.role, r.verdict, r.comment, _ms(r.at)] for r in self.reviews],
                 "published": self.published,
                 "safety": self.safety,
+                "schedule": None if self.schedule is None else self.schedule.to_list(),
             },
             ensure_ascii=False,
         )
@@ -169,6 +214,7 @@ class Draft:
             [ReviewStep(n, r, v, c, _dt(at)) for n, r, v, c, at in d["reviews"]],
             d.get("published"),
             bool(d.get("safety")),
+            None if d.get("schedule") is None else Schedule.from_list(d["schedule"]),
         )
 
 
@@ -442,17 +488,22 @@ class Workspace:
 
     async def publish(self, actor: str, draft_ids: Sequence[str] | None = None) -> Version:
         """Publish approved drafts (all of them, or these) as one new version; the gate runs again here."""
-        version, current = await self.published()
-        drafts = [d for d in await self.drafts() if d.status == APPROVED]
+        drafts = [d for d in await self.drafts() if d.status == APPROVED and not _waiting(d)]
         if draft_ids is not None:
             wanted = set(draft_ids)
             chosen = [d for d in await self.drafts() if d.id in wanted]
             for d in chosen:
                 if d.status != APPROVED:
                     raise EditingError("not_approved", f"draft {d.id} is not approved by its reviewers")
+                if _waiting(d):
+                    raise EditingError("scheduled", f"draft {d.id} is scheduled; cancel the schedule first")
             drafts = chosen
         if not drafts:
             raise EditingError("nothing", "there is no approved draft to publish")
+        return await self._publish_drafts(actor, drafts)
+
+    async def _publish_drafts(self, actor: str, drafts: Sequence[Draft]) -> Version:
+        version, current = await self.published()
         changed: dict[str, str] = {}
         for draft in drafts:
             if draft.base != version.number:
@@ -484,6 +535,145 @@ class Workspace:
             draft.published = published.number
             await self._write(draft)
         return published
+
+    # Scheduled and time-boxed publishing ------------------------------------------------------------
+
+    async def schedule(
+        self, draft_id: str, actor: str, role: Role, at: datetime, until: datetime | None = None
+    ) -> Draft:
+        """Publish an approved draft at `at` (UTC); time-boxed, its answers return at `until`."""
+        if role not in EDITOR_ROLES:
+            raise EditingError("role", "editors and supervisors schedule drafts")
+        draft = await self.get(draft_id)
+        if draft.status != APPROVED:
+            raise EditingError("not_approved", f"draft {draft.id} is not approved by its reviewers")
+        if _waiting(draft):
+            raise EditingError("scheduled", "this draft is scheduled already; cancel the schedule first")
+        if until is not None and until <= at:
+            raise EditingError("bad_time", "the end must be after the start")
+        if until is not None and until <= self._clock.now():
+            raise EditingError("bad_time", "the end is in the past")
+        await self._not_stale(draft)
+        result = await self.check(draft)
+        if not result.ok:
+            await self._audit.append(actor, "content.schedule.refused", file_id=draft.id)
+            raise EditingError("check_failed", _violations_text(result))
+        await self._audit.append(
+            actor,
+            f"content.schedule {_ms(at)}" + ("" if until is None else f" until {_ms(until)}"),
+            file_id=draft.id,
+        )
+        draft.schedule = Schedule(at, until, actor)
+        return await self._write_scheduled(draft)
+
+    async def cancel_schedule(self, draft_id: str, actor: str, role: Role) -> Draft:
+        """Cancel a schedule not yet published, or the revert of a time box that is live."""
+        if role not in EDITOR_ROLES:
+            raise EditingError("role", "editors and supervisors cancel schedules")
+        draft = await self.get(draft_id)
+        if draft.schedule is None or draft.schedule.state not in (WAITING, LIVE):
+            raise EditingError("not_scheduled", "nothing is waiting in this draft's schedule")
+        if draft.schedule.state == WAITING:
+            await self._audit.append(actor, "content.schedule.cancelled", file_id=draft.id)
+            draft.schedule = replace(draft.schedule, state=CANCELLED, note=actor)
+        else:
+            await self._audit.append(actor, "content.schedule.revert_cancelled", file_id=draft.id)
+            draft.schedule = replace(draft.schedule, state=DONE, note=actor)
+        return await self._write_scheduled(draft)
+
+    async def run_due(self) -> list[Draft]:
+        """Publish and revert what is due now (the console's tick). Each step is claimed first with the
+        draft's compare-and-set, so with several console processes exactly one of them does it."""
+        done = []
+        now = self._clock.now()
+        for draft_id in await self._drafts.due(_ms(now)):
+            try:
+                draft = await self.get(draft_id)
+            except EditingError:
+                await self._drafts.mark_due(draft_id, None)
+                continue
+            schedule = draft.schedule
+            due = None if schedule is None else schedule.due
+            if schedule is None or due is None or due > now:
+                await self._drafts.mark_due(draft_id, None if due is None else _ms(due))
+                continue
+            claim = PUBLISHING if schedule.state == WAITING else REVERTING
+            draft.schedule = replace(schedule, state=claim)
+            try:
+                await self._write(draft)
+            except EditingError:
+                continue  # another console process claimed it
+            if claim == PUBLISHING:
+                await self._scheduled_publish(draft)
+            else:
+                await self._scheduled_revert(draft)
+            await self._drafts.mark_due(draft.id, _due_ms(draft))
+            done.append(draft)
+        return done
+
+    async def _scheduled_publish(self, draft: Draft) -> None:
+        assert draft.schedule is not None
+        schedule = draft.schedule
+        draft.schedule = replace(schedule, state=DONE if schedule.until is None else LIVE)
+        try:
+            await self._publish_drafts(f"{SCHEDULE_AUTHOR} ({schedule.by})", [draft])
+        except (EditingError, StaleVersion) as exc:
+            await self._audit.append(SCHEDULE_AUTHOR, "content.schedule.failed", file_id=draft.id)
+            draft.schedule = replace(schedule, state=FAILED, note=getattr(exc, "message", str(exc)))
+            await self._write(draft)
+
+    async def _scheduled_revert(self, draft: Draft) -> None:
+        """The time box ends: each answer it changed returns to the text before it, as a new version,
+        unless someone changed that answer meanwhile (then it is left alone and named as skipped)."""
+        assert draft.schedule is not None and draft.published is not None
+        schedule = draft.schedule
+        published_version, published = await self._versions.version(draft.published)
+        _before_version, before = await self._versions.version(published_version.base or 0)
+        for _attempt in range(3):
+            version, current = await self.published()
+            back: dict[str, str] = {}
+            skipped: list[str] = []
+            for answer_id in draft.edits:
+                now_text = current.answers.get(answer_id)
+                if now_text == published.answers.get(answer_id) and answer_id in before.answers:
+                    back[answer_id] = before.answers[answer_id]
+                elif now_text != before.answers.get(answer_id):
+                    skipped.append(answer_id)
+            reverted = None
+            try:
+                if back:
+                    await self._audit.append(SCHEDULE_AUTHOR, "content.schedule.reverted", file_id=draft.id)
+                    note = f"end of draft {draft.id}'s time box: {', '.join(back)} back as before"
+                    if skipped:
+                        note += f"; skipped (changed meanwhile): {', '.join(skipped)}"
+                    reverted = await self._versions.publish(
+                        current.with_answers(back),
+                        base=version.number,
+                        author=f"{SCHEDULE_AUTHOR} ({schedule.by})",
+                        note=note,
+                        kind="revert",
+                    )
+            except StaleVersion:
+                continue  # someone published at this very moment: look again
+            if skipped:
+                await self._audit.append(
+                    SCHEDULE_AUTHOR, f"content.schedule.revert_skipped {','.join(skipped)}", file_id=draft.id
+                )
+            draft.schedule = replace(
+                schedule,
+                state=DONE,
+                reverted=None if reverted is None else reverted.number,
+                skipped=tuple(skipped),
+            )
+            await self._write(draft)
+            return
+        draft.schedule = replace(schedule, state=LIVE)
+        await self._write(draft)  # tried again at the next tick
+
+    async def _write_scheduled(self, draft: Draft) -> Draft:
+        written = await self._write(draft)
+        await self._drafts.mark_due(draft.id, _due_ms(draft))
+        return written
 
     async def rollback(self, actor: str, role: Role, number: int) -> Version:
         """A supervisor publishes an earlier version's snapshot again, at once (reviewed afterwards)."""
@@ -541,6 +731,15 @@ class Workspace:
                 )
             if button.via not in ("goto", "intent"):
                 raise EditingError("dangling", f"button {button.label!r}: choose an answer or an intent")
+
+
+def _waiting(draft: Draft) -> bool:
+    return draft.schedule is not None and draft.schedule.state in (WAITING, PUBLISHING)
+
+
+def _due_ms(draft: Draft) -> int | None:
+    due = None if draft.schedule is None else draft.schedule.due
+    return None if due is None else _ms(due)
 
 
 def _violations_text(result: DraftCheck) -> str:

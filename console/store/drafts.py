@@ -61,3 +61,18 @@ class DraftStore:
             else:
                 await self._redis.zrem(keys.DRAFTS, draft_id)
         return found
+
+    async def mark_due(self, draft_id: str, at_ms: int | None) -> None:
+        """Index the draft as next due at `at_ms` (None: nothing is scheduled for it any more)."""
+        if at_ms is None:
+            await self._redis.zrem(keys.SCHEDULES, draft_id)
+            return
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(keys.SCHEDULES, {draft_id: at_ms})
+            pipe.pexpire(keys.SCHEDULES, self._retention_ms)
+            await pipe.execute()
+
+    async def due(self, now_ms: int) -> list[str]:
+        """Drafts whose schedule is due at `now_ms` (one round trip: the console's tick asks every time)."""
+        raw: list[Any] = await self._redis.zrangebyscore(keys.SCHEDULES, "-inf", now_ms)
+        return [item.decode() if isinstance(item, bytes) else str(item) for item in raw]

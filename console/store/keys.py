@@ -111,5 +111,9 @@ DRAFT_RETENTION = 90 * 86400
 DRAFTS = f"{PREFIX}:content:drafts"
 
 
+# Drafts scheduled to publish or to revert, scored by when they are next due (ms); lives as the drafts do.
+SCHEDULES = f"{PREFIX}:content:schedules"
+
+
 def draft(draft_id: str) -> str:
     return f"{PREFIX}:content:draft:{draft_id}"
