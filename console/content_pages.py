@@ -8,7 +8,7 @@ import io
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -60,6 +60,19 @@ ERRORS: Mapping[str, str] = {
     "malformed": N_("The answer cannot be read: %(detail)s"),
     "unknown_version": N_("That version is no longer kept."),
     "no_version": N_("No content version is published yet."),
+    "scheduled": N_("This draft is scheduled. Cancel the schedule first."),
+    "bad_time": N_("Give a start, and an end after the start and after now (Stockholm time)."),
+    "not_scheduled": N_("Nothing is waiting in this draft's schedule."),
+}
+
+SCHEDULE_STATES = {
+    "waiting": N_("waiting to publish"),
+    "publishing": N_("publishing now"),
+    "live": N_("published, reverts at the end"),
+    "reverting": N_("reverting now"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+    "failed": N_("failed"),
 }
 
 STATUSES = {
@@ -268,7 +281,27 @@ async def _draft_view(request: web.Request, draft: Draft, status: int = 200) -> 
         is_author=staff.name == draft.author,
         max_bubbles=MAX_BUBBLES,
         max_buttons=MAX_BUTTONS,
+        schedule_states=SCHEDULE_STATES,
+        local=_local,
+        now_local=_local(request.app[CLOCK].now()),
     )
+
+
+def _local(moment: datetime | None) -> str:
+    """A UTC moment as Stockholm wall time, as the forms show and take it."""
+    return "" if moment is None else moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+
+
+def _from_local(value: object) -> datetime | None:
+    """Stockholm wall time from a datetime-local field ("2026-12-24T08:00") as UTC; None when empty."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        wall = datetime.fromisoformat(text.replace(" ", "T"))
+    except ValueError:
+        raise EditingError("bad_time", f"not a time: {text!r}") from None
+    return wall.replace(tzinfo=STOCKHOLM).astimezone(UTC)
 
 
 def _edit_from_form(form: Mapping[str, Any]) -> AnswerEdit:
@@ -310,6 +343,11 @@ async def draft_action(request: web.Request) -> web.StreamResponse:
             await workspace.approve(draft_id, staff.name, staff.role)
         elif action == "send_back":
             await workspace.send_back(draft_id, staff.name, staff.role, str(form.get("comment", "")))
+        elif action == "schedule":
+            at = _from_local(form.get("at")) or request.app[CLOCK].now()
+            await workspace.schedule(draft_id, staff.name, staff.role, at, _from_local(form.get("until")))
+        elif action == "cancel_schedule":
+            await workspace.cancel_schedule(draft_id, staff.name, staff.role)
         elif action == "publish":
             version = await workspace.publish(staff.name, [draft_id])
             if _wants_json(request):
@@ -318,13 +356,27 @@ async def draft_action(request: web.Request) -> web.StreamResponse:
         else:
             raise web.HTTPNotFound()
     except EditingError as exc:
-        status = 422 if exc.code in ("check_failed", "dangling", "empty_bubble", "empty_label") else 409
+        status = (
+            422
+            if exc.code in ("check_failed", "dangling", "empty_bubble", "empty_label", "bad_time")
+            else 409
+        )
         if exc.code in ("own_draft", "role", "supervisor", "not_author"):
             status = 403
         return _refuse(request, exc, back, status)
     if _wants_json(request):
         draft = await workspace.get(draft_id)
-        return web.json_response({"draft": draft.id, "status": draft.status, "revision": draft.revision})
+        schedule = None
+        if draft.schedule is not None:
+            schedule = {
+                "state": draft.schedule.state,
+                "at": draft.schedule.at.isoformat(),
+                "until": None if draft.schedule.until is None else draft.schedule.until.isoformat(),
+                "skipped": list(draft.schedule.skipped),
+            }
+        return web.json_response(
+            {"draft": draft.id, "status": draft.status, "revision": draft.revision, "schedule": schedule}
+        )
     raise web.HTTPSeeOther(back)
 
 
@@ -365,6 +417,9 @@ async def history(request: web.Request) -> web.Response:
         "content_history.html",
         versions=await workspace.versions.history(),
         current=version.number,
+        scheduled=[d for d in await workspace.drafts() if d.schedule is not None],
+        schedule_states=SCHEDULE_STATES,
+        local=_local,
         error=tr(request, ERRORS[code], detail="", current="", base="") if code in ERRORS else "",
     )
 
