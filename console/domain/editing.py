@@ -502,11 +502,13 @@ class Workspace:
             raise EditingError("nothing", "there is no approved draft to publish")
         return await self._publish_drafts(actor, drafts)
 
-    async def _publish_drafts(self, actor: str, drafts: Sequence[Draft]) -> Version:
+    async def _publish_drafts(self, actor: str, drafts: Sequence[Draft], rebase: bool = False) -> Version:
+        """`rebase` (a schedule): a draft whose base is older still publishes on top of the current version
+        when none of its answers changed since its base (other answers' changes are kept)."""
         version, current = await self.published()
         changed: dict[str, str] = {}
         for draft in drafts:
-            if draft.base != version.number:
+            if draft.base != version.number and not (rebase and await self._untouched(draft, current)):
                 raise EditingError("stale", str(StaleVersion(draft.base, version.number)))
             for answer_id, edit in draft.edits.items():
                 if answer_id in changed:
@@ -603,10 +605,18 @@ class Workspace:
                 await self._write(draft)
             except EditingError:
                 continue  # another console process claimed it
-            if claim == PUBLISHING:
-                await self._scheduled_publish(draft)
-            else:
-                await self._scheduled_revert(draft)
+            try:
+                if claim == PUBLISHING:
+                    await self._scheduled_publish(draft)
+                else:
+                    await self._scheduled_revert(draft)
+            except Exception:
+                # Not a refusal (those are recorded): Redis failed midway. Release the claim to retry.
+                fresh = await self.get(draft.id)
+                if fresh.schedule is not None and fresh.schedule.state == claim:
+                    fresh.schedule = schedule
+                    await self._write(fresh)
+                raise
             await self._drafts.mark_due(draft.id, _due_ms(draft))
             done.append(draft)
         return done
@@ -616,7 +626,7 @@ class Workspace:
         schedule = draft.schedule
         draft.schedule = replace(schedule, state=DONE if schedule.until is None else LIVE)
         try:
-            await self._publish_drafts(f"{SCHEDULE_AUTHOR} ({schedule.by})", [draft])
+            await self._publish_drafts(f"{SCHEDULE_AUTHOR} ({schedule.by})", [draft], rebase=True)
         except (EditingError, StaleVersion) as exc:
             await self._audit.append(SCHEDULE_AUTHOR, "content.schedule.failed", file_id=draft.id)
             draft.schedule = replace(schedule, state=FAILED, note=getattr(exc, "message", str(exc)))
@@ -669,6 +679,14 @@ class Workspace:
             return
         draft.schedule = replace(schedule, state=LIVE)
         await self._write(draft)  # tried again at the next tick
+
+    async def _untouched(self, draft: Draft, current: Snapshot) -> bool:
+        """Whether every answer the draft edits is published now exactly as in the draft's base."""
+        try:
+            _version, base = await self._versions.version(draft.base)
+        except KeyError:
+            return False
+        return all(current.answers.get(a) == base.answers.get(a) for a in draft.edits)
 
     async def _write_scheduled(self, draft: Draft) -> Draft:
         written = await self._write(draft)

@@ -204,16 +204,26 @@ async def test_the_server_refuses_a_schedule_for_an_unapproved_or_failing_draft_
     assert "content.schedule.cancelled" in [e.action for e in await audit.entries()]
 
 
-async def test_a_scheduled_draft_overtaken_by_another_publish_fails_visibly(
+async def test_a_scheduled_draft_publishes_over_other_answers_changed_since_and_fails_visibly_on_its_own(
     workspace: tuple[Workspace, AuditLog], clock: FixedClock
 ) -> None:
     ws, _ = workspace
-    late = await _approved(ws, "anonymity", 2, NOTICE)
-    await ws.schedule(late.id, "erik", Role.EDITOR, clock.now() + timedelta(hours=1))
+    later = await _approved(ws, "anonymity", 2, NOTICE)
+    await ws.schedule(later.id, "erik", Role.EDITOR, clock.now() + timedelta(hours=1))
     await _approved(ws, "greet", 0, "Hej! Vad bra att du skriver till oss.")
     await ws.publish("erik")
+    greet = await _text(ws, "greet")
+    clock.advance(3600)
+    [published] = await ws.run_due()
+    assert published.published == 3 and NOTICE in await _text(ws, "anonymity")
+    assert await _text(ws, "greet") == greet  # the other answer's change is kept
+
+    late = await _approved(ws, "anonymity", 1, OTHER)
+    await ws.schedule(late.id, "erik", Role.EDITOR, clock.now() + timedelta(hours=1))
+    rival = await _approved(ws, "anonymity", 0, "Du är anonym här. Vi ser inte vem du är.")
+    await ws.publish("erik", [rival.id])
     clock.advance(3600)
     [failed] = await ws.run_due()
     assert failed.schedule is not None and failed.schedule.state == FAILED
-    assert "version 2" in failed.schedule.note
+    assert "version 4" in failed.schedule.note
     assert await ws.run_due() == []
