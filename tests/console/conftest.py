@@ -210,4 +210,8 @@ ROOT_URLS: dict[str, str] = {
     "/cases/{case_id}/actions": "/cases/0123456789abcdef01234567/actions",
     "/cases/{case_id}/files/{file_id}": "/cases/0123456789abcdef01234567/files/file-000",
     "/cases/{case_id}/files/{file_id}/revealed": "/cases/0123456789abcdef01234567/files/file-000/revealed",
+    "/content/drafts/{draft_id}": "/content/drafts/0123456789ab",
+    "/content/drafts/{draft_id}/check": "/content/drafts/0123456789ab/check",
+    "/content/drafts/{draft_id}/{action}": "/content/drafts/0123456789ab/schedule",
+    "/content/history/{number}/rollback": "/content/history/1/rollback",
 }
