@@ -9,7 +9,7 @@ from typing import Literal
 
 Op = Literal["same", "added", "removed"]
 
-_TOKENS = re.compile(r"\s+|[^\s]+")
+_TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
 
 
 @dataclass(frozen=True)

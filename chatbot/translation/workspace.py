@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from chatbot.domain.catalogs import SOURCE_LOCALE, ContentCatalogs, Entry, normalize
 from chatbot.domain.content import ContentLibrary
@@ -19,7 +20,17 @@ from chatbot.nlu.crisis import CRISIS_LANGUAGES
 from chatbot.translation.checks import Finding, check, errors
 from chatbot.translation.diff import Piece, word_diff
 from chatbot.translation.glossary import Glossary
-from chatbot.translation.units import DOMAINS, State, Translation, Unit, is_source, state_of
+from chatbot.translation.units import (
+    DOMAINS,
+    State,
+    Translation,
+    Unit,
+    all_units,
+    catalog_locales,
+    is_source,
+    read_translations,
+    state_of,
+)
 
 Key = tuple[str, str]
 """(domain, key) of a unit."""
@@ -320,3 +331,22 @@ class Workspace:
             if best is None or best.score < score:
                 found[tr.text] = Suggestion(unit.source, tr.text, round(score, 2), domain, key)
         return sorted(found.values(), key=lambda s: -s.score)[:limit]
+
+
+def load_workspace(
+    content_dir: Path,
+    locales_dir: Path,
+    edits: Mapping[str, Mapping[Key, Translation]] | None = None,
+    settings: Mapping[str, LanguageSettings] | None = None,
+    *,
+    offered: Collection[str] = (),
+    crisis_languages: Collection[str] = CRISIS_LANGUAGES,
+) -> Workspace:
+    """The workspace on the answers and catalogs on disk, with the translators' edits and settings."""
+    library = ContentLibrary.load(content_dir, locales_dir)
+    units = all_units(library, locales_dir, content_dir.parent)
+    locales = set(catalog_locales(locales_dir)) | set(edits or {}) | set(settings or {})
+    catalog = read_translations(locales_dir, sorted(locales))
+    return Workspace(
+        library, units, catalog, edits, settings, offered=offered, crisis_languages=crisis_languages
+    )
