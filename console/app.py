@@ -23,7 +23,7 @@ from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
 from chatbot.store.queue import QueueStore
-from console import case_pages, events, routes, security
+from console import case_pages, events, routes, security, translation_pages
 from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE, REDIS, SESSIONS, SETTINGS, TEMPLATES
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
@@ -133,6 +133,7 @@ def create_app(
     app[LIVE] = live
     app[STAFF_NAMESPACE] = namespace
     case_pages.install(app, redis, clock)
+    translation_pages.install(app, redis, clock)
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)

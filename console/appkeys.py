@@ -13,6 +13,7 @@ from chatbot.upload.service import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.reauth import Reauth
+from console.domain.translations import TranslationDesk
 from console.i18n import ConsoleTemplates
 from console.live import Live
 
@@ -28,3 +29,4 @@ LIVE = web.AppKey("live", Live)
 CASES = web.AppKey("cases", CaseService)
 AUDIT = web.AppKey("audit", AuditLog)
 REAUTH = web.AppKey("reauth", Reauth)
+TRANSLATIONS = web.AppKey("translations", TranslationDesk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console import case_pages, pages, setup_pages, views
+from console import case_pages, pages, setup_pages, translation_pages, views
 
 
 def setup(app: web.Application) -> None:
@@ -40,3 +40,4 @@ def setup(app: web.Application) -> None:
     add.add_post("/cases/{case_id}/files/{file_id}", case_pages.ciphertext, name="case_file")
     add.add_post("/cases/{case_id}/files/{file_id}/revealed", case_pages.revealed, name="case_reveal")
     add.add_get("/upload/{name}", case_pages.viewer_asset, name="viewer_asset")
+    translation_pages.add_routes(add)

@@ -1,0 +1,169 @@
+"""The translators' desk: the workspace on the catalogs plus the edits in Redis, and every change audited.
+
+Views ask it named questions (the workspace now, save, review, import, glossary, languages); it writes the
+audit entry before each change (as the analysts' log does) and the store announces the change, so every
+gateway rereads within seconds (docs/translation.md, "Live").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Collection
+from dataclasses import replace
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+
+from chatbot.clock import Clock
+from chatbot.domain.catalogs import SOURCE_LOCALE, normalize
+from chatbot.domain.content import ContentLibrary
+from chatbot.store.translations import TranslationStore
+from chatbot.translation.exchange import ImportPlan, export_po, plan_import
+from chatbot.translation.glossary import Glossary, Term
+from chatbot.translation.units import Domain, Translation, Unit, all_units, catalog_locales, read_translations
+from chatbot.translation.workspace import Key, LanguageSettings, Refused, Workspace
+from chatbot.upload.audit import AuditLog
+
+log = logging.getLogger(__name__)
+
+
+class TranslationDesk:
+    def __init__(
+        self,
+        content_dir: Path,
+        locales_dir: Path,
+        store: TranslationStore,
+        audit: AuditLog,
+        clock: Clock,
+        offered: Collection[str],
+    ) -> None:
+        self._store = store
+        self._audit = audit
+        self._clock = clock
+        self._offered = tuple(offered)
+        self._library = ContentLibrary.load(content_dir, locales_dir)
+        self._units: list[Unit] = all_units(self._library, locales_dir, content_dir.parent)
+        self._catalog = read_translations(locales_dir, catalog_locales(locales_dir))
+        self._cached: tuple[int, Workspace] | None = None
+
+    async def workspace(self) -> Workspace:
+        """The workspace as of the store's current version (rebuilt only when something changed)."""
+        version = await self._store.version()
+        if self._cached is None or self._cached[0] != version:
+            edits = await self._store.edits()
+            settings = await self._store.settings()
+            ws = Workspace(self._library, self._units, self._catalog, edits, settings, offered=self._offered)
+            self._cached = (version, ws)
+        return self._cached[1]
+
+    async def glossary(self, locale: str) -> Glossary:
+        return await self._store.glossary(normalize(locale))
+
+    def _ms(self) -> int:
+        return int(self._clock.now().timestamp() * 1000)
+
+    async def save(self, locale: str, domain: str, key: str, text: str, by: str, seen: str) -> Translation:
+        """Save a translation (checked; Refused with findings). `seen` is the digest of the entry the
+        translator read: a colleague's save in between is refused rather than overwritten."""
+        locale = normalize(locale)
+        ws = await self.workspace()
+        before = ws.translation(locale, domain, key)
+        if seen != digest(before):
+            raise Refused("conflict")
+        tr, _ = ws.translate(locale, domain, key, text, by, self._ms(), await self.glossary(locale))
+        await self._audit.append(by, f"translation.saved.{locale}.{domain}.{_short(key)}")
+        await self._store.save(locale, domain, key, tr, ws.edit(locale, domain, key))
+        log.info("translation saved: %s %s %s by %s", locale, domain, key, by)
+        return tr
+
+    async def review(self, locale: str, domain: str, key: str, by: str) -> Translation:
+        locale = normalize(locale)
+        ws = await self.workspace()
+        tr = ws.review(locale, domain, key, by, self._ms())
+        await self._audit.append(by, f"translation.reviewed.{locale}.{domain}.{_short(key)}")
+        await self._store.save(locale, domain, key, tr, ws.edit(locale, domain, key))
+        return tr
+
+    async def export(self, locale: str, domain: Domain) -> bytes:
+        return export_po(await self.workspace(), locale, domain, self._clock.now())
+
+    async def plan(self, locale: str, domain: Domain, data: bytes) -> ImportPlan:
+        return plan_import(await self.workspace(), locale, domain, data, await self.glossary(locale))
+
+    async def apply(self, locale: str, domain: Domain, data: bytes, by: str, expected: str) -> ImportPlan:
+        """Apply an import exactly as previewed: `expected` is the preview's digest; anything else refuses."""
+        locale = normalize(locale)
+        plan = await self.plan(locale, domain, data)
+        if plan_digest(plan) != expected:
+            raise Refused("conflict")
+        ws = await self.workspace()
+        glossary = await self.glossary(locale)
+        entries: dict[Key, Translation] = {}
+        for change in plan.changes:
+            tr, _ = ws.translate(locale, change.domain, change.key, change.after, by, self._ms(), glossary)
+            entries[(change.domain, change.key)] = tr
+        if entries:
+            await self._audit.append(by, f"translation.imported.{locale}.{domain}.{len(entries)}")
+            await self._store.save_many(locale, entries)
+        return plan
+
+    async def set_term(self, locale: str, term: Term, by: str) -> None:
+        locale = normalize(locale)
+        await self._audit.append(by, f"glossary.set.{locale}")
+        await self._store.set_term(locale, term)
+
+    async def delete_term(self, locale: str, source: str, by: str) -> None:
+        locale = normalize(locale)
+        await self._audit.append(by, f"glossary.deleted.{locale}")
+        await self._store.delete_term(locale, source)
+
+    async def start_language(self, code: str, by: str) -> str:
+        """A translator starts a new locale; it stays out of the widget until safe-complete and switched on."""
+        locale = normalize(code.strip())
+        try:
+            Locale.parse(locale)
+        except (UnknownLocaleError, ValueError):
+            raise Refused("bad_locale") from None
+        ws = await self.workspace()
+        if locale in ws.locales or locale == SOURCE_LOCALE:
+            raise Refused("exists")
+        await self._audit.append(by, f"language.started.{locale}")
+        await self._store.set_settings(locale, LanguageSettings(started_by=by))
+        return locale
+
+    async def set_serving(self, locale: str, serve_unreviewed: bool, by: str) -> None:
+        locale = normalize(locale)
+        settings = (await self.workspace()).settings.get(locale, LanguageSettings())
+        await self._audit.append(
+            by, f"language.serve_unreviewed.{locale}.{'on' if serve_unreviewed else 'off'}"
+        )
+        await self._store.set_settings(locale, replace(settings, serve_unreviewed=serve_unreviewed))
+
+    async def switch(self, locale: str, on: bool, by: str) -> None:
+        """A supervisor lets the widget offer the language (it still must be safe-complete) or stops it."""
+        locale = normalize(locale)
+        ws = await self.workspace()
+        if on and not ws.status(locale).safe_complete:
+            raise Refused("not_safe_complete")
+        await self._audit.append(by, f"language.switched_{'on' if on else 'off'}.{locale}")
+        settings = ws.settings.get(locale, LanguageSettings())
+        await self._store.set_settings(locale, replace(settings, switched_on=on))
+
+
+def digest(tr: Translation | None) -> str:
+    """A short fingerprint of an entry as a page showed it (for the compare on save)."""
+    if tr is None:
+        return "none"
+    raw = "\x1f".join((tr.text, tr.made_from or "", tr.translated_by, tr.reviewed_by, str(tr.at_ms)))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def plan_digest(plan: ImportPlan) -> str:
+    raw = "\x1e".join(f"{c.domain}\x1f{c.key}\x1f{c.after}" for c in plan.changes)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _short(key: str) -> str:
+    """A key for the audit line: answer contexts as they are, a console msgid by its digest (no prose)."""
+    return key if len(key) <= 60 and " " not in key else hashlib.sha256(key.encode()).hexdigest()[:12]
