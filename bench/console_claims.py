@@ -28,14 +28,15 @@ from redis.asyncio import Connection, ConnectionPool, Redis
 from chatbot.clock import SystemClock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.hours import OpeningHours
-from chatbot.domain.model import Entry, Role, to_ms
 from chatbot.domain.sessions import new_conversation_id
+from chatbot.model import Entry, Role, to_ms
 from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
-from console.domain.desk import Desk, DeskError
+from console.domain.desk import Desk
+from console.domain.deskpart import DeskError
 from console.store.handoff import HandoffStore
 from console.store.stats import StatsStore
 
@@ -77,10 +78,10 @@ class CountingConnection(Connection):
 
 async def tick(desk: Desk) -> None:
     """What console.live.Live.tick asks of Redis (the heartbeat aside)."""
-    await desk.sweep()
-    await desk.announce_positions()
-    await desk.queue()
-    await desk.store.on_shift()
+    await desk.sweeper.sweep()
+    await desk.waiting.announce_positions()
+    await desk.waiting.queue()
+    await desk.shifts.on_shift()
 
 
 async def timed_tick(desk: Desk) -> float:
@@ -93,7 +94,7 @@ async def tick_bench(url: str, settings: Settings, content: ContentLibrary, size
     client = Redis(connection_pool=ConnectionPool.from_url(url, connection_class=CountingConnection))
     await client.flushall()  # our private server only
     desk = desk_for(client, settings, content)
-    await desk.set_status("c000", "available", capacity=10, display="c000")
+    await desk.shifts.set_status("c000", "available", capacity=10, display="c000")
     for _ in range(size):
         await queued(client, settings)
     first = await timed_tick(desk)
@@ -103,8 +104,8 @@ async def tick_bench(url: str, settings: Settings, content: ContentLibrary, size
     trips = CountingConnection.writes - before
     moved = []
     for _ in range(3):
-        head = (await desk.queue())[0].conv_id
-        await desk.claim(head, "c000")
+        head = (await desk.waiting.queue())[0].conv_id
+        await desk.actions.claim(head, "c000")
         moved.append(await timed_tick(desk))
     await client.aclose()
     return (
@@ -126,14 +127,15 @@ async def run(args: argparse.Namespace) -> None:
         desks = [desk_for(c, settings, content) for c in clients]
         names = [f"c{i:03d}" for i in range(args.counsellors)]
         for desk, name in zip(desks, names, strict=True):
-            await desk.set_status(name, "available", capacity=10, display=name)
+            await desk.shifts.set_status(name, "available", capacity=10, display=name)
 
         winners, times = [], []
         for _ in range(args.rounds):
             conv_id = await queued(clients[0], settings)
             start = time.perf_counter()
             results = await asyncio.gather(
-                *(d.claim(conv_id, n) for d, n in zip(desks, names, strict=True)), return_exceptions=True
+                *(d.actions.claim(conv_id, n) for d, n in zip(desks, names, strict=True)),
+                return_exceptions=True,
             )
             times.append(time.perf_counter() - start)
             winners.append(sum(not isinstance(r, BaseException) for r in results))
@@ -144,18 +146,18 @@ async def run(args: argparse.Namespace) -> None:
             )
             # Free the winner's slot again so every round has the same contenders.
             for desk, name in zip(desks, names, strict=True):
-                for held in await desk.store.assigned(name):
-                    await desk.end(held, name)
+                for held in await desk.shifts.assigned(name):
+                    await desk.actions.end(held, name)
 
         todo = [await queued(clients[0], settings) for _ in range(args.claims)]
         start = time.perf_counter()
         for i, conv_id in enumerate(todo):
             index = i % len(desks)
-            await desks[index].claim(conv_id, names[index])
+            await desks[index].actions.claim(conv_id, names[index])
             if (i + 1) % len(desks) == 0:
                 for desk, name in zip(desks, names, strict=True):
-                    for held in await desk.store.assigned(name):
-                        await desk.end(held, name)
+                    for held in await desk.shifts.assigned(name):
+                        await desk.actions.end(held, name)
         claim_rate = args.claims / (time.perf_counter() - start)
 
         print(f"race:       {args.rounds} rounds x {args.counsellors} concurrent claims of one conversation")

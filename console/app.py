@@ -22,6 +22,8 @@ from chatbot.store import client
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
+from chatbot.store.hours import HoursStore
+from chatbot.store.notifications import Notifications
 from chatbot.store.queue import QueueStore
 from console import case_pages, events, routes, security, translation_pages
 from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE, REDIS, SESSIONS, SETTINGS, TEMPLATES
@@ -33,7 +35,6 @@ from console.live import Live
 from console.namespace import StaffNamespace
 from console.store.accounts import AccountStore, SessionStore
 from console.store.handoff import HandoffStore
-from console.store.hours import HoursStore
 from console.store.sealing import SecretBox
 from console.store.stats import StatsStore
 from console.store.throttle import ThrottleStore
@@ -105,7 +106,7 @@ def create_app(
     )
     # Same origin only (no CORS list): staff pages are served by this process and nobody else's.
     sio = socketio.AsyncServer(async_mode="aiohttp", cookie=None, logger=False, engineio_logger=False)
-    live = Live(sio, redis, desk, conversations)
+    live = Live(sio, Notifications(redis), desk, conversations)
     instruments.watch_queue(QueueStore(redis))
     instruments.watch_connections("staff", lambda: len(sio.eio.sockets))
     namespace = StaffNamespace(sessions, desk, live)

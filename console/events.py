@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatbot.domain.model import Entry, to_ms
-from console.domain.desk import HeldItem, QueueItem
+from chatbot.model import Entry, to_ms
+from console.domain.waiting import HeldItem, QueueItem
 from console.store.handoff import ShiftRecord
 
 NAMESPACE = "/staff"

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
-from redis.asyncio import Redis
 
-from chatbot.domain.model import Role
-from chatbot.store import keys as chat_keys
-from chatbot.store.conversations import ConversationStore, parse_notification
+from chatbot.model import Role
+from chatbot.store.conversations import ConversationStore
+from chatbot.store.notifications import ALL_CHANNELS, Left, Notification, Notifications, Other, Typing, Urgent
 from console import events
-from console.domain.desk import GONE, Desk
+from console.domain.desk import Desk
+from console.domain.sweep import GONE
 from console.store import keys
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,11 @@ class _Room:
 
 
 class Live:
-    def __init__(self, sio: socketio.AsyncServer, redis: Redis, desk: Desk, store: ConversationStore) -> None:
+    def __init__(
+        self, sio: socketio.AsyncServer, notifications: Notifications, desk: Desk, store: ConversationStore
+    ) -> None:
         self._sio = sio
-        self._redis = redis
+        self._notifications = notifications
         self._desk = desk
         self._store = store
         self._rooms: dict[str, _Room] = {}
@@ -110,7 +112,7 @@ class Live:
                 )
 
     async def counsellor_typing(self, conv_id: str, on: bool) -> None:
-        await self._redis.publish(chat_keys.NOTIFY_TYPING, f"{conv_id} counsellor {int(on)}")
+        await self._notifications.typing(conv_id, Role.COUNSELLOR.value, on)
 
     # The queue ---------------------------------------------------------------------------------------
 
@@ -119,7 +121,7 @@ class Live:
         self._wake.set()
 
     async def conversation_changed(self, conv_id: str) -> None:
-        meta = await self._desk.conversation_meta(conv_id)
+        meta = await self._desk.transcripts.conversation_meta(conv_id)
         await self._sio.emit(
             events.CONVERSATION,
             {
@@ -147,7 +149,7 @@ class Live:
         """The crisis check hit in a conversation: the child was shown the emergency numbers. A waiting
         child moved to the front (the queue's own `urgent` alert follows at the tick); a child with a
         counsellor makes her console show an urgent notice at once, wherever she is in it."""
-        meta = await self._desk.conversation_meta(conv_id)
+        meta = await self._desk.transcripts.conversation_meta(conv_id)
         if meta.get("state") != "counsellor":
             self.changed()
             return
@@ -160,10 +162,10 @@ class Live:
 
     async def snapshot(self) -> dict[str, Any]:
         return {
-            "items": [events.queue_item(i) for i in await self._desk.queue()],
+            "items": [events.queue_item(i) for i in await self._desk.waiting.queue()],
             # Left for the counsellors while the line is closed: they enter the queue when it opens.
-            "out_of_hours": [events.held_item(i) for i in await self._desk.out_of_hours()],
-            "on_shift": [events.shift(s) for s in await self._desk.store.on_shift()],
+            "out_of_hours": [events.held_item(i) for i in await self._desk.waiting.out_of_hours()],
+            "on_shift": [events.shift(s) for s in await self._desk.shifts.on_shift()],
         }
 
     async def tick(self) -> None:
@@ -171,14 +173,14 @@ class Live:
         if self._heartbeat is not None:
             # First, so a counsellor connected here never looks gone to this very sweep.
             await self._heartbeat()
-        moved = await self._desk.sweep()
+        moved = await self._desk.sweeper.sweep()
         # Children who left by any path (the outbox): out of the load, then everyone's pages are told.
-        for left in await self._desk.settle_left():
+        for left in await self._desk.sweeper.settle_left():
             await self.child_left(left.conv_id, left.counsellor, left.left_from, left.reason)
         for item in moved:
             if item.detail == GONE:
                 await self.child_left(item.conv_id, "", "", "expired")
-        await self._desk.announce_positions()
+        await self._desk.waiting.announce_positions()
         snapshot = await self.snapshot()
         # waited_s changes every second; pages count it up themselves, so it does not make a change.
         comparable = json.dumps(
@@ -231,17 +233,8 @@ class Live:
     async def run_listener(self) -> None:
         while not self._stopped and not _cancelling():
             try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                await pubsub.subscribe(
-                    chat_keys.NOTIFY_STAFF,
-                    chat_keys.NOTIFY_CHILDREN,
-                    chat_keys.NOTIFY_TYPING,
-                    chat_keys.NOTIFY_LEFT,
-                    chat_keys.NOTIFY_URGENT,
-                    keys.REVOKED,
-                )
-                async for message in pubsub.listen():
-                    await self._on_message(message)
+                async for notice in self._notifications.listen(*ALL_CHANNELS, keys.REVOKED):
+                    await self._on_notice(notice)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -251,40 +244,32 @@ class Live:
                 log.warning("staff listener lost Redis; retrying in 1 s", exc_info=True)
                 await asyncio.sleep(1)
 
-    async def _on_message(self, message: dict[str, Any]) -> None:
-        channel = message.get("channel", b"")
-        channel = channel.decode() if isinstance(channel, bytes) else str(channel)
-        data = message.get("data", b"")
-        if channel == keys.REVOKED:
-            if self._revoked is not None:
-                await self._revoked(data.decode() if isinstance(data, bytes) else str(data))
+    async def _on_notice(self, notice: Notification) -> None:
+        if isinstance(notice, Other):
+            if notice.channel == keys.REVOKED and self._revoked is not None:
+                await self._revoked(notice.text)
             return
-        if channel == chat_keys.NOTIFY_URGENT:
-            await self.crisis(data.decode() if isinstance(data, bytes) else str(data))
+        if isinstance(notice, Urgent):
+            await self.crisis(notice.conv_id)
             return
-        if channel == chat_keys.NOTIFY_LEFT:
+        if isinstance(notice, Left):
             # A child left: tick now (settle the outbox, recount the queue), not at the next tick.
             self.changed()
             return
-        if channel == chat_keys.NOTIFY_TYPING:
-            parts = (data.decode() if isinstance(data, bytes) else str(data)).split(" ")
-            if len(parts) == 3 and parts[1] == Role.CHILD.value and parts[0] in self._rooms:
+        if isinstance(notice, Typing):
+            if notice.role == Role.CHILD.value and notice.conv_id in self._rooms:
                 await self._sio.emit(
                     events.CHILD_TYPING,
-                    {"conv_id": parts[0], "on": parts[2] == "1"},
-                    room=conv_room(parts[0]),
+                    {"conv_id": notice.conv_id, "on": notice.on},
+                    room=conv_room(notice.conv_id),
                     namespace=events.NAMESPACE,
                 )
             return
-        parsed = parse_notification(data)
-        if parsed is None:
-            return
-        conv_id, seq = parsed
-        if channel == chat_keys.NOTIFY_STAFF:
-            await self._desk.child_wrote_at(conv_id, seq)
+        if notice.by_gateway:
+            await self._desk.actions.child_wrote_at(notice.conv_id, notice.seq)
             # The gateway wrote: a child may have asked for a person (or left); look at the queue now.
             self.changed()
-        await self.publish(conv_id, seq)
+        await self.publish(notice.conv_id, notice.seq)
 
 
 def _cancelling() -> bool:

@@ -16,7 +16,8 @@ import socketio
 
 from console import events
 from console.domain.accounts import Role, Staff, StaffSessions
-from console.domain.desk import Desk, DeskError
+from console.domain.desk import Desk
+from console.domain.deskpart import DeskError
 from console.live import Live
 from console.security import SESSION_COOKIE
 
@@ -57,7 +58,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._sockets[sid] = _Socket(token, staff.name, staff.role)
         await self.enter_room(sid, STAFF_ROOM)
         await self.enter_room(sid, user_room(staff.name))
-        await self._desk.connected(staff.name, self._conn(sid))
+        await self._desk.shifts.connected(staff.name, self._conn(sid))
         await self.emit(events.HELLO, {"name": staff.name, "role": staff.role.value}, to=sid)
         await self.emit(events.QUEUE, await self._live.snapshot(), to=sid)
 
@@ -68,7 +69,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._live.unwatch_all(sid)
         # If no other socket of theirs is live (here or in another process), the grace period starts;
         # the sweep requeues their chats if they do not come back in time.
-        await self._desk.disconnected(socket.name, self._conn(sid))
+        await self._desk.shifts.disconnected(socket.name, self._conn(sid))
 
     async def heartbeat(self) -> None:
         """Every tick: sockets whose session ended go (a socket that only listens sends no event to
@@ -76,7 +77,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for sid, socket in list(self._sockets.items()):
             if not await self._sessions.valid(socket.token):
                 await self._drop(sid)
-        await self._desk.alive([(s.name, self._conn(sid)) for sid, s in list(self._sockets.items())])
+        await self._desk.shifts.alive([(s.name, self._conn(sid)) for sid, s in list(self._sockets.items())])
 
     async def drop_account(self, name: str) -> None:
         """An administrator ended this account's sessions: its sockets here go at once."""
@@ -92,7 +93,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """Shutdown: take this process's sockets out of Redis now, so their grace starts without waiting."""
         for sid, socket in list(self._sockets.items()):
             self._sockets.pop(sid, None)
-            await self._desk.disconnected(socket.name, self._conn(sid))
+            await self._desk.shifts.disconnected(socket.name, self._conn(sid))
 
     def _conn(self, sid: str) -> str:
         return f"{self._instance}:{sid}"
@@ -106,7 +107,9 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.emit(events.ERROR, events.error("malformed_payload", "conv_id is required"), to=sid)
             return
         try:
-            view = await self._desk.view(conv_id, staff.name, supervisor=staff.role is Role.SUPERVISOR)
+            view = await self._desk.transcripts.view(
+                conv_id, staff.name, supervisor=staff.role is Role.SUPERVISOR
+            )
         except DeskError as exc:
             await self.emit(events.ERROR, events.error(exc.code, exc.detail), to=sid)
             return
@@ -127,7 +130,7 @@ class StaffNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         on = isinstance(data, dict) and data.get("on") is True
         if conv_id is None:
             return
-        meta = await self._desk.conversation_meta(conv_id)
+        meta = await self._desk.transcripts.conversation_meta(conv_id)
         if meta.get("counsellor") != staff.name:
             await self.emit(events.ERROR, events.error("not_yours", "not your conversation"), to=sid)
             return

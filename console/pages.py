@@ -16,8 +16,9 @@ from console.appkeys import ACCOUNTS, AUDIT, CLOCK, CONTENT, DESK, LIVE
 from console.domain import stats as stats_rules
 from console.domain import throttle as throttle_rules
 from console.domain.accounts import Role, Staff
+from console.domain.actions import OVER_CAPACITY
 from console.domain.canned import canned_replies
-from console.domain.desk import OVER_CAPACITY, DeskError
+from console.domain.deskpart import DeskError
 from console.i18n import N_
 from console.security import allow, staff_of
 from console.views import render, tr
@@ -79,17 +80,17 @@ def _wants_json(request: web.Request) -> bool:
 async def queue_page(request: web.Request) -> web.Response:
     staff = staff_of(request)
     desk = request.app[DESK]
-    shift = await desk.store.shift(staff.name)
+    shift = await desk.shifts.shift(staff.name)
     mine = []
-    for conv_id in await desk.store.assigned(staff.name):
-        meta = await desk.conversation_meta(conv_id)
+    for conv_id in await desk.shifts.assigned(staff.name):
+        meta = await desk.transcripts.conversation_meta(conv_id)
         if meta:
             mine.append(
                 {"conv_id": conv_id, "urgent": meta.get("urgent") == "1", "locale": meta.get("locale", "")}
             )
     # Chats the child left while she had them: hers to categorise (the load was freed at once).
-    left = await desk.store.to_categorise(staff.name)
-    account = await request.app[ACCOUNTS].store.get(staff.name)
+    left = await desk.shifts.to_categorise(staff.name)
+    account = await request.app[ACCOUNTS].account(staff.name)
     return render(
         request,
         "queue.html",
@@ -97,11 +98,11 @@ async def queue_page(request: web.Request) -> web.Response:
         shift=shift,
         default_display=account.display if account else staff.name,
         default_capacity=account.capacity if account else 2,
-        items=await desk.queue(),
-        held=await desk.out_of_hours(),
+        items=await desk.waiting.queue(),
+        held=await desk.waiting.out_of_hours(),
         mine=mine,
         message=_message(request),
-        is_open=desk.hours.is_open(request.app[CLOCK].now()),
+        is_open=desk.opening.hours.is_open(request.app[CLOCK].now()),
     )
 
 
@@ -115,7 +116,7 @@ async def set_status(request: web.Request) -> web.StreamResponse:
     except ValueError:
         capacity = 0
     try:
-        await desk.set_status(
+        await desk.shifts.set_status(
             staff.name, str(form.get("status", "")), capacity=capacity, display=str(form.get("display", ""))
         )
     except DeskError as exc:
@@ -130,7 +131,7 @@ async def conversation_page(request: web.Request) -> web.Response:
     conv_id = _conv_id(request)
     desk = request.app[DESK]
     try:
-        view = await desk.view(conv_id, staff.name, supervisor=staff.role is Role.SUPERVISOR)
+        view = await desk.transcripts.view(conv_id, staff.name, supervisor=staff.role is Role.SUPERVISOR)
     except DeskError as exc:
         status = 403 if exc.code == "forbidden" else 404
         return render(
@@ -139,8 +140,8 @@ async def conversation_page(request: web.Request) -> web.Response:
             status=status,
             text=tr(request, MESSAGES.get(exc.code, N_("Not available."))),
         )
-    meta = await desk.conversation_meta(conv_id)
-    colleagues = [s for s in await desk.store.on_shift() if s.name != staff.name and s.status == "available"]
+    meta = await desk.transcripts.conversation_meta(conv_id)
+    colleagues = [s for s in await desk.shifts.on_shift() if s.name != staff.name and s.status == "available"]
     content = request.app[CONTENT]
     # In the child's language; one without a current translation is marked (the page warns before sending).
     canned = canned_replies(content, view.locale)
@@ -176,34 +177,34 @@ async def conversation_action(request: web.Request) -> web.StreamResponse:
     after = f"/conversations/{conv_id}"
     try:
         if action == "claim":
-            claimed = await desk.claim(conv_id, staff.name)
+            claimed = await desk.actions.claim(conv_id, staff.name)
             if claimed.detail == OVER_CAPACITY:
                 result["over_capacity"] = True
                 after = f"/conversations/{conv_id}?msg=over_capacity"
         elif action == "reply":
-            entry = await desk.reply(conv_id, staff.name, form.get("text"))
+            entry = await desk.actions.reply(conv_id, staff.name, form.get("text"))
             result["seq"] = entry.seq
         elif action == "offer_upload":
-            moved = await desk.offer_upload(conv_id, staff.name)
+            moved = await desk.actions.offer_upload(conv_id, staff.name)
             result["seq"] = moved.entries[-1].seq
             after = f"/conversations/{conv_id}?msg=offered"
         elif action == "transfer":
-            await desk.transfer(conv_id, staff.name, str(form.get("to", "")), form.get("note", ""))
+            await desk.actions.transfer(conv_id, staff.name, str(form.get("to", "")), form.get("note", ""))
             after = "/queue?msg=saved"
         elif action == "requeue":
-            await desk.requeue(conv_id, staff.name, form.get("note", ""))
+            await desk.actions.requeue(conv_id, staff.name, form.get("note", ""))
             after = "/queue?msg=saved"
         elif action == "end":
-            await desk.end(conv_id, staff.name)
+            await desk.actions.end(conv_id, staff.name)
             after = f"/conversations/{conv_id}/done?msg=ended"
         elif action == "block":
             if staff.role is not Role.SUPERVISOR:
                 raise web.HTTPForbidden(text="only a supervisor can block a conversation's client")
-            moved = await desk.block(conv_id, staff.name)
+            moved = await desk.actions.block(conv_id, staff.name)
             result["blocked"] = moved.detail == "blocked"
             after = f"/queue?msg={moved.detail}"
         else:
-            await desk.categorise(
+            await desk.actions.categorise(
                 conv_id, staff.name, form.get("topic"), form.get("age"), form.get("handled")
             )
             after = "/queue?msg=categorised"
@@ -227,7 +228,7 @@ async def categorise_page(request: web.Request) -> web.Response:
     """After ending: the short form (topic, age band, how it was handled), for statistics only."""
     staff = staff_of(request)
     conv_id = _conv_id(request)
-    meta = await request.app[DESK].conversation_meta(conv_id)
+    meta = await request.app[DESK].transcripts.conversation_meta(conv_id)
     if meta.get("categorise_by") != staff.name:
         return render(
             request, "message.html", status=404, text=tr(request, N_("Nothing to categorise here."))
@@ -253,9 +254,9 @@ async def _overview(
 ) -> web.Response:
     """The overview; after a refused edit of the hours, with what was typed and what is wrong with it."""
     desk = request.app[DESK]
-    items = await desk.queue()
+    items = await desk.waiting.queue()
     waits = [i.waited_s for i in items]
-    weekly, exceptions = typed or await desk.hours_text()
+    weekly, exceptions = typed or await desk.opening.text()
     now = request.app[CLOCK].now()
     return render(
         request,
@@ -264,11 +265,11 @@ async def _overview(
         items=items,
         urgent=[i for i in items if i.urgent],
         longest_wait=max(waits) if waits else 0,
-        on_shift=await desk.store.on_shift(),
+        on_shift=await desk.shifts.on_shift(),
         weekly=weekly,
         exceptions=exceptions,
         hours_error=hours_error,
-        is_open=desk.hours.is_open(now),
+        is_open=desk.opening.hours.is_open(now),
         message=_message(request),
         blocks=await request.app[ACCOUNTS].throttle.blocks(),
         limits=throttle_rules,
@@ -300,7 +301,7 @@ async def set_hours(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     weekly, exceptions = form.get("weekly"), form.get("exceptions", "")
     try:
-        await request.app[DESK].set_hours(weekly, exceptions)
+        await request.app[DESK].opening.set(weekly, exceptions)
     except DeskError as exc:
         # The page again, with what was typed kept in the fields and the part that is wrong named.
         typed = (weekly if isinstance(weekly, str) else "", exceptions if isinstance(exceptions, str) else "")
@@ -318,12 +319,7 @@ async def _summary(request: web.Request) -> tuple[str, stats_rules.Summary]:
     count = PERIODS[period]
     today = request.app[CLOCK].now().astimezone(STOCKHOLM).date()
     days = stats_rules.days_back(today, count)
-    store = request.app[DESK].stats
-    per_day = [await store.day(d) for d in days]
-    waits: list[int] = []
-    for d in days:
-        waits += await store.waits(d)
-    return period, stats_rules.summarise(days, per_day, waits)
+    return period, await request.app[DESK].statistics.summary(days)
 
 
 @allow(*STATS_ROLES)

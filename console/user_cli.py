@@ -61,11 +61,9 @@ def _add(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def work(service: AccountService) -> int:
-        for name in await service.store.names():
-            record = await service.store.get(name)
-            if record is not None:
-                status = "disabled" if record.disabled else "active"
-                print(f"{name}\t{record.role}\t{status}\tcapacity {record.capacity}")
+        for record in await service.accounts():
+            status = "disabled" if record.disabled else "active"
+            print(f"{record.name}\t{record.role}\t{status}\tcapacity {record.capacity}")
         return 0
 
     return _run(work)

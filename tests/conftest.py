@@ -212,6 +212,21 @@ async def child_factory() -> AsyncIterator[Any]:
         await c.close()
 
 
+async def advance_redis(redis: Redis, seconds: float, match: str = "sc:*") -> None:
+    """Move Redis's own clock forward for the keys under `match`: what `clock.advance` is for the code.
+    Redis expires keys by its real clock, which no test can inject; time passing there is every TTL
+    shortened by the jump, and a key whose TTL runs out within it is gone, exactly as expiry would."""
+    jump = int(seconds * 1000)
+    async for key in redis.scan_iter(match):
+        left = await redis.pttl(key)
+        if left < 0:
+            continue  # no TTL (-1) or already gone (-2): time does not touch it
+        if left <= jump:
+            await redis.delete(key)
+        else:
+            await redis.pexpire(key, left - jump)
+
+
 def with_settings(settings: Settings, **changes: Any) -> Settings:
     return replace(settings, **changes)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from chatbot.domain.model import ConversationState, QuickReply, Reply
+from chatbot.model import ConversationState, QuickReply, Reply
 from chatbot.upload.service import Grant
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from chatbot.domain.catalogs import SOURCE_LOCALE, ContentCatalogs
-from chatbot.domain.model import QuickReply, Reply
+from chatbot.model import QuickReply, Reply
 
 # libyaml's loader when installed (about 20 times faster); both only build plain data (safe loaders).
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

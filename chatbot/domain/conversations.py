@@ -17,7 +17,6 @@ from chatbot.domain.ending import Ending, EndReason
 from chatbot.domain.floods import ClientId, FloodGuard
 from chatbot.domain.hours import STOCKHOLM
 from chatbot.domain.inputs import choose_locale, is_encodable
-from chatbot.domain.model import ConversationState, Entry, QuickReply, Reply, Role, to_ms
 from chatbot.domain.returns import LeftFor, Returned, Returns
 from chatbot.domain.sessions import (
     is_client_id,
@@ -26,6 +25,7 @@ from chatbot.domain.sessions import (
     new_session_id,
     session_hash,
 )
+from chatbot.model import ConversationState, Entry, QuickReply, Reply, Role, to_ms
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore, IngestStatus
 from chatbot.upload.codes import redact_case_codes
@@ -76,9 +76,9 @@ class ConversationService:
         self._ending = ending
         self._floods = floods
 
-    @property
-    def store(self) -> ConversationStore:
-        return self._store
+    async def last_seq(self, conv_id: str) -> int:
+        """The seq of the conversation's newest entry (0 for none): where a resuming client stands."""
+        return await self._store.length(conv_id)
 
     async def open(
         self,

@@ -34,8 +34,8 @@ from chatbot.domain.bot import BotContext, BotTurn
 from chatbot.domain.content import Answer, ContentLibrary
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours, format_clock, format_moment
-from chatbot.domain.model import ConversationState, QuickReply, Reply, to_ms
 from chatbot.domain.moments import default_formats
+from chatbot.model import ConversationState, QuickReply, Reply, to_ms
 from chatbot.nlu.crisis import CRISIS_LANGUAGES
 from chatbot.nlu.language import ARABIC
 from chatbot.nlu.service import Nlu, Understanding

@@ -17,8 +17,8 @@ from enum import StrEnum
 
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
-from chatbot.domain.model import ConversationState, to_ms
 from chatbot.domain.notices import notice_entries
+from chatbot.model import ConversationState, to_ms
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 
@@ -40,7 +40,7 @@ class EndReason(StrEnum):
 
 
 DETACHING = frozenset({EndReason.QUICK_EXIT, EndReason.BEACON, EndReason.CLOSED})
-"""Exits that leave a conversation held for the counsellors (chatbot.domain.model.HELD_FLAG) alive: the
+"""Exits that leave a conversation held for the counsellors (chatbot.model.HELD_FLAG) alive: the
 device keeps nothing, but what the child left waits for the counsellors and the return code. An end chat,
 the return code's end and expiry end it like any other."""
 

@@ -14,7 +14,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from chatbot.clock import Clock
-from chatbot.domain.model import to_ms
+from chatbot.model import to_ms
 from chatbot.settings import Settings
 from chatbot.store.floods import Admission, Admitted, FloodStore
 

@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass
 
 from chatbot.clock import Clock
-from chatbot.domain.model import to_ms
+from chatbot.model import to_ms
+from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
 
@@ -32,6 +33,19 @@ class Handoff:
         self._clock = clock
         self._retention = retention
         self._average = average_chat_minutes
+
+    @classmethod
+    def for_settings(
+        cls, queue: QueueStore, conversations: ConversationStore, clock: Clock, settings: Settings
+    ) -> Handoff:
+        """The one way both processes build it (the gateway's dialogue and the console's desk)."""
+        return cls(
+            queue,
+            conversations,
+            clock,
+            retention=settings.conversation_retention,
+            average_chat_minutes=settings.average_chat_minutes,
+        )
 
     async def request(self, conv_id: str) -> QueuePlace | None:
         """Queue the conversation (keeping its place if already queued); None if it no longer exists."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chatbot.domain.content import ContentLibrary
-from chatbot.domain.model import Entry, Role
+from chatbot.model import Entry, Role
 
 
 def notice_entries(

@@ -23,9 +23,9 @@ from chatbot.domain.content import ContentLibrary
 from chatbot.domain.dialogue import HoursProvider
 from chatbot.domain.floods import ClientId, FloodGuard
 from chatbot.domain.hours import OpeningHours, format_moment
-from chatbot.domain.model import ConversationState, Entry, to_ms
 from chatbot.domain.notices import notice_entries
 from chatbot.domain.sessions import new_session_id, session_hash
+from chatbot.model import ConversationState, Entry, to_ms
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import URGENT_SHIFT_MS

@@ -20,31 +20,37 @@ from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.ending import Ending
 from chatbot.domain.floods import ClientHasher, FloodGuard
-from chatbot.domain.hours import OpeningHours
 from chatbot.domain.moments import default_formats
 from chatbot.domain.returns import Returns
 from chatbot.gateway import protocol, routes, upload_views, widget
-from chatbot.gateway.assembly import build_bot, build_nlu, build_uploads
+from chatbot.gateway.appkeys import (
+    ASSETS,
+    CATALOGS,
+    CLIENTS,
+    DELIVERY,
+    FLOODS,
+    INSTRUMENTS,
+    REDIS,
+    SERVICE,
+    SETTINGS,
+    SIO,
+)
+from chatbot.gateway.assembly import build_bot, build_hours, build_nlu, build_uploads
 from chatbot.gateway.catalogs import WidgetCatalogs, offer_safe
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
+from chatbot.model import Role
 from chatbot.nlu.service import Nlu
 from chatbot.observability import Instruments, serve_metrics
 from chatbot.settings import Settings
 from chatbot.store import client, keys
-from chatbot.store.conversations import ConversationStore, parse_notification
+from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
-from chatbot.store.hours import HoursSource
+from chatbot.store.notifications import DELIVERY_CHANNELS, Notifications, Typing, Written
 from chatbot.store.queue import QueueStore
 
 log = logging.getLogger(__name__)
 
-SETTINGS = web.AppKey("settings", Settings)
-REDIS = web.AppKey("redis", Redis)
-SERVICE = web.AppKey("service", ConversationService)
-SIO = web.AppKey("sio", socketio.AsyncServer)
-DELIVERY = web.AppKey("delivery", Delivery)
-INSTRUMENTS = web.AppKey("instruments", Instruments)
 
 # A 2,000-character message is at most ~12 KiB as escaped JSON; anything far bigger is not a child typing.
 MAX_FRAME_BYTES = 64 * 1024
@@ -84,10 +90,19 @@ def create_app(
     catalogs = offer_safe(
         content, WidgetCatalogs.load(settings.locales_dir, settings.default_locale), settings.offered_locales
     )
+    hours = build_hours(settings, redis, clock)
     bot = bot or build_bot(
-        settings, redis, store, clock, nlu, content, uploads, floods, languages=catalogs.available
+        settings,
+        redis,
+        store,
+        clock,
+        nlu,
+        content,
+        uploads,
+        floods,
+        languages=catalogs.available,
+        hours=hours,
     )
-    hours = HoursSource(redis, OpeningHours.parse(settings.opening_hours, settings.opening_exceptions))
     returns = Returns(store, content, hours, clock, settings, floods)
     service = ConversationService(
         store, bot, clock, settings, Ending(store, content, clock, settings), floods, returns
@@ -127,13 +142,13 @@ def create_app(
     app[SIO] = sio
     app[DELIVERY] = delivery
     app[INSTRUMENTS] = instruments
-    app[widget.CATALOGS] = catalogs
-    app[widget.ASSETS] = widget.WidgetAssets.load()
+    app[CATALOGS] = catalogs
+    app[ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     upload_views.install(app, uploads)
-    app[upload_views.FLOODS] = floods
-    app[upload_views.CLIENTS] = hasher
+    app[FLOODS] = floods
+    app[CLIENTS] = hasher
     app.cleanup_ctx.append(_redis_lifecycle)
     app.cleanup_ctx.append(_notifications)
     app.cleanup_ctx.append(serve_metrics(instruments.metrics, settings.metrics_host, settings.metrics_port))
@@ -211,28 +226,24 @@ async def _notifications(app: web.Application) -> AsyncIterator[None]:
     same child) reach this process's sockets through here. Both sides' channels: a gateway's own writes
     echo back too, and the room's cursor (delivery.py) makes that echo a no-op, so each socket gets each
     entry once whichever process wrote it."""
-    task = asyncio.create_task(_listen(app[REDIS], app[DELIVERY], app[INSTRUMENTS]))
+    task = asyncio.create_task(_listen(Notifications(app[REDIS]), app[DELIVERY], app[INSTRUMENTS]))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
 
-async def _listen(redis: Redis, delivery: Delivery, instruments: Instruments) -> None:
+async def _listen(notifications: Notifications, delivery: Delivery, instruments: Instruments) -> None:
     while True:
         try:
-            pubsub = redis.pubsub(ignore_subscribe_messages=True)
-            await pubsub.subscribe(keys.NOTIFY_CHILDREN, keys.NOTIFY_STAFF, keys.NOTIFY_TYPING)
-            async for message in pubsub.listen():
-                if message.get("channel") in (keys.NOTIFY_TYPING, keys.NOTIFY_TYPING.encode()):
-                    await _typing(delivery, message.get("data", b""))
+            async for notice in notifications.listen(*DELIVERY_CHANNELS):
+                if not delivery.is_local(notice.conv_id if isinstance(notice, Written | Typing) else ""):
                     continue
-                parsed = parse_notification(message.get("data", b""))
-                if parsed is None:
-                    continue
-                conv_id, seq = parsed
-                if delivery.is_local(conv_id):
-                    await delivery.publish(conv_id, upto=seq)
+                if isinstance(notice, Written):
+                    await delivery.publish(notice.conv_id, upto=notice.seq)
+                elif isinstance(notice, Typing) and notice.role == Role.COUNSELLOR.value:
+                    # A counsellor's typing indicator from the console, passed to the child's sockets.
+                    await delivery.typing(notice.conv_id, notice.on)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -240,11 +251,3 @@ async def _listen(redis: Redis, delivery: Delivery, instruments: Instruments) ->
             instruments.redis_errors.inc()
             log.warning("notification listener lost Redis; retrying in 1 s", exc_info=True)
             await asyncio.sleep(1)
-
-
-async def _typing(delivery: Delivery, raw: object) -> None:
-    """A counsellor's typing indicator from the console, passed to the child's sockets (never stored)."""
-    text = raw.decode() if isinstance(raw, bytes) else str(raw)
-    parts = text.split(" ")
-    if len(parts) == 3 and parts[1] == "counsellor" and delivery.is_local(parts[0]):
-        await delivery.typing(parts[0], parts[2] == "1")

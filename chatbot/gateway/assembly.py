@@ -11,13 +11,14 @@ from redis.asyncio import Redis
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.dialogue import DialogueBot
+from chatbot.domain.edited_hours import HoursSource
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours
 from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
-from chatbot.store.hours import HoursSource
+from chatbot.store.hours import HoursStore
 from chatbot.store.queue import QueueStore
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import CaseService, RetentionSweeper, UploadService
@@ -39,6 +40,16 @@ class Uploads:
     cases: CaseService
     sweeper: RetentionSweeper
     audit: AuditLog
+
+
+def build_hours(settings: Settings, redis: Redis, clock: Clock) -> HoursSource:
+    """The opening hours the dialogue and the return codes act on: the supervisor's edit, else the settings'."""
+    hours = OpeningHours.parse(settings.opening_hours, settings.opening_exceptions)
+    now = clock.now()
+    if not hours.is_open(now) and hours.next_opening(now) is None:
+        # Children would be told "we open again ." with nothing after it; staff must see this at start.
+        log.warning("OPENING_HOURS schedules no opening in the next 60 days; check OPENING_HOURS/EXCEPTIONS")
+    return HoursSource(HoursStore(redis), hours)
 
 
 def build_uploads(settings: Settings, redis: Redis, clock: Clock) -> Uploads:
@@ -64,25 +75,16 @@ def build_bot(
     floods: FloodGuard | None = None,
     *,
     languages: Collection[str] | None = None,
+    hours: HoursSource | None = None,
 ) -> DialogueBot:
     """`languages`: the safe-complete languages offered; a crisis message written in one of them gets
     the crisis answer in it, whatever the widget is set to."""
-    handoff = Handoff(
-        QueueStore(redis),
-        store,
-        clock,
-        retention=settings.conversation_retention,
-        average_chat_minutes=settings.average_chat_minutes,
-    )
-    hours = OpeningHours.parse(settings.opening_hours, settings.opening_exceptions)
-    now = clock.now()
-    if not hours.is_open(now) and hours.next_opening(now) is None:
-        # Children would be told "we open again ." with nothing after it; staff must see this at start.
-        log.warning("OPENING_HOURS schedules no opening in the next 60 days; check OPENING_HOURS/EXCEPTIONS")
+    handoff = Handoff.for_settings(QueueStore(redis), store, clock, settings)
+    hours = hours or build_hours(settings, redis, clock)
     return DialogueBot(
         content,
         nlu,
-        HoursSource(redis, hours),
+        hours,
         handoff,
         clock,
         flags=store,

@@ -17,8 +17,8 @@ from typing import Any
 
 import socketio
 
-from chatbot.domain.model import Entry, Role
 from chatbot.gateway import protocol
+from chatbot.model import Entry, Role
 from chatbot.observability import Instruments
 from chatbot.store.conversations import ConversationStore
 

@@ -17,10 +17,10 @@ import socketio
 from chatbot.domain import errors, inputs
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.floods import ClientHasher, ClientId
-from chatbot.domain.model import ConversationState, Reply
 from chatbot.domain.sessions import is_client_id
 from chatbot.gateway import protocol
 from chatbot.gateway.delivery import Delivery
+from chatbot.model import ConversationState, Reply
 from chatbot.observability import Instruments
 from chatbot.settings import Settings
 
@@ -315,7 +315,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 "session_id": session.session_id,
                 "resumed": True,
                 "conversation_state": session.state.value,
-                "last_seq": await self._service.store.length(session.conv_id),
+                "last_seq": await self._service.last_seq(session.conv_id),
                 "locale": session.locale,
                 # The buttons on screen, in the new language (the widget re-renders them).
                 "quick_replies": [q.to_wire() for q in buttons],

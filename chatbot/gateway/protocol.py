@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chatbot.domain.errors import ChatError
-from chatbot.domain.model import Entry, QuickReply, Reply, Role, to_ms
+from chatbot.model import Entry, QuickReply, Reply, Role, to_ms
 from chatbot.settings import Settings
 from chatbot.upload.service import Grant
 

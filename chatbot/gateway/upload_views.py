@@ -14,22 +14,15 @@ from typing import Any
 
 from aiohttp import web
 
-from chatbot.domain.floods import ClientHasher, FloodGuard
+from chatbot.gateway.appkeys import AUDIT, CASES, CLIENTS, FLOODS, SETTINGS, SWEEPER, UPLOADS
 from chatbot.gateway.assembly import Uploads
 from chatbot.gateway.views import STATIC
 from chatbot.store.floods import Admission
 from chatbot.upload import errors
-from chatbot.upload.audit import AuditLog
-from chatbot.upload.service import MAX_CHUNK_BYTES, CaseService, RetentionSweeper, UploadService
+from chatbot.upload.service import MAX_CHUNK_BYTES
 
 log = logging.getLogger(__name__)
 
-UPLOADS = web.AppKey("uploads", UploadService)
-CASES = web.AppKey("cases", CaseService)
-SWEEPER = web.AppKey("sweeper", RetentionSweeper)
-AUDIT = web.AppKey("audit", AuditLog)
-FLOODS = web.AppKey("floods", FloodGuard)
-CLIENTS = web.AppKey("clients", ClientHasher)
 SWEEP_EVERY_S = 3600
 ABANDONED_EVERY_S = 300  # abandoned uploads go within UPLOAD_ABANDON_AFTER + 5 minutes
 MAX_JSON_BYTES = 16 * 1024
@@ -143,7 +136,6 @@ async def asset(request: web.Request) -> web.Response:
 
 async def config(request: web.Request) -> web.Response:
     """The public keys the browser encrypts to, and the limits it should check before starting."""
-    from chatbot.gateway.app import SETTINGS
 
     settings = request.app[SETTINGS]
     if not settings.upload_public_keys:

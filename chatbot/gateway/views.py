@@ -7,11 +7,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from chatbot.gateway.appkeys import REDIS
+
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 async def health(request: web.Request) -> web.Response:
-    from chatbot.gateway.app import REDIS
 
     try:
         await request.app[REDIS].ping()

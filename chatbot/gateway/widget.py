@@ -20,7 +20,7 @@ from aiohttp import web
 
 from chatbot.domain import errors
 from chatbot.gateway import protocol
-from chatbot.gateway.catalogs import WidgetCatalogs
+from chatbot.gateway.appkeys import ASSETS, CATALOGS, SERVICE, SETTINGS, SIO
 from chatbot.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -100,10 +100,6 @@ class WidgetAssets:
         return cls(files, env.get_template("widget/chat.html"))
 
 
-CATALOGS = web.AppKey("widget_catalogs", WidgetCatalogs)
-ASSETS = web.AppKey("widget_assets", WidgetAssets)
-
-
 def chat_csp(settings: Settings, host: str) -> str:
     """The chat page's policy: only this gateway's own scripts, styles and sockets; framed only by allowed sites."""
     connect = "'self'"
@@ -145,7 +141,6 @@ async def asset(request: web.Request) -> web.Response:
 
 
 async def chat_page(request: web.Request) -> web.Response:
-    from chatbot.gateway.app import SETTINGS
 
     settings = request.app[SETTINGS]
     catalogs = request.app[CATALOGS]
@@ -190,7 +185,6 @@ async def end_session(request: web.Request) -> web.Response:
     The quick exit's path when the socket is down. The id is a 256-bit bearer secret, so knowing it is
     the only authority needed; the answer is 204 whether or not it named a live conversation.
     """
-    from chatbot.gateway.app import SERVICE, SIO
 
     if request.content_length is not None and request.content_length > MAX_BEACON_BYTES:
         return _bad_request(errors.MalformedPayload("body too large"))

@@ -13,8 +13,8 @@ from enum import StrEnum
 
 from redis.asyncio import Redis
 
-from chatbot.domain.model import ConversationState, Entry
-from chatbot.store import keys
+from chatbot.model import ConversationState, Entry
+from chatbot.store import keys, notifications
 from chatbot.store.pipelining import ScriptPipeline, Timing
 
 _CREATE = """
@@ -405,7 +405,7 @@ class ConversationStore:
 
     async def announce_typing(self, conv_id: str, role: str, on: bool) -> None:
         """A typing indicator for the other side: published only, never stored (see keys.NOTIFY_TYPING)."""
-        await self._redis.publish(keys.NOTIFY_TYPING, f"{conv_id} {role} {int(on)}")
+        await self._redis.publish(keys.NOTIFY_TYPING, notifications.typing(conv_id, role, on))
 
     async def announce_urgent(self, conv_id: str) -> None:
         """The crisis check hit in this conversation: wake the console (see keys.NOTIFY_URGENT)."""
@@ -556,11 +556,3 @@ def _text(value: object) -> str:
     if isinstance(value, bytes):
         return value.decode()
     return "" if value is None else str(value)
-
-
-def parse_notification(raw: bytes | str) -> tuple[str, int] | None:
-    """`conv_id seq` from a notify channel, or None for anything else."""
-    parts = _text(raw).split(" ")
-    if len(parts) != 2 or not parts[1].isdigit():
-        return None
-    return parts[0], int(parts[1])

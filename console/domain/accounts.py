@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 from chatbot.clock import Clock
-from chatbot.domain.model import to_ms
+from chatbot.model import to_ms
 from chatbot.settings import SettingsError
 from console.domain.passwords import Weakness, WeakPassword, check_new_password
 from console.domain.throttle import Locked, SignInThrottle
@@ -119,9 +119,14 @@ class AccountService:
         # Verified against when the name is unknown, so a missing account costs the same time as a wrong password.
         self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
 
-    @property
-    def store(self) -> AccountStore:
-        return self._store
+    async def account(self, name: str) -> AccountRecord | None:
+        """One account as stored (its secrets still sealed), or None."""
+        return await self._store.get(name)
+
+    async def accounts(self) -> list[AccountRecord]:
+        """Every account, by name."""
+        found = [await self._store.get(name) for name in sorted(await self._store.names())]
+        return [record for record in found if record is not None]
 
     @property
     def throttle(self) -> SignInThrottle:

@@ -13,7 +13,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from chatbot.clock import Clock
-from chatbot.domain.model import to_ms
+from chatbot.model import to_ms
 from console.domain.accounts import AccountService, LoginRefused, Staff, StaffSessions
 from console.domain.throttle import STEP_UP_LIMIT
 from console.store.reauth import ReauthStore

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from chatbot.domain.hours import STOCKHOLM
+from console.store.stats import StatsStore
 
 TOPICS = (
     "sextortion",
@@ -109,3 +110,23 @@ def summarise(days: list[str], per_day: list[dict[str, int]], waits: Iterable[in
 
 def grouped(totals: Mapping[str, int], prefix: str, names: Iterable[str]) -> list[tuple[str, int]]:
     return [(name, totals.get(f"{prefix}:{name}", 0)) for name in names]
+
+
+class Statistics:
+    """The statistics page's questions, answered from the day's aggregates (counts only, never a child)."""
+
+    def __init__(self, store: StatsStore) -> None:
+        self._store = store
+
+    async def day(self, day: str) -> dict[str, int]:
+        return await self._store.day(day)
+
+    async def waits(self, day: str) -> list[int]:
+        return await self._store.waits(day)
+
+    async def summary(self, days: list[str]) -> Summary:
+        per_day = [await self._store.day(d) for d in days]
+        waits: list[int] = []
+        for d in days:
+            waits += await self._store.waits(d)
+        return summarise(days, per_day, waits)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from chatbot.clock import Clock
-from chatbot.domain.model import to_ms
+from chatbot.model import to_ms
 from console.store import keys
 from console.store.throttle import Counted, Refused, ThrottleStore
 

@@ -103,7 +103,3 @@ def stats_day(day: str) -> str:
 def stats_waits(day: str) -> str:
     """Sorted set of wait times (ms) of one day's hand-offs, members random: for percentiles only."""
     return f"{PREFIX}:stats:waits:{day}"
-
-
-# The gateway's dialogue reads it too, so the key is defined on the chatbot side (console may import chatbot).
-HOURS = chatbot_keys.HOURS

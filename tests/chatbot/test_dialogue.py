@@ -16,8 +16,8 @@ from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.dialogue import MAX_GRANTS, DialogueBot
 from chatbot.domain.ending import Ending
-from chatbot.domain.model import ConversationState
 from chatbot.gateway.assembly import Uploads, build_bot, build_nlu, build_uploads
+from chatbot.model import ConversationState
 from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store import keys

@@ -13,10 +13,10 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
-from chatbot.domain.model import Entry, Role
+from chatbot.model import Entry, Role
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore
-from tests.conftest import with_settings
+from tests.conftest import advance_redis, with_settings
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
@@ -325,7 +325,7 @@ async def test_every_key_of_a_conversation_expires_with_retention(
             assert 0 < ttl <= 3600, (key, ttl)
             continue
         assert 0 < ttl <= 2, (key, ttl)
-    await asyncio.sleep(2.3)
+    await advance_redis(redis, 2.3)  # Redis's clock, as clock.advance moves the code's
     assert [k async for k in redis.scan_iter("sc:*") if not k.startswith(b"sc:flood:")] == []
     # The expired session cannot be resumed; the child gets a fresh one.
     state = await child.start(session_id=child.session_id)

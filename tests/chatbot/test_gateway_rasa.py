@@ -10,7 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from chatbot.domain.content import ContentLibrary
-from chatbot.domain.model import Role
+from chatbot.model import Role
 from chatbot.settings import Settings
 from chatbot.store import keys
 from tests.conftest import with_settings

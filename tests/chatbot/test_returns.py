@@ -13,8 +13,8 @@ from chatbot.domain import returns
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.ending import Ending
 from chatbot.domain.floods import RETURN_CODES_BURST
-from chatbot.domain.model import Entry, Role, to_ms
 from chatbot.domain.sessions import session_hash
+from chatbot.model import Entry, Role, to_ms
 from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from chatbot.domain.model import Entry, QuickReply, Role
+from chatbot.model import Entry, QuickReply, Role
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore, IngestStatus
 from chatbot.store.queue import QueueStore

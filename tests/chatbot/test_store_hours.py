@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
+from chatbot.domain.edited_hours import HoursSource
 from chatbot.domain.hours import OpeningHours
 from chatbot.store import keys
-from chatbot.store.hours import HoursSource
+from chatbot.store.hours import HoursStore
 
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 SETTINGS_HOURS = OpeningHours.parse("mon-fri 09:00-16:00")
@@ -25,7 +26,7 @@ class Ticker:
 
 async def test_settings_apply_until_a_supervisor_edits(redis: Redis) -> None:
     ticker = Ticker()
-    source = HoursSource(redis, SETTINGS_HOURS, refresh=15, monotonic=ticker)
+    source = HoursSource(HoursStore(redis), SETTINGS_HOURS, refresh=15, monotonic=ticker)
     assert (await source.current()).is_open(TUESDAY_10)
 
     await redis.hset(keys.HOURS, mapping={"weekly": "sat 10:00-12:00", "exceptions": ""})
@@ -42,13 +43,11 @@ async def test_settings_apply_until_a_supervisor_edits(redis: Redis) -> None:
 
 async def test_invalid_edited_hours_fall_back_to_the_settings(redis: Redis) -> None:
     await redis.hset(keys.HOURS, mapping={"weekly": "someday 9-5", "exceptions": ""})
-    source = HoursSource(redis, SETTINGS_HOURS, refresh=0)
+    source = HoursSource(HoursStore(redis), SETTINGS_HOURS, refresh=0)
     assert await source.current() is SETTINGS_HOURS
 
 
 async def test_the_console_writes_where_the_gateway_reads(redis: Redis) -> None:
-    from console.store.hours import HoursStore
-
     await HoursStore(redis).set("sun 10:00-11:00", "")
-    source = HoursSource(redis, SETTINGS_HOURS, refresh=0)
+    source = HoursSource(HoursStore(redis), SETTINGS_HOURS, refresh=0)
     assert not (await source.current()).is_open(TUESDAY_10)

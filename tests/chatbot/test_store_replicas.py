@@ -13,7 +13,7 @@ import pytest
 import redis as sync_redis
 from redis.asyncio import Redis
 
-from chatbot.domain.model import Entry, Role
+from chatbot.model import Entry, Role
 from chatbot.redis_server import RedisServer
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore, IngestStatus

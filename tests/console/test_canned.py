@@ -14,8 +14,8 @@ from redis.asyncio import Redis
 
 from chatbot.domain.catalogs import read_catalog, write_catalog
 from chatbot.domain.content import ContentLibrary
-from chatbot.domain.model import to_ms
 from chatbot.domain.sessions import session_hash
+from chatbot.model import to_ms
 from chatbot.redis_server import RedisServer
 from chatbot.settings import PROJECT_ROOT, Settings
 from chatbot.store import keys as chat_keys

@@ -11,13 +11,14 @@ from redis.asyncio import Redis
 from chatbot.clock import FixedClock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.hours import OpeningHours
-from chatbot.domain.model import Entry, Role, to_ms
 from chatbot.domain.sessions import new_conversation_id
+from chatbot.model import Entry, Role, to_ms
 from chatbot.settings import Settings
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
-from console.domain.desk import Desk, DeskError
+from console.domain.desk import Desk
+from console.domain.deskpart import DeskError
 from console.domain.stats import day_of
 from console.store import keys
 from console.store.handoff import HandoffStore
@@ -76,7 +77,7 @@ async def waiting_child(redis: Redis, settings: Settings, clock: FixedClock, *, 
 
 
 async def on_shift(desk: Desk, name: str, capacity: int = 2) -> None:
-    await desk.set_status(name, "available", capacity=capacity, display=name.capitalize())
+    await desk.shifts.set_status(name, "available", capacity=capacity, display=name.capitalize())
 
 
 async def test_many_concurrent_claims_have_exactly_one_winner(
@@ -87,9 +88,10 @@ async def test_many_concurrent_claims_have_exactly_one_winner(
     for name in names:
         await on_shift(desk, name)
     # Separate clients, separate connections: the race happens inside Redis, as in production.
-    desks = [make_desk(Redis.from_url(settings.redis_url), settings, clock) for _ in names]
+    clients = [Redis.from_url(settings.redis_url) for _ in names]
+    desks = [make_desk(client, settings, clock) for client in clients]
     results = await asyncio.gather(
-        *(d.claim(conv_id, n) for d, n in zip(desks, names, strict=True)), return_exceptions=True
+        *(d.actions.claim(conv_id, n) for d, n in zip(desks, names, strict=True)), return_exceptions=True
     )
     winners = [n for n, r in zip(names, results, strict=True) if not isinstance(r, BaseException)]
     losers = [r for r in results if isinstance(r, DeskError)]
@@ -99,8 +101,8 @@ async def test_many_concurrent_claims_have_exactly_one_winner(
     assert meta[b"counsellor"].decode() == winners[0] and meta[b"state"] == b"counsellor"
     assert await redis.zscore(chat_keys.QUEUE, conv_id) is None
     assert int(await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, winners[0])) == 1
-    for d in desks:
-        await d.store._redis.aclose()  # type: ignore[attr-defined]
+    for client in clients:
+        await client.aclose()
 
 
 async def test_capacity_and_availability_keep_the_free_slots_hash_current(
@@ -108,44 +110,44 @@ async def test_capacity_and_availability_keep_the_free_slots_hash_current(
 ) -> None:
     a, b = await waiting_child(redis, settings, clock), await waiting_child(redis, settings, clock)
     with pytest.raises(DeskError) as away:
-        await desk.claim(a, "anna")
+        await desk.actions.claim(a, "anna")
     assert away.value.code == "away"
     await on_shift(desk, "anna", capacity=1)
     assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"1"
-    await desk.claim(a, "anna")
+    await desk.actions.claim(a, "anna")
     assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"0"
     with pytest.raises(DeskError) as full:
-        await desk.claim(b, "anna")
+        await desk.actions.claim(b, "anna")
     assert full.value.code == "full"
-    await desk.set_status("anna", "away", capacity=1, display="Anna")
+    await desk.shifts.set_status("anna", "away", capacity=1, display="Anna")
     assert await redis.hexists(chat_keys.COUNSELLORS_AVAILABLE, "anna") == 0
     assert 0 < await redis.ttl(keys.shift("anna")) <= keys.SHIFT_RETENTION
     assert 0 < await redis.ttl(keys.assigned("anna")) <= settings.conversation_retention
     with pytest.raises(DeskError):
-        await desk.set_status("anna", "available", capacity=0, display="Anna")
+        await desk.shifts.set_status("anna", "available", capacity=0, display="Anna")
     with pytest.raises(DeskError):
-        await desk.set_status("anna", "available", capacity=2, display="  ")
+        await desk.shifts.set_status("anna", "available", capacity=2, display="  ")
 
 
 async def test_claim_tells_the_child_who_joined_and_replies_carry_the_chosen_name(
     redis: Redis, settings: Settings, clock: FixedClock, desk: Desk
 ) -> None:
     conv_id = await waiting_child(redis, settings, clock)
-    await desk.set_status("anna", "available", capacity=2, display="Sara")
+    await desk.shifts.set_status("anna", "available", capacity=2, display="Sara")
     clock.advance(90)
-    moved = await desk.claim(conv_id, "anna")
+    moved = await desk.actions.claim(conv_id, "anna")
     assert moved.entries and moved.entries[0].role is Role.SYSTEM and "Sara" in moved.entries[0].text
     assert moved.entries[0].extra == {"notice": "counsellor_joined", "name": "Sara"}
-    entry = await desk.reply(conv_id, "anna", "Hej, jag heter Sara.")
+    entry = await desk.actions.reply(conv_id, "anna", "Hej, jag heter Sara.")
     assert entry.author == "Sara" and entry.role is Role.COUNSELLOR
     log = await ConversationStore(redis, announce_to=chat_keys.NOTIFY_CHILDREN).read(conv_id)
     assert log[-1].text == "Hej, jag heter Sara." and log[-1].seq == entry.seq
     with pytest.raises(DeskError) as other:
-        await desk.reply(conv_id, "bertil", "hej")
+        await desk.actions.reply(conv_id, "bertil", "hej")
     assert other.value.code == "not_yours"
-    stats = await desk.stats.day(day_of(clock.now()))
+    stats = await desk.statistics.day(day_of(clock.now()))
     assert stats["handed_off"] == 1
-    assert await desk.stats.waits(day_of(clock.now())) == [90_000]
+    assert await desk.statistics.waits(day_of(clock.now())) == [90_000]
 
 
 async def test_only_the_assigned_counsellor_offers_the_upload_and_the_notice_lands_in_the_log(
@@ -153,18 +155,18 @@ async def test_only_the_assigned_counsellor_offers_the_upload_and_the_notice_lan
 ) -> None:
     conv_id = await waiting_child(redis, settings, clock)
     with pytest.raises(DeskError) as queued:
-        await desk.offer_upload(conv_id, "anna")  # still in the queue: nobody's to offer anything in
+        await desk.actions.offer_upload(conv_id, "anna")  # still in the queue: nobody's to offer anything in
     assert queued.value.code == "not_yours"
     await on_shift(desk, "anna")
-    await desk.claim(conv_id, "anna")
+    await desk.actions.claim(conv_id, "anna")
     before = await ConversationStore(redis, announce_to="x").length(conv_id)
     # A colleague, and a supervisor who has not taken the chat, are refused like for a reply.
     for other in ("bertil", "sam"):
         with pytest.raises(DeskError) as refused:
-            await desk.offer_upload(conv_id, other)
+            await desk.actions.offer_upload(conv_id, other)
         assert refused.value.code == "not_yours"
     assert await ConversationStore(redis, announce_to="x").length(conv_id) == before
-    moved = await desk.offer_upload(conv_id, "anna")
+    moved = await desk.actions.offer_upload(conv_id, "anna")
     log = await ConversationStore(redis, announce_to="x").read(conv_id)
     offered = [e for e in log if e.extra.get("notice") == "upload_offer"]
     assert len(offered) == 1 and offered[0].role is Role.SYSTEM and offered[0].seq == before + 1
@@ -173,7 +175,7 @@ async def test_only_the_assigned_counsellor_offers_the_upload_and_the_notice_lan
     content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
     assert offered[0].text == content.replies("upload_offer", "sv")[0].text
     with pytest.raises(DeskError) as unknown:
-        await desk.offer_upload("0" * 24, "anna")
+        await desk.actions.offer_upload("0" * 24, "anna")
     assert unknown.value.code == "gone"
 
 
@@ -182,16 +184,16 @@ async def test_counsellors_see_only_the_queue_and_their_own_chats(
 ) -> None:
     conv_id = await waiting_child(redis, settings, clock)
     await on_shift(desk, "anna")
-    view = await desk.view(conv_id, "bertil", supervisor=False)
+    view = await desk.transcripts.view(conv_id, "bertil", supervisor=False)
     assert view.entries == []  # queued without the child's consent: no transcript, only what the bot learned
-    await desk.claim(conv_id, "anna")
+    await desk.actions.claim(conv_id, "anna")
     with pytest.raises(DeskError) as refused:
-        await desk.view(conv_id, "bertil", supervisor=False)
+        await desk.transcripts.view(conv_id, "bertil", supervisor=False)
     assert refused.value.code == "forbidden"
-    assert (await desk.view(conv_id, "anna", supervisor=False)).entries[0].role is Role.SYSTEM
-    assert (await desk.view(conv_id, "sam", supervisor=True)).counsellor == "anna"
+    assert (await desk.transcripts.view(conv_id, "anna", supervisor=False)).entries[0].role is Role.SYSTEM
+    assert (await desk.transcripts.view(conv_id, "sam", supervisor=True)).counsellor == "anna"
     await redis.hset(chat_keys.conversation(conv_id), "transcript_consent", "1")
-    shared = await desk.view(conv_id, "anna", supervisor=False)
+    shared = await desk.transcripts.view(conv_id, "anna", supervisor=False)
     assert [e.role for e in shared.entries[:3]] == [Role.BOT, Role.BOT, Role.CHILD]
 
 
@@ -201,25 +203,25 @@ async def test_transfer_requeue_and_nothing_is_lost(
     conv_id = await waiting_child(redis, settings, clock)
     await on_shift(desk, "anna")
     await on_shift(desk, "bertil", capacity=1)
-    await desk.claim(conv_id, "anna")
-    await desk.reply(conv_id, "anna", "ett")
-    moved = await desk.transfer(conv_id, "anna", "bertil", note="knows the case")
+    await desk.actions.claim(conv_id, "anna")
+    await desk.actions.reply(conv_id, "anna", "ett")
+    moved = await desk.actions.transfer(conv_id, "anna", "bertil", note="knows the case")
     assert "Bertil" in moved.entries[0].text
     assert await redis.hget(chat_keys.conversation(conv_id), "note") == b"knows the case"
     assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"2"
     assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "bertil") == b"0"
     with pytest.raises(DeskError):
-        await desk.reply(conv_id, "anna", "too late")
-    await desk.reply(conv_id, "bertil", "två")
-    await desk.requeue(conv_id, "bertil", note="needs arabic")
+        await desk.actions.reply(conv_id, "anna", "too late")
+    await desk.actions.reply(conv_id, "bertil", "två")
+    await desk.actions.requeue(conv_id, "bertil", note="needs arabic")
     assert await QueueStore(redis).position(conv_id) == 1
     assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "bertil") == b"1"
-    await desk.claim(conv_id, "anna")
+    await desk.actions.claim(conv_id, "anna")
     texts = [e.text for e in await ConversationStore(redis, announce_to="x").read(conv_id)]
     assert "ett" in texts and "två" in texts
-    await desk.claim(await waiting_child(redis, settings, clock), "bertil")
+    await desk.actions.claim(await waiting_child(redis, settings, clock), "bertil")
     with pytest.raises(DeskError) as full:
-        await desk.transfer(conv_id, "anna", "bertil")
+        await desk.actions.transfer(conv_id, "anna", "bertil")
     assert full.value.code == "full"
 
 
@@ -229,22 +231,22 @@ async def test_disconnected_counsellor_keeps_chats_within_grace_then_they_requeu
     conv_id = await waiting_child(redis, settings, clock, urgent=True)
     other = await waiting_child(redis, settings, clock)
     await on_shift(desk, "anna")
-    await desk.connected("anna", "p1:a")
-    await desk.claim(conv_id, "anna")
-    await desk.disconnected("anna", "p1:a")
+    await desk.shifts.connected("anna", "p1:a")
+    await desk.actions.claim(conv_id, "anna")
+    await desk.shifts.disconnected("anna", "p1:a")
     grace_until = await redis.hget(keys.shift("anna"), "grace_until")
     assert grace_until == str(to_ms(clock.now()) + settings.handoff_grace * 1000).encode()
     clock.advance(settings.handoff_grace - 5)
-    await desk.sweep()
-    await desk.connected("anna", "p1:b")  # came back in time: still hers, and the deadline is gone
+    await desk.sweeper.sweep()
+    await desk.shifts.connected("anna", "p1:b")  # came back in time: still hers, and the deadline is gone
     assert await redis.hexists(keys.shift("anna"), "grace_until") == 0
     clock.advance(60)
-    await desk.alive([("anna", "p1:b")])  # the heartbeat of the process holding her socket
-    await desk.sweep()
+    await desk.shifts.alive([("anna", "p1:b")])  # the heartbeat of the process holding her socket
+    await desk.sweeper.sweep()
     assert await redis.hget(chat_keys.conversation(conv_id), "counsellor") == b"anna"
-    await desk.disconnected("anna", "p1:b")
+    await desk.shifts.disconnected("anna", "p1:b")
     clock.advance(settings.handoff_grace)
-    await desk.sweep()
+    await desk.sweeper.sweep()
     assert await redis.hget(chat_keys.conversation(conv_id), "state") == b"queued"
     assert await QueueStore(redis).waiting() == [conv_id, other]  # urgent goes back to the front
     assert await redis.hexists(chat_keys.COUNSELLORS_AVAILABLE, "anna") == 0
@@ -266,12 +268,12 @@ async def test_a_console_that_dies_strands_no_child_and_two_sweepers_requeue_onc
 ) -> None:
     conv_id = await waiting_child(redis, settings, clock)
     await on_shift(desk, "anna")
-    await desk.connected("anna", "dead:1")  # her socket lives in a console process that then crashes:
-    await desk.claim(conv_id, "anna")  # no disconnect handler ever runs, no heartbeat comes
-    await desk.sweep()
+    await desk.shifts.connected("anna", "dead:1")  # her socket lives in a console process that then crashes:
+    await desk.actions.claim(conv_id, "anna")  # no disconnect handler ever runs, no heartbeat comes
+    await desk.sweeper.sweep()
     assert await redis.hexists(keys.shift("anna"), "grace_until") == 0  # still fresh: she is live
     clock.advance(20)  # the heartbeat is overdue: her presence is stale, the grace starts now
-    await desk.sweep()
+    await desk.sweeper.sweep()
     assert int(await redis.hget(keys.shift("anna"), "grace_until")) == to_ms(clock.now()) + (
         settings.handoff_grace * 1000
     )
@@ -279,7 +281,7 @@ async def test_a_console_that_dies_strands_no_child_and_two_sweepers_requeue_onc
     clock.advance(settings.handoff_grace)
     # Two console processes sweep at the same moment: the chat is requeued and the child told once.
     other_process = make_desk(redis, settings, clock)
-    results = await asyncio.gather(desk.sweep(), other_process.sweep())
+    results = await asyncio.gather(desk.sweeper.sweep(), other_process.sweeper.sweep())
     assert sorted(len(moved) for moved in results) == [0, 1]
     assert await QueueStore(redis).waiting() == [conv_id]
     meta = await ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF).meta(conv_id)
@@ -291,7 +293,7 @@ async def test_a_console_that_dies_strands_no_child_and_two_sweepers_requeue_onc
     assert await redis.smembers(keys.assigned("anna")) == set()
     # Nothing more happens on later sweeps; she is away until she sets herself available again.
     clock.advance(settings.handoff_grace * 2)
-    assert await desk.sweep() == []
+    assert await desk.sweeper.sweep() == []
 
 
 async def test_end_asks_satisfaction_and_categorisation_counts_once(
@@ -299,23 +301,23 @@ async def test_end_asks_satisfaction_and_categorisation_counts_once(
 ) -> None:
     conv_id = await waiting_child(redis, settings, clock)
     await on_shift(desk, "anna")
-    await desk.claim(conv_id, "anna")
-    moved = await desk.end(conv_id, "anna")
+    await desk.actions.claim(conv_id, "anna")
+    moved = await desk.actions.end(conv_id, "anna")
     notices = [e.intent for e in moved.entries]
     assert "conversation_ended" in notices and "satisfaction" in notices
     assert await redis.hget(chat_keys.conversation(conv_id), "state") == b"bot"
     with pytest.raises(DeskError):
-        await desk.categorise(conv_id, "anna", "nonsense", "13-15", "referred")
+        await desk.actions.categorise(conv_id, "anna", "nonsense", "13-15", "referred")
     with pytest.raises(DeskError):
-        await desk.categorise(conv_id, "bertil", "sextortion", "13-15", "referred")
-    await desk.categorise(conv_id, "anna", "sextortion", "13-15", "referred")
+        await desk.actions.categorise(conv_id, "bertil", "sextortion", "13-15", "referred")
+    await desk.actions.categorise(conv_id, "anna", "sextortion", "13-15", "referred")
     with pytest.raises(DeskError):
-        await desk.categorise(conv_id, "anna", "sextortion", "13-15", "referred")
+        await desk.actions.categorise(conv_id, "anna", "sextortion", "13-15", "referred")
     child = Entry(Role.CHILD, "/satisfaction_yes", clock.now())
-    await desk.child_wrote(conv_id, child)
-    await desk.child_wrote(conv_id, child)
+    await desk.actions.child_wrote(conv_id, child)
+    await desk.actions.child_wrote(conv_id, child)
     day = day_of(clock.now())
-    stats = await desk.stats.day(day)
+    stats = await desk.statistics.day(day)
     assert stats["topic:sextortion"] == 1 and stats["age:13-15"] == 1 and stats["handled:referred"] == 1
     assert stats["satisfaction:yes"] == 1 and stats["ended"] == 1
     assert 0 < await redis.ttl(keys.stats_day(day)) <= settings.stats_retention
@@ -335,25 +337,25 @@ async def test_queue_positions_are_announced_and_closing_time_empties_the_queue(
     clock.advance(1)
     second = await waiting_child(redis, settings, clock)
     # First sight: the dialogue has just told them their place; nothing more is said.
-    assert await desk.announce_positions() == []
-    assert [i.intents for i in await desk.queue()] == [("sextortion",), ("sextortion",)]
+    assert await desk.waiting.announce_positions() == []
+    assert [i.intents for i in await desk.waiting.queue()] == [("sextortion",), ("sextortion",)]
     await on_shift(desk, "anna", capacity=1)  # a free slot: the honest wait for the first one drops
-    moved = {m.conv_id: m.entries[0].extra for m in await desk.announce_positions()}
+    moved = {m.conv_id: m.entries[0].extra for m in await desk.waiting.announce_positions()}
     assert moved == {
         first: {"notice": "queue_update", "position": 1, "wait": 1},
         second: {"notice": "queue_update", "position": 2, "wait": 15},  # one ahead, one chat's length
     }
-    assert await desk.announce_positions() == []  # nothing changed, nothing said
+    assert await desk.waiting.announce_positions() == []  # nothing changed, nothing said
     await QueueStore(redis).remove(first)
-    moved = await desk.announce_positions()
+    moved = await desk.waiting.announce_positions()
     assert [m.conv_id for m in moved] == [second] and moved[0].entries[0].extra["position"] == 1
     clock.set(datetime(2026, 11, 24, 16, 5, tzinfo=UTC))  # 17:05 in Stockholm: closed
-    moved = await desk.sweep()
+    moved = await desk.sweeper.sweep()
     assert [m.conv_id for m in moved] == [second]
     assert moved[0].entries[0].intent == "handoff_closed"
     assert await QueueStore(redis).waiting() == []
     assert await redis.hget(chat_keys.conversation(second), "state") == b"bot"
-    stats = await desk.stats.day(day_of(clock.now()))
+    stats = await desk.statistics.day(day_of(clock.now()))
     assert stats["closed_in_queue"] == 1 and stats["queued"] == 2
 
 
@@ -365,7 +367,7 @@ async def test_a_child_who_leaves_while_queued_counts_as_abandoned(
         conv_id, [], reason="quick_exit", session_hash=None, now_ms=to_ms(clock.now()), retention=3600
     )
     assert await QueueStore(redis).waiting() == []  # out of the queue in the same step as the end
-    [left] = await desk.settle_left()
+    [left] = await desk.sweeper.settle_left()
     assert (left.conv_id, left.left_from, left.reason) == (conv_id, "queued", "quick_exit")
-    assert await desk.settle_left() == []  # settled once
-    assert (await desk.stats.day(day_of(START)))["abandoned"] == 1
+    assert await desk.sweeper.settle_left() == []  # settled once
+    assert (await desk.statistics.day(day_of(START)))["abandoned"] == 1

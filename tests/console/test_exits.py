@@ -19,15 +19,15 @@ from chatbot.clock import FixedClock
 from chatbot.domain.content import ContentLibrary
 from chatbot.domain.ending import Ending, EndReason
 from chatbot.domain.handoff import Handoff
-from chatbot.domain.model import to_ms
 from chatbot.domain.sessions import session_hash
+from chatbot.model import to_ms
 from chatbot.settings import Settings
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import QueueStore
 from console.appkeys import CONTENT, LIVE
-from console.domain.desk import GONE
 from console.domain.stats import day_of
+from console.domain.sweep import GONE
 from console.store import keys as staff_keys
 from tests.conftest import Child, Gateway, with_settings
 from tests.console.conftest import Console, StaffClient
@@ -390,14 +390,14 @@ async def test_a_chat_redis_already_forgot_leaves_the_load_at_the_next_sweep(
     desk = make_desk(redis, settings, clock)
     await on_shift(desk, "anna", capacity=1)
     conv_id = await waiting_child(redis, settings, clock)
-    await desk.claim(conv_id, "anna")
+    await desk.actions.claim(conv_id, "anna")
     assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"0"
     await redis.delete(*chat_keys.conversation_keys(conv_id))  # what Redis expiry does
-    moved = await desk.sweep()
+    moved = await desk.sweeper.sweep()
     assert [(m.conv_id, m.detail) for m in moved] == [(conv_id, GONE)]
     assert await redis.scard(staff_keys.assigned("anna")) == 0
     assert await redis.hget(chat_keys.COUNSELLORS_AVAILABLE, "anna") == b"1"
-    assert await desk.sweep() == []  # once
+    assert await desk.sweeper.sweep() == []  # once
 
 
 async def test_the_child_behind_is_told_the_new_place_even_before_the_console_first_saw_them(
@@ -420,9 +420,9 @@ async def test_the_child_behind_is_told_the_new_place_even_before_the_console_fi
     )  # nobody on shift: an honest, long wait
     content = ContentLibrary.load(settings.content_dir, settings.locales_dir, settings.default_locale)
     await Ending(store, content, clock, settings).end(first, EndReason.QUICK_EXIT)
-    await desk.sweep()
-    await desk.settle_left()
-    moved = await desk.announce_positions()
+    await desk.sweeper.sweep()
+    await desk.sweeper.settle_left()
+    moved = await desk.waiting.announce_positions()
     assert [(m.conv_id, m.entries[0].extra) for m in moved] == [
         (second, {"notice": "queue_update", "position": 1, "wait": 15})
     ]

@@ -92,7 +92,7 @@ async def test_the_one_time_password_works_once_and_leads_only_to_password_and_a
     key = re.search(r'<code id="totp-key">([A-Z2-7 ]+)</code>', page)
     assert key
     secret = key.group(1).replace(" ", "")
-    record = await console.accounts.store.get("maja")
+    record = await console.accounts.account("maja")
     assert record is not None and record.totp_secret == secret
     now = int(console.clock.now().timestamp())
     status, page = await maja.post("/setup/authenticator", {"code": "000000"})

@@ -72,7 +72,7 @@ async def test_swedish_by_default_english_by_choice_kept_on_the_account(
     for client in (first, second):
         _, page = await client.get("/overview")
         assert '<html lang="en">' in page and "The line is <strong>open</strong>." in page
-    account = await console.accounts.store.get("sam")
+    account = await console.accounts.account("sam")
     assert account is not None and account.language == "en"
     await first.redirected("/logout", {})
     _, page = await first.get("/login")

@@ -8,8 +8,8 @@ from typing import Any
 import socketio
 from redis.asyncio import Redis
 
-from chatbot.domain.model import to_ms
 from chatbot.domain.sessions import session_hash
+from chatbot.model import to_ms
 from chatbot.store import keys as chat_keys
 from chatbot.store.queue import QueueStore
 from console.domain.stats import day_of

@@ -11,15 +11,16 @@ from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
 from chatbot.domain.content import ContentLibrary
+from chatbot.domain.edited_hours import HoursSource
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours
-from chatbot.domain.model import Entry, Role, to_ms
 from chatbot.domain.returns import Returns
 from chatbot.domain.sessions import new_conversation_id
+from chatbot.model import Entry, Role, to_ms
 from chatbot.settings import Settings
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
-from chatbot.store.hours import HoursSource
+from chatbot.store.hours import HoursStore
 from chatbot.store.queue import QueueStore
 from console.domain.stats import day_of
 from tests.console.test_desk import make_desk, on_shift
@@ -45,16 +46,12 @@ async def left_child(
         retention=settings.conversation_retention,
     )
     content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
-    hours = HoursSource(redis, OpeningHours.parse(settings.opening_hours, settings.opening_exceptions))
+    hours = HoursSource(
+        HoursStore(redis), OpeningHours.parse(settings.opening_hours, settings.opening_exceptions)
+    )
     left = await Returns(store, content, hours, clock, settings).leave(conv_id, "sv")
     if crisis:
-        handoff = Handoff(
-            QueueStore(redis),
-            store,
-            clock,
-            retention=settings.conversation_retention,
-            average_chat_minutes=15,
-        )
+        handoff = Handoff.for_settings(QueueStore(redis), store, clock, settings)
         await handoff.mark_urgent(conv_id)
     return conv_id, left.code
 
@@ -70,21 +67,21 @@ async def test_opening_moves_left_conversations_into_the_queue_in_order_once(
     urgent, _ = await left_child(redis, settings, clock, crisis=True)
     desk = make_desk(redis, settings, clock)
     # Closed: the list shows them, urgent first, then in the order left; the queue is empty.
-    held = await desk.out_of_hours()
+    held = await desk.waiting.out_of_hours()
     assert [h.conv_id for h in held] == [urgent, first, second]
     assert [h.urgent for h in held] == [True, False, False]
     assert held[1].intents == ("sextortion",)
-    assert await desk.sweep() == []
-    assert await desk.queue() == []
+    assert await desk.sweeper.sweep() == []
+    assert await desk.waiting.queue() == []
 
     # Two console processes tick at the moment the line opens: each conversation moves once.
     clock.set(MONDAY_MORNING)
     other = make_desk(redis, settings, clock)
-    swept = await asyncio.gather(desk.sweep(), other.sweep())
+    swept = await asyncio.gather(desk.sweeper.sweep(), other.sweeper.sweep())
     moved = [m.conv_id for result in swept for m in result]
     assert sorted(moved) == sorted([urgent, first, second])
-    assert [i.conv_id for i in await desk.queue()] == [urgent, first, second]
-    assert await desk.out_of_hours() == []
+    assert [i.conv_id for i in await desk.waiting.queue()] == [urgent, first, second]
+    assert await desk.waiting.out_of_hours() == []
     assert not await redis.exists(chat_keys.OUT_OF_HOURS)
     counted = await redis.hget(chat_keys.stats_day(day_of(clock.now())), "held_queued")
     assert counted == b"3"
@@ -94,9 +91,9 @@ async def test_opening_moves_left_conversations_into_the_queue_in_order_once(
     newcomer = new_conversation_id()
     await store.create("h" + newcomer, newcomer, now_ms=to_ms(clock.now()), retention=3600, locale="sv")
     await QueueStore(redis).enqueue(newcomer, now_ms=to_ms(clock.now()), urgent=False, retention=3600)
-    assert [i.conv_id for i in await desk.queue()] == [urgent, first, second, newcomer]
+    assert [i.conv_id for i in await desk.waiting.queue()] == [urgent, first, second, newcomer]
     # Each waiting child is told their place once, also those who are not here (they read it on return).
-    told = await asyncio.gather(desk.announce_positions(), other.announce_positions())
+    told = await asyncio.gather(desk.waiting.announce_positions(), other.waiting.announce_positions())
     assert sorted(m.conv_id for result in told for m in result) == sorted([urgent, first, second])
 
 
@@ -107,23 +104,23 @@ async def test_the_counsellor_writes_to_a_child_who_is_away_and_sees_whether_it_
     conv_id, _ = await left_child(redis, settings, clock)
     desk = make_desk(redis, settings, clock)
     # Out of hours any counsellor may look at it from the list.
-    view = await desk.view(conv_id, "anna", supervisor=False)
+    view = await desk.transcripts.view(conv_id, "anna", supervisor=False)
     assert view.held and view.read is None and not view.here
     clock.set(MONDAY_MORNING)
-    await desk.sweep()
+    await desk.sweeper.sweep()
     await on_shift(desk, "anna")
-    await desk.claim(conv_id, "anna")
-    await desk.reply(conv_id, "anna", "Hej, jag har läst det du skrev.")
-    view = await desk.view(conv_id, "anna", supervisor=False)
+    await desk.actions.claim(conv_id, "anna")
+    await desk.actions.reply(conv_id, "anna", "Hej, jag har läst det du skrev.")
+    view = await desk.transcripts.view(conv_id, "anna", supervisor=False)
     assert view.read is False and not view.here
     # The child comes back (the gateway marks what their device has): now it is read.
     store = ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF)
     await store.present(conv_id)
     await store.mark_read(conv_id)
-    view = await desk.view(conv_id, "anna", supervisor=False)
+    view = await desk.transcripts.view(conv_id, "anna", supervisor=False)
     assert view.read is True and view.here
     await store.absent(conv_id, now_ms=to_ms(clock.now()), retention=settings.conversation_retention)
-    assert (await desk.view(conv_id, "anna", supervisor=False)).read is True
+    assert (await desk.transcripts.view(conv_id, "anna", supervisor=False)).read is True
 
 
 async def test_a_held_chat_nobody_returns_to_expires_and_the_categorisation_records_it(
@@ -136,28 +133,28 @@ async def test_a_held_chat_nobody_returns_to_expires_and_the_categorisation_reco
     desk = make_desk(redis, settings, clock)
     # The counsellor answers one on Monday and ends it; the child never came back to read it.
     clock.set(MONDAY_MORNING)
-    await desk.sweep()
+    await desk.sweeper.sweep()
     await on_shift(desk, "anna")
-    await desk.claim(answered, "anna")
-    await desk.reply(answered, "anna", "Hej!")
-    await desk.end(answered, "anna")
-    await desk.categorise(answered, "anna", "sextortion", "unknown", "listened_advised")
+    await desk.actions.claim(answered, "anna")
+    await desk.actions.reply(answered, "anna", "Hej!")
+    await desk.actions.end(answered, "anna")
+    await desk.actions.categorise(answered, "anna", "sextortion", "unknown", "listened_advised")
     today = chat_keys.stats_day(day_of(clock.now()))
     assert await redis.hget(today, "outcome:not_returned") == b"1"
     assert await redis.hget(today, "outcome:returned") is None
 
     # The other one nobody took (closing time put it back in the list); it expires with the retention.
     clock.set(datetime(2026, 11, 30, 15, 0, 1, tzinfo=UTC))
-    await desk.sweep()
-    assert [h.conv_id for h in await desk.out_of_hours()] == [never_taken]
+    await desk.sweeper.sweep()
+    assert [h.conv_id for h in await desk.waiting.out_of_hours()] == [never_taken]
     clock.set(datetime(2026, 12, 4, 18, 0, tzinfo=UTC))  # Friday again, closed; a week since it was left
     clock.advance(settings.conversation_retention - 7 * 86400 + 1800)
-    await desk.sweep()
-    left = await desk.settle_left()
+    await desk.sweeper.sweep()
+    left = await desk.sweeper.settle_left()
     assert [(item.conv_id, item.left_from, item.reason) for item in left] == [
         (never_taken, "left_for_counsellor", "expired")
     ]
-    assert await desk.out_of_hours() == []
+    assert await desk.waiting.out_of_hours() == []
     assert await redis.hget(chat_keys.stats_day(day_of(clock.now())), "held_expired") == b"1"
 
 
@@ -168,9 +165,9 @@ async def test_closing_time_returns_a_held_chat_to_the_out_of_hours_list(
     conv_id, _ = await left_child(redis, settings, clock)
     desk = make_desk(redis, settings, clock)
     clock.set(MONDAY_MORNING)
-    await desk.sweep()
-    assert [i.conv_id for i in await desk.queue()] == [conv_id]
+    await desk.sweeper.sweep()
+    assert [i.conv_id for i in await desk.waiting.queue()] == [conv_id]
     clock.set(datetime(2026, 11, 30, 15, 0, 1, tzinfo=UTC))  # 16:00:01: closed
-    await desk.sweep()
-    assert await desk.queue() == []
-    assert [h.conv_id for h in await desk.out_of_hours()] == [conv_id]
+    await desk.sweeper.sweep()
+    assert await desk.waiting.queue() == []
+    assert [h.conv_id for h in await desk.waiting.out_of_hours()] == [conv_id]

@@ -8,8 +8,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from chatbot.store import keys as chat_keys
+from chatbot.store.hours import HOURS_RETENTION
 from console.store import keys
-from console.store.hours import HOURS_RETENTION
 from tests.console.conftest import Console, StaffClient
 
 
@@ -32,7 +33,7 @@ async def test_supervisor_sees_who_is_on_shift_and_edits_opening_hours(
 
     bad = {"weekly": "mon-fri 16:00-09:00", "exceptions": "2026-12-23 10:00-13:00"}
     status, page = await sam.post("/overview/hours", bad)
-    assert await redis.exists(keys.HOURS) == 0
+    assert await redis.exists(chat_keys.HOURS) == 0
     # The page again: what was typed stays in the fields, and what is wrong is named.
     said = html.unescape(page.split('id="hours-error">', 1)[1].split("</p>", 1)[0])
     assert status == 422 and said == (
@@ -44,7 +45,7 @@ async def test_supervisor_sees_who_is_on_shift_and_edits_opening_hours(
     # Closed on Tuesdays from now on: the console's sweep uses the new hours at once.
     hours = {"weekly": "mon 09:00-16:00; wed-fri 09:00-16:00", "exceptions": "2026-12-23 10:00-13:00"}
     assert (await sam.post("/overview/hours", hours))[0] == 303
-    assert 0 < await redis.ttl(keys.HOURS) <= HOURS_RETENTION
+    assert 0 < await redis.ttl(chat_keys.HOURS) <= HOURS_RETENTION
     status, page = await sam.get("/overview")
     assert "The line is <strong>closed</strong>" in page and "wed-fri 09:00-16:00" in page
     assert (await anna.post("/overview/hours", hours))[0] == 403

@@ -22,8 +22,8 @@ from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock, SystemClock
 from chatbot.domain.hours import STOCKHOLM
-from chatbot.domain.model import to_ms
 from chatbot.domain.sessions import session_hash
+from chatbot.model import to_ms
 from chatbot.redis_server import free_port
 from chatbot.settings import Settings
 from chatbot.store import keys as chat_keys

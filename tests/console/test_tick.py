@@ -17,6 +17,7 @@ from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings
 from chatbot.store import keys as chat_keys
 from chatbot.store.conversations import ConversationStore
+from chatbot.store.notifications import Notifications
 from chatbot.store.queue import QueueStore
 from console.domain.desk import Desk
 from console.domain.stats import day_of
@@ -47,7 +48,10 @@ async def counted(redis: Redis, redis_server: RedisServer) -> AsyncIterator[Redi
 def live_for(client: Redis, desk: Desk) -> Live:
     # A real socket.io server with no staff connected: the tick's emits go nowhere, its Redis work is real.
     return Live(
-        socketio.AsyncServer(async_mode="aiohttp"), client, desk, ConversationStore(client, announce_to="x")
+        socketio.AsyncServer(async_mode="aiohttp"),
+        Notifications(client),
+        desk,
+        ConversationStore(client, announce_to="x"),
     )
 
 
@@ -71,14 +75,14 @@ async def test_a_tick_costs_the_same_round_trips_for_ten_or_a_hundred_and_twenty
     children = [await waiting_child(redis, settings, clock) for _ in range(10)]
     await live.tick()  # first sight of them (and the scripts loaded)
     quiet_few = await round_trips(live)
-    await desk.claim(children[0], "anna")  # the queue moves: every child behind is told a new place
+    await desk.actions.claim(children[0], "anna")  # the queue moves: every child behind is told a new place
     moved_few = await round_trips(live)
 
     clock.advance(1)  # the second wave queues behind the first
     children += [await waiting_child(redis, settings, clock) for _ in range(110)]
     await live.tick()
     quiet_many = await round_trips(live)
-    await desk.claim(children[1], "anna")
+    await desk.actions.claim(children[1], "anna")
     moved_many = await round_trips(live)
 
     waiting = await QueueStore(redis).waiting()
@@ -104,10 +108,10 @@ async def test_a_place_is_said_once_however_often_and_by_how_many_consoles_the_q
         await asyncio.gather(*(live.tick() for live in lives))
     # First sight: the dialogue told them their place; unchanged since, so nothing more is said.
     assert [await updates(redis, c) for c in children] == [[]] * 30
-    assert (await one.stats.day(day_of(clock.now())))["queued"] == 30  # counted once, not per console
+    assert (await one.statistics.day(day_of(clock.now())))["queued"] == 30  # counted once, not per console
 
     await on_shift(one, "anna", capacity=2)  # free slots: the honest wait of everyone changes
-    await one.claim(children[0], "anna")  # and the queue moves up by one
+    await one.actions.claim(children[0], "anna")  # and the queue moves up by one
     for _ in range(3):
         await asyncio.gather(*(live.tick() for live in lives))
         clock.advance(1)  # time passing alone changes no place
@@ -123,10 +127,10 @@ async def test_two_consoles_closing_at_once_tell_each_child_once(
     children = [await waiting_child(redis, settings, clock) for _ in range(5)]
     one, other = make_desk(redis, settings, clock), make_desk(redis, settings, clock)
     clock.set(datetime(2026, 11, 24, 16, 5, tzinfo=UTC))  # 17:05 in Stockholm: closed
-    moved = await asyncio.gather(one.sweep(), other.sweep())
+    moved = await asyncio.gather(one.sweeper.sweep(), other.sweeper.sweep())
     assert sorted(m.conv_id for ms in moved for m in ms) == sorted(children)
     for conv_id in children:
         log = await ConversationStore(redis, announce_to="x").read(conv_id)
         assert [e.extra.get("notice") for e in log].count("handoff_closed") == 1
         assert await redis.hget(chat_keys.conversation(conv_id), "state") == b"bot"
-    assert (await one.stats.day(day_of(clock.now())))["closed_in_queue"] == 5
+    assert (await one.statistics.day(day_of(clock.now())))["closed_in_queue"] == 5

@@ -14,9 +14,9 @@ from typing import Any
 from redis.asyncio import Redis
 
 from chatbot.domain.content import ContentLibrary
-from chatbot.domain.model import ConversationState, Entry, Role, to_ms
 from chatbot.domain.notices import notice_entries
 from chatbot.domain.sessions import session_hash
+from chatbot.model import ConversationState, Entry, Role, to_ms
 from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore

@@ -1,4 +1,5 @@
-"""Entries of a conversation log and the states a conversation moves through."""
+"""Value types every layer shares (transport, domain, store): the entries of a conversation log and the
+states a conversation moves through. Nothing here reads Redis or a socket."""
 
 from __future__ import annotations
 

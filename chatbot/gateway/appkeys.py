@@ -1,0 +1,36 @@
+"""Typed keys of the gateway application's state, in one place (so views import them without a cycle)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import socketio
+from aiohttp import web
+from redis.asyncio import Redis
+
+from chatbot.domain.conversations import ConversationService
+from chatbot.domain.floods import ClientHasher, FloodGuard
+from chatbot.gateway.catalogs import WidgetCatalogs
+from chatbot.gateway.delivery import Delivery
+from chatbot.observability import Instruments
+from chatbot.settings import Settings
+from chatbot.upload.audit import AuditLog
+from chatbot.upload.service import CaseService, RetentionSweeper, UploadService
+
+if TYPE_CHECKING:
+    from chatbot.gateway.widget import WidgetAssets
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", Redis)
+SERVICE = web.AppKey("service", ConversationService)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+DELIVERY = web.AppKey("delivery", Delivery)
+INSTRUMENTS = web.AppKey("instruments", Instruments)
+CATALOGS = web.AppKey("widget_catalogs", WidgetCatalogs)
+ASSETS: web.AppKey[WidgetAssets] = web.AppKey("widget_assets")
+UPLOADS = web.AppKey("uploads", UploadService)
+CASES = web.AppKey("cases", CaseService)
+SWEEPER = web.AppKey("sweeper", RetentionSweeper)
+AUDIT = web.AppKey("audit", AuditLog)
+FLOODS = web.AppKey("floods", FloodGuard)
+CLIENTS = web.AppKey("clients", ClientHasher)
