@@ -2,7 +2,8 @@
 
 Every change raises one version counter and announces it, in the same script, so every process (console
 and gateways) knows to reread; a save is a compare-and-set on what the translator saw, so two
-translators on one string cannot overwrite each other unseen.
+translators on one string cannot overwrite each other unseen. Values are plain records (JSON objects);
+`chatbot.translation.records` turns them into the workspace's types.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from typing import Any
 from redis.asyncio import Redis
 
 from chatbot.store import keys
-from chatbot.translation.glossary import Glossary, Term
-from chatbot.translation.units import Translation
-from chatbot.translation.workspace import Key, LanguageSettings
 
 _SEP = "\x1f"
+Record = Mapping[str, Any]
 
 # KEYS: hash, version ; ARGV: field, expected ('' for none), new value, channel
 _SAVE = """
@@ -51,31 +50,8 @@ class Conflict(Exception):
     """Someone else changed the entry since it was read."""
 
 
-def encode(tr: Translation) -> str:
-    return json.dumps(
-        {
-            "text": tr.text,
-            "from": tr.made_from,
-            "by": tr.translated_by,
-            "reviewed_by": tr.reviewed_by,
-            "at": tr.at_ms,
-            "base": tr.base,
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-    )
-
-
-def decode(raw: str) -> Translation:
-    data: dict[str, Any] = json.loads(raw)
-    return Translation(
-        str(data["text"]),
-        data.get("from"),
-        str(data.get("by", "")),
-        str(data.get("reviewed_by", "")),
-        int(data.get("at", 0)),
-        data.get("base"),
-    )
+def _dump(record: Record) -> str:
+    return json.dumps(dict(record), ensure_ascii=False, sort_keys=True)
 
 
 class TranslationStore:
@@ -89,19 +65,18 @@ class TranslationStore:
         raw = await self._redis.get(keys.TRANSLATIONS_VERSION)
         return int(raw) if raw else 0
 
-    async def edits(self) -> dict[str, dict[Key, Translation]]:
+    async def edits(self) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+        """Every workspace translation: locale -> (domain, key) -> record."""
         raw = await self._redis.hgetall(keys.TRANSLATIONS)  # type: ignore[misc]
-        found: dict[str, dict[Key, Translation]] = {}
+        found: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
         for field, value in raw.items():
             locale, domain, key = _text(field).split(_SEP, 2)
-            found.setdefault(locale, {})[(domain, key)] = decode(_text(value))
+            found.setdefault(locale, {})[(domain, key)] = json.loads(_text(value))
         return found
 
-    async def save(
-        self, locale: str, domain: str, key: str, tr: Translation, expected: Translation | None
-    ) -> int:
-        """Store `tr` if the workspace's entry is still `expected` (None: there was none); the new version."""
-        args = [_field(locale, domain, key), encode(expected) if expected else "", encode(tr)]
+    async def save(self, locale: str, domain: str, key: str, record: Record, expected: Record | None) -> int:
+        """Store `record` if the entry is still `expected` (None: there was none); the new version."""
+        args = [_field(locale, domain, key), _dump(expected) if expected else "", _dump(record)]
         version = await self._save(
             keys=[keys.TRANSLATIONS, keys.TRANSLATIONS_VERSION], args=[*args, keys.NOTIFY_TRANSLATIONS]
         )
@@ -109,54 +84,35 @@ class TranslationStore:
             raise Conflict(key)
         return int(version)
 
-    async def save_many(self, locale: str, entries: Mapping[Key, Translation]) -> int:
+    async def save_many(self, locale: str, records: Mapping[tuple[str, str], Record]) -> int:
         """An import's changes in one step (they were checked and previewed together)."""
         args: list[str] = [keys.NOTIFY_TRANSLATIONS]
-        for (domain, key), tr in entries.items():
-            args += [_field(locale, domain, key), encode(tr)]
+        for (domain, key), record in records.items():
+            args += [_field(locale, domain, key), _dump(record)]
         return int(await self._save_many(keys=[keys.TRANSLATIONS, keys.TRANSLATIONS_VERSION], args=args))
 
-    async def settings(self) -> dict[str, LanguageSettings]:
+    async def settings(self) -> dict[str, dict[str, Any]]:
         raw = await self._redis.hgetall(keys.TRANSLATION_SETTINGS)  # type: ignore[misc]
-        found = {}
-        for locale, value in raw.items():
-            data = json.loads(_text(value))
-            found[_text(locale)] = LanguageSettings(
-                bool(data.get("serve_unreviewed", True)),
-                bool(data.get("switched_on", False)),
-                str(data.get("started_by", "")),
-            )
-        return found
+        return {_text(locale): json.loads(_text(value)) for locale, value in raw.items()}
 
-    async def set_settings(self, locale: str, settings: LanguageSettings) -> int:
-        value = json.dumps(
-            {
-                "serve_unreviewed": settings.serve_unreviewed,
-                "switched_on": settings.switched_on,
-                "started_by": settings.started_by,
-            }
-        )
+    async def set_settings(self, locale: str, record: Record) -> int:
         return int(
             await self._save_many(
                 keys=[keys.TRANSLATION_SETTINGS, keys.TRANSLATIONS_VERSION],
-                args=[keys.NOTIFY_TRANSLATIONS, locale, value],
+                args=[keys.NOTIFY_TRANSLATIONS, locale, _dump(record)],
             )
         )
 
-    async def glossary(self, locale: str) -> Glossary:
+    async def glossary(self, locale: str) -> dict[str, dict[str, Any]]:
+        """Swedish term -> {target, note}."""
         raw = await self._redis.hgetall(keys.glossary(locale))  # type: ignore[misc]
-        terms = []
-        for source, value in raw.items():
-            data = json.loads(_text(value))
-            terms.append(Term(_text(source), str(data["target"]), str(data.get("note", ""))))
-        return Glossary.with_kept_names(locale, terms)
+        return {_text(source): json.loads(_text(value)) for source, value in raw.items()}
 
-    async def set_term(self, locale: str, term: Term) -> int:
-        value = json.dumps({"target": term.target, "note": term.note}, ensure_ascii=False)
+    async def set_term(self, locale: str, source: str, target: str, note: str) -> int:
         return int(
             await self._save_many(
                 keys=[keys.glossary(locale), keys.TRANSLATIONS_VERSION],
-                args=[keys.NOTIFY_TRANSLATIONS, term.source, value],
+                args=[keys.NOTIFY_TRANSLATIONS, source, _dump({"target": target, "note": note})],
             )
         )
 

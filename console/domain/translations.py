@@ -12,6 +12,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
@@ -21,6 +22,13 @@ from chatbot.domain.content import ContentLibrary
 from chatbot.store.translations import TranslationStore
 from chatbot.translation.exchange import ImportPlan, export_po, plan_import
 from chatbot.translation.glossary import Glossary, Term
+from chatbot.translation.records import (
+    edits_of,
+    glossary_of,
+    settings_of,
+    settings_record,
+    translation_record,
+)
 from chatbot.translation.units import Domain, Translation, Unit, all_units, catalog_locales, read_translations
 from chatbot.translation.workspace import Key, LanguageSettings, Refused, Workspace
 from chatbot.upload.audit import AuditLog
@@ -51,14 +59,15 @@ class TranslationDesk:
         """The workspace as of the store's current version (rebuilt only when something changed)."""
         version = await self._store.version()
         if self._cached is None or self._cached[0] != version:
-            edits = await self._store.edits()
-            settings = await self._store.settings()
+            edits = edits_of(await self._store.edits())
+            settings = {code: settings_of(r) for code, r in (await self._store.settings()).items()}
             ws = Workspace(self._library, self._units, self._catalog, edits, settings, offered=self._offered)
             self._cached = (version, ws)
         return self._cached[1]
 
     async def glossary(self, locale: str) -> Glossary:
-        return await self._store.glossary(normalize(locale))
+        locale = normalize(locale)
+        return glossary_of(locale, await self._store.glossary(locale))
 
     def _ms(self) -> int:
         return int(self._clock.now().timestamp() * 1000)
@@ -73,7 +82,9 @@ class TranslationDesk:
             raise Refused("conflict")
         tr, _ = ws.translate(locale, domain, key, text, by, self._ms(), await self.glossary(locale))
         await self._audit.append(by, f"translation.saved.{locale}.{domain}.{_short(key)}")
-        await self._store.save(locale, domain, key, tr, ws.edit(locale, domain, key))
+        await self._store.save(
+            locale, domain, key, translation_record(tr), _record(ws.edit(locale, domain, key))
+        )
         log.info("translation saved: %s %s %s by %s", locale, domain, key, by)
         return tr
 
@@ -82,7 +93,9 @@ class TranslationDesk:
         ws = await self.workspace()
         tr = ws.review(locale, domain, key, by, self._ms())
         await self._audit.append(by, f"translation.reviewed.{locale}.{domain}.{_short(key)}")
-        await self._store.save(locale, domain, key, tr, ws.edit(locale, domain, key))
+        await self._store.save(
+            locale, domain, key, translation_record(tr), _record(ws.edit(locale, domain, key))
+        )
         return tr
 
     async def export(self, locale: str, domain: Domain) -> bytes:
@@ -105,13 +118,13 @@ class TranslationDesk:
             entries[(change.domain, change.key)] = tr
         if entries:
             await self._audit.append(by, f"translation.imported.{locale}.{domain}.{len(entries)}")
-            await self._store.save_many(locale, entries)
+            await self._store.save_many(locale, {k: translation_record(t) for k, t in entries.items()})
         return plan
 
     async def set_term(self, locale: str, term: Term, by: str) -> None:
         locale = normalize(locale)
         await self._audit.append(by, f"glossary.set.{locale}")
-        await self._store.set_term(locale, term)
+        await self._store.set_term(locale, term.source, term.target, term.note)
 
     async def delete_term(self, locale: str, source: str, by: str) -> None:
         locale = normalize(locale)
@@ -129,7 +142,7 @@ class TranslationDesk:
         if locale in ws.locales or locale == SOURCE_LOCALE:
             raise Refused("exists")
         await self._audit.append(by, f"language.started.{locale}")
-        await self._store.set_settings(locale, LanguageSettings(started_by=by))
+        await self._store.set_settings(locale, settings_record(LanguageSettings(started_by=by)))
         return locale
 
     async def set_serving(self, locale: str, serve_unreviewed: bool, by: str) -> None:
@@ -138,7 +151,9 @@ class TranslationDesk:
         await self._audit.append(
             by, f"language.serve_unreviewed.{locale}.{'on' if serve_unreviewed else 'off'}"
         )
-        await self._store.set_settings(locale, replace(settings, serve_unreviewed=serve_unreviewed))
+        await self._store.set_settings(
+            locale, settings_record(replace(settings, serve_unreviewed=serve_unreviewed))
+        )
 
     async def switch(self, locale: str, on: bool, by: str) -> None:
         """A supervisor lets the widget offer the language (it still must be safe-complete) or stops it."""
@@ -148,7 +163,11 @@ class TranslationDesk:
             raise Refused("not_safe_complete")
         await self._audit.append(by, f"language.switched_{'on' if on else 'off'}.{locale}")
         settings = ws.settings.get(locale, LanguageSettings())
-        await self._store.set_settings(locale, replace(settings, switched_on=on))
+        await self._store.set_settings(locale, settings_record(replace(settings, switched_on=on)))
+
+
+def _record(tr: Translation | None) -> dict[str, Any] | None:
+    return translation_record(tr) if tr is not None else None
 
 
 def digest(tr: Translation | None) -> str:
