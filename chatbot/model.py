@@ -58,6 +58,11 @@ class Entry:
     author: str | None = None
     intent: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    answer: str | None = None
+    """Provenance: the id of the answer this bubble comes from (bot and notice entries)."""
+    version: int | None = None
+    """Provenance: the published content version it was shown from (docs/content.md). Neither is sent to
+    children's clients (chatbot/gateway/protocol.py picks its keys); the console's transcript shows them."""
 
     def to_json(self) -> str:
         data: dict[str, Any] = {"role": self.role.value, "text": self.text, "ts": _to_ms(self.ts)}
@@ -71,6 +76,10 @@ class Entry:
             data["intent"] = self.intent
         if self.extra:
             data["extra"] = self.extra
+        if self.answer:
+            data["answer"] = self.answer
+        if self.version is not None:
+            data["cv"] = self.version
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -86,6 +95,8 @@ class Entry:
             author=data.get("author"),
             intent=data.get("intent"),
             extra=data.get("extra", {}),
+            answer=data.get("answer"),
+            version=data.get("cv"),
         )
 
     def with_seq(self, seq: int) -> Entry:
@@ -99,6 +110,8 @@ class Entry:
             self.author,
             self.intent,
             self.extra,
+            self.answer,
+            self.version,
         )
 
 
@@ -109,6 +122,9 @@ class Reply:
     text: str
     quick_replies: tuple[QuickReply, ...] = ()
     intent: str | None = None
+    answer: str | None = None
+    """The answer id it comes from, and the content version (provenance, recorded in the log entry)."""
+    version: int | None = None
 
 
 def _to_ms(moment: datetime) -> int:

@@ -283,6 +283,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("UPLOAD_MAX_AGE", "90d", "Upload: ciphertext is deleted at this age, case closed or not."),
     EnvVar("UPLOAD_HASH_RETENTION", "730d", "Upload: how long a case's hashes, status and code are kept."),
     EnvVar("AUDIT_RETENTION", "1825d", "Upload: how long entries of the analysts' audit log are kept."),
+    EnvVar(
+        "CONTENT_VERSION_RETENTION",
+        "3650d",
+        "How long a published content version is kept after it was last current (docs/content.md).",
+    ),
 )
 
 
@@ -343,6 +348,7 @@ class Settings:
     upload_max_age: int = 90 * 86400
     upload_hash_retention: int = 730 * 86400
     audit_retention: int = 1825 * 86400
+    content_version_retention: int = 3650 * 86400
     rasa_url: str = ""
     rasa_timeout: float = 2.0
     nlu_threshold: float = 0.6
@@ -381,6 +387,7 @@ class Settings:
             "CHILD_GRACE",
             "STATS_RETENTION",
             "CLIENT_BLOCK",
+            "CONTENT_VERSION_RETENTION",
         ):
             try:
                 durations[name] = parse_duration(get(name))
@@ -439,6 +446,7 @@ class Settings:
             handoff_grace=durations["HANDOFF_GRACE"],
             child_grace=durations["CHILD_GRACE"],
             stats_retention=durations["STATS_RETENTION"],
+            content_version_retention=durations["CONTENT_VERSION_RETENTION"],
             rasa_url=rasa_url,
             rasa_timeout=rasa_timeout,
             nlu_threshold=nlu_threshold,

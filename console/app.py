@@ -13,20 +13,33 @@ from redis.asyncio import Redis
 
 from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
-from chatbot.domain.content import ContentLibrary
+from chatbot.domain.content_versions import ContentFollower, ContentVersions, LiveLibrary, Snapshot
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.hours import OpeningHours
 from chatbot.observability import Instruments, serve_metrics
 from chatbot.settings import Settings, SettingsError
 from chatbot.store import client
 from chatbot.store import keys as chat_keys
+from chatbot.store.content_versions import ContentVersionStore
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
 from chatbot.store.hours import HoursStore
 from chatbot.store.notifications import Notifications
 from chatbot.store.queue import QueueStore
 from console import case_pages, events, routes, security, translation_pages
-from console.appkeys import ACCOUNTS, CLOCK, CONTENT, DESK, LIVE, REDIS, SESSIONS, SETTINGS, TEMPLATES
+from console.appkeys import (
+    ACCOUNTS,
+    CLOCK,
+    CONTENT,
+    CONTENT_FOLLOWER,
+    DESK,
+    LIVE,
+    REDIS,
+    SESSIONS,
+    SETTINGS,
+    TEMPLATES,
+    VERSIONS,
+)
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.throttle import Pause, SignInThrottle
@@ -84,7 +97,11 @@ def create_app(
         idle_s=settings.console_idle_timeout,
         lifetime_s=settings.console_session_lifetime,
     )
-    content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
+    # Follows the published content version like the gateway (chatbot/domain/content_versions.py).
+    content = LiveLibrary.from_files(settings.content_dir, settings.locales_dir)
+    version_store = ContentVersionStore(redis, settings.content_version_retention)
+    versions = ContentVersions(version_store, clock)
+    follower = ContentFollower(versions, version_store, content)
     # The console's writes are announced to the children's side, so the gateway delivers them live.
     conversations = ConversationStore(
         redis,
@@ -130,6 +147,8 @@ def create_app(
     app[SESSIONS] = sessions
     app[TEMPLATES] = ConsoleTemplates(TEMPLATES_DIR, settings.locales_dir)
     app[CONTENT] = content
+    app[VERSIONS] = versions
+    app[CONTENT_FOLLOWER] = follower
     app[DESK] = desk
     app[LIVE] = live
     app[STAFF_NAMESPACE] = namespace
@@ -153,7 +172,14 @@ async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
     live = app[LIVE]
-    tasks = [asyncio.create_task(live.run_listener()), asyncio.create_task(live.run_ticker())]
+    settings = app[SETTINGS]
+    follower = app[CONTENT_FOLLOWER]
+    await follower.start(Snapshot.from_repository(settings.content_dir, settings.locales_dir))
+    tasks = [
+        asyncio.create_task(live.run_listener()),
+        asyncio.create_task(live.run_ticker()),
+        asyncio.create_task(follower.run()),
+    ]
     yield
     live.stop()
     for task in tasks:

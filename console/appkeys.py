@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 
 from chatbot.clock import Clock
 from chatbot.domain.content import ContentLibrary
+from chatbot.domain.content_versions import ContentFollower, ContentVersions
 from chatbot.settings import Settings
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import CaseService
@@ -30,3 +31,5 @@ CASES = web.AppKey("cases", CaseService)
 AUDIT = web.AppKey("audit", AuditLog)
 REAUTH = web.AppKey("reauth", Reauth)
 TRANSLATIONS = web.AppKey("translations", TranslationDesk)
+VERSIONS = web.AppKey("content_versions", ContentVersions)
+CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)

@@ -69,6 +69,8 @@ class Answer:
     placeholders: tuple[str, ...] = ()
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     catalogs: ContentCatalogs | None = field(default=None, compare=False, repr=False)
+    version: int | None = field(default=None, compare=False, repr=False)
+    """The published content version this answer belongs to (chatbot/domain/content_versions.py)."""
 
     def messages(self) -> list[Message]:
         """Every translatable string, bubbles first, in the order the child sees them."""
@@ -113,7 +115,13 @@ class Answer:
         buttons = tuple(QuickReply(label, b.target) for label, b in zip(labels, self.buttons, strict=True))
         last = len(bubbles) - 1
         return [
-            Reply(text.format_map(values), buttons if i == last else (), intent=self.intent)
+            Reply(
+                text.format_map(values),
+                buttons if i == last else (),
+                intent=self.intent,
+                answer=self.id,
+                version=self.version,
+            )
             for i, text in enumerate(bubbles)
         ]
 

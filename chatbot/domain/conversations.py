@@ -297,5 +297,11 @@ class ConversationService:
 
     def _bot_entry(self, reply: Reply) -> Entry:
         return Entry(
-            Role.BOT, reply.text, self._clock.now(), quick_replies=reply.quick_replies, intent=reply.intent
+            Role.BOT,
+            reply.text,
+            self._clock.now(),
+            quick_replies=reply.quick_replies,
+            intent=reply.intent,
+            answer=reply.answer,
+            version=reply.version,
         )

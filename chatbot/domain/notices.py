@@ -22,6 +22,8 @@ def notice_entries(
             quick_replies=r.quick_replies,
             intent=answer_id,
             extra=extra if i == 0 else {},
+            answer=r.answer,
+            version=r.version,
         )
         for i, r in enumerate(replies)
     ]

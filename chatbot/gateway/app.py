@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
 from chatbot.domain.bot import Bot
-from chatbot.domain.content import ContentLibrary
+from chatbot.domain.content_versions import ContentFollower, ContentVersions, LiveLibrary, Snapshot
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.ending import Ending
 from chatbot.domain.floods import ClientHasher, FloodGuard
@@ -27,6 +27,7 @@ from chatbot.gateway.appkeys import (
     ASSETS,
     CATALOGS,
     CLIENTS,
+    CONTENT_FOLLOWER,
     DELIVERY,
     FLOODS,
     INSTRUMENTS,
@@ -44,6 +45,7 @@ from chatbot.nlu.service import Nlu
 from chatbot.observability import Instruments, serve_metrics
 from chatbot.settings import Settings
 from chatbot.store import client, keys
+from chatbot.store.content_versions import ContentVersionStore
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
 from chatbot.store.notifications import DELIVERY_CHANNELS, Notifications, Typing, Written
@@ -80,7 +82,13 @@ def create_app(
         ack_replicas=settings.redis_ack_replicas,
     )
     clock = clock or SystemClock()
-    content = ContentLibrary.load(settings.content_dir, settings.locales_dir, settings.default_locale)
+    # The repository's content until start-up adopts the published version from Redis (seeding it from
+    # the repository at the very first start); then it follows every publish (docs/content.md).
+    content = LiveLibrary.from_files(settings.content_dir, settings.locales_dir, settings.default_locale)
+    version_store = ContentVersionStore(redis, settings.content_version_retention)
+    follower = ContentFollower(
+        ContentVersions(version_store, clock), version_store, content, settings.default_locale
+    )
     default_formats()  # locales/dates.yml read now: a malformed entry stops the start, naming the language
     own_nlu = nlu is None
     nlu = nlu or build_nlu(settings)
@@ -142,6 +150,7 @@ def create_app(
     app[SIO] = sio
     app[DELIVERY] = delivery
     app[INSTRUMENTS] = instruments
+    app[CONTENT_FOLLOWER] = follower
     app[CATALOGS] = catalogs
     app[ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
@@ -150,6 +159,7 @@ def create_app(
     app[FLOODS] = floods
     app[CLIENTS] = hasher
     app.cleanup_ctx.append(_redis_lifecycle)
+    app.cleanup_ctx.append(_content_versions(settings))
     app.cleanup_ctx.append(_notifications)
     app.cleanup_ctx.append(serve_metrics(instruments.metrics, settings.metrics_host, settings.metrics_port))
     app.on_shutdown.append(_close_sockets)
@@ -219,6 +229,22 @@ async def _redis_lifecycle(app: web.Application) -> AsyncIterator[None]:
     await app[REDIS].ping()
     yield
     await app[REDIS].aclose()
+
+
+def _content_versions(settings: Settings) -> Any:
+    """Serve the published content version (seeded from the repository at the first start) and follow
+    every publish while the process runs."""
+
+    async def follow(app: web.Application) -> AsyncIterator[None]:
+        follower = app[CONTENT_FOLLOWER]
+        await follower.start(Snapshot.from_repository(settings.content_dir, settings.locales_dir))
+        task = asyncio.create_task(follower.run())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return follow
 
 
 async def _notifications(app: web.Application) -> AsyncIterator[None]:

@@ -8,6 +8,7 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
+from chatbot.domain.content_versions import ContentFollower
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.floods import ClientHasher, FloodGuard
 from chatbot.gateway.catalogs import WidgetCatalogs
@@ -34,3 +35,4 @@ SWEEPER = web.AppKey("sweeper", RetentionSweeper)
 AUDIT = web.AppKey("audit", AuditLog)
 FLOODS = web.AppKey("floods", FloodGuard)
 CLIENTS = web.AppKey("clients", ClientHasher)
+CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)

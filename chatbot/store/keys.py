@@ -16,6 +16,22 @@ NOTIFY_LEFT = f"{PREFIX}:notify:left"
 # The crisis check hit: "conv_id". The console alerts the counsellor who has the chat (the urgent flag in
 # the conversation's meta is the durable part; a dropped notification leaves the marker on her page).
 NOTIFY_URGENT = f"{PREFIX}:notify:urgent"
+# A content version was published: "<number>". Only wakes the processes; the truth is CONTENT_CURRENT.
+NOTIFY_CONTENT = f"{PREFIX}:notify:content"
+
+# Published content versions (chatbot/store/content_versions.py). Each lives CONTENT_VERSION_RETENTION
+# after it was last current; the current one's keys are refreshed by every process's periodic check.
+CONTENT_CURRENT = f"{PREFIX}:cv:current"
+CONTENT_COUNTER = f"{PREFIX}:cv:counter"
+CONTENT_NUMBERS = f"{PREFIX}:cv:numbers"
+
+
+def content_snapshot(number: int) -> str:
+    return f"{PREFIX}:cv:snap:{number}"
+
+
+def content_meta(number: int) -> str:
+    return f"{PREFIX}:cv:meta:{number}"
 
 
 def session(session_hash: str) -> str:

@@ -103,3 +103,18 @@ def stats_day(day: str) -> str:
 def stats_waits(day: str) -> str:
     """Sorted set of wait times (ms) of one day's hand-offs, members random: for percentiles only."""
     return f"{PREFIX}:stats:waits:{day}"
+
+
+# The editors' drafts (console/store/drafts.py): each lives DRAFT_RETENTION after its last change, and the
+# index of drafts as long as its newest member. Published content versions are chatbot's (sc:cv:*).
+DRAFT_RETENTION = 90 * 86400
+DRAFTS = f"{PREFIX}:content:drafts"
+
+
+def draft(draft_id: str) -> str:
+    return f"{PREFIX}:content:draft:{draft_id}"
+
+
+def shown_counts(day: str) -> str:
+    """Per answer, how often it was shown that day (counts only); lives STATS_RETENTION."""
+    return f"{PREFIX}:content:shown:{day}"

@@ -1,0 +1,127 @@
+"""Published content versions in Redis: immutable snapshots, the current number, and the wake-up channel.
+
+Layout (chatbot/store/keys.py): `sc:cv:snap:<n>` (the snapshot, JSON), `sc:cv:meta:<n>` (who, when, JSON),
+`sc:cv:current` (the number every process serves), `sc:cv:counter` (the last number handed out) and
+`sc:cv:numbers` (a sorted set of the numbers, for the history). Every key lives `retention` after it was
+written; the current version's keys are refreshed by every process's periodic check (`keep`), so what is
+served never expires while the old versions age out after the retention.
+
+Redis is the truth; `sc:notify:content` only wakes processes, which then read `sc:cv:current`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+from chatbot.store import keys
+
+log = logging.getLogger(__name__)
+
+# Compare-and-set publish: the new version becomes current only if the current one is still the one the
+# caller based it on ('' = none yet, the seed; '*' = whatever is current, for a supervisor's rollback).
+_PUBLISH = """
+-- KEYS: current, numbers, counter, snapshot, meta ; ARGV: expected, number, snapshot, meta, ttl_ms, channel
+local current = redis.call('GET', KEYS[1]) or ''
+if ARGV[1] ~= '*' and current ~= ARGV[1] then return {0, current} end
+local ttl = tonumber(ARGV[5])
+redis.call('SET', KEYS[4], ARGV[3], 'PX', ttl)
+redis.call('SET', KEYS[5], ARGV[4], 'PX', ttl)
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+redis.call('ZADD', KEYS[2], tonumber(ARGV[2]), ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIRE', KEYS[3], ttl)
+redis.call('PUBLISH', ARGV[6], ARGV[2])
+return {1, current}
+"""
+
+
+class ContentVersionStore:
+    """Snapshots and metadata are opaque JSON strings here; chatbot.domain.content_versions gives them shape."""
+
+    def __init__(self, redis: Redis, retention_s: int) -> None:
+        self._redis = redis
+        self._retention_ms = retention_s * 1000
+        self._publish = redis.register_script(_PUBLISH)
+
+    async def next_number(self) -> int:
+        number = int(await self._redis.incr(keys.CONTENT_COUNTER))
+        await self._redis.pexpire(keys.CONTENT_COUNTER, self._retention_ms)
+        return number
+
+    async def publish(self, number: int, snapshot: str, meta: str, expected: int | str | None) -> int | None:
+        """Make `number` current if the current one is `expected` (None: no version yet; '*': any).
+        Returns None when it was published, else the number that is current instead."""
+        want = "" if expected is None else str(expected)
+        done, current = await self._publish(
+            keys=[
+                keys.CONTENT_CURRENT,
+                keys.CONTENT_NUMBERS,
+                keys.CONTENT_COUNTER,
+                keys.content_snapshot(number),
+                keys.content_meta(number),
+            ],
+            args=[want, number, snapshot, meta, self._retention_ms, keys.NOTIFY_CONTENT],
+        )
+        if int(done) == 1:
+            return None
+        text = current.decode() if isinstance(current, bytes) else str(current)
+        return int(text) if text else 0
+
+    async def current(self) -> int | None:
+        raw = await self._redis.get(keys.CONTENT_CURRENT)
+        return int(raw) if raw else None
+
+    async def snapshot(self, number: int) -> str | None:
+        raw = await self._redis.get(keys.content_snapshot(number))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def meta(self, number: int) -> str | None:
+        raw = await self._redis.get(keys.content_meta(number))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def numbers(self) -> list[int]:
+        """Every version number still kept, newest first (expired ones are pruned from the set)."""
+        raw: list[Any] = await self._redis.zrevrange(keys.CONTENT_NUMBERS, 0, -1)
+        found = [int(n) for n in raw]
+        kept = []
+        for number in found:
+            if await self._redis.exists(keys.content_meta(number)):
+                kept.append(number)
+            else:
+                await self._redis.zrem(keys.CONTENT_NUMBERS, number)
+        return kept
+
+    async def keep(self, number: int) -> None:
+        """Refresh the retention of the current version (called by every process's periodic check)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in (
+                keys.CONTENT_CURRENT,
+                keys.CONTENT_NUMBERS,
+                keys.CONTENT_COUNTER,
+                keys.content_snapshot(number),
+                keys.content_meta(number),
+            ):
+                pipe.pexpire(key, self._retention_ms)
+            await pipe.execute()
+
+    async def listen(self, wake: Callable[[], Awaitable[None] | None]) -> None:
+        """Call `wake` on every announcement, for ever; reconnects when Redis goes away (the periodic
+        check covers what is missed meanwhile)."""
+        while True:
+            try:
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                await pubsub.subscribe(keys.NOTIFY_CONTENT)
+                async for _message in pubsub.listen():
+                    result = wake()
+                    if result is not None:
+                        await result
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("content version listener lost Redis; retrying in 1 s", exc_info=True)
+                await asyncio.sleep(1)
