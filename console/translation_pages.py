@@ -19,7 +19,7 @@ from chatbot.translation.exchange import ImportError_
 from chatbot.translation.glossary import Term
 from chatbot.translation.units import DOMAINS, Domain, State, Unit
 from chatbot.translation.workspace import Refused, Workspace
-from console.appkeys import AUDIT, SETTINGS, TRANSLATIONS
+from console.appkeys import AUDIT, SETTINGS, TRANSLATIONS, VERSIONS
 from console.domain.accounts import Role
 from console.domain.translations import TranslationDesk, digest, plan_digest
 from console.i18n import N_
@@ -92,6 +92,7 @@ def install(app: web.Application, redis: Redis, clock: Clock) -> None:
         app[AUDIT],
         clock,
         settings.offered_locales,
+        app[VERSIONS],
     )
 
 

@@ -61,7 +61,9 @@ class ImportPlan:
     fuzzy: int = 0
 
 
-def export_po(ws: Workspace, locale: str, domain: Domain, now: datetime) -> bytes:
+def export_po(ws: Workspace, locale: str, domain: Domain, now: datetime, *, served: bool = False) -> bytes:
+    """The language's catalog of `domain`. `served`: as children may read it, for publishing: a current
+    translation the language holds back until reviewed goes out fuzzy (kept for translators, never shown)."""
     locale = normalize(locale)
     catalog = Catalog(
         locale=locale,
@@ -85,7 +87,7 @@ def export_po(ws: Workspace, locale: str, domain: Domain, now: datetime) -> byte
         text = ""
         if tr is not None and tr.text:
             text = tr.text
-            if state is State.STALE:
+            if state is State.STALE or (served and state.current and not ws.served(locale, unit)):
                 flags.add("fuzzy")
                 if tr.made_from:
                     previous = [tr.made_from]

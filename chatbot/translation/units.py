@@ -8,6 +8,7 @@ translation made from another text than today's source is stale and never reache
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,8 +16,9 @@ from pathlib import Path
 from typing import Literal
 
 from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
 
-from chatbot.domain.catalogs import SOURCE_LOCALE, is_unreviewed, read_catalog
+from chatbot.domain.catalogs import SOURCE_LOCALE, _previous_ids, is_unreviewed, read_catalog
 from chatbot.domain.content import ContentLibrary
 from chatbot.translation.checks import Kind
 
@@ -92,10 +94,18 @@ def catalog_path(locales_dir: Path, locale: str, domain: Domain) -> Path:
     return locales_dir / locale / "LC_MESSAGES" / f"{domain}.po"
 
 
-def content_units(library: ContentLibrary, root: Path | None = None) -> list[Unit]:
+def content_units(
+    library: ContentLibrary, root: Path | None = None, texts: Mapping[str, str] | None = None
+) -> list[Unit]:
+    """Every bubble and button; `texts` (answer id -> YAML, a published version's) gives the editors'
+    comments, else the answer files do."""
     units = []
     for answer in sorted(library.answers.values(), key=lambda a: a.id):
-        note = editor_comment(answer.source)
+        note = (
+            _leading_comment(texts[answer.id])
+            if texts and answer.id in texts
+            else editor_comment(answer.source)
+        )
         where = str(answer.source.relative_to(root)) if root else answer.source.name
         bubbles = len(answer.bubbles)
         for i, message in enumerate(answer.messages()):
@@ -116,11 +126,14 @@ def content_units(library: ContentLibrary, root: Path | None = None) -> list[Uni
 def editor_comment(path: Path) -> str:
     """The comment lines atop an answer file: the editors' reason for its wording."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return _leading_comment(path.read_text(encoding="utf-8"))
     except OSError:
         return ""
+
+
+def _leading_comment(text: str) -> str:
     found = []
-    for line in lines:
+    for line in text.splitlines():
         if not line.startswith("#"):
             break
         found.append(line.lstrip("#").strip())
@@ -177,6 +190,16 @@ def catalog_translations(catalog: Catalog, domain: Domain) -> dict[str, Translat
         reviewer = "" if is_unreviewed(m.user_comments) else CATALOG
         found[key] = Translation(m.string, made_from, reviewed_by=reviewer)
     return found
+
+
+def catalog_from_text(text: str) -> Catalog:
+    """A catalog from .po text, with the old source of each fuzzy entry (`#| msgid`) as its previous id."""
+    catalog = read_po(io.BytesIO(text.encode("utf-8")), abort_invalid=True)
+    previous = _previous_ids(text)
+    for message in catalog:
+        if message.context in previous:
+            message.previous_id = [previous[message.context]]
+    return catalog
 
 
 def read_translations(

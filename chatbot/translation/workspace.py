@@ -135,8 +135,16 @@ class Workspace:
         """The workspace's edit while the catalog still holds what the edit was made on; else the catalog's."""
         from_catalog = self._catalog.get(locale, {}).get((domain, key))
         edit = self._edits.get(locale, {}).get((domain, key))
-        if edit is not None and edit.base == (from_catalog.text if from_catalog else None):
-            return edit
+        if edit is not None:
+            # The edit stands while the catalog holds what it was made on, or holds the edit itself (it was
+            # published into the catalog); a catalog that moved on to anything else wins.
+            if edit.base == (from_catalog.text if from_catalog else None):
+                return edit
+            if from_catalog is not None and (from_catalog.text, from_catalog.made_from) == (
+                edit.text,
+                edit.made_from,
+            ):
+                return edit
         return from_catalog
 
     def edit(self, locale: str, domain: str, key: str) -> Translation | None:

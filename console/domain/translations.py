@@ -19,6 +19,7 @@ from babel import Locale, UnknownLocaleError
 from chatbot.clock import Clock
 from chatbot.domain.catalogs import SOURCE_LOCALE, normalize
 from chatbot.domain.content import ContentLibrary
+from chatbot.domain.content_versions import ContentVersions, Snapshot, StaleVersion
 from chatbot.store.translations import TranslationStore
 from chatbot.translation.exchange import ImportPlan, export_po, plan_import
 from chatbot.translation.glossary import Glossary, Term
@@ -29,7 +30,17 @@ from chatbot.translation.records import (
     settings_record,
     translation_record,
 )
-from chatbot.translation.units import Domain, Translation, Unit, all_units, catalog_locales, read_translations
+from chatbot.translation.units import (
+    Domain,
+    Translation,
+    Unit,
+    all_units,
+    catalog_from_text,
+    catalog_locales,
+    catalog_translations,
+    content_units,
+    read_translations,
+)
 from chatbot.translation.workspace import Key, LanguageSettings, Refused, Workspace
 from chatbot.upload.audit import AuditLog
 
@@ -45,25 +56,77 @@ class TranslationDesk:
         audit: AuditLog,
         clock: Clock,
         offered: Collection[str],
+        versions: ContentVersions | None = None,
     ) -> None:
+        self._versions = versions
         self._store = store
         self._audit = audit
         self._clock = clock
         self._offered = tuple(offered)
         self._library = ContentLibrary.load(content_dir, locales_dir)
-        self._units: list[Unit] = all_units(self._library, locales_dir, content_dir.parent)
+        self._files_units: list[Unit] = all_units(self._library, locales_dir, content_dir.parent)
+        self._units = self._files_units
         self._catalog = read_translations(locales_dir, catalog_locales(locales_dir))
-        self._cached: tuple[int, Workspace] | None = None
+        self._content_version: int | None = None
+        self._cached: tuple[int, int | None, Workspace] | None = None
+
+    async def _follow_content(self) -> Snapshot | None:
+        """Answers and answer catalogs from the published content version (the editors' changes and the
+        translations published before), widget and console strings from the repository's catalogs."""
+        if self._versions is None:
+            return None
+        current = await self._versions.current()
+        if current is None:
+            return None
+        version, snapshot = current
+        if version.number != self._content_version:
+            self._library = snapshot.library(version=version.number)
+            others = [u for u in self._files_units if u.domain != "content"]
+            self._units = [*content_units(self._library, texts=snapshot.answers), *others]
+            for locale, text in snapshot.catalogs.items():
+                entries = {k: v for k, v in self._catalog.get(locale, {}).items() if k[0] != "content"}
+                for key, tr in catalog_translations(catalog_from_text(text), "content").items():
+                    entries[("content", key)] = tr
+                self._catalog[locale] = entries
+            self._content_version = version.number
+        return snapshot
 
     async def workspace(self) -> Workspace:
         """The workspace as of the store's current version (rebuilt only when something changed)."""
+        await self._follow_content()
         version = await self._store.version()
-        if self._cached is None or self._cached[0] != version:
+        if self._cached is None or self._cached[:2] != (version, self._content_version):
             edits = edits_of(await self._store.edits())
             settings = {code: settings_of(r) for code, r in (await self._store.settings()).items()}
             ws = Workspace(self._library, self._units, self._catalog, edits, settings, offered=self._offered)
-            self._cached = (version, ws)
-        return self._cached[1]
+            self._cached = (version, self._content_version, ws)
+        return self._cached[2]
+
+    async def _publish(self, locale: str, by: str, note: str) -> None:
+        """Answers' translations go live like answers do: the language's catalog, as children may read it,
+        published as a new content version that every gateway adopts within seconds."""
+        if self._versions is None:
+            return
+        for _attempt in range(3):
+            snapshot = await self._follow_content()
+            if snapshot is None:
+                return
+            ws = await self.workspace()
+            text = export_po(ws, locale, "content", self._clock.now(), served=True).decode("utf-8")
+            if snapshot.catalogs.get(locale) == text:
+                return
+            try:
+                await self._versions.publish(
+                    snapshot.with_catalogs({locale: text}),
+                    base=self._content_version,
+                    author=by,
+                    note=note,
+                    kind="translation",
+                )
+                return
+            except StaleVersion:
+                continue  # an editor published in between: rebuild on theirs
+        log.warning("translation of %s not published: the content version kept changing", locale)
 
     async def glossary(self, locale: str) -> Glossary:
         locale = normalize(locale)
@@ -86,6 +149,8 @@ class TranslationDesk:
             locale, domain, key, translation_record(tr), _record(ws.edit(locale, domain, key))
         )
         log.info("translation saved: %s %s %s by %s", locale, domain, key, by)
+        if domain == "content":
+            await self._publish(locale, by, f"translation {locale}: {key}")
         return tr
 
     async def review(self, locale: str, domain: str, key: str, by: str) -> Translation:
@@ -96,6 +161,8 @@ class TranslationDesk:
         await self._store.save(
             locale, domain, key, translation_record(tr), _record(ws.edit(locale, domain, key))
         )
+        if domain == "content":
+            await self._publish(locale, by, f"review {locale}: {key}")
         return tr
 
     async def export(self, locale: str, domain: Domain) -> bytes:
@@ -119,6 +186,8 @@ class TranslationDesk:
         if entries:
             await self._audit.append(by, f"translation.imported.{locale}.{domain}.{len(entries)}")
             await self._store.save_many(locale, {k: translation_record(t) for k, t in entries.items()})
+            if domain == "content":
+                await self._publish(locale, by, f"import {locale}: {len(entries)}")
         return plan
 
     async def set_term(self, locale: str, term: Term, by: str) -> None:
@@ -154,6 +223,7 @@ class TranslationDesk:
         await self._store.set_settings(
             locale, settings_record(replace(settings, serve_unreviewed=serve_unreviewed))
         )
+        await self._publish(locale, by, f"serving {locale}")
 
     async def switch(self, locale: str, on: bool, by: str) -> None:
         """A supervisor lets the widget offer the language (it still must be safe-complete) or stops it."""

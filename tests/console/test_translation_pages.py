@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.cli import main
+from chatbot.gateway.appkeys import CONTENT_FOLLOWER
 from chatbot.redis_server import RedisServer
 from chatbot.settings import PROJECT_ROOT, Settings
 from tests.console.conftest import Console, StaffClient
@@ -23,7 +25,7 @@ NEW = "Tack! Skönt att du skrev till oss."
 def edited_tree(tmp_path: Path) -> tuple[Path, Path]:
     """The real answers and catalogs, with one Swedish answer just changed by an editor (and updated)."""
     content, locales = tmp_path / "content", tmp_path / "locales"
-    shutil.copytree(PROJECT_ROOT / "content" / "answers", content / "answers")
+    shutil.copytree(PROJECT_ROOT / "content", content)  # answers, guidelines, the intent model's data
     shutil.copytree(PROJECT_ROOT / "locales", locales)
     path = content / "answers" / "thanks.yml"
     path.write_text(path.read_text(encoding="utf-8").replace(OLD, NEW), encoding="utf-8")
@@ -55,9 +57,39 @@ def field(page: str, row_key: str, name: str) -> str:
     return found.group(1)
 
 
+async def english_child_reads(child: Any, expected: str) -> None:
+    """An English-speaking child asks for the thanks answer; its first bubble is `expected`."""
+    await child.drain(0.3)
+    await child.say("/thanks", client_id=f"t{expected[:4]}")
+    said = await child.expect("bot_uttered")
+    assert said["text"] == expected
+
+
+async def adopted(gateway: Any, version: int, timeout: float = 3.0) -> float:
+    """Seconds until the running gateway serves content version `version` (or more)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while (gateway.app[CONTENT_FOLLOWER].live.version or 0) < version:
+        assert loop.time() - started < timeout, "the gateway did not adopt the new version"
+        await asyncio.sleep(0.02)
+    return loop.time() - started
+
+
 async def test_stale_answer_diff_refused_placeholder_then_second_person_review(
-    console: Console, make_account: Any, staff_factory: Any
+    console: Console,
+    make_account: Any,
+    staff_factory: Any,
+    gateway_factory: Any,
+    child_factory: Any,
+    settings: Settings,
 ) -> None:
+    gateway = await gateway_factory(settings)
+    child = child_factory(gateway.url)
+    await child.connect()
+    await child.start(locale="en")
+    await child.expect("history")
+    # The English translation is stale: the English-speaking child reads the new Swedish, never old English.
+    await english_child_reads(child, NEW)
     tina = await signed_in(make_account, staff_factory, "tina", "translator")
     status, page = await tina.get("/translate")
     assert status == 200 and 'id="lang-en"' in page and "thanks" in page  # read in Swedish now
@@ -97,6 +129,9 @@ async def test_stale_answer_diff_refused_placeholder_then_second_person_review(
     assert location.startswith(back + "?msg=saved")
     status, page = await tina.get(back)
     assert 'data-key="thanks:bubble:0" data-domain="content" data-state="unreviewed"' in page
+    # Live in the running gateway within seconds (a new content version), without a restart.
+    assert await adopted(gateway, 2) < 3
+    await english_child_reads(child, "Thanks! Good that you wrote to us.")
     # The same translator cannot review her own.
     assert "msg=own" in await tina.redirected(
         "/translate/en/review", {"domain": "content", "key": "thanks:bubble:0", "back": back}
