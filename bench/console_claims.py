@@ -26,7 +26,8 @@ from pathlib import Path
 from redis.asyncio import Connection, ConnectionPool, Redis
 
 from chatbot.clock import SystemClock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
+from chatbot.content.loading import load_library
 from chatbot.domain.hours import OpeningHours
 from chatbot.domain.sessions import new_conversation_id
 from chatbot.model import Entry, Role, to_ms
@@ -118,7 +119,7 @@ async def tick_bench(url: str, settings: Settings, content: ContentLibrary, size
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as server:
         settings = Settings(redis_url=server.url, opening_hours=ALWAYS_OPEN)
-        content = ContentLibrary.load(settings.content_dir, settings.locales_dir)
+        content = load_library(settings)
         if args.tick_only:
             for size in args.queued:
                 print(await tick_bench(server.url, settings, content, size))

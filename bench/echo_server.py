@@ -62,7 +62,7 @@ def create_app(mode: str = "echo", answer: str = "greet") -> web.Application:
 
 def _bubbles(answer_id: str) -> list[dict[str, Any]]:
     """The payloads (without seq and ts) the gateway sends for this answer, built by the gateway's code."""
-    from chatbot.domain.content import ContentLibrary
+    from chatbot.content.library import ContentLibrary
 
     replies = ContentLibrary.load(ROOT / "content", ROOT / "locales").replies(answer_id, "sv")
     out = []

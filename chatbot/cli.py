@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from chatbot.cli_support import add_serve_command, run, serve
-from chatbot.content_cli import add_content_commands
+from chatbot.content.cli import add_content_commands
 from chatbot.nlu.cli import add_nlu_commands
 from chatbot.settings import env_help
 

@@ -29,6 +29,7 @@ from chatbot.store.queue import QueueStore
 from console import case_pages, events, routes, security, translation_pages
 from console.appkeys import (
     ACCOUNTS,
+    AUDIT,
     CLOCK,
     CONTENT,
     CONTENT_FOLLOWER,
@@ -39,14 +40,17 @@ from console.appkeys import (
     SETTINGS,
     TEMPLATES,
     VERSIONS,
+    WORKSPACE,
 )
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
+from console.domain.editing import Workspace
 from console.domain.throttle import Pause, SignInThrottle
 from console.i18n import ConsoleTemplates
 from console.live import Live
 from console.namespace import StaffNamespace
 from console.store.accounts import AccountStore, SessionStore
+from console.store.drafts import DraftStore
 from console.store.handoff import HandoffStore
 from console.store.sealing import SecretBox
 from console.store.stats import StatsStore
@@ -98,10 +102,10 @@ def create_app(
         lifetime_s=settings.console_session_lifetime,
     )
     # Follows the published content version like the gateway (chatbot/domain/content_versions.py).
-    content = LiveLibrary.from_files(settings.content_dir, settings.locales_dir)
+    content = LiveLibrary.from_files(settings.content_dir, settings.locales_dir, settings.default_locale)
     version_store = ContentVersionStore(redis, settings.content_version_retention)
     versions = ContentVersions(version_store, clock)
-    follower = ContentFollower(versions, version_store, content)
+    follower = ContentFollower(versions, version_store, content, settings.default_locale)
     # The console's writes are announced to the children's side, so the gateway delivers them live.
     conversations = ConversationStore(
         redis,
@@ -153,6 +157,7 @@ def create_app(
     app[LIVE] = live
     app[STAFF_NAMESPACE] = namespace
     case_pages.install(app, redis, clock)
+    app[WORKSPACE] = Workspace(DraftStore(redis), versions, app[AUDIT], clock)
     translation_pages.install(app, redis, clock)
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)

@@ -6,13 +6,14 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from chatbot.clock import Clock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.content_versions import ContentFollower, ContentVersions
 from chatbot.settings import Settings
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.service import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
+from console.domain.editing import Workspace
 from console.domain.reauth import Reauth
 from console.domain.translations import TranslationDesk
 from console.i18n import ConsoleTemplates
@@ -33,3 +34,4 @@ REAUTH = web.AppKey("reauth", Reauth)
 TRANSLATIONS = web.AppKey("translations", TranslationDesk)
 VERSIONS = web.AppKey("content_versions", ContentVersions)
 CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
+WORKSPACE = web.AppKey("content_workspace", Workspace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console import case_pages, pages, setup_pages, translation_pages, views
+from console import case_pages, content_pages, pages, setup_pages, translation_pages, views
 
 
 def setup(app: web.Application) -> None:
@@ -39,5 +39,12 @@ def setup(app: web.Application) -> None:
     add.add_post("/cases/{case_id}/actions", case_pages.case_action, name="case_action")
     add.add_post("/cases/{case_id}/files/{file_id}", case_pages.ciphertext, name="case_file")
     add.add_post("/cases/{case_id}/files/{file_id}/revealed", case_pages.revealed, name="case_reveal")
+    add.add_get("/content", content_pages.browse, name="content")
+    add.add_post("/content/drafts", content_pages.new_draft, name="content_new_draft")
+    add.add_get("/content/drafts/{draft_id}", content_pages.draft_page, name="content_draft")
+    add.add_post("/content/drafts/{draft_id}/check", content_pages.check_edit, name="content_check")
+    add.add_post("/content/drafts/{draft_id}/{action}", content_pages.draft_action, name="content_action")
+    add.add_get("/content/history", content_pages.history, name="content_history")
+    add.add_post("/content/history/{number}/rollback", content_pages.rollback, name="content_rollback")
     add.add_get("/upload/{name}", case_pages.viewer_asset, name="viewer_asset")
     translation_pages.add_routes(add)

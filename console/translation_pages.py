@@ -12,7 +12,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from chatbot.clock import Clock
-from chatbot.domain.catalogs import normalize
+from chatbot.content.catalogs import normalize
 from chatbot.store.translations import Conflict, TranslationStore
 from chatbot.translation.checks import Finding, check, is_rtl
 from chatbot.translation.exchange import ImportError_

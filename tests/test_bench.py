@@ -59,7 +59,7 @@ async def test_echo_server_answers_one_bot_uttered_per_message() -> None:
 async def test_wire_server_sends_the_gateways_events_for_a_message() -> None:
     """The wire floor answers as the gateway does on the compact protocol: one `turn` frame with the ack
     and the answer's bubbles in seq."""
-    from chatbot.domain.content import ContentLibrary
+    from chatbot.content.library import ContentLibrary
 
     root = BENCH.parent
     expected = ContentLibrary.load(root / "content", root / "locales").replies("greet", "sv")

@@ -29,8 +29,8 @@ from typing import Any
 from babel.messages.pofile import read_po
 
 from chatbot.clock import Clock
-from chatbot.domain.catalogs import DOMAIN, SOURCE_LOCALE, ContentCatalogs, Entry, is_unreviewed, normalize
-from chatbot.domain.content import ContentError, ContentLibrary, parse_answer
+from chatbot.content.catalogs import DOMAIN, SOURCE_LOCALE, ContentCatalogs, Entry, is_unreviewed, normalize
+from chatbot.content.library import ContentError, ContentLibrary, parse_answer
 from chatbot.store.content_versions import ContentVersionStore
 
 log = logging.getLogger(__name__)

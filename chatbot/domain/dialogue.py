@@ -29,9 +29,9 @@ from datetime import datetime
 from typing import Protocol
 
 from chatbot.clock import Clock
+from chatbot.content.library import Answer, ContentLibrary
 from chatbot.domain import errors, payloads
 from chatbot.domain.bot import BotContext, BotTurn
-from chatbot.domain.content import Answer, ContentLibrary
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours, format_clock, format_moment
 from chatbot.domain.moments import default_formats

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from chatbot.clock import Clock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.notices import notice_entries
 from chatbot.model import ConversationState, to_ms
 from chatbot.settings import Settings

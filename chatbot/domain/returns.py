@@ -18,8 +18,8 @@ import secrets
 from dataclasses import dataclass
 
 from chatbot.clock import Clock
+from chatbot.content.library import ContentLibrary
 from chatbot.domain import errors
-from chatbot.domain.content import ContentLibrary
 from chatbot.domain.dialogue import HoursProvider
 from chatbot.domain.floods import ClientId, FloodGuard
 from chatbot.domain.hours import OpeningHours, format_moment

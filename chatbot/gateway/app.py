@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
+from chatbot.content.widget_catalogs import WidgetCatalogs, offer_safe
 from chatbot.domain.bot import Bot
 from chatbot.domain.content_versions import ContentFollower, ContentVersions, LiveLibrary, Snapshot
 from chatbot.domain.conversations import ConversationService
@@ -37,7 +38,6 @@ from chatbot.gateway.appkeys import (
     SIO,
 )
 from chatbot.gateway.assembly import build_bot, build_hours, build_nlu, build_uploads
-from chatbot.gateway.catalogs import WidgetCatalogs, offer_safe
 from chatbot.gateway.delivery import Delivery
 from chatbot.gateway.namespace import ChildNamespace
 from chatbot.model import Role

@@ -8,10 +8,10 @@ import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
+from chatbot.content.widget_catalogs import WidgetCatalogs
 from chatbot.domain.content_versions import ContentFollower
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.floods import ClientHasher, FloodGuard
-from chatbot.gateway.catalogs import WidgetCatalogs
 from chatbot.gateway.delivery import Delivery
 from chatbot.observability import Instruments
 from chatbot.settings import Settings

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from chatbot.clock import Clock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.dialogue import DialogueBot
 from chatbot.domain.edited_hours import HoursSource
 from chatbot.domain.floods import FloodGuard

@@ -22,7 +22,7 @@ from chatbot.nlu.text import normalise
 
 CRISIS = "crisis"
 # The languages whose crisis phrases the check knows (one of the conditions of a safe-complete language,
-# chatbot/domain/languages.py). Arabic includes Arabic written in Latin letters.
+# chatbot/content/languages.py). Arabic includes Arabic written in Latin letters.
 CRISIS_LANGUAGES = frozenset({"sv", "en", "ar"})
 # The classifier's crisis probability above which a message counts as crisis. Deliberately low: see the
 # measured recall and false-positive rate in docs/nlu.md.

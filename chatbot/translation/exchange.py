@@ -15,7 +15,7 @@ from datetime import datetime
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po, write_po
 
-from chatbot.domain.catalogs import normalize
+from chatbot.content.catalogs import normalize
 from chatbot.translation.checks import Finding, check, errors
 from chatbot.translation.glossary import Glossary
 from chatbot.translation.units import Domain, State, Translation, key_of

@@ -18,8 +18,8 @@ from typing import Literal
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from chatbot.domain.catalogs import SOURCE_LOCALE, _previous_ids, is_unreviewed, read_catalog
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.catalogs import SOURCE_LOCALE, _previous_ids, is_unreviewed, read_catalog
+from chatbot.content.library import ContentLibrary
 from chatbot.translation.checks import Kind
 
 Domain = Literal["content", "widget", "console"]

@@ -13,9 +13,9 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from chatbot.domain.catalogs import SOURCE_LOCALE, ContentCatalogs, Entry, normalize
-from chatbot.domain.content import ContentLibrary
-from chatbot.domain.languages import LanguageStatus, WidgetStatus, language_status
+from chatbot.content.catalogs import SOURCE_LOCALE, ContentCatalogs, Entry, normalize
+from chatbot.content.languages import LanguageStatus, WidgetStatus, language_status
+from chatbot.content.library import ContentLibrary
 from chatbot.nlu.crisis import CRISIS_LANGUAGES
 from chatbot.translation.checks import Finding, check, errors
 from chatbot.translation.diff import Piece, word_diff

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatbot.domain.catalogs import normalize
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.catalogs import normalize
+from chatbot.content.library import ContentLibrary
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,9 @@ def canned_replies(library: ContentLibrary, child_locale: str) -> list[Canned]:
     """Every answer (kind `answer`) as a canned reply in the child's language, by answer id.
 
     The rule of docs/translation.md holds here too: a stale or fuzzy translation is never offered; the
-    reply falls back to the source, and `current` is False so the console says so before it is sent."""
-    locale = normalize(child_locale or "sv")
+    reply falls back as the bot's answers do (DEFAULT_LOCALE, then the Swedish source), and `current` is
+    False so the console says so before it is sent. A child with no language set reads the fallback."""
+    locale = normalize(child_locale or library.fallback_locale)
     found = []
     for answer_id, answer in sorted(library.answers.items()):
         if answer.kind != "answer":

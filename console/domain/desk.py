@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from chatbot.clock import Clock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours

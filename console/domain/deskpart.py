@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from chatbot.clock import Clock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.notices import notice_entries
 from chatbot.model import Entry, to_ms

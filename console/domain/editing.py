@@ -1,7 +1,7 @@
 """The editors' workspace: drafts of answers, the guideline gate, two-person review and publishing.
 
 A draft holds edits of existing answers (bubbles and buttons) made against one published content version
-(its base). The gate is `content check` itself (chatbot.domain.guidelines.check_library), run on the
+(its base). The gate is `content check` itself (chatbot.content.guidelines.report.check_library), run on the
 whole library the draft would produce. Submitting asks another person to review: never the author. A
 draft that touches a safety-critical answer (crisis, welcome, hand-off, opening hours, or any answer with
 an emergency number) also needs a supervisor's sign-off, from a third person. Approved drafts publish
@@ -22,10 +22,12 @@ from typing import Any
 import yaml
 
 from chatbot.clock import Clock
-from chatbot.domain.catalogs import SOURCE_LOCALE
-from chatbot.domain.content import Answer, ContentError, ContentLibrary
+from chatbot.content.catalogs import SOURCE_LOCALE
+from chatbot.content.guidelines.contract import INTENTS
+from chatbot.content.guidelines.findings import Finding, Level
+from chatbot.content.guidelines.report import Report, check_library
+from chatbot.content.library import Answer, ContentError, ContentLibrary
 from chatbot.domain.content_versions import ContentVersions, Snapshot, StaleVersion, Version
-from chatbot.domain.guidelines import INTENTS, Finding, Level, Report, check_library
 from chatbot.upload.audit import AuditLog
 from console.domain.accounts import Role
 from console.store.drafts import DraftStore
@@ -306,6 +308,10 @@ class Workspace:
         self._versions = versions
         self._audit = audit
         self._clock = clock
+
+    @property
+    def versions(self) -> ContentVersions:
+        return self._versions
 
     async def published(self) -> tuple[Version, Snapshot]:
         current = await self._versions.current()

@@ -17,8 +17,8 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 
 from chatbot.clock import Clock
-from chatbot.domain.catalogs import SOURCE_LOCALE, normalize
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.catalogs import SOURCE_LOCALE, normalize
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.content_versions import ContentVersions, Snapshot, StaleVersion
 from chatbot.store.translations import TranslationStore
 from chatbot.translation.exchange import ImportPlan, export_po, plan_import

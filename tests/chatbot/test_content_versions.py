@@ -16,7 +16,7 @@ from chatbot.domain.content_versions import (
     Snapshot,
     StaleVersion,
 )
-from chatbot.gateway.app import CONTENT_FOLLOWER
+from chatbot.gateway.appkeys import CONTENT_FOLLOWER
 from chatbot.model import Entry
 from chatbot.settings import Settings
 from chatbot.store import keys

@@ -10,9 +10,9 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
+from chatbot.content.library import ContentLibrary
 from chatbot.domain import errors
 from chatbot.domain.bot import BotContext, BotTurn
-from chatbot.domain.content import ContentLibrary
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.dialogue import MAX_GRANTS, DialogueBot
 from chatbot.domain.ending import Ending

@@ -8,7 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.floods import CLIENT_HASH_TTL
 from chatbot.store import keys
 from tests.conftest import with_settings

@@ -9,7 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.model import Role
 from chatbot.settings import Settings
 from chatbot.store import keys

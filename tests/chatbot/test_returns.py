@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from chatbot.content.library import ContentLibrary
 from chatbot.domain import returns
-from chatbot.domain.content import ContentLibrary
 from chatbot.domain.ending import Ending
 from chatbot.domain.floods import RETURN_CODES_BURST
 from chatbot.domain.sessions import session_hash

@@ -12,14 +12,18 @@ import pytest
 from playwright.async_api import Browser, Dialog, expect
 from redis.asyncio import Redis
 
-from chatbot.domain.catalogs import read_catalog, write_catalog
-from chatbot.domain.content import ContentLibrary
+from chatbot.clock import FixedClock
+from chatbot.content.catalog_tools import write_catalog
+from chatbot.content.catalogs import read_catalog
+from chatbot.content.library import ContentLibrary
+from chatbot.content.loading import load_library
 from chatbot.domain.sessions import session_hash
 from chatbot.model import to_ms
 from chatbot.redis_server import RedisServer
 from chatbot.settings import PROJECT_ROOT, Settings
 from chatbot.store import keys as chat_keys
 from chatbot.store.queue import QueueStore
+from console.appkeys import CONTENT
 from console.domain.canned import canned_replies
 from tests.browser import Tabs
 from tests.console.conftest import Console
@@ -59,6 +63,25 @@ def test_canned_replies_are_in_the_childs_language_or_marked(tmp_path: Path) -> 
     english = {c.answer_id: c for c in canned_replies(library, "en_GB")}
     assert english[STALE].current and english[STALE].locale == "en"
     assert all(c.current for c in canned_replies(library, "sv"))
+
+
+async def test_the_console_falls_back_like_the_bot(
+    console_factory: Any, redis_server: RedisServer, clock: FixedClock
+) -> None:
+    """The console loads the library as the gateway does (chatbot.content.loading): with DEFAULT_LOCALE
+    English, a child in a language without translations gets English canned replies, marked as not theirs."""
+    settings = Settings(
+        redis_url=redis_server.url, session_secret=Settings().session_secret, default_locale="en"
+    )
+    console = await console_factory(settings, clock)
+    library = console.app[CONTENT]
+    by_id = {c.answer_id: c for c in canned_replies(library, "pl")}
+    english = " ".join(r.text for r in load_library(settings).replies(STALE, "en"))
+    assert by_id[STALE].locale == "en" and not by_id[STALE].current
+    assert by_id[STALE].text == english != " ".join(library.get(STALE).bubbles)
+    # A child with no language set reads the fallback, which is then theirs.
+    unset = {c.answer_id: c for c in canned_replies(library, "")}
+    assert unset[STALE].text == english and unset[STALE].current
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import Browser, expect
 from redis.asyncio import Redis
 
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.gateway.upload_views import UPLOADS
 from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings

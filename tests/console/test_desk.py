@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.hours import OpeningHours
 from chatbot.domain.sessions import new_conversation_id
 from chatbot.model import Entry, Role, to_ms

@@ -9,8 +9,8 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
+from chatbot.content.guidelines.findings import Level
 from chatbot.domain.content_versions import ContentVersions, Snapshot
-from chatbot.domain.guidelines import Level
 from chatbot.settings import Settings
 from chatbot.store.content_versions import ContentVersionStore
 from chatbot.upload.audit import AuditLog

@@ -16,7 +16,7 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.ending import Ending, EndReason
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.sessions import session_hash

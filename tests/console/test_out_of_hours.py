@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.edited_hours import HoursSource
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours

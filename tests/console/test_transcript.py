@@ -51,6 +51,9 @@ async def test_consent_taps_and_what_the_bot_learned(
     assert "/handoff_queued" not in transcript.split(">", 1)[1]
     # Stockholm time: the test clock is 10:00 in Stockholm (09:00 UTC).
     assert "· 10:00</span>" in transcript and "· 09:00</span>" not in transcript
+    # Provenance: each bot bubble names the answer and the content version the child was shown.
+    shown = re.findall(r'class="provenance"[^>]*>(\w+) v(\d+)<', transcript)
+    assert ("transcript_consent_yes", "1") in shown and {v for _, v in shown} == {"1"}
 
     await child.say("/transcript_consent_no", client_id="c-2")
     for _ in range(100):

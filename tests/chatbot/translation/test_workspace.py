@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.domain.catalogs import SOURCE_LOCALE
+from chatbot.content.catalogs import SOURCE_LOCALE
 from chatbot.translation.diff import Piece
 from chatbot.translation.units import CATALOG, State, Translation
 from chatbot.translation.workspace import LanguageSettings, Refused, load_workspace

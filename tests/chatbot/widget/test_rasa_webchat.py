@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, expect
 
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.redis_server import free_port
 from chatbot.settings import Settings
 from tests.browser import Tabs

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.gateway.catalogs import CatalogError, WidgetCatalogs
+from chatbot.content.widget_catalogs import CatalogError, WidgetCatalogs
 
 ROOT = Path(__file__).resolve().parents[3]
 STATIC = ROOT / "chatbot" / "static"

@@ -13,7 +13,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.notices import notice_entries
 from chatbot.domain.sessions import session_hash
 from chatbot.model import ConversationState, Entry, Role, to_ms

@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.async_api import Frame, expect
 
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.settings import PROJECT_ROOT
 from tests.chatbot.widget.conftest import Session
 from tests.chatbot.widget.test_widget_a11y import audit

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Route
 from redis.asyncio import Redis
 
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.library import ContentLibrary
 from chatbot.domain.sessions import session_hash
 from chatbot.gateway.upload_views import CASES
 from chatbot.settings import Settings

@@ -11,9 +11,14 @@ from pathlib import Path
 import pytest
 
 from chatbot.cli import main
-from chatbot.domain.catalogs import read_catalog, write_catalog
-from chatbot.domain.content import ContentLibrary
-from chatbot.domain.guidelines import INTENTS, Level, Report, check_library, lix, sentences, taps_from, words
+from chatbot.content.catalog_tools import write_catalog
+from chatbot.content.catalogs import read_catalog
+from chatbot.content.guidelines.contract import INTENTS
+from chatbot.content.guidelines.findings import Level
+from chatbot.content.guidelines.graph import taps_from
+from chatbot.content.guidelines.readability import lix, sentences, words
+from chatbot.content.guidelines.report import Report, check_library
+from chatbot.content.library import ContentLibrary
 from chatbot.nlu.data import load_project
 from chatbot.settings import PROJECT_ROOT
 

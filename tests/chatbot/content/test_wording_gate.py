@@ -8,14 +8,16 @@ from pathlib import Path
 import pytest
 
 from chatbot.cli import main
-from chatbot.domain.content import ContentLibrary
-from chatbot.domain.gate_eval import evaluate, load_heldout
-from chatbot.domain.guidelines import Level, check_library, check_sentence
-from chatbot.domain.wording import read
-from chatbot.domain.wording_bank import BANK_DIR, RULES, load_bank
+from chatbot.content.gate_eval import evaluate, load_heldout
+from chatbot.content.guidelines.findings import Level
+from chatbot.content.guidelines.report import check_library
+from chatbot.content.guidelines.rules import check_sentence
+from chatbot.content.library import ContentLibrary
+from chatbot.content.wording import read
+from chatbot.content.wording_bank import BANK_DIR, RULES, load_bank
 from chatbot.settings import PROJECT_ROOT
 
-from .test_content_check import Copy, violations
+from .test_guidelines import Copy, violations
 
 BANK = load_bank()
 HELDOUT = PROJECT_ROOT / "content" / "guidelines" / "heldout.yml"

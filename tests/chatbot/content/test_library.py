@@ -11,8 +11,9 @@ import pytest
 from babel.messages.extract import extract_from_file
 
 from chatbot.cli import main
-from chatbot.domain.catalogs import CatalogError, read_catalog, template, write_catalog
-from chatbot.domain.content import ContentError, ContentLibrary
+from chatbot.content.catalog_tools import template, write_catalog
+from chatbot.content.catalogs import CatalogError, read_catalog
+from chatbot.content.library import ContentError, ContentLibrary
 from chatbot.settings import PROJECT_ROOT
 
 CONTENT = PROJECT_ROOT / "content"

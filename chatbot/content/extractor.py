@@ -10,8 +10,8 @@ from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from chatbot.domain.catalogs import translator_comment
-from chatbot.domain.content import parse_answer
+from chatbot.content.catalog_tools import translator_comment
+from chatbot.content.library import parse_answer
 
 
 def extract_content(

@@ -2,7 +2,7 @@
 
 content/guidelines/bank/<rule>.yml holds, per language, sentences that break the rule (`violations`) and
 sentences that look close but are fine (`clean`). The tests run every line through the gate, and the
-classifier learns from them: when no pattern of chatbot.domain.wording_rules matches a sentence but it reads
+classifier learns from them: when no pattern of chatbot.content.wording_rules matches a sentence but it reads
 like the bank's violations of a rule, the gate warns the reviewer and names the closest labelled example.
 The classifier only ever warns; a violation always comes from a pattern with a reason in plain words.
 """
@@ -19,7 +19,7 @@ import yaml
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from chatbot.domain.wording import read
+from chatbot.content.wording import read
 
 RULES = ("blame", "promise", "personal_data")
 BANK_DIR = Path(__file__).resolve().parents[2] / "content" / "guidelines" / "bank"

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from chatbot.cli import main
-from chatbot.domain.catalogs import read_catalog, write_catalog
-from chatbot.domain.content import ContentLibrary
-from chatbot.domain.languages import language_status, safety_answers
-from chatbot.gateway.catalogs import WidgetCatalogs, language_statuses, offer_safe
+from chatbot.content.catalog_tools import write_catalog
+from chatbot.content.catalogs import read_catalog
+from chatbot.content.languages import language_status, safety_answers
+from chatbot.content.library import ContentLibrary
+from chatbot.content.widget_catalogs import WidgetCatalogs, language_statuses, offer_safe
 from chatbot.nlu import data
 from chatbot.nlu.crisis import CrisisDetector
 from chatbot.nlu.language import ARABIC, FOREIGN, LATIN, LanguageGuesser

@@ -1,6 +1,6 @@
 """A sentence as the wording rules read it: normalised words (lemmas) in clauses, each tied to the editor's text.
 
-The rules (chatbot.domain.wording_rules) match meaning rather than spelling, so they read a normalised form:
+The rules (chatbot.content.wording_rules) match meaning rather than spelling, so they read a normalised form:
 lower case, one apostrophe, English contractions spelled out ("won't" → "will not"), the irregular and
 frequent verb forms of Swedish and English reduced to one lemma ("tog", "tagit", "tas" → "ta"; "took" →
 "take"), and object pronouns to their subject form ("dig" → "du"). Words that are ambiguous stay as they

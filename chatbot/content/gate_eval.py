@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from chatbot.domain.guidelines import WORDING_RULES, Finding, Level, check_sentence
+from chatbot.content.guidelines.findings import Finding, Level
+from chatbot.content.guidelines.rules import WORDING_RULES, check_sentence
 
 RULES = tuple(WORDING_RULES)
 

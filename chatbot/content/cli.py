@@ -8,21 +8,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chatbot.domain.catalogs import (
-    DOMAIN,
-    SOURCE_LOCALE,
-    CatalogError,
-    merge,
-    normalize,
-    read_catalog,
-    template,
-    write_catalog,
-)
-from chatbot.domain.content import Answer, ContentError, ContentLibrary
-from chatbot.domain.gate_eval import HeldoutError, evaluate, format_scores, load_heldout
-from chatbot.domain.guidelines import START, button_targets, check_library, format_report, taps_from
-from chatbot.gateway.catalogs import CatalogError as WidgetCatalogError
-from chatbot.gateway.catalogs import WidgetCatalogs, language_statuses
+from chatbot.content.catalog_tools import merge, template, write_catalog
+from chatbot.content.catalogs import DOMAIN, SOURCE_LOCALE, CatalogError, normalize, read_catalog
+from chatbot.content.gate_eval import HeldoutError, evaluate, format_scores, load_heldout
+from chatbot.content.guidelines.contract import START
+from chatbot.content.guidelines.graph import button_targets, taps_from
+from chatbot.content.guidelines.report import check_library, format_report
+from chatbot.content.library import Answer, ContentError, ContentLibrary
+from chatbot.content.widget_catalogs import CatalogError as WidgetCatalogError
+from chatbot.content.widget_catalogs import WidgetCatalogs, language_statuses
 from chatbot.settings import PROJECT_ROOT
 
 
@@ -95,6 +89,10 @@ def add_content_commands(commands: Any) -> None:
         "--init", metavar="LOCALE", action="append", default=[], help="start a catalog for LOCALE"
     )
     update.set_defaults(handler=_update)
+
+    from chatbot import content_versions_cli
+
+    content_versions_cli.register(sub, dirs)
 
 
 def _load(args: argparse.Namespace) -> ContentLibrary:

@@ -4,7 +4,7 @@ Each pattern names a meaning ("we say we will remove it", "asks the child's age"
 order the language allows (statement, inversion, question), and carries the plain-words reason an editor
 reads. `unless` is the negation or hedge that really takes the meaning away ("vi kan *inte lova*", "we'll
 *try*"); `soften` marks a reading the gate is unsure of, which becomes a warning for the reviewer instead of
-a violation. Patterns run over chatbot.domain.wording's normalised text (lemmas), per clause or per sentence.
+a violation. Patterns run over chatbot.content.wording's normalised text (lemmas), per clause or per sentence.
 The labelled examples that pin every pattern down are content/guidelines/bank/*.yml.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from chatbot.domain.wording import Clause, Sentence, read, split_sentences
+from chatbot.content.wording import Clause, Sentence, read, split_sentences
 
 BLAME, PROMISE, PERSONAL = "blame", "promise", "personal_data"
 

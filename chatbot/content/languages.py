@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from chatbot.domain.catalogs import SOURCE_LOCALE, normalize
-from chatbot.domain.content import ContentLibrary
+from chatbot.content.catalogs import SOURCE_LOCALE, normalize
+from chatbot.content.library import ContentLibrary
 from chatbot.nlu.crisis import CRISIS_LANGUAGES
 
 # The answers a child in trouble or in a hand-off sees; without them in the child's language the

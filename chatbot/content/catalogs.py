@@ -1,8 +1,9 @@
-"""Translations of the answers: gettext catalogs `locales/<lang>/LC_MESSAGES/content.po`, read and updated.
+"""Translations of the answers at run time: gettext catalogs `locales/<lang>/LC_MESSAGES/content.po`, read.
 
 Every string of an answer has a context ('<answer id>:bubble:<n>' or '<answer id>:button:<target>') so
 that equal Swedish strings in different answers translate separately, and so that a changed Swedish
-text is still recognised as the same string: `update` then keeps the old translation but marks it fuzzy.
+text is still recognised as the same string: `update` (chatbot.content.catalog_tools) then keeps the old
+translation but marks it fuzzy.
 
 The server reads the .po files themselves, not compiled .mo files: a stale .mo left behind by a
 forgotten compile step could otherwise show a child an outdated translation (guideline 9). A
@@ -14,13 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from babel.messages.catalog import Catalog, Message
-from babel.messages.pofile import PoFileError, read_po, unescape, write_po
-
-if TYPE_CHECKING:
-    from chatbot.domain.content import ContentLibrary
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import PoFileError, read_po, unescape
 
 SOURCE_LOCALE = "sv"
 DOMAIN = "content"
@@ -142,96 +139,3 @@ def _previous_ids(text: str) -> dict[str, str]:
         elif not line.startswith("#"):
             pieces = []
     return found
-
-
-def write_catalog(path: Path, catalog: Catalog) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fileobj:
-        write_po(fileobj, catalog, width=100, sort_output=False, ignore_obsolete=True, include_previous=True)
-
-
-def template(library: ContentLibrary, root: Path | None = None) -> Catalog:
-    """The .pot: every source string with its context, in file order, with a note for translators."""
-    catalog = Catalog(domain=DOMAIN, project="stodchat", header_comment=_HEADER, fuzzy=False)
-    for answer in sorted(library.answers.values(), key=lambda a: a.source):
-        where = str(answer.source.relative_to(root)) if root else answer.source.name
-        note = _note(answer.id, answer.placeholders)
-        for message in answer.messages():
-            catalog.add(
-                message.text,
-                locations=[(where, message.line)],
-                context=message.context,
-                auto_comments=[note],
-            )
-    return catalog
-
-
-def translator_comment(answer_id: str, placeholders: Iterable[str]) -> str:
-    return _note(answer_id, tuple(placeholders))
-
-
-def _note(answer_id: str, placeholders: tuple[str, ...]) -> str:
-    keep = f"; keep {', '.join('{' + p + '}' for p in placeholders)} as they are" if placeholders else ""
-    return f"answer {answer_id}{keep}"
-
-
-def merge(source: Catalog, old: Catalog | None, locale: str) -> tuple[Catalog, dict[str, int]]:
-    """The new catalog for `locale`: current translations kept, translations of changed Swedish text
-    carried over as fuzzy (with the previous msgid, so translators see what changed), new strings empty.
-    Returns it with counts of current, fuzzy and untranslated entries."""
-    by_context: dict[str, Message] = {}
-    by_answer_text: dict[tuple[str, str], Message] = {}
-    if old is not None:
-        for message in old:
-            if message.id and message.context:
-                by_context[message.context] = message
-                by_answer_text.setdefault((_answer_of(message.context), str(message.id)), message)
-    result = Catalog(locale=locale, domain=DOMAIN, project="stodchat", header_comment=_HEADER, fuzzy=False)
-    if old is not None:
-        result.last_translator = old.last_translator
-        result.language_team = old.language_team
-    counts = {"current": 0, "fuzzy": 0, "untranslated": 0}
-    for message in source:
-        if not message.id:
-            continue
-        before = by_context.get(str(message.context))
-        if before is None:
-            # A button that now leads elsewhere gets a new context; the same text in the same answer
-            # still has the same translation.
-            before = by_answer_text.get((_answer_of(str(message.context)), str(message.id)))
-        flags: set[str] = set()
-        previous: list[str] = []
-        translation = ""
-        user_comments: list[str] = []
-        if before is not None and isinstance(before.string, str) and before.string:
-            translation = before.string
-            user_comments = list(before.user_comments)
-            if before.id != message.id:
-                flags.add("fuzzy")
-                previous = [str(before.id)]
-            elif before.fuzzy:
-                flags.add("fuzzy")
-                previous = list(before.previous_id)
-        counts["untranslated" if not translation else "fuzzy" if flags else "current"] += 1
-        result.add(
-            message.id,
-            translation,
-            locations=message.locations,
-            flags=flags,
-            auto_comments=message.auto_comments,
-            user_comments=user_comments,
-            previous_id=previous,
-            context=message.context,
-        )
-    return result, counts
-
-
-def _answer_of(context: str) -> str:
-    return context.split(":", 1)[0]
-
-
-_HEADER = """\
-# Translations of the child-facing answers of the support chat (source language: Swedish).
-# Generated by `python -m chatbot content update`; edit only the msgstr lines and the fuzzy flags.
-# A fuzzy entry is never shown to a child: check it against the new Swedish text, fix it, then
-# remove the 'fuzzy' flag to confirm it. See docs/translation.md."""

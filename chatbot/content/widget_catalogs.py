@@ -18,9 +18,9 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 
-from chatbot.domain.catalogs import is_unreviewed, normalize
-from chatbot.domain.content import ContentLibrary
-from chatbot.domain.languages import LanguageStatus, WidgetStatus, language_status, safe_complete
+from chatbot.content.catalogs import is_unreviewed, normalize
+from chatbot.content.languages import LanguageStatus, WidgetStatus, language_status, safe_complete
+from chatbot.content.library import ContentLibrary
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class WidgetCatalogs:
     """Every language the widget has a catalog for; `available` are those it offers a child.
 
     Without `offered`, every language with a catalog is offered; the gateway passes the safe-complete
-    languages of OFFERED_LOCALES (chatbot/domain/languages.py), so no other language reaches the menu,
+    languages of OFFERED_LOCALES (chatbot/content/languages.py), so no other language reaches the menu,
     the Accept-Language negotiation or `set_locale`."""
 
     def __init__(

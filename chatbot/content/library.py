@@ -6,7 +6,7 @@ socket.io channel, and answer ids and intent names never collide (the content ch
 
 Bubbles may hold named placeholders ('{position}') that the bot fills at run time; each answer declares
 the ones it takes. Swedish is the source language; translations come from gettext catalogs
-(`chatbot.domain.catalogs`) and are used only while they match the current Swedish text.
+(`chatbot.content.catalogs`) and are used only while they match the current Swedish text.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from chatbot.domain.catalogs import SOURCE_LOCALE, ContentCatalogs
+from chatbot.content.catalogs import SOURCE_LOCALE, ContentCatalogs
 from chatbot.model import QuickReply, Reply
 
 # libyaml's loader when installed (about 20 times faster); both only build plain data (safe loaders).
@@ -164,6 +164,11 @@ class ContentLibrary:
         ]
         catalogs = ContentCatalogs.load(locales_dir, fallback_locale) if locales_dir is not None else None
         return cls(answers, catalogs)
+
+    @property
+    def fallback_locale(self) -> str:
+        """The language an answer is shown in when the child's has no current translation of it (then Swedish)."""
+        return self.catalogs.fallback_locale if self.catalogs is not None else SOURCE_LOCALE
 
     def get(self, answer_id: str) -> Answer:
         try:

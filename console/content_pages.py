@@ -1,0 +1,356 @@
+"""The editors' workspace pages (issue 14): browse, drafts with the gate beside each bubble, diff, review,
+publish, history and rollback. Thin views over console.domain.editing.Workspace; the JSON answers
+(`Accept: application/json`) are the same steps for scripts, with the same refusals."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from babel.messages.pofile import read_po
+
+from chatbot.content.catalogs import SOURCE_LOCALE
+from chatbot.content.guidelines.contract import INTENTS
+from chatbot.content.guidelines.graph import taps_from
+from chatbot.content.library import Answer, ContentLibrary
+from chatbot.domain.content_versions import Snapshot, Version
+from console.appkeys import WORKSPACE
+from console.domain.accounts import Role
+from console.domain.editing import AnswerEdit, ButtonEdit, Draft, EditingError
+from console.i18n import N_
+from console.security import allow, staff_of
+from console.views import render, tr
+
+log = logging.getLogger(__name__)
+
+ROLES = (Role.EDITOR, Role.SUPERVISOR)
+MAX_BUBBLES = 8
+MAX_BUTTONS = 8
+
+# What the workspace's refusals say on the page (the domain's codes); the guideline findings are quoted.
+ERRORS: Mapping[str, str] = {
+    "not_author": N_("Only the author edits or submits a draft. Send it back with a comment instead."),
+    "locked": N_("This draft is under review or published, so it cannot be changed now."),
+    "stale_draft": N_("The draft changed since you opened it. Reload it and make your change again."),
+    "unknown_answer": N_("There is no such answer."),
+    "unknown_draft": N_("This draft does not exist (or was past its retention)."),
+    "check_failed": N_("The guideline check fails, so this cannot go further: %(detail)s"),
+    "own_draft": N_("You wrote this draft: another person must review it."),
+    "not_submitted": N_("Only a submitted draft can be reviewed."),
+    "role": N_("Your role cannot do this."),
+    "already": N_("You have already approved this draft, or it has every approval it needs."),
+    "supervisor": N_("This change touches a safety-critical answer: a supervisor must approve it too."),
+    "comment": N_("Say what to change: a comment is required."),
+    "nothing": N_("There is no approved draft to publish."),
+    "not_approved": N_("This draft is not approved yet."),
+    "overlap": N_("Two approved drafts change the same answer; publish one of them first."),
+    "stale": N_(
+        "Version %(current)s was published after this draft was started from version %(base)s. "
+        "Open the answer again to see the published text, then redo the change."
+    ),
+    "dangling": N_("Every button must lead to an existing answer or intent."),
+    "empty_bubble": N_("Every bubble needs text; remove a bubble you do not want."),
+    "empty_label": N_("Every button needs a label."),
+    "malformed": N_("The answer cannot be read: %(detail)s"),
+    "unknown_version": N_("That version is no longer kept."),
+    "no_version": N_("No content version is published yet."),
+}
+
+STATUSES = {
+    "editing": N_("being edited"),
+    "submitted": N_("waiting for review"),
+    "sent_back": N_("sent back"),
+    "approved": N_("approved"),
+    "published": N_("published"),
+}
+LOCALE_STATES = {"current": N_("current"), "stale": N_("stale"), "missing": N_("missing")}
+
+
+def _message(request: web.Request, exc: EditingError, **values: Any) -> str:
+    text = ERRORS.get(exc.code)
+    if text is None:
+        return exc.message
+    return tr(request, text, detail=exc.message, **values)
+
+
+def _wants_json(request: web.Request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _refuse(request: web.Request, exc: EditingError, back: str, status: int = 409) -> web.StreamResponse:
+    values: dict[str, Any] = {}
+    if exc.code == "stale":
+        values = _stale_values(exc.message)
+    text = _message(request, exc, **values)
+    if _wants_json(request):
+        return web.json_response({"error": exc.code, "detail": text}, status=status)
+    if exc.code in ERRORS:
+        # A form: back to its page, which says what was refused (no error status for a person's click).
+        raise web.HTTPSeeOther(f"{back}?error={exc.code}")
+    return render(request, "message.html", status=status, text=text, back=back)
+
+
+def _stale_values(message: str) -> dict[str, Any]:
+    import re
+
+    found = re.search(
+        r"version (\d+) was published after this change was started from version (\S+);", message
+    )
+    return {"current": found.group(1), "base": found.group(2)} if found else {"current": "?", "base": "?"}
+
+
+@dataclass(frozen=True)
+class Row:
+    answer: Answer
+    taps: int | None
+    states: Mapping[str, str]
+    last: Version | None
+
+
+def _translated_contexts(snapshot: Snapshot) -> dict[str, set[str]]:
+    """Per locale, the contexts that have any translation (current, stale or fuzzy)."""
+    found: dict[str, set[str]] = {}
+    for locale, text in snapshot.catalogs.items():
+        catalog = read_po(io.BytesIO(text.encode("utf-8")))
+        found[locale] = {str(m.context) for m in catalog if m.context and m.string}
+    return found
+
+
+def locale_states(
+    answer: Answer, library: ContentLibrary, translated: Mapping[str, set[str]]
+) -> dict[str, str]:
+    states = {}
+    for locale in library.catalogs.locales if library.catalogs else ():
+        if locale == SOURCE_LOCALE:
+            continue
+        if answer.localized(locale)[0] == locale:
+            states[locale] = "current"
+        elif any(m.context in translated.get(locale, set()) for m in answer.messages()):
+            states[locale] = "stale"
+        else:
+            states[locale] = "missing"
+    return states
+
+
+def last_changes(history: list[Version], ids: list[str]) -> dict[str, Version]:
+    """For each answer, the newest version that changed it (the seed for those never changed since)."""
+    found: dict[str, Version] = {}
+    for version in history:  # newest first
+        for answer_id in version.changed:
+            found.setdefault(answer_id, version)
+    seed = history[-1] if history else None
+    if seed is not None:
+        for answer_id in ids:
+            found.setdefault(answer_id, seed)
+    return found
+
+
+@allow(*ROLES)
+async def browse(request: web.Request) -> web.Response:
+    workspace = request.app[WORKSPACE]
+    version, snapshot = await workspace.published()
+    library = snapshot.library()
+    taps = taps_from("welcome", library) if "welcome" in library else {}
+    translated = _translated_contexts(snapshot)
+    last = last_changes(await workspace.versions.history(), list(library.answers))
+    query = request.query.get("q", "").strip()
+    rows = []
+    for answer in library.answers.values():
+        if query:
+            haystack = " ".join([answer.id, *answer.bubbles, *(b.label for b in answer.buttons)]).lower()
+            if query.lower() not in haystack:
+                continue
+        rows.append(
+            Row(answer, taps.get(answer.id), locale_states(answer, library, translated), last.get(answer.id))
+        )
+    rows.sort(key=lambda r: (r.taps is None, r.taps if r.taps is not None else 0, r.answer.id))
+    drafts = [d for d in await workspace.drafts() if d.status != "published"]
+    return render(
+        request,
+        "content.html",
+        version=version,
+        rows=rows,
+        query=query,
+        drafts=drafts,
+        statuses=STATUSES,
+        locale_states=LOCALE_STATES,
+        locales=[c for c in (library.catalogs.locales if library.catalogs else ()) if c != SOURCE_LOCALE],
+    )
+
+
+@allow(*ROLES)
+async def new_draft(request: web.Request) -> web.StreamResponse:
+    staff = staff_of(request)
+    form = await request.post()
+    answer_id = form.get("answer")
+    try:
+        draft = await request.app[WORKSPACE].create(staff.name, [str(answer_id)])
+    except EditingError as exc:
+        return _refuse(request, exc, "/content", 404)
+    if _wants_json(request):
+        return web.json_response({"draft": draft.id})
+    raise web.HTTPSeeOther(f"/content/drafts/{draft.id}")
+
+
+def _targets(library: ContentLibrary) -> list[tuple[str, str]]:
+    """Every place a button may lead: ('goto:<id>', label) and ('intent:<name>', label)."""
+    answers = [(f"goto:{a}", a) for a in sorted(library.answers)]
+    intents = sorted(set(INTENTS) | {a.intent for a in library.answers.values() if a.intent})
+    return answers + [(f"intent:{i}", f"{i} (intent)") for i in intents]
+
+
+@allow(*ROLES)
+async def draft_page(request: web.Request) -> web.Response:
+    workspace = request.app[WORKSPACE]
+    try:
+        draft = await workspace.get(request.match_info["draft_id"])
+    except EditingError as exc:
+        return render(request, "message.html", status=404, text=_message(request, exc))
+    return await _draft_view(request, draft)
+
+
+async def _draft_view(request: web.Request, draft: Draft, status: int = 200) -> web.Response:
+    workspace = request.app[WORKSPACE]
+    version, _current = await workspace.published()
+    code = request.query.get("error", "")
+    error = ""
+    if code in ERRORS:
+        detail = tr(request, N_("see the findings below"))
+        error = tr(request, ERRORS[code], detail=detail, current=version.number, base=draft.base)
+    _base_version, base = await workspace.versions.version(draft.base)
+    base_library = base.library()
+    result = await workspace.check(draft)
+    staff = staff_of(request)
+    checks = {a.answer_id: a for a in result.answers}
+    return render(
+        request,
+        "content_draft.html",
+        status=status,
+        draft=draft,
+        base_library=base_library,
+        checks=checks,
+        result=result,
+        targets=_targets(base_library),
+        published=version,
+        stale=draft.base != version.number and draft.status != "published",
+        statuses=STATUSES,
+        error=error,
+        is_author=staff.name == draft.author,
+        max_bubbles=MAX_BUBBLES,
+        max_buttons=MAX_BUTTONS,
+    )
+
+
+def _edit_from_form(form: Mapping[str, Any]) -> AnswerEdit:
+    bubbles = [str(form.get(f"bubble{i}", "")).strip() for i in range(MAX_BUBBLES)]
+    buttons = []
+    for i in range(MAX_BUTTONS):
+        label = str(form.get(f"label{i}", "")).strip()
+        target = str(form.get(f"target{i}", ""))
+        if not label and not target:
+            continue
+        via, _, name = target.partition(":")
+        buttons.append(ButtonEdit(label, via, name))
+    return AnswerEdit(tuple(b for b in bubbles if b), tuple(buttons))
+
+
+@allow(*ROLES)
+async def draft_action(request: web.Request) -> web.StreamResponse:
+    """save | submit | approve | send_back | publish, from the draft page's forms or a script."""
+    staff = staff_of(request)
+    workspace = request.app[WORKSPACE]
+    draft_id = request.match_info["draft_id"]
+    back = f"/content/drafts/{draft_id}"
+    form = await request.post()
+    action = request.match_info["action"]
+    try:
+        if action == "save":
+            answer_id = str(form.get("answer", ""))
+            revision = form.get("revision")
+            await workspace.save(
+                draft_id,
+                staff.name,
+                answer_id,
+                _edit_from_form(form),
+                int(revision) if isinstance(revision, str) and revision.isdigit() else None,
+            )
+        elif action == "submit":
+            await workspace.submit(draft_id, staff.name)
+        elif action == "approve":
+            await workspace.approve(draft_id, staff.name, staff.role)
+        elif action == "send_back":
+            await workspace.send_back(draft_id, staff.name, staff.role, str(form.get("comment", "")))
+        elif action == "publish":
+            version = await workspace.publish(staff.name, [draft_id])
+            if _wants_json(request):
+                return web.json_response({"version": version.number})
+            raise web.HTTPSeeOther(f"/content/history#v{version.number}")
+        else:
+            raise web.HTTPNotFound()
+    except EditingError as exc:
+        status = 422 if exc.code in ("check_failed", "dangling", "empty_bubble", "empty_label") else 409
+        if exc.code in ("own_draft", "role", "supervisor", "not_author"):
+            status = 403
+        return _refuse(request, exc, back, status)
+    if _wants_json(request):
+        draft = await workspace.get(draft_id)
+        return web.json_response({"draft": draft.id, "status": draft.status, "revision": draft.revision})
+    raise web.HTTPSeeOther(back)
+
+
+@allow(*ROLES)
+async def check_edit(request: web.Request) -> web.Response:
+    """The gate on an unsaved edit, as the editor types (JSON: findings by bubble)."""
+    workspace = request.app[WORKSPACE]
+    form = await request.post()
+    try:
+        draft = await workspace.get(request.match_info["draft_id"])
+        answer_id = str(form.get("answer", ""))
+        result = await workspace.check_edit(draft, answer_id, _edit_from_form(form))
+    except EditingError as exc:
+        return web.json_response({"error": exc.code, "detail": _message(request, exc)}, status=422)
+    answer = next((a for a in result.answers if a.answer_id == answer_id), None)
+    return web.json_response(
+        {
+            "ok": result.ok,
+            "bubbles": [
+                [{"level": f.level.value, "rule": f.rule, "message": f.message} for f in b.findings]
+                for b in (answer.bubbles if answer else ())
+            ],
+            "other": [
+                {"level": f.level.value, "rule": f.rule, "message": f.message, "locale": f.locale}
+                for f in (answer.other if answer else ())
+            ],
+        }
+    )
+
+
+@allow(*ROLES)
+async def history(request: web.Request) -> web.Response:
+    workspace = request.app[WORKSPACE]
+    version, _ = await workspace.published()
+    code = request.query.get("error", "")
+    return render(
+        request,
+        "content_history.html",
+        versions=await workspace.versions.history(),
+        current=version.number,
+        error=tr(request, ERRORS[code], detail="", current="", base="") if code in ERRORS else "",
+    )
+
+
+@allow(Role.SUPERVISOR)
+async def rollback(request: web.Request) -> web.StreamResponse:
+    staff = staff_of(request)
+    try:
+        number = int(request.match_info["number"])
+        version = await request.app[WORKSPACE].rollback(staff.name, staff.role, number)
+    except EditingError as exc:
+        return _refuse(request, exc, "/content/history")
+    if _wants_json(request):
+        return web.json_response({"version": version.number})
+    raise web.HTTPSeeOther(f"/content/history#v{version.number}")
