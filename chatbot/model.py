@@ -125,6 +125,8 @@ class Reply:
     answer: str | None = None
     """The answer id it comes from, and the content version (provenance, recorded in the log entry)."""
     version: int | None = None
+    # Values a client may use without parsing the text, stored with the entry (e.g. the queue notice).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _to_ms(moment: datetime) -> int:

@@ -78,6 +78,39 @@ CASE_STATUSES = {
     "closed": N_("closed"),
 }
 
+# What is wrong with a field of the opening-hours editor (console/domain/hours_form.py), by code.
+HOURS_PROBLEMS = {
+    "missing_time": N_("Give both a start and an end time."),
+    "bad_time": N_("Write a time of day as hours and minutes, e.g. 09:00."),
+    "ends_before_start": N_("The time must end after it starts (%(start)s–%(end)s)."),
+    "overlap": N_("This time overlaps %(other)s on the same day."),
+    "too_many_spans": N_("At most %(count)s times a day."),
+    "no_spans": N_("Give an opening time, or mark the day closed."),
+    "missing_date": N_("Give the date."),
+    "bad_date": N_("Write the date as year-month-day, e.g. 2026-12-23."),
+    "duplicate_date": N_("%(date)s is in the list twice."),
+    "too_many_exceptions": N_("At most %(count)s dated exceptions."),
+}
+# Why a schedule text cannot be read (chatbot.domain.hours.ScheduleError codes), by code.
+SCHEDULE_FAULTS = {
+    "bad_days": N_("a day that is not mon, tue, wed, thu, fri, sat or sun"),
+    "days_backwards": N_("a range of days that goes backwards"),
+    "bad_span": N_("times not written like 09:00-16:00"),
+    "bad_time": N_("a time that is not a time of day"),
+    "ends_before_start": N_("a time that ends before it starts"),
+    "overlap": N_("times that overlap"),
+    "bad_date": N_("a date not written like 2026-12-23"),
+}
+WEEKDAYS = {
+    "0": N_("Monday"),
+    "1": N_("Tuesday"),
+    "2": N_("Wednesday"),
+    "3": N_("Thursday"),
+    "4": N_("Friday"),
+    "5": N_("Saturday"),
+    "6": N_("Sunday"),
+}
+
 # What console.js writes into the page (live rows, alerts, typing), by key.
 JS_TEXTS = {
     "urgent_mine": N_(
@@ -123,5 +156,8 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "period": PERIODS,
     "satisfaction": SATISFACTION,
     "case_status": CASE_STATUSES,
+    "hours_problem": HOURS_PROBLEMS,
+    "schedule_fault": SCHEDULE_FAULTS,
+    "weekday": WEEKDAYS,
     "js": JS_TEXTS,
 }

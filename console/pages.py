@@ -7,11 +7,13 @@ import io
 import logging
 import math
 import re
+from datetime import date
 from typing import Any
 
 from aiohttp import web
+from babel.dates import format_date
 
-from chatbot.domain.hours import STOCKHOLM
+from chatbot.domain.hours import STOCKHOLM, ScheduleError, clock_text
 from console.appkeys import ACCOUNTS, AUDIT, CLOCK, CONTENT, DESK, LIVE
 from console.domain import stats as stats_rules
 from console.domain import throttle as throttle_rules
@@ -19,9 +21,12 @@ from console.domain.accounts import Role, Staff
 from console.domain.actions import OVER_CAPACITY
 from console.domain.canned import canned_replies
 from console.domain.deskpart import DeskError
+from console.domain.hours_form import DayField, HoursForm, HoursRefused, Problem, SpanField
+from console.domain.opening import PreviewDay
 from console.i18n import N_
+from console.labels import HOURS_PROBLEMS, SCHEDULE_FAULTS
 from console.security import allow, staff_of
-from console.views import render, tr
+from console.views import language_of, render, tr
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ MESSAGES = {
     "bad_display": N_("The name children see must be 1-40 characters."),
     "bad_capacity": N_("Capacity is between 1 and 10 chats."),
     "bad_hours": N_("Those opening hours could not be read."),
+    "saved_past": N_("Saved. Dated exceptions for days that have passed were left out: they change nothing."),
     "categorised": N_("Thank you. The categorisation is saved."),
     "ended": N_("The chat is ended. Please categorise it."),
     "saved": N_("Saved."),
@@ -250,30 +256,71 @@ async def overview(request: web.Request) -> web.Response:
 
 
 async def _overview(
-    request: web.Request, *, typed: tuple[str, str] | None = None, hours_error: str = "", status: int = 200
+    request: web.Request, *, typed: HoursForm | None = None, problems: list[Problem] | None = None
 ) -> web.Response:
     """The overview; after a refused edit of the hours, with what was typed and what is wrong with it."""
     desk = request.app[DESK]
     items = await desk.waiting.queue()
     waits = [i.waited_s for i in items]
-    weekly, exceptions = typed or await desk.opening.text()
+    in_force = await desk.opening.in_force()
+    form = typed or HoursForm.of(in_force.hours, desk.opening.today())
+    language = language_of(request)
     now = request.app[CLOCK].now()
     return render(
         request,
         "overview.html",
-        status=status,
+        status=422 if problems else 200,
         items=items,
         urgent=[i for i in items if i.urgent],
         longest_wait=max(waits) if waits else 0,
         on_shift=await desk.shifts.on_shift(),
-        weekly=weekly,
-        exceptions=exceptions,
-        hours_error=hours_error,
+        hours_form=form,
+        blank_span=SpanField(),
+        blank_exception=DayField(closed=False),
+        problems=_problems(request, problems or []),
+        unreadable=_unreadable(request, in_force.unreadable),
+        preview=[
+            _preview_day(request, day, language, today=desk.opening.today())
+            for day in desk.opening.preview(in_force.hours, language)
+        ],
         is_open=desk.opening.hours.is_open(now),
         message=_message(request),
         blocks=await request.app[ACCOUNTS].throttle.blocks(),
         limits=throttle_rules,
     )
+
+
+def _problems(request: web.Request, problems: list[Problem]) -> dict[str, str]:
+    """Each wrong field's message in the reader's language, by field name, in the form's order."""
+    return {p.field: tr(request, HOURS_PROBLEMS[p.code], **p.params) for p in problems}
+
+
+def _unreadable(request: web.Request, fault: ScheduleError | None) -> str:
+    if fault is None:
+        return ""
+    return tr(
+        request,
+        N_(
+            "The saved opening hours cannot be read (%(fault)s); the hours from the settings apply until you save."
+        ),
+        fault=tr(request, SCHEDULE_FAULTS.get(fault.code, fault.code)),
+    )
+
+
+def _preview_day(request: web.Request, day: PreviewDay, language: str, *, today: date) -> dict[str, str]:
+    """One row of the next days as children will be told them, in the reader's language."""
+    spans = ", ".join(f"{clock_text(a)}–{clock_text(b)}" for a, b in day.spans)
+    if day.spans:
+        said = tr(request, N_("open %(spans)s"), spans=spans)
+    elif day.reason == "holiday":
+        said = tr(request, N_("closed: %(holiday)s"), holiday=day.holiday)
+    else:
+        said = tr(request, N_("closed"))
+    why = {"exception": tr(request, N_("dated exception")), "holiday": "", "week": ""}[day.reason]
+    when = format_date(day.day, "EEEE d MMMM", locale=language)
+    if day.day == today:
+        when = tr(request, N_("today, %(day)s"), day=when)
+    return {"when": when, "said": said, "why": why, "open": "1" if day.spans else ""}
 
 
 @allow(Role.SUPERVISOR)
@@ -297,19 +344,20 @@ async def lift_block(request: web.Request) -> web.StreamResponse:
 
 @allow(Role.SUPERVISOR)
 async def set_hours(request: web.Request) -> web.StreamResponse:
+    """The week grid and the dated exceptions, saved; or the page again with what was typed, each wrong field
+    marked and said what is wrong with it. Audited (`hours.changed`) before it is saved."""
     staff: Staff = staff_of(request)
-    form = await request.post()
-    weekly, exceptions = form.get("weekly"), form.get("exceptions", "")
+    typed = HoursForm.read(await request.post())
+    desk = request.app[DESK]
     try:
-        await request.app[DESK].opening.set(weekly, exceptions)
-    except DeskError as exc:
-        # The page again, with what was typed kept in the fields and the part that is wrong named.
-        typed = (weekly if isinstance(weekly, str) else "", exceptions if isinstance(exceptions, str) else "")
-        said = tr(request, N_("Those opening hours could not be read: %(detail)s"), detail=exc.detail)
-        return await _overview(request, typed=typed, hours_error=said, status=422)
+        checked = desk.opening.check(typed)
+    except HoursRefused as refused:
+        return await _overview(request, typed=typed, problems=refused.problems)
+    await request.app[AUDIT].append(staff.name, "hours.changed")
+    await desk.opening.save(checked)
     log.info("opening hours changed by %s", staff.name)
     request.app[LIVE].changed()
-    raise web.HTTPSeeOther("/overview?msg=saved")
+    raise web.HTTPSeeOther("/overview?msg=" + ("saved_past" if checked.past else "saved") + "#opening-hours")
 
 
 async def _summary(request: web.Request) -> tuple[str, stats_rules.Summary]:

@@ -172,3 +172,34 @@ def test_clinc_bench_rejects_a_file_that_is_not_clinc(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "expected the splits train, oos_train" in done.stderr
     assert _clinc(str(tmp_path / "missing.json")).returncode == 2
+
+
+def test_clinc_encoder_bench_scores_the_tfidf_features_and_names_an_unknown_encoder(tmp_path: Path) -> None:
+    """bench/clinc_encoder.py measures candidate sentence encoders (not project dependencies); with weight 0
+    it scores the embedded model's TF-IDF features alone, which needs none of them."""
+    import json
+
+    sample = str(_clinc_sample(tmp_path / "data_full.json"))
+    script = str(BENCH / "clinc_encoder.py")
+    done = subprocess.run(
+        [sys.executable, script, sample, "--weight", "0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["encoder"] is None
+    in_scope, oos_recall = figures["top_intent"]
+    assert in_scope >= 0.9 and 0.0 <= oos_recall <= 1.0
+    threshold, _, chosen_recall = figures["threshold_chosen_on_val"]
+    assert 0.0 <= threshold <= 0.8 and chosen_recall >= oos_recall
+    unknown = subprocess.run(
+        [sys.executable, script, sample, "--encoder", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert unknown.returncode != 0 and "unknown encoder 'nope'" in unknown.stderr

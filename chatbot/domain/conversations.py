@@ -304,4 +304,5 @@ class ConversationService:
             intent=reply.intent,
             answer=reply.answer,
             version=reply.version,
+            extra=reply.extra,
         )

@@ -328,6 +328,11 @@ class DialogueBot:
             return BotTurn(self._say("fallback", ctx))
         answer_id = "queue_update" if ctx.state is ConversationState.QUEUED else JOIN_QUEUE
         replies = self._say(answer_id, ctx, position=place.position, wait=place.wait_minutes)
+        # The place as values too, like the console's queue_update notice, so the widget's status line
+        # shows it from the first moment in the queue (docs/protocol.md, "Hand-off notices").
+        notice = {"notice": answer_id, "position": place.position, "wait": place.wait_minutes}
+        if replies:
+            replies[0] = dataclasses.replace(replies[0], extra=notice)
 
         if ctx.state is not ConversationState.QUEUED and CONSENT_FLAG not in await self._flags.meta(
             ctx.conv_id
@@ -354,7 +359,11 @@ class DialogueBot:
         if ctx.state is not ConversationState.QUEUED:
             return BotTurn(self._say("fallback", ctx))
         await self._handoff.leave(ctx.conv_id)
-        return BotTurn(self._say(LEAVE_QUEUE, ctx), state=ConversationState.BOT)
+        replies = self._say(LEAVE_QUEUE, ctx)
+        if replies:
+            # Marked, so the widget knows the wait is over without parsing the text (its status line goes).
+            replies[0] = dataclasses.replace(replies[0], extra={"notice": LEAVE_QUEUE})
+        return BotTurn(replies, state=ConversationState.BOT)
 
     async def _case_status(self, ctx: BotContext, written: str) -> list[Reply]:
         """Where the case stands, from the code alone; a kind, typed answer for a code that is not one.

@@ -47,7 +47,8 @@ class HoursSource:
 
     async def current(self) -> OpeningHours:
         now = self._monotonic()
-        if self._read_at is None or now - self._read_at >= self._refresh:
+        # A clock that went back (a test's, or the wall clock set right) re-reads rather than waits.
+        if self._read_at is None or not 0 <= now - self._read_at < self._refresh:
             self._current = await self._read()
             self._read_at = now
         return self._current

@@ -49,7 +49,8 @@ def build_hours(settings: Settings, redis: Redis, clock: Clock) -> HoursSource:
     if not hours.is_open(now) and hours.next_opening(now) is None:
         # Children would be told "we open again ." with nothing after it; staff must see this at start.
         log.warning("OPENING_HOURS schedules no opening in the next 60 days; check OPENING_HOURS/EXCEPTIONS")
-    return HoursSource(HoursStore(redis), hours)
+    # Refreshed on the injected clock, so a test that moves the clock on sees an edit arrive as a child would.
+    return HoursSource(HoursStore(redis), hours, monotonic=lambda: clock.now().timestamp())
 
 
 def build_uploads(settings: Settings, redis: Redis, clock: Clock) -> Uploads:

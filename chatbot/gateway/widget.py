@@ -41,9 +41,12 @@ MAX_BEACON_BYTES = 512
 _JS = "text/javascript; charset=utf-8"
 _CSS = "text/css; charset=utf-8"
 # url path -> (file, content type, may other sites load it). Only the loader is for other sites' pages.
+# The chat's script is ES modules (static/chat/*.js, entry main.js), each at /chat/<name>.js: every file of
+# the folder is served, so a new module needs no line here, and nothing outside the folder is.
+CHAT_MODULES = tuple(f"/chat/{path.name}" for path in sorted((STATIC / "chat").glob("*.js")))
 _ASSET_FILES: dict[str, tuple[Path, str, bool]] = {
     "/widget.js": (STATIC / "widget.js", _JS, True),
-    "/chat/chat.js": (STATIC / "chat" / "chat.js", _JS, False),
+    **{url: (STATIC / "chat" / url.removeprefix("/chat/"), _JS, False) for url in CHAT_MODULES},
     "/chat/chat.css": (STATIC / "chat" / "chat.css", _CSS, False),
     "/demo.css": (STATIC / "demo.css", _CSS, False),
     "/vendor/socket.io.min.js": (SOCKETIO_CLIENT, _JS, False),
@@ -161,7 +164,9 @@ async def chat_page(request: web.Request) -> web.Response:
         "uploadPayload": protocol.UPLOAD_START_PAYLOAD,
         "leavePayload": protocol.LEAVE_PAYLOAD,
     }
-    html = request.app[ASSETS].chat_template.render(locale=locale, direction=strings["dir"], config=config)
+    html = request.app[ASSETS].chat_template.render(
+        locale=locale, direction=strings["dir"], config=config, modules=CHAT_MODULES
+    )
     response = web.Response(text=html, content_type="text/html", charset="utf-8")
     response.headers["Content-Security-Policy"] = chat_csp(settings, request.host)
     response.headers["Permissions-Policy"] = PERMISSIONS_POLICY

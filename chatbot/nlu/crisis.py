@@ -62,7 +62,8 @@ _PATTERNS: dict[str, str] = {
     "sv_emergency": r"\b(ring (polisen|112|ambulans)|ambulans|nodfall|nodlage|det ar akut|akut)\b",
     "sv_never_wake": r"\baldrig (mer )?vakna|\bsomna (in )?for alltid",
     "sv_bridge": r"\b(star|sitter) pa (en |ett )?(bro|bron|tak|taket|kanten|balkongen|perrongen)|\bska hoppa\b",
-    "sv_hurt_self": r"\b(river|rispar|branner|skadar|slar|bits|biter) (mig|mej)\b",
+    "sv_hurt_self": r"\b(river|rispar|branner|skadar|slar|bits|biter) (mig|mej)\b|"
+    r"\b(brukar|borjat|borjade|vill|ska|maste) (skara|rispa|branna|skada|sla|riva) (mig|mej)\b|\bbranna (mig|mej) med\b",
     "sv_threat_kill": r"\bhot(at|ar|ade) (att|och sa att|med att) (doda|skada|mord|knivhugga|sla ihjal)",
     "sv_coming": r"\b(pa vag hit|pa vag hem till mig|kommer hit nu|utnyttjad just nu|utnyttjar mig (nu|just nu))",
     "sv_scared_help": r"\bhjalp\b.{0,25}\bradd\b|\bradd\b.{0,25}\bhjalp\b",
@@ -112,7 +113,9 @@ _PATTERNS: dict[str, str] = {
     r"\b(going to|gonna|will|wants to|threaten(s|ed)? to|said (he|she|they) (will|would)) (kill|hurt) me|"
     r"\b(beats|hits) me\b|\bbeing (abused|raped|hit|beaten)|\b(raped|rape)\b|\blocked me in",
     "en_here_now": r"\b(outside my (door|house|room|window)|on (his|her|their) way (here|to my))",
-    "en_emergency": r"\b(call (the police|the cops|an ambulance|911|112)|emergency)",
+    # "Should I call the police on him" asks about reporting (report_police); calling an ambulance or 112 never is.
+    "en_emergency": r"\b((?<!should i )(?<!can i )(?<!do i )(?<!shall i )(?<!if i )call (the police|the cops)|"
+    r"call (an ambulance|911|112)|emergency)",
     # Arabic, on normalise()d text: no tashkeel/tatweel, أ إ آ -> ا, ة -> ه, ى -> ي, ؤ -> و, ئ -> ي, گ -> ك.
     # Words take prefixes (و and, ب/ه/ح/س future and present, ع/عم progressive), so many stems match
     # inside a word. MSA, Levantine (بدي, هلق, حالي), Iraqi (اريد, روحي, ماكو, هوايه), Egyptian (عايز,

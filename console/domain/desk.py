@@ -4,7 +4,8 @@
 - `waiting`: the queue and the out-of-hours list, and each waiting child's place (waiting.py);
 - `transcripts`: one conversation as a counsellor may read it (transcripts.py);
 - `actions`: claim, reply, transfer, requeue, end, block, categorise (actions.py);
-- `opening`: the opening hours a supervisor edits (opening.py);
+- `opening`: the opening hours a supervisor edits, as a week grid and dated exceptions (opening.py,
+  hours_form.py);
 - `sweep`: time passing: grace periods, closing and opening time, children who left (sweep.py);
 - `statistics`: the aggregates the statistics page shows (console/domain/stats.py).
 """
@@ -52,8 +53,6 @@ class Desk:
         self.waiting = Waiting(context)
         self.transcripts = Transcripts(context)
         self.actions = Actions(context, floods)
-        self.opening = Opening(
-            hours, hours_store, weekly=settings.opening_hours, exceptions=settings.opening_exceptions
-        )
+        self.opening = Opening(hours, hours_store, clock)
         self.sweeper = Sweep(context, self.opening)
         self.statistics = Statistics(stats)

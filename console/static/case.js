@@ -133,7 +133,7 @@ function start(root) {
     const entry = open.get(fileId);
     if (!entry) return;
     // Logged first: if the log cannot be written, the file stays blurred.
-    let ok = false;
+    let ok;
     try {
       const response = await fetch(`/cases/${caseId}/files/${fileId}/revealed`, {
         method: "POST",

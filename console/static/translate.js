@@ -2,12 +2,12 @@
 // the last key, and the findings the console words are listed under it. Nothing is saved until Save.
 (function () {
   "use strict";
-  var token = document.querySelector('meta[name="csrf-token"]');
-  var locale = (location.pathname.split("/")[2] || "");
+  const token = document.querySelector('meta[name="csrf-token"]');
+  const locale = location.pathname.split("/")[2] || "";
   function show(list, findings) {
     list.textContent = "";
     findings.forEach(function (f) {
-      var li = document.createElement("li");
+      const li = document.createElement("li");
       li.className = "finding-" + f.severity;
       li.setAttribute("data-code", f.code);
       li.textContent = f.text;
@@ -15,13 +15,13 @@
     });
   }
   document.querySelectorAll("form.tr-form").forEach(function (form) {
-    var area = form.querySelector("textarea");
-    var list = form.querySelector(".findings");
-    var timer = null;
+    const area = form.querySelector("textarea");
+    const list = form.querySelector(".findings");
+    let timer = null;
     area.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(function () {
-        var body = new URLSearchParams();
+        const body = new URLSearchParams();
         body.set("domain", form.elements.domain.value);
         body.set("key", form.elements.key.value);
         body.set("text", area.value);

@@ -14,6 +14,7 @@ NLU_DIR = PROJECT_ROOT / "content" / "nlu"
 HELDOUT = NLU_DIR / "heldout" / "test.yml"
 CRISIS_LIST = NLU_DIR / "heldout" / "crisis.yml"
 LIFE_LIST = NLU_DIR / "heldout" / "life.yml"
+UNSEEN_LIST = NLU_DIR / "heldout" / "unseen.yml"
 
 # The intent taxonomy is a contract (shared intents.md): these names, no more, no fewer.
 INTENTS = {
@@ -41,6 +42,11 @@ def crisis_list() -> data.NluData:
 @cache
 def life_list() -> data.NluData:
     return data.load(LIFE_LIST)
+
+
+@cache
+def unseen_list() -> data.NluData:
+    return data.load(UNSEEN_LIST)
 
 
 @cache

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chatbot.domain.hours import OpeningHours, ScheduleError, format_moment
+from chatbot.domain.hours import OpeningHours, ScheduleError, format_moment, holiday_name
 from chatbot.settings import Settings, SettingsError
 
 STHLM = ZoneInfo("Europe/Stockholm")
@@ -70,21 +70,41 @@ def test_nothing_scheduled_means_no_next_opening() -> None:
 
 
 @pytest.mark.parametrize(
-    ("weekly", "exceptions", "fragment"),
+    ("weekly", "exceptions", "fragment", "code"),
     [
-        ("monday 09:00-16:00", "", "days are"),
-        ("fri-mon 09:00-16:00", "", "forward"),
-        ("mon 9-16", "", "times are"),
-        ("mon 16:00-09:00", "", "ends before"),
-        ("mon 25:00-26:00", "", "not a time"),
-        ("mon 09:00-16:00", "24/12 closed", "date like"),
+        ("monday 09:00-16:00", "", "days are", "bad_days"),
+        ("fri-mon 09:00-16:00", "", "forward", "days_backwards"),
+        ("mon 9-16", "", "times are", "bad_span"),
+        ("mon 16:00-09:00", "", "ends before", "ends_before_start"),
+        ("mon 25:00-26:00", "", "not a time", "bad_time"),
+        ("mon 09:00-16:00", "24/12 closed", "date like", "bad_date"),
+        ("mon-fri 09:00-16:00; fri 13:00-17:00", "", "overlaps", "overlap"),
+        ("mon 09:00-16:00", "2026-12-23 10:00-12:00, 11:00-13:00", "overlaps", "overlap"),
     ],
 )
-def test_bad_schedules_say_what_is_wrong(weekly: str, exceptions: str, fragment: str) -> None:
-    with pytest.raises(ScheduleError, match=fragment):
+def test_bad_schedules_say_what_is_wrong(weekly: str, exceptions: str, fragment: str, code: str) -> None:
+    with pytest.raises(ScheduleError, match=fragment) as caught:
         OpeningHours.parse(weekly, exceptions)
+    assert caught.value.code == code  # the console says it in the reader's language by this code
     with pytest.raises(SettingsError, match=fragment):
         Settings.from_env({"OPENING_HOURS": weekly, "OPENING_EXCEPTIONS": exceptions})
+
+
+def test_a_schedule_writes_the_text_it_is_read_from() -> None:
+    weekly = "mon-wed 09:00-16:00; fri 09:00-12:00, 13:00-15:00; sun 10:00-24:00"
+    hours = OpeningHours.parse(
+        "mon 09:00-16:00; tue-wed 09:00-16:00; sun 10:00-24:00; fri 13:00-15:00, 09:00-12:00",
+        "2026-12-30 closed; 2026-12-23 10:00-13:00",
+    )
+    assert hours.text() == (weekly, "2026-12-23 10:00-13:00; 2026-12-30 closed")
+    assert OpeningHours.parse(*hours.text()) == hours
+    assert OpeningHours.parse("").text() == ("", "")
+
+
+def test_holidays_are_named_in_the_readers_language() -> None:
+    assert holiday_name(date(2026, 12, 24), "sv") == "Julafton"
+    assert holiday_name(date(2026, 12, 24), "en") == "Christmas Eve"
+    assert holiday_name(date(2026, 12, 22), "sv") is None
 
 
 def test_moments_are_formatted_in_the_childs_language() -> None:

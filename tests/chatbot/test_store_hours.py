@@ -41,6 +41,16 @@ async def test_settings_apply_until_a_supervisor_edits(redis: Redis) -> None:
     assert (await source.current()).is_open(TUESDAY_10)
 
 
+async def test_a_clock_that_goes_back_reads_again_rather_than_waits(redis: Redis) -> None:
+    # The gateway times the refresh on its injected clock (a test's, or the wall clock set right).
+    ticker = Ticker()
+    source = HoursSource(HoursStore(redis), SETTINGS_HOURS, refresh=15, monotonic=ticker)
+    assert (await source.current()).is_open(TUESDAY_10)
+    await redis.hset(keys.HOURS, mapping={"weekly": "sat 10:00-12:00", "exceptions": ""})
+    ticker.now -= 3600
+    assert not (await source.current()).is_open(TUESDAY_10)
+
+
 async def test_invalid_edited_hours_fall_back_to_the_settings(redis: Redis) -> None:
     await redis.hset(keys.HOURS, mapping={"weekly": "someday 9-5", "exceptions": ""})
     source = HoursSource(HoursStore(redis), SETTINGS_HOURS, refresh=0)

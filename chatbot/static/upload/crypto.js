@@ -22,6 +22,7 @@ const MIN_CHUNK = 1024;
 const MAX_CHUNK = 4 * 1024 * 1024;
 const MAX_NAME_BYTES = 1024; // UTF-8 bytes of the file name; writers shorten longer names
 const MAX_TYPE_BYTES = 255;
+// eslint-disable-next-line no-control-regex -- the point: control characters are refused in a name
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const TYPE = /^[\u0020-\u007e]*$/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -455,6 +456,7 @@ export async function openKeyFile(text, passphrase) {
 /** What a writer records (docs/upload-crypto.md, "Metadata record"): within the rules, never refused. */
 export function metadataForWriting(name, type, size) {
   let clean = String(name).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "");
+  // eslint-disable-next-line no-control-regex -- the point: control characters become "_"
   clean = clean.replace(/[\u0000-\u001f\u007f]/g, "_");
   const encoder = new TextEncoder();
   while (encoder.encode(clean).length > MAX_NAME_BYTES) clean = Array.from(clean).slice(0, -1).join("");

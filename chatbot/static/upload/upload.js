@@ -39,7 +39,7 @@ async function request(base, method, path, { token, json, body, signal } = {}) {
       referrerPolicy: "no-referrer",
       signal,
     });
-  } catch (error) {
+  } catch {
     if (signal && signal.aborted) throw cancelled();
     throw new UploadError("network", "the connection dropped", { retry: true });
   }

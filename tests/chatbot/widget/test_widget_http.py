@@ -122,7 +122,7 @@ async def test_assets_are_served_from_the_gateway(gateway: Any) -> None:
     assert status == 200 and body == SOCKETIO_CLIENT.read_bytes()
     assert headers["Content-Encoding"] == "gzip"
     assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
-    for path in ("/chat/chat.js", "/chat/chat.css", "/demo.css", "/"):
+    for path in ("/chat/main.js", "/chat/events.js", "/chat/chat.css", "/demo.css", "/"):
         status, headers, _ = await get(gateway.url + path)
         assert status == 200, path
     for path in ("/chat/../settings.py", "/vendor/axe.min.js", "/node_modules/axe-core/axe.min.js"):
