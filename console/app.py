@@ -26,7 +26,7 @@ from chatbot.store.floods import FloodStore
 from chatbot.store.hours import HoursStore
 from chatbot.store.notifications import Notifications
 from chatbot.store.queue import QueueStore
-from console import case_pages, events, routes, security
+from console import case_pages, events, routes, security, translation_pages
 from console.appkeys import (
     ACCOUNTS,
     AUDIT,
@@ -171,6 +171,7 @@ def create_app(
     watch_desk(instruments, desk, app[CASES])
     app[WORKSPACE] = Workspace(DraftStore(redis), versions, app[AUDIT], clock)
     app[SHOWN] = ShownCounts(redis, settings.stats_retention)
+    translation_pages.install(app, redis, clock)
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)
