@@ -10,6 +10,7 @@ import io
 import os
 import re
 import secrets
+import select
 import shutil
 import signal
 import sys
@@ -189,18 +190,55 @@ def _decrypt_one(source: Path, keys: list[crypto.PrivateKey], out: Path) -> tupl
     fd = _anonymous_file(out)
     if fd is None:
         buffer = io.BytesIO()
-        with source.open("rb") as src:
+        with _open_interruptible(source) as src:
             meta = crypto.decrypt_stream(src, keys, buffer)
         target = _publish(out, safe_name(meta.name, source.stem), buffer, None)
         return target, meta
     try:
-        with source.open("rb") as src, os.fdopen(fd, "r+b", closefd=False) as dst:
+        with _open_interruptible(source) as src, os.fdopen(fd, "r+b", closefd=False) as dst:
             meta = crypto.decrypt_stream(src, keys, dst)
             dst.seek(0)
             target = _publish(out, safe_name(meta.name, source.stem), dst, fd)
         return target, meta
     finally:
         os.close(fd)
+
+
+# How long one read may wait for a pipe before Python looks at pending signals again.
+SIGNAL_CHECK_S = 0.2
+
+
+class _Interruptible(io.RawIOBase):
+    """Reads a file or a pipe so that Ctrl-C and SIGTERM act at once. A signal that lands between two
+    reads of a pipe (inside one buffered read, in C) would otherwise be noticed only when more data came:
+    the process would sit in read() with half a file, deaf to the operator. Each read here waits at most
+    SIGNAL_CHECK_S in select(), and returns to Python (which runs pending handlers) in between."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def readinto(self, buffer: Any) -> int:
+        while not select.select([self._fd], [], [], SIGNAL_CHECK_S)[0]:
+            pass  # back in Python between waits: a pending KeyboardInterrupt or Terminated is raised here
+        data = os.read(self._fd, len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+def _open_interruptible(source: Path) -> io.BufferedReader:
+    return io.BufferedReader(_Interruptible(os.open(source, os.O_RDONLY)))
 
 
 def _anonymous_file(directory: Path) -> int | None:
