@@ -35,7 +35,12 @@ def test_the_domain_imports_the_uploads_value_types_not_its_services() -> None:
     """The dialogue and the console's domain hold grants and case views; services come in through wiring.
     The audit log is a store (a chained Redis stream) every staff action writes to, not a service."""
     root = Path(__file__).resolve().parents[3]
-    allowed = {"chatbot.upload.values", "chatbot.upload.codes", "chatbot.upload.errors", "chatbot.upload.audit"}
+    allowed = {
+        "chatbot.upload.values",
+        "chatbot.upload.codes",
+        "chatbot.upload.errors",
+        "chatbot.upload.audit",
+    }
     found: dict[str, set[str]] = {}
     for path in [*(root / "chatbot" / "domain").rglob("*.py"), *(root / "console" / "domain").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
