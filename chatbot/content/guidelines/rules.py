@@ -264,11 +264,17 @@ def _canned_shape(answer: Answer) -> list[Finding]:
     the person, so it needs no buttons, and it can carry none, nor an intent or a placeholder to fill."""
     found: list[Finding] = []
     if answer.buttons:
-        found.append(Finding(Level.VIOLATION, "canned", "a canned reply has no buttons: a counsellor sends it"))
+        found.append(
+            Finding(Level.VIOLATION, "canned", "a canned reply has no buttons: a counsellor sends it")
+        )
     if answer.intent is not None:
-        found.append(Finding(Level.VIOLATION, "canned", "a canned reply answers no intent: the bot never sends it"))
+        found.append(
+            Finding(Level.VIOLATION, "canned", "a canned reply answers no intent: the bot never sends it")
+        )
     if answer.placeholders:
-        found.append(Finding(Level.VIOLATION, "canned", "a canned reply takes no placeholders: it is sent as written"))
+        found.append(
+            Finding(Level.VIOLATION, "canned", "a canned reply takes no placeholders: it is sent as written")
+        )
     return found
 
 
