@@ -162,7 +162,7 @@ async def test_a_counsellor_picks_a_canned_reply_by_its_text_and_an_english_chil
 ) -> None:
     gateway = await gateway_factory(settings, console.clock)
     library = ContentLibrary.load(settings.content_dir, settings.locales_dir)
-    child, tab, page = await _claimed(
+    child, _tab, page = await _claimed(
         console, gateway, settings, child_factory, make_account, tabs, redis, "en"
     )
     labels = [(t or "").strip() for t in await page.locator("#canned option").all_text_contents()]
