@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
+from chatbot.content.loading import load_library
 from chatbot.domain.content_versions import ContentFollower, ContentVersions, LiveLibrary, Snapshot
 from chatbot.domain.floods import FloodGuard
 from chatbot.domain.hours import OpeningHours
@@ -26,7 +27,7 @@ from chatbot.store.floods import FloodStore
 from chatbot.store.hours import HoursStore
 from chatbot.store.notifications import Notifications
 from chatbot.store.queue import QueueStore
-from console import case_pages, events, routes, security
+from console import case_pages, events, routes, security, translation_pages
 from console.appkeys import (
     ACCOUNTS,
     AUDIT,
@@ -106,7 +107,7 @@ def create_app(
         lifetime_s=settings.console_session_lifetime,
     )
     # Follows the published content version like the gateway (chatbot/domain/content_versions.py).
-    content = LiveLibrary.from_files(settings.content_dir, settings.locales_dir, settings.default_locale)
+    content = LiveLibrary.serving(load_library(settings))
     version_store = ContentVersionStore(redis, settings.content_version_retention)
     versions = ContentVersions(version_store, clock)
     follower = ContentFollower(versions, version_store, content, settings.default_locale)
@@ -171,6 +172,7 @@ def create_app(
     watch_desk(instruments, desk, app[CASES])
     app[WORKSPACE] = Workspace(DraftStore(redis), versions, app[AUDIT], clock)
     app[SHOWN] = ShownCounts(redis, settings.stats_retention)
+    translation_pages.install(app, redis, clock)
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)

@@ -17,6 +17,7 @@ from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.editing import Workspace
 from console.domain.reauth import Reauth
+from console.domain.translations import TranslationDesk
 from console.i18n import ConsoleTemplates
 from console.live import Live
 
@@ -33,6 +34,7 @@ CASES = web.AppKey("cases", CaseService)
 AUDIT = web.AppKey("audit", AuditLog)
 REAUTH = web.AppKey("reauth", Reauth)
 INSTRUMENTS = web.AppKey("instruments", Instruments)
+TRANSLATIONS = web.AppKey("translations", TranslationDesk)
 VERSIONS = web.AppKey("content_versions", ContentVersions)
 CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
 WORKSPACE = web.AppKey("content_workspace", Workspace)

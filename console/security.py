@@ -52,6 +52,20 @@ def allow(*roles: Role) -> Callable[[H], H]:
     return mark
 
 
+LARGE_BODY_ATTR = "console_large_body"
+
+
+def large_body(limit: int) -> Callable[[H], H]:
+    """Let this handler (and only it, for the roles it allows) read a body up to `limit` bytes: a .po
+    catalog is larger than the console's usual cap on a request."""
+
+    def mark(handler: H) -> H:
+        setattr(handler, LARGE_BODY_ATTR, limit)
+        return handler
+
+    return mark
+
+
 def during_setup(handler: H) -> H:
     """Mark a handler as usable by a session still in its first sign-in (own password, authenticator)."""
     setattr(handler, SETUP_ATTR, True)
@@ -157,6 +171,10 @@ async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every state change carries the session's token (forms) or header (scripts); login a cookie pair."""
     if request.method in SAFE_METHODS or request.path.startswith(PUBLIC_PREFIXES):
         return await handler(request)
+    # Runs after `authorise`: only staff whose role the handler allows get the larger cap.
+    limit = getattr(request.match_info.route.handler, LARGE_BODY_ATTR, None)
+    if isinstance(limit, int) and request.get(STAFF_KEY) is not None:
+        request = request.clone(client_max_size=limit)
     origin = request.headers.get("Origin")
     if origin is not None and origin not in (f"https://{request.host}", f"http://{request.host}"):
         raise web.HTTPForbidden(text="cross-site request refused")

@@ -26,6 +26,7 @@ STATIC_FILES = {
     "console.js": (STATIC_DIR / "console.js", "text/javascript"),
     "case.js": (STATIC_DIR / "case.js", "text/javascript"),
     "content.js": (STATIC_DIR / "content.js", "text/javascript"),
+    "translate.js": (STATIC_DIR / "translate.js", "text/javascript"),
     "hours.js": (STATIC_DIR / "hours.js", "text/javascript"),
     "socket.io.min.js": (
         PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",

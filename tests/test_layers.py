@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("chatbot", "console")
 
 # Where decisions live: no web framework, no socket, no Redis client.
-DOMAIN = ("chatbot.domain", "console.domain", "chatbot.content", "chatbot.nlu")
+DOMAIN = ("chatbot.domain", "console.domain", "chatbot.content", "chatbot.nlu", "chatbot.translation")
 # Where Redis keys and scripts live.
 STORE = ("chatbot.store", "console.store", "chatbot.upload.store", "chatbot.upload.audit")
 TRANSPORT = ("aiohttp", "socketio", "engineio")
@@ -37,6 +37,7 @@ REDIS_ALLOWED = {
     "console.app": "builds the console: connects to Redis and hands it to the stores",
     "console.appkeys": "types the app's Redis client key",
     "console.case_pages": "hands the app's Redis client to chatbot/upload/wiring.py and the step-up store",
+    "console.translation_pages": "builds the translators' store from the app's Redis client",
     "console.user_cli": "the command line's own wiring: connects, builds the account store",
     "console.upload_cli": "the command line's own wiring: connects, hands the client to chatbot/upload/wiring.py",
 }

@@ -293,12 +293,11 @@ class LiveLibrary(ContentLibrary):
     version: int | None = None
 
     @classmethod
-    def from_files(
-        cls, content_dir: Path, locales_dir: Path | None = None, fallback_locale: str = SOURCE_LOCALE
-    ) -> LiveLibrary:
-        """The repository's files, served until the process adopts the published version at start."""
+    def serving(cls, library: ContentLibrary) -> LiveLibrary:
+        """Serves `library` (the repository's files, chatbot/content/loading.py) until the process adopts
+        the published version at start."""
         live = cls(())
-        live.adopt(ContentLibrary.load(content_dir, locales_dir, fallback_locale), None)
+        live.adopt(library, None)
         return live
 
     def adopt(self, library: ContentLibrary, version: int | None) -> None:

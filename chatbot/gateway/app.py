@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from chatbot import hsts
 from chatbot.clock import Clock, SystemClock
+from chatbot.content.loading import load_library
 from chatbot.content.widget_catalogs import WidgetCatalogs, offer_safe
 from chatbot.domain.bot import Bot
 from chatbot.domain.content_versions import ContentFollower, ContentVersions, LiveLibrary, Snapshot
@@ -86,7 +87,7 @@ def create_app(
     clock = clock or SystemClock()
     # The repository's content until start-up adopts the published version from Redis (seeding it from
     # the repository at the very first start); then it follows every publish (docs/content.md).
-    content = LiveLibrary.from_files(settings.content_dir, settings.locales_dir, settings.default_locale)
+    content = LiveLibrary.serving(load_library(settings))
     version_store = ContentVersionStore(redis, settings.content_version_retention)
     follower = ContentFollower(
         ContentVersions(version_store, clock), version_store, content, settings.default_locale

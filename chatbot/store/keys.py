@@ -175,3 +175,21 @@ def flood_minute(minute: int) -> str:
 def client_block(client_hash: str) -> str:
     """A supervisor blocked this client hash from new conversations; TTL the block's length."""
     return f"{PREFIX}:block:{client_hash}"
+
+
+# The translators' workspace (chatbot/store/translations.py). Kept deliberately, without a TTL, like the
+# answers themselves: translations, review marks, glossaries and language settings are the line's content,
+# not data about a child. Who translated or reviewed is a staff account name, as in the audit log.
+TRANSLATIONS = f"{PREFIX}:tr:edits"
+"""Hash 'locale␟domain␟key' -> JSON translation (text, the source it was made from, by, reviewed by)."""
+TRANSLATION_SETTINGS = f"{PREFIX}:tr:languages"
+"""Hash locale -> JSON language settings (serve unreviewed, switched on, started by)."""
+TRANSLATIONS_VERSION = f"{PREFIX}:tr:version"
+"""Counter raised by every change, so every process knows when to reread."""
+NOTIFY_TRANSLATIONS = f"{PREFIX}:notify:translations"
+"""'version' after a change: processes reread within a second instead of at their next poll."""
+
+
+def glossary(locale: str) -> str:
+    """Hash Swedish term -> JSON (target, note) of one language's glossary; kept like TRANSLATIONS."""
+    return f"{PREFIX}:tr:glossary:{locale}"

@@ -2,15 +2,15 @@
 // beside the bubble it concerns (the server runs the real check on the whole graph the draft produces).
 (function () {
   "use strict";
-  var token = document.querySelector('meta[name="csrf-token"]').content;
+  const token = document.querySelector('meta[name="csrf-token"]').content;
   document.querySelectorAll("form.draft-form").forEach(function (form) {
-    var timer = null;
+    let timer = null;
     function show(list, findings) {
       list.textContent = "";
       findings.forEach(function (f) {
-        var item = document.createElement("li");
+        const item = document.createElement("li");
         item.className = "finding " + f.level;
-        var label = document.createElement("strong");
+        const label = document.createElement("strong");
         label.textContent = f.level === "violation" ? form.dataset.violation : form.dataset.warning;
         item.appendChild(label);
         item.appendChild(document.createTextNode(" [" + f.rule + "] " + f.message));
@@ -18,13 +18,13 @@
       });
     }
     function check() {
-      var body = new FormData(form);
+      const body = new FormData(form);
       fetch(form.dataset.check, { method: "POST", body: body, headers: { "X-CSRF-Token": token }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data || !data.bubbles) { return; }
           form.querySelectorAll("ul[data-findings]").forEach(function (list) {
-            var i = Number(list.dataset.findings);
+            const i = Number(list.dataset.findings);
             show(list, data.bubbles[i] || []);
           });
           form.dataset.checked = String(Date.now());
