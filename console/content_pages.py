@@ -206,12 +206,16 @@ async def browse(request: web.Request) -> web.Response:
             )
         )
     rows.sort(key=lambda r: (r.taps is None, r.taps if r.taps is not None else 0, r.answer.id))
+    # Canned replies are the counsellors' words, not a place in the child's graph: their own heading.
+    canned = [r for r in rows if r.answer.kind == "canned"]
+    rows = [r for r in rows if r.answer.kind != "canned"]
     drafts = [d for d in await workspace.drafts() if d.status != "published"]
     return render(
         request,
         "content.html",
         version=version,
         rows=rows,
+        canned=canned,
         query=query,
         drafts=drafts,
         statuses=STATUSES,

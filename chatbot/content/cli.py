@@ -181,7 +181,7 @@ def _update(args: argparse.Namespace) -> int:
 
 
 def _dot(library: ContentLibrary, order: list[Answer], taps: dict[str, int]) -> str:
-    shapes = {"answer": "box", "dialogue": "doubleoctagon", "notice": "note"}
+    shapes = {"answer": "box", "dialogue": "doubleoctagon", "notice": "note", "canned": "component"}
     lines = ["digraph answers {", "  rankdir=LR;", '  node [fontname="sans-serif" fontsize=10];']
     for answer in order:
         label = f"{answer.id}\\n{answer.intent or answer.kind} · {taps.get(answer.id, '-')} taps"

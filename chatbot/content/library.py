@@ -25,9 +25,11 @@ from chatbot.model import QuickReply, Reply
 # libyaml's loader when installed (about 20 times faster); both only build plain data (safe loaders).
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-KINDS = ("answer", "dialogue", "notice")
+KINDS = ("answer", "dialogue", "notice", "canned")
 """answer: reached by buttons or intents; dialogue: shown by the bot by id (welcome, fallback, ...);
-notice: a short system message in the flow of a hand-off, exempt from the next-step rules."""
+notice: a short system message in the flow of a hand-off, exempt from the next-step rules;
+canned: a counsellor's ready-made reply, offered in the console and sent by a person, never by the bot
+(no buttons, no intent; the person sending it is the way to a person)."""
 
 _FIELDS = {"id", "intent", "kind", "placeholders", "bubbles", "buttons"}
 

@@ -3,6 +3,7 @@ the server's refusals whatever a page or a script sends (real console, real Redi
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -10,8 +11,11 @@ from redis.asyncio import Redis
 
 from chatbot.domain.content_versions import ContentVersions
 from chatbot.store.content_versions import ContentVersionStore
+from console.appkeys import CONTENT
+from console.domain.canned import canned_replies
 from console.domain.editing import APPROVED, Draft
 from console.store import keys as console_keys
+from tests.console.test_live import queued_child, signed_in
 
 JSON = {"Accept": "application/json"}
 PROMISE = "Vi raderar bilden åt dig."
@@ -139,3 +143,46 @@ async def test_a_stale_draft_is_refused_with_a_clear_message_and_a_supervisor_ro
     assert (await sara.post("/content/history/1/rollback", headers=JSON))[1] == '{"version": 3}'
     _, history = await sara.get("/content/history")
     assert "rollback to version 1" in history
+
+
+async def test_canned_replies_are_edited_like_answers_and_reach_the_counsellor_without_a_restart(
+    console: Any, gateway: Any, child_factory: Any, make_account: Any, staff_factory: Any, redis: Redis
+) -> None:
+    edith = await _signed_in(make_account, staff_factory, "edith", "editor")
+    erik = await _signed_in(make_account, staff_factory, "erik", "editor")
+    _, page = await edith.get("/content")
+    answers, canned = page.split('id="canned-replies"')
+    assert 'id="answer-canned_still_here"' in canned and "Jag finns kvar här. Skriv när du vill." in canned
+    assert 'id="answer-canned_still_here"' not in answers and 'id="answer-welcome"' not in canned
+
+    where = await edith.redirected("/content/drafts", {"answer": "canned_still_here"})
+    draft_id = where.rsplit("/", 1)[1]
+    _, draft = await edith.get(where)
+    fields = _form(draft)
+    new = "Jag är kvar här hos dig. Skriv när du vill."
+    fields["bubble0"] = new
+    await edith.post(f"/content/drafts/{draft_id}/save", {**fields, "answer": "canned_still_here"})
+    assert (await edith.post(f"/content/drafts/{draft_id}/submit", headers=JSON))[0] == 200
+    assert (await erik.post(f"/content/drafts/{draft_id}/approve", headers=JSON))[0] == 200
+    assert (await erik.post(f"/content/drafts/{draft_id}/publish", headers=JSON))[0] == 200
+
+    # The console follows the published version (no restart): the counsellor's list has the new text.
+    live = console.app[CONTENT]
+    for _ in range(100):
+        if any(c.text == new for c in canned_replies(live, "sv")):
+            break
+        await asyncio.sleep(0.05)
+    by_id = {c.answer_id: c for c in canned_replies(live, "en")}
+    # Its English is stale now: withheld, the Swedish offered and marked, as for the bot's answers.
+    assert by_id["canned_still_here"].text == new and not by_id["canned_still_here"].current
+    _child, conv_id = await queued_child(child_factory, gateway, redis, console)
+    anna = await signed_in(make_account, staff_factory, "anna")
+    await anna.post("/me/status", {"status": "available", "capacity": "2", "display": "Sara"})
+    assert (await anna.post(f"/conversations/{conv_id}/claim"))[0] == 303
+    _, conversation = await anna.get(f"/conversations/{conv_id}")
+    options = re.findall(
+        r"<option [^>]*>([^<]*)</option>", conversation.split('id="canned"')[1].split("</select>")[0]
+    )
+    # By what they say, never by id; the changed Swedish makes its translations stale (the child is Swedish
+    # here, so it is theirs).
+    assert new in options and not [o for o in options if "canned_" in o]

@@ -237,6 +237,8 @@ def rule_next_step(answer: Answer, text: Text, library: ContentLibrary, limits: 
     """Guidelines 3 and 6: a next step, and a way to a person (or when the line opens)."""
     if answer.kind == "notice" or text.locale != SOURCE_LOCALE:
         return []
+    if answer.kind == "canned":
+        return _canned_shape(answer)
     found: list[Finding] = []
     if not answer.buttons:
         found.append(Finding(Level.VIOLATION, "next_step", "no buttons: every answer needs a next step"))
@@ -253,6 +255,25 @@ def rule_next_step(answer: Answer, text: Text, library: ContentLibrary, limits: 
                 "person",
                 "offers no way to a person: add a button to ask_human, or say when the line opens",
             )
+        )
+    return found
+
+
+def _canned_shape(answer: Answer) -> list[Finding]:
+    """A canned reply is sent by a counsellor as one plain message: the counsellor is the next step and
+    the person, so it needs no buttons, and it can carry none, nor an intent or a placeholder to fill."""
+    found: list[Finding] = []
+    if answer.buttons:
+        found.append(
+            Finding(Level.VIOLATION, "canned", "a canned reply has no buttons: a counsellor sends it")
+        )
+    if answer.intent is not None:
+        found.append(
+            Finding(Level.VIOLATION, "canned", "a canned reply answers no intent: the bot never sends it")
+        )
+    if answer.placeholders:
+        found.append(
+            Finding(Level.VIOLATION, "canned", "a canned reply takes no placeholders: it is sent as written")
         )
     return found
 

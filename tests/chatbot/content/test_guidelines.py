@@ -247,6 +247,27 @@ def test_notices_are_exempt_from_buttons(copy: Copy) -> None:
     assert not violations(copy.check(), "next_step", "rate_limited")
 
 
+def test_canned_replies_need_no_buttons_and_may_carry_none(copy: Copy) -> None:
+    """A counsellor sends a canned reply: no next-step rule, no unreachable finding, but no buttons,
+    intent or placeholders either, and the wording rules (blame, promise, personal data) still hold."""
+    report = copy.check()
+    assert not violations(report, "next_step", "canned_still_here")
+    assert not violations(report, "person", "canned_still_here")
+    assert not [m for m in violations(report, "links") if "canned_" in m]
+    copy.write(
+        "canned_still_here",
+        "id: canned_still_here\nkind: canned\nintent: canned_x\nplaceholders: [wait]\nbubbles:\n"
+        "  - Jag finns kvar här i {wait} minuter.\n"
+        "buttons:\n  - label: Prata med en människa\n    intent: ask_human\n",
+    )
+    found = violations(copy.check(require=()), "canned", "canned_still_here")
+    assert len(found) == 3 and any("no buttons" in m for m in found)
+    copy.write(
+        "canned_still_here", "id: canned_still_here\nkind: canned\nbubbles:\n  - Vi raderar bilden åt dig.\n"
+    )
+    assert violations(copy.check(require=()), "promise", "canned_still_here", "sv")
+
+
 # --- crisis (guideline 7) ---------------------------------------------------------------------------------
 
 

@@ -765,3 +765,15 @@ async def test_with_no_opening_scheduled_nothing_names_an_empty_time(
     turn = await chat.say("jag vill inte leva längre")
     assert texts(turn) == expected(content, "crisis_closed", "sv")
     assert await redis.zcard(keys.QUEUE) == 0
+
+
+async def test_a_payload_naming_a_canned_reply_gets_the_fallback(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    """Canned replies are a counsellor's to send (kind `canned`); a child's payload never calls one up."""
+    chat = await make_chat("sv")  # type: ignore[operator]
+    canned = [a.id for a in content.answers.values() if a.kind == "canned"]
+    assert canned
+    for answer_id in canned:
+        turn = await chat.say(f"/{answer_id}")
+        assert texts(turn) == expected(content, "fallback", "sv"), answer_id
