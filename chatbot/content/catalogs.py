@@ -12,6 +12,7 @@ translation is used only when it is not fuzzy and its msgid is exactly the curre
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,20 +56,19 @@ class ContentCatalogs:
 
     @classmethod
     def load(cls, locales_dir: Path, fallback_locale: str = SOURCE_LOCALE) -> ContentCatalogs:
-        entries: dict[str, dict[str, Entry]] = {}
-        for po in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-            locale = normalize(po.parent.parent.name)
-            catalog = read_catalog(po)
-            entries[locale] = {
-                m.context: Entry(m.id, m.string, not is_unreviewed(m.user_comments))
-                for m in catalog
-                if isinstance(m.id, str)
-                and m.id
-                and m.context
-                and isinstance(m.string, str)
-                and m.string
-                and not m.fuzzy
-            }
+        entries = {
+            normalize(po.parent.parent.name): _served(read_catalog(po))
+            for po in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+        }
+        return cls(entries, fallback_locale)
+
+    @classmethod
+    def from_texts(cls, texts: Mapping[str, str], fallback_locale: str = SOURCE_LOCALE) -> ContentCatalogs:
+        """The same from .po texts by locale (a published content version holds them as text)."""
+        entries = {
+            normalize(locale): _served(read_po(io.BytesIO(text.encode("utf-8")), abort_invalid=True))
+            for locale, text in sorted(texts.items())
+        }
         return cls(entries, fallback_locale)
 
     @property
@@ -139,3 +139,17 @@ def _previous_ids(text: str) -> dict[str, str]:
         elif not line.startswith("#"):
             pieces = []
     return found
+
+
+def _served(catalog: Catalog) -> dict[str, Entry]:
+    """What a catalog lets children read: translated entries by answer context, never a fuzzy one."""
+    return {
+        m.context: Entry(m.id, m.string, not is_unreviewed(m.user_comments))
+        for m in catalog
+        if isinstance(m.id, str)
+        and m.id
+        and m.context
+        and isinstance(m.string, str)
+        and m.string
+        and not m.fuzzy
+    }

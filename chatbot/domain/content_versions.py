@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
 import logging
 from collections.abc import Mapping
@@ -26,10 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from babel.messages.pofile import read_po
-
 from chatbot.clock import Clock
-from chatbot.content.catalogs import DOMAIN, SOURCE_LOCALE, ContentCatalogs, Entry, is_unreviewed, normalize
+from chatbot.content.catalogs import DOMAIN, SOURCE_LOCALE, ContentCatalogs, normalize
 from chatbot.content.library import ContentError, ContentLibrary, parse_answer
 from chatbot.store.content_versions import ContentVersionStore
 
@@ -99,7 +96,7 @@ class Snapshot:
             if answer.id != answer_id:
                 raise ContentError(f"{answer_path(answer_id)}: 'id' is {answer.id!r}, expected {answer_id!r}")
             answers.append(replace(answer, version=version))
-        return ContentLibrary(answers, catalogs_from_texts(self.catalogs, fallback_locale))
+        return ContentLibrary(answers, ContentCatalogs.from_texts(self.catalogs, fallback_locale))
 
     def to_json(self) -> str:
         return json.dumps(
@@ -112,24 +109,6 @@ class Snapshot:
     def from_json(cls, raw: str) -> Snapshot:
         data = json.loads(raw)
         return cls(dict(data["answers"]), dict(data.get("catalogs", {})))
-
-
-def catalogs_from_texts(texts: Mapping[str, str], fallback_locale: str = SOURCE_LOCALE) -> ContentCatalogs:
-    """ContentCatalogs from .po texts, with the same rules as ContentCatalogs.load (no fuzzy entry)."""
-    entries: dict[str, dict[str, Entry]] = {}
-    for locale, text in sorted(texts.items()):
-        catalog = read_po(io.BytesIO(text.encode("utf-8")), abort_invalid=True)
-        entries[normalize(locale)] = {
-            m.context: Entry(m.id, m.string, not is_unreviewed(m.user_comments))
-            for m in catalog
-            if isinstance(m.id, str)
-            and m.id
-            and m.context
-            and isinstance(m.string, str)
-            and m.string
-            and not m.fuzzy
-        }
-    return ContentCatalogs(entries, fallback_locale)
 
 
 @dataclass(frozen=True)
