@@ -89,8 +89,11 @@ async def test_a_tick_costs_the_same_round_trips_for_ten_or_a_hundred_and_twenty
     assert len(waiting) == 118
     # Two of these are the out-of-hours list (issue 20): the look at it for the page, and the opening's move
     # of whatever was left for the counsellors into the queue (one script each, whatever their number).
-    assert quiet_many == quiet_few <= 14
-    assert moved_many == moved_few <= 18
+    assert quiet_few <= 14 and moved_few <= 18
+    # Concurrent scripts share round trips (ScriptPipeline); on a loaded machine (or under libfaketime)
+    # a batch can split into one or two more. A cost per child would add 110 here: the bound still sees it.
+    assert quiet_many <= quiet_few + 4
+    assert moved_many <= moved_few + 4
     # It did the work: a child who came in the second wave was told their new place once.
     assert [u["position"] for u in await updates(redis, waiting[-1])] == [118]
 
