@@ -39,7 +39,7 @@ def serve(args: argparse.Namespace, *, name: str, build: AppFactory) -> int:
 
     settings = Settings.from_env()
     configure(settings.log_level)
-    if not settings.redis_url and not settings.redis_sentinels:
+    if not (settings.redis_url or settings.redis_sentinels or settings.redis_cluster_nodes):
         print(
             "error: REDIS_URL is not set. Point it at a Redis, or run scripts/run to start everything.",
             file=sys.stderr,

@@ -61,7 +61,10 @@ def _export(args: argparse.Namespace) -> int:
         from chatbot.store.content_versions import ContentVersionStore
 
         redis = client.connect(
-            settings.redis_url, sentinels=settings.redis_sentinels, master_name=settings.redis_master_name
+            settings.redis_url,
+            sentinels=settings.redis_sentinels,
+            master_name=settings.redis_master_name,
+            cluster_nodes=settings.redis_cluster_nodes,
         )
         try:
             versions = ContentVersions(

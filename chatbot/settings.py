@@ -107,13 +107,14 @@ def _networks(name: str, text: str) -> tuple[str, ...]:
     return parts
 
 
-def _sentinels(text: str) -> tuple[tuple[str, int], ...]:
-    """REDIS_SENTINELS: host:port pairs, checked here so a typo stops the start, not a failover."""
+def _sentinels(text: str, name: str = "REDIS_SENTINELS") -> tuple[tuple[str, int], ...]:
+    """REDIS_SENTINELS (or REDIS_CLUSTER_NODES): host:port pairs, checked here so a typo stops the start,
+    not a failover."""
     out: list[tuple[str, int]] = []
     for part in _split(text):
         host, _, port = part.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise SettingsError(f"REDIS_SENTINELS: {part!r} is not host:port")
+            raise SettingsError(f"{name}: {part!r} is not host:port")
         out.append((host.strip("[]"), int(port)))
     return tuple(out)
 
@@ -136,6 +137,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "database number and password; docs/deployment.md).",
     ),
     EnvVar("REDIS_MASTER_NAME", "stodchat", "The service name the sentinels monitor."),
+    EnvVar(
+        "REDIS_CLUSTER_NODES",
+        "",
+        "Nodes of a Redis Cluster to learn the slot map from, host:port,host:port (then REDIS_URL only "
+        "gives the password; docs/deployment.md).",
+    ),
     EnvVar(
         "REDIS_ACK_REPLICAS",
         "0",
@@ -298,6 +305,7 @@ class Settings:
     redis_url: str = ""
     redis_sentinels: tuple[tuple[str, int], ...] = ()
     redis_master_name: str = "stodchat"
+    redis_cluster_nodes: tuple[tuple[str, int], ...] = ()
     redis_ack_replicas: int = 0
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
@@ -411,6 +419,7 @@ class Settings:
             redis_url=get("REDIS_URL"),
             redis_sentinels=_sentinels(get("REDIS_SENTINELS")),
             redis_master_name=get("REDIS_MASTER_NAME").strip() or "stodchat",
+            redis_cluster_nodes=_sentinels(get("REDIS_CLUSTER_NODES"), "REDIS_CLUSTER_NODES"),
             redis_ack_replicas=int(_number("REDIS_ACK_REPLICAS", get("REDIS_ACK_REPLICAS"), 0, 16)),
             metrics_port=metrics_port,
             metrics_host=get("METRICS_HOST").strip() or "127.0.0.1",

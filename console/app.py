@@ -89,10 +89,13 @@ def create_app(
         raise SettingsError(MISSING_KEY)
     box = SecretBox.from_hex(settings.console_secret_key.reveal())
     if redis is None:
-        if not settings.redis_url and not settings.redis_sentinels:
+        if not (settings.redis_url or settings.redis_sentinels or settings.redis_cluster_nodes):
             raise ValueError("REDIS_URL is not set")
         redis = client.connect(
-            settings.redis_url, sentinels=settings.redis_sentinels, master_name=settings.redis_master_name
+            settings.redis_url,
+            sentinels=settings.redis_sentinels,
+            master_name=settings.redis_master_name,
+            cluster_nodes=settings.redis_cluster_nodes,
         )
     instruments = instruments_for_console()
     clock = clock or SystemClock()

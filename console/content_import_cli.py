@@ -39,7 +39,10 @@ def _import(args: argparse.Namespace) -> int:
 
         clock = SystemClock()
         redis = client.connect(
-            settings.redis_url, sentinels=settings.redis_sentinels, master_name=settings.redis_master_name
+            settings.redis_url,
+            sentinels=settings.redis_sentinels,
+            master_name=settings.redis_master_name,
+            cluster_nodes=settings.redis_cluster_nodes,
         )
         try:
             versions = ContentVersions(ContentVersionStore(redis, settings.content_version_retention), clock)

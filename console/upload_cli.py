@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from chatbot.settings import Settings, env_help
+from chatbot.store import client
 from chatbot.upload import crypto
 
 PASSPHRASE_ENV = "UPLOAD_KEY_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
@@ -300,17 +301,20 @@ def _free_path(directory: Path, name: str) -> Path:
 def _with_services(work: Callable[[Any], Awaitable[int]]) -> int:
     """Run `work(cases_and_audit)` against the Redis in REDIS_URL; read-only commands only."""
     settings = Settings.from_env()
-    if not settings.redis_url:
+    if not (settings.redis_url or settings.redis_sentinels or settings.redis_cluster_nodes):
         print("error: REDIS_URL is not set", file=sys.stderr)
         return 2
 
     async def run() -> int:
-        from redis.asyncio import Redis
-
         from chatbot.clock import SystemClock
         from chatbot.upload.wiring import build_uploads
 
-        redis = Redis.from_url(settings.redis_url)
+        redis = client.connect(
+            settings.redis_url,
+            sentinels=settings.redis_sentinels,
+            master_name=settings.redis_master_name,
+            cluster_nodes=settings.redis_cluster_nodes,
+        )
         try:
             uploads = build_uploads(settings, redis, SystemClock())
             return await work((uploads.cases, uploads.audit))

@@ -11,6 +11,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from chatbot.settings import Settings
+from chatbot.store import client
 from console.domain.accounts import AccountError, AccountService, NewAccount
 
 Work = Callable[[AccountService], Awaitable[int]]
@@ -128,7 +129,7 @@ def _sessions(count: int) -> str:
 def _run(work: Work) -> int:
     """Settings, Redis and the checked account service around one action; AccountError is exit status 1."""
     settings = Settings.from_env()
-    if not settings.redis_url:
+    if not (settings.redis_url or settings.redis_sentinels or settings.redis_cluster_nodes):
         print("error: REDIS_URL is not set. Point it at the console's Redis.", file=sys.stderr)
         return 2
     if settings.console_secret_key is None:
@@ -138,7 +139,12 @@ def _run(work: Work) -> int:
         return 2
 
     async def run() -> int:
-        redis = Redis.from_url(settings.redis_url)
+        redis = client.connect(
+            settings.redis_url,
+            sentinels=settings.redis_sentinels,
+            master_name=settings.redis_master_name,
+            cluster_nodes=settings.redis_cluster_nodes,
+        )
         try:
             service = await _accounts(settings, redis)
             try:

@@ -21,6 +21,8 @@ from chatbot.clock import Clock, FixedClock
 from chatbot.gateway.app import create_app
 from chatbot.redis_server import RedisServer, free_port
 from chatbot.settings import Settings
+from chatbot.store import client as redis_client
+from tests.cluster import LocalCluster
 
 # Every process a test starts runs on the test's clock, never the machine's: a Tuesday inside opening hours
 # (10:00 in Stockholm). Tests that need another moment set or advance it; CI also runs the suite with the
@@ -50,10 +52,33 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         yield server
 
 
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A private Redis Cluster of three primaries, started once for the run by the first test that asks."""
+    with LocalCluster(tmp_path_factory.mktemp("cluster")) as cluster:
+        yield cluster
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `cluster` (a module's `pytestmark`) run twice: on one Redis and on the cluster."""
+    if "redis_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("cluster"):
+        metafunc.parametrize("redis_backend", ["single", "cluster"], indirect=True)
+
+
 @pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    await client.flushall()  # our private server only
+def redis_backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "single"))
+
+
+@pytest.fixture
+async def redis(redis_backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
+    if redis_backend == "cluster":
+        cluster: LocalCluster = request.getfixturevalue("redis_cluster")
+        client = redis_client.connect("", cluster_nodes=cluster.nodes)
+    else:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        client = Redis.from_url(server.url)
+    await client.flushall()  # our private server (or every primary of our private cluster) only
     yield client
     await client.aclose()
 

@@ -71,10 +71,13 @@ def create_app(
 ) -> web.Application:
     """Build the gateway. Tests pass their own Redis client, clock and bot; production passes settings only."""
     if redis is None:
-        if not settings.redis_url and not settings.redis_sentinels:
+        if not (settings.redis_url or settings.redis_sentinels or settings.redis_cluster_nodes):
             raise ValueError("REDIS_URL is not set")
         redis = client.connect(
-            settings.redis_url, sentinels=settings.redis_sentinels, master_name=settings.redis_master_name
+            settings.redis_url,
+            sentinels=settings.redis_sentinels,
+            master_name=settings.redis_master_name,
+            cluster_nodes=settings.redis_cluster_nodes,
         )
     app = web.Application(client_max_size=MAX_FRAME_BYTES)
     instruments = Instruments()

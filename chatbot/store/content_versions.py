@@ -1,12 +1,12 @@
 """Published content versions in Redis: immutable snapshots, the current number, and the wake-up channel.
 
-Layout (chatbot/store/keys.py): `sc:cv:snap:<n>` (the snapshot, JSON), `sc:cv:meta:<n>` (who, when, JSON),
-`sc:cv:current` (the number every process serves), `sc:cv:counter` (the last number handed out) and
-`sc:cv:numbers` (a sorted set of the numbers, for the history). Every key lives `retention` after it was
+Layout (chatbot/store/keys.py): `sc:{content}:cv:snap:<n>` (the snapshot, JSON), `sc:{content}:cv:meta:<n>` (who, when, JSON),
+`sc:{content}:cv:current` (the number every process serves), `sc:{content}:cv:counter` (the last number handed out) and
+`sc:{content}:cv:numbers` (a sorted set of the numbers, for the history). Every key lives `retention` after it was
 written; the current version's keys are refreshed by every process's periodic check (`keep`), so what is
 served never expires while the old versions age out after the retention.
 
-Redis is the truth; `sc:notify:content` only wakes processes, which then read `sc:cv:current`.
+Redis is the truth; `sc:notify:content` only wakes processes, which then read `sc:{content}:cv:current`.
 """
 
 from __future__ import annotations

@@ -18,15 +18,15 @@ from chatbot.store import keys, notifications
 from chatbot.store.pipelining import ScriptPipeline, Timing
 
 _CREATE = """
--- KEYS: session, conversation, stats_day ('' to leave uncounted), active
--- ARGV: conv_id, now_ms, retention_s, locale, stats_retention_s
+-- KEYS: session, conversation, stats_day (keys.NO_KEY to leave uncounted), active
+-- ARGV: conv_id, now_ms, retention_s, locale, stats_retention_s, counted (1/0)
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 redis.call('HSET', KEYS[2], 'state', 'bot', 'created', ARGV[2], 'last_activity', ARGV[2], 'locale', ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 redis.call('EXPIRE', KEYS[4], ARGV[3])
 -- Every new conversation is a contact: one more in the day's aggregate (a number, nothing that identifies).
-if KEYS[3] ~= '' then
+if ARGV[6] == '1' then
   redis.call('HINCRBY', KEYS[3], 'contacts', 1)
   redis.call('EXPIRE', KEYS[3], ARGV[5])
 end
@@ -34,17 +34,18 @@ return 1
 """
 
 _TOUCH_SESSION = """
--- KEYS: session ; ARGV: retention_s. Returns the conversation id and its state, refreshing both TTLs.
+-- KEYS: session ; ARGV: retention_s, conversation key pattern, log key pattern (same hash slot).
+-- Returns the conversation id and its state, refreshing both TTLs.
 local conv = redis.call('GET', KEYS[1])
 if not conv then return false end
-local meta = 'sc:conv:{' .. conv .. '}'
+local meta = string.format(ARGV[2], conv)
 local state = redis.call('HGET', meta, 'state')
 if not state then
   redis.call('DEL', KEYS[1])
   return false
 end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-local n = redis.call('LLEN', 'sc:log:{' .. conv .. '}')
+local n = redis.call('LLEN', string.format(ARGV[3], conv))
 return {conv, state, n}
 """
 
@@ -112,7 +113,7 @@ _END = """
 -- Every way a conversation ends (quick exit, end chat, beacon, closed tab, expiry) is this one step: the
 -- state, why, the system entries that say so in the log, out of the queue and the away set, into the
 -- console's outbox, and the console woken. An ended or gone conversation is left as it is.
--- KEYS: session ('' for none), conversation, log, dedupe, queue, away, left, active, out_of_hours
+-- KEYS: session (keys.NO_KEY for none: never written, so deleting it changes nothing), conversation, log, dedupe, queue, away, left, active, out_of_hours
 -- ARGV: now_ms, retention_s, conv_id, staff_channel, left_channel, reason, away_before_ms,
 --       children_channel, idle_before_ms, detach (0/1), entry_json...
 -- detach = 1 (quick exit, beacon, closed tab): a conversation left for the counsellors (held = 1) is
@@ -122,7 +123,7 @@ _END = """
 -- > 0: only if nothing was written since then. The sweep's checks, in the same step as the end, so a
 -- child who came back or wrote meanwhile is never ended.
 -- Returns {state before ('' when gone, 'ended' when already ended, 'present' when back), last seq}.
-if KEYS[1] ~= '' then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[1])
 local state = redis.call('HGET', KEYS[2], 'state')
 if not state or state == 'ended' then
   for i = 5, 6 do redis.call('ZREM', KEYS[i], ARGV[3]) end
@@ -218,11 +219,12 @@ return {state, redis.call('ZRANK', KEYS[3], ARGV[1]) + 1}
 
 _REDEEM = """
 -- A return code opens its conversation on this device: a new session key names it (the old device's
--- was deleted by its quick exit). KEYS: return key, new session ; ARGV: retention_s
+-- was deleted by its quick exit). KEYS: return key, new session ; ARGV: retention_s, conversation key
+-- pattern, log key pattern (same hash slot).
 -- Returns {conv_id, state, log length} or false when the code names nothing that is still held.
 local conv = redis.call('GET', KEYS[1])
 if not conv then return false end
-local meta = 'sc:conv:{' .. conv .. '}'
+local meta = string.format(ARGV[2], conv)
 local state = redis.call('HGET', meta, 'state')
 if not state or state == 'ended' or redis.call('HGET', meta, 'held') ~= '1'
     or redis.call('HGET', meta, 'return_key') ~= KEYS[1] then
@@ -231,7 +233,7 @@ if not state or state == 'ended' or redis.call('HGET', meta, 'held') ~= '1'
 end
 redis.call('SET', KEYS[2], conv, 'EX', ARGV[1])
 redis.call('HSET', meta, 'returned', '1')
-return {conv, state, redis.call('LLEN', 'sc:log:{' .. conv .. '}')}
+return {conv, state, redis.call('LLEN', string.format(ARGV[3], conv))}
 """
 
 _MARK_READ = """
@@ -324,14 +326,16 @@ class ConversationStore:
             keys=[
                 keys.session(session_hash),
                 keys.conversation(conv_id),
-                keys.stats_day(contact_day) if contact_day else "",
+                keys.stats_day(contact_day) if contact_day else keys.NO_KEY,
                 keys.ACTIVE,
             ],
-            args=[conv_id, now_ms, retention, locale, stats_retention],
+            args=[conv_id, now_ms, retention, locale, stats_retention, "1" if contact_day else "0"],
         )
 
     async def resolve(self, session_hash: str, *, retention: int) -> SessionRecord | None:
-        found = await self._touch(keys=[keys.session(session_hash)], args=[retention])
+        found = await self._touch(
+            keys=[keys.session(session_hash)], args=[retention, keys.conversation("%s"), keys.log("%s")]
+        )
         if not found:
             return None
         conv, state, count = found
@@ -444,7 +448,7 @@ class ConversationStore:
         conv_key, log_key, dedupe_key, _ = keys.conversation_keys(conv_id)
         before, seq = await self._end(
             keys=[
-                keys.session(session_hash) if session_hash else "",
+                keys.session(session_hash) if session_hash else keys.NO_KEY,
                 conv_key,
                 log_key,
                 dedupe_key,
@@ -504,7 +508,8 @@ class ConversationStore:
     async def redeem(self, code_key_hash: str, session_hash: str, *, retention: int) -> SessionRecord | None:
         """The conversation a return code's hash names, now also named by a new session (see _REDEEM)."""
         found = await self._redeem(
-            keys=[keys.return_code(code_key_hash), keys.session(session_hash)], args=[retention]
+            keys=[keys.return_code(code_key_hash), keys.session(session_hash)],
+            args=[retention, keys.conversation("%s"), keys.log("%s")],
         )
         if not found:
             return None

@@ -69,7 +69,7 @@ class ScriptPipeline:
     async def run(self, script: BatchedScript, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         # Encoded here, in the caller: an argument that cannot be sent (a lone surrogate, a None) raises
         # in this call alone instead of failing the whole batch when it is packed.
-        encode = self._redis.connection_pool.get_encoder().encode  # type: ignore[no-untyped-call]
+        encode = self._redis.get_encoder().encode  # type: ignore[no-untyped-call]  # (cluster has it too)
         encoded = tuple(encode(value) for value in (len(keys), *keys, *args))
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append(_Call(script, encoded, done))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from chatbot.store import keys as chatbot_keys
-from chatbot.store.keys import PREFIX
+from chatbot.store.keys import CHAT, PREFIX, tagged
 
-STAFF = f"{PREFIX}:staff"
+# Accounts, sessions and sign-in counters are their own hash-slot group (see chatbot/store/keys.py); a
+# counsellor's shift, connections and chats are moved with the queue by the chat's scripts, so they are
+# in the chat's group.
+STAFF = f"{tagged('staff')}:staff"
+SHIFTS = f"{CHAT}:staff"
 
 # Accounts that nobody logs into for a year expire: an old account is a door nobody watches.
 ACCOUNT_RETENTION = 365 * 86400
@@ -36,7 +40,7 @@ def user_sessions(name: str) -> str:
     return f"{STAFF}:usersess:{name}"
 
 
-REVOKED = f"{STAFF}:revoked"
+REVOKED = f"{PREFIX}:staff:revoked"
 """Channel: an account name whose sessions were just ended; every console drops that account's sockets."""
 
 
@@ -67,10 +71,10 @@ def step_up_failures(session_hash: str) -> str:
 def shift(name: str) -> str:
     """Hash: status (available/away), capacity, display name, and while no console of theirs is
     connected, `disconnected` (ms) and `grace_until` (ms: when their chats go back to the queue)."""
-    return f"{STAFF}:shift:{name}"
+    return f"{SHIFTS}:shift:{name}"
 
 
-ON_SHIFT = f"{STAFF}:onshift"
+ON_SHIFT = f"{SHIFTS}:onshift"
 """Set of counsellor names with a shift record (available or away)."""
 
 
@@ -80,18 +84,18 @@ def connections(name: str) -> str:
     Kept fresh by every console process's heartbeat, so a process that crashes leaves members that go
     stale on their own, and any other process sees the counsellor as gone (see `HandoffStore.sweep`).
     """
-    return f"{STAFF}:conns:{name}"
+    return f"{SHIFTS}:conns:{name}"
 
 
 def assigned(name: str) -> str:
     """Set of conversation ids a counsellor has now."""
-    return f"{STAFF}:assigned:{name}"
+    return f"{SHIFTS}:assigned:{name}"
 
 
 def to_categorise(name: str) -> str:
     """Set of conversation ids whose child left while this counsellor had the chat, waiting for her
     categorisation (the queue page lists them); an id goes when she categorises; TTL the retention."""
-    return f"{STAFF}:tocategorise:{name}"
+    return f"{SHIFTS}:tocategorise:{name}"
 
 
 def stats_day(day: str) -> str:
@@ -102,18 +106,18 @@ def stats_day(day: str) -> str:
 
 def stats_waits(day: str) -> str:
     """Sorted set of wait times (ms) of one day's hand-offs, members random: for percentiles only."""
-    return f"{PREFIX}:stats:waits:{day}"
+    return f"{CHAT}:stats:waits:{day}"
 
 
 # The editors' drafts (console/store/drafts.py): each lives DRAFT_RETENTION after its last change, and the
 # index of drafts as long as its newest member. Published content versions are chatbot's (sc:cv:*).
 DRAFT_RETENTION = 90 * 86400
-DRAFTS = f"{PREFIX}:content:drafts"
+DRAFTS = f"{tagged('content')}:content:drafts"
 
 
 # Drafts scheduled to publish or to revert, scored by when they are next due (ms); lives as the drafts do.
-SCHEDULES = f"{PREFIX}:content:schedules"
+SCHEDULES = f"{tagged('content')}:content:schedules"
 
 
 def draft(draft_id: str) -> str:
-    return f"{PREFIX}:content:draft:{draft_id}"
+    return f"{tagged('content')}:content:draft:{draft_id}"

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from redis.asyncio import Redis
 
 from chatbot.model import Entry, QuickReply, Role
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore, IngestStatus
 from chatbot.store.queue import QueueStore
+from tests.cluster import another_client
+
+# Every test here runs on one Redis and on a Redis Cluster of three primaries.
+pytestmark = pytest.mark.cluster
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -34,7 +39,7 @@ async def ingest(store: ConversationStore, conv_id: str, entry: Entry, burst: in
 
 async def test_concurrent_writers_get_distinct_contiguous_numbers(redis: Redis) -> None:
     store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF)
-    other = ConversationStore(Redis.from_url(_url(redis)), announce_to=keys.NOTIFY_CHILDREN)
+    other = ConversationStore(another_client(redis), announce_to=keys.NOTIFY_CHILDREN)
     conv = await make_conversation(store)
     bots = [
         store.append(conv, [Entry(Role.BOT, f"b{i}", NOW)], now_ms=NOW_MS, retention=3600) for i in range(40)
@@ -133,11 +138,6 @@ async def test_free_slots_read_the_consoles_availability(redis: Redis) -> None:
     assert await queue.free_slots() == 0
     await redis.hset(keys.COUNSELLORS_AVAILABLE, mapping={"sam": 2, "kim": 1, "away": -1})
     assert await queue.free_slots() == 3
-
-
-def _url(redis: Redis) -> str:
-    kwargs = redis.connection_pool.connection_kwargs
-    return f"redis://{kwargs['host']}:{kwargs['port']}/0"
 
 
 async def test_flags_never_recreate_an_expired_conversation(redis: Redis) -> None:
