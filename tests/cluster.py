@@ -44,8 +44,10 @@ class LocalCluster:
             self.servers.append(server.start())
         cli = shutil.which("redis-cli")
         if cli is None:
-            raise RedisServerError("redis-cli is not on PATH (Debian's redis-tools): needed to create a cluster")
-        done = subprocess.run(  # noqa: S603 (our own arguments)
+            raise RedisServerError(
+                "redis-cli is not on PATH (Debian's redis-tools): needed to create a cluster"
+            )
+        done = subprocess.run(
             [cli, "--cluster", "create", *(f"{h}:{p}" for h, p in self.nodes), "--cluster-yes"],
             capture_output=True,
             timeout=timeout,
