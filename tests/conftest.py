@@ -89,8 +89,18 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(redis_server: RedisServer) -> Settings:
-    return Settings(redis_url=redis_server.url, session_secret=Settings().session_secret)
+def settings(redis_backend: str, request: pytest.FixtureRequest) -> Settings:
+    """Settings for the test's Redis: the private server, or in a `cluster` test's second run the cluster."""
+    if redis_backend == "cluster":
+        cluster: LocalCluster = request.getfixturevalue("redis_cluster")
+        return Settings(redis_cluster_nodes=cluster.nodes, session_secret=Settings().session_secret)
+    server: RedisServer = request.getfixturevalue("redis_server")
+    return Settings(redis_url=server.url, session_secret=Settings().session_secret)
+
+
+def connect(settings: Settings) -> Redis:
+    """A new client to the Redis (or the cluster) the settings name, as a process would make it."""
+    return redis_client.connect(settings.redis_url, cluster_nodes=settings.redis_cluster_nodes)
 
 
 class Gateway:
@@ -108,7 +118,7 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        self.app = create_app(self.settings, redis=Redis.from_url(self.settings.redis_url), clock=self.clock)
+        self.app = create_app(self.settings, redis=connect(self.settings), clock=self.clock)
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()

@@ -22,6 +22,7 @@ from console.appkeys import ACCOUNTS, AUDIT
 from console.domain.accounts import AccountService, NewAccount
 from console.store import keys as staff_keys
 from tests.conftest import START as START  # the shared test clock's start
+from tests.conftest import connect
 
 
 class Console:
@@ -56,7 +57,7 @@ class Console:
 
     async def start(self) -> None:
         self.app = create_app(
-            self.settings, redis=Redis.from_url(self.settings.redis_url), clock=self.clock, pause=self._pause
+            self.settings, redis=connect(self.settings), clock=self.clock, pause=self._pause
         )
         self.runner = web.AppRunner(self.app, access_log=None)
         await self.runner.setup()
