@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from chatbot.gateway.app import create_app
 from chatbot.redis_server import RedisServer, free_port
 from chatbot.settings import Settings
+from chatbot.store import keys
 
 
 async def _client(url: str, address: str) -> socketio.AsyncClient:
@@ -91,7 +92,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             fresh_ok = await _open(fresh)
             for o in [*others, fresh]:
                 await o.disconnect()
-            conversations = len([k async for k in redis.scan_iter("sc:conv:*")])
+            conversations = len([k async for k in redis.scan_iter(keys.conversation("*"))])
         finally:
             await runner.cleanup()
             await redis.aclose()

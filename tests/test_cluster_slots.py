@@ -74,12 +74,13 @@ class Call:
     """One call with `keys=` in a store: where it is, its key and argument lists, and the assignments
     before it in its function (so `conv_key, log_key, ... = keys.conversation_keys(conv_id)` is known)."""
 
-    def __init__(self, path: str, node: ast.Call, before: list[ast.stmt]) -> None:
-        given = {k.arg: k.value for k in node.keywords}
+    def __init__(
+        self, path: str, line: int, keys: ast.expr, args: ast.expr | None, before: list[ast.stmt]
+    ) -> None:
         self.path = path
-        self.line = node.lineno
-        self.keys = given["keys"]
-        self.args = given.get("args")
+        self.line = line
+        self.keys = keys
+        self.args = args
         self.before = before
 
     def names(self) -> list[str]:
@@ -117,16 +118,32 @@ def _calls() -> list[Call]:
                 if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                     continue
                 for node in ast.walk(function):
-                    if isinstance(node, ast.Call) and any(k.arg == "keys" for k in node.keywords):
-                        before = [
+                    if not isinstance(node, ast.Call):
+                        continue
+                    before = sorted(
+                        (
                             a
                             for a in ast.walk(function)
                             if isinstance(a, ast.Assign | ast.AnnAssign) and a.lineno < node.lineno
-                        ]
-                        found.append(
-                            Call(str(path.relative_to(ROOT)), node, sorted(before, key=lambda a: a.lineno))
-                        )
+                        ),
+                        key=lambda a: a.lineno,
+                    )
+                    where = str(path.relative_to(ROOT))
+                    given = {k.arg: k.value for k in node.keywords}
+                    if "keys" in given:
+                        found.append(Call(where, node.lineno, given["keys"], given.get("args"), before))
+                    elif _named(node.func, "run_together"):
+                        # run_together(redis, [(script, keys, args) for ...]): each tuple is a call.
+                        for tup in ast.walk(node.args[1]):
+                            if isinstance(tup, ast.Tuple) and len(tup.elts) == 3:
+                                found.append(Call(where, tup.lineno, tup.elts[1], tup.elts[2], before))
     return found
+
+
+def _named(func: ast.expr, name: str) -> bool:
+    return (isinstance(func, ast.Name) and func.id == name) or (
+        isinstance(func, ast.Attribute) and func.attr == name
+    )
 
 
 CALLS = _calls()

@@ -169,3 +169,29 @@ class BatchedScript:
 
     async def __call__(self, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> Any:
         return await self._pipeline.run(self, keys, args)
+
+
+async def run_together(redis: Redis, calls: Sequence[tuple[Any, Sequence[Any], Sequence[Any]]]) -> list[Any]:
+    """(registered script, keys, args) calls in one round trip (a pipeline, no transaction), each atomic
+    on its own. A script the server does not have (restarted, flushed, or a cluster node that never saw
+    it: redis-py loads scripts before a plain pipeline only) is loaded, and only those calls run again.
+    The first call that failed raises, after every call has run, as in a pipeline."""
+    results = await _evalsha_all(redis, calls)
+    missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+    if missing:
+        for script in {id(calls[i][0]): calls[i][0] for i in missing}.values():
+            script.sha = await redis.script_load(script.script)
+        retried = await _evalsha_all(redis, [calls[i] for i in missing])
+        for i, result in zip(missing, retried, strict=True):
+            results[i] = result
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
+
+
+async def _evalsha_all(redis: Redis, calls: Sequence[tuple[Any, Sequence[Any], Sequence[Any]]]) -> list[Any]:
+    pipe = redis.pipeline(transaction=False)
+    for script, keys, args in calls:
+        pipe.evalsha(script.sha, len(keys), *keys, *args)
+    return list(await pipe.execute(raise_on_error=False))

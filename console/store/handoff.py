@@ -14,6 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from chatbot.store import keys as chat_keys
+from chatbot.store.pipelining import run_together
 from chatbot.store.queue import URGENT_SHIFT_MS
 from console.store import keys
 
@@ -320,14 +321,17 @@ class HandoffStore:
 
     async def presence_up(self, live: Iterable[tuple[str, str]], *, stale_at_ms: int) -> None:
         """(name, conn) sockets are live until `stale_at_ms` unless refreshed: one round trip for all."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for name, conn in live:
-                await self._up(
-                    keys=[keys.shift(name), keys.connections(name)],
-                    args=[conn, stale_at_ms, keys.SHIFT_RETENTION],
-                    client=pipe,
+        await run_together(
+            self._redis,
+            [
+                (
+                    self._up,
+                    [keys.shift(name), keys.connections(name)],
+                    [conn, stale_at_ms, keys.SHIFT_RETENTION],
                 )
-            await pipe.execute()
+                for name, conn in live
+            ],
+        )
 
     async def presence_down(self, name: str, conn: str, *, now_ms: int, grace_ms: int) -> bool:
         """True when this was the counsellor's last live socket and their grace period started."""
@@ -349,17 +353,19 @@ class HandoffStore:
         script each (atomic on its own), all in one round trip. Per name: what the script found."""
         if not names:
             return []
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for name in names:
-                await self._sweep(
-                    keys=[
+        results = await run_together(
+            self._redis,
+            [
+                (
+                    self._sweep,
+                    [
                         keys.shift(name),
                         keys.connections(name),
                         keys.assigned(name),
                         chat_keys.COUNSELLORS_AVAILABLE,
                         chat_keys.QUEUE,
                     ],
-                    args=[
+                    [
                         name,
                         now_ms,
                         grace_ms,
@@ -369,9 +375,10 @@ class HandoffStore:
                         note,
                         chat_keys.conversation("%s"),
                     ],
-                    client=pipe,
                 )
-            results = await pipe.execute()
+                for name in names
+            ],
+        )
         return [
             Swept(_text(status), [_text(c) for c in requeued], [_text(c) for c in gone])
             for status, requeued, gone in results
@@ -401,10 +408,10 @@ class HandoffStore:
         all in one round trip."""
         if not marks:
             return []
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for conv_id, mark in marks:
-                await self._announce(keys=[chat_keys.conversation(conv_id)], args=[mark], client=pipe)
-            results = await pipe.execute()
+        results = await run_together(
+            self._redis,
+            [(self._announce, [chat_keys.conversation(conv_id)], [mark]) for conv_id, mark in marks],
+        )
         return [(_text(place), bool(int(counted))) for place, counted in results]
 
     async def shift(self, name: str) -> ShiftRecord | None:

@@ -200,7 +200,7 @@ async def test_every_exit_in_every_state_is_seen_by_the_console_at_once(
             update = await expect_child(other, lambda d: d.get("notice", {}).get("type") == "queue_update")
             assert update["notice"]["position"] == 1
             await socket.expect("queue", lambda d: [i["conv_id"] for i in d["items"]] == [other_id])
-            assert await redis.hget(f"sc:stats:day:{day}", "abandoned") == b"1"
+            assert await redis.hget(chat_keys.stats_day(day), "abandoned") == b"1"
         if state == "counsellor":
             assert event["counsellor"] == "anna"
             # Out of her load at once: the slot is free, and the next child can be taken.
@@ -218,7 +218,7 @@ async def test_every_exit_in_every_state_is_seen_by_the_console_at_once(
             form = {"topic": "other", "age": "unknown", "handled": "child_left"}
             assert (await anna.post(f"/conversations/{conv_id}/categorise", form))[0] == 303
             assert (await anna.post(f"/conversations/{conv_id}/categorise", form))[0] == 303
-            stats = await redis.hgetall(f"sc:stats:day:{day}")
+            stats = await redis.hgetall(chat_keys.stats_day(day))
             assert stats[b"handled:child_left"] == b"1" and stats[b"child_left"] == b"1"
             assert "The child has left." not in (await anna.get("/queue"))[1]
         if state == "bot":

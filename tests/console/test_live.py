@@ -163,10 +163,10 @@ async def test_child_and_counsellor_side_by_side(
         assert (await counsellor.post(f"/conversations/{conv_id}/categorise", form))[0] == 303
         day = day_of(console.clock.now())
         for _ in range(160):  # the console counts it when the gateway's notification reaches it
-            if await redis.hget(f"sc:stats:day:{day}", "satisfaction:yes") == b"1":
+            if await redis.hget(chat_keys.stats_day(day), "satisfaction:yes") == b"1":
                 break
             await asyncio.sleep(0.05)
-        assert await redis.hget(f"sc:stats:day:{day}", "satisfaction:yes") == b"1"
+        assert await redis.hget(chat_keys.stats_day(day), "satisfaction:yes") == b"1"
         supervisor = await signed_in(make_account, staff_factory, "sam", "supervisor")
         status, page = await supervisor.get("/stats?period=week")
         assert status == 200 and 'data-key="sextortion">1<' in page and 'data-counter="handed_off">1<' in page

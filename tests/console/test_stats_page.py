@@ -7,6 +7,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from chatbot.store import keys as chat_keys
 from tests.console.test_live import signed_in
 
 
@@ -14,8 +15,8 @@ async def test_the_chart_has_dates_and_a_table_alternative(
     make_account: Any, staff_factory: Any, redis: Redis
 ) -> None:
     # Two contacts on Monday 23 November (Stockholm), as the gateway counts them.
-    await redis.hset("sc:stats:day:2026-11-23", mapping={"contacts": 2, "queued": 1})
-    await redis.expire("sc:stats:day:2026-11-23", 3600)
+    await redis.hset(chat_keys.stats_day("2026-11-23"), mapping={"contacts": 2, "queued": 1})
+    await redis.expire(chat_keys.stats_day("2026-11-23"), 3600)
     sam = await signed_in(make_account, staff_factory, "sam", "supervisor")
     _, page = await sam.get("/stats?period=week")
     ticks = re.findall(r'<text class="tick"[^>]*>([^<]+)</text>', page)

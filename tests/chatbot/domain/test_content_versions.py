@@ -22,6 +22,9 @@ from chatbot.settings import Settings
 from chatbot.store import keys
 from chatbot.store.content_versions import ContentVersionStore, ShownCounts
 
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
+
 NEW_ANONYMITY = "Ny text från version två. Du är anonym här."
 
 
@@ -64,7 +67,7 @@ async def test_first_start_seeds_the_repository_as_version_one_and_every_key_has
     assert version.number == 1 and version.author == SEED_AUTHOR and version.kind == "seed"
     repo = Snapshot.from_repository(settings.content_dir, settings.locales_dir)
     assert snapshot == repo and "welcome" in snapshot.answers and {"en", "ar"} <= set(snapshot.catalogs)
-    found = [k async for k in redis.scan_iter(match="sc:cv:*")]
+    found = [k async for k in redis.scan_iter(match=keys.tagged("content") + ":cv:*")]
     assert found
     for key in found:
         ttl = await redis.pttl(key)

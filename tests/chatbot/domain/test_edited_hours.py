@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from redis.asyncio import Redis
 
 from chatbot.domain.edited_hours import HoursSource
 from chatbot.domain.hours import OpeningHours
 from chatbot.store import keys
 from chatbot.store.hours import HoursStore
+
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
 
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 SETTINGS_HOURS = OpeningHours.parse("mon-fri 09:00-16:00")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
@@ -12,6 +13,9 @@ from chatbot.content.library import ContentLibrary
 from chatbot.domain.floods import CLIENT_HASH_TTL
 from chatbot.store import keys
 from tests.conftest import with_settings
+
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
 
 OPEN_TUESDAY = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Stockholm, a weekday
 
@@ -32,7 +36,7 @@ async def _open(child: Any) -> dict[str, Any]:
 
 
 async def _conversations(redis: Redis) -> int:
-    return len([k async for k in redis.scan_iter("sc:conv:*")])
+    return len([k async for k in redis.scan_iter(keys.conversation("*"))])
 
 
 async def test_one_client_is_limited_and_a_refused_child_still_gets_the_crisis_answer(
@@ -94,11 +98,11 @@ async def test_clients_are_told_apart_behind_a_trusted_proxy_and_no_address_is_s
         if await redis.type(key) == b"string":
             value = await redis.get(key)
             assert b"198.51.100" not in value and b"203.0.113" not in value
-    client_keys = [k async for k in redis.scan_iter("sc:client:*")]
+    client_keys = [k async for k in redis.scan_iter(keys.client_of("*"))]
     assert len(client_keys) == 3
     for key in client_keys:
         assert 0 < await redis.ttl(key) <= min(CLIENT_HASH_TTL, settings.conversation_retention)
-    for key in [k async for k in redis.scan_iter("sc:flood:*")]:
+    for key in [k async for k in redis.scan_iter(keys.flood_bucket("*", "*"))]:
         assert 0 < await redis.ttl(key) <= 3600
 
 

@@ -21,6 +21,9 @@ from chatbot.store.conversations import ConversationStore
 from chatbot.upload.codes import new_case_code
 from tests.conftest import Child, FixedClock, Gateway
 
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
+
 # Friday 27 November 2026, 19:00 in Stockholm (18:00 UTC): the line (mon-fri 09-16) is closed until Monday.
 FRIDAY_EVENING = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
 MONDAY_MORNING = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # 10:00 in Stockholm: open

@@ -56,7 +56,7 @@ async def test_a_lone_surrogate_gets_a_typed_error_and_every_other_child_is_stor
     await asyncio.gather(attack(), *(write(i, o) for i, o in enumerate(others)))
 
     sent = {f"hej {i}-{n}" for i in range(len(others)) for n in range(4)}
-    conv_ids = [k.split(b"{")[1].rstrip(b"}") for k in await redis.keys("sc:log:*")]
+    conv_ids = [k.removeprefix(keys.log("").encode()) for k in await redis.keys(keys.log("*"))]
     assert sent <= set(await _stored_texts(redis, conv_ids))
 
     errors = [data for name, data in await bad.drain(0.5) if name == "error"]
@@ -85,11 +85,11 @@ async def test_session_request_locale_follows_the_set_locale_rule(
     events = await child.drain(0.5)
     if locale == SURROGATE:
         assert [d["code"] for n, d in events if n == "error"] == ["invalid_text"]
-        assert not await redis.keys("sc:conv:*")
+        assert not await redis.keys(keys.conversation("*"))
         return
     state = next(data for name, data in events if name == "session_state")
     assert state["locale"] == "sv"  # the default: a child is never refused a chat over a language
-    (key,) = await redis.keys("sc:conv:*")
+    (key,) = await redis.keys(keys.conversation("*"))
     assert await redis.hget(key, "locale") == b"sv"
     # set_locale answers the same value with a typed error that never echoes it.
     await child.sio.emit("set_locale", {"locale": locale})

@@ -7,6 +7,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from chatbot.store import keys
+
 KNOWN_CODES = {
     "malformed_payload",
     "empty_message",
@@ -105,7 +107,7 @@ async def test_random_payloads_get_typed_errors_and_leave_everything_healthy(
     assert "internal" not in codes
     assert "invalid_text" in codes
     # Nothing the fuzzer sent as a locale was stored: every conversation has a language we have.
-    for key in await redis.keys("sc:conv:*"):
+    for key in await redis.keys(keys.conversation("*")):
         assert await redis.hget(key, "locale") in (b"sv", b"en", b"ar")
 
     # Still healthy: the same connection and a new one both hold a normal conversation.

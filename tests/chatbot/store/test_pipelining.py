@@ -14,6 +14,9 @@ from redis.exceptions import DataError
 from chatbot.redis_server import free_port
 from chatbot.store.pipelining import ScriptPipeline
 
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
+
 _ECHO_OR_FAIL = """
 if ARGV[1] == 'bad' then return redis.error_reply('refused') end
 return redis.call('RPUSH', KEYS[1], ARGV[1])

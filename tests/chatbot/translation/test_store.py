@@ -18,6 +18,9 @@ from chatbot.translation.records import (
 from chatbot.translation.units import Translation
 from chatbot.translation.workspace import LanguageSettings
 
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
+
 KEY = ("content", "thanks:bubble:0")
 
 

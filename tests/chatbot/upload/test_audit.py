@@ -16,6 +16,9 @@ from tests.chatbot.upload.helpers import (
     Services,
 )
 
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
+
 
 async def test_audit_chain_detects_a_removed_entry(svc: Services, redis: Redis) -> None:
     for i in range(4):

@@ -18,6 +18,9 @@ from tests.chatbot.upload.helpers import (
     upload_all,
 )
 
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
+
 
 async def test_actions_move_the_status_the_child_sees(svc: Services) -> None:
     code, case_id = await make_case(svc)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from chatbot.store import keys
 from chatbot.upload import crypto
 from tests.chatbot.upload import helpers
 
@@ -127,7 +128,7 @@ async def test_list_export_and_verify_against_redis(redis: Any, settings: Any, t
     verified = await asyncio.to_thread(run, "case", "verify-audit", env=env)
     assert (verified.returncode, verified.stdout.strip()) == (0, "audit log intact: 1 entries")
     (entry,) = await svc.audit.entries()
-    await redis.xdel("sc:audit", entry.id)
+    await redis.xdel(keys.AUDIT, entry.id)
     broken = await asyncio.to_thread(run, "case", "verify-audit", env=env)
     assert broken.returncode == 1 and "broken" in broken.stderr
 

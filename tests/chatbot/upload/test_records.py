@@ -5,8 +5,13 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+import pytest
+
 from chatbot.upload.records import from_ms, read_case, to_ms, token_hash
 from chatbot.upload.values import CaseFile, CaseStatus
+
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
 
 
 def test_milliseconds_round_trip_as_aware_utc() -> None:

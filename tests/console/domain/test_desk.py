@@ -23,7 +23,11 @@ from console.domain.stats import day_of
 from console.store import keys
 from console.store.handoff import HandoffStore
 from console.store.stats import StatsStore
+from tests.conftest import connect
 from tests.console.conftest import START
+
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture
@@ -88,7 +92,7 @@ async def test_many_concurrent_claims_have_exactly_one_winner(
     for name in names:
         await on_shift(desk, name)
     # Separate clients, separate connections: the race happens inside Redis, as in production.
-    clients = [Redis.from_url(settings.redis_url) for _ in names]
+    clients = [connect(settings) for _ in names]
     desks = [make_desk(client, settings, clock) for client in clients]
     results = await asyncio.gather(
         *(d.actions.claim(conv_id, n) for d, n in zip(desks, names, strict=True)), return_exceptions=True
@@ -323,9 +327,11 @@ async def test_end_asks_satisfaction_and_categorisation_counts_once(
     assert 0 < await redis.ttl(keys.stats_day(day)) <= settings.stats_retention
     assert 0 < await redis.ttl(keys.stats_waits(day)) <= settings.stats_retention
     # Aggregates only: no conversation id anywhere in the statistics keys.
-    for key in await redis.keys("sc:stats:*"):
+    for key in await redis.keys(chat_keys.CHAT + ":stats:*"):
         dumped = str(
-            await redis.hgetall(key) if key.startswith(b"sc:stats:day") else await redis.zrange(key, 0, -1)
+            await redis.hgetall(key)
+            if key.startswith(chat_keys.stats_day("").encode())
+            else await redis.zrange(key, 0, -1)
         )
         assert conv_id not in dumped
 

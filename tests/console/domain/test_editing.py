@@ -26,6 +26,9 @@ from console.domain.editing import (
 from console.store import keys as console_keys
 from console.store.drafts import DraftStore
 
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
+
 PROMISE = "Vi raderar bilden åt dig."
 FIXED = "Vi försöker få bort bilden tillsammans med dig."
 

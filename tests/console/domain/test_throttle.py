@@ -13,6 +13,9 @@ from console.domain.throttle import Kind, Locked, SignInThrottle, State
 from console.store import keys
 from console.store.throttle import ThrottleStore
 
+# Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
+pytestmark = pytest.mark.cluster
+
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
