@@ -415,6 +415,12 @@ class Settings:
         nlu_threshold = _number("NLU_THRESHOLD", get("NLU_THRESHOLD"), 0.0, 1.0)
         secret = get("SESSION_SECRET") or os.urandom(32).hex()
         metrics_port = int(_number("METRICS_PORT", get("METRICS_PORT"), 0, 65535))
+        if get("REDIS_CLUSTER_NODES").strip() and (
+            get("REDIS_SENTINELS").strip() or get("REDIS_ACK_REPLICAS").strip() not in ("", "0")
+        ):
+            # A cluster fails over by itself (no sentinels), and WAIT answers for one node only, while a
+            # batch of writes spans several: neither is done on a cluster (docs/reliability.md).
+            raise SettingsError("REDIS_CLUSTER_NODES: not with REDIS_SENTINELS or REDIS_ACK_REPLICAS")
         return cls(
             redis_url=get("REDIS_URL"),
             redis_sentinels=_sentinels(get("REDIS_SENTINELS")),

@@ -178,6 +178,12 @@ def test_the_operations_settings_are_read_and_checked() -> None:
         ("REDIS_SENTINELS", "s:70000"),
         ("METRICS_PORT", "-1"),
         ("REDIS_ACK_REPLICAS", "many"),
+        ("REDIS_CLUSTER_NODES", "node1"),
     ]:
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({name: bad})
+    cluster = Settings.from_env({"REDIS_CLUSTER_NODES": "10.0.0.1:7000,node2:7001"})
+    assert cluster.redis_cluster_nodes == (("10.0.0.1", 7000), ("node2", 7001))
+    for other in ({"REDIS_SENTINELS": "s:26379"}, {"REDIS_ACK_REPLICAS": "1"}):
+        with pytest.raises(SettingsError, match="REDIS_CLUSTER_NODES"):
+            Settings.from_env({"REDIS_CLUSTER_NODES": "n:7000", **other})

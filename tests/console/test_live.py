@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 import socketio
 from redis.asyncio import Redis
 
@@ -80,6 +81,9 @@ async def signed_in(
     return client
 
 
+# Also end to end on a Redis Cluster of three primaries: the gateway and the console connect with
+# REDIS_CLUSTER_NODES, every script and notification (pub/sub) crosses the cluster (tests/cluster.py).
+@pytest.mark.cluster
 async def test_child_and_counsellor_side_by_side(
     console: Console, gateway: Any, child_factory: Any, make_account: Any, staff_factory: Any, redis: Redis
 ) -> None:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import redis.exceptions
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from chatbot.redis_server import RedisServer
-from chatbot.store import client
+from chatbot.store import client, keys
+from tests.cluster import LocalCluster
 from tests.topology import MASTER_NAME, SentinelServer
 
 
@@ -62,3 +64,38 @@ async def test_through_sentinel_the_primary_is_found_and_a_burst_waits_too(tmp_p
                 await via.aclose()
         finally:
             sentinel.stop()
+
+
+async def test_cluster_client_learns_the_nodes_spreads_the_groups_and_hears_every_node(
+    redis_cluster: LocalCluster,
+) -> None:
+    """REDIS_CLUSTER_NODES may name one node: the client learns the others. The groups' tags put the
+    data on every primary, and a listener hears a notification published on any of them (a cluster
+    broadcasts classic PUBLISH), which is how every process's notifications reach every other."""
+    on_cluster = client.connect("", cluster_nodes=redis_cluster.nodes[:1])
+    listener = on_cluster.pubsub(ignore_subscribe_messages=True)
+    try:
+        assert isinstance(on_cluster, RedisCluster)
+        await on_cluster.set(keys.QUEUE + ":probe", "1", ex=60)
+        holders = set()
+        for group in keys.GROUPS:
+            key = f"{keys.tagged(group)}:probe"
+            await on_cluster.set(key, group, ex=60)
+            holders.add(on_cluster.get_node_from_key(key).port)
+        assert holders == {port for _, port in redis_cluster.nodes}
+
+        await listener.subscribe(keys.NOTIFY_STAFF)
+        for _, port in redis_cluster.nodes:
+            direct = Redis(port=port)
+            await direct.publish(keys.NOTIFY_STAFF, f"from {port}")
+            await direct.aclose()
+        heard = set()
+        async with asyncio.timeout(5):
+            while len(heard) < len(redis_cluster.nodes):
+                message = await listener.get_message(timeout=1.0)
+                if message is not None:
+                    heard.add(message["data"].decode())
+        assert heard == {f"from {port}" for _, port in redis_cluster.nodes}
+    finally:
+        await listener.aclose()
+        await on_cluster.aclose()
