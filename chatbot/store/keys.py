@@ -10,7 +10,7 @@ PREFIX = "sc"
 # and out-of-hours sets, a counsellor's assignment and the day's statistics, so all of that is one group,
 # on one primary; features no chat script touches are groups of their own, so a cluster spreads them.
 # tests/test_cluster_slots.py checks every script call; docs/deployment.md has the migration from the
-# untagged names (`python -m chatbot store migrate-keys`).
+# untagged names (`python -m chatbot migrate-keys`).
 GROUPS = ("chat", "audit", "content", "tr", "flood", "staff")
 
 
@@ -24,6 +24,7 @@ CHAT = tagged("chat")
 NO_KEY = f"{CHAT}:none"
 """Passed where a chat script takes an optional key and there is none (a cluster refuses an empty name,
 which is in another slot): never written, so a script may delete it without effect."""
+
 # Writes announce themselves on the channel of the side that made them, named for the side that must
 # hear them: the gateway's writes (children, bot) on NOTIFY_STAFF, the console's (counsellors) on
 # NOTIFY_CHILDREN. Every process listens to both (a second tab of a child may sit on another gateway;
