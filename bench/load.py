@@ -68,11 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--servers",
         nargs="+",
-        choices=("gateway", "wire", "echo"),
+        choices=("gateway", "wire", "echo", "rasa"),
         default=["gateway", "wire", "echo"],
         help=(
             "which servers to measure: the gateway, the wire floor (the gateway's events with none of its "
-            "work), the echo (ratios need gateway and echo; one alone is for profiling)"
+            "work), the echo (ratios need gateway and echo; one alone is for profiling), rasa (opt-in: "
+            "Rasa 3.6's own socket.io channel with a bot made from content/ by bench/rasa_bot.py, in the "
+            "virtualenv scripts/rasa builds; its round trip ends with the answer's last bot_uttered)"
         ),
     )
     parser.add_argument(
