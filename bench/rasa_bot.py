@@ -10,7 +10,7 @@ Rasa's channel answers only with a full model (NLU and dialogue), so this writes
                    bubble, as the gateway sends them), placeholders filled with a fixed sample
   data/rules.yml   intent -> the bubbles of its answer (content's `intent:`; without one, the fallback
                    answer); every button's payload is an intent too; nlu_fallback -> the fallback answer
-  credentials.yml  `socketio:` with Rasa's event names (user_uttered / bot_uttered), session persistence
+and `rasa run` gets a credentials.yml with `socketio:` and Rasa's event names (user_uttered / bot_uttered).
 
 The trained model is cached by a hash of the generated project and the Rasa virtualenv
 (`${STODCHAT_CACHE:-~/.cache/stodchat}/rasa-models/bot-<hash>.tar.gz`, next to scripts/rasa's models).
@@ -46,11 +46,15 @@ BASE_CONFIG = ROOT / "rasa" / "config-fast.yml"
 LOCALE = "sv"
 # Loading TensorFlow and a model takes tens of seconds on a small, busy machine.
 START_TIMEOUT = 600.0
+# Without session persistence: Rasa 3.6's channel joins a socket to its session's room with
+# `sio.enter_room(...)` unawaited, which python-socketio 5.x (5.18.1 in rasa/requirements.txt) made a
+# coroutine, so the room is never joined and a persistent session never gets an answer. Without it,
+# the conversation is the socket's (sender id = socket id) and the answers reach it.
 CREDENTIALS = {
     "socketio": {
         "user_message_evt": "user_uttered",
         "bot_message_evt": "bot_uttered",
-        "session_persistence": True,
+        "session_persistence": False,
     }
 }
 # What the rasa-webchat client and scripts/rasa set: nothing leaves the machine, TensorFlow is quiet.
@@ -152,7 +156,6 @@ def project_files() -> dict[str, str]:
     config["pipeline"].append({"name": "FallbackClassifier", "threshold": Settings().nlu_threshold})
     config["policies"] = [{"name": "RulePolicy"}]
     files["config.yml"] = _dump(config)
-    files["credentials.yml"] = _dump(CREDENTIALS)
     return files
 
 
@@ -163,13 +166,18 @@ def write_project(folder: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def model_path(files: dict[str, str], env_dir: Path) -> tuple[Path, str]:
+    """Where the model trained from these files in this virtualenv is cached, and its hash."""
+    digest = hashlib.sha256(json.dumps([sorted(files.items()), str(env_dir)]).encode()).hexdigest()[:16]
+    return cache_dir() / "rasa-models" / f"bot-{digest}.tar.gz", digest
+
+
 def train(timeout: float = 3600.0) -> Path:
     """The trained bot (cached by the hash of its project and of Rasa's virtualenv): its .tar.gz path."""
     env_dir = venv()
     files = project_files()
-    digest = hashlib.sha256(json.dumps([sorted(files.items()), str(env_dir)]).encode()).hexdigest()[:16]
-    models = cache_dir() / "rasa-models"
-    model = models / f"bot-{digest}.tar.gz"
+    model, digest = model_path(files, env_dir)
+    models = model.parent
     if model.is_file():
         return model
     models.mkdir(parents=True, exist_ok=True)
