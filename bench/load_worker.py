@@ -159,10 +159,11 @@ class BenchChild:
 async def _saturate(child: BenchChild, stats: Stats, warm_until: float, end: float) -> None:
     loop = asyncio.get_running_loop()
     while loop.time() < end:
-        measuring = loop.time() >= warm_until
         latency = await child.round_trip(stats)
-        # Only round trips that start and end inside the window count towards round trips per second.
-        if latency is not None and measuring and loop.time() <= end:
+        # Round trips that end inside the window count: throughput. (Counting only those that also start
+        # in it loses about one latency's worth at each edge: nothing for a server that answers in
+        # milliseconds, a quarter of Rasa's round trips when they take 4 s in a 15 s window.)
+        if latency is not None and warm_until <= loop.time() <= end:
             stats.latencies.append(latency)
             stats.completed += 1
         if child.broken:
