@@ -13,6 +13,10 @@ A round trip is `user_uttered` → the frame that answers it. The children ask f
 gateway answers in one compact `turn` frame with the ack and every bubble (the default message gets
 two); the echo server answers with one `bot_uttered` and nothing else.
 
+Opt-in, `--servers ... rasa`: Rasa 3.6's own socket.io channel with a bot made from our content
+(bench/rasa_bot.py, in the virtualenv scripts/rasa builds), driven by plain Rasa clients; its round trip
+ends with the last `bot_uttered` of the answer (counted once before the run).
+
 Targets (docs/benchmarks.md): gateway round trips/s at saturation >= 0.5 x echo; paced p99 <= 2 x echo.
 Loopback only; everything it starts it stops; every loop is bounded by time.
 
