@@ -37,6 +37,7 @@ TRAINING_SETS = tuple(
         "heldout4.yml",
         "heldout5.yml",
         "heldout6.yml",
+        "heldout7.yml",
     )
 )
 # A sentence the classifier gives at least this probability of breaking a rule is shown to the reviewer.
@@ -129,8 +130,8 @@ class _Features:
                 analyzer="word",
                 ngram_range=(1, 3),
                 sublinear_tf=True,
-                token_pattern=r"\w+",
-                min_df=2,  # noqa: S106 - a regex, not a password
+                token_pattern=r"\w+",  # noqa: S106 - a regex, not a password
+                min_df=2,
             ),
         )
         for part in self._parts:

@@ -102,7 +102,9 @@ SV: tuple[Pattern, ...] = (
         BLAME,
         r"\bnästa gång\b|\bi framtiden\b|\bframöver\b|\bhädanefter\b",
         "advice for 'next time' says the child caused it this time: that is blame hidden in advice",
-        unless=r"\bnästa gång vi\b|\bnästa gång (?:du|ni) (?:vilja|behöva|känna|undra|ha lust|skriva till vi|prata|kontakta)\b",
+        # 'nästa gång han skriver': advice about what the other one does next, not about the child's past.
+        unless=r"\bnästa gång vi\b|\bnästa gång (?:du|ni) (?:vilja|behöva|känna|undra|ha lust|skriva till vi|prata|kontakta)\b|"
+        r"\bnästa gång (?:han|hon|hen|personen)\b",
         scope="sentence",
     ),
     Pattern(
@@ -195,6 +197,14 @@ SV: tuple[Pattern, ...] = (
         r"\bvad heta (?:din|dina|ditt) (?:föräldrar|mamma|pappa|syskon|kompis\w*|vän\w*)\b|\b(?:dina|din) (?:föräldrar|mamma|pappa)s? namn\b",
         "asks who the child's family or friends are: that identifies the child",
         unless=r"\b{NEG}\b",
+    ),
+    Pattern(
+        PERSONAL,
+        r"\b(?:bild|foto|selfie|video|film)\w* (?:på|av) du(?: själv)?\b|\bselfie\b|\b(?:din|ditt) (?:plats|position|ansikte)\b|"
+        r"\bpersonnummer\b|\bvar du (?:är|befinna dig) (?:just )?nu\b",
+        "asks for the child's picture, whereabouts or identity number: that identifies them",
+        unless=r"\b{NEG}\b|\bbehöva inte\b|\bhan\b|\bhon\b|\bhen\b|\bsprida\b|\bta bort\b|\bfå bort\b",
+        scope="sentence",
     ),
     # Guideline 3: promises of an outcome we cannot guarantee.
     Pattern(
@@ -364,6 +374,15 @@ EN_WORDS = {
 
 EN: tuple[Pattern, ...] = (
     Pattern(
+        PERSONAL,
+        r"\b(?:photo|picture|pic|selfie|video|image)s? (?:of|showing) (?:yourself|you)\b|\bselfie\b|"
+        r"\byour (?:location|face|whereabouts|identity number|id number|personal number|social security number)\b|"
+        r"\b(?:personal identity|social security|id) number\b|\bwhere you are (?:right )?now\b",
+        "asks for the child's picture, whereabouts or identity number: that identifies them",
+        unless=r"\b{NEG}\b|\bhe\b|\bshe\b|\bthey\b|\bspread\w*|\bremov\w*|\bdelet\w*|\btake \w+ down\b",
+        scope="sentence",
+    ),
+    Pattern(
         BLAME,
         r"\byou (?:should|ought to|could|might|would|need to) (?:not |never )?(?:really )?have (?!had to)\w+|"
         r"\byou (?:should|ought to) (?:\w+ )?know better\b",
@@ -380,7 +399,8 @@ EN: tuple[Pattern, ...] = (
         BLAME,
         r"\bnext time\b|\bin (?:the )?future\b|\bfrom now on\b",
         "advice for 'next time' says the child caused it this time: that is blame hidden in advice",
-        unless=r"\bnext time we\b|\bnext time (?:you )?(?:want|need|feel|have|wonder|would like|are)\b",
+        unless=r"\bnext time we\b|\bnext time (?:you )?(?:want|need|feel|have|wonder|would like|are)\b|"
+        r"\bnext time (?:he|she)\b",
         scope="sentence",
     ),
     Pattern(
