@@ -200,10 +200,12 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\b(?:bild|foto|selfie|video|film)\w* (?:på|av) du(?: själv)?\b|\bselfie\b|\b(?:din|ditt) (?:plats|position|ansikte)\b|"
-        r"\bpersonnummer\b|\bvar du (?:är|befinna dig) (?:just )?nu\b",
+        r"\b(?:skicka|dela|visa|ladda upp|ta|ge)\w* (?:\w+ ){0,3}(?:bild|foto|selfie|video|film)\w* (?:på|av) du(?: själv)?\b|"
+        r"\b(?:skicka|dela|visa|ta)\w* (?:\w+ ){0,2}selfie\w*|\b(?:dela|skicka|visa|slå på)\w* (?:\w+ ){0,2}(?:din|ditt) (?:plats|position|platsinfo)\b|"
+        r"\b(?:vad|vilket|ha du|din|ditt) (?:\w+ )?personnummer\b|\bvar du (?:är|befinna dig) (?:just )?nu\b",
         "asks for the child's picture, whereabouts or identity number: that identifies them",
-        unless=r"\b{NEG}\b|\bbehöva inte\b|\bhan\b|\bhon\b|\bhen\b|\bsprida\b|\bta bort\b|\bfå bort\b",
+        # Someone else sharing pictures of the child is what the line helps with, not a question to the child.
+        unless=r"\b{NEG}\b|\bbehöva inte\b|\b(?:han|hon|hen|de|någon|personen|andra|folk|som)\b|\bsprida\b|\bta bort\b|\bfå bort\b",
         scope="sentence",
     ),
     # Guideline 3: promises of an outcome we cannot guarantee.
@@ -375,11 +377,13 @@ EN_WORDS = {
 EN: tuple[Pattern, ...] = (
     Pattern(
         PERSONAL,
-        r"\b(?:photo|picture|pic|selfie|video|image)s? (?:of|showing) (?:yourself|you)\b|\bselfie\b|"
-        r"\byour (?:location|face|whereabouts|identity number|id number|personal number|social security number)\b|"
+        r"\b(?:send|share|give|show|upload|post|take)\w* (?:\w+ ){0,3}(?:photo|picture|pic|selfie|video|image)s? (?:of|showing) (?:yourself|you)\b|"
+        r"\b(?:send|share|take)\w* (?:\w+ ){0,2}selfie|\b(?:share|send|turn on|give)\w* (?:\w+ ){0,2}your (?:location|whereabouts)\b|"
+        r"\bwhat is your (?:location|whereabouts)\b|\byour (?:identity number|id number|personal number|social security number)\b|"
         r"\b(?:personal identity|social security|id) number\b|\bwhere you are (?:right )?now\b",
         "asks for the child's picture, whereabouts or identity number: that identifies them",
-        unless=r"\b{NEG}\b|\bhe\b|\bshe\b|\bthey\b|\bspread\w*|\bremov\w*|\bdelet\w*|\btake \w+ down\b",
+        # Someone else sharing pictures of the child is what the line helps with, not a question to the child.
+        unless=r"\b{NEG}\b|\b(?:he|she|they|someone|somebody|anyone|who|people|others)\b|\bspread\w*|\bremov\w*|\bdelet\w*|\btake \w+ down\b",
         scope="sentence",
     ),
     Pattern(
