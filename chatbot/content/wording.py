@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"\d+\s?%|\w+(?:['’]\w*)*|[^\w\s]")
+# A hyphen inside a word keeps it whole ("e-postadress", "e-mail"), as the patterns name it.
+_TOKEN = re.compile(r"\d+\s?%|\w+(?:-\w+)*(?:['’]\w*)*|[^\w\s]")
 _CLAUSE_BREAK = {",", ";", ":", "–", "—", "(", ")", '"', "men", "but"}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 

@@ -38,6 +38,7 @@ TRAINING_SETS = tuple(
         "heldout5.yml",
         "heldout6.yml",
         "heldout7.yml",
+        "heldout8.yml",
     )
 )
 # A sentence the classifier gives at least this probability of breaking a rule is shown to the reviewer.

@@ -97,6 +97,7 @@ SV: tuple[Pattern, ...] = (
         BLAME,
         r"\bhur kunna du\b|\bvad tänka du\b|\bvad (?:hade|trodde|väntade) du (?:dig|du)?\b|\bhur tänka du\b",
         "questions the child's judgement: that blames the child",
+        unless=r"\bvad tänka du om\b",  # asks the child's opinion ("Vad tänker du om det?")
     ),
     Pattern(
         BLAME,
@@ -141,6 +142,14 @@ SV: tuple[Pattern, ...] = (
         "a rule about what one must never send reads as blame to a child it already happened to",
         soften=r".",
     ),
+    Pattern(
+        BLAME,
+        r"\b(?:synd|tråkigt|dumt) att du (?:\w+ ){0,2}(?:{PASTV}|ha \w+)\b|\bdu (?:vara|var|veta|visste) (?:\w+ )?(?:medveten|om risk\w*)\b|"
+        r"\b(?:bättre|mer) koll på\b|\b(?:det|detta|det här) ha (?:inte|aldrig) (?:\w+ )?(?:hända|bli \w+) om du\b",
+        "regrets what the child did, or says they knew or should watch better: that blames the child",
+        unless=r"\binte (?:ditt|ett) fel\b|\bnästa gång (?:vi|han|hon)\b",
+        scope="sentence",
+    ),
     # Guideline 2: asking who the child is.
     Pattern(
         PERSONAL,
@@ -152,7 +161,7 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bhur gammal\b|(?<!\bi )\bdin ålder\b|\bvilket år\b.*\bfödd\b|\bnär (?:är|var) du född\b|\bdu född\b|"
+        r"\bhur gammal(?! (?:är |vara |var )?(?:han|hon|hen|de|personen|killen|tjejen|mannen|kvinnan)\b)\b|(?<!\bi )\bdin ålder\b|\bvilket år\b.*\bfödd\b|\bnär (?:är|var) du född\b|\bdu född\b|"
         r"\b(?:är|vara) du {NUM}\b|\b{NUM} eller {NUM}\b|\bdin födelsedag\b|\bfylla du\b|\bdu fylla\b",
         "asks the child's age: it helps identify them; never ask it in the chat",
         unless=r"\b{NEG}\b|\bbehöva inte\b",
@@ -376,6 +385,14 @@ EN_WORDS = {
 
 EN: tuple[Pattern, ...] = (
     Pattern(
+        BLAME,
+        r"\b(?:a shame|a pity|too bad|unfortunate) (?:that )?you (?:did not|did|had|never|were|went|sent|let)\b|"
+        r"\byou (?:were|are|must have been) (?:\w+ )?aware\b|\byou knew (?:about )?the risks?\b|\bkeep a (?:better|closer) eye\b",
+        "regrets what the child did, or says they knew or should watch better: that blames the child",
+        unless=r"\bnot your fault\b",
+        scope="sentence",
+    ),
+    Pattern(
         PERSONAL,
         r"\b(?:send|share|give|show|upload|post|take)\w* (?:\w+ ){0,3}(?:photo|picture|pic|selfie|video|image)s? (?:of|showing) (?:yourself|you)\b|"
         r"\b(?:send|share|take)\w* (?:\w+ ){0,2}selfie|\b(?:share|send|turn on|give)\w* (?:\w+ ){0,2}your (?:location|whereabouts)\b|"
@@ -452,7 +469,7 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bhow old\b|(?<!people )(?<!kids )(?<!children )(?<!others )(?<!someone )(?<!at )\byour age\b|\bwhen were you born\b|\bwhat year (?:\w+ )?born\b|\byou born\b|"
+        r"\bhow old(?! (?:is |was )?(?:he|she|they|the (?:person|guy|man|woman|boy|girl))\b)\b|\bwhen (?:do|will) you turn\b|(?<!people )(?<!kids )(?<!children )(?<!others )(?<!someone )(?<!at )\byour age\b|\bwhen were you born\b|\bwhat year (?:\w+ )?born\b|\byou born\b|"
         r"\bare you {NUM}\b|"
         r"\b{NUM} or {NUM}\b|\byour (?:birthday|date of birth)\b",
         "asks the child's age: it helps identify them; never ask it in the chat",

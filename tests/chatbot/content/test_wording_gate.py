@@ -205,7 +205,7 @@ def test_normalisation_lemmas_contractions_and_the_editors_words() -> None:
 
 
 # The sets whose misses were read while changing the gate: no longer a measure, so kept as regression guards
-# (and the classifier's training material, TRAINING_SETS). heldout8.yml is the current measure and is left out
+# (and the classifier's training material, TRAINING_SETS). heldout9.yml is the current measure and is left out
 # (docs/content.md records its figures).
 SPENT = tuple(path.name for path in TRAINING_SETS)
 
@@ -298,7 +298,7 @@ def test_the_gates_own_sentences_for_the_editor_are_content(tmp_path: Path) -> N
 
 def test_the_classifier_learns_from_the_spent_sets_never_from_the_measure() -> None:
     names = [path.name for path in TRAINING_SETS]
-    assert "heldout7.yml" in names and "heldout8.yml" not in names
+    assert "heldout8.yml" in names and "heldout9.yml" not in names
     bank = load_bank()
     assert any(s == "Vem skickar bilder till någon man aldrig har träffat?" for s, _ in bank.spent["sv"])
 
@@ -327,3 +327,35 @@ def test_gate_tune_leaves_each_set_out_and_prints_recall_and_false_warnings() ->
     )
     out = format_tuning(tunings, (0.5,))
     assert out.splitlines()[1].startswith("en         0.50")
+
+
+# --- the round after heldout8: his age, the child's opinion, regret, hyphenated words ------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "locale", "rule"),
+    [
+        ("Det är synd att du inte blockerade honom.", "sv", "blame"),
+        ("It's a pity you didn't tell anyone.", "en", "blame"),
+        ("Du var väl medveten om riskerna.", "sv", "blame"),
+        ("Skriv din e-postadress.", "sv", "personal_data"),
+        ("What's your e-mail?", "en", "personal_data"),
+        ("When will you turn fifteen?", "en", "personal_data"),
+        ("Hur gammal var du när det började?", "sv", "personal_data"),
+    ],
+)
+def test_regret_awareness_hyphenated_contacts_and_birthdays(sentence: str, locale: str, rule: str) -> None:
+    assert rule in rules_of(sentence, locale)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "locale"),
+    [
+        ("Vad tänker du om att anmäla honom?", "sv"),  # asks an opinion, not "what were you thinking"
+        ("Vet du hur gammal killen är?", "sv"),  # his age, not the child's
+        ("Do you know how old the guy is?", "en"),
+    ],
+)
+def test_an_opinion_and_the_offenders_age_are_fine_questions(sentence: str, locale: str) -> None:
+    """No pattern calls them a violation (the classifier may still ask a reviewer to look)."""
+    assert rules_of(sentence, locale, Level.VIOLATION) == set()
