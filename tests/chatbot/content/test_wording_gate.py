@@ -16,7 +16,7 @@ from chatbot.content.guidelines.rules import check_sentence
 from chatbot.content.guidelines.wording_messages import MESSAGES_FILE, MessagesError, messages
 from chatbot.content.library import ContentLibrary
 from chatbot.content.wording import read
-from chatbot.content.wording_bank import BANK_DIR, RULES, TRAINING_SETS, default_classifier, load_bank
+from chatbot.content.wording_bank import BANK_DIR, RULES, TRAINING_SETS, load_bank
 from chatbot.settings import PROJECT_ROOT
 
 from .test_guidelines import Copy, violations
@@ -301,18 +301,6 @@ def test_the_classifier_learns_from_the_spent_sets_never_from_the_measure() -> N
     assert "heldout8.yml" in names and "heldout9.yml" not in names
     bank = load_bank()
     assert any(s == "Vem skickar bilder till någon man aldrig har träffat?" for s, _ in bank.spent["sv"])
-
-
-def test_a_check_as_the_editor_types_takes_milliseconds() -> None:
-    """The gate runs on every keystroke pause in the editors' workspace: after training once per process, one
-    new sentence is read, matched and scored in a few milliseconds (5-9 ms measured on a loaded machine)."""
-    import time
-
-    default_classifier()
-    started = time.perf_counter()
-    for i in range(20):
-        check_sentence(f"Vi hjälper dig att anmäla kontot, steg {i}.", "sv")
-    assert (time.perf_counter() - started) / 20 < 0.1
 
 
 def test_gate_tune_leaves_each_set_out_and_prints_recall_and_false_warnings() -> None:
