@@ -27,7 +27,7 @@ from chatbot.store.floods import FloodStore
 from chatbot.store.hours import HoursStore
 from chatbot.store.notifications import Notifications
 from chatbot.store.queue import QueueStore
-from console import case_pages, events, routes, security, translation_pages
+from console import case_pages, events, overrule_pages, routes, security, translation_pages
 from console.appkeys import (
     ACCOUNTS,
     AUDIT,
@@ -173,6 +173,7 @@ def create_app(
     app[WORKSPACE] = Workspace(DraftStore(redis), versions, app[AUDIT], clock)
     # Scheduled and time-boxed publishing: due schedules are applied at the tick, claimed once.
     live.also_tick(app[WORKSPACE].run_due)
+    overrule_pages.install(app, redis, clock)
     app[SHOWN] = ShownCounts(redis, settings.stats_retention)
     translation_pages.install(app, redis, clock)
     routes.setup(app)

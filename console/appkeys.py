@@ -16,6 +16,7 @@ from chatbot.upload.cases import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.editing import Workspace
+from console.domain.overrules import Overrules
 from console.domain.reauth import Reauth
 from console.domain.translations import TranslationDesk
 from console.i18n import ConsoleTemplates
@@ -39,3 +40,4 @@ VERSIONS = web.AppKey("content_versions", ContentVersions)
 CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
 WORKSPACE = web.AppKey("content_workspace", Workspace)
 SHOWN = web.AppKey("content_shown", ShownCounts)
+OVERRULES = web.AppKey("content_overrules", Overrules)

@@ -20,6 +20,7 @@ from chatbot.content.guidelines.graph import taps_from
 from chatbot.content.library import Answer, ContentLibrary
 from chatbot.domain.content_versions import Snapshot, Version
 from chatbot.domain.hours import STOCKHOLM
+from console import overrule_pages
 from console.appkeys import CLOCK, SHOWN, WORKSPACE
 from console.domain.accounts import Role
 from console.domain.editing import AnswerEdit, ButtonEdit, Draft, EditingError
@@ -288,6 +289,7 @@ async def _draft_view(request: web.Request, draft: Draft, status: int = 200) -> 
         schedule_states=SCHEDULE_STATES,
         local=_local,
         now_local=_local(request.app[CLOCK].now()),
+        **(await overrule_pages.context(request, draft)),
     )
 
 

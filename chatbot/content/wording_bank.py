@@ -1,8 +1,9 @@
 """The bank of labelled sentences per wording rule and language, and the small classifier trained on it.
 
 content/guidelines/bank/<rule>.yml holds, per language, sentences that break the rule (`violations`) and
-sentences that look close but are fine (`clean`). The tests run every line through the gate, and the
-classifier learns from them and from the spent held-out sets (TRAINING_SETS: sets already read while the
+sentences that look close but are fine (`clean`); overrules.yml adds the sentences editors and reviewers
+labelled when they overruled the gate in the console (per language and rule, with reason and who). The tests
+run every line through the gate, and the classifier learns from them and from the spent held-out sets (TRAINING_SETS: sets already read while the
 patterns were changed, so no longer a measure): when no pattern of chatbot.content.wording_rules matches a
 sentence but it reads like the labelled violations of a rule, the gate warns the reviewer and names the
 closest labelled example. The classifier only ever warns; a violation always comes from a pattern with a
@@ -25,6 +26,8 @@ from sklearn.linear_model import LogisticRegression
 from chatbot.content.wording import read
 
 RULES = ("blame", "promise", "personal_data")
+# Sentences people labelled in the editors' workspace (console.domain.overrules), per language and rule.
+OVERRULES = "overrules.yml"
 BANK_DIR = Path(__file__).resolve().parents[2] / "content" / "guidelines" / "bank"
 # Held-out sets whose misses were read while the patterns were changed: no longer a measure, so they are
 # labelled examples like the bank's. The set that measures the gate (docs/content.md) is never listed here.
@@ -88,6 +91,13 @@ def load_bank(directory: Path = BANK_DIR, training: Sequence[Path] = TRAINING_SE
                 tuple(str(s) for s in groups.get("violations") or ()),
                 tuple(str(s) for s in groups.get("clean") or ()),
             )
+    for language, rule, label, sentence in _overrules(directory / OVERRULES):
+        examples = bank[rule].get(language, Examples((), ()))
+        if label == "violations":
+            examples = Examples((*examples.violations, sentence), examples.clean)
+        else:
+            examples = Examples(examples.violations, (*examples.clean, sentence))
+        bank[rule][language] = examples
     path = directory / "answers.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
@@ -108,6 +118,30 @@ def load_bank(directory: Path = BANK_DIR, training: Sequence[Path] = TRAINING_SE
         {str(k): tuple(str(s) for s in v) for k, v in data.items()},
         {k: tuple(v) for k, v in spent.items()},
     )
+
+
+def _overrules(path: Path) -> list[tuple[str, str, str, str]]:
+    """The sentences of overrules.yml (language, rule, label, sentence); none when the file is absent."""
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    found = []
+    if not isinstance(data, dict):
+        raise BankError(f"{path}: expected a mapping of languages")
+    for language, rules in data.items():
+        if not isinstance(rules, dict) or set(rules) - set(RULES):
+            raise BankError(f"{path}: {language}: expected the rules {', '.join(RULES)}")
+        for rule, groups in rules.items():
+            if not isinstance(groups, dict) or set(groups) - {"violations", "clean"}:
+                raise BankError(f"{path}: {language}: {rule}: expected 'violations' and 'clean'")
+            for label, items in groups.items():
+                for item in items or ():
+                    if not isinstance(item, dict) or not item.get("sentence") or not item.get("reason"):
+                        raise BankError(
+                            f"{path}: {language}: {rule}: each entry needs a sentence and a reason"
+                        )
+                    found.append((str(language), str(rule), str(label), str(item["sentence"])))
+    return found
 
 
 def normalised(sentence: str, language: str) -> str:

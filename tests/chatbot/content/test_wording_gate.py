@@ -102,6 +102,7 @@ def test_the_bank_has_violations_and_clean_sentences_per_rule_and_language() -> 
     assert sorted(p.name for p in BANK_DIR.glob("*.yml")) == [
         "answers.yml",
         "blame.yml",
+        "overrules.yml",
         "personal_data.yml",
         "promise.yml",
     ]
