@@ -41,26 +41,10 @@ async def test_an_editor_accepts_a_warning_and_the_reviewer_sees_it_when_approvi
     await page.click('#answer-anonymity button[type="submit"]')
     await page.wait_for_url("**/content/drafts/*")
     draft_url = page.url
-    await page.locator('textarea[name="bubble1"]').fill(WARNED)
+    # A violation cannot be accepted, whatever a script sends: the server refuses it.
+    await page.locator('textarea[name="bubble1"]').fill(BLOCKING)
     await page.click('form.draft-form button[type="submit"]')
     await page.wait_for_url(draft_url)
-    await expect(page.locator('ul[data-findings="1"] li.warning')).to_contain_text("[blame]")
-    await expect(page.locator("#gate")).to_have_text("Riktlinjekontrollen godkänner utkastet.")
-
-    form = page.locator("#overrule-anonymity")
-    await form.locator("summary").click()
-    await audited(page, "draft with the overrule form")
-    await form.locator('select[name="sentence"]').select_option(WARNED)
-    await form.locator('select[name="rule"]').select_option("blame")
-    await form.get_by_label("Varningen är fel: meningen är okej för den här regeln").check()
-    await form.get_by_label("Skäl").fill(REASON)
-    await form.locator('button:text-is("Spara överkörningen")').click()
-    await page.wait_for_url(draft_url + "#overrules")
-    accepted = page.locator('#overrules li[data-overrule="accepted"]')
-    await expect(accepted).to_contain_text("varning godkänd")
-    await expect(accepted).to_contain_text(f"edith skäl: {REASON}")
-
-    # A violation is refused by the server whatever a script sends.
     refused = await page.request.post(
         draft_url + "/overrule",
         form={
@@ -76,6 +60,33 @@ async def test_an_editor_accepts_a_warning_and_the_reviewer_sees_it_when_approvi
         },
     )
     assert refused.status == 422 and (await refused.json())["error"] == "blocking"
+    form = page.locator("#overrule-anonymity")
+    await form.locator("summary").click()
+    await form.locator('select[name="sentence"]').select_option(BLOCKING)
+    await form.get_by_label("Skäl").fill("det är okej")
+    await form.locator('button:text-is("Spara överkörningen")').click()
+    await expect(form.locator("p.alert")).to_have_text(
+        "Meningen bryter mot regeln och kan inte godkännas: ändra den. Bara varningar kan godkännas."
+    )
+    await expect(page.locator("#overrules")).to_have_count(0)
+    await page.locator('textarea[name="bubble1"]').fill(WARNED)
+    await page.click('form.draft-form button[type="submit"]')
+    await page.wait_for_url(draft_url)
+    await expect(page.locator('ul[data-findings="1"] li.warning')).to_contain_text("[blame]")
+    await expect(page.locator("#gate")).to_have_text("Riktlinjekontrollen godkänner utkastet.")
+
+    await form.locator("summary").click()
+    await audited(page, "draft with the overrule form")
+    await form.locator('select[name="sentence"]').select_option(WARNED)
+    await form.locator('select[name="rule"]').select_option("blame")
+    await form.get_by_label("Varningen är fel: meningen är okej för den här regeln").check()
+    await form.get_by_label("Skäl").fill(REASON)
+    await form.locator('button:text-is("Spara överkörningen")').click()
+    await page.wait_for_url(draft_url + "#overrules")
+    accepted = page.locator('#overrules li[data-overrule="accepted"]')
+    await expect(accepted).to_contain_text("varning godkänd")
+    await expect(accepted).to_contain_text(f"edith skäl: {REASON}")
+
     await page.click('#review button:text-is("Skicka på granskning")')
     await expect(page.locator("#draft-status")).to_have_text("väntar på granskning")
 
