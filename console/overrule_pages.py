@@ -7,17 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from redis.asyncio import Redis
 
-from chatbot.clock import Clock
 from chatbot.content.wording import split_sentences
-from console.appkeys import AUDIT, OVERRULES, WORKSPACE
+from console.appkeys import OVERRULES
 from console.domain.accounts import Role
 from console.domain.editing import Draft, EditingError
-from console.domain.overrules import ACCEPTED, MISSED, REASON_MAX, Overrules
+from console.domain.overrules import ACCEPTED, MISSED, REASON_MAX
 from console.i18n import N_
 from console.security import allow, staff_of
-from console.store.overrules import OverruleStore
 from console.views import tr
 
 # What each refusal says on the page (the domain's codes).
@@ -41,11 +38,6 @@ RULE_NAMES: Mapping[str, str] = {
     "promise": N_("a promise we cannot keep (guideline 3)"),
     "personal_data": N_("asks for personal details (guideline 2)"),
 }
-
-
-def install(app: web.Application, redis: Redis, clock: Clock) -> None:
-    """Put the overrules on the app (after the workspace and the audit log)."""
-    app[OVERRULES] = Overrules(OverruleStore(redis), app[WORKSPACE], app[AUDIT], clock)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
