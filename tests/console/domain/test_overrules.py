@@ -4,8 +4,11 @@ violation; and the bank reads the exported file, so the classifier stops warning
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,7 @@ from console.domain.overrules import ACCEPTED, MISSED, OverruleRefused, Overrule
 from console.store import keys as console_keys
 from console.store.drafts import DraftStore
 from console.store.overrules import OverruleStore
+from tests.conftest import ROOT
 
 WARNED = "Tänk på vad du skickar."  # the classifier warns (blame); an editor finds it general advice
 BLOCKING = "Du borde ha vetat."  # a pattern's violation (blame)
@@ -137,3 +141,35 @@ async def test_a_reported_miss_is_exported_as_a_violation_and_the_bank_reads_bot
     assert MISSED_PROMISE not in load_bank(BANK_DIR, training=()).examples("promise", "sv").violations
     # The classifier trained on the grown bank no longer warns about the sentence a person accepted.
     assert "blame" not in {s.rule for s in Classifier(bank, ("sv",)).suspect(WARNED, "sv")}
+
+
+async def test_the_cli_merges_the_stored_overrules_into_the_bank_file(
+    setup: tuple[Workspace, Overrules, AuditLog], settings: Settings, tmp_path: Path
+) -> None:
+    workspace, overrules, _ = setup
+    draft_id = await _draft_with(workspace, WARNED, MISSED_PROMISE)
+    await overrules.accept(draft_id, "erik", Role.EDITOR, "anonymity", WARNED, "blame", "allmänt råd")
+    await overrules.report(draft_id, "sara", Role.SUPERVISOR, "anonymity", MISSED_PROMISE, "promise", "löfte")
+    out = tmp_path / OVERRULES
+    code, printed = await _cli(settings, "console", "content-overrules", "--out", str(out))
+    assert code == 0, printed
+    assert "2 new overrule(s)" in printed
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert data["sv"]["blame"]["clean"][0]["by"] == "erik (editor)"
+    assert data["sv"]["promise"]["violations"][0]["by"] == "sara (supervisor)"
+    code, printed = await _cli(settings, "console", "content-overrules", "--out", str(out))
+    assert code == 0 and "0 new overrule(s)" in printed, printed
+
+
+async def _cli(settings: Settings, *argv: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        *argv,
+        cwd=ROOT,
+        env={**os.environ, "REDIS_URL": settings.redis_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    printed, _ = await process.communicate()
+    return process.returncode or 0, printed.decode()
