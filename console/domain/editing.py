@@ -16,7 +16,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import yaml
@@ -71,6 +71,8 @@ DONE = "done"
 CANCELLED = "cancelled"
 FAILED = "failed"
 SCHEDULE_AUTHOR = "schedule"
+CLAIM_LEASE = timedelta(seconds=60)
+"""How long a console process holds a claimed schedule step; a publish takes well under a second."""
 
 _BUBBLE = re.compile(r"\bbubble (\d+)\b")
 
@@ -121,6 +123,9 @@ class Schedule:
     """The version that reverted it."""
     skipped: tuple[str, ...] = ()
     """Answers changed by someone else meanwhile: the revert left them as they were."""
+    lease: datetime | None = None
+    """While publishing or reverting: until when the console process that claimed the step holds it. A
+    process that dies mid-step leaves the claim; once the lease has passed another process takes it over."""
 
     @property
     def due(self) -> datetime | None:
@@ -128,16 +133,29 @@ class Schedule:
             return self.at
         if self.state == LIVE:
             return self.until
+        if self.state in (PUBLISHING, REVERTING):
+            return self.lease if self.lease is not None else self.at
         return None
 
     def to_list(self) -> list[Any]:
         until = None if self.until is None else _ms(self.until)
-        return [_ms(self.at), until, self.by, self.state, self.note, self.reverted, list(self.skipped)]
+        lease = None if self.lease is None else _ms(self.lease)
+        return [_ms(self.at), until, self.by, self.state, self.note, self.reverted, list(self.skipped), lease]
 
     @classmethod
     def from_list(cls, raw: list[Any]) -> Schedule:
-        at, until, by, state, note, reverted, skipped = raw
-        return cls(_dt(at), None if until is None else _dt(until), by, state, note, reverted, tuple(skipped))
+        at, until, by, state, note, reverted, skipped = raw[:7]
+        lease = raw[7] if len(raw) > 7 else None
+        return cls(
+            _dt(at),
+            None if until is None else _dt(until),
+            by,
+            state,
+            note,
+            reverted,
+            tuple(skipped),
+            None if lease is None else _dt(lease),
+        )
 
 
 @dataclass
@@ -585,7 +603,10 @@ class Workspace:
 
     async def run_due(self) -> list[Draft]:
         """Publish and revert what is due now (the console's tick). Each step is claimed first with the
-        draft's compare-and-set, so with several console processes exactly one of them does it."""
+        draft's compare-and-set and a lease (CLAIM_LEASE), so with several console processes exactly one
+        of them does it; a step whose process died mid-way is taken over when its lease has passed, and
+        finished exactly once (a publish or revert that already happened is found in the history, not
+        repeated)."""
         done = []
         now = self._clock.now()
         for draft_id in await self._drafts.due(_ms(now)):
@@ -599,37 +620,79 @@ class Workspace:
             if schedule is None or due is None or due > now:
                 await self._drafts.mark_due(draft_id, None if due is None else _ms(due))
                 continue
-            claim = PUBLISHING if schedule.state == WAITING else REVERTING
-            draft.schedule = replace(schedule, state=claim)
+            resumed = schedule.state in (PUBLISHING, REVERTING)
             try:
-                await self._write(draft)
+                claim = await self.claim(draft)
             except EditingError:
                 continue  # another console process claimed it
+            if resumed:
+                await self._audit.append(SCHEDULE_AUTHOR, f"content.schedule.resumed {claim}", file_id=draft.id)
             try:
                 if claim == PUBLISHING:
-                    await self._scheduled_publish(draft)
-                else:
+                    if not (resumed and await self._published_already(draft)):
+                        await self._scheduled_publish(draft)
+                elif not (resumed and await self._reverted_already(draft)):
                     await self._scheduled_revert(draft)
             except Exception:
                 # Not a refusal (those are recorded): Redis failed midway. Release the claim to retry.
                 fresh = await self.get(draft.id)
                 if fresh.schedule is not None and fresh.schedule.state == claim:
-                    fresh.schedule = schedule
+                    fresh.schedule = schedule if not resumed else replace(schedule, lease=now)
                     await self._write(fresh)
+                    await self._drafts.mark_due(fresh.id, _due_ms(fresh))
                 raise
             await self._drafts.mark_due(draft.id, _due_ms(draft))
             done.append(draft)
         return done
 
+    async def claim(self, draft: Draft) -> str:
+        """Claim the draft's due step for this process (the compare-and-set on its revision) with a lease,
+        and index it as due again when the lease ends: if this process dies, another one takes it over."""
+        assert draft.schedule is not None
+        schedule = draft.schedule
+        claim = PUBLISHING if schedule.state in (WAITING, PUBLISHING) else REVERTING
+        lease = self._clock.now() + CLAIM_LEASE
+        draft.schedule = replace(schedule, state=claim, lease=lease)
+        await self._write(draft)
+        await self._drafts.mark_due(draft.id, _ms(lease))
+        return claim
+
+    async def _published_already(self, draft: Draft) -> bool:
+        """A taken-over publish: whether the process that died had published the draft already (its
+        version names the draft); then only the draft's own record is finished."""
+        assert draft.schedule is not None
+        for version in await self._versions.history():
+            if version.number > draft.base and _names_draft(version.note, draft.id, "drafts "):
+                draft.status = PUBLISHED
+                draft.published = version.number
+                draft.schedule = replace(
+                    draft.schedule, state=DONE if draft.schedule.until is None else LIVE, lease=None
+                )
+                await self._write(draft)
+                return True
+        return False
+
+    async def _reverted_already(self, draft: Draft) -> bool:
+        """A taken-over revert: whether the process that died had published the revert already."""
+        assert draft.schedule is not None
+        for version in await self._versions.history():
+            if version.kind == "revert" and f"end of draft {draft.id}'s time box" in version.note:
+                draft.schedule = replace(draft.schedule, state=DONE, reverted=version.number, lease=None)
+                await self._write(draft)
+                return True
+        return False
+
     async def _scheduled_publish(self, draft: Draft) -> None:
         assert draft.schedule is not None
         schedule = draft.schedule
-        draft.schedule = replace(schedule, state=DONE if schedule.until is None else LIVE)
+        draft.schedule = replace(schedule, state=DONE if schedule.until is None else LIVE, lease=None)
         try:
             await self._publish_drafts(f"{SCHEDULE_AUTHOR} ({schedule.by})", [draft], rebase=True)
         except (EditingError, StaleVersion) as exc:
             await self._audit.append(SCHEDULE_AUTHOR, "content.schedule.failed", file_id=draft.id)
-            draft.schedule = replace(schedule, state=FAILED, note=getattr(exc, "message", str(exc)))
+            draft.schedule = replace(
+                schedule, state=FAILED, note=getattr(exc, "message", str(exc)), lease=None
+            )
             await self._write(draft)
 
     async def _scheduled_revert(self, draft: Draft) -> None:
@@ -674,10 +737,11 @@ class Workspace:
                 state=DONE,
                 reverted=None if reverted is None else reverted.number,
                 skipped=tuple(skipped),
+                lease=None,
             )
             await self._write(draft)
             return
-        draft.schedule = replace(schedule, state=LIVE)
+        draft.schedule = replace(schedule, state=LIVE, lease=None)
         await self._write(draft)  # tried again at the next tick
 
     async def _untouched(self, draft: Draft, current: Snapshot) -> bool:
@@ -753,6 +817,12 @@ class Workspace:
 
 def _waiting(draft: Draft) -> bool:
     return draft.schedule is not None and draft.schedule.state in (WAITING, PUBLISHING)
+
+
+def _names_draft(note: str, draft_id: str, prefix: str) -> bool:
+    """Whether a version's note ("drafts a1, b2; published by …") names the draft."""
+    head = note.split(";", 1)[0]
+    return head.startswith(prefix) and draft_id in head[len(prefix) :].split(", ")
 
 
 def _due_ms(draft: Draft) -> int | None:

@@ -20,9 +20,11 @@ from chatbot.upload.audit import AuditLog
 from console.domain.accounts import Role
 from console.domain.editing import (
     CANCELLED,
+    CLAIM_LEASE,
     DONE,
     FAILED,
     LIVE,
+    PUBLISHING,
     WAITING,
     AnswerEdit,
     Draft,
@@ -227,3 +229,71 @@ async def test_a_scheduled_draft_publishes_over_other_answers_changed_since_and_
     assert failed.schedule is not None and failed.schedule.state == FAILED
     assert "version 4" in failed.schedule.note
     assert await ws.run_due() == []
+
+
+async def test_a_console_that_dies_after_claiming_leaves_the_step_to_another_after_the_lease(
+    workspace: tuple[Workspace, AuditLog], redis: Redis, clock: FixedClock, settings: Settings
+) -> None:
+    """The process that claimed the publish dies before publishing (its claim stays in Redis): nobody
+    touches it while the lease holds; then another console publishes it, exactly once."""
+    ws, audit = workspace
+    other, _ = _make(redis, clock, settings)
+    draft = await _approved(ws, "anonymity", 2, NOTICE)
+    await ws.schedule(draft.id, "erik", Role.EDITOR, clock.now() + timedelta(seconds=10))
+    clock.advance(10)
+    assert await ws.claim(await ws.get(draft.id)) == PUBLISHING  # ... and this process is killed here
+    assert await other.run_due() == []
+    clock.advance(CLAIM_LEASE.total_seconds() - 1)
+    assert await other.run_due() == []
+    assert [v.number for v in await ws.versions.history()] == [1]
+    clock.advance(2)
+    results = await asyncio.gather(other.run_due(), other.run_due())
+    assert sum(len(r) for r in results) == 1
+    assert [v.kind for v in await ws.versions.history()] == ["publish", "seed"]
+    assert NOTICE in await _text(ws, "anonymity")
+    done = await ws.get(draft.id)
+    assert done.status == "published" and done.schedule is not None and done.schedule.state == DONE
+    clock.advance(3600)
+    assert await other.run_due() == [] and len(await ws.versions.history()) == 2
+    actions = [e.action for e in await audit.entries() if e.file_id == draft.id]
+    assert "content.schedule.resumed publishing" in actions
+
+
+async def test_a_console_that_dies_after_publishing_is_not_published_twice(
+    workspace: tuple[Workspace, AuditLog], redis: Redis, clock: FixedClock, settings: Settings
+) -> None:
+    """The process dies between publishing the version and recording it in the draft: the console that
+    takes over finds the version in the history and finishes the record without a second publish; the
+    time box then reverts once."""
+    ws, _ = workspace
+    other, _ = _make(redis, clock, settings)
+    draft = await _approved(ws, "anonymity", 2, NOTICE)
+    await ws.schedule(
+        draft.id, "erik", Role.EDITOR, clock.now() + timedelta(seconds=10), clock.now() + timedelta(days=1)
+    )
+    clock.advance(10)
+    claimed = await ws.get(draft.id)
+    await ws.claim(claimed)
+    version, current = await ws.published()
+    snapshot = await ws.snapshot_of(claimed)
+    # What _publish_drafts does for the schedule, up to the version; the process dies before the draft.
+    await ws.versions.publish(
+        current.with_answers({"anonymity": snapshot.answers["anonymity"]}),
+        base=version.number,
+        author="schedule (erik)",
+        note=f"drafts {draft.id}; published by schedule (erik)",
+    )
+    clock.advance(CLAIM_LEASE.total_seconds() + 1)
+    assert len(await other.run_due()) == 1
+    assert [v.kind for v in await ws.versions.history()] == ["publish", "seed"]
+    live = await ws.get(draft.id)
+    assert live.published == 2 and live.schedule is not None and live.schedule.state == LIVE
+    clock.advance(86400)
+    # The revert: claimed, and the process dies again before reverting.
+    await ws.claim(await ws.get(draft.id))
+    assert await other.run_due() == []
+    clock.advance(CLAIM_LEASE.total_seconds() + 1)
+    assert len(await other.run_due()) == 1
+    assert [v.kind for v in await ws.versions.history()] == ["revert", "publish", "seed"]
+    assert NOTICE not in await _text(ws, "anonymity")
+    assert await other.run_due() == []
