@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 
 from chatbot.content.catalogs import SOURCE_LOCALE
 from chatbot.content.guidelines.contract import INTENTS
+from chatbot.content.guidelines.findings import Finding, Words
 from chatbot.content.guidelines.graph import taps_from
 from chatbot.content.library import Answer, ContentError, ContentLibrary
 from chatbot.domain.content_versions import Snapshot, Version
@@ -111,6 +112,25 @@ STATUSES = {
     "approved": N_("approved"),
     "published": N_("published"),
 }
+# Each guideline rule in plain words, as the editor reads it beside a finding (content/guidelines.md).
+RULE_TITLES: Mapping[str, str] = {
+    "readability": N_("Short and simple (guideline 4)"),
+    "blame": N_("Believe me, don't blame me (guideline 1)"),
+    "personal_data": N_("Let me stay anonymous: never ask who the child is (guideline 2)"),
+    "promise": N_("No promises we cannot keep (guideline 3)"),
+    "crisis": N_("Safety first: the emergency numbers at once (guideline 7)"),
+    "placeholders": N_("Placeholders the bot fills in"),
+    "next_step": N_("I decide: always a next step (guideline 3)"),
+    "person": N_("Always a way to a person (guideline 6)"),
+    "canned": N_("A canned reply is sent as written by a counsellor"),
+    "translation": N_("In my language (guideline 9)"),
+    "links": N_("Buttons lead somewhere, and every answer can be reached"),
+    "intents": N_("Every intent has its answer"),
+    "required": N_("Answers the dialogue needs"),
+    "fast_takedown": N_("Help me fast: removal within two taps (guideline 5)"),
+    "wording": N_("Blame, promises and personal data are not checked in this language"),
+}
+
 LOCALE_STATES = {"current": N_("current"), "stale": N_("stale"), "missing": N_("missing")}
 
 
@@ -119,6 +139,30 @@ def _message(request: web.Request, exc: EditingError, **values: Any) -> str:
     if text is None:
         return exc.message
     return tr(request, text, detail=exc.message, **values)
+
+
+def said(request: web.Request, words: Words) -> str:
+    """A finding's text in the console's language (its values translated first where they are texts)."""
+    values = {k: said(request, v) if isinstance(v, Words) else v for k, v in words.values}
+    return tr(request, words.template, **values)
+
+
+def finding_text(request: web.Request, found: Finding) -> str:
+    return found.message if found.words is None else said(request, found.words)
+
+
+def rule_title(request: web.Request, rule: str) -> str:
+    return tr(request, RULE_TITLES[rule]) if rule in RULE_TITLES else rule
+
+
+def _finding_json(request: web.Request, found: Finding) -> dict[str, str]:
+    return {
+        "level": found.level.value,
+        "rule": found.rule,
+        "title": rule_title(request, found.rule),
+        "message": finding_text(request, found),
+        "locale": found.locale,
+    }
 
 
 def _wants_json(request: web.Request) -> bool:
@@ -359,6 +403,8 @@ async def _draft_view(request: web.Request, draft: Draft, status: int = 200) -> 
         schedule_states=SCHEDULE_STATES,
         local=_local,
         now_local=_local(request.app[CLOCK].now()),
+        finding_text=lambda found: finding_text(request, found),
+        rule_title=lambda rule: rule_title(request, rule),
     )
 
 
@@ -485,13 +531,9 @@ async def check_edit(request: web.Request) -> web.Response:
         {
             "ok": result.ok,
             "bubbles": [
-                [{"level": f.level.value, "rule": f.rule, "message": f.message} for f in b.findings]
-                for b in (answer.bubbles if answer else ())
+                [_finding_json(request, f) for f in b.findings] for b in (answer.bubbles if answer else ())
             ],
-            "other": [
-                {"level": f.level.value, "rule": f.rule, "message": f.message, "locale": f.locale}
-                for f in (answer.other if answer else ())
-            ],
+            "other": [_finding_json(request, f) for f in (answer.other if answer else ())],
         }
     )
 
