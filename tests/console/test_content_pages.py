@@ -76,7 +76,7 @@ async def test_an_editor_drafts_the_gate_finds_the_violation_and_a_second_editor
     _, page = await edith.get(where)
     beside = page[page.index('data-findings="1"') :]
     beside = beside[: beside.index("</ul>")]
-    assert "[promise]" in beside and "violation" in beside
+    assert "No promises we cannot keep (guideline 3)" in beside and "violation" in beside
     status, body = await edith.post(f"/content/drafts/{draft_id}/submit", headers=JSON)
     assert status == 422 and "promise" in body
     fields = _form(page)
