@@ -4,6 +4,7 @@ the server's refusals whatever a page or a script sends (real console, real Redi
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from typing import Any
 
@@ -186,3 +187,46 @@ async def test_canned_replies_are_edited_like_answers_and_reach_the_counsellor_w
     # By what they say, never by id; the changed Swedish makes its translations stale (the child is Swedish
     # here, so it is theirs).
     assert new in options and not [o for o in options if "canned_" in o]
+
+
+async def test_a_new_canned_reply_reaches_the_counsellor_and_a_referenced_answer_is_not_removed(
+    console: Any, gateway: Any, child_factory: Any, make_account: Any, staff_factory: Any, redis: Redis
+) -> None:
+    edith = await _signed_in(make_account, staff_factory, "edith", "editor")
+    erik = await _signed_in(make_account, staff_factory, "erik", "editor")
+    new = "Ta den tid du behöver. Jag är kvar här."
+    status, body = await edith.post(
+        "/content/drafts", {"new_id": "canned_breathe", "kind": "canned", "bubble": new}, headers=JSON
+    )
+    assert status == 200, body
+    draft_id = json.loads(body)["draft"]
+    _, page = await edith.get(f"/content/drafts/{draft_id}")
+    assert 'id="edit-canned_breathe"' in page
+    assert (await edith.post(f"/content/drafts/{draft_id}/submit", headers=JSON))[0] == 200
+    assert (await erik.post(f"/content/drafts/{draft_id}/approve", headers=JSON))[0] == 200
+    assert (await erik.post(f"/content/drafts/{draft_id}/publish", headers=JSON))[0] == 200
+    live = console.app[CONTENT]
+    for _ in range(100):
+        if any(c.answer_id == "canned_breathe" for c in canned_replies(live, "sv")):
+            break
+        await asyncio.sleep(0.05)
+    _child, conv_id = await queued_child(child_factory, gateway, redis, console)
+    anna = await signed_in(make_account, staff_factory, "anna")
+    await anna.post("/me/status", {"status": "available", "capacity": "2", "display": "Sara"})
+    assert (await anna.post(f"/conversations/{conv_id}/claim"))[0] == 303
+    _, conversation = await anna.get(f"/conversations/{conv_id}")
+    assert new in conversation.split('id="canned"')[1].split("</select>")[0]
+
+    # Removals: refused with a typed code while something leads to the answer, for a script as for a page.
+    for answer_id, code in (
+        ("welcome", "referenced_dialogue"),
+        ("sextortion", "referenced_intent"),
+        ("grooming_signs", "referenced_buttons"),
+    ):
+        status, body = await edith.post("/content/drafts", {"delete": answer_id}, headers=JSON)
+        assert (status, json.loads(body)["error"]) == (409, code), answer_id
+    status, body = await edith.post("/content/drafts", {"delete": "grooming_signs"}, headers=JSON)
+    assert "grooming" in json.loads(body)["detail"]
+    where = await edith.redirected("/content/drafts", {"delete": "canned_breathe"})
+    _, page = await edith.get(where)
+    assert 'id="delete-canned_breathe"' in page
