@@ -13,6 +13,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser import Tabs
+from tests.conftest import SCREENSHOTS
 from tests.console.conftest import Console
 from tests.console.test_a11y_browser import DESKTOP, audited
 from tests.console.test_browser import login
@@ -82,6 +83,8 @@ async def test_a_new_answer_reaches_a_child_through_a_button_and_a_referenced_on
     await expect(beside).to_contain_text(
         "bubbla 1: 'Du borde inte ha svarat' säger vad barnet borde ha gjort: det lägger skulden på barnet"
     )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "content-new-answer.png"), full_page=True)
     await bubble.fill(NEW)
     await expect(beside).to_have_count(0, timeout=10_000)
     await section.locator('input[name="label0"]').fill("Prata med en människa")
