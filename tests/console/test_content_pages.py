@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -230,3 +231,29 @@ async def test_a_new_canned_reply_reaches_the_counsellor_and_a_referenced_answer
     where = await edith.redirected("/content/drafts", {"delete": "canned_breathe"})
     _, page = await edith.get(where)
     assert 'id="delete-canned_breathe"' in page
+
+
+async def test_history_and_draft_times_are_stockholm_wall_time(
+    console: Any, make_account: Any, staff_factory: Any
+) -> None:
+    """The stored UTC moment is shown in Stockholm (CET here) with an explicit pattern, never raw UTC."""
+    edith = await _signed_in(make_account, staff_factory, "edith", "editor")
+    erik = await _signed_in(make_account, staff_factory, "erik", "editor")
+    assert console.clock.now() == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    where = await edith.redirected("/content/drafts", {"answer": "anonymity"})
+    draft_id = where.rsplit("/", 1)[1]
+    _, page = await edith.get(where)
+    assert "Started 2026-11-24 10:00, last changed 2026-11-24 10:00 (Stockholm time)." in page
+    fields = _form(page)
+    fields["bubble1"] = FIXED
+    await edith.post(f"/content/drafts/{draft_id}/save", {**fields, "answer": "anonymity"})
+    assert (await edith.post(f"/content/drafts/{draft_id}/submit", headers=JSON))[0] == 200
+    console.clock.advance(20 * 60)
+    assert (await erik.post(f"/content/drafts/{draft_id}/approve", headers=JSON))[0] == 200
+    assert (await erik.post(f"/content/drafts/{draft_id}/publish", headers=JSON))[0] == 200
+    _, history = await erik.get("/content/history")
+    row = history[history.index('id="v2"') :]
+    row = row[: row.index("</tr>")]
+    assert "<td>2026-11-24 10:20</td>" in row and "09:20" not in row
+    _, page = await edith.get(where)
+    assert "last changed 2026-11-24 10:20 (Stockholm time)" in page and "09:20" not in page
