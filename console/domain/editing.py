@@ -887,6 +887,14 @@ class Workspace:
                     back[answer_id] = before.answers.get(answer_id)  # None: a created answer goes again
                 elif now_text != before.answers.get(answer_id):
                     skipped.append(answer_id)
+            gone = [a for a, text in back.items() if text is None]
+            if gone:
+                # A created answer goes again only when nothing left after the revert leads to it.
+                after = current.with_answers(back).library()
+                for answer_id in gone:
+                    if references(published.library().get(answer_id), after) is not None:
+                        del back[answer_id]
+                        skipped.append(answer_id)
             reverted = None
             try:
                 if back:
