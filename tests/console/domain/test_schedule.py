@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
@@ -32,6 +34,7 @@ from console.domain.editing import (
     Workspace,
 )
 from console.store.drafts import DraftStore
+from tests.conftest import ROOT
 
 NOTICE = "Vi har stängt över jul. Vi öppnar igen den 27 december."
 OTHER = "Vi försöker få bort bilden tillsammans med dig."
@@ -297,3 +300,54 @@ async def test_a_console_that_dies_after_publishing_is_not_published_twice(
     assert [v.kind for v in await ws.versions.history()] == ["revert", "publish", "seed"]
     assert NOTICE not in await _text(ws, "anonymity")
     assert await other.run_due() == []
+
+
+# A console process that claims the due step and is killed with SIGKILL before anything else: a real
+# process, so its connection and everything in its memory die with it; only what it wrote to Redis stays.
+_CLAIM_AND_DIE = """
+import asyncio, os, signal, sys
+from chatbot.clock import SystemClock
+from chatbot.domain.content_versions import ContentVersions
+from chatbot.store import client
+from chatbot.store.content_versions import ContentVersionStore
+from chatbot.upload.audit import AuditLog
+from console.domain.editing import Workspace
+from console.store.drafts import DraftStore
+
+async def main() -> None:
+    clock = SystemClock()
+    redis = client.connect(sys.argv[1])
+    drafts = DraftStore(redis)
+    ws = Workspace(drafts, ContentVersions(ContentVersionStore(redis, 86400), clock), AuditLog(redis, clock, 86400), clock)
+    [draft_id] = await drafts.due(int(clock.now().timestamp() * 1000))
+    print(await ws.claim(await ws.get(draft_id)), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_console_process_killed_after_its_claim_is_taken_over_once_the_lease_passes(
+    redis: Redis, settings: Settings
+) -> None:
+    clock = FixedClock(datetime.now(UTC))  # the killed process runs on the machine's clock
+    ws, audit = _make(redis, clock, settings)
+    await ws.versions.seed(Snapshot.from_repository(settings.content_dir, settings.locales_dir))
+    draft = await _approved(ws, "anonymity", 2, NOTICE)
+    await ws.schedule(draft.id, "erik", Role.EDITOR, clock.now() - timedelta(seconds=1))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _CLAIM_AND_DIE, settings.redis_url, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == -signal.SIGKILL and out.decode().strip() == PUBLISHING
+    claimed = await ws.get(draft.id)
+    assert claimed.schedule is not None and claimed.schedule.state == PUBLISHING
+    # The next console: nothing while the dead process's lease holds, then the publish, exactly once.
+    successor, _ = _make(redis, clock, settings)
+    assert await successor.run_due() == []
+    clock.set(datetime.now(UTC) + CLAIM_LEASE + timedelta(seconds=1))
+    results = await asyncio.gather(successor.run_due(), ws.run_due(), successor.run_due())
+    assert sum(len(r) for r in results) == 1
+    assert [v.kind for v in await ws.versions.history()] == ["publish", "seed"]
+    assert NOTICE in await _text(ws, "anonymity")
+    assert "content.schedule.resumed publishing" in [e.action for e in await audit.entries()]
