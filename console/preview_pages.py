@@ -24,7 +24,7 @@ from console.domain.accounts import Role
 from console.domain.editing import EditingError
 from console.i18n import N_
 from console.preview_assets import BASE, ENTRY, PreviewAssets
-from console.security import allow
+from console.security import allow, public
 from console.views import render, tr
 
 ROLES = (Role.EDITOR, Role.SUPERVISOR, Role.TRANSLATOR)
@@ -59,8 +59,10 @@ async def asset(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": content_type, "Cache-Control": "no-cache"})
 
 
-@allow(*ROLES)
+@public
 async def catalog(request: web.Request) -> web.Response:
+    """The widget's strings of one language, as the gateway serves them to anyone: the widget fetches them
+    without credentials when the language menu changes (strings.js), so a staff session cannot be asked."""
     catalogs = request.app[PREVIEW].catalogs
     locale = request.match_info["locale"]
     if locale not in catalogs.locales:

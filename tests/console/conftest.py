@@ -231,5 +231,4 @@ ROOT_URLS: dict[str, str] = {
     "/translate/{locale}/answers/{answer}/preview": "/translate/en/answers/thanks/preview",
     "/translate/{locale}/answers/{answer}/preview/chat": "/translate/en/answers/thanks/preview/chat",
     "/preview/widget/{name}": "/preview/widget/main.js",
-    "/preview/widget/locales/{locale}.json": "/preview/widget/locales/en.json",
 }

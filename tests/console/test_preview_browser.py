@@ -112,6 +112,13 @@ async def test_an_editor_previews_her_draft_in_the_widget_and_taps_through_the_d
     await expect(page.locator('#preview-starts strong[aria-current="page"]')).to_have_text("takedown_help")
     await expect(chat.locator("#log .msg--bot").first).to_contain_text(NEW)
     await page.locator("#preview-frame").screenshot(path=str(SCREENSHOTS / "content-preview-rtl.png"))
+    # The widget's own language menu switches the preview as it switches a child's chat.
+    await chat.locator("#language").select_option("en")
+    await expect(chat.locator("html")).to_have_attribute("dir", "ltr")
+    await expect(chat.locator("#send")).to_have_text("Send")
+    await chat.locator('#replies button:text-is("Snapchat")').click()
+    await expect(chat.locator("#log .msg--bot").last).to_contain_text("Report it in the app too.")
+    await expect(chat.locator("#log")).to_contain_text("A fake picture, or one made with AI")
 
     assert console.app is not None
     _version, published = await console.app[WORKSPACE].published()
@@ -155,7 +162,6 @@ async def test_a_translator_previews_her_english_and_a_counsellor_is_refused(
         "/translate/en/answers/takedown_help/preview",
         "/translate/en/answers/takedown_help/preview/chat",
         "/preview/widget/main.js",
-        "/preview/widget/locales/en.json",
     ):
         # The context's own requests (its session cookie), not a page: a refused page is not an error here.
         response = await other.context.request.get(console.url + path, max_redirects=0)
