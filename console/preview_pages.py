@@ -10,6 +10,7 @@ opened, nothing is stored or counted, and the gateway is not needed. Staff only,
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -95,7 +96,10 @@ async def _translation_library(request: web.Request, locale: str) -> ContentLibr
     ws = await desk.workspace()
     if locale not in ws.locales:
         raise web.HTTPNotFound(text="no such language")
-    _version, snapshot = await request.app[WORKSPACE].published()
+    try:
+        _version, snapshot = await request.app[WORKSPACE].published()
+    except EditingError as exc:
+        raise web.HTTPNotFound(text=exc.code) from None
     text = export_po(ws, locale, "content", request.app[CLOCK].now()).decode("utf-8")
     return snapshot.with_catalogs({locale: text}).library(request.app[SETTINGS].default_locale)
 
@@ -151,7 +155,7 @@ async def translation_preview(request: web.Request) -> web.Response:
         here=base + "/preview",
         back=base,
         starts=("welcome", answer),
-        start=request.query.get("answer", answer),
+        start=wanted if (wanted := request.query.get("answer", answer)) in library else answer,
         languages=(locale,),
     )
 
@@ -192,7 +196,7 @@ def _page(
         preview_languages=languages,
         names=names,
         locale=locale,
-        frame=f"{here}/chat?lang={locale}&answer={start}",
+        frame=f"{here}/chat?" + urlencode({"lang": locale, "answer": start}),
         phone=PHONE,
     )
     response.headers["Content-Security-Policy"] = security.PREVIEW_PAGE_CSP
