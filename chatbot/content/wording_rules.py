@@ -97,12 +97,15 @@ SV: tuple[Pattern, ...] = (
         BLAME,
         r"\bhur kunna du\b|\bvad tänka du\b|\bvad (?:hade|trodde|väntade) du (?:dig|du)?\b|\bhur tänka du\b",
         "questions the child's judgement: that blames the child",
+        unless=r"\bvad tänka du om\b",  # asks the child's opinion ("Vad tänker du om det?")
     ),
     Pattern(
         BLAME,
         r"\bnästa gång\b|\bi framtiden\b|\bframöver\b|\bhädanefter\b",
         "advice for 'next time' says the child caused it this time: that is blame hidden in advice",
-        unless=r"\bnästa gång vi\b|\bnästa gång (?:du|ni) (?:vilja|behöva|känna|undra|ha lust|skriva till vi|prata|kontakta)\b",
+        # 'nästa gång han skriver': advice about what the other one does next, not about the child's past.
+        unless=r"\bnästa gång vi\b|\bnästa gång (?:du|ni) (?:vilja|behöva|känna|undra|ha lust|skriva till vi|prata|kontakta)\b|"
+        r"\bnästa gång (?:han|hon|hen|personen)\b",
         scope="sentence",
     ),
     Pattern(
@@ -139,6 +142,14 @@ SV: tuple[Pattern, ...] = (
         "a rule about what one must never send reads as blame to a child it already happened to",
         soften=r".",
     ),
+    Pattern(
+        BLAME,
+        r"\b(?:synd|tråkigt|dumt) att du (?:\w+ ){0,2}(?:{PASTV}|ha \w+)\b|\bdu (?:vara|var|veta|visste) (?:\w+ )?(?:medveten|om risk\w*)\b|"
+        r"\b(?:bättre|mer) koll på\b|\b(?:det|detta|det här) ha (?:inte|aldrig) (?:\w+ )?(?:hända|bli \w+) om du\b",
+        "regrets what the child did, or says they knew or should watch better: that blames the child",
+        unless=r"\binte (?:ditt|ett) fel\b|\bnästa gång (?:vi|han|hon)\b",
+        scope="sentence",
+    ),
     # Guideline 2: asking who the child is.
     Pattern(
         PERSONAL,
@@ -150,7 +161,7 @@ SV: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bhur gammal\b|(?<!\bi )\bdin ålder\b|\bvilket år\b.*\bfödd\b|\bnär (?:är|var) du född\b|\bdu född\b|"
+        r"\bhur gammal(?! (?:är |vara |var )?(?:han|hon|hen|de|personen|killen|tjejen|mannen|kvinnan)\b)\b|(?<!\bi )\bdin ålder\b|\bvilket år\b.*\bfödd\b|\bnär (?:är|var) du född\b|\bdu född\b|"
         r"\b(?:är|vara) du {NUM}\b|\b{NUM} eller {NUM}\b|\bdin födelsedag\b|\bfylla du\b|\bdu fylla\b",
         "asks the child's age: it helps identify them; never ask it in the chat",
         unless=r"\b{NEG}\b|\bbehöva inte\b",
@@ -195,6 +206,16 @@ SV: tuple[Pattern, ...] = (
         r"\bvad heta (?:din|dina|ditt) (?:föräldrar|mamma|pappa|syskon|kompis\w*|vän\w*)\b|\b(?:dina|din) (?:föräldrar|mamma|pappa)s? namn\b",
         "asks who the child's family or friends are: that identifies the child",
         unless=r"\b{NEG}\b",
+    ),
+    Pattern(
+        PERSONAL,
+        r"\b(?:skicka|dela|visa|ladda upp|ta|ge)\w* (?:\w+ ){0,3}(?:bild|foto|selfie|video|film)\w* (?:på|av) du(?: själv)?\b|"
+        r"\b(?:skicka|dela|visa|ta)\w* (?:\w+ ){0,2}selfie\w*|\b(?:dela|skicka|visa|slå på)\w* (?:\w+ ){0,2}(?:din|ditt) (?:plats|position|platsinfo)\b|"
+        r"\b(?:vad|vilket|ha du|din|ditt) (?:\w+ )?personnummer\b|\bvar du (?:är|befinna dig) (?:just )?nu\b",
+        "asks for the child's picture, whereabouts or identity number: that identifies them",
+        # Someone else sharing pictures of the child is what the line helps with, not a question to the child.
+        unless=r"\b{NEG}\b|\bbehöva inte\b|\b(?:han|hon|hen|de|någon|personen|andra|folk|som)\b|\bsprida\b|\bta bort\b|\bfå bort\b",
+        scope="sentence",
     ),
     # Guideline 3: promises of an outcome we cannot guarantee.
     Pattern(
@@ -365,6 +386,25 @@ EN_WORDS = {
 EN: tuple[Pattern, ...] = (
     Pattern(
         BLAME,
+        r"\b(?:a shame|a pity|too bad|unfortunate) (?:that )?you (?:did not|did|had|never|were|went|sent|let)\b|"
+        r"\byou (?:were|are|must have been) (?:\w+ )?aware\b|\byou knew (?:about )?the risks?\b|\bkeep a (?:better|closer) eye\b",
+        "regrets what the child did, or says they knew or should watch better: that blames the child",
+        unless=r"\bnot your fault\b",
+        scope="sentence",
+    ),
+    Pattern(
+        PERSONAL,
+        r"\b(?:send|share|give|show|upload|post|take)\w* (?:\w+ ){0,3}(?:photo|picture|pic|selfie|video|image)s? (?:of|showing) (?:yourself|you)\b|"
+        r"\b(?:send|share|take)\w* (?:\w+ ){0,2}selfie|\b(?:share|send|turn on|give)\w* (?:\w+ ){0,2}your (?:location|whereabouts)\b|"
+        r"\bwhat is your (?:location|whereabouts)\b|\byour (?:identity number|id number|personal number|social security number)\b|"
+        r"\b(?:personal identity|social security|id) number\b|\bwhere you are (?:right )?now\b",
+        "asks for the child's picture, whereabouts or identity number: that identifies them",
+        # Someone else sharing pictures of the child is what the line helps with, not a question to the child.
+        unless=r"\b{NEG}\b|\b(?:he|she|they|someone|somebody|anyone|who|people|others)\b|\bspread\w*|\bremov\w*|\bdelet\w*|\btake \w+ down\b",
+        scope="sentence",
+    ),
+    Pattern(
+        BLAME,
         r"\byou (?:should|ought to|could|might|would|need to) (?:not |never )?(?:really )?have (?!had to)\w+|"
         r"\byou (?:should|ought to) (?:\w+ )?know better\b",
         "says what the child should or could have done: that puts the blame on the child",
@@ -380,7 +420,8 @@ EN: tuple[Pattern, ...] = (
         BLAME,
         r"\bnext time\b|\bin (?:the )?future\b|\bfrom now on\b",
         "advice for 'next time' says the child caused it this time: that is blame hidden in advice",
-        unless=r"\bnext time we\b|\bnext time (?:you )?(?:want|need|feel|have|wonder|would like|are)\b",
+        unless=r"\bnext time we\b|\bnext time (?:you )?(?:want|need|feel|have|wonder|would like|are)\b|"
+        r"\bnext time (?:he|she)\b",
         scope="sentence",
     ),
     Pattern(
@@ -428,7 +469,7 @@ EN: tuple[Pattern, ...] = (
     ),
     Pattern(
         PERSONAL,
-        r"\bhow old\b|(?<!people )(?<!kids )(?<!children )(?<!others )(?<!someone )(?<!at )\byour age\b|\bwhen were you born\b|\bwhat year (?:\w+ )?born\b|\byou born\b|"
+        r"\bhow old(?! (?:is |was )?(?:he|she|they|the (?:person|guy|man|woman|boy|girl))\b)\b|\bwhen (?:do|will) you turn\b|(?<!people )(?<!kids )(?<!children )(?<!others )(?<!someone )(?<!at )\byour age\b|\bwhen were you born\b|\bwhat year (?:\w+ )?born\b|\byou born\b|"
         r"\bare you {NUM}\b|"
         r"\b{NUM} or {NUM}\b|\byour (?:birthday|date of birth)\b",
         "asks the child's age: it helps identify them; never ask it in the chat",

@@ -21,6 +21,7 @@ from chatbot.content.guidelines.contract import (
 from chatbot.content.guidelines.findings import Finding, Level, braced, quote
 from chatbot.content.guidelines.phrases import ARABIC_REASONS, PHRASES, search, unvocalised
 from chatbot.content.guidelines.readability import end_bubble, lix, sentences, words
+from chatbot.content.guidelines.wording_messages import message
 from chatbot.content.library import Answer, ContentLibrary, placeholder_names
 from chatbot.content.wording import split_sentences
 from chatbot.content.wording_bank import default_classifier
@@ -96,7 +97,7 @@ def _wording(rule: str, text: Text, parts: Sequence[str]) -> list[Finding]:
                 hits = [j for j in judge(sentence, language) if j.rule == rule]
                 for hit in hits:
                     level = Level.VIOLATION if hit.sure else Level.WARNING
-                    unsure = "" if hit.sure else " (the gate is not sure: a reviewer decides)"
+                    unsure = "" if hit.sure else message("unsure")
                     found.append(
                         Finding(
                             level, rule, f"{where(i, part)}: {hit.words!r} {hit.reason}{unsure}", text.locale
@@ -110,9 +111,14 @@ def _wording(rule: str, text: Text, parts: Sequence[str]) -> list[Finding]:
                             Finding(
                                 Level.WARNING,
                                 rule,
-                                f"{where(i, part)}: {quote(sentence)} reads like a {RULE_NAMES[rule]} example "
-                                f"in the bank ({suspicion.closest!r}), though no rule matched: a reviewer "
-                                "decides, and adds the sentence to content/guidelines/bank/",
+                                message(
+                                    "classifier",
+                                    where=where(i, part),
+                                    sentence=quote(sentence),
+                                    rule=RULE_NAMES[rule],
+                                    closest=repr(suspicion.closest),
+                                    percent=f"{100 * suspicion.probability:.0f}",
+                                ),
                                 text.locale,
                             )
                         )
