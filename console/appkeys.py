@@ -21,6 +21,7 @@ from console.domain.reauth import Reauth
 from console.domain.translations import TranslationDesk
 from console.i18n import ConsoleTemplates
 from console.live import Live
+from console.preview_assets import PreviewAssets
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
@@ -41,3 +42,4 @@ CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
 WORKSPACE = web.AppKey("content_workspace", Workspace)
 SHOWN = web.AppKey("content_shown", ShownCounts)
 OVERRULES = web.AppKey("content_overrules", Overrules)
+PREVIEW = web.AppKey("preview", PreviewAssets)

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from chatbot.content.wording import split_sentences
+from chatbot.content.wording_bank import RULES
 from console.appkeys import OVERRULES
 from console.domain.accounts import Role
 from console.domain.editing import Draft, EditingError
@@ -33,12 +34,6 @@ ERRORS: Mapping[str, str] = {
     "unknown_draft": N_("This draft does not exist (or was past its retention)."),
 }
 
-RULE_NAMES: Mapping[str, str] = {
-    "blame": N_("blame (guideline 1)"),
-    "promise": N_("a promise we cannot keep (guideline 3)"),
-    "personal_data": N_("asks for personal details (guideline 2)"),
-}
-
 
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/content/drafts/{draft_id}/overrule", overrule, name="content_overrule")
@@ -52,7 +47,7 @@ async def context(request: web.Request, draft: Draft) -> dict[str, Any]:
             a: [s for b in e.bubbles for s in split_sentences(b)] for a, e in draft.edits.items()
         },
         "overrules": await request.app[OVERRULES].of_draft(draft.id),
-        "overrule_rules": RULE_NAMES,
+        "overrule_rules": RULES,
         "overrule_error": tr(request, ERRORS[code], max=REASON_MAX) if code in ERRORS else "",
         "reason_max": REASON_MAX,
     }

@@ -72,7 +72,7 @@ async def test_an_editor_accepts_a_warning_and_the_reviewer_sees_it_when_approvi
     await page.locator('textarea[name="bubble1"]').fill(WARNED)
     await page.click('form.draft-form button[type="submit"]')
     await page.wait_for_url(draft_url)
-    await expect(page.locator('ul[data-findings="1"] li.warning')).to_contain_text("[blame]")
+    await expect(page.locator('ul[data-findings="1"] li.warning')).to_contain_text("skuldbelägg mig inte")
     await expect(page.locator("#gate")).to_have_text("Riktlinjekontrollen godkänner utkastet.")
 
     await form.locator("summary").click()
