@@ -213,6 +213,7 @@ ROOT_URLS: dict[str, str] = {
     "/content/drafts/{draft_id}": "/content/drafts/0123456789abcdef",
     "/content/drafts/{draft_id}/check": "/content/drafts/0123456789abcdef/check",
     "/content/drafts/{draft_id}/{action}": "/content/drafts/0123456789abcdef/save",
+    "/content/drafts/{draft_id}/overrule": "/content/drafts/0123456789abcdef/overrule",
     "/content/history/{number}/rollback": "/content/history/1/rollback",
     "/translate/{locale}": "/translate/en",
     "/translate/{locale}/switch": "/translate/en/switch",
