@@ -7,9 +7,10 @@ gateway rereads within seconds (docs/translation.md, "Live").
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,22 @@ class TranslationDesk:
             except StaleVersion:
                 continue  # an editor published in between: rebuild on theirs
         log.warning("translation of %s not published: the content version kept changing", locale)
+
+    async def console_strings(self, language: str) -> dict[str, str]:
+        """The console's strings in `language` that the workspace serves over the catalog: edits that
+        stand and may be shown (reviewed, or unreviewed where the language serves those)."""
+        ws = await self.workspace()
+        found: dict[str, str] = {}
+        for unit in ws.in_domain("console"):
+            edit = ws.edit(language, "console", unit.key)
+            stands = edit is not None and ws.translation(language, "console", unit.key) is edit
+            if edit is not None and stands and ws.served(language, unit):
+                found[unit.key] = edit.text
+        return found
+
+    async def listen(self, wake: Callable[[], Awaitable[None] | None], stop: asyncio.Event) -> None:
+        """Call `wake` on every change of the workspace, from any console process."""
+        await self._store.listen(wake, stop)
 
     async def glossary(self, locale: str) -> Glossary:
         locale = normalize(locale)

@@ -172,3 +172,31 @@ async def _has(gateway: Any, code: str) -> bool:
 
 async def _lacks(gateway: Any, code: str) -> bool:
     return code not in await menu(gateway)
+
+
+async def test_a_saved_console_string_is_shown_by_the_running_console_without_a_restart(
+    console: Console, make_account: Any, staff_factory: Any
+) -> None:
+    tina = staff_factory()
+    assert await tina.login(await make_account("tina", "translator", language="sv")) == 303
+    back = "/translate/sv/strings/console"
+    _, page = await tina.get(back)
+    _, dashboard = await tina.get("/translate")
+    assert "<h1>Översättning</h1>" in dashboard
+    location = await tina.redirected(
+        "/translate/sv/save",
+        {
+            "domain": "console",
+            "key": "Translation",
+            "text": "Översättningar",
+            "seen": field(page, "Translation", "seen"),
+            "back": back,
+        },
+    )
+    assert "msg=saved" in location
+
+    async def shown() -> bool:
+        _, dashboard = await tina.get("/translate")
+        return "<h1>Översättningar</h1>" in dashboard
+
+    assert await within(3, shown) < 3
