@@ -59,6 +59,7 @@ MESSAGES = {
     "reviewed": N_("Reviewed."),
     "checks": N_("Not saved: fix what the checks found."),
     "conflict": N_("A colleague changed this in the meantime. Read their version and try again."),
+    "choose": N_("Not imported: choose for every entry changed both in the workspace and in the file."),
     "own": N_("A second translator reviews: you cannot review your own translation."),
     "already": N_("Already reviewed."),
     "not_current": N_("Only a current translation can be reviewed."),
@@ -560,7 +561,14 @@ async def import_po(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(f"/translate/{locale}/exchange?msg=unreadable")
     try:
         if _form_text(form, "apply") == "1":
-            plan = await desk.apply(locale, domain, data, staff_of(request).name, _form_text(form, "digest"))
+            choices = {
+                int(name.removeprefix("choice-")): (str(value), _form_text(form, f"text-{name[7:]}"))
+                for name, value in form.items()
+                if name.startswith("choice-") and name[7:].isdigit()
+            }
+            plan = await desk.apply(
+                locale, domain, data, staff_of(request).name, _form_text(form, "digest"), choices
+            )
             raise web.HTTPSeeOther(f"/translate/{locale}/exchange?msg=imported")
         plan = await desk.plan(locale, domain, data)
     except ImportError_ as exc:

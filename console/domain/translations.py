@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -188,8 +188,19 @@ class TranslationDesk:
     async def plan(self, locale: str, domain: Domain, data: bytes) -> ImportPlan:
         return plan_import(await self.workspace(), locale, domain, data, await self.glossary(locale))
 
-    async def apply(self, locale: str, domain: Domain, data: bytes, by: str, expected: str) -> ImportPlan:
-        """Apply an import exactly as previewed: `expected` is the preview's digest; anything else refuses."""
+    async def apply(
+        self,
+        locale: str,
+        domain: Domain,
+        data: bytes,
+        by: str,
+        expected: str,
+        choices: Mapping[int, tuple[str, str]] | None = None,
+    ) -> ImportPlan:
+        """Apply an import exactly as previewed: `expected` is the preview's digest; anything else refuses.
+        `choices`: for each conflict (by its index among the changes) what the translator picked:
+        ("workspace", _) keeps the workspace's edit, ("file", _) takes the file's, ("edit", text) a new
+        text (checked). A conflict without a choice refuses the whole import ("choose")."""
         locale = normalize(locale)
         plan = await self.plan(locale, domain, data)
         if plan_digest(plan) != expected:
@@ -197,9 +208,21 @@ class TranslationDesk:
         ws = await self.workspace()
         glossary = await self.glossary(locale)
         entries: dict[Key, Translation] = {}
-        for change in plan.changes:
-            tr, _ = ws.translate(locale, change.domain, change.key, change.after, by, self._ms(), glossary)
+        decided: list[str] = []
+        for index, change in enumerate(plan.changes):
+            text = change.after
+            if change.conflict:
+                choice, typed = (choices or {}).get(index, ("", ""))
+                if choice not in CHOICES:
+                    raise Refused("choose")
+                decided.append(f"translation.import_conflict.{locale}.{domain}.{_short(change.key)}.{choice}")
+                if choice == "workspace":
+                    continue
+                text = typed if choice == "edit" else change.after
+            tr, _ = ws.translate(locale, change.domain, change.key, text, by, self._ms(), glossary)
             entries[(change.domain, change.key)] = tr
+        for action in decided:
+            await self._audit.append(by, action)
         if entries:
             await self._audit.append(by, f"translation.imported.{locale}.{domain}.{len(entries)}")
             await self._store.save_many(locale, {k: translation_record(t) for k, t in entries.items()})
@@ -265,8 +288,15 @@ def digest(tr: Translation | None) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+CHOICES = ("workspace", "file", "edit")
+"""What a translator may pick for an import's conflict (docs/translation.md)."""
+
+
 def plan_digest(plan: ImportPlan) -> str:
-    raw = "\x1e".join(f"{c.domain}\x1f{c.key}\x1f{c.after}" for c in plan.changes)
+    """The preview's fingerprint: a workspace edit in between (a new conflict) changes it too."""
+    raw = "\x1e".join(
+        f"{c.domain}\x1f{c.key}\x1f{c.after}\x1f{c.theirs.text if c.theirs else ''}" for c in plan.changes
+    )
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
