@@ -162,3 +162,42 @@ async def test_a_language_reaches_the_widget_menu_only_when_safe_complete_and_sw
     await expect(chat.locator("html")).to_have_attribute("lang", "ar")
     for tab in (child, tina, sara):
         assert tab.problems == []
+
+
+async def test_an_import_conflict_is_chosen_side_by_side_and_the_preview_passes_axe(
+    console: Console, staff: Any, make_account: Any
+) -> None:
+    tina = await signed_in(staff, console, make_account, "tina", "translator")
+    response = await tina.page.request.get(console.url + "/translate/en/export/content.po")
+    data = (await response.body()).decode()
+    rami = await signed_in(staff, console, make_account, "rami", "translator")
+    await rami.page.goto(console.url + "/translate/en/answers/greet")
+    greet = rami.page.locator('[data-key="greet:bubble:0"]')
+    await greet.locator("textarea").fill("Hi there! Good that you are writing.")
+    await greet.locator("button.save").click()
+    await expect(rami.page.locator("#message")).to_contain_text("Sparat")
+
+    changed = data.replace(
+        'msgstr "Hi! Good that you\'re writing."', 'msgstr "Hello! Good that you write."', 1
+    )
+    page = tina.page
+    await page.goto(console.url + "/translate/en/exchange")
+    await page.select_option('#import-form select[name="domain"]', "content")
+    await page.set_input_files(
+        '#import-form input[type="file"]',
+        {"name": "en-content.po", "mimeType": "text/x-gettext-translation", "buffer": changed.encode()},
+    )
+    await page.click('#import-form button[type="submit"]')
+    conflict = page.locator('fieldset.conflict[data-key="greet:bubble:0"]')
+    await expect(conflict.locator(".theirs")).to_have_text("Hi there! Good that you are writing.")
+    await expect(conflict.locator(".ours")).to_have_text("Hello! Good that you write.")
+    await audited(page, "import preview with a conflict")
+    await conflict.locator('input[value="file"]').check()
+    await page.click("#apply")
+    await expect(page.locator("#message")).to_contain_text("Importerat")
+    await page.goto(console.url + "/translate/en/answers/greet")
+    await expect(page.locator('[data-key="greet:bubble:0"] textarea')).to_have_value(
+        "Hello! Good that you write."
+    )
+    for tab in (tina, rami):
+        assert tab.problems == []
