@@ -242,19 +242,17 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 last_seq = 0
             await self._delivery.join(sid, opened.conv_id, last_seq, extended=False)
             return
-        await self.emit(
-            protocol.SESSION_STATE,
-            {
-                "session_id": opened.session_id,
-                "resumed": opened.resumed,
-                "conversation_state": opened.state.value,
-                "last_seq": opened.last_seq,
-                "locale": opened.locale,
-                # The widget showed a language no longer offered: it takes the server's, menu and all.
-                "withdrawn": opened.resumed and _withdrawn(locale, opened.locale, self._locales),
-            },
-            to=sid,
-        )
+        state: dict[str, Any] = {
+            "session_id": opened.session_id,
+            "resumed": opened.resumed,
+            "conversation_state": opened.state.value,
+            "last_seq": opened.last_seq,
+            "locale": opened.locale,
+        }
+        if opened.resumed and _withdrawn(locale, opened.locale, self._locales):
+            # The widget showed a language no longer offered: it takes the server's, menu and all.
+            state["withdrawn"] = True
+        await self.emit(protocol.SESSION_STATE, state, to=sid)
         # A new conversation replays from 0, so the welcome arrives; a resume sends what the client missed.
         # A Rasa webchat client sends no last_seq: it keeps its own history and gets only new messages.
         if not opened.resumed and last_seq is None:
@@ -322,20 +320,18 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _emit_state(self, sid: str, session: _SocketSession, *, withdrawn: bool = False) -> None:
         """The conversation's state after its language changed (the child's choice, or a switch-off)."""
         buttons = await self._service.buttons_now(session.conv_id, session.locale)
-        await self.emit(
-            protocol.SESSION_STATE,
-            {
-                "session_id": session.session_id,
-                "resumed": True,
-                "conversation_state": session.state.value,
-                "last_seq": await self._service.last_seq(session.conv_id),
-                "locale": session.locale,
-                # The buttons on screen, in the new language (the widget re-renders them).
-                "quick_replies": [q.to_wire() for q in buttons],
-                "withdrawn": withdrawn,
-            },
-            to=sid,
-        )
+        state: dict[str, Any] = {
+            "session_id": session.session_id,
+            "resumed": True,
+            "conversation_state": session.state.value,
+            "last_seq": await self._service.last_seq(session.conv_id),
+            "locale": session.locale,
+            # The buttons on screen, in the new language (the widget re-renders them).
+            "quick_replies": [q.to_wire() for q in buttons],
+        }
+        if withdrawn:
+            state["withdrawn"] = True
+        await self.emit(protocol.SESSION_STATE, state, to=sid)
 
     async def _end_session(self, sid: str, data: object) -> None:
         session = self._require(sid)
