@@ -108,6 +108,12 @@ async def test_a_switched_on_language_reaches_the_menu_live_and_a_child_mid_chat
 
     assert "msg=" in await sara.redirected("/translate/ar/switch", {"on": ""})
     await within(3, lambda: _lacks(gateway, "ar"))
+    # A reload (a second socket resuming the same session, its widget still in Arabic) goes on in Swedish.
+    reloaded = child_factory(gateway.url)
+    await reloaded.connect()
+    resumed = await reloaded.start(session_id=state["session_id"], locale="ar")
+    assert resumed["resumed"] is True and resumed["locale"] == "sv" and resumed["withdrawn"] is True
+    await reloaded.close()
     # The child's next message: told the conversation goes on in Swedish, then answered in Swedish.
     await child.say("/thanks", client_id="after-switch-off")
     moved = await child.expect("session_state")
