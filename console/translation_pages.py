@@ -44,6 +44,7 @@ FINDINGS = {
     "number_missing": N_("The number %(number)s is missing: keep every number exactly as in the source."),
     "number_added": N_("The number %(number)s is not in the source."),
     "link_missing": N_("Keep the link %(link)s exactly as it is."),
+    "markup": N_("Keep the markup of the source exactly (%(expected)s) and add none: no < or >."),
     "button_length": N_("A button has at most %(limit)s characters (this has %(length)s)."),
     "bubble_length": N_("Long for one bubble: %(words)s words (aim for at most %(limit)s)."),
     "kept_name": N_("Keep the name %(name)s as it is: it is never translated."),
