@@ -100,6 +100,11 @@ def is_rtl(locale: str) -> bool:
     return locale in RTL_LANGUAGES or locale.split("_")[0] in RTL_LANGUAGES
 
 
+def same_markup(source: str, translation: str) -> bool:
+    """Whether `translation` has exactly the markup of `source` (what the console may render)."""
+    return _markup(source) == _markup(translation)
+
+
 def _markup(text: str) -> tuple[Counter[str], int, int]:
     return Counter(_TAG.findall(text)), text.count("<"), text.count(">")
 

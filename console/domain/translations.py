@@ -22,6 +22,7 @@ from chatbot.content.catalogs import SOURCE_LOCALE, normalize
 from chatbot.content.library import ContentLibrary
 from chatbot.domain.content_versions import ContentVersions, Snapshot, StaleVersion
 from chatbot.store.translations import TranslationStore
+from chatbot.translation.checks import same_markup
 from chatbot.translation.exchange import ImportPlan, export_po, plan_import
 from chatbot.translation.glossary import Glossary, Term
 from chatbot.translation.records import (
@@ -137,7 +138,8 @@ class TranslationDesk:
         for unit in ws.in_domain("console"):
             edit = ws.edit(language, "console", unit.key)
             stands = edit is not None and ws.translation(language, "console", unit.key) is edit
-            if edit is not None and stands and ws.served(language, unit):
+            # Markup is checked on save; an edit stored before that check existed is held back here.
+            if edit is not None and stands and ws.served(language, unit) and same_markup(unit.key, edit.text):
                 found[unit.key] = edit.text
         return found
 
