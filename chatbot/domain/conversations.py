@@ -107,7 +107,9 @@ class ConversationService:
                     True,
                     record.state,
                     record.last_seq,
-                    meta.get("locale", self._settings.default_locale),
+                    await self.offered_locale(
+                        record.conv_id, meta.get("locale", self._settings.default_locale), available
+                    ),
                 )
         if self._floods is not None:
             admitted = await self._floods.admit_conversation(client)
@@ -264,6 +266,16 @@ class ConversationService:
         await self._store.absent(
             conv_id, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
         )
+
+    async def offered_locale(self, conv_id: str, locale: str, available: Collection[str]) -> str:
+        """The conversation's language if it is still offered; else (a supervisor switched it off) the
+        conversation goes on in the default language, stored, so answers and widget agree."""
+        default = self._settings.default_locale
+        if not available or locale == default or locale in available:
+            return locale
+        await self._store.set_flag(conv_id, "locale", default)
+        log.info("conversation %s: its language is no longer offered; now %s", conv_id, default)
+        return default
 
     async def set_locale(self, conv_id: str, locale: object, available: Collection[str]) -> str:
         """Switch the conversation's language (the widget's language menu); later answers use it."""

@@ -111,26 +111,33 @@ class ContentVersionStore:
             await pipe.execute()
 
     async def listen(self, wake: Callable[[], Awaitable[None] | None], stop: asyncio.Event) -> None:
-        """Call `wake` on every announcement until `stop` is set; reconnects when Redis goes away (the
-        periodic check covers what is missed meanwhile). It ends by itself, never by a cancel inside a
-        read, so the connection goes back clean."""
-        while not stop.is_set():
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(keys.NOTIFY_CONTENT)
-                while not stop.is_set():
-                    message = await pubsub.get_message(timeout=0.5)
-                    if message is not None:
-                        result = wake()
-                        if result is not None:
-                            await result
-            except Exception:
-                log.warning("content version listener lost Redis; retrying in 1 s", exc_info=True)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        """Call `wake` on every announcement of a publish until `stop` is set (see `listen`)."""
+        await listen(self._redis, keys.NOTIFY_CONTENT, wake, stop)
+
+
+async def listen(
+    redis: Redis, channel: str, wake: Callable[[], Awaitable[None] | None], stop: asyncio.Event
+) -> None:
+    """Call `wake` on every announcement on `channel` until `stop` is set; reconnects when Redis goes
+    away (the caller's periodic check covers what is missed meanwhile). It ends by itself, never by a
+    cancel inside a read, so the connection goes back clean."""
+    while not stop.is_set():
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(channel)
+            while not stop.is_set():
+                message = await pubsub.get_message(timeout=0.5)
+                if message is not None:
+                    result = wake()
+                    if result is not None:
+                        await result
+        except Exception:
+            log.warning("listener on %s lost Redis; retrying in 1 s", channel, exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
 
 
 class ShownCounts:
