@@ -186,7 +186,7 @@ def test_kept_word_features_give_the_same_scores_and_hold_only_training_words() 
     from collections import Counter
 
     model = EmbeddedModel.train(project_data())
-    texts = heldout().texts + ["xyzzy-unknownword hej hej", "Hjäääälp!!  jag   vet inte", ""]
+    texts = [*heldout().texts, "xyzzy-unknownword hej hej", "Hjäääälp!!  jag   vet inte", ""]
     for text in texts:
         folded = normalise(text)
         rows: list[int] = []
