@@ -12,29 +12,16 @@ import json
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
-from chatbot.clock import Clock
-from chatbot.settings import Settings
 from chatbot.upload import codes, errors
-from chatbot.upload.audit import AuditLog
+from chatbot.upload.context import UploadPart
 from chatbot.upload.records import from_ms, read_case, to_ms
-from chatbot.upload.storage import Storage
-from chatbot.upload.store import UploadStore
 from chatbot.upload.values import ACTIONS, Case, CaseStatus, ChildCaseView
 
 _ORDER = list(CaseStatus)
 
 
-class CaseService:
+class CaseService(UploadPart):
     """The organisation's side: the child's status look-up, and analysts' list, views and actions."""
-
-    def __init__(
-        self, store: UploadStore, storage: Storage, audit: AuditLog, clock: Clock, settings: Settings
-    ) -> None:
-        self._store = store
-        self._storage = storage
-        self._audit = audit
-        self._clock = clock
-        self._settings = settings
 
     async def child_status(self, code: object) -> ChildCaseView:
         """Intent `case_status`: typed errors for a malformed, mistyped or unknown code."""

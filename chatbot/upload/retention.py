@@ -6,13 +6,9 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
-from chatbot.clock import Clock
-from chatbot.settings import Settings
-from chatbot.upload.audit import AuditLog
+from chatbot.upload.context import UploadPart
 from chatbot.upload.partials import discard_abandoned
 from chatbot.upload.records import from_ms, read_case, to_ms
-from chatbot.upload.storage import Storage
-from chatbot.upload.store import UploadStore
 
 ORPHAN_GRACE_S = 3600  # files without a case record are left this long: a finish may be under way
 
@@ -27,17 +23,8 @@ class SweepReport:
     audit_trimmed: int = 0
 
 
-class RetentionSweeper:
+class RetentionSweeper(UploadPart):
     """Deletes what has outlived its period; run periodically, tested with an injected clock."""
-
-    def __init__(
-        self, store: UploadStore, storage: Storage, audit: AuditLog, clock: Clock, settings: Settings
-    ) -> None:
-        self._store = store
-        self._storage = storage
-        self._audit = audit
-        self._clock = clock
-        self._settings = settings
 
     async def sweep_abandoned(self) -> int:
         """The frequent, cheap part: uploads without a chunk for `UPLOAD_ABANDON_AFTER`."""

@@ -13,14 +13,11 @@ import secrets
 from datetime import timedelta
 from typing import Any, BinaryIO
 
-from chatbot.clock import Clock
-from chatbot.settings import Settings
 from chatbot.upload import codes, crypto, errors
-from chatbot.upload.audit import AuditLog
+from chatbot.upload.context import UploadContext, UploadPart
 from chatbot.upload.partials import discard, discard_abandoned, is_abandoned, partial_id
 from chatbot.upload.records import from_ms, to_ms, token_hash
-from chatbot.upload.storage import Storage
-from chatbot.upload.store import FileRecord, UploadStore
+from chatbot.upload.store import FileRecord
 from chatbot.upload.values import AGE_BANDS, CaseStatus, FileProgress, Grant, UploadProgress
 
 log = logging.getLogger(__name__)
@@ -79,18 +76,12 @@ def check_ciphertext(stream: BinaryIO, size: int, key_ids: set[bytes]) -> None:
         raise errors.BadCiphertext("the file's length is impossible: it was cut short")
 
 
-class UploadService:
+class UploadService(UploadPart):
     """The child's side: grant → start → chunks (resumable) → finish → case code."""
 
-    def __init__(
-        self, store: UploadStore, storage: Storage, audit: AuditLog, clock: Clock, settings: Settings
-    ) -> None:
-        self._store = store
-        self._storage = storage
-        self._audit = audit
-        self._clock = clock
-        self._settings = settings
-        self._key_ids = {key.key_id for key in crypto.parse_public_keys(settings.upload_public_keys)}
+    def __init__(self, context: UploadContext) -> None:
+        super().__init__(context)
+        self._key_ids = {key.key_id for key in crypto.parse_public_keys(context.settings.upload_public_keys)}
 
     @property
     def enabled(self) -> bool:

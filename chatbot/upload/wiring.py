@@ -10,6 +10,7 @@ from chatbot.clock import Clock
 from chatbot.settings import Settings
 from chatbot.upload.audit import AuditLog
 from chatbot.upload.cases import CaseService
+from chatbot.upload.context import UploadContext
 from chatbot.upload.retention import RetentionSweeper
 from chatbot.upload.storage import LocalStorage
 from chatbot.upload.store import UploadStore
@@ -28,12 +29,6 @@ class Uploads:
 
 def build_uploads(settings: Settings, redis: Redis, clock: Clock) -> Uploads:
     """All four over one store, one ciphertext directory (`UPLOAD_DIR`) and one audit log."""
-    store = UploadStore(redis)
-    storage = LocalStorage(settings.upload_dir)
     audit = AuditLog(redis, clock, settings.audit_retention)
-    return Uploads(
-        UploadService(store, storage, audit, clock, settings),
-        CaseService(store, storage, audit, clock, settings),
-        RetentionSweeper(store, storage, audit, clock, settings),
-        audit,
-    )
+    context = UploadContext(UploadStore(redis), LocalStorage(settings.upload_dir), audit, clock, settings)
+    return Uploads(UploadService(context), CaseService(context), RetentionSweeper(context), audit)
