@@ -39,7 +39,8 @@ def fold(text: str) -> str:
 
 # The last text normalised and its result. A message is normalised by the intent model, the crisis check
 # and the language guess one after another; the same text object (never an equal one from another
-# message) is worked out once. Only the loop's thread normalises messages.
+# message) is worked out once. Safe from any thread: the text and its result are read and replaced
+# together, as one tuple.
 _last: tuple[str, str] = ("", "")
 
 
