@@ -27,7 +27,7 @@ from chatbot.store.floods import FloodStore
 from chatbot.store.hours import HoursStore
 from chatbot.store.notifications import Notifications
 from chatbot.store.queue import QueueStore
-from console import case_pages, events, routes, security, translation_pages
+from console import case_pages, events, preview_pages, routes, security, translation_pages
 from console.appkeys import (
     ACCOUNTS,
     AUDIT,
@@ -175,6 +175,7 @@ def create_app(
     live.also_tick(app[WORKSPACE].run_due)
     app[SHOWN] = ShownCounts(redis, settings.stats_retention)
     translation_pages.install(app, redis, clock)
+    preview_pages.install(app)
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)

@@ -20,6 +20,7 @@ from console.domain.reauth import Reauth
 from console.domain.translations import TranslationDesk
 from console.i18n import ConsoleTemplates
 from console.live import Live
+from console.preview_assets import PreviewAssets
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
@@ -39,3 +40,4 @@ VERSIONS = web.AppKey("content_versions", ContentVersions)
 CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
 WORKSPACE = web.AppKey("content_workspace", Workspace)
 SHOWN = web.AppKey("content_shown", ShownCounts)
+PREVIEW = web.AppKey("preview", PreviewAssets)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console import case_pages, content_pages, pages, setup_pages, translation_pages, views
+from console import case_pages, content_pages, pages, preview_pages, setup_pages, translation_pages, views
 
 
 def setup(app: web.Application) -> None:
@@ -48,3 +48,4 @@ def setup(app: web.Application) -> None:
     add.add_post("/content/history/{number}/rollback", content_pages.rollback, name="content_rollback")
     add.add_get("/upload/{name}", case_pages.viewer_asset, name="viewer_asset")
     translation_pages.add_routes(add)
+    preview_pages.add_routes(add)

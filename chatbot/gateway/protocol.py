@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chatbot.domain import payloads
 from chatbot.domain.errors import ChatError
 from chatbot.model import Entry, QuickReply, Reply, Role, to_ms
 from chatbot.settings import Settings
@@ -49,9 +50,9 @@ UPLOAD_GRANT = (
 )
 RETURN_CODE = "return_code"  # {code, keep_days} ; to the leaving child's socket only, once; never stored
 # A button with this payload opens the widget's upload panel instead of being sent as a message.
-UPLOAD_START_PAYLOAD = "/upload_start"
+UPLOAD_START_PAYLOAD = payloads.UPLOAD_START
 # A button with this payload sends leave_request instead of a message.
-LEAVE_PAYLOAD = "/leave_for_counsellor"
+LEAVE_PAYLOAD = payloads.LEAVE_FOR_COUNSELLOR
 
 
 def bot_uttered(entry: Entry) -> dict[str, Any]:

@@ -226,4 +226,9 @@ ROOT_URLS: dict[str, str] = {
     "/translate/{locale}/exchange": "/translate/en/exchange",
     "/translate/{locale}/export/{domain}.po": "/translate/en/export/content.po",
     "/translate/{locale}/import": "/translate/en/import",
+    "/content/drafts/{draft_id}/preview": "/content/drafts/0123456789abcdef/preview",
+    "/content/drafts/{draft_id}/preview/chat": "/content/drafts/0123456789abcdef/preview/chat",
+    "/translate/{locale}/answers/{answer}/preview": "/translate/en/answers/thanks/preview",
+    "/translate/{locale}/answers/{answer}/preview/chat": "/translate/en/answers/thanks/preview/chat",
+    "/preview/widget/{name}": "/preview/widget/main.js",
 }
