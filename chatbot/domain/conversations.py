@@ -6,6 +6,7 @@ values; delivering them over a socket is the transport's business.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -304,14 +305,18 @@ class ConversationService:
         if not replies:
             return []
         entries = [self._bot_entry(r) for r in replies]
-        last = await self._store.append(
+        appended = self._store.append(
             conv_id, entries, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
         )
-        first = last - len(entries) + 1
-        if self._shown is not None:
+        if self._shown is None:
+            last = await appended
+        else:
             # Counts only, per answer and Stockholm day, for the editors (never who or what was written).
+            # Made together with the append, so both go to Redis in one round trip.
             day = self._clock.now().astimezone(STOCKHOLM).date().isoformat()
-            await self._shown.count(day, list(dict.fromkeys(r.answer for r in replies if r.answer)))
+            counted = self._shown.count(day, list(dict.fromkeys(r.answer for r in replies if r.answer)))
+            last, _ = await asyncio.gather(appended, counted)
+        first = last - len(entries) + 1
         return [e.with_seq(first + i) for i, e in enumerate(entries)]
 
     def _bot_entry(self, reply: Reply) -> Entry:

@@ -147,7 +147,7 @@ def create_app(
         Ending(store, content, clock, settings),
         floods,
         returns,
-        ShownCounts(redis, settings.stats_retention),
+        ShownCounts(redis, settings.stats_retention, scripts=store.scripts),
     )
     hasher = ClientHasher(settings.session_secret.reveal().encode(), clock, settings.gateway_trusted_proxies)
 

@@ -20,6 +20,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from chatbot.store import keys
+from chatbot.store.pipelining import ScriptPipeline
 
 log = logging.getLogger(__name__)
 
@@ -140,17 +141,31 @@ async def listen(
                 await pubsub.aclose()
 
 
+_COUNT_SHOWN = """
+-- KEYS: the day's counts ; ARGV: retention_s, answer_id...
+for i = 2, #ARGV do redis.call('HINCRBY', KEYS[1], ARGV[i], 1) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+
 class ShownCounts:
     """How often each answer was shown per Stockholm day: counts only (docs/content.md)."""
 
-    def __init__(self, redis: Redis, retention_s: int) -> None:
+    def __init__(self, redis: Redis, retention_s: int, scripts: ScriptPipeline | None = None) -> None:
+        """`scripts`: the pipeline of the writes the count goes with (the gateway's conversation store), so
+        the count shares their round trip instead of costing one of its own per message."""
         self._redis = redis
         self._retention_s = retention_s
+        self._script = scripts.register(_COUNT_SHOWN) if scripts is not None else None
 
     async def count(self, day: str, answer_ids: list[str]) -> None:
         if not answer_ids:
             return
         key = keys.content_shown(day)
+        if self._script is not None:
+            await self._script(keys=[key], args=[self._retention_s, *answer_ids])
+            return
         async with self._redis.pipeline(transaction=False) as pipe:
             for answer_id in answer_ids:
                 pipe.hincrby(key, answer_id, 1)
