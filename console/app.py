@@ -183,6 +183,7 @@ def create_app(
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)
+    app.cleanup_ctx.append(translation_pages.follow_console_strings)
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(serve_metrics(instruments.metrics, settings.metrics_host, settings.metrics_port))
     return app

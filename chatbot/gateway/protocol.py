@@ -37,7 +37,7 @@ EXTENSIONS_VERSION = 1
 
 # Server to client.
 SESSION_CONFIRM = "session_confirm"  # the session id, a string (as Rasa sends it)
-SESSION_STATE = "session_state"  # {session_id, resumed, conversation_state, last_seq, locale}
+SESSION_STATE = "session_state"  # {session_id, resumed, conversation_state, last_seq, locale, withdrawn?}
 BOT_UTTERED = "bot_uttered"  # {text, quick_replies?, seq, role, ts, author?} ; ephemeral notices have no seq
 HISTORY = "history"  # {entries: [...], last_seq}
 # Extensions only: one frame per turn, {ack?: {client_id, seq, duplicate}, entries: [bot_uttered...]}.
