@@ -158,6 +158,24 @@ def _clinc_sample(path: Path) -> Path:
     return path
 
 
+def test_gate_bench_times_training_and_a_check_per_language() -> None:
+    import json
+
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "gate.py"), "--sentences", "5", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["training_wall_s"] > 0
+    for language in ("sv", "en"):
+        timing = figures[f"check_{language}_ms"]
+        assert 0 < timing["p50"] <= timing["p99"]
+
+
 def _clinc(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(BENCH / "clinc.py"), *args],
