@@ -175,7 +175,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             to=sid,
         )
         # A new device has nothing: the whole conversation, with all the counsellor wrote meanwhile.
-        await self._delivery.join(sid, returned.conv_id, 0)
+        await self._join(sid, returned.conv_id, 0)
 
     async def _upload_request(self, sid: str, data: object) -> None:
         session = self._require(sid)
@@ -240,7 +240,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             # what the client asks for with last_seq (Rasa clients keep their own history and ask none).
             if not opened.resumed and last_seq is None:
                 last_seq = 0
-            await self._delivery.join(sid, opened.conv_id, last_seq, extended=False)
+            await self._join(sid, opened.conv_id, last_seq, extended=False)
             return
         state: dict[str, Any] = {
             "session_id": opened.session_id,
@@ -257,7 +257,16 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # A Rasa webchat client sends no last_seq: it keeps its own history and gets only new messages.
         if not opened.resumed and last_seq is None:
             last_seq = 0
-        await self._delivery.join(sid, opened.conv_id, last_seq)
+        await self._join(sid, opened.conv_id, last_seq)
+
+    async def _join(self, sid: str, conv_id: str, last_seq: int | None, *, extended: bool = True) -> None:
+        """Deliver the conversation to this socket, unless the child left while it was being opened: then
+        their time away starts now, as if the socket had closed after joining (no ghost of a present child
+        holds a counsellor's slot)."""
+        if await self._delivery.join(sid, conv_id, last_seq, extended=extended):
+            return
+        if self._sockets.pop(sid, None) is not None:
+            await self._service.left(conv_id)
 
     async def _user_uttered(self, sid: str, data: object) -> None:
         payload = protocol.as_mapping(data)
