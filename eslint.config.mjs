@@ -41,4 +41,9 @@ export default [
     files: ["console/static/case.js"],
     languageOptions: { sourceType: "module" },
   },
+  {
+    // The child's-eye preview: ES modules served next to the widget's own (console/preview_pages.py).
+    files: ["console/static/preview/**/*.js"],
+    languageOptions: { sourceType: "module" },
+  },
 ];

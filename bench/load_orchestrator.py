@@ -46,6 +46,7 @@ async def run_phase(
     reply_timeout: float,
     message: str,
     watch: dict[str, int],
+    answer_frames: int = 1,
 ) -> dict[str, Any]:
     """One scenario against one server: spawn workers, wait for ready, go, collect, account CPU."""
     label = f"{server.name} {mode}"
@@ -63,6 +64,7 @@ async def run_phase(
             "rate": rate,
             "timeout": reply_timeout,
             "message": message,
+            "answer_frames": answer_frames,
         }
         procs.append(
             await asyncio.create_subprocess_exec(
@@ -277,6 +279,18 @@ async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
             )
             servers.append(wire)
             chosen = [s for s in (gateway, wire, echo) if s.name in args.servers]
+            # Rasa 3.6's own socket.io channel with a bot made from our content (opt-in: its own venv).
+            frames = {"gateway": 1, "wire": 1, "echo": 1}
+            if "rasa" in args.servers:
+                from load_worker import probe_answer_frames
+                from rasa_bot import start as start_rasa
+
+                log("rasa: building (cached) and starting Rasa 3.6 with a bot made from content/")
+                rasa = await start_rasa(tmpdir)
+                servers.append(rasa)
+                frames["rasa"] = await probe_answer_frames(rasa.url, args.message, 120)
+                log(f"rasa: listening on {rasa.url}; it answers the message in {frames['rasa']} bot_uttered")
+                chosen.append(rasa)
             for mode in args.scenarios:
                 for server in chosen:
                     if server.process.returncode is not None:
@@ -296,6 +310,7 @@ async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
                         reply_timeout=args.timeout,
                         message=args.message,
                         watch=watch,
+                        answer_frames=frames[server.name],
                     )
                     await asyncio.sleep(args.pause)
         finally:

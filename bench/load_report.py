@@ -7,6 +7,8 @@ from typing import Any
 
 TARGET_RPS_RATIO = 0.5
 TARGET_P99_RATIO = 2.0
+# Issue 17: the gateway against Rasa 3.6's own socket.io channel (bench/rasa_bot.py), same run.
+TARGET_RASA_RATIO = 20.0
 
 
 def verdicts(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -27,6 +29,14 @@ def verdicts(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "value": round(ratio, 3),
             "target": f"<= {TARGET_P99_RATIO} (and no errors or timeouts)",
             "pass": ratio <= TARGET_P99_RATIO and clean,
+        }
+    gw, rasa = results.get("gateway/saturation"), results.get("rasa/saturation")
+    if gw and rasa and rasa["round_trips_per_s"]:
+        ratio = gw["round_trips_per_s"] / rasa["round_trips_per_s"]
+        out["saturation_rps_vs_rasa"] = {
+            "value": round(ratio, 3),
+            "target": f">= {TARGET_RASA_RATIO:g}",
+            "pass": ratio >= TARGET_RASA_RATIO,
         }
     return out
 
@@ -95,8 +105,13 @@ def render(report: dict[str, Any]) -> str:
         row("  CPU % load generator (all)", "paced", "cpu_percent.load_generator", ".0f")
         row("  CPU % machine (of 2 cores)", "paced", "cpu_percent.machine_busy_of_all_cores", ".0f")
         row("  CPU % stolen (of 2 cores)", "paced", "cpu_percent.stolen_by_hypervisor_of_all_cores", ".0f")
+    lines.extend(_rasa_rows(report))
     lines.append("")
-    names = {"saturation_rps_ratio": "saturation round trips/s ratio", "paced_p99_ratio": "paced p99 ratio"}
+    names = {
+        "saturation_rps_ratio": "saturation round trips/s ratio",
+        "paced_p99_ratio": "paced p99 ratio",
+        "saturation_rps_vs_rasa": "saturation gateway / rasa",
+    }
     for key, verdict in report["verdicts"].items():
         lines.append(
             f"{names[key]:34}{verdict['value']:>9.2f}  target {verdict['target']:<10}  "
@@ -111,6 +126,47 @@ def render(report: dict[str, Any]) -> str:
         "of its work: the floor of this protocol on this stack"
     )
     return "\n".join(lines)
+
+
+def _rasa_rows(report: dict[str, Any]) -> list[str]:
+    """Rasa 3.6's socket.io channel, beside the gateway and the echo of the same run."""
+    r = report["results"]
+    if not any(key.startswith("rasa/") for key in r):
+        return []
+    lines = ["", f"{'':34}{'gateway':>11}{'echo':>11}{'rasa':>11}{'gw/rasa':>9}{'echo/rasa':>11}"]
+    rows = (
+        ("round trips / s", "round_trips_per_s", ".0f"),
+        ("p50 latency ms", "p50_ms", ".1f"),
+        ("p99 latency ms", "p99_ms", ".1f"),
+        ("server CPU ms / round trip", "server_cpu_ms_per_round_trip", ".2f"),
+        ("CPU % server process", "cpu_percent.server", ".0f"),
+        ("errors + timeouts", "failures", ".0f"),
+        ("bubbles per message", "bot_uttered_per_message", ".2f"),
+    )
+    for scenario in ("saturation", "paced"):
+        rasa = r.get(f"rasa/{scenario}")
+        if not rasa:
+            continue
+        lines.append(f"{scenario}, against Rasa 3.6 ({rasa['clients']} children)")
+        for label, key, fmt in rows:
+            rv = _lookup(rasa, key)
+            values = []
+            for name in ("gateway", "echo"):
+                other = r.get(f"{name}/{scenario}")
+                values.append(_lookup(other, key) if other else math.nan)
+            ratios = [
+                f"{v / rv:{w}.2f}" if rv and not math.isnan(v) else f"{'-':>{w}}"
+                for v, w in zip(values, (9, 11), strict=True)
+            ]
+            cells = "".join(f"{format(v, fmt):>11}" for v in (*values, rv))
+            lines.append(f"  {label:32}{cells}{''.join(ratios)}")
+    lines.append(
+        "rasa = Rasa 3.6's socket.io channel with a bot made from content/ (bench/rasa_bot.py); its round"
+    )
+    lines.append(
+        "trip ends with the last bot_uttered of the answer (one frame per bubble, as Rasa sends them)"
+    )
+    return lines
 
 
 def _lookup(result: dict[str, Any], key: str) -> float:

@@ -25,6 +25,8 @@ ALLOWED_LABELS = frozenset({"role", "code", "event", "status", "side", "intent"}
 
 # What a value outside a label's vocabulary is counted as.
 OTHER = "other"
+# Label-value sets whose child a metric keeps at hand (more are looked up each time).
+MAX_KEPT_CHILDREN = 1024
 
 # Seconds: from a Redis round trip on loopback (~0.1 ms) to a reply that took far too long.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -47,14 +49,27 @@ class _Family:
     def __init__(self, metric: Counter | Gauge | Histogram, vocabulary: dict[str, frozenset[str]]) -> None:
         self._metric = metric
         self._vocabulary = vocabulary
+        # The child for each set of label values seen (prometheus-client's lookup is a measurable share
+        # of a message's CPU, docs/benchmarks.md); bounded, since a value is whatever the caller passes.
+        self._children: dict[tuple[tuple[str, str], ...], Counter | Gauge | Histogram] = {}
 
     def know(self, label: str, values: Iterable[str]) -> None:
         """Widen a label's vocabulary at wiring time (the intents of our content, say)."""
         if label not in self._vocabulary:
             raise MetricError(f"no label {label!r} on this metric")
         self._vocabulary[label] = self._vocabulary[label] | frozenset(values)
+        self._children.clear()
 
     def _child(self, labels: Mapping[str, str]) -> Counter | Gauge | Histogram:
+        key = tuple(labels.items())
+        child = self._children.get(key)
+        if child is None:
+            child = self._lookup(labels)
+            if len(self._children) < MAX_KEPT_CHILDREN:
+                self._children[key] = child
+        return child
+
+    def _lookup(self, labels: Mapping[str, str]) -> Counter | Gauge | Histogram:
         if set(labels) != set(self._vocabulary):
             raise MetricError(f"this metric takes labels {sorted(self._vocabulary)}, got {sorted(labels)}")
         if not labels:

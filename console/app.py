@@ -27,7 +27,7 @@ from chatbot.store.floods import FloodStore
 from chatbot.store.hours import HoursStore
 from chatbot.store.notifications import Notifications
 from chatbot.store.queue import QueueStore
-from console import case_pages, events, routes, security, translation_pages
+from console import case_pages, events, preview_pages, routes, security, translation_pages
 from console.appkeys import (
     ACCOUNTS,
     AUDIT,
@@ -38,6 +38,7 @@ from console.appkeys import (
     DESK,
     INSTRUMENTS,
     LIVE,
+    OVERRULES,
     REDIS,
     SESSIONS,
     SETTINGS,
@@ -49,6 +50,7 @@ from console.appkeys import (
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.editing import Workspace
+from console.domain.overrules import Overrules
 from console.domain.throttle import Pause, SignInThrottle
 from console.i18n import ConsoleTemplates
 from console.live import Live
@@ -57,6 +59,7 @@ from console.observing import instruments_for_console, watch_desk
 from console.store.accounts import AccountStore, SessionStore
 from console.store.drafts import DraftStore
 from console.store.handoff import HandoffStore
+from console.store.overrules import OverruleStore
 from console.store.sealing import SecretBox
 from console.store.stats import StatsStore
 from console.store.throttle import ThrottleStore
@@ -176,11 +179,14 @@ def create_app(
     app[WORKSPACE] = Workspace(DraftStore(redis), versions, app[AUDIT], clock)
     # Scheduled and time-boxed publishing: due schedules are applied at the tick, claimed once.
     live.also_tick(app[WORKSPACE].run_due)
+    app[OVERRULES] = Overrules(OverruleStore(redis), app[WORKSPACE], app[AUDIT], clock)
     app[SHOWN] = ShownCounts(redis, settings.stats_retention)
     translation_pages.install(app, redis, clock)
+    preview_pages.install(app)
     routes.setup(app)
     hsts.install(app, settings.hsts_max_age)
     app.cleanup_ctx.append(_redis_lifecycle)
+    app.cleanup_ctx.append(translation_pages.follow_console_strings)
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(serve_metrics(instruments.metrics, settings.metrics_host, settings.metrics_port))
     return app

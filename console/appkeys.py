@@ -16,10 +16,12 @@ from chatbot.upload.cases import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk
 from console.domain.editing import Workspace
+from console.domain.overrules import Overrules
 from console.domain.reauth import Reauth
 from console.domain.translations import TranslationDesk
 from console.i18n import ConsoleTemplates
 from console.live import Live
+from console.preview_assets import PreviewAssets
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
@@ -39,3 +41,5 @@ VERSIONS = web.AppKey("content_versions", ContentVersions)
 CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
 WORKSPACE = web.AppKey("content_workspace", Workspace)
 SHOWN = web.AppKey("content_shown", ShownCounts)
+OVERRULES = web.AppKey("content_overrules", Overrules)
+PREVIEW = web.AppKey("preview", PreviewAssets)

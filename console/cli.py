@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from chatbot.cli_support import add_serve_command, run, serve
 from chatbot.settings import env_help
-from console import content_import_cli, messages_cli, upload_cli, user_cli
+from console import content_import_cli, messages_cli, overrules_cli, upload_cli, user_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_cli.register(commands)
     messages_cli.register(commands)
     content_import_cli.register(commands)
+    overrules_cli.register(commands)
     return parser
 
 

@@ -57,25 +57,50 @@ def _import(args: argparse.Namespace) -> int:
                 for a in files.answers
                 if a in published.answers and files.answers[a] != published.answers[a]
             ]
-            others = sorted(set(files.answers) ^ set(published.answers))
-            if others:
-                print(f"not imported (new or removed answers need a developer): {', '.join(others)}")
-            if not changed:
+            created = sorted(set(files.answers) - set(published.answers))
+            removed = sorted(set(published.answers) - set(files.answers))
+            if not (changed or created or removed):
                 print("the files say what the published version says: no draft")
                 return 0
             try:
-                draft = await workspace.create(args.author, changed)
-                for answer_id in changed:
-                    draft = await workspace.save(
-                        draft.id, args.author, answer_id, answer_edit(library.get(answer_id))
+                draft_id: str | None = None
+                # New answers first (a changed answer's button may lead to one), removals last (once the
+                # buttons that led to them are changed).
+                for answer_id in created:
+                    answer = library.get(answer_id)
+                    draft = await workspace.new_answer(
+                        args.author, answer_id, answer.kind, answer.intent, answer.bubbles[0], draft_id
                     )
+                    draft_id = draft.id
+                if changed:
+                    if draft_id is None:
+                        draft = await workspace.create(args.author, changed)
+                        draft_id = draft.id
+                    else:
+                        for answer_id in changed:
+                            draft = await workspace.add_answer(draft_id, args.author, answer_id)
+                for answer_id in [*created, *changed]:
+                    assert draft_id is not None
+                    draft = await workspace.save(
+                        draft_id, args.author, answer_id, answer_edit(library.get(answer_id))
+                    )
+                for answer_id in removed:
+                    draft = await workspace.delete_answer(args.author, answer_id, draft_id)
+                    draft_id = draft.id
+                assert draft_id is not None
+                draft = await workspace.get(draft_id)
                 result = await workspace.check(draft)
             except EditingError as exc:
-                print(f"error: {exc.message}")
+                print(f"error: {exc.code}: {exc.message}")
                 return 1
         finally:
             await redis.aclose()
-        print(f"draft {draft.id} by {args.author}: {', '.join(changed)}")
+        parts = [", ".join(changed)] if changed else []
+        if created:
+            parts.append("new: " + ", ".join(created))
+        if removed:
+            parts.append("removed: " + ", ".join(removed))
+        print(f"draft {draft.id} by {args.author}: {'; '.join(parts)}")
         print("guideline check: " + ("passes" if result.ok else f"{len(result.violations)} violation(s)"))
         return 0
 

@@ -6,20 +6,24 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from babel.messages.pofile import read_po
 
 from chatbot.content.catalogs import SOURCE_LOCALE
 from chatbot.content.guidelines.contract import INTENTS
+from chatbot.content.guidelines.findings import Finding, Words
 from chatbot.content.guidelines.graph import taps_from
-from chatbot.content.library import Answer, ContentLibrary
+from chatbot.content.library import Answer, ContentError, ContentLibrary
 from chatbot.domain.content_versions import Snapshot, Version
 from chatbot.domain.hours import STOCKHOLM
+from console import overrule_pages
 from console.appkeys import CLOCK, SHOWN, WORKSPACE
 from console.domain.accounts import Role
 from console.domain.editing import AnswerEdit, ButtonEdit, Draft, EditingError
@@ -63,6 +67,33 @@ ERRORS: Mapping[str, str] = {
     "scheduled": N_("This draft is scheduled. Cancel the schedule first."),
     "bad_time": N_("Give a start, and an end after the start and after now (Stockholm time)."),
     "not_scheduled": N_("Nothing is waiting in this draft's schedule."),
+    "bad_id": N_(
+        "An answer's name is lower-case letters, digits and '_' (2 to 60 characters), and not the name of "
+        "an intent or of an answer the dialogue uses."
+    ),
+    "exists": N_("There is already an answer called %(detail)s."),
+    "bad_kind": N_("A new answer is an answer or a canned reply."),
+    "bad_intent": N_("Only an answer (not a canned reply) can answer an intent, and only a known intent."),
+    "intent_taken": N_("The intent %(detail)s has its answer already: change that answer instead."),
+    "referenced_dialogue": N_(
+        "The dialogue shows %(detail)s by its name, so it cannot be removed (that needs a developer)."
+    ),
+    "referenced_intent": N_(
+        "This answer is the answer to the intent %(detail)s, so it cannot be removed: the bot would have "
+        "nothing to say to it."
+    ),
+    "referenced_buttons": N_(
+        "Buttons of these answers lead to it: %(detail)s. Change those buttons first (in the same draft), "
+        "then remove it."
+    ),
+    "conflict": N_("Something changed at the same moment. Try again."),
+}
+
+# Codes whose detail (answer or intent names only) travels with the redirect to the page that shows it.
+_DETAILED = ("exists", "intent_taken", "referenced_dialogue", "referenced_intent", "referenced_buttons")
+KINDS = {
+    "answer": N_("answer (reached by a button or an intent)"),
+    "canned": N_("canned reply for counsellors"),
 }
 
 SCHEDULE_STATES = {
@@ -82,6 +113,25 @@ STATUSES = {
     "approved": N_("approved"),
     "published": N_("published"),
 }
+# Each guideline rule in plain words, as the editor reads it beside a finding (content/guidelines.md).
+RULE_TITLES: Mapping[str, str] = {
+    "readability": N_("Short and simple (guideline 4)"),
+    "blame": N_("Believe me, don't blame me (guideline 1)"),
+    "personal_data": N_("Let me stay anonymous: never ask who the child is (guideline 2)"),
+    "promise": N_("No promises we cannot keep (guideline 3)"),
+    "crisis": N_("Safety first: the emergency numbers at once (guideline 7)"),
+    "placeholders": N_("Placeholders the bot fills in"),
+    "next_step": N_("I decide: always a next step (guideline 3)"),
+    "person": N_("Always a way to a person (guideline 6)"),
+    "canned": N_("A canned reply is sent as written by a counsellor"),
+    "translation": N_("In my language (guideline 9)"),
+    "links": N_("Buttons lead somewhere, and every answer can be reached"),
+    "intents": N_("Every intent has its answer"),
+    "required": N_("Answers the dialogue needs"),
+    "fast_takedown": N_("Help me fast: removal within two taps (guideline 5)"),
+    "wording": N_("Blame, promises and personal data are not checked in this language"),
+}
+
 LOCALE_STATES = {"current": N_("current"), "stale": N_("stale"), "missing": N_("missing")}
 
 
@@ -90,6 +140,30 @@ def _message(request: web.Request, exc: EditingError, **values: Any) -> str:
     if text is None:
         return exc.message
     return tr(request, text, detail=exc.message, **values)
+
+
+def said(request: web.Request, words: Words) -> str:
+    """A finding's text in the console's language (its values translated first where they are texts)."""
+    values = {k: said(request, v) if isinstance(v, Words) else v for k, v in words.values}
+    return tr(request, words.template, **values)
+
+
+def finding_text(request: web.Request, found: Finding) -> str:
+    return found.message if found.words is None else said(request, found.words)
+
+
+def rule_title(request: web.Request, rule: str) -> str:
+    return tr(request, RULE_TITLES[rule]) if rule in RULE_TITLES else rule
+
+
+def _finding_json(request: web.Request, found: Finding) -> dict[str, str]:
+    return {
+        "level": found.level.value,
+        "rule": found.rule,
+        "title": rule_title(request, found.rule),
+        "message": finding_text(request, found),
+        "locale": found.locale,
+    }
 
 
 def _wants_json(request: web.Request) -> bool:
@@ -105,13 +179,12 @@ def _refuse(request: web.Request, exc: EditingError, back: str, status: int = 40
         return web.json_response({"error": exc.code, "detail": text}, status=status)
     if exc.code in ERRORS:
         # A form: back to its page, which says what was refused (no error status for a person's click).
-        raise web.HTTPSeeOther(f"{back}?error={exc.code}")
+        detail = f"&detail={quote(exc.message)}" if exc.code in _DETAILED else ""
+        raise web.HTTPSeeOther(f"{back}?error={exc.code}{detail}")
     return render(request, "message.html", status=status, text=text, back=back)
 
 
 def _stale_values(message: str) -> dict[str, Any]:
-    import re
-
     found = re.search(
         r"version (\d+) was published after this change was started from version (\S+);", message
     )
@@ -213,6 +286,10 @@ async def browse(request: web.Request) -> web.Response:
     return render(
         request,
         "content.html",
+        error=_page_error(request),
+        kinds=KINDS,
+        free_intents=_free_intents(library),
+        all_answers=sorted(library.answers),
         version=version,
         rows=rows,
         canned=canned,
@@ -225,15 +302,45 @@ async def browse(request: web.Request) -> web.Response:
     )
 
 
+def _page_error(request: web.Request) -> str:
+    """The refusal a form was sent back with (?error=code, and for some codes the names concerned)."""
+    code = request.query.get("error", "")
+    if code not in ERRORS:
+        return ""
+    detail = request.query.get("detail", "") if code in _DETAILED else ""
+    return tr(request, ERRORS[code], detail=detail, current="?", base="?")
+
+
+def _free_intents(library: ContentLibrary) -> list[str]:
+    """Intents no answer answers yet: a new answer may take one of them."""
+    return [i for i in INTENTS if library.for_intent(i) is None]
+
+
 @allow(*ROLES)
 async def new_draft(request: web.Request) -> web.StreamResponse:
+    """A draft changing an answer (`answer`), creating one (`new_id`, `kind`, `intent`, `bubble`) or
+    removing one (`delete`)."""
     staff = staff_of(request)
     form = await request.post()
-    answer_id = form.get("answer")
+    workspace = request.app[WORKSPACE]
     try:
-        draft = await request.app[WORKSPACE].create(staff.name, [str(answer_id)])
+        if form.get("new_id") is not None:
+            draft = await workspace.new_answer(
+                staff.name,
+                str(form.get("new_id", "")),
+                str(form.get("kind", "answer")),
+                str(form.get("intent", "")),
+                str(form.get("bubble", "")),
+            )
+        elif form.get("delete") is not None:
+            draft = await workspace.delete_answer(staff.name, str(form.get("delete", "")))
+        else:
+            draft = await workspace.create(staff.name, [str(form.get("answer"))])
     except EditingError as exc:
-        return _refuse(request, exc, "/content", 404)
+        status = 404 if exc.code == "unknown_answer" else 422
+        if exc.code.startswith("referenced") or exc.code == "exists":
+            status = 409
+        return _refuse(request, exc, "/content", status)
     if _wants_json(request):
         return web.json_response({"draft": draft.id})
     raise web.HTTPSeeOther(f"/content/drafts/{draft.id}")
@@ -261,11 +368,17 @@ async def _draft_view(request: web.Request, draft: Draft, status: int = 200) -> 
     version, _current = await workspace.published()
     code = request.query.get("error", "")
     error = ""
-    if code in ERRORS:
+    if code in _DETAILED:
+        error = _page_error(request)
+    elif code in ERRORS:
         detail = tr(request, N_("see the findings below"))
         error = tr(request, ERRORS[code], detail=detail, current=version.number, base=draft.base)
     _base_version, base = await workspace.versions.version(draft.base)
     base_library = base.library()
+    try:
+        draft_library = (await workspace.snapshot_of(draft)).library()
+    except (ContentError, EditingError):
+        draft_library = base_library
     result = await workspace.check(draft)
     staff = staff_of(request)
     checks = {a.answer_id: a for a in result.answers}
@@ -277,7 +390,10 @@ async def _draft_view(request: web.Request, draft: Draft, status: int = 200) -> 
         base_library=base_library,
         checks=checks,
         result=result,
-        targets=_targets(base_library),
+        targets=_targets(draft_library),
+        kinds=KINDS,
+        free_intents=_free_intents(draft_library),
+        other_answers=sorted(a for a in draft_library.answers if a not in draft.edits),
         published=version,
         stale=draft.base != version.number and draft.status != "published",
         statuses=STATUSES,
@@ -288,6 +404,9 @@ async def _draft_view(request: web.Request, draft: Draft, status: int = 200) -> 
         schedule_states=SCHEDULE_STATES,
         local=_local,
         now_local=_local(request.app[CLOCK].now()),
+        finding_text=lambda found: finding_text(request, found),
+        rule_title=lambda rule: rule_title(request, rule),
+        **(await overrule_pages.context(request, draft)),
     )
 
 
@@ -352,6 +471,19 @@ async def draft_action(request: web.Request) -> web.StreamResponse:
             await workspace.schedule(draft_id, staff.name, staff.role, at, _from_local(form.get("until")))
         elif action == "cancel_schedule":
             await workspace.cancel_schedule(draft_id, staff.name, staff.role)
+        elif action == "add":
+            await workspace.add_answer(draft_id, staff.name, str(form.get("answer", "")))
+        elif action == "new_answer":
+            await workspace.new_answer(
+                staff.name,
+                str(form.get("new_id", "")),
+                str(form.get("kind", "answer")),
+                str(form.get("intent", "")),
+                str(form.get("bubble", "")),
+                draft_id,
+            )
+        elif action == "delete_answer":
+            await workspace.delete_answer(staff.name, str(form.get("answer", "")), draft_id)
         elif action == "publish":
             version = await workspace.publish(staff.name, [draft_id])
             if _wants_json(request):
@@ -362,7 +494,8 @@ async def draft_action(request: web.Request) -> web.StreamResponse:
     except EditingError as exc:
         status = (
             422
-            if exc.code in ("check_failed", "dangling", "empty_bubble", "empty_label", "bad_time")
+            if exc.code
+            in ("check_failed", "dangling", "empty_bubble", "empty_label", "bad_time", "bad_id", "bad_kind")
             else 409
         )
         if exc.code in ("own_draft", "role", "supervisor", "not_author"):
@@ -400,13 +533,9 @@ async def check_edit(request: web.Request) -> web.Response:
         {
             "ok": result.ok,
             "bubbles": [
-                [{"level": f.level.value, "rule": f.rule, "message": f.message} for f in b.findings]
-                for b in (answer.bubbles if answer else ())
+                [_finding_json(request, f) for f in b.findings] for b in (answer.bubbles if answer else ())
             ],
-            "other": [
-                {"level": f.level.value, "rule": f.rule, "message": f.message, "locale": f.locale}
-                for f in (answer.other if answer else ())
-            ],
+            "other": [_finding_json(request, f) for f in (answer.other if answer else ())],
         }
     )
 

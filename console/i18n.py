@@ -39,12 +39,19 @@ def catalog_path(locales_dir: Path, language: str) -> Path:
     return locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def load_translations(locales_dir: Path, language: str) -> Translations:
+def load_translations(
+    locales_dir: Path, language: str, strings: Mapping[str, str] | None = None
+) -> Translations:
+    """The language's catalog, with `strings` (msgid -> text: the translators' workspace, served) on top."""
     path = catalog_path(locales_dir, language)
     if not path.is_file():
         raise CatalogMissing(f"no console catalog at {path}")
     with path.open("rb") as source:
         catalog = read_po(source, locale=language)
+    for message in catalog:
+        if isinstance(message.id, str) and message.id in (strings or {}):
+            message.string = (strings or {})[message.id]
+            message.flags.discard("fuzzy")
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
@@ -55,8 +62,22 @@ class ConsoleTemplates:
     """One Jinja environment per language, sharing the templates; `gettext` for text made in Python."""
 
     def __init__(self, templates_dir: Path, locales_dir: Path) -> None:
+        self._templates_dir = templates_dir
+        self._locales_dir = locales_dir
         self._translations = {code: load_translations(locales_dir, code) for code in LANGUAGES}
         self._envs = {code: _environment(templates_dir, t) for code, t in self._translations.items()}
+        self._adopted: dict[str, Mapping[str, str]] = {}
+
+    def adopt(self, language: str, strings: Mapping[str, str]) -> bool:
+        """Serve the catalog with the workspace's `strings` on top (docs/translation.md, console strings
+        live); True if anything changed. Swapped in one synchronous step: a page renders old or new."""
+        if language not in LANGUAGES or self._adopted.get(language, {}) == strings:
+            return False
+        translations = load_translations(self._locales_dir, language, strings)
+        self._translations[language] = translations
+        self._envs[language] = _environment(self._templates_dir, translations)
+        self._adopted[language] = dict(strings)
+        return True
 
     def env(self, language: str) -> jinja2.Environment:
         return self._envs.get(language, self._envs[DEFAULT_LANGUAGE])

@@ -24,6 +24,10 @@ from console.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog_path
 CONSOLE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = CONSOLE_DIR.parent
 KEYWORDS = {"_": None, "gettext": None, "N_": None}
+FINDING_SOURCES = (
+    *sorted((PROJECT_ROOT / "chatbot" / "content" / "guidelines").glob("*.py")),
+    PROJECT_ROOT / "chatbot" / "content" / "wording_rules.py",
+)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
@@ -39,6 +43,11 @@ def extract_texts() -> Catalog:
     for path in sorted(CONSOLE_DIR.rglob("*.py")):
         with path.open("rb") as source:
             for line, text, _comments, _context in extract("python", source, {"N_": None}):
+                _add(catalog, text, path, line)
+    # The guideline check's findings (`T_`), which the editors' workspace shows in the console's language.
+    for path in FINDING_SOURCES:
+        with path.open("rb") as source:
+            for line, text, _comments, _context in extract("python", source, {"T_": None}):
                 _add(catalog, text, path, line)
     return catalog
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console import case_pages, content_pages, pages, setup_pages, translation_pages, views
+from console import (
+    case_pages,
+    content_pages,
+    overrule_pages,
+    pages,
+    preview_pages,
+    setup_pages,
+    translation_pages,
+    views,
+)
 
 
 def setup(app: web.Application) -> None:
@@ -43,8 +52,10 @@ def setup(app: web.Application) -> None:
     add.add_post("/content/drafts", content_pages.new_draft, name="content_new_draft")
     add.add_get("/content/drafts/{draft_id}", content_pages.draft_page, name="content_draft")
     add.add_post("/content/drafts/{draft_id}/check", content_pages.check_edit, name="content_check")
+    overrule_pages.add_routes(add)  # before the drafts' generic {action} route, which would take it
     add.add_post("/content/drafts/{draft_id}/{action}", content_pages.draft_action, name="content_action")
     add.add_get("/content/history", content_pages.history, name="content_history")
     add.add_post("/content/history/{number}/rollback", content_pages.rollback, name="content_rollback")
     add.add_get("/upload/{name}", case_pages.viewer_asset, name="viewer_asset")
     translation_pages.add_routes(add)
+    preview_pages.add_routes(add)

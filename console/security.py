@@ -37,6 +37,16 @@ CSP = (
 )
 # The case page alone shows media the analyst's browser decrypted into blob: URLs (see case_pages.py).
 VIEWER_CSP = CSP.replace("img-src 'self' data:;", "img-src 'self' data: blob:; media-src blob:;")
+# The child's-eye preview (preview_pages.py): its page frames the widget's page from this console, and
+# only this console may frame that one; the widget's own rules hold inside (no HTML sink takes a string).
+PREVIEW_PAGE_CSP = CSP + "; frame-src 'self'"
+PREVIEW_FRAME_CSP = (
+    CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'").replace(
+        "form-action 'self'", "form-action 'none'"
+    )
+    + "; require-trusted-types-for 'script'; trusted-types 'none'"
+)
+_LOOSENED = frozenset({VIEWER_CSP, PREVIEW_PAGE_CSP, PREVIEW_FRAME_CSP})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Callable[..., Any])
@@ -117,13 +127,14 @@ def harden(response: web.StreamResponse) -> None:
 
 
 def _harden(response: web.StreamResponse) -> None:
-    # A handler may loosen the policy to exactly the viewer's, never to anything else.
-    if response.headers.get("Content-Security-Policy") != VIEWER_CSP:
+    # A handler may loosen the policy to exactly the viewer's or the preview's, never to anything else.
+    if response.headers.get("Content-Security-Policy") not in _LOOSENED:
         response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on our own form posts.
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
+    framed = response.headers.get("Content-Security-Policy") == PREVIEW_FRAME_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -13,16 +16,17 @@ from redis.asyncio import Redis
 
 from chatbot.clock import Clock
 from chatbot.content.catalogs import normalize
+from chatbot.domain.content_versions import CHECK_INTERVAL
 from chatbot.store.translations import Conflict, TranslationStore
 from chatbot.translation.checks import Finding, check, is_rtl
 from chatbot.translation.exchange import ImportError_
 from chatbot.translation.glossary import Term
-from chatbot.translation.units import DOMAINS, Domain, State, Unit
+from chatbot.translation.units import CONSOLE_SOURCE, DOMAINS, Domain, State, Unit
 from chatbot.translation.workspace import Refused, Workspace
-from console.appkeys import AUDIT, SETTINGS, TRANSLATIONS, VERSIONS
+from console.appkeys import AUDIT, SETTINGS, TEMPLATES, TRANSLATIONS, VERSIONS
 from console.domain.accounts import Role
 from console.domain.translations import TranslationDesk, digest, plan_digest
-from console.i18n import N_
+from console.i18n import LANGUAGES, N_
 from console.security import allow, large_body, staff_of
 from console.views import render, tr
 
@@ -40,6 +44,7 @@ FINDINGS = {
     "number_missing": N_("The number %(number)s is missing: keep every number exactly as in the source."),
     "number_added": N_("The number %(number)s is not in the source."),
     "link_missing": N_("Keep the link %(link)s exactly as it is."),
+    "markup": N_("Keep the markup of the source exactly (%(expected)s) and add none: no < or >."),
     "button_length": N_("A button has at most %(limit)s characters (this has %(length)s)."),
     "bubble_length": N_("Long for one bubble: %(words)s words (aim for at most %(limit)s)."),
     "kept_name": N_("Keep the name %(name)s as it is: it is never translated."),
@@ -55,6 +60,7 @@ MESSAGES = {
     "reviewed": N_("Reviewed."),
     "checks": N_("Not saved: fix what the checks found."),
     "conflict": N_("A colleague changed this in the meantime. Read their version and try again."),
+    "choose": N_("Not imported: choose for every entry changed both in the workspace and in the file."),
     "own": N_("A second translator reviews: you cannot review your own translation."),
     "already": N_("Already reviewed."),
     "not_current": N_("Only a current translation can be reviewed."),
@@ -83,7 +89,7 @@ DOMAIN_LABELS = {"content": N_("Answers"), "widget": N_("Chat widget"), "console
 
 
 def install(app: web.Application, redis: Redis, clock: Clock) -> None:
-    """Put the translators' desk on the app (after the audit log)."""
+    """Put the translators' desk on the app (after the audit log), and follow the console strings."""
     settings = app[SETTINGS]
     app[TRANSLATIONS] = TranslationDesk(
         settings.content_dir,
@@ -94,6 +100,36 @@ def install(app: web.Application, redis: Redis, clock: Clock) -> None:
         settings.offered_locales,
         app[VERSIONS],
     )
+
+
+async def follow_console_strings(app: web.Application) -> AsyncIterator[None]:
+    """Console strings saved in the workspace reach this console process within seconds, no restart: a
+    wake-up on every change (any console process), a check every few seconds for a missed one."""
+    desk, templates = app[TRANSLATIONS], app[TEMPLATES]
+    wake, stop = asyncio.Event(), asyncio.Event()
+
+    async def run() -> None:
+        while True:
+            try:
+                for language in LANGUAGES:
+                    if language != CONSOLE_SOURCE and templates.adopt(
+                        language, await desk.console_strings(language)
+                    ):
+                        log.info("console strings in %s adopted from the workspace", language)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("console strings check failed; retrying", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), CHECK_INTERVAL)
+            wake.clear()
+
+    listener = asyncio.create_task(desk.listen(wake.set, stop))
+    task = asyncio.create_task(run())
+    yield
+    stop.set()
+    task.cancel()
+    await asyncio.wait([task, listener], timeout=2.0)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -526,7 +562,14 @@ async def import_po(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(f"/translate/{locale}/exchange?msg=unreadable")
     try:
         if _form_text(form, "apply") == "1":
-            plan = await desk.apply(locale, domain, data, staff_of(request).name, _form_text(form, "digest"))
+            choices = {
+                int(name.removeprefix("choice-")): (str(value), _form_text(form, f"text-{name[7:]}"))
+                for name, value in form.items()
+                if name.startswith("choice-") and name[7:].isdigit()
+            }
+            plan = await desk.apply(
+                locale, domain, data, staff_of(request).name, _form_text(form, "digest"), choices
+            )
             raise web.HTTPSeeOther(f"/translate/{locale}/exchange?msg=imported")
         plan = await desk.plan(locale, domain, data)
     except ImportError_ as exc:

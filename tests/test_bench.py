@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import socketio
 from aiohttp import web
 
@@ -157,6 +158,24 @@ def _clinc_sample(path: Path) -> Path:
     return path
 
 
+def test_gate_bench_times_training_and_a_check_per_language() -> None:
+    import json
+
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "gate.py"), "--sentences", "5", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    assert figures["training_wall_s"] > 0
+    for language in ("sv", "en"):
+        timing = figures[f"check_{language}_ms"]
+        assert 0 < timing["p50"] <= timing["p99"]
+
+
 def _clinc(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(BENCH / "clinc.py"), *args],
@@ -239,3 +258,100 @@ def test_clinc_encoder_bench_scores_the_tfidf_features_and_names_an_unknown_enco
         check=False,
     )
     assert unknown.returncode != 0 and "unknown encoder 'nope'" in unknown.stderr
+
+
+def test_the_rasa_bot_answers_every_intent_and_button_with_our_content() -> None:
+    """bench/rasa_bot.py's project: each intent of content/nlu and each button's payload has a rule that
+    utters exactly its answer's bubbles (as the gateway sends them), and every action is in the domain."""
+    import yaml
+
+    from chatbot.content.library import ContentLibrary
+
+    root = BENCH.parent
+    library = ContentLibrary.load(root / "content", root / "locales")
+    rasa_bot = _load_module("rasa_bot")
+    files = rasa_bot.project_files()
+    assert {"config.yml", "domain.yml", "data/rules.yml"} <= set(files)
+    domain = yaml.safe_load(files["domain.yml"])
+    rules = {r["steps"][0]["intent"]: [s["action"] for s in r["steps"][1:]]
+             for r in yaml.safe_load(files["data/rules.yml"])["rules"]}  # fmt: skip
+    nlu_files = sorted((root / "content" / "nlu").glob("*.yml"))
+    assert sorted(n for n in files if n.startswith("data/nlu/")) == [f"data/nlu/{p.name}" for p in nlu_files]
+    assert not any("heldout" in name for name in files)
+    assert set(domain["intents"]) | {"nlu_fallback"} == set(rules)
+    greet = library.replies("greet", "sv")
+    actions = rules["greet"]
+    assert len(actions) == len(greet) >= 2
+    for action, reply in zip(actions, greet, strict=True):
+        (response,) = domain["responses"][action]
+        assert response["text"] == reply.text
+        assert [b["payload"] for b in response.get("buttons", [])] == [q.payload for q in reply.quick_replies]
+    for answer in library.answers.values():
+        for button in answer.buttons:
+            assert button.name in rules, f"{answer.id}: the button {button.target} has no rule"
+    assert rules["nlu_fallback"] == [
+        f"utter_fallback_{i}" for i in range(len(library.get("fallback").bubbles))
+    ]
+    assert all(a in domain["responses"] for acts in rules.values() for a in acts)
+    config = yaml.safe_load(files["config.yml"])
+    assert config["policies"] == [{"name": "RulePolicy"}]
+    assert config["pipeline"][-1]["name"] == "FallbackClassifier"
+    assert rasa_bot.CREDENTIALS["socketio"]["bot_message_evt"] == "bot_uttered"
+
+
+def _rasa_venv() -> Path | None:
+    done = subprocess.run([str(BENCH.parent / "scripts" / "rasa"), "path"], capture_output=True, text=True)
+    venv = Path(done.stdout.strip())
+    return venv if (venv / ".installed").is_file() else None
+
+
+@pytest.mark.rasa
+@pytest.mark.skipif(
+    _rasa_venv() is None,
+    reason="Rasa 3.6's virtualenv is not built here: `scripts/rasa setup` (scripts/test and CI build it)",
+)
+def test_a_short_load_run_measures_rasas_own_socketio_channel() -> None:
+    """`--servers ... rasa`: the bot made from content/ is trained (cached), served with Rasa's socket.io
+    channel, driven by plain Rasa clients, and compared with the gateway in the same run."""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "load.py"), "--json", "--scenarios", "saturation",
+         "--servers", "gateway", "echo", "rasa", "--saturation-clients", "2", "--saturation-workers", "1",
+         "--saturation-seconds", "2", "--warmup", "0", "--pause", "0"],
+        capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    rasa = report["results"]["rasa/saturation"]
+    assert rasa["clients"] == 2 and rasa["completed"] > 0
+    assert (rasa["errors"], rasa["timeouts"], rasa["connect_failed"]) == (0, 0, 0)
+    # Rasa sends one bot_uttered per bubble; a round trip waited for all of them, so none is left over.
+    assert rasa["bot_uttered_per_message"] >= 1 and float(rasa["bot_uttered_per_message"]).is_integer()
+    assert rasa["server_cpu_ms_per_round_trip"] > 0
+    verdict = report["verdicts"]["saturation_rps_vs_rasa"]
+    gateway = report["results"]["gateway/saturation"]
+    assert verdict["value"] == round(gateway["round_trips_per_s"] / rasa["round_trips_per_s"], 3)
+    table = _load_module("load_report").render(report)
+    assert "saturation, against Rasa 3.6 (2 children)" in table and "saturation gateway / rasa" in table
+
+
+def test_idle_connections_are_held_and_measured_for_the_gateway_and_the_echo() -> None:
+    """bench/idle.py with a few children: every one connected (from two loopback source addresses), its
+    session answered, and the memory per connection reported for both servers."""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "idle.py"), "--children", "40", "--workers", "2", "--settle", "0.5",
+         "--source-addresses", "2"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout[: done.stdout.rindex("}") + 1])
+    for name in ("gateway", "echo"):
+        assert (report[name]["connected"], report[name]["failed"]) == (40, 0)
+        assert report[name]["rss_after_kib"] > 0
+    assert report["ratio"] == round(
+        report["gateway"]["kib_per_connection"] / report["echo"]["kib_per_connection"], 2
+    )
+    assert "idle children connected: gateway 40 of 40, echo 40" in done.stdout

@@ -71,6 +71,13 @@ def add_content_commands(commands: Any) -> None:
     gate.add_argument("--verbose", action="store_true", help="also list every miss and false alarm")
     gate.set_defaults(handler=_gate_eval)
 
+    tune = sub.add_parser(
+        "gate-tune",
+        help="leave each spent held-out set out in turn: the classifier's recall and false warnings per "
+        "threshold (docs/content.md)",
+    )
+    tune.set_defaults(handler=_gate_tune)
+
     graph = sub.add_parser("graph", help="print the answer graph: buttons and taps from the welcome")
     dirs(graph)
     graph.add_argument("--dot", action="store_true", help="print Graphviz (dot -Tsvg) instead of text")
@@ -134,6 +141,13 @@ def _gate_eval(args: argparse.Namespace) -> int:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     print(format_scores(evaluate(heldout), verbose=args.verbose))
+    return 0
+
+
+def _gate_tune(args: argparse.Namespace) -> int:
+    from chatbot.content.gate_tune import format_tuning, tune  # trains several models: only when asked
+
+    print(format_tuning(tune()))
     return 0
 
 

@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"\d+\s?%|\w+(?:['’]\w*)*|[^\w\s]")
+# A hyphen inside a word keeps it whole ("e-postadress", "e-mail"), as the patterns name it.
+_TOKEN = re.compile(r"\d+\s?%|\w+(?:-\w+)*(?:['’]\w*)*|[^\w\s]")
 _CLAUSE_BREAK = {",", ";", ":", "–", "—", "(", ")", '"', "men", "but"}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -72,6 +73,20 @@ _SV: dict[str, str] = {
     "nån": "någon",
     "nånting": "något",
     "ngn": "någon",
+    # Typed without å, ä, ö (a foreign keyboard, a hurry): the forms the rules read.
+    "varfor": "varför",
+    "maste": "måste",
+    "lara": "lära",
+    "saga": "säga",
+    "pa": "på",
+    "ar": "är",
+    "forstatt": "förstått",
+    "nagon": "någon",
+    "nagot": "något",
+    "hander": "hända",
+    "hande": "hända",
+    "behover": "behöva",
+    "fran": "från",
 }
 
 _EN: dict[str, str] = {
@@ -103,6 +118,26 @@ _EN: dict[str, str] = {
     "nobody": "nobody",
     "mum": "mom",
     "mom": "mom",
+    # Chat spelling.
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "pls": "please",
+    "plz": "please",
+    "whats": "what is",
+    "wheres": "where is",
+    "hows": "how is",
+    "dont": "do not",
+    "didnt": "did not",
+    "doesnt": "does not",
+    "cant": "can not",
+    "wont": "will not",
+    "shouldnt": "should not",
+    "shouldve": "should have",
+    "couldve": "could have",
+    "wouldve": "would have",
+    "youre": "you are",
+    "im": "i am",
 }
 
 # English contractions, spelled out token by token ("it'll" → "it will"); possessive 's stays.

@@ -6,6 +6,7 @@ values; delivering them over a socket is the transport's business.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -107,7 +108,9 @@ class ConversationService:
                     True,
                     record.state,
                     record.last_seq,
-                    meta.get("locale", self._settings.default_locale),
+                    await self.offered_locale(
+                        record.conv_id, meta.get("locale", self._settings.default_locale), available
+                    ),
                 )
         if self._floods is not None:
             admitted = await self._floods.admit_conversation(client)
@@ -265,6 +268,16 @@ class ConversationService:
             conv_id, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
         )
 
+    async def offered_locale(self, conv_id: str, locale: str, available: Collection[str]) -> str:
+        """The conversation's language if it is still offered; else (a supervisor switched it off) the
+        conversation goes on in the default language, stored, so answers and widget agree."""
+        default = self._settings.default_locale
+        if not available or locale == default or locale in available:
+            return locale
+        await self._store.set_flag(conv_id, "locale", default)
+        log.info("conversation %s: its language is no longer offered; now %s", conv_id, default)
+        return default
+
     async def set_locale(self, conv_id: str, locale: object, available: Collection[str]) -> str:
         """Switch the conversation's language (the widget's language menu); later answers use it."""
         if not isinstance(locale, str):
@@ -292,14 +305,18 @@ class ConversationService:
         if not replies:
             return []
         entries = [self._bot_entry(r) for r in replies]
-        last = await self._store.append(
+        appended = self._store.append(
             conv_id, entries, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
         )
-        first = last - len(entries) + 1
-        if self._shown is not None:
+        if self._shown is None:
+            last = await appended
+        else:
             # Counts only, per answer and Stockholm day, for the editors (never who or what was written).
+            # Made together with the append, so both go to Redis in one round trip.
             day = self._clock.now().astimezone(STOCKHOLM).date().isoformat()
-            await self._shown.count(day, list(dict.fromkeys(r.answer for r in replies if r.answer)))
+            counted = self._shown.count(day, list(dict.fromkeys(r.answer for r in replies if r.answer)))
+            last, _ = await asyncio.gather(appended, counted)
+        first = last - len(entries) + 1
         return [e.with_seq(first + i) for i, e in enumerate(entries)]
 
     def _bot_entry(self, reply: Reply) -> Entry:

@@ -143,7 +143,8 @@ class DialogueBot:
         """`languages`: the safe-complete languages the widget offers (default: every language the
         crisis check knows)."""
         self._queue_guard = queue_guard  # may this conversation's client join the queue now?
-        self._languages = frozenset(CRISIS_LANGUAGES if languages is None else languages)
+        # A live view in the gateway: a language switched on or off is followed (docs/translation.md).
+        self._languages = CRISIS_LANGUAGES if languages is None else languages
         self._content = content
         self._nlu = nlu
         self._hours = hours

@@ -6,6 +6,10 @@ import re
 
 # The init and restart payloads Rasa clients send by convention (rasa-webchat's `initPayload` is
 # `/get_started` in its docs; Rasa's own `/restart` and `/session_start`): each means "the start".
+# Buttons the widget acts on itself instead of sending them as a message (docs/protocol.md).
+UPLOAD_START = "/upload_start"  # opens the encrypted upload's panel
+LEAVE_FOR_COUNSELLOR = "/leave_for_counsellor"  # sends leave_request
+
 WELCOME_PAYLOADS = frozenset({"get_started", "greet", "restart", "session_start"})
 
 # `/intent` or `/intent{"entity": "value"}` as Rasa parses a payload: one name, no spaces. A slash

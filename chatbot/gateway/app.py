@@ -25,6 +25,7 @@ from chatbot.domain.ending import Ending
 from chatbot.domain.floods import ClientHasher, FloodGuard
 from chatbot.domain.moments import default_formats
 from chatbot.domain.returns import Returns
+from chatbot.domain.translation_follower import LiveWidgetCatalogs, OfferedLocales, TranslationFollower
 from chatbot.gateway import protocol, routes, upload_views, widget
 from chatbot.gateway.appkeys import (
     ASSETS,
@@ -38,6 +39,7 @@ from chatbot.gateway.appkeys import (
     SERVICE,
     SETTINGS,
     SIO,
+    TRANSLATION_FOLLOWER,
 )
 from chatbot.gateway.assembly import build_bot, build_hours, build_nlu
 from chatbot.gateway.delivery import Delivery
@@ -52,6 +54,8 @@ from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
 from chatbot.store.notifications import DELIVERY_CHANNELS, Notifications, Typing, Written
 from chatbot.store.queue import QueueStore
+from chatbot.store.translations import TranslationStore
+from chatbot.translation.units import catalog_locales, read_translations, widget_units
 from chatbot.upload.wiring import build_uploads
 
 log = logging.getLogger(__name__)
@@ -104,10 +108,26 @@ def create_app(
     nlu = timed
     uploads = build_uploads(settings, redis, clock)
     floods = FloodGuard(FloodStore(redis), clock, settings)
-    # Only safe-complete languages reach the menu, Accept-Language and set_locale (docs/languages.md).
-    catalogs = offer_safe(
-        content, WidgetCatalogs.load(settings.locales_dir, settings.default_locale), settings.offered_locales
+    # Only safe-complete languages reach the menu, Accept-Language and set_locale (docs/languages.md):
+    # OFFERED_LOCALES and the languages a supervisor switched on, with the translators' widget strings,
+    # followed live (docs/translation.md).
+    catalogs = LiveWidgetCatalogs.serving(
+        offer_safe(
+            content,
+            WidgetCatalogs.load(settings.locales_dir, settings.default_locale),
+            settings.offered_locales,
+        )
     )
+    translations = TranslationFollower(
+        TranslationStore(redis),
+        content,
+        catalogs,
+        widget_units(settings.locales_dir),
+        read_translations(settings.locales_dir, catalog_locales(settings.locales_dir)),
+        settings.offered_locales,
+        settings.default_locale,
+    )
+    offered = OfferedLocales(catalogs)
     hours = build_hours(settings, redis, clock)
     bot = bot or build_bot(
         settings,
@@ -118,7 +138,7 @@ def create_app(
         content,
         uploads,
         floods,
-        languages=catalogs.available,
+        languages=offered,
         hours=hours,
     )
     returns = Returns(store, content, hours, clock, settings, floods)
@@ -130,7 +150,7 @@ def create_app(
         Ending(store, content, clock, settings),
         floods,
         returns,
-        ShownCounts(redis, settings.stats_retention),
+        ShownCounts(redis, settings.stats_retention, scripts=store.scripts),
     )
     hasher = ClientHasher(settings.session_secret.reveal().encode(), clock, settings.gateway_trusted_proxies)
 
@@ -152,9 +172,7 @@ def create_app(
     )
     delivery = Delivery(sio, store, instruments)
     sio.register_namespace(
-        ChildNamespace(
-            service, delivery, settings, locales=catalogs.available, clients=hasher, instruments=instruments
-        )
+        ChildNamespace(service, delivery, settings, locales=offered, clients=hasher, instruments=instruments)
     )
     instruments.watch_queue(QueueStore(redis))
     instruments.know_intents({*content.answers, *(a.intent for a in content.answers.values() if a.intent)})
@@ -168,6 +186,7 @@ def create_app(
     app[DELIVERY] = delivery
     app[INSTRUMENTS] = instruments
     app[CONTENT_FOLLOWER] = follower
+    app[TRANSLATION_FOLLOWER] = translations
     app[CATALOGS] = catalogs
     app[ASSETS] = widget.WidgetAssets.load()
     routes.setup(app)
@@ -255,10 +274,14 @@ def _content_versions(settings: Settings) -> Any:
     async def follow(app: web.Application) -> AsyncIterator[None]:
         follower = app[CONTENT_FOLLOWER]
         await follower.start(Snapshot.from_repository(settings.content_dir, settings.locales_dir))
-        task = asyncio.create_task(follower.run())
+        # The widget's strings and menu as the workspace has them, before the first child arrives.
+        translations = app[TRANSLATION_FOLLOWER]
+        await translations.check()
+        tasks = [asyncio.create_task(follower.run()), asyncio.create_task(translations.run())]
         yield
-        task.cancel()
-        await asyncio.wait([task], timeout=3.0)
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=3.0)
 
     return follow
 

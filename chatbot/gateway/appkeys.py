@@ -12,6 +12,7 @@ from chatbot.content.widget_catalogs import WidgetCatalogs
 from chatbot.domain.content_versions import ContentFollower
 from chatbot.domain.conversations import ConversationService
 from chatbot.domain.floods import ClientHasher, FloodGuard
+from chatbot.domain.translation_follower import TranslationFollower
 from chatbot.gateway.delivery import Delivery
 from chatbot.observability import Instruments
 from chatbot.settings import Settings
@@ -38,3 +39,4 @@ AUDIT = web.AppKey("audit", AuditLog)
 FLOODS = web.AppKey("floods", FloodGuard)
 CLIENTS = web.AppKey("clients", ClientHasher)
 CONTENT_FOLLOWER = web.AppKey("content_follower", ContentFollower)
+TRANSLATION_FOLLOWER = web.AppKey("translation_follower", TranslationFollower)

@@ -32,8 +32,11 @@ def rasa_room(conv_id: str) -> str:
 @dataclass
 class _Room:
     cursor: int
-    extended: int = 0  # sockets with the extensions
-    plain: int = 0  # plain Rasa sockets
+    # The sockets themselves, not counts: a socket that leaves twice, or leaves before its join finished,
+    # cannot unbalance the room.
+    extended: set[str] = field(default_factory=set)  # sockets with the extensions
+    plain: set[str] = field(default_factory=set)  # plain Rasa sockets
+    joining: int = 0  # joins under way: the room stays while one waits for its lock
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # A child's message goes to the child's *other* sockets (a second tab), never back to the one that
     # wrote it: client id ('' for none) -> the writing socket, while its write is on the way.
@@ -52,24 +55,34 @@ class Delivery:
         self._instruments = instruments or Instruments()
         self._rooms: dict[str, _Room] = {}
 
-    async def join(self, sid: str, conv_id: str, last_seq: int | None, *, extended: bool = True) -> None:
+    async def join(self, sid: str, conv_id: str, last_seq: int | None, *, extended: bool = True) -> bool:
         """Add a socket to its conversation; with last_seq, replay what it has not seen (one `history` with
-        the extensions, Rasa's `bot_uttered` messages without)."""
+        the extensions, Rasa's `bot_uttered` messages without). False when the socket has already gone
+        (a child who closed the tab while their session was being opened): nothing is joined."""
         room = self._rooms.get(conv_id)
         if room is None:
             room = self._rooms[conv_id] = _Room(cursor=-1)
-        if extended:
-            room.extended += 1
-        else:
-            room.plain += 1
-        async with room.lock:
-            if room.cursor < 0:
-                room.cursor = await self._store.length(conv_id)
-            await self._sio.enter_room(
-                sid, conv_id if extended else rasa_room(conv_id), namespace=protocol.NAMESPACE
-            )
-            if last_seq is not None:
-                await self.replay(sid, conv_id, last_seq, room, extended=extended)
+        room.joining += 1
+        try:
+            async with room.lock:
+                if room.cursor < 0:
+                    room.cursor = await self._store.length(conv_id)
+                if not self._sio.manager.is_connected(sid, protocol.NAMESPACE):
+                    return False
+                (room.extended if extended else room.plain).add(sid)
+                await self._sio.enter_room(
+                    sid, conv_id if extended else rasa_room(conv_id), namespace=protocol.NAMESPACE
+                )
+                if last_seq is not None:
+                    await self.replay(sid, conv_id, last_seq, room, extended=extended)
+            return True
+        finally:
+            room.joining -= 1
+            self._forget_if_empty(conv_id, room)
+
+    def _forget_if_empty(self, conv_id: str, room: _Room) -> None:
+        if not room.extended and not room.plain and not room.joining and self._rooms.get(conv_id) is room:
+            del self._rooms[conv_id]
 
     async def replay(
         self,
@@ -95,12 +108,8 @@ class Delivery:
         room = self._rooms.get(conv_id)
         if room is None:
             return
-        if extended:
-            room.extended -= 1
-        else:
-            room.plain -= 1
-        if room.extended + room.plain <= 0:
-            del self._rooms[conv_id]
+        (room.extended if extended else room.plain).discard(sid)
+        self._forget_if_empty(conv_id, room)
         await self._sio.leave_room(
             sid, conv_id if extended else rasa_room(conv_id), namespace=protocol.NAMESPACE
         )
@@ -147,7 +156,7 @@ class Delivery:
             shown = [e for e in todo if e.role is not Role.CHILD]
             if ack is not None and ack_to is not None:
                 await self._emit(protocol.TURN, protocol.turn(shown, ack), to=ack_to)
-                if shown and room.extended > 1:
+                if shown and len(room.extended) > 1:
                     await self._emit(protocol.TURN, protocol.turn(shown), room=conv_id, skip_sid=ack_to)
             elif shown and room.extended:
                 await self._emit(protocol.TURN, protocol.turn(shown), room=conv_id)

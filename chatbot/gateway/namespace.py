@@ -71,7 +71,9 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._service = service
         self._settings = settings
         self._delivery = delivery
-        self._locales = frozenset(locales)  # languages the widget has a catalog for (set_locale)
+        # The languages offered now (set_locale, a new session): a live view, the supervisor's switch
+        # reaches it within seconds (chatbot/domain/translation_follower.py).
+        self._locales = locales
         self._sockets: dict[str, _SocketSession] = {}
         self._invalid_logged: set[str] = set()  # sockets whose invalid text has been logged once
         self._hasher = clients
@@ -173,7 +175,7 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             to=sid,
         )
         # A new device has nothing: the whole conversation, with all the counsellor wrote meanwhile.
-        await self._delivery.join(sid, returned.conv_id, 0)
+        await self._join(sid, returned.conv_id, 0)
 
     async def _upload_request(self, sid: str, data: object) -> None:
         session = self._require(sid)
@@ -238,24 +240,33 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             # what the client asks for with last_seq (Rasa clients keep their own history and ask none).
             if not opened.resumed and last_seq is None:
                 last_seq = 0
-            await self._delivery.join(sid, opened.conv_id, last_seq, extended=False)
+            await self._join(sid, opened.conv_id, last_seq, extended=False)
             return
-        await self.emit(
-            protocol.SESSION_STATE,
-            {
-                "session_id": opened.session_id,
-                "resumed": opened.resumed,
-                "conversation_state": opened.state.value,
-                "last_seq": opened.last_seq,
-                "locale": opened.locale,
-            },
-            to=sid,
-        )
+        state: dict[str, Any] = {
+            "session_id": opened.session_id,
+            "resumed": opened.resumed,
+            "conversation_state": opened.state.value,
+            "last_seq": opened.last_seq,
+            "locale": opened.locale,
+        }
+        if opened.resumed and _withdrawn(locale, opened.locale, self._locales):
+            # The widget showed a language no longer offered: it takes the server's, menu and all.
+            state["withdrawn"] = True
+        await self.emit(protocol.SESSION_STATE, state, to=sid)
         # A new conversation replays from 0, so the welcome arrives; a resume sends what the client missed.
         # A Rasa webchat client sends no last_seq: it keeps its own history and gets only new messages.
         if not opened.resumed and last_seq is None:
             last_seq = 0
-        await self._delivery.join(sid, opened.conv_id, last_seq)
+        await self._join(sid, opened.conv_id, last_seq)
+
+    async def _join(self, sid: str, conv_id: str, last_seq: int | None, *, extended: bool = True) -> None:
+        """Deliver the conversation to this socket, unless the child left while it was being opened: then
+        their time away starts now, as if the socket had closed after joining (no ghost of a present child
+        holds a counsellor's slot)."""
+        if await self._delivery.join(sid, conv_id, last_seq, extended=extended):
+            return
+        if self._sockets.pop(sid, None) is not None:
+            await self._service.left(conv_id)
 
     async def _user_uttered(self, sid: str, data: object) -> None:
         payload = protocol.as_mapping(data)
@@ -282,6 +293,11 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 await self._receive(sid, session, message, client_id)
 
     async def _receive(self, sid: str, session: _SocketSession, message: Any, client_id: Any) -> None:
+        withdrawn = session.locale
+        session.locale = await self._service.offered_locale(session.conv_id, session.locale, self._locales)
+        if session.locale != withdrawn:
+            # Switched off mid-chat: this answer and the widget's strings come in the default language.
+            await self._emit_state(sid, session, withdrawn=True)
         try:
             received = await self._service.receive(session.conv_id, session.locale, message, client_id)
         except errors.RateLimited:
@@ -308,20 +324,23 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         session = self._require(sid)
         locale = protocol.as_mapping(data).get("locale")
         session.locale = await self._service.set_locale(session.conv_id, locale, self._locales)
+        await self._emit_state(sid, session)
+
+    async def _emit_state(self, sid: str, session: _SocketSession, *, withdrawn: bool = False) -> None:
+        """The conversation's state after its language changed (the child's choice, or a switch-off)."""
         buttons = await self._service.buttons_now(session.conv_id, session.locale)
-        await self.emit(
-            protocol.SESSION_STATE,
-            {
-                "session_id": session.session_id,
-                "resumed": True,
-                "conversation_state": session.state.value,
-                "last_seq": await self._service.last_seq(session.conv_id),
-                "locale": session.locale,
-                # The buttons on screen, in the new language (the widget re-renders them).
-                "quick_replies": [q.to_wire() for q in buttons],
-            },
-            to=sid,
-        )
+        state: dict[str, Any] = {
+            "session_id": session.session_id,
+            "resumed": True,
+            "conversation_state": session.state.value,
+            "last_seq": await self._service.last_seq(session.conv_id),
+            "locale": session.locale,
+            # The buttons on screen, in the new language (the widget re-renders them).
+            "quick_replies": [q.to_wire() for q in buttons],
+        }
+        if withdrawn:
+            state["withdrawn"] = True
+        await self.emit(protocol.SESSION_STATE, state, to=sid)
 
     async def _end_session(self, sid: str, data: object) -> None:
         session = self._require(sid)
@@ -390,3 +409,8 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """A notice outside the log: Rasa's `{text, quick_replies?}` for a plain client, else ephemeral."""
         payload = protocol.rasa_ephemeral(reply) if sid in self._plain else protocol.ephemeral(reply)
         await self.emit(protocol.BOT_UTTERED, payload, to=sid)
+
+
+def _withdrawn(shown: object, locale: str, offered: Collection[str]) -> bool:
+    """Whether the widget shows a language (`shown`, from session_request) that is no longer offered."""
+    return isinstance(shown, str) and shown != locale and bool(offered) and shown not in offered

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chatbot.domain import payloads
 from chatbot.domain.errors import ChatError
 from chatbot.model import Entry, QuickReply, Reply, Role, to_ms
 from chatbot.settings import Settings
@@ -36,7 +37,7 @@ EXTENSIONS_VERSION = 1
 
 # Server to client.
 SESSION_CONFIRM = "session_confirm"  # the session id, a string (as Rasa sends it)
-SESSION_STATE = "session_state"  # {session_id, resumed, conversation_state, last_seq, locale}
+SESSION_STATE = "session_state"  # {session_id, resumed, conversation_state, last_seq, locale, withdrawn?}
 BOT_UTTERED = "bot_uttered"  # {text, quick_replies?, seq, role, ts, author?} ; ephemeral notices have no seq
 HISTORY = "history"  # {entries: [...], last_seq}
 # Extensions only: one frame per turn, {ack?: {client_id, seq, duplicate}, entries: [bot_uttered...]}.
@@ -49,9 +50,9 @@ UPLOAD_GRANT = (
 )
 RETURN_CODE = "return_code"  # {code, keep_days} ; to the leaving child's socket only, once; never stored
 # A button with this payload opens the widget's upload panel instead of being sent as a message.
-UPLOAD_START_PAYLOAD = "/upload_start"
+UPLOAD_START_PAYLOAD = payloads.UPLOAD_START
 # A button with this payload sends leave_request instead of a message.
-LEAVE_PAYLOAD = "/leave_for_counsellor"
+LEAVE_PAYLOAD = payloads.LEAVE_FOR_COUNSELLOR
 
 
 def bot_uttered(entry: Entry) -> dict[str, Any]:

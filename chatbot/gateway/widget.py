@@ -43,7 +43,8 @@ _CSS = "text/css; charset=utf-8"
 # url path -> (file, content type, may other sites load it). Only the loader is for other sites' pages.
 # The chat's script is ES modules (static/chat/*.js, entry main.js), each at /chat/<name>.js: every file of
 # the folder is served, so a new module needs no line here, and nothing outside the folder is.
-CHAT_MODULES = tuple(f"/chat/{path.name}" for path in sorted((STATIC / "chat").glob("*.js")))
+CHAT_DIR = STATIC / "chat"
+CHAT_MODULES = tuple(f"/chat/{path.name}" for path in sorted(CHAT_DIR.glob("*.js")))
 _ASSET_FILES: dict[str, tuple[Path, str, bool]] = {
     "/widget.js": (STATIC / "widget.js", _JS, True),
     **{url: (STATIC / "chat" / url.removeprefix("/chat/"), _JS, False) for url in CHAT_MODULES},
@@ -165,7 +166,13 @@ async def chat_page(request: web.Request) -> web.Response:
         "leavePayload": protocol.LEAVE_PAYLOAD,
     }
     html = request.app[ASSETS].chat_template.render(
-        locale=locale, direction=strings["dir"], config=config, modules=CHAT_MODULES
+        locale=locale,
+        direction=strings["dir"],
+        config=config,
+        modules=CHAT_MODULES,
+        stylesheet="/chat/chat.css",
+        transport="/vendor/socket.io.min.js",
+        entry="/chat/main.js",
     )
     response = web.Response(text=html, content_type="text/html", charset="utf-8")
     response.headers["Content-Security-Policy"] = chat_csp(settings, request.host)

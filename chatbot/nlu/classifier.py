@@ -1,17 +1,17 @@
-"""The intent classifier's contract, and the embedded classifier that runs the model off the event loop.
+"""The intent classifier's contract, and the embedded classifier that predicts on the event loop in slices.
 
-Prediction is CPU work (~0.3 ms a message). A burst of it on the event loop would stall every other
-child's socket, so messages beyond the first of a loop iteration go to one worker thread, and those that
-arrive while the worker is busy are predicted together in one batch. The first message of each loop
-iteration is predicted at once on the loop: handing one message to the thread cost more than predicting
-it (submit, the thread's wake-up, the GIL coming back, the loop's wake-up; py-spy, docs/benchmarks.md),
-and under a steady load its answer waited for all of that. The loop still stalls for one prediction at most.
+Prediction is CPU work (tens of microseconds a message since the analysis of each word is kept,
+chatbot/nlu/embedded.py). Handing it to a worker thread cost more than the prediction itself (submit, the
+thread's wake-up, the GIL going back and forth with the busy loop, the loop's wake-up; py-spy,
+docs/benchmarks.md), and under load every answer waited for that hand-off. So every message is predicted
+on the loop, at once; a burst is cut into slices of SLICE messages per loop iteration, so a thousand
+messages arriving together never hold the loop for more than one slice (about a millisecond): other
+children's sockets are served between slices.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,8 +22,8 @@ from chatbot.nlu.embedded import EmbeddedModel, Scored
 log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE = "out_of_scope"
-# Largest batch the worker predicts at once; bounds how long one hand-off holds the thread.
-MAX_BATCH = 64
+# Predictions one loop iteration may make before the next waits for the loop to turn over.
+SLICE = 8
 
 
 @dataclass(frozen=True)
@@ -60,68 +60,35 @@ class IntentClassifier(Protocol):
 
 
 class EmbeddedClassifier:
-    """The scikit-learn model in a worker thread, with micro-batching."""
+    """The scikit-learn model, predicted on the event loop, at most SLICE messages per loop iteration."""
 
     def __init__(self, model: EmbeddedModel, threshold: float) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
         self.model = model
         self.threshold = threshold
-        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="nlu")
-        self._pending: list[tuple[str, asyncio.Future[Scored]]] = []
-        self._draining: asyncio.Task[None] | None = None
         self._closed = False
-        self._inline_used = False  # this loop iteration has predicted a message on the loop already
+        self._used = 0  # predictions made in this loop iteration
 
-    def _reset_inline(self) -> None:
-        self._inline_used = False
+    def _reset(self) -> None:
+        self._used = 0
 
     async def parse(self, text: str) -> Prediction:
-        if self._closed:
-            raise RuntimeError("the classifier is closed")
-        if not self._inline_used and not self._pending and self._draining is None:
-            # Once per loop iteration, with the worker idle: at once, no hand-off.
-            self._inline_used = True
-            asyncio.get_running_loop().call_soon(self._reset_inline)
-            scored = self.model.predict(text)
-        else:
-            scored = await self._submit(text)
+        while True:
+            if self._closed:
+                raise RuntimeError("the classifier is closed")
+            if self._used < SLICE:
+                break
+            # This iteration's slice is spent: let the loop serve everyone else first.
+            await asyncio.sleep(0)
+        if self._used == 0:
+            asyncio.get_running_loop().call_soon(self._reset)
+        self._used += 1
+        scored = self.model.predict(text)
         return Prediction.from_scored(scored, self.model.backend, self.threshold)
 
     async def parse_many(self, texts: Sequence[str]) -> list[Prediction]:
-        scored = await asyncio.gather(*(self._submit(t) for t in texts))
-        return [Prediction.from_scored(s, self.model.backend, self.threshold) for s in scored]
+        return [await self.parse(t) for t in texts]
 
     async def aclose(self) -> None:
         self._closed = True
-        self._executor.shutdown(wait=False, cancel_futures=True)
-
-    def _submit(self, text: str) -> asyncio.Future[Scored]:
-        if self._closed:
-            raise RuntimeError("the classifier is closed")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Scored] = loop.create_future()
-        self._pending.append((text, future))
-        if self._draining is None:
-            self._draining = loop.create_task(self._drain())
-        return future
-
-    async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                texts = [text for text, _ in batch]
-                try:
-                    results = await loop.run_in_executor(self._executor, self.model.predict_many, texts)
-                except Exception as exc:
-                    log.exception("intent prediction failed for a batch of %d", len(batch))
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():  # the caller may have given up (cancelled)
-                        future.set_result(result)
-        finally:
-            self._draining = None

@@ -66,6 +66,9 @@ class _Block:
     vocabulary: dict[str, int]
     idf: list[float]
     offset: int
+    # Character n-grams inside word boundaries (char_wb): a text's n-grams are its words' n-grams, one
+    # word after another, so a word's can be worked out once and kept (see EmbeddedModel._word_features).
+    per_word: bool = False
 
 
 def _vectorizers() -> FeatureUnion:
@@ -111,6 +114,12 @@ class EmbeddedModel:
         self._intents = intents
         self._temperature = temperature
         self.digest = digest
+        # Words of the training data (the word block's single words): only their character n-grams are
+        # kept between messages, so what stays in memory is our own data, never a word only a child wrote.
+        self._known_words = frozenset(
+            word for block in blocks if not block.per_word for word in block.vocabulary if " " not in word
+        )
+        self._kept: list[dict[str, tuple[int, ...]]] = [{} for _ in blocks]
 
     @property
     def intents(self) -> list[str]:
@@ -146,7 +155,13 @@ class EmbeddedModel:
             # Prediction normalises once for both blocks, so the analyzers must not do it again.
             vectorizer.set_params(preprocessor=None, lowercase=False)
             blocks.append(
-                _Block(vectorizer.build_analyzer(), vocabulary, [float(x) for x in vectorizer.idf_], offset)
+                _Block(
+                    vectorizer.build_analyzer(),
+                    vocabulary,
+                    [float(x) for x in vectorizer.idf_],
+                    offset,
+                    per_word=vectorizer.analyzer == "char_wb",
+                )
             )
             offset += len(vocabulary)
         coef = np.asarray(svm.coef_, dtype=np.float32)
@@ -170,9 +185,14 @@ class EmbeddedModel:
         folded = normalise(text)
         rows: list[int] = []
         values: list[float] = []
-        for block in self._blocks:
+        for block, kept in zip(self._blocks, self._kept, strict=True):
             vocabulary, idf = block.vocabulary, block.idf
-            counts = Counter([vocabulary[gram] for gram in block.analyze(folded) if gram in vocabulary])
+            if block.per_word:
+                counts: Counter[int] = Counter()
+                for word in folded.split():
+                    counts.update(self._word_features(block, kept, word))
+            else:
+                counts = Counter([vocabulary[gram] for gram in block.analyze(folded) if gram in vocabulary])
             if not counts:
                 continue
             weighted = [
@@ -185,6 +205,17 @@ class EmbeddedModel:
             return self._bias.copy()
         result: FloatArray = np.array(values, dtype=np.float32) @ self._weights[rows] + self._bias
         return result
+
+    def _word_features(self, block: _Block, kept: dict[str, tuple[int, ...]], word: str) -> tuple[int, ...]:
+        """The block's features of one word (its n-grams that are in the vocabulary, as indices), kept
+        for the words of the training data: most of what children write, worked out once."""
+        found = kept.get(word)
+        if found is None:
+            vocabulary = block.vocabulary
+            found = tuple(vocabulary[gram] for gram in block.analyze(word) if gram in vocabulary)
+            if word in self._known_words:
+                kept[word] = found
+        return found
 
     def predict(self, text: str) -> Scored:
         probabilities = _softmax(self.scores(text) * self._temperature)

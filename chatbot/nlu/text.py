@@ -37,9 +37,22 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_ARABIC_FORMS)
 
 
+# The last text normalised and its result. A message is normalised by the intent model, the crisis check
+# and the language guess one after another; the same text object (never an equal one from another
+# message) is worked out once. Safe from any thread: the text and its result are read and replaced
+# together, as one tuple.
+_last: tuple[str, str] = ("", "")
+
+
 def normalise(text: str) -> str:
     """Folded, apostrophes dropped, punctuation to spaces (keeping ? and !), letters repeated 3+ times to 2."""
+    global _last
+    last = _last
+    if last[0] is text:
+        return last[1]
     folded = _APOSTROPHES.sub("", fold(text))
     folded = _NON_WORD.sub(" ", folded.replace("_", " "))
     folded = _STRETCHED.sub(r"\1\1", folded)
-    return _SPACES.sub(" ", folded).strip()
+    result = _SPACES.sub(" ", folded).strip()
+    _last = (text, result)
+    return result

@@ -20,6 +20,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from chatbot.store import keys
+from chatbot.store.pipelining import ScriptPipeline
 
 log = logging.getLogger(__name__)
 
@@ -111,39 +112,60 @@ class ContentVersionStore:
             await pipe.execute()
 
     async def listen(self, wake: Callable[[], Awaitable[None] | None], stop: asyncio.Event) -> None:
-        """Call `wake` on every announcement until `stop` is set; reconnects when Redis goes away (the
-        periodic check covers what is missed meanwhile). It ends by itself, never by a cancel inside a
-        read, so the connection goes back clean."""
-        while not stop.is_set():
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(keys.NOTIFY_CONTENT)
-                while not stop.is_set():
-                    message = await pubsub.get_message(timeout=0.5)
-                    if message is not None:
-                        result = wake()
-                        if result is not None:
-                            await result
-            except Exception:
-                log.warning("content version listener lost Redis; retrying in 1 s", exc_info=True)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        """Call `wake` on every announcement of a publish until `stop` is set (see `listen`)."""
+        await listen(self._redis, keys.NOTIFY_CONTENT, wake, stop)
+
+
+async def listen(
+    redis: Redis, channel: str, wake: Callable[[], Awaitable[None] | None], stop: asyncio.Event
+) -> None:
+    """Call `wake` on every announcement on `channel` until `stop` is set; reconnects when Redis goes
+    away (the caller's periodic check covers what is missed meanwhile). It ends by itself, never by a
+    cancel inside a read, so the connection goes back clean."""
+    while not stop.is_set():
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(channel)
+            while not stop.is_set():
+                message = await pubsub.get_message(timeout=0.5)
+                if message is not None:
+                    result = wake()
+                    if result is not None:
+                        await result
+        except Exception:
+            log.warning("listener on %s lost Redis; retrying in 1 s", channel, exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+
+_COUNT_SHOWN = """
+-- KEYS: the day's counts ; ARGV: retention_s, answer_id...
+for i = 2, #ARGV do redis.call('HINCRBY', KEYS[1], ARGV[i], 1) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
 
 
 class ShownCounts:
     """How often each answer was shown per Stockholm day: counts only (docs/content.md)."""
 
-    def __init__(self, redis: Redis, retention_s: int) -> None:
+    def __init__(self, redis: Redis, retention_s: int, scripts: ScriptPipeline | None = None) -> None:
+        """`scripts`: the pipeline of the writes the count goes with (the gateway's conversation store), so
+        the count shares their round trip instead of costing one of its own per message."""
         self._redis = redis
         self._retention_s = retention_s
+        self._script = scripts.register(_COUNT_SHOWN) if scripts is not None else None
 
     async def count(self, day: str, answer_ids: list[str]) -> None:
         if not answer_ids:
             return
         key = keys.content_shown(day)
+        if self._script is not None:
+            await self._script(keys=[key], args=[self._retention_s, *answer_ids])
+            return
         async with self._redis.pipeline(transaction=False) as pipe:
             for answer_id in answer_ids:
                 pipe.hincrby(key, answer_id, 1)

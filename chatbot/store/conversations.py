@@ -297,6 +297,7 @@ class ConversationStore:
         self._channel = announce_to
         # Every write is one script; calls made while a batch is on the wire share the next round trip.
         scripts = ScriptPipeline(redis, timing, ack_replicas=ack_replicas)
+        self.scripts: ScriptPipeline = scripts  # others whose writes go with these (ShownCounts)
         self._create = scripts.register(_CREATE)
         self._touch = scripts.register(_TOUCH_SESSION)
         self._ingest = scripts.register(_INGEST)

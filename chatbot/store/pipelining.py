@@ -59,6 +59,7 @@ class ScriptPipeline:
         self._no_wait_until = 0.0  # time.monotonic(): a duration's end, never a date
         self._queue: list[_Call] = []
         self._sender: asyncio.Task[None] | None = None
+        self._encode: Callable[[Any], bytes] | None = None
 
     async def load(self, source: str | bytes) -> str:
         return str(await self._redis.script_load(source))
@@ -69,7 +70,11 @@ class ScriptPipeline:
     async def run(self, script: BatchedScript, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         # Encoded here, in the caller: an argument that cannot be sent (a lone surrogate, a None) raises
         # in this call alone instead of failing the whole batch when it is packed.
-        encode = self._redis.get_encoder().encode  # type: ignore[no-untyped-call]  # (cluster has it too)
+        encode = self._encode
+        if encode is None:
+            # The pool's encoding settings are fixed when it is made: one encoder serves every call (a
+            # cluster client has get_encoder too, a plain one's comes from its pool).
+            encode = self._encode = self._redis.get_encoder().encode  # type: ignore[no-untyped-call]
         encoded = tuple(encode(value) for value in (len(keys), *keys, *args))
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append(_Call(script, encoded, done))

@@ -8,13 +8,15 @@ translators on one string cannot overwrite each other unseen. Values are plain r
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from redis.asyncio import Redis
 
 from chatbot.store import keys
+from chatbot.store.content_versions import listen
 
 _SEP = "\x1f"
 Record = Mapping[str, Any]
@@ -60,6 +62,10 @@ class TranslationStore:
         self._save = redis.register_script(_SAVE)
         self._save_many = redis.register_script(_SAVE_MANY)
         self._delete = redis.register_script(_DELETE)
+
+    async def listen(self, wake: Callable[[], Awaitable[None] | None], stop: asyncio.Event) -> None:
+        """Call `wake` on every announced change until `stop` is set (gateways follow the workspace)."""
+        await listen(self._redis, keys.NOTIFY_TRANSLATIONS, wake, stop)
 
     async def version(self) -> int:
         raw = await self._redis.get(keys.TRANSLATIONS_VERSION)

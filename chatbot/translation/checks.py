@@ -2,7 +2,7 @@
 
 An *error* refuses the translation (it would break the bot or mislead a child: other placeholders, a
 changed or translated emergency number, a changed link, a button too long for the widget, a kept name
-translated); a *warning* is shown and the translator decides (a long bubble, a glossary term not used,
+translated, markup the source does not have); a *warning* is shown and the translator decides (a long bubble, a glossary term not used,
 a missing direction mark). Findings are codes with parameters: the console words them (gettext).
 """
 
@@ -33,6 +33,7 @@ _PLACEHOLDERS = re.compile(r"\{(\w*)\}|%\((\w+)\)[sdif]")
 _NUMBER = re.compile(r"\d+(?:[ \u00a0]\d+)*")
 _LINK = re.compile(r"https?://[^\s<>\"]+|www\.[^\s<>\"]+|[\w.+-]+@[\w-]+\.[\w.-]+")
 _TRAILING = ".,;:!?)»”’"
+_TAG = re.compile(r"<[^<>]*>")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ def check(
                 {"expected": _listed(want) or "-", "found": _listed(got) or "-"},
             )
         )
+    if _markup(source) != _markup(translation):
+        # Console pages render a translated string as markup (Jinja's gettext): a tag the source does not
+        # have would let a translator's account put HTML into a colleague's console page.
+        found.append(Finding("markup", "error", {"expected": " ".join(sorted(_TAG.findall(source))) or "-"}))
     found += _numbers(source, translation)
     found += _links(source, translation)
     if kind == "button" and len(translation) > BUTTON_CHARS:
@@ -93,6 +98,15 @@ def errors(findings: list[Finding]) -> list[Finding]:
 
 def is_rtl(locale: str) -> bool:
     return locale in RTL_LANGUAGES or locale.split("_")[0] in RTL_LANGUAGES
+
+
+def same_markup(source: str, translation: str) -> bool:
+    """Whether `translation` has exactly the markup of `source` (what the console may render)."""
+    return _markup(source) == _markup(translation)
+
+
+def _markup(text: str) -> tuple[Counter[str], int, int]:
+    return Counter(_TAG.findall(text)), text.count("<"), text.count(">")
 
 
 def _placeholders(text: str) -> Counter[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po, write_po
@@ -46,6 +46,13 @@ class Change:
     before: str | None
     after: str
     state_before: State
+    theirs: Translation | None = None
+    """The workspace's own edit of this entry, saved since the file was exported: a conflict, shown side
+    by side; the translator picks the workspace's, the file's or a new text (nothing is overwritten unseen)."""
+
+    @property
+    def conflict(self) -> bool:
+        return self.theirs is not None
 
 
 @dataclass
@@ -59,6 +66,10 @@ class ImportPlan:
     unknown: list[str] = field(default_factory=list)
     unchanged: int = 0
     fuzzy: int = 0
+
+    @property
+    def conflicts(self) -> list[Change]:
+        return [c for c in self.changes if c.conflict]
 
 
 def export_po(ws: Workspace, locale: str, domain: Domain, now: datetime, *, served: bool = False) -> bytes:
@@ -123,6 +134,8 @@ def plan_import(
     if language and normalize(language) != locale:
         raise ImportError_("language", normalize(language))
     plan = ImportPlan(locale, domain)
+    # A file without the header (not made by an export or a PO tool): every workspace edit conflicts.
+    exported = _ms(catalog.creation_date) if b"POT-Creation-Date:" in data else 0
     for message in catalog:
         if not isinstance(message.id, str) or not message.id or not isinstance(message.string, str):
             continue
@@ -147,6 +160,10 @@ def plan_import(
         if errors(findings):
             plan.refused.append((key, findings))
             continue
+        # A workspace edit saved in or after the minute the file was made (POT-Creation-Date, which the
+        # export sets) is work the file's translator never saw: a conflict, never overwritten silently.
+        edit = ws.edit(locale, domain, key)
+        theirs = edit if edit is not None and current is edit and edit.at_ms >= exported else None
         plan.changes.append(
             Change(
                 domain,
@@ -155,9 +172,17 @@ def plan_import(
                 current.text if current else None,
                 message.string,
                 ws.state(locale, unit),
+                theirs,
             )
         )
     return plan
+
+
+def _ms(moment: datetime | str | None) -> int:
+    """A file's date in ms since the epoch (UTC when it names no offset); 0 without a readable one."""
+    if not isinstance(moment, datetime):
+        return 0
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
 
 
 def _location(where: str) -> tuple[str, int]:

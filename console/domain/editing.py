@@ -16,14 +16,14 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import yaml
 
 from chatbot.clock import Clock
 from chatbot.content.catalogs import SOURCE_LOCALE
-from chatbot.content.guidelines.contract import INTENTS
+from chatbot.content.guidelines.contract import DIALOGUE_ANSWERS, INTENTS
 from chatbot.content.guidelines.findings import Finding, Level
 from chatbot.content.guidelines.report import Report, check_library
 from chatbot.content.library import Answer, ContentError, ContentLibrary
@@ -71,6 +71,8 @@ DONE = "done"
 CANCELLED = "cancelled"
 FAILED = "failed"
 SCHEDULE_AUTHOR = "schedule"
+CLAIM_LEASE = timedelta(seconds=60)
+"""How long a console process holds a claimed schedule step; a publish takes well under a second."""
 
 _BUBBLE = re.compile(r"\bbubble (\d+)\b")
 
@@ -99,6 +101,21 @@ class AnswerEdit:
 
 
 @dataclass(frozen=True)
+class NewAnswer:
+    """An answer the draft creates: what it is (its words are the draft's edit of it)."""
+
+    kind: str
+    intent: str | None
+
+
+NEW_KINDS = ("answer", "canned")
+"""What an editor may create: an answer reached by a button or an intent, or a counsellor's canned reply.
+Dialogue and notice answers are shown by the code by id, so a new one needs a developer."""
+
+_ANSWER_ID = re.compile(r"[a-z][a-z0-9_]{1,59}")
+
+
+@dataclass(frozen=True)
 class ReviewStep:
     name: str
     role: str
@@ -121,6 +138,9 @@ class Schedule:
     """The version that reverted it."""
     skipped: tuple[str, ...] = ()
     """Answers changed by someone else meanwhile: the revert left them as they were."""
+    lease: datetime | None = None
+    """While publishing or reverting: until when the console process that claimed the step holds it. A
+    process that dies mid-step leaves the claim; once the lease has passed another process takes it over."""
 
     @property
     def due(self) -> datetime | None:
@@ -128,16 +148,29 @@ class Schedule:
             return self.at
         if self.state == LIVE:
             return self.until
+        if self.state in (PUBLISHING, REVERTING):
+            return self.lease if self.lease is not None else self.at
         return None
 
     def to_list(self) -> list[Any]:
         until = None if self.until is None else _ms(self.until)
-        return [_ms(self.at), until, self.by, self.state, self.note, self.reverted, list(self.skipped)]
+        lease = None if self.lease is None else _ms(self.lease)
+        return [_ms(self.at), until, self.by, self.state, self.note, self.reverted, list(self.skipped), lease]
 
     @classmethod
     def from_list(cls, raw: list[Any]) -> Schedule:
-        at, until, by, state, note, reverted, skipped = raw
-        return cls(_dt(at), None if until is None else _dt(until), by, state, note, reverted, tuple(skipped))
+        at, until, by, state, note, reverted, skipped = raw[:7]
+        lease = raw[7] if len(raw) > 7 else None
+        return cls(
+            _dt(at),
+            None if until is None else _dt(until),
+            by,
+            state,
+            note,
+            reverted,
+            tuple(skipped),
+            None if lease is None else _dt(lease),
+        )
 
 
 @dataclass
@@ -155,6 +188,15 @@ class Draft:
     safety: bool = False
     """Whether it touches a safety-critical answer (computed at every save)."""
     schedule: Schedule | None = None
+    new: dict[str, NewAnswer] = field(default_factory=dict)
+    """Answers this draft creates (their bubbles and buttons are in `edits`)."""
+    deleted: list[str] = field(default_factory=list)
+    """Published answers this draft removes."""
+
+    @property
+    def touched(self) -> list[str]:
+        """Every answer the draft changes, creates or removes."""
+        return [*self.edits, *self.deleted]
 
     def approvals(self, verdict: str) -> list[ReviewStep]:
         return [r for r in self.reviews if r.verdict == verdict]
@@ -192,6 +234,8 @@ class Draft:
                 "published": self.published,
                 "safety": self.safety,
                 "schedule": None if self.schedule is None else self.schedule.to_list(),
+                "new": {k: [n.kind, n.intent] for k, n in self.new.items()},
+                "deleted": self.deleted,
             },
             ensure_ascii=False,
         )
@@ -215,6 +259,8 @@ class Draft:
             d.get("published"),
             bool(d.get("safety")),
             None if d.get("schedule") is None else Schedule.from_list(d["schedule"]),
+            {k: NewAnswer(kind, intent) for k, (kind, intent) in d.get("new", {}).items()},
+            list(d.get("deleted", [])),
         )
 
 
@@ -284,6 +330,56 @@ def render_answer(published_text: str, edit: AnswerEdit) -> str:
         data.pop("buttons", None)
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=None)
     return "\n".join([*comments, body.rstrip("\n")]) + "\n"
+
+
+def render_new_answer(answer_id: str, new: NewAnswer, edit: AnswerEdit) -> str:
+    """A created answer's YAML, as a file of content/answers/ would say it."""
+    data: dict[str, Any] = {"id": answer_id}
+    if new.kind != "answer":
+        data["kind"] = new.kind
+    if new.intent:
+        data["intent"] = new.intent
+    data["bubbles"] = [b.strip() for b in edit.bubbles]
+    if edit.buttons:
+        data["buttons"] = [{"label": b.label.strip(), b.via: b.target} for b in edit.buttons]
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000, default_flow_style=None)
+
+
+def draft_answers(draft: Draft, base: Snapshot) -> dict[str, str | None]:
+    """The answer texts the draft puts on top of `base` (None: removed)."""
+    changed: dict[str, str | None] = {}
+    for answer_id, edit in draft.edits.items():
+        if answer_id in draft.new:
+            if answer_id in base.answers:
+                raise EditingError("exists", answer_id)
+            changed[answer_id] = render_new_answer(answer_id, draft.new[answer_id], edit)
+        elif answer_id in base.answers:
+            changed[answer_id] = render_answer(base.answers[answer_id], edit)
+    for answer_id in draft.deleted:
+        changed[answer_id] = None
+    return changed
+
+
+def references(answer: Answer, library: ContentLibrary) -> tuple[str, str] | None:
+    """What still leads to an answer, as (code, detail), or None when nothing does: the dialogue code
+    (by id), an intent it answers, or buttons of other answers in `library` (their ids)."""
+    answer_id = answer.id
+    if answer_id in DIALOGUE_ANSWERS or answer.kind in ("dialogue", "notice"):
+        return "referenced_dialogue", answer_id
+    if answer.intent is not None:
+        return "referenced_intent", answer.intent
+    sources = []
+    for other in library.answers.values():
+        if other.id == answer_id:
+            continue
+        for button in other.buttons:
+            leads = button.name == answer_id if button.via == "goto" else button.name == answer.intent
+            if leads:
+                sources.append(other.id)
+                break
+    if sources:
+        return "referenced_buttons", ", ".join(sorted(sources))
+    return None
 
 
 def is_safety_critical(answer_id: str, texts: Iterable[str]) -> bool:
@@ -398,9 +494,7 @@ class Workspace:
     async def snapshot_of(self, draft: Draft) -> Snapshot:
         """The snapshot the draft would publish: its base with the edited answers."""
         _version, base = await self._versions.version(draft.base)
-        return base.with_answers(
-            {a: render_answer(base.answers[a], e) for a, e in draft.edits.items() if a in base.answers}
-        )
+        return base.with_answers(draft_answers(draft, base))
 
     async def check(self, draft: Draft) -> DraftCheck:
         _version, base = await self._versions.version(draft.base)
@@ -414,22 +508,112 @@ class Workspace:
     async def save(
         self, draft_id: str, actor: str, answer_id: str, edit: AnswerEdit, revision: int | None = None
     ) -> Draft:
-        draft = await self.get(draft_id)
-        if actor != draft.author:
-            raise EditingError("not_author", "only the author edits a draft; send it back with a comment")
-        if draft.status not in (EDITING, SENT_BACK):
-            raise EditingError("locked", "this draft is under review or published; it cannot be edited now")
+        draft = await self._editable(draft_id, actor)
         if revision is not None and revision != draft.revision:
             raise EditingError("stale_draft", "the draft changed since you opened it; reload and redo")
         _version, base = await self._versions.version(draft.base)
-        if answer_id not in base.answers:
-            raise EditingError("unknown_answer", f"there is no answer {answer_id!r}")
-        self._validate(edit, base.library())
+        if answer_id not in draft.edits:
+            raise EditingError("unknown_answer", f"there is no answer {answer_id!r} in this draft")
+        self._validate(edit, draft, base)
         draft.edits[answer_id] = edit
         draft.safety = self._safety(draft, base)
         draft.status = EDITING
         await self._audit.append(actor, f"content.draft.saved {answer_id}", file_id=draft.id)
         return await self._write(draft)
+
+    async def _editable(self, draft_id: str, actor: str) -> Draft:
+        draft = await self.get(draft_id)
+        if actor != draft.author:
+            raise EditingError("not_author", "only the author edits a draft; send it back with a comment")
+        if draft.status not in (EDITING, SENT_BACK):
+            raise EditingError("locked", "this draft is under review or published; it cannot be edited now")
+        return draft
+
+    async def _draft_for(self, actor: str, draft_id: str | None) -> Draft:
+        """The author's draft to add to, or a new empty one against the published version."""
+        if draft_id is not None:
+            return await self._editable(draft_id, actor)
+        version, _snapshot = await self.published()
+        now = self._clock.now()
+        return Draft(secrets.token_hex(6), actor, version.number, now, now)
+
+    async def _store_new_or_changed(self, draft: Draft, fresh: bool) -> Draft:
+        if not fresh:
+            return await self._write(draft)
+        if not await self._drafts.save(draft.id, draft.to_json(), None, _ms(draft.created)):
+            raise EditingError("conflict", "a draft with this id exists; try again")
+        return draft
+
+    async def add_answer(self, draft_id: str, actor: str, answer_id: str) -> Draft:
+        """Change one more published answer in the draft (e.g. to give it a button to a new answer)."""
+        draft = await self._editable(draft_id, actor)
+        _version, base = await self._versions.version(draft.base)
+        if answer_id not in base.answers or answer_id in draft.deleted:
+            raise EditingError("unknown_answer", f"there is no answer {answer_id!r}")
+        if answer_id not in draft.edits:
+            draft.edits[answer_id] = answer_edit(base.library().get(answer_id))
+            draft.status = EDITING
+            await self._audit.append(actor, f"content.draft.added {answer_id}", file_id=draft.id)
+        return await self._write(draft)
+
+    async def new_answer(
+        self,
+        actor: str,
+        answer_id: str,
+        kind: str,
+        intent: str | None,
+        bubble: str,
+        draft_id: str | None = None,
+    ) -> Draft:
+        """Create an answer (or a canned reply) in a draft: a new draft, or the author's `draft_id`."""
+        draft = await self._draft_for(actor, draft_id)
+        _version, base = await self._versions.version(draft.base)
+        library = base.library()
+        answer_id = answer_id.strip()
+        if not _ANSWER_ID.fullmatch(answer_id):
+            raise EditingError("bad_id", f"{answer_id!r}: lower-case letters, digits and '_'")
+        if answer_id in base.answers or answer_id in draft.edits or answer_id in draft.deleted:
+            raise EditingError("exists", answer_id)
+        if answer_id in INTENTS or answer_id in DIALOGUE_ANSWERS:
+            raise EditingError("bad_id", f"{answer_id!r} is an intent's or the dialogue's name")
+        if kind not in NEW_KINDS:
+            raise EditingError("bad_kind", f"kind {kind!r}: {', '.join(NEW_KINDS)}")
+        intent = (intent or "").strip() or None
+        if intent is not None:
+            if kind != "answer" or intent not in INTENTS:
+                raise EditingError("bad_intent", f"{intent!r}")
+            if library.for_intent(intent) is not None or any(n.intent == intent for n in draft.new.values()):
+                raise EditingError("intent_taken", intent)
+        if not bubble.strip():
+            raise EditingError("empty_bubble", "every bubble needs text")
+        draft.new[answer_id] = NewAnswer(kind, intent)
+        draft.edits[answer_id] = AnswerEdit((bubble.strip(),), ())
+        draft.safety = self._safety(draft, base)
+        draft.status = EDITING
+        await self._audit.append(actor, f"content.draft.answer_created {answer_id}", file_id=draft.id)
+        return await self._store_new_or_changed(draft, draft_id is None)
+
+    async def delete_answer(self, actor: str, answer_id: str, draft_id: str | None = None) -> Draft:
+        """Remove an answer in a draft; refused while the dialogue, an intent or another answer's button
+        (in the library the draft would publish) still leads to it."""
+        draft = await self._draft_for(actor, draft_id)
+        library = (await self.snapshot_of(draft)).library()
+        if answer_id not in library:
+            raise EditingError("unknown_answer", f"there is no answer {answer_id!r}")
+        found = references(library.get(answer_id), library)
+        if found is not None:
+            await self._audit.append(actor, f"content.draft.delete_refused {answer_id}", file_id=draft.id)
+            raise EditingError(*found)
+        if answer_id in draft.new:
+            del draft.new[answer_id]  # never published: it simply leaves the draft
+        else:
+            draft.deleted.append(answer_id)
+        draft.edits.pop(answer_id, None)
+        _version, base = await self._versions.version(draft.base)
+        draft.safety = self._safety(draft, base)
+        draft.status = EDITING
+        await self._audit.append(actor, f"content.draft.answer_deleted {answer_id}", file_id=draft.id)
+        return await self._store_new_or_changed(draft, draft_id is None)
 
     async def submit(self, draft_id: str, actor: str) -> Draft:
         draft = await self.get(draft_id)
@@ -506,18 +690,25 @@ class Workspace:
         """`rebase` (a schedule): a draft whose base is older still publishes on top of the current version
         when none of its answers changed since its base (other answers' changes are kept)."""
         version, current = await self.published()
-        changed: dict[str, str] = {}
+        changed: dict[str, str | None] = {}
         for draft in drafts:
             if draft.base != version.number and not (rebase and await self._untouched(draft, current)):
                 raise EditingError("stale", str(StaleVersion(draft.base, version.number)))
-            for answer_id, edit in draft.edits.items():
+            for answer_id, text in draft_answers(draft, current).items():
                 if answer_id in changed:
                     raise EditingError(
                         "overlap", f"two approved drafts change {answer_id!r}; publish one first"
                     )
-                changed[answer_id] = render_answer(current.answers[answer_id], edit)
+                changed[answer_id] = text
         snapshot = current.with_answers(changed)
-        result = check_snapshot(snapshot, list(changed), current.library())
+        removed = [a for a, text in changed.items() if text is None and a in current.answers]
+        if removed:
+            before, after = current.library(), snapshot.library()
+            for answer_id in removed:
+                found = references(before.get(answer_id), after)
+                if found is not None:
+                    raise EditingError(*found)
+        result = check_snapshot(snapshot, [a for a, t in changed.items() if t is not None], current.library())
         if not result.ok:
             await self._audit.append(actor, "content.publish.refused", file_id=",".join(d.id for d in drafts))
             raise EditingError("check_failed", _violations_text(result))
@@ -585,7 +776,10 @@ class Workspace:
 
     async def run_due(self) -> list[Draft]:
         """Publish and revert what is due now (the console's tick). Each step is claimed first with the
-        draft's compare-and-set, so with several console processes exactly one of them does it."""
+        draft's compare-and-set and a lease (CLAIM_LEASE), so with several console processes exactly one
+        of them does it; a step whose process died mid-way is taken over when its lease has passed, and
+        finished exactly once (a publish or revert that already happened is found in the history, not
+        repeated)."""
         done = []
         now = self._clock.now()
         for draft_id in await self._drafts.due(_ms(now)):
@@ -599,37 +793,81 @@ class Workspace:
             if schedule is None or due is None or due > now:
                 await self._drafts.mark_due(draft_id, None if due is None else _ms(due))
                 continue
-            claim = PUBLISHING if schedule.state == WAITING else REVERTING
-            draft.schedule = replace(schedule, state=claim)
+            resumed = schedule.state in (PUBLISHING, REVERTING)
             try:
-                await self._write(draft)
+                claim = await self.claim(draft)
             except EditingError:
                 continue  # another console process claimed it
+            if resumed:
+                await self._audit.append(
+                    SCHEDULE_AUTHOR, f"content.schedule.resumed {claim}", file_id=draft.id
+                )
             try:
                 if claim == PUBLISHING:
-                    await self._scheduled_publish(draft)
-                else:
+                    if not (resumed and await self._published_already(draft)):
+                        await self._scheduled_publish(draft)
+                elif not (resumed and await self._reverted_already(draft)):
                     await self._scheduled_revert(draft)
             except Exception:
                 # Not a refusal (those are recorded): Redis failed midway. Release the claim to retry.
                 fresh = await self.get(draft.id)
                 if fresh.schedule is not None and fresh.schedule.state == claim:
-                    fresh.schedule = schedule
+                    fresh.schedule = schedule if not resumed else replace(schedule, lease=now)
                     await self._write(fresh)
+                    await self._drafts.mark_due(fresh.id, _due_ms(fresh))
                 raise
             await self._drafts.mark_due(draft.id, _due_ms(draft))
             done.append(draft)
         return done
 
+    async def claim(self, draft: Draft) -> str:
+        """Claim the draft's due step for this process (the compare-and-set on its revision) with a lease,
+        and index it as due again when the lease ends: if this process dies, another one takes it over."""
+        assert draft.schedule is not None
+        schedule = draft.schedule
+        claim = PUBLISHING if schedule.state in (WAITING, PUBLISHING) else REVERTING
+        lease = self._clock.now() + CLAIM_LEASE
+        draft.schedule = replace(schedule, state=claim, lease=lease)
+        await self._write(draft)
+        await self._drafts.mark_due(draft.id, _ms(lease))
+        return claim
+
+    async def _published_already(self, draft: Draft) -> bool:
+        """A taken-over publish: whether the process that died had published the draft already (its
+        version names the draft); then only the draft's own record is finished."""
+        assert draft.schedule is not None
+        for version in await self._versions.history():
+            if version.number > draft.base and _names_draft(version.note, draft.id, "drafts "):
+                draft.status = PUBLISHED
+                draft.published = version.number
+                draft.schedule = replace(
+                    draft.schedule, state=DONE if draft.schedule.until is None else LIVE, lease=None
+                )
+                await self._write(draft)
+                return True
+        return False
+
+    async def _reverted_already(self, draft: Draft) -> bool:
+        """A taken-over revert: whether the process that died had published the revert already."""
+        assert draft.schedule is not None
+        for version in await self._versions.history():
+            if version.kind == "revert" and f"end of draft {draft.id}'s time box" in version.note:
+                draft.schedule = replace(draft.schedule, state=DONE, reverted=version.number, lease=None)
+                await self._write(draft)
+                return True
+        return False
+
     async def _scheduled_publish(self, draft: Draft) -> None:
         assert draft.schedule is not None
         schedule = draft.schedule
-        draft.schedule = replace(schedule, state=DONE if schedule.until is None else LIVE)
+        draft.schedule = replace(schedule, state=DONE if schedule.until is None else LIVE, lease=None)
         try:
             await self._publish_drafts(f"{SCHEDULE_AUTHOR} ({schedule.by})", [draft], rebase=True)
         except (EditingError, StaleVersion) as exc:
             await self._audit.append(SCHEDULE_AUTHOR, "content.schedule.failed", file_id=draft.id)
-            draft.schedule = replace(schedule, state=FAILED, note=getattr(exc, "message", str(exc)))
+            draft.schedule = replace(
+                schedule, state=FAILED, note=getattr(exc, "message", str(exc)), lease=None
+            )
             await self._write(draft)
 
     async def _scheduled_revert(self, draft: Draft) -> None:
@@ -641,14 +879,22 @@ class Workspace:
         _before_version, before = await self._versions.version(published_version.base or 0)
         for _attempt in range(3):
             version, current = await self.published()
-            back: dict[str, str] = {}
+            back: dict[str, str | None] = {}
             skipped: list[str] = []
-            for answer_id in draft.edits:
+            for answer_id in draft.touched:
                 now_text = current.answers.get(answer_id)
-                if now_text == published.answers.get(answer_id) and answer_id in before.answers:
-                    back[answer_id] = before.answers[answer_id]
+                if now_text == published.answers.get(answer_id):
+                    back[answer_id] = before.answers.get(answer_id)  # None: a created answer goes again
                 elif now_text != before.answers.get(answer_id):
                     skipped.append(answer_id)
+            gone = [a for a, text in back.items() if text is None]
+            if gone:
+                # A created answer goes again only when nothing left after the revert leads to it.
+                after = current.with_answers(back).library()
+                for answer_id in gone:
+                    if references(published.library().get(answer_id), after) is not None:
+                        del back[answer_id]
+                        skipped.append(answer_id)
             reverted = None
             try:
                 if back:
@@ -674,10 +920,11 @@ class Workspace:
                 state=DONE,
                 reverted=None if reverted is None else reverted.number,
                 skipped=tuple(skipped),
+                lease=None,
             )
             await self._write(draft)
             return
-        draft.schedule = replace(schedule, state=LIVE)
+        draft.schedule = replace(schedule, state=LIVE, lease=None)
         await self._write(draft)  # tried again at the next tick
 
     async def _untouched(self, draft: Draft, current: Snapshot) -> bool:
@@ -686,7 +933,7 @@ class Workspace:
             _version, base = await self._versions.version(draft.base)
         except KeyError:
             return False
-        return all(current.answers.get(a) == base.answers.get(a) for a in draft.edits)
+        return all(current.answers.get(a) == base.answers.get(a) for a in draft.touched)
 
     async def _write_scheduled(self, draft: Draft) -> Draft:
         written = await self._write(draft)
@@ -726,20 +973,23 @@ class Workspace:
 
     def _safety(self, draft: Draft, base: Snapshot) -> bool:
         library = base.library()
-        for answer_id, edit in draft.edits.items():
+        for answer_id in draft.touched:
+            edit = draft.edits.get(answer_id)
             before = library.get(answer_id).bubbles if answer_id in library else ()
-            if is_safety_critical(answer_id, (*before, *edit.bubbles)):
+            if is_safety_critical(answer_id, (*before, *(edit.bubbles if edit else ()))):
                 return True
         return False
 
-    def _validate(self, edit: AnswerEdit, library: ContentLibrary) -> None:
+    def _validate(self, edit: AnswerEdit, draft: Draft, base: Snapshot) -> None:
         if not edit.bubbles or not all(b.strip() for b in edit.bubbles):
             raise EditingError("empty_bubble", "every bubble needs text; remove a bubble you do not want")
+        library = base.library()
+        answers = (set(base.answers) | set(draft.new)) - set(draft.deleted)
         intents = set(INTENTS) | {a.intent for a in library.answers.values() if a.intent}
         for button in edit.buttons:
             if not button.label.strip():
                 raise EditingError("empty_label", "every button needs a label")
-            if button.via == "goto" and button.target not in library:
+            if button.via == "goto" and button.target not in answers:
                 raise EditingError(
                     "dangling", f"button {button.label!r}: there is no answer {button.target!r}"
                 )
@@ -753,6 +1003,12 @@ class Workspace:
 
 def _waiting(draft: Draft) -> bool:
     return draft.schedule is not None and draft.schedule.state in (WAITING, PUBLISHING)
+
+
+def _names_draft(note: str, draft_id: str, prefix: str) -> bool:
+    """Whether a version's note ("drafts a1, b2; published by …") names the draft."""
+    head = note.split(";", 1)[0]
+    return head.startswith(prefix) and draft_id in head[len(prefix) :].split(", ")
 
 
 def _due_ms(draft: Draft) -> int | None:

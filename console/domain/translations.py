@@ -7,9 +7,10 @@ gateway rereads within seconds (docs/translation.md, "Live").
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from chatbot.content.catalogs import SOURCE_LOCALE, normalize
 from chatbot.content.library import ContentLibrary
 from chatbot.domain.content_versions import ContentVersions, Snapshot, StaleVersion
 from chatbot.store.translations import TranslationStore
+from chatbot.translation.checks import same_markup
 from chatbot.translation.exchange import ImportPlan, export_po, plan_import
 from chatbot.translation.glossary import Glossary, Term
 from chatbot.translation.records import (
@@ -128,6 +130,23 @@ class TranslationDesk:
                 continue  # an editor published in between: rebuild on theirs
         log.warning("translation of %s not published: the content version kept changing", locale)
 
+    async def console_strings(self, language: str) -> dict[str, str]:
+        """The console's strings in `language` that the workspace serves over the catalog: edits that
+        stand and may be shown (reviewed, or unreviewed where the language serves those)."""
+        ws = await self.workspace()
+        found: dict[str, str] = {}
+        for unit in ws.in_domain("console"):
+            edit = ws.edit(language, "console", unit.key)
+            stands = edit is not None and ws.translation(language, "console", unit.key) is edit
+            # Markup is checked on save; an edit stored before that check existed is held back here.
+            if edit is not None and stands and ws.served(language, unit) and same_markup(unit.key, edit.text):
+                found[unit.key] = edit.text
+        return found
+
+    async def listen(self, wake: Callable[[], Awaitable[None] | None], stop: asyncio.Event) -> None:
+        """Call `wake` on every change of the workspace, from any console process."""
+        await self._store.listen(wake, stop)
+
     async def glossary(self, locale: str) -> Glossary:
         locale = normalize(locale)
         return glossary_of(locale, await self._store.glossary(locale))
@@ -171,8 +190,19 @@ class TranslationDesk:
     async def plan(self, locale: str, domain: Domain, data: bytes) -> ImportPlan:
         return plan_import(await self.workspace(), locale, domain, data, await self.glossary(locale))
 
-    async def apply(self, locale: str, domain: Domain, data: bytes, by: str, expected: str) -> ImportPlan:
-        """Apply an import exactly as previewed: `expected` is the preview's digest; anything else refuses."""
+    async def apply(
+        self,
+        locale: str,
+        domain: Domain,
+        data: bytes,
+        by: str,
+        expected: str,
+        choices: Mapping[int, tuple[str, str]] | None = None,
+    ) -> ImportPlan:
+        """Apply an import exactly as previewed: `expected` is the preview's digest; anything else refuses.
+        `choices`: for each conflict (by its index among the changes) what the translator picked:
+        ("workspace", _) keeps the workspace's edit, ("file", _) takes the file's, ("edit", text) a new
+        text (checked). A conflict without a choice refuses the whole import ("choose")."""
         locale = normalize(locale)
         plan = await self.plan(locale, domain, data)
         if plan_digest(plan) != expected:
@@ -180,9 +210,21 @@ class TranslationDesk:
         ws = await self.workspace()
         glossary = await self.glossary(locale)
         entries: dict[Key, Translation] = {}
-        for change in plan.changes:
-            tr, _ = ws.translate(locale, change.domain, change.key, change.after, by, self._ms(), glossary)
+        decided: list[str] = []
+        for index, change in enumerate(plan.changes):
+            text = change.after
+            if change.conflict:
+                choice, typed = (choices or {}).get(index, ("", ""))
+                if choice not in CHOICES:
+                    raise Refused("choose")
+                decided.append(f"translation.import_conflict.{locale}.{domain}.{_short(change.key)}.{choice}")
+                if choice == "workspace":
+                    continue
+                text = typed if choice == "edit" else change.after
+            tr, _ = ws.translate(locale, change.domain, change.key, text, by, self._ms(), glossary)
             entries[(change.domain, change.key)] = tr
+        for action in decided:
+            await self._audit.append(by, action)
         if entries:
             await self._audit.append(by, f"translation.imported.{locale}.{domain}.{len(entries)}")
             await self._store.save_many(locale, {k: translation_record(t) for k, t in entries.items()})
@@ -248,8 +290,15 @@ def digest(tr: Translation | None) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+CHOICES = ("workspace", "file", "edit")
+"""What a translator may pick for an import's conflict (docs/translation.md)."""
+
+
 def plan_digest(plan: ImportPlan) -> str:
-    raw = "\x1e".join(f"{c.domain}\x1f{c.key}\x1f{c.after}" for c in plan.changes)
+    """The preview's fingerprint: a workspace edit in between (a new conflict) changes it too."""
+    raw = "\x1e".join(
+        f"{c.domain}\x1f{c.key}\x1f{c.after}\x1f{c.theirs.text if c.theirs else ''}" for c in plan.changes
+    )
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

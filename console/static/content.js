@@ -13,7 +13,12 @@
         const label = document.createElement("strong");
         label.textContent = f.level === "violation" ? form.dataset.violation : form.dataset.warning;
         item.appendChild(label);
-        item.appendChild(document.createTextNode(" [" + f.rule + "] " + f.message));
+        item.appendChild(document.createTextNode(" "));
+        const rule = document.createElement("span");
+        rule.className = "rule";
+        rule.textContent = f.title;
+        item.appendChild(rule);
+        item.appendChild(document.createTextNode(": " + f.message));
         list.appendChild(item);
       });
     }

@@ -121,3 +121,11 @@ SCHEDULES = f"{tagged('content')}:content:schedules"
 
 def draft(draft_id: str) -> str:
     return f"{tagged('content')}:content:draft:{draft_id}"
+
+
+# Overrules of the guideline gate (console/store/overrules.py): a hash of id → JSON (a sentence from a draft,
+# the rule, the label a person gave it, the reason, a staff account name; never a child's words). It lives
+# OVERRULE_RETENTION after the newest overrule: long enough for a developer to run `python -m console
+# content-overrules`, which writes them into content/guidelines/bank/overrules.yml, where git keeps them.
+OVERRULE_RETENTION = 365 * 86400
+OVERRULES = f"{tagged('content')}:content:overrules"

@@ -214,6 +214,7 @@ ROOT_URLS: dict[str, str] = {
     "/content/drafts/{draft_id}": "/content/drafts/0123456789abcdef",
     "/content/drafts/{draft_id}/check": "/content/drafts/0123456789abcdef/check",
     "/content/drafts/{draft_id}/{action}": "/content/drafts/0123456789abcdef/save",
+    "/content/drafts/{draft_id}/overrule": "/content/drafts/0123456789abcdef/overrule",
     "/content/history/{number}/rollback": "/content/history/1/rollback",
     "/translate/{locale}": "/translate/en",
     "/translate/{locale}/switch": "/translate/en/switch",
@@ -227,4 +228,9 @@ ROOT_URLS: dict[str, str] = {
     "/translate/{locale}/exchange": "/translate/en/exchange",
     "/translate/{locale}/export/{domain}.po": "/translate/en/export/content.po",
     "/translate/{locale}/import": "/translate/en/import",
+    "/content/drafts/{draft_id}/preview": "/content/drafts/0123456789abcdef/preview",
+    "/content/drafts/{draft_id}/preview/chat": "/content/drafts/0123456789abcdef/preview/chat",
+    "/translate/{locale}/answers/{answer}/preview": "/translate/en/answers/thanks/preview",
+    "/translate/{locale}/answers/{answer}/preview/chat": "/translate/en/answers/thanks/preview/chat",
+    "/preview/widget/{name}": "/preview/widget/main.js",
 }

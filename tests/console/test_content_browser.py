@@ -96,7 +96,10 @@ async def test_draft_gate_two_sign_offs_publish_to_a_live_child_and_roll_back(
     bubble = page.locator('textarea[name="bubble1"]')
     beside = page.locator('ul[data-findings="1"]')
     await bubble.fill(BLAME)
-    await expect(beside.locator("li.violation")).to_contain_text("[blame]", timeout=10_000)
+    await expect(beside.locator("li.violation")).to_contain_text(
+        "Tro på mig, skuldbelägg mig inte (riktlinje 1)", timeout=10_000
+    )
+    await expect(beside.locator("li.violation")).to_contain_text("det lägger skulden på barnet")
     await expect(page.locator('ul[data-findings="0"] li.violation')).to_have_count(0)
     await page.screenshot(path=str(SCREENSHOTS / "content-draft-violation.png"), full_page=True)
     await bubble.fill(NEW)

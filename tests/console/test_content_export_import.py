@@ -15,6 +15,7 @@ from chatbot.clock import FixedClock
 from chatbot.domain.content_versions import ContentVersions, Snapshot
 from chatbot.settings import Settings
 from chatbot.store.content_versions import ContentVersionStore
+from chatbot.store.keys import tagged
 from console.domain.editing import EDITING, Draft
 from console.store.drafts import DraftStore
 from tests.conftest import ROOT
@@ -76,3 +77,47 @@ async def test_export_writes_the_published_version_and_import_makes_a_draft(
     assert draft.author == "edith" and draft.status == EDITING and draft.base == 2
     assert draft.edits["anonymity"].bubbles[0].startswith("Du är helt anonym här.")
     assert await versions.current_number() == 2  # nothing is published by an import
+
+
+async def test_import_turns_new_and_removed_answer_files_into_the_draft(
+    redis: Redis, clock: FixedClock, settings: Settings, tmp_path: Path
+) -> None:
+    versions = ContentVersions(ContentVersionStore(redis, settings.content_version_retention), clock)
+    await versions.seed(Snapshot.from_repository(settings.content_dir, settings.locales_dir))
+    content = tmp_path / "content"
+    shutil.copytree(settings.content_dir / "answers", content / "answers")
+    (content / "answers" / "canned_breathe.yml").write_text(
+        "id: canned_breathe\nkind: canned\nbubbles:\n  - Ta den tid du behöver. Jag är kvar här.\n",
+        encoding="utf-8",
+    )
+    (content / "answers" / "canned_goodbye.yml").unlink()
+    code, out = await _cli(
+        settings,
+        "console",
+        "content-import",
+        "--author",
+        "edith",
+        "--content-dir",
+        str(content),
+        "--locales-dir",
+        str(settings.locales_dir),
+    )
+    assert code == 0, out
+    assert "new: canned_breathe" in out and "removed: canned_goodbye" in out and "check: passes" in out
+    [draft_id] = await DraftStore(redis).ids()
+    draft = Draft.from_json(await DraftStore(redis).load(draft_id) or "")
+    assert draft.new["canned_breathe"].kind == "canned" and draft.deleted == ["canned_goodbye"]
+    assert draft.edits["canned_breathe"].bubbles == ("Ta den tid du behöver. Jag är kvar här.",)
+
+    # A removed file that another answer's button still leads to is refused, naming them.
+    (content / "answers" / "canned_goodbye.yml").write_text(
+        (settings.content_dir / "answers" / "canned_goodbye.yml").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    (content / "answers" / "canned_breathe.yml").unlink()
+    (content / "answers" / "grooming_signs.yml").unlink()
+    await redis.delete(*[k async for k in redis.scan_iter(tagged("content") + ":content:*")])
+    code, out = await _cli(
+        settings, "console", "content-import", "--author", "edith", "--content-dir", str(content)
+    )
+    assert code == 1 and "referenced_buttons: grooming" in out, out

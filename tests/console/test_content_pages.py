@@ -4,7 +4,9 @@ the server's refusals whatever a page or a script sends (real console, real Redi
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -76,7 +78,7 @@ async def test_an_editor_drafts_the_gate_finds_the_violation_and_a_second_editor
     _, page = await edith.get(where)
     beside = page[page.index('data-findings="1"') :]
     beside = beside[: beside.index("</ul>")]
-    assert "[promise]" in beside and "violation" in beside
+    assert "No promises we cannot keep (guideline 3)" in beside and "violation" in beside
     status, body = await edith.post(f"/content/drafts/{draft_id}/submit", headers=JSON)
     assert status == 422 and "promise" in body
     fields = _form(page)
@@ -186,3 +188,72 @@ async def test_canned_replies_are_edited_like_answers_and_reach_the_counsellor_w
     # By what they say, never by id; the changed Swedish makes its translations stale (the child is Swedish
     # here, so it is theirs).
     assert new in options and not [o for o in options if "canned_" in o]
+
+
+async def test_a_new_canned_reply_reaches_the_counsellor_and_a_referenced_answer_is_not_removed(
+    console: Any, gateway: Any, child_factory: Any, make_account: Any, staff_factory: Any, redis: Redis
+) -> None:
+    edith = await _signed_in(make_account, staff_factory, "edith", "editor")
+    erik = await _signed_in(make_account, staff_factory, "erik", "editor")
+    new = "Ta den tid du behöver. Jag är kvar här."
+    status, body = await edith.post(
+        "/content/drafts", {"new_id": "canned_breathe", "kind": "canned", "bubble": new}, headers=JSON
+    )
+    assert status == 200, body
+    draft_id = json.loads(body)["draft"]
+    _, page = await edith.get(f"/content/drafts/{draft_id}")
+    assert 'id="edit-canned_breathe"' in page
+    assert (await edith.post(f"/content/drafts/{draft_id}/submit", headers=JSON))[0] == 200
+    assert (await erik.post(f"/content/drafts/{draft_id}/approve", headers=JSON))[0] == 200
+    assert (await erik.post(f"/content/drafts/{draft_id}/publish", headers=JSON))[0] == 200
+    live = console.app[CONTENT]
+    for _ in range(100):
+        if any(c.answer_id == "canned_breathe" for c in canned_replies(live, "sv")):
+            break
+        await asyncio.sleep(0.05)
+    _child, conv_id = await queued_child(child_factory, gateway, redis, console)
+    anna = await signed_in(make_account, staff_factory, "anna")
+    await anna.post("/me/status", {"status": "available", "capacity": "2", "display": "Sara"})
+    assert (await anna.post(f"/conversations/{conv_id}/claim"))[0] == 303
+    _, conversation = await anna.get(f"/conversations/{conv_id}")
+    assert new in conversation.split('id="canned"')[1].split("</select>")[0]
+
+    # Removals: refused with a typed code while something leads to the answer, for a script as for a page.
+    for answer_id, code in (
+        ("welcome", "referenced_dialogue"),
+        ("sextortion", "referenced_intent"),
+        ("grooming_signs", "referenced_buttons"),
+    ):
+        status, body = await edith.post("/content/drafts", {"delete": answer_id}, headers=JSON)
+        assert (status, json.loads(body)["error"]) == (409, code), answer_id
+    status, body = await edith.post("/content/drafts", {"delete": "grooming_signs"}, headers=JSON)
+    assert "grooming" in json.loads(body)["detail"]
+    where = await edith.redirected("/content/drafts", {"delete": "canned_breathe"})
+    _, page = await edith.get(where)
+    assert 'id="delete-canned_breathe"' in page
+
+
+async def test_history_and_draft_times_are_stockholm_wall_time(
+    console: Any, make_account: Any, staff_factory: Any
+) -> None:
+    """The stored UTC moment is shown in Stockholm (CET here) with an explicit pattern, never raw UTC."""
+    edith = await _signed_in(make_account, staff_factory, "edith", "editor")
+    erik = await _signed_in(make_account, staff_factory, "erik", "editor")
+    assert console.clock.now() == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    where = await edith.redirected("/content/drafts", {"answer": "anonymity"})
+    draft_id = where.rsplit("/", 1)[1]
+    _, page = await edith.get(where)
+    assert "Started 2026-11-24 10:00, last changed 2026-11-24 10:00 (Stockholm time)." in page
+    fields = _form(page)
+    fields["bubble1"] = FIXED
+    await edith.post(f"/content/drafts/{draft_id}/save", {**fields, "answer": "anonymity"})
+    assert (await edith.post(f"/content/drafts/{draft_id}/submit", headers=JSON))[0] == 200
+    console.clock.advance(20 * 60)
+    assert (await erik.post(f"/content/drafts/{draft_id}/approve", headers=JSON))[0] == 200
+    assert (await erik.post(f"/content/drafts/{draft_id}/publish", headers=JSON))[0] == 200
+    _, history = await erik.get("/content/history")
+    row = history[history.index('id="v2"') :]
+    row = row[: row.index("</tr>")]
+    assert "<td>2026-11-24 10:20</td>" in row and "09:20" not in row
+    _, page = await edith.get(where)
+    assert "last changed 2026-11-24 10:20 (Stockholm time)" in page and "09:20" not in page

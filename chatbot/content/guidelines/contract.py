@@ -61,6 +61,23 @@ REQUIRED_ANSWERS: Mapping[str, tuple[str, ...]] = {
 }
 
 START = "welcome"
+# Answers the dialogue code shows or acts on by id (chatbot/domain/dialogue.py: the required ones above and
+# the action targets of buttons); with every answer of kind `dialogue` or `notice`, an editor can never
+# delete them (console/domain/editing.py).
+DIALOGUE_ANSWERS = frozenset(
+    {
+        *REQUIRED_ANSWERS,
+        "ask_human",
+        "opening_hours",
+        "leave_queue",
+        "leave_offer",
+        "queue_busy",
+        "transcript_consent",
+        "transcript_consent_yes",
+        "transcript_consent_no",
+        "upload_start",
+    }
+)
 CRISIS_NUMBERS = ("112", "116 111", "90101")
 # Answers that must give the emergency numbers in their first bubble, in every language.
 EMERGENCY_ANSWERS = ("crisis", "language_unknown")

@@ -14,7 +14,7 @@ from chatbot.content.guidelines.contract import (
     REQUIRED_ANSWERS,
     START,
 )
-from chatbot.content.guidelines.findings import Finding, Level, braced
+from chatbot.content.guidelines.findings import T_, Finding, Level, braced, finding, words
 from chatbot.content.library import Answer, Button, ContentLibrary
 
 
@@ -54,41 +54,62 @@ def check_graph(library: ContentLibrary, intents: Iterable[str] = INTENTS) -> li
     known = tuple(intents)
     found: list[Finding] = []
 
-    def add(rule: str, message: str, level: Level = Level.VIOLATION) -> None:
-        found.append(Finding(level, rule, message))
+    def add(rule: str, template: str, **values: str | int) -> None:
+        found.append(finding(Level.VIOLATION, rule, words(template, **values)))
 
     for intent in known:
         if library.for_intent(intent) is None:
-            add("intents", f"intent {intent!r} has no answer")
+            add("intents", T_("intent %(intent)s has no answer"), intent=repr(intent))
     for answer in library.answers.values():
         if answer.intent is not None and answer.intent not in known:
-            add("intents", f"answer {answer.id!r} answers {answer.intent!r}, which is not an intent")
+            add(
+                "intents",
+                T_("answer %(answer)s answers %(intent)s, which is not an intent"),
+                answer=repr(answer.id),
+                intent=repr(answer.intent),
+            )
         if answer.id in known and answer.intent != answer.id:
             add(
                 "links",
-                f"answer id {answer.id!r} is also an intent name, so the payload /{answer.id} is ambiguous",
+                T_("answer id %(answer)s is also an intent name, so the payload /%(id)s is ambiguous"),
+                answer=repr(answer.id),
+                id=answer.id,
             )
         for button in answer.buttons:
             if button.via == "goto" and button.name not in library:
                 add(
                     "links",
-                    f"{answer.id}: button {button.label!r} goes to {button.name!r}, which does not exist",
+                    T_("%(id)s: button %(label)s goes to %(target)s, which does not exist"),
+                    id=answer.id,
+                    label=repr(button.label),
+                    target=repr(button.name),
                 )
             if button.via == "intent" and button.name not in known:
                 add(
                     "links",
-                    f"{answer.id}: button {button.label!r} names {button.name!r}, which is not an intent",
+                    T_("%(id)s: button %(label)s names %(target)s, which is not an intent"),
+                    id=answer.id,
+                    label=repr(button.label),
+                    target=repr(button.name),
                 )
     for answer_id, placeholders in REQUIRED_ANSWERS.items():
         if answer_id not in library:
-            add("required", f"the dialogue needs an answer {answer_id!r}")
+            add("required", T_("the dialogue needs an answer %(answer)s"), answer=repr(answer_id))
         elif set(library.get(answer_id).placeholders) != set(placeholders):
-            add("required", f"{answer_id!r} must take exactly {braced(placeholders) or 'no placeholders'}")
+            if placeholders:
+                add(
+                    "required",
+                    T_("%(answer)s must take exactly %(names)s"),
+                    answer=repr(answer_id),
+                    names=braced(placeholders),
+                )
+            else:
+                add("required", T_("%(answer)s must take exactly no placeholders"), answer=repr(answer_id))
     crisis = library.for_intent("crisis")
     if crisis is not None and crisis.id != "crisis":
         add(
             "required",
-            "the crisis intent's answer must have the id 'crisis' so the bot can show it in any state",
+            T_("the crisis intent's answer must have the id 'crisis' so the bot can show it in any state"),
         )
 
     # Reachability: a child enters at the welcome, at any dialogue answer, or by writing (intents).
@@ -98,7 +119,11 @@ def check_graph(library: ContentLibrary, intents: Iterable[str] = INTENTS) -> li
         reached |= set(taps_from(entry, library))
     for answer in library.answers.values():
         if answer.id not in reached:
-            add("links", f"answer {answer.id!r} is unreachable: no button or intent leads to it")
+            add(
+                "links",
+                T_("answer %(answer)s is unreachable: no button or intent leads to it"),
+                answer=repr(answer.id),
+            )
 
     # Guideline 5: getting material removed is at most two taps from the start.
     taps = taps_from(START, library)
@@ -106,9 +131,25 @@ def check_graph(library: ContentLibrary, intents: Iterable[str] = INTENTS) -> li
     for intent in FAST_INTENTS:
         fast = library.for_intent(intent)
         if fast is not None:
-            targets.append((fast, f" ({intent})"))
+            targets.append((fast, intent))
     targets += [(library.answers[name], "") for name in FAST_ANSWERS if name in library]
     for target, why in targets:
         if taps.get(target.id, MAX_TAPS + 1) > MAX_TAPS:
-            add("fast_takedown", f"{target.id!r}{why} is more than {MAX_TAPS} taps from {START!r}")
+            if why:
+                add(
+                    "fast_takedown",
+                    T_("%(answer)s (%(intent)s) is more than %(taps)s taps from %(start)s"),
+                    answer=repr(target.id),
+                    intent=why,
+                    taps=MAX_TAPS,
+                    start=repr(START),
+                )
+            else:
+                add(
+                    "fast_takedown",
+                    T_("%(answer)s is more than %(taps)s taps from %(start)s"),
+                    answer=repr(target.id),
+                    taps=MAX_TAPS,
+                    start=repr(START),
+                )
     return found

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from chatbot.content.guidelines.findings import T_
+
 
 @dataclass(frozen=True)
 class Phrases:
@@ -83,9 +85,9 @@ def search(patterns: Iterable[str], text: str) -> str | None:
 
 
 ARABIC_REASONS = {
-    "blame": "blames the child",
-    "promise": "promises what we cannot keep",
-    "personal_data": "asks who the child is",
+    "blame": T_("blames the child"),
+    "promise": T_("promises what we cannot keep"),
+    "personal_data": T_("asks who the child is"),
 }
 
 # Arabic short vowels and other marks (tashkeel, U+064B-U+065F, U+0670) and the stretching tatweel

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from chatbot.content.catalogs import SOURCE_LOCALE
+from chatbot.content.guidelines import findings as said
 from chatbot.content.guidelines.contract import INTENTS, LIMITS, Limits
-from chatbot.content.guidelines.findings import Finding, Level
+from chatbot.content.guidelines.findings import T_, Finding, Level
 from chatbot.content.guidelines.graph import check_graph
 from chatbot.content.guidelines.readability import end_bubble, lix
 from chatbot.content.guidelines.rules import ANSWER_RULES, Text
@@ -67,7 +68,9 @@ def check_library(
             if locale == SOURCE_LOCALE:
                 continue
             if library.catalogs is None:
-                entry.findings.append(Finding(Level.VIOLATION, "translation", "no catalogs loaded", locale))
+                entry.findings.append(
+                    said.finding(Level.VIOLATION, "translation", said.words(T_("no catalogs loaded")), locale)
+                )
                 continue
             text, found = translation_findings(answer, locale, locale in required)
             entry.findings += found

@@ -18,9 +18,10 @@ from chatbot.content.guidelines.contract import (
     RESPONSIBILITY_INTENTS,
     Limits,
 )
-from chatbot.content.guidelines.findings import Finding, Level, braced, quote
+from chatbot.content.guidelines.findings import T_, Finding, Level, Words, braced, finding, quote, words
 from chatbot.content.guidelines.phrases import ARABIC_REASONS, PHRASES, search, unvocalised
-from chatbot.content.guidelines.readability import end_bubble, lix, sentences, words
+from chatbot.content.guidelines.readability import end_bubble, lix, sentences
+from chatbot.content.guidelines.readability import words as word_list
 from chatbot.content.library import Answer, ContentLibrary, placeholder_names
 from chatbot.content.wording import split_sentences
 from chatbot.content.wording_bank import default_classifier
@@ -44,36 +45,72 @@ def rule_readability(answer: Answer, text: Text, library: ContentLibrary, limits
     """Guideline 4: short and simple."""
     found: list[Finding] = []
 
-    def add(level: Level, message: str) -> None:
-        found.append(Finding(level, "readability", message, text.locale))
+    def add(level: Level, template: str, **values: str | int) -> None:
+        found.append(finding(level, "readability", words(template, **values), text.locale))
 
-    score = lix(" ".join(end_bubble(b) for b in text.bubbles))
-    if score > limits.lix_max:
+    value = lix(" ".join(end_bubble(b) for b in text.bubbles))
+    score, top = f"{value:.0f}", f"{limits.lix_max:.0f}"
+    if value > limits.lix_max:
         add(
-            Level.VIOLATION, f"LIX {score:.0f} is above {limits.lix_max:.0f}: use shorter sentences and words"
+            Level.VIOLATION,
+            T_("LIX %(score)s is above %(max)s: use shorter sentences and words"),
+            score=score,
+            max=top,
         )
-    elif score > limits.lix_warn:
-        add(Level.WARNING, f"LIX {score:.0f}: close to the limit of {limits.lix_max:.0f}")
+    elif value > limits.lix_warn:
+        add(Level.WARNING, T_("LIX %(score)s: close to the limit of %(max)s"), score=score, max=top)
     if len(text.bubbles) > limits.bubbles_warn:
-        add(Level.WARNING, f"{len(text.bubbles)} bubbles; more than {limits.bubbles_warn} is a lot to read")
+        add(
+            Level.WARNING,
+            T_("%(count)s bubbles; more than %(most)s is a lot to read"),
+            count=len(text.bubbles),
+            most=limits.bubbles_warn,
+        )
     for i, bubble in enumerate(text.bubbles, 1):
-        count = len(words(bubble))
+        count = len(word_list(bubble))
         if count > limits.bubble_words_max:
-            add(Level.VIOLATION, f"bubble {i} has {count} words (at most {limits.bubble_words_max})")
+            add(
+                Level.VIOLATION,
+                T_("bubble %(n)s has %(count)s words (at most %(most)s)"),
+                n=i,
+                count=count,
+                most=limits.bubble_words_max,
+            )
         elif count > limits.bubble_words_warn:
-            add(Level.WARNING, f"bubble {i} has {count} words (aim for {limits.bubble_words_warn} or fewer)")
+            add(
+                Level.WARNING,
+                T_("bubble %(n)s has %(count)s words (aim for %(most)s or fewer)"),
+                n=i,
+                count=count,
+                most=limits.bubble_words_warn,
+            )
         parts = sentences(bubble)
         if len(parts) > limits.bubble_sentences_warn:
-            add(Level.WARNING, f"bubble {i} has {len(parts)} sentences: one idea per bubble")
+            add(
+                Level.WARNING,
+                T_("bubble %(n)s has %(count)s sentences: one idea per bubble"),
+                n=i,
+                count=len(parts),
+            )
         for sentence in parts:
-            n = len(words(sentence))
-            if n > limits.sentence_words_max:
-                add(Level.VIOLATION, f"bubble {i}: a sentence of {n} words: {quote(sentence)}")
-            elif n > limits.sentence_words_warn:
-                add(Level.WARNING, f"bubble {i}: a sentence of {n} words: {quote(sentence)}")
+            n = len(word_list(sentence))
+            if n > limits.sentence_words_warn:
+                level = Level.VIOLATION if n > limits.sentence_words_max else Level.WARNING
+                add(
+                    level,
+                    T_("bubble %(n)s: a sentence of %(count)s words: %(sentence)s"),
+                    n=i,
+                    count=n,
+                    sentence=quote(sentence),
+                )
     for label in text.labels:
         if len(label) > limits.label_chars_max:
-            add(Level.VIOLATION, f"button {quote(label)} is longer than {limits.label_chars_max} characters")
+            add(
+                Level.VIOLATION,
+                T_("button %(label)s is longer than %(most)s characters"),
+                label=quote(label),
+                most=limits.label_chars_max,
+            )
     return found
 
 
@@ -86,8 +123,10 @@ def _wording(rule: str, text: Text, parts: Sequence[str]) -> list[Finding]:
     language = text.locale.split("_")[0]
     found: list[Finding] = []
 
-    def where(i: int, part: str) -> str:
-        return f"bubble {i}" if i <= len(text.bubbles) else f"button {quote(part)}"
+    def where(i: int, part: str) -> Words:
+        if i <= len(text.bubbles):
+            return words(T_("bubble %(n)s"), n=i)
+        return words(T_("button %(label)s"), label=quote(part))
 
     if language in wording_languages():
         classifier = default_classifier()
@@ -96,34 +135,42 @@ def _wording(rule: str, text: Text, parts: Sequence[str]) -> list[Finding]:
                 hits = [j for j in judge(sentence, language) if j.rule == rule]
                 for hit in hits:
                     level = Level.VIOLATION if hit.sure else Level.WARNING
-                    unsure = "" if hit.sure else " (the gate is not sure: a reviewer decides)"
-                    found.append(
-                        Finding(
-                            level, rule, f"{where(i, part)}: {hit.words!r} {hit.reason}{unsure}", text.locale
-                        )
+                    template = (
+                        T_("%(where)s: %(words)s %(reason)s")
+                        if hit.sure
+                        else T_("%(where)s: %(words)s %(reason)s (the gate is not sure: a reviewer decides)")
                     )
+                    said = words(
+                        template, where=where(i, part), words=repr(hit.words), reason=words(hit.reason)
+                    )
+                    found.append(finding(level, rule, said, text.locale))
                 if hits or rule in negated(sentence, language):
                     continue
                 for suspicion in classifier.suspect(sentence, language):
                     if suspicion.rule == rule:
-                        found.append(
-                            Finding(
-                                Level.WARNING,
-                                rule,
-                                f"{where(i, part)}: {quote(sentence)} reads like a {RULE_NAMES[rule]} example "
-                                f"in the bank ({suspicion.closest!r}), though no rule matched: a reviewer "
-                                "decides, and adds the sentence to content/guidelines/bank/",
-                                text.locale,
-                            )
+                        said = words(
+                            T_(
+                                "%(where)s: %(sentence)s reads like a %(kind)s example in the bank "
+                                "(%(closest)s; %(percent)s %% alike by the classifier), though no rule matched: "
+                                "a reviewer decides, and adds the sentence to content/guidelines/bank/"
+                            ),
+                            where=where(i, part),
+                            sentence=quote(sentence),
+                            kind=words(RULE_NAMES[rule]),
+                            closest=repr(suspicion.closest),
+                            percent=f"{100 * suspicion.probability:.0f}",
                         )
+                        found.append(finding(Level.WARNING, rule, said, text.locale))
         return found
     phrases = PHRASES.get(language)
     if phrases is None:
         if rule == "blame" and text.bubbles:
-            note = (
-                "no automatic check of blame, promises or personal data in this language: a reviewer reads it"
+            note = words(
+                T_(
+                    "no automatic check of blame, promises or personal data in this language: a reviewer reads it"
+                )
             )
-            found.append(Finding(Level.WARNING, "wording", note, text.locale))
+            found.append(finding(Level.WARNING, "wording", note, text.locale))
         return found
     listed = {"blame": phrases.blame, "promise": phrases.promise, "personal_data": phrases.personal_data}[
         rule
@@ -134,18 +181,17 @@ def _wording(rule: str, text: Text, parts: Sequence[str]) -> list[Finding]:
                 continue  # "we never ask for your name" is the promise we want to make
             phrase = search(listed, sentence)
             if phrase:
-                found.append(
-                    Finding(
-                        Level.VIOLATION,
-                        rule,
-                        f"{where(i, part)}: {phrase!r} {ARABIC_REASONS[rule]}",
-                        text.locale,
-                    )
+                said = words(
+                    T_("%(where)s: %(words)s %(reason)s"),
+                    where=where(i, part),
+                    words=repr(phrase),
+                    reason=words(ARABIC_REASONS[rule]),
                 )
+                found.append(finding(Level.VIOLATION, rule, said, text.locale))
     return found
 
 
-RULE_NAMES = {"blame": "blame", "promise": "promise", "personal_data": "personal-data"}
+RULE_NAMES = {"blame": T_("blame"), "promise": T_("promise"), "personal_data": T_("personal-data")}
 
 
 def rule_blame(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
@@ -157,14 +203,13 @@ def rule_blame(answer: Answer, text: Text, library: ContentLibrary, limits: Limi
         if not re.search(phrases.not_your_fault, whole, re.IGNORECASE) or not re.search(
             phrases.who_is_responsible, whole, re.IGNORECASE
         ):
-            found.append(
-                Finding(
-                    Level.VIOLATION,
-                    "blame",
-                    "must say it is not the child's fault and that the one who threatens or spreads is responsible",
-                    text.locale,
+            said = words(
+                T_(
+                    "must say it is not the child's fault and that the one who threatens or spreads is "
+                    "responsible"
                 )
             )
+            found.append(finding(Level.VIOLATION, "blame", said, text.locale))
     return found
 
 
@@ -185,14 +230,12 @@ def rule_crisis(answer: Answer, text: Text, library: ContentLibrary, limits: Lim
     missing = [n for n in CRISIS_NUMBERS if n not in text.bubbles[0]]
     if not missing:
         return []
-    return [
-        Finding(
-            Level.VIOLATION,
-            "crisis",
-            f"the first bubble must give {', '.join(CRISIS_NUMBERS)}; missing {', '.join(missing)}",
-            text.locale,
-        )
-    ]
+    said = words(
+        T_("the first bubble must give %(numbers)s; missing %(missing)s"),
+        numbers=", ".join(CRISIS_NUMBERS),
+        missing=", ".join(missing),
+    )
+    return [finding(Level.VIOLATION, "crisis", said, text.locale)]
 
 
 def rule_placeholders(answer: Answer, text: Text, library: ContentLibrary, limits: Limits) -> list[Finding]:
@@ -203,33 +246,27 @@ def rule_placeholders(answer: Answer, text: Text, library: ContentLibrary, limit
         try:
             names = set(placeholder_names(bubble))
         except ValueError as exc:
-            found.append(Finding(Level.VIOLATION, "placeholders", f"bubble {i}: {exc}", text.locale))
+            said = words(T_("bubble %(n)s: %(error)s"), n=i, error=str(exc))
+            found.append(finding(Level.VIOLATION, "placeholders", said, text.locale))
             continue
         used |= names
         undeclared = names - set(answer.placeholders)
         if undeclared:
-            found.append(
-                Finding(
-                    Level.VIOLATION,
-                    "placeholders",
-                    f"bubble {i} uses {braced(undeclared)}, not declared in 'placeholders'",
-                    text.locale,
-                )
+            said = words(
+                T_("bubble %(n)s uses %(names)s, not declared in 'placeholders'"),
+                n=i,
+                names=braced(undeclared),
             )
+            found.append(finding(Level.VIOLATION, "placeholders", said, text.locale))
     unused = set(answer.placeholders) - used
     if unused:
         level = Level.WARNING if text.locale == SOURCE_LOCALE else Level.VIOLATION
-        found.append(Finding(level, "placeholders", f"{braced(unused)} declared but not used", text.locale))
+        said = words(T_("%(names)s declared but not used"), names=braced(unused))
+        found.append(finding(level, "placeholders", said, text.locale))
     for label in text.labels:
         if "{" in label:
-            found.append(
-                Finding(
-                    Level.VIOLATION,
-                    "placeholders",
-                    f"button {quote(label)}: no placeholders in buttons",
-                    text.locale,
-                )
-            )
+            said = words(T_("button %(label)s: no placeholders in buttons"), label=quote(label))
+            found.append(finding(Level.VIOLATION, "placeholders", said, text.locale))
     return found
 
 
@@ -241,21 +278,17 @@ def rule_next_step(answer: Answer, text: Text, library: ContentLibrary, limits: 
         return _canned_shape(answer)
     found: list[Finding] = []
     if not answer.buttons:
-        found.append(Finding(Level.VIOLATION, "next_step", "no buttons: every answer needs a next step"))
+        found.append(
+            finding(Level.VIOLATION, "next_step", words(T_("no buttons: every answer needs a next step")))
+        )
     if len(answer.buttons) > limits.buttons_max:
-        found.append(
-            Finding(
-                Level.VIOLATION, "next_step", f"{len(answer.buttons)} buttons (at most {limits.buttons_max})"
-            )
+        said = words(
+            T_("%(count)s buttons (at most %(most)s)"), count=len(answer.buttons), most=limits.buttons_max
         )
+        found.append(finding(Level.VIOLATION, "next_step", said))
     if not _offers_person(answer, library):
-        found.append(
-            Finding(
-                Level.VIOLATION,
-                "person",
-                "offers no way to a person: add a button to ask_human, or say when the line opens",
-            )
-        )
+        said = words(T_("offers no way to a person: add a button to ask_human, or say when the line opens"))
+        found.append(finding(Level.VIOLATION, "person", said))
     return found
 
 
@@ -264,17 +297,14 @@ def _canned_shape(answer: Answer) -> list[Finding]:
     the person, so it needs no buttons, and it can carry none, nor an intent or a placeholder to fill."""
     found: list[Finding] = []
     if answer.buttons:
-        found.append(
-            Finding(Level.VIOLATION, "canned", "a canned reply has no buttons: a counsellor sends it")
-        )
+        said = words(T_("a canned reply has no buttons: a counsellor sends it"))
+        found.append(finding(Level.VIOLATION, "canned", said))
     if answer.intent is not None:
-        found.append(
-            Finding(Level.VIOLATION, "canned", "a canned reply answers no intent: the bot never sends it")
-        )
+        said = words(T_("a canned reply answers no intent: the bot never sends it"))
+        found.append(finding(Level.VIOLATION, "canned", said))
     if answer.placeholders:
-        found.append(
-            Finding(Level.VIOLATION, "canned", "a canned reply takes no placeholders: it is sent as written")
-        )
+        said = words(T_("a canned reply takes no placeholders: it is sent as written"))
+        found.append(finding(Level.VIOLATION, "canned", said))
     return found
 
 

@@ -3,7 +3,7 @@ translation with the source's placeholders, else a finding that says what the ch
 
 from __future__ import annotations
 
-from chatbot.content.guidelines.findings import Finding, Level, braced, quote
+from chatbot.content.guidelines.findings import T_, Finding, Level, braced, finding, quote, words
 from chatbot.content.guidelines.rules import Text
 from chatbot.content.library import Answer, placeholder_names
 
@@ -20,25 +20,29 @@ def translation_findings(answer: Answer, locale: str, required: bool) -> tuple[T
         if text is None or placeholder_set(text) == placeholder_set(message.text):
             continue
         # The runtime refuses such a translation (it could not be filled), so the child sees the fallback.
-        where = f"bubble {i + 1}" if i < len(answer.bubbles) else f"button {quote(message.text)}"
-        found.append(
-            Finding(
-                Level.VIOLATION,
-                "placeholders",
-                f"{where} has {braced(placeholder_set(text)) or 'no placeholders'} where the source has "
-                f"{braced(placeholder_set(message.text)) or 'none'}: the child sees the fallback",
-                locale,
-            )
+        where = (
+            words(T_("bubble %(n)s"), n=i + 1)
+            if i < len(answer.bubbles)
+            else words(T_("button %(label)s"), label=quote(message.text))
         )
+        said = words(
+            T_("%(where)s has %(found)s where the source has %(source)s: the child sees the fallback"),
+            where=where,
+            found=braced(placeholder_set(text)) or words(T_("no placeholders")),
+            source=braced(placeholder_set(message.text)) or words(T_("none")),
+        )
+        found.append(finding(Level.VIOLATION, "placeholders", said, locale))
     if found:
         return None, found
     missing = sum(1 for t in texts if t is None)
     if missing:
         level = Level.VIOLATION if required else Level.WARNING
-        note = (
-            f"{missing} of {len(messages)} strings have no current translation; the child sees the fallback"
+        note = words(
+            T_("%(missing)s of %(count)s strings have no current translation; the child sees the fallback"),
+            missing=missing,
+            count=len(messages),
         )
-        return None, [Finding(level, "translation", note, locale)]
+        return None, [finding(level, "translation", note, locale)]
     done = [t for t in texts if t is not None]
     n = len(answer.bubbles)
     return Text(locale, tuple(done[:n]), tuple(done[n:])), []

@@ -108,7 +108,11 @@ export function onSessionState(data) {
   showPlace();
   if (state.ended) return;
   if (data.locale && data.locale !== state.locale) {
-    if (state.localeChosen) {
+    if (data.withdrawn) {
+      // The child's language was switched off: the server's language (and its fresh menu) from now on.
+      state.localeChosen = false;
+      switchLanguage(data.locale).catch(function () {});
+    } else if (state.localeChosen) {
       state.socket.emit(events.SET_LOCALE, { locale: state.locale });
     } else {
       switchLanguage(data.locale).catch(function () {});

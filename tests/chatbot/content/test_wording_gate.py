@@ -9,12 +9,13 @@ import pytest
 
 from chatbot.cli import main
 from chatbot.content.gate_eval import evaluate, load_heldout
+from chatbot.content.gate_tune import format_tuning, tune
 from chatbot.content.guidelines.findings import Level
 from chatbot.content.guidelines.report import check_library
 from chatbot.content.guidelines.rules import check_sentence
 from chatbot.content.library import ContentLibrary
 from chatbot.content.wording import read
-from chatbot.content.wording_bank import BANK_DIR, RULES, load_bank
+from chatbot.content.wording_bank import BANK_DIR, RULES, TRAINING_SETS, load_bank
 from chatbot.settings import PROJECT_ROOT
 
 from .test_guidelines import Copy, violations
@@ -100,6 +101,7 @@ def test_the_bank_has_violations_and_clean_sentences_per_rule_and_language() -> 
     assert sorted(p.name for p in BANK_DIR.glob("*.yml")) == [
         "answers.yml",
         "blame.yml",
+        "overrules.yml",
         "personal_data.yml",
         "promise.yml",
     ]
@@ -160,7 +162,7 @@ def test_an_unsure_reading_is_a_warning_with_the_reason() -> None:
 def test_the_classifier_warns_where_no_pattern_matches_and_names_the_closest_example() -> None:
     [finding] = check_sentence("That was all you.", "en")
     assert finding.level is Level.WARNING and finding.rule == "blame"
-    assert "reads like a blame example in the bank" in finding.message
+    assert "reads like a blame example in the bank" in finding.message and "% alike" in finding.message
     assert "content/guidelines/bank/" in finding.message
 
 
@@ -202,9 +204,10 @@ def test_normalisation_lemmas_contractions_and_the_editors_words() -> None:
 # --- measurement ---------------------------------------------------------------------------------------------
 
 
-# The sets whose misses were read while changing the gate: no longer a measure, so kept as regression guards.
-# heldout5.yml is the current measure and is left out (docs/content.md records its figures).
-SPENT = ("heldout.yml", "heldout2.yml", "heldout3.yml", "heldout4.yml")
+# The sets whose misses were read while changing the gate: no longer a measure, so kept as regression guards
+# (and the classifier's training material, TRAINING_SETS). heldout9.yml is the current measure and is left out
+# (docs/content.md records its figures).
+SPENT = tuple(path.name for path in TRAINING_SETS)
 
 
 @pytest.mark.parametrize("name", SPENT)
@@ -235,3 +238,103 @@ def test_asking_for_a_name_fails_and_mentioning_it_is_left_to_the_reviewer() -> 
     assert rules_of("Tell us your full name.", "en", Level.VIOLATION) == {"personal_data"}
     [mention] = check_sentence("Ditt namn sparas hos oss.", "sv")
     assert mention.level is Level.WARNING and "check that it does not ask" in mention.message
+
+
+# --- this round (issue 21, heldout7): pictures, whereabouts, chat spelling, advice about him -----------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "locale"),
+    [
+        ("Skicka gärna en bild på dig själv.", "sv"),
+        ("Kan du dela din position med oss?", "sv"),
+        ("Vad är ditt personnummer?", "sv"),
+        ("Could you send us a picture of yourself?", "en"),
+        ("Please share your location.", "en"),
+        ("What's your social security number?", "en"),
+        ("wats ur snap?", "en"),
+    ],
+)
+def test_asking_for_a_picture_whereabouts_or_identity_number_is_personal_data(
+    sentence: str, locale: str
+) -> None:
+    assert "personal_data" in rules_of(sentence, locale)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "locale"),
+    [
+        ("Du har kvar din plats i kön.", "sv"),  # a place in the queue, not where the child is
+        ("Här får du hjälp om någon delar bilder på dig.", "sv"),
+        ("Someone shares pictures of you? We can help.", "en"),
+        ("Vi sparar aldrig ditt personnummer.", "sv"),
+        ("Nästa gång han skriver kan du spara meddelandet.", "sv"),  # advice about his next act
+        ("Next time he messages, you can save it.", "en"),
+    ],
+)
+def test_pictures_of_the_child_places_and_advice_about_him_that_ask_nothing_pass(
+    sentence: str, locale: str
+) -> None:
+    assert check_sentence(sentence, locale) == []
+
+
+def test_chat_spelling_and_missing_diacritics_are_read_as_the_words_meant() -> None:
+    assert (
+        read("Varfor sa du inte nej?", "sv").clauses[0].text
+        == read("Varför sa du inte nej?", "sv").clauses[0].text
+    )
+    assert read("why didnt u tell ur mom", "en").clauses[0].text == "why did not you tell your mom"
+    assert "blame" in rules_of("u shouldve blocked him", "en", Level.VIOLATION)
+
+
+def test_the_classifier_learns_from_the_spent_sets_never_from_the_measure() -> None:
+    names = [path.name for path in TRAINING_SETS]
+    assert "heldout8.yml" in names and "heldout9.yml" not in names
+    bank = load_bank()
+    assert any(s == "Vem skickar bilder till någon man aldrig har träffat?" for s, _ in bank.spent["sv"])
+
+
+def test_gate_tune_leaves_each_set_out_and_prints_recall_and_false_warnings() -> None:
+    sets = [TRAINING_SETS[0], TRAINING_SETS[1]]
+    tunings = tune(sets, ("en",))
+    [english] = tunings
+    assert {r.label for r in english.rows} == {*RULES, ""}
+    assert 0 <= english.classifier_false_warnings(0.6) <= 1
+    assert (
+        0.5 < english.gate_recall("personal_data", 0.6) <= 1
+        and 0.5 < english.classifier_recall("promise", 0.6) <= 1
+    )
+    out = format_tuning(tunings, (0.5,))
+    assert out.splitlines()[1].startswith("en         0.50")
+
+
+# --- the round after heldout8: his age, the child's opinion, regret, hyphenated words ------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "locale", "rule"),
+    [
+        ("Det är synd att du inte blockerade honom.", "sv", "blame"),
+        ("It's a pity you didn't tell anyone.", "en", "blame"),
+        ("Du var väl medveten om riskerna.", "sv", "blame"),
+        ("Skriv din e-postadress.", "sv", "personal_data"),
+        ("What's your e-mail?", "en", "personal_data"),
+        ("When will you turn fifteen?", "en", "personal_data"),
+        ("Hur gammal var du när det började?", "sv", "personal_data"),
+    ],
+)
+def test_regret_awareness_hyphenated_contacts_and_birthdays(sentence: str, locale: str, rule: str) -> None:
+    assert rule in rules_of(sentence, locale)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "locale"),
+    [
+        ("Vad tänker du om att anmäla honom?", "sv"),  # asks an opinion, not "what were you thinking"
+        ("Vet du hur gammal killen är?", "sv"),  # his age, not the child's
+        ("Do you know how old the guy is?", "en"),
+    ],
+)
+def test_an_opinion_and_the_offenders_age_are_fine_questions(sentence: str, locale: str) -> None:
+    """No pattern calls them a violation (the classifier may still ask a reviewer to look)."""
+    assert rules_of(sentence, locale, Level.VIOLATION) == set()

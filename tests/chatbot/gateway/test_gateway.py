@@ -442,3 +442,55 @@ async def test_joining_the_queue_asks_for_transcript_consent_and_the_answer_is_k
     await child.expect("message_ack")
     await child.expect("bot_uttered")
     assert await redis.hget(keys.conversation(conv_id), "transcript_consent") == b"1"
+
+
+async def test_a_child_who_leaves_while_the_session_opens_leaves_no_ghost(
+    gateway: Any, child_factory: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A socket lost between `session_request` and its answer (a child on a failing line, quick exit on a
+    slow one): the socket is gone before it could join its conversation. Nothing fails, no room is kept for a socket that left, and
+    the conversation counts the child as away (the console's sweep ends it after CHILD_GRACE), so no ghost
+    of a present child holds a counsellor's slot. The opening is held until the socket has gone, so the race
+    is played every time."""
+    from chatbot.gateway.appkeys import DELIVERY, SERVICE, SIO
+    from chatbot.gateway.protocol import NAMESPACE
+
+    caplog.set_level(logging.ERROR)
+    assert gateway.app is not None
+    service, sio = gateway.app[SERVICE], gateway.app[SIO]
+    opening, release = asyncio.Event(), asyncio.Event()
+    really_open = service.open
+
+    async def held_open(*args: Any, **kwargs: Any) -> Any:
+        opening.set()
+        await release.wait()
+        return await really_open(*args, **kwargs)
+
+    monkeypatch.setattr(service, "open", held_open)
+    child = child_factory(gateway.url)
+    await child.connect()
+    sid = child.sio.get_sid(NAMESPACE)
+    await child.sio.emit("session_request", {"session_id": None, "extensions": 1})
+    await asyncio.wait_for(opening.wait(), 10)
+    # The line went quiet: Engine.IO's ping timeout closes the socket from its own task, while the
+    # child's `session_request` is still being handled (a CLOSE packet would wait behind it).
+    await sio.disconnect(sid, namespace=NAMESPACE)
+    assert not sio.manager.is_connected(sid, NAMESPACE)
+    release.set()
+    monkeypatch.setattr(service, "open", really_open)
+    await asyncio.sleep(0.5)  # the held request finishes on the server
+
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert gateway.app[DELIVERY]._rooms == {}
+    redis = Redis.from_url(gateway.settings.redis_url)
+    try:
+        opened = [k.decode() for k in await redis.keys(keys.conversation("*"))]
+        away = [c.decode() for c in await redis.zrange(keys.AWAY, 0, -1)]
+    finally:
+        await redis.aclose()
+    assert len(opened) == 1 and [keys.conversation(c) for c in away] == opened
+    # The next child is served as ever.
+    stayer = child_factory(gateway.url)
+    await stayer.connect()
+    await stayer.start()
+    await stayer.expect("history")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from chatbot.nlu.classifier import Prediction
@@ -99,3 +102,68 @@ def test_reason_is_a_rule_name_never_the_message() -> None:
     assert check.crisis
     assert check.reason == "sv_take_life"
     assert text not in check.reason
+
+
+def _requires(items: Any, letter: Callable[[int], bool]) -> bool:
+    """Whether every match of this parsed regex (re._parser) holds a character `letter` accepts: a
+    sequence does when one of its parts does; a branch when all its alternatives do; a repeat when it
+    repeats at least once; a set when all its members are such characters. Anything else: no promise."""
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL" and letter(av):
+            return True
+        if (
+            name == "IN"
+            and av
+            and all(
+                (str(o) == "LITERAL" and letter(a))
+                or (str(o) == "RANGE" and all(letter(c) for c in range(a[0], a[1] + 1)))
+                for o, a in av
+            )
+        ):
+            return True
+        if name == "SUBPATTERN" and _requires(av[-1], letter):
+            return True
+        if name in ("ATOMIC_GROUP",) and _requires(av, letter):
+            return True
+        if name == "BRANCH" and all(_requires(alt, letter) for alt in av[1]):
+            return True
+        if (
+            name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+            and av[0] >= 1
+            and _requires(av[2], letter)
+        ):
+            return True
+    return False
+
+
+def test_every_pattern_skipped_without_an_arabic_letter_needs_one() -> None:
+    """A message without an Arabic letter skips the Arabic-script patterns (issue 17, CPU per message):
+    safe only because no match of them can lack one. Proved from each pattern's syntax, not by examples."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    from chatbot.nlu import crisis
+
+    def arabic(code: int) -> bool:
+        return 0x0600 <= code <= 0x06FF
+
+    assert {n for n in crisis._PATTERNS if n.startswith("ar_") and "latin" not in n} == crisis._NEEDS_ARABIC
+    unproved = [
+        n for n in sorted(crisis._NEEDS_ARABIC) if not _requires(_parser.parse(crisis._PATTERNS[n]), arabic)
+    ]
+    assert unproved == []
+    # And the proof can fail: a Latin or Arabizi pattern does not need an Arabic letter.
+    assert not _requires(_parser.parse(crisis._PATTERNS["sv_want_die"]), arabic)
+    assert not _requires(_parser.parse(crisis._PATTERNS["ar_latin_suicide"]), arabic)
+    assert not _requires(_parser.parse(r"(ب|x)"), arabic) and _requires(_parser.parse(r"\w*(ب|ت)+"), arabic)
+    # The same answers with and without the skip, on every message we have.
+    detector = CrisisDetector()
+    texts = [e.text for s in (crisis_list(), heldout(), project_data()) for e in s.examples]
+    skipped_list = crisis._LATIN_ONLY
+    try:
+        with_skip = [detector.check_text(t) for t in texts]
+        crisis._LATIN_ONLY = crisis._COMPILED
+        without = [detector.check_text(t) for t in texts]
+    finally:
+        crisis._LATIN_ONLY = skipped_list
+    assert with_skip == without

@@ -51,6 +51,7 @@ OLD_AND_NEW = [
     ("sc:content:drafts", staff_keys.DRAFTS),
     ("sc:content:schedules", staff_keys.SCHEDULES),
     ("sc:content:draft:d1", staff_keys.draft("d1")),
+    ("sc:content:overrules", staff_keys.OVERRULES),
     ("sc:tr:edits", keys.TRANSLATIONS),
     ("sc:tr:languages", keys.TRANSLATION_SETTINGS),
     ("sc:tr:version", keys.TRANSLATIONS_VERSION),

@@ -84,3 +84,13 @@ def test_direction_marks_in_right_to_left_text() -> None:
 
 def test_an_empty_translation_is_refused() -> None:
     assert codes("Hej.", "  ") == ["empty"]
+
+
+def test_no_markup_the_source_does_not_have() -> None:
+    # The console renders a translated string as markup: a translator's account must not add any.
+    assert codes("Save", "Spara", "sv", "console") == []
+    assert codes("Save", "Spara<script>alert()</script>", "sv", "console") == ["markup"]
+    assert codes("Save", '<img src=x onerror="alert()">', "sv", "console") == ["markup"]
+    assert codes("Save", "Spara < x", "sv", "console") == ["markup"]
+    assert codes("Read <strong>this</strong>", "Läs <strong>det här</strong>", "sv", "console") == []
+    assert codes("Read <strong>this</strong>", "Läs <em>det här</em>", "sv", "console") == ["markup"]

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
@@ -20,9 +22,11 @@ from chatbot.upload.audit import AuditLog
 from console.domain.accounts import Role
 from console.domain.editing import (
     CANCELLED,
+    CLAIM_LEASE,
     DONE,
     FAILED,
     LIVE,
+    PUBLISHING,
     WAITING,
     AnswerEdit,
     Draft,
@@ -30,6 +34,7 @@ from console.domain.editing import (
     Workspace,
 )
 from console.store.drafts import DraftStore
+from tests.conftest import ROOT
 
 NOTICE = "Vi har stängt över jul. Vi öppnar igen den 27 december."
 OTHER = "Vi försöker få bort bilden tillsammans med dig."
@@ -227,3 +232,122 @@ async def test_a_scheduled_draft_publishes_over_other_answers_changed_since_and_
     assert failed.schedule is not None and failed.schedule.state == FAILED
     assert "version 4" in failed.schedule.note
     assert await ws.run_due() == []
+
+
+async def test_a_console_that_dies_after_claiming_leaves_the_step_to_another_after_the_lease(
+    workspace: tuple[Workspace, AuditLog], redis: Redis, clock: FixedClock, settings: Settings
+) -> None:
+    """The process that claimed the publish dies before publishing (its claim stays in Redis): nobody
+    touches it while the lease holds; then another console publishes it, exactly once."""
+    ws, audit = workspace
+    other, _ = _make(redis, clock, settings)
+    draft = await _approved(ws, "anonymity", 2, NOTICE)
+    await ws.schedule(draft.id, "erik", Role.EDITOR, clock.now() + timedelta(seconds=10))
+    clock.advance(10)
+    assert await ws.claim(await ws.get(draft.id)) == PUBLISHING  # ... and this process is killed here
+    assert await other.run_due() == []
+    clock.advance(CLAIM_LEASE.total_seconds() - 1)
+    assert await other.run_due() == []
+    assert [v.number for v in await ws.versions.history()] == [1]
+    clock.advance(2)
+    results = await asyncio.gather(other.run_due(), other.run_due())
+    assert sum(len(r) for r in results) == 1
+    assert [v.kind for v in await ws.versions.history()] == ["publish", "seed"]
+    assert NOTICE in await _text(ws, "anonymity")
+    done = await ws.get(draft.id)
+    assert done.status == "published" and done.schedule is not None and done.schedule.state == DONE
+    clock.advance(3600)
+    assert await other.run_due() == [] and len(await ws.versions.history()) == 2
+    actions = [e.action for e in await audit.entries() if e.file_id == draft.id]
+    assert "content.schedule.resumed publishing" in actions
+
+
+async def test_a_console_that_dies_after_publishing_is_not_published_twice(
+    workspace: tuple[Workspace, AuditLog], redis: Redis, clock: FixedClock, settings: Settings
+) -> None:
+    """The process dies between publishing the version and recording it in the draft: the console that
+    takes over finds the version in the history and finishes the record without a second publish; the
+    time box then reverts once."""
+    ws, _ = workspace
+    other, _ = _make(redis, clock, settings)
+    draft = await _approved(ws, "anonymity", 2, NOTICE)
+    await ws.schedule(
+        draft.id, "erik", Role.EDITOR, clock.now() + timedelta(seconds=10), clock.now() + timedelta(days=1)
+    )
+    clock.advance(10)
+    claimed = await ws.get(draft.id)
+    await ws.claim(claimed)
+    version, current = await ws.published()
+    snapshot = await ws.snapshot_of(claimed)
+    # What _publish_drafts does for the schedule, up to the version; the process dies before the draft.
+    await ws.versions.publish(
+        current.with_answers({"anonymity": snapshot.answers["anonymity"]}),
+        base=version.number,
+        author="schedule (erik)",
+        note=f"drafts {draft.id}; published by schedule (erik)",
+    )
+    clock.advance(CLAIM_LEASE.total_seconds() + 1)
+    assert len(await other.run_due()) == 1
+    assert [v.kind for v in await ws.versions.history()] == ["publish", "seed"]
+    live = await ws.get(draft.id)
+    assert live.published == 2 and live.schedule is not None and live.schedule.state == LIVE
+    clock.advance(86400)
+    # The revert: claimed, and the process dies again before reverting.
+    await ws.claim(await ws.get(draft.id))
+    assert await other.run_due() == []
+    clock.advance(CLAIM_LEASE.total_seconds() + 1)
+    assert len(await other.run_due()) == 1
+    assert [v.kind for v in await ws.versions.history()] == ["revert", "publish", "seed"]
+    assert NOTICE not in await _text(ws, "anonymity")
+    assert await other.run_due() == []
+
+
+# A console process that claims the due step and is killed with SIGKILL before anything else: a real
+# process, so its connection and everything in its memory die with it; only what it wrote to Redis stays.
+_CLAIM_AND_DIE = """
+import asyncio, os, signal, sys
+from chatbot.clock import SystemClock
+from chatbot.domain.content_versions import ContentVersions
+from chatbot.store import client
+from chatbot.store.content_versions import ContentVersionStore
+from chatbot.upload.audit import AuditLog
+from console.domain.editing import Workspace
+from console.store.drafts import DraftStore
+
+async def main() -> None:
+    clock = SystemClock()
+    redis = client.connect(sys.argv[1])
+    drafts = DraftStore(redis)
+    ws = Workspace(drafts, ContentVersions(ContentVersionStore(redis, 86400), clock), AuditLog(redis, clock, 86400), clock)
+    [draft_id] = await drafts.due(int(clock.now().timestamp() * 1000))
+    print(await ws.claim(await ws.get(draft_id)), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_console_process_killed_after_its_claim_is_taken_over_once_the_lease_passes(
+    redis: Redis, settings: Settings
+) -> None:
+    clock = FixedClock(datetime.now(UTC))  # the killed process runs on the machine's clock
+    ws, audit = _make(redis, clock, settings)
+    await ws.versions.seed(Snapshot.from_repository(settings.content_dir, settings.locales_dir))
+    draft = await _approved(ws, "anonymity", 2, NOTICE)
+    await ws.schedule(draft.id, "erik", Role.EDITOR, clock.now() - timedelta(seconds=1))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _CLAIM_AND_DIE, settings.redis_url, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == -signal.SIGKILL and out.decode().strip() == PUBLISHING
+    claimed = await ws.get(draft.id)
+    assert claimed.schedule is not None and claimed.schedule.state == PUBLISHING
+    # The next console: nothing while the dead process's lease holds, then the publish, exactly once.
+    successor, _ = _make(redis, clock, settings)
+    assert await successor.run_due() == []
+    clock.set(datetime.now(UTC) + CLAIM_LEASE + timedelta(seconds=1))
+    results = await asyncio.gather(successor.run_due(), ws.run_due(), successor.run_due())
+    assert sum(len(r) for r in results) == 1
+    assert [v.kind for v in await ws.versions.history()] == ["publish", "seed"]
+    assert NOTICE in await _text(ws, "anonymity")
+    assert "content.schedule.resumed publishing" in [e.action for e in await audit.entries()]
