@@ -10,8 +10,8 @@ from chatbot.content.library import ContentLibrary
 from chatbot.domain.content_versions import ContentFollower, ContentVersions
 from chatbot.observability import Instruments
 from chatbot.settings import Settings
+from chatbot.store.audit import AuditLog
 from chatbot.store.content_versions import ShownCounts
-from chatbot.upload.audit import AuditLog
 from chatbot.upload.cases import CaseService
 from console.domain.accounts import AccountService, StaffSessions
 from console.domain.desk import Desk

@@ -32,8 +32,8 @@ def _import(args: argparse.Namespace) -> int:
         from chatbot.clock import SystemClock
         from chatbot.domain.content_versions import ContentVersions, Snapshot
         from chatbot.store import client
+        from chatbot.store.audit import AuditLog
         from chatbot.store.content_versions import ContentVersionStore
-        from chatbot.upload.audit import AuditLog
         from console.domain.editing import EditingError, Workspace, answer_edit
         from console.store.drafts import DraftStore
 

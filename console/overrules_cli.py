@@ -30,8 +30,8 @@ def _export(args: argparse.Namespace) -> int:
         from chatbot.clock import SystemClock
         from chatbot.domain.content_versions import ContentVersions
         from chatbot.store import client
+        from chatbot.store.audit import AuditLog
         from chatbot.store.content_versions import ContentVersionStore
-        from chatbot.upload.audit import AuditLog
         from console.domain.editing import Workspace
         from console.domain.overrules import Overrules, write_bank
         from console.store.drafts import DraftStore

@@ -348,7 +348,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from chatbot.upload.audit import AuditBroken
+    from chatbot.store.audit import AuditBroken
 
     async def work(services: Any) -> int:
         _, audit = services

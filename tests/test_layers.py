@@ -16,7 +16,7 @@ PACKAGES = ("chatbot", "console")
 # Where decisions live: no web framework, no socket, no Redis client.
 DOMAIN = ("chatbot.domain", "console.domain", "chatbot.content", "chatbot.nlu", "chatbot.translation")
 # Where Redis keys and scripts live.
-STORE = ("chatbot.store", "console.store", "chatbot.upload.store", "chatbot.upload.audit")
+STORE = ("chatbot.store", "console.store", "chatbot.upload.store")
 TRANSPORT = ("aiohttp", "socketio", "engineio")
 # The upload's services and their wiring: above its store and audit log, which must not import them.
 UPLOAD_SERVICES = (

@@ -16,7 +16,7 @@ from chatbot.domain.translation_follower import TranslationFollower
 from chatbot.gateway.delivery import Delivery
 from chatbot.observability import Instruments
 from chatbot.settings import Settings
-from chatbot.upload.audit import AuditLog
+from chatbot.store.audit import AuditLog
 from chatbot.upload.cases import CaseService
 from chatbot.upload.retention import RetentionSweeper
 from chatbot.upload.uploads import UploadService

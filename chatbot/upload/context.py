@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from chatbot.clock import Clock
 from chatbot.settings import Settings
-from chatbot.upload.audit import AuditLog
+from chatbot.store.audit import AuditLog
 from chatbot.upload.storage import Storage
 from chatbot.upload.store import UploadStore
 

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 
 from chatbot.clock import Clock
 from chatbot.settings import Settings
-from chatbot.upload.audit import AuditLog
+from chatbot.store.audit import AuditLog
 from chatbot.upload.cases import CaseService
 from chatbot.upload.context import UploadContext
 from chatbot.upload.retention import RetentionSweeper

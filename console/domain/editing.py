@@ -28,7 +28,7 @@ from chatbot.content.guidelines.findings import Finding, Level
 from chatbot.content.guidelines.report import Report, check_library
 from chatbot.content.library import Answer, ContentError, ContentLibrary
 from chatbot.domain.content_versions import ContentVersions, Snapshot, StaleVersion, Version
-from chatbot.upload.audit import AuditLog
+from chatbot.store.audit import AuditLog
 from console.domain.accounts import Role
 from console.store.drafts import DraftStore
 

@@ -21,7 +21,7 @@ from chatbot.content.guidelines.findings import Finding, Level
 from chatbot.content.guidelines.rules import check_sentence
 from chatbot.content.wording import split_sentences
 from chatbot.content.wording_bank import RULES
-from chatbot.upload.audit import AuditLog
+from chatbot.store.audit import AuditLog
 from console.domain.accounts import Role
 from console.domain.editing import EDITOR_ROLES, EditingError, Workspace
 from console.store.overrules import OverruleStore

@@ -21,6 +21,7 @@ from chatbot.clock import Clock
 from chatbot.content.catalogs import SOURCE_LOCALE, normalize
 from chatbot.content.library import ContentLibrary
 from chatbot.domain.content_versions import ContentVersions, Snapshot, StaleVersion
+from chatbot.store.audit import AuditLog
 from chatbot.store.translations import TranslationStore
 from chatbot.translation.checks import same_markup
 from chatbot.translation.exchange import ImportPlan, export_po, plan_import
@@ -44,7 +45,6 @@ from chatbot.translation.units import (
     read_translations,
 )
 from chatbot.translation.workspace import Key, LanguageSettings, Refused, Workspace
-from chatbot.upload.audit import AuditLog
 
 log = logging.getLogger(__name__)
 

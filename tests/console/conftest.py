@@ -16,7 +16,7 @@ from yarl import URL
 from chatbot.clock import FixedClock
 from chatbot.redis_server import free_port
 from chatbot.settings import Settings
-from chatbot.upload.audit import AuditLog
+from chatbot.store.audit import AuditLog
 from console.app import create_app
 from console.appkeys import ACCOUNTS, AUDIT
 from console.domain.accounts import AccountService, NewAccount

@@ -12,9 +12,9 @@ from redis.asyncio import Redis
 from chatbot.clock import FixedClock
 from chatbot.settings import Settings
 from chatbot.store import keys
+from chatbot.store.audit import AuditLog
 from chatbot.store.conversations import ConversationStore
 from chatbot.upload import codes, crypto
-from chatbot.upload.audit import AuditLog
 from chatbot.upload.cases import CaseService
 from chatbot.upload.retention import RetentionSweeper
 from chatbot.upload.uploads import UploadService

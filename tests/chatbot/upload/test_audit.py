@@ -1,4 +1,4 @@
-"""The analysts' audit log (chatbot/upload/audit.py): its hash chain, its per-case index, and trimming it."""
+"""The audit log (chatbot/store/audit.py) as the upload services write it: its hash chain, its per-case index, and trimming it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.settings import Settings
-from chatbot.store import keys
-from chatbot.upload import audit
-from chatbot.upload.audit import AuditBroken, AuditEntry
+from chatbot.store import audit, keys
+from chatbot.store.audit import AuditBroken, AuditEntry
 from tests.chatbot.upload.helpers import (
     Services,
 )

@@ -39,7 +39,7 @@ def test_the_domain_imports_the_uploads_value_types_not_its_services() -> None:
         "chatbot.upload.values",
         "chatbot.upload.codes",
         "chatbot.upload.errors",
-        "chatbot.upload.audit",
+        "chatbot.store.audit",
     }
     found: dict[str, set[str]] = {}
     for path in [*(root / "chatbot" / "domain").rglob("*.py"), *(root / "console" / "domain").rglob("*.py")]:

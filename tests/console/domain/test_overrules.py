@@ -20,8 +20,8 @@ from chatbot.content.guidelines.findings import Level
 from chatbot.content.wording_bank import BANK_DIR, OVERRULES, Classifier, load_bank
 from chatbot.domain.content_versions import ContentVersions, Snapshot
 from chatbot.settings import Settings
+from chatbot.store.audit import AuditLog
 from chatbot.store.content_versions import ContentVersionStore
-from chatbot.upload.audit import AuditLog
 from console.domain.accounts import Role
 from console.domain.editing import Workspace
 from console.domain.overrules import ACCEPTED, MISSED, OverruleRefused, Overrules, rule_findings, write_bank

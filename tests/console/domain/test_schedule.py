@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 from chatbot.clock import FixedClock
 from chatbot.domain.content_versions import ContentVersions, Snapshot
 from chatbot.settings import Settings
+from chatbot.store.audit import AuditLog
 from chatbot.store.content_versions import ContentVersionStore
-from chatbot.upload.audit import AuditLog
 from console.domain.accounts import Role
 from console.domain.editing import (
     CANCELLED,
@@ -310,7 +310,7 @@ from chatbot.clock import SystemClock
 from chatbot.domain.content_versions import ContentVersions
 from chatbot.store import client
 from chatbot.store.content_versions import ContentVersionStore
-from chatbot.upload.audit import AuditLog
+from chatbot.store.audit import AuditLog
 from console.domain.editing import Workspace
 from console.store.drafts import DraftStore
 

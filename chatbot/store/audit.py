@@ -1,6 +1,7 @@
-"""The analysts' audit log: an append-only Redis stream in which every entry hashes the one before it.
+"""The audit log of every staff action: an append-only Redis stream in which every entry hashes the one before.
 
-Who saw or did what to which case, and when. Editing or deleting an entry in the middle breaks the chain
+Who saw or did what to which case, and when; and every editor's, translator's and supervisor's change to
+what children read or when the line is open. Editing or deleting an entry in the middle breaks the chain
 (`verify` finds it); trimming by age moves the anchor, so the retained part still verifies. Each case keeps
 an index of its entries' ids, written in the same script as the entry, so a case page reads only its own.
 """
