@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -333,22 +333,34 @@ class ContentFollower:
         return True
 
     async def run(self) -> None:
-        stop = asyncio.Event()
-        listener = asyncio.create_task(self._store.listen(self._wake.set, stop))
-        try:
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._interval)
-                self._wake.clear()
-                try:
-                    await self.check()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.warning("content version check failed; retrying", exc_info=True)
-        finally:
-            stop.set()
-            # The listener ends by itself within half a second; never wait for ever at shutdown.
-            await asyncio.wait([listener], timeout=2.0)
-            if not listener.done():
-                listener.cancel()
+        await follow(self._store.listen, self.check, self._wake, self._interval, "content version")
+
+
+async def follow(
+    listen: Callable[[Callable[[], None], asyncio.Event], Coroutine[Any, Any, None]],
+    check: Callable[[], Awaitable[bool]],
+    wake: asyncio.Event,
+    interval: float,
+    what: str,
+) -> None:
+    """Check on every announcement `listen` hears, and every `interval` seconds in case one was missed
+    (pub/sub drops what is sent while Redis is away), until cancelled; a failed check is retried."""
+    stop = asyncio.Event()
+    listener = asyncio.create_task(listen(wake.set, stop))
+    try:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), interval)
+            wake.clear()
+            try:
+                await check()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("%s check failed; retrying", what, exc_info=True)
+    finally:
+        stop.set()
+        # The listener ends by itself within half a second; never wait for ever at shutdown.
+        await asyncio.wait([listener], timeout=2.0)
+        if not listener.done():
+            listener.cancel()

@@ -9,12 +9,11 @@ synchronous step, so a request sees the old strings and menu or the new ones, ne
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Collection, Iterator, Mapping
 
 from chatbot.content.widget_catalogs import WidgetCatalogs
-from chatbot.domain.content_versions import CHECK_INTERVAL, LiveLibrary
+from chatbot.domain.content_versions import CHECK_INTERVAL, LiveLibrary, follow
 from chatbot.store.translations import TranslationStore
 from chatbot.translation.records import edits_of, settings_of
 from chatbot.translation.serving import serving, widget_catalogs
@@ -100,21 +99,4 @@ class TranslationFollower:
         return True
 
     async def run(self) -> None:
-        stop = asyncio.Event()
-        listener = asyncio.create_task(self._store.listen(self._wake.set, stop))
-        try:
-            while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._interval)
-                self._wake.clear()
-                try:
-                    await self.check()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.warning("translation check failed; retrying", exc_info=True)
-        finally:
-            stop.set()
-            await asyncio.wait([listener], timeout=2.0)
-            if not listener.done():
-                listener.cancel()
+        await follow(self._store.listen, self.check, self._wake, self._interval, "translation")
