@@ -110,7 +110,7 @@ def stats_waits(day: str) -> str:
 
 
 # The editors' drafts (console/store/drafts.py): each lives DRAFT_RETENTION after its last change, and the
-# index of drafts as long as its newest member. Published content versions are chatbot's (sc:cv:*).
+# index of drafts as long as its newest member. Published content versions are chatbot's (sc:{content}:cv:*).
 DRAFT_RETENTION = 90 * 86400
 DRAFTS = f"{tagged('content')}:content:drafts"
 
