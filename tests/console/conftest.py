@@ -21,6 +21,7 @@ from console.app import create_app
 from console.appkeys import ACCOUNTS, AUDIT
 from console.domain.accounts import AccountService, NewAccount
 from console.store import keys as staff_keys
+from tests.browser import Tabs
 from tests.conftest import START as START  # the shared test clock's start
 from tests.conftest import connect
 
@@ -234,3 +235,17 @@ ROOT_URLS: dict[str, str] = {
     "/translate/{locale}/answers/{answer}/preview/chat": "/translate/en/answers/thanks/preview/chat",
     "/preview/widget/{name}": "/preview/widget/main.js",
 }
+
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+async def tabs(browser: Any) -> AsyncIterator[Tabs]:
+    """Staff pages in Chromium at desktop size, in Swedish. axe is injected by the tests only, so these
+    contexts bypass the console's CSP (see test_widget_a11y); the machine's zone is not Stockholm's (UTC
+    here): times on the pages must not follow it."""
+    opened = Tabs(browser, viewport=DESKTOP, locale="sv-SE", bypass_csp=True, timezone_id="UTC")
+    yield opened
+    await opened.close()

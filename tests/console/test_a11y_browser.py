@@ -4,32 +4,17 @@ console page at desktop and phone widths: nothing serious or critical."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 from redis.asyncio import Redis
 
 from chatbot.store import keys as chat_keys
-from tests.browser import Tabs
 from tests.chatbot.widget.test_widget_a11y import audit
 from tests.conftest import SCREENSHOTS
-from tests.console.conftest import Console
+from tests.console.conftest import DESKTOP, PHONE, Console
 from tests.console.test_first_sign_in import OWN_PASSWORD
 from tests.console.test_live import queued_child
-
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-async def tabs(browser: Browser) -> AsyncIterator[Tabs]:
-    # axe is injected by the test only, so these contexts bypass the console's CSP (see test_widget_a11y).
-    # The machine's zone is not Stockholm's (UTC here): live times must not follow it.
-    opened = Tabs(browser, viewport=DESKTOP, locale="sv-SE", bypass_csp=True, timezone_id="UTC")
-    yield opened
-    await opened.close()
 
 
 async def audited(page: Page, where: str) -> None:

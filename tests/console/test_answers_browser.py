@@ -6,29 +6,19 @@ with a clear message. axe-core finds nothing serious or critical on the changed 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
-from tests.browser import Tabs
 from tests.conftest import SCREENSHOTS
 from tests.console.conftest import Console
-from tests.console.test_a11y_browser import DESKTOP, audited
+from tests.console.test_a11y_browser import audited
 from tests.console.test_browser import login
 from tests.console.test_content_browser import _served
 
 BLAME = "Du borde inte ha svarat honom."
 NEW = "Det händer också i spel och i chattar. Den vuxne har ansvaret, inte du."
 LABEL = "I spel och chattar"
-
-
-@pytest.fixture
-async def tabs(browser: Browser) -> AsyncIterator[Tabs]:
-    opened = Tabs(browser, viewport=DESKTOP, locale="sv-SE", bypass_csp=True, timezone_id="UTC")
-    yield opened
-    await opened.close()
 
 
 async def test_a_new_answer_reaches_a_child_through_a_button_and_a_referenced_one_cannot_be_removed(

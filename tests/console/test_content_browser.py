@@ -7,33 +7,23 @@ text. axe-core finds nothing serious or critical on the pages at desktop and pho
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 from redis.asyncio import Redis
 
 from chatbot.domain.sessions import session_hash
 from chatbot.gateway.appkeys import CONTENT_FOLLOWER
 from chatbot.model import Entry
 from chatbot.store import keys
-from tests.browser import Tabs
 from tests.conftest import SCREENSHOTS
 from tests.console.conftest import Console
-from tests.console.test_a11y_browser import DESKTOP, audited
+from tests.console.test_a11y_browser import audited
 from tests.console.test_browser import login
 
 OLD = "Det är bra att du skriver. Du ska inte vara ensam med det här."
 BLAME = "Du borde inte ha skickat bilden."
 NEW = "Bra att du skriver till oss. Du ska inte vara ensam med det här."
-
-
-@pytest.fixture
-async def tabs(browser: Browser) -> AsyncIterator[Tabs]:
-    opened = Tabs(browser, viewport=DESKTOP, locale="sv-SE", bypass_csp=True, timezone_id="UTC")
-    yield opened
-    await opened.close()
 
 
 async def _crisis_texts(child: Any) -> list[str]:

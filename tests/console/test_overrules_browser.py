@@ -5,27 +5,17 @@ finds nothing serious or critical on the draft page with the overrule form open,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
-from tests.browser import Tabs
 from tests.console.conftest import Console
-from tests.console.test_a11y_browser import DESKTOP, audited
+from tests.console.test_a11y_browser import audited
 from tests.console.test_browser import login
 
 WARNED = "Tänk på vad du skickar."
 REASON = "Ett allmänt råd om säkerhet, inte om det som hänt."
 BLOCKING = "Du borde ha vetat."
-
-
-@pytest.fixture
-async def tabs(browser: Browser) -> AsyncIterator[Tabs]:
-    opened = Tabs(browser, viewport=DESKTOP, locale="sv-SE", bypass_csp=True, timezone_id="UTC")
-    yield opened
-    await opened.close()
 
 
 async def test_an_editor_accepts_a_warning_and_the_reviewer_sees_it_when_approving(

@@ -17,7 +17,6 @@ from tests.console.conftest import Console
 from tests.console.test_a11y_browser import audited
 from tests.console.test_browser import login
 from tests.console.test_content_browser import _log, _served
-from tests.console.test_content_browser import tabs as tabs  # the fixture
 
 NOTICE = "Vi har stängt över jul. Vi öppnar igen den 27 december."
 

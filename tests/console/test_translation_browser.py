@@ -4,27 +4,18 @@ pages at desktop and phone widths."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
-from tests.browser import Tab, Tabs
+from tests.browser import Tab
 from tests.console.conftest import Console
-from tests.console.test_a11y_browser import DESKTOP, audited
+from tests.console.test_a11y_browser import audited
 from tests.console.test_browser import login
 from tests.console.test_translation_pages import NEW
 from tests.console.test_translation_pages import settings as settings  # the edited answers and catalogs
 
 ROW = '[data-key="thanks:bubble:0"]'
-
-
-@pytest.fixture
-async def tabs(browser: Browser) -> AsyncIterator[Tabs]:
-    opened = Tabs(browser, viewport=DESKTOP, locale="sv-SE", bypass_csp=True, timezone_id="UTC")
-    yield opened
-    await opened.close()
 
 
 async def translator(tabs: Any, console: Console, make_account: Any, name: str) -> Tab:

@@ -16,7 +16,7 @@ from chatbot.redis_server import RedisServer
 from chatbot.settings import Settings
 from tests.browser import Tab, Tabs
 from tests.console.conftest import Console
-from tests.console.test_a11y_browser import DESKTOP, PHONE, audited
+from tests.console.test_a11y_browser import PHONE, audited
 from tests.console.test_browser import login
 from tests.console.test_translation_pages import NEW, edited_tree
 
@@ -36,13 +36,6 @@ def settings(redis_server: RedisServer, tmp_path: Path) -> Settings:
         locales_dir=locales,
         offered_locales=("sv", "en"),
     )
-
-
-@pytest.fixture
-async def staff(browser: Browser) -> AsyncIterator[Tabs]:
-    opened = Tabs(browser, viewport=DESKTOP, locale="sv-SE", bypass_csp=True, timezone_id="UTC")
-    yield opened
-    await opened.close()
 
 
 @pytest.fixture
@@ -80,7 +73,7 @@ async def menu(page: Page) -> list[str]:
 
 
 async def test_a_stale_answer_translated_and_reviewed_reaches_the_english_child_in_the_real_widget(
-    console: Console, gateway_factory: Any, staff: Any, children: Any, make_account: Any, settings: Settings
+    console: Console, gateway_factory: Any, tabs: Any, children: Any, make_account: Any, settings: Settings
 ) -> None:
     gateway = await gateway_factory(settings)
     child = await children()
@@ -89,7 +82,7 @@ async def test_a_stale_answer_translated_and_reviewed_reaches_the_english_child_
     # The editors just changed the Swedish: the stale English is never shown, the new Swedish is.
     await asks_thanks(chat, NEW)
 
-    tina = await signed_in(staff, console, make_account, "tina", "translator")
+    tina = await signed_in(tabs, console, make_account, "tina", "translator")
     page = tina.page
     await page.goto(console.url + "/translate/en/answers/thanks")
     row = page.locator(ROW)
@@ -112,7 +105,7 @@ async def test_a_stale_answer_translated_and_reviewed_reaches_the_english_child_
     await page.locator(ROW).locator("button.save").click()
     await expect(page.locator("#message")).to_contain_text("Sparat")
 
-    rami = await signed_in(staff, console, make_account, "rami", "translator")
+    rami = await signed_in(tabs, console, make_account, "rami", "translator")
     await rami.page.goto(console.url + "/translate/en/review")
     await rami.page.locator(ROW).locator("button.review").click()
     await expect(rami.page.locator("#message")).to_contain_text("Granskad")
@@ -124,20 +117,20 @@ async def test_a_stale_answer_translated_and_reviewed_reaches_the_english_child_
 
 
 async def test_a_language_reaches_the_widget_menu_only_when_safe_complete_and_switched_on(
-    console: Console, gateway_factory: Any, staff: Any, children: Any, make_account: Any, settings: Settings
+    console: Console, gateway_factory: Any, tabs: Any, children: Any, make_account: Any, settings: Settings
 ) -> None:
     gateway = await gateway_factory(settings)
     child = await children()
     chat = await open_chat(child, gateway.url)
     assert await menu(chat) == ["sv", "en"]
 
-    tina = await signed_in(staff, console, make_account, "tina", "translator")
+    tina = await signed_in(tabs, console, make_account, "tina", "translator")
     await tina.page.goto(console.url + "/translate")
     await tina.page.fill('#start-language input[name="locale"]', "fa")
     await tina.page.click('#start-language button[type="submit"]')
     await tina.page.wait_for_url("**/translate/fa?msg=started")
 
-    sara = await signed_in(staff, console, make_account, "sara", "supervisor")
+    sara = await signed_in(tabs, console, make_account, "sara", "supervisor")
     page = sara.page
     await page.goto(console.url + "/translate")
     await expect(page.locator("#lang-fa .offer")).to_contain_text("inte säkert komplett")
@@ -165,12 +158,12 @@ async def test_a_language_reaches_the_widget_menu_only_when_safe_complete_and_sw
 
 
 async def test_an_import_conflict_is_chosen_side_by_side_and_the_preview_passes_axe(
-    console: Console, staff: Any, make_account: Any
+    console: Console, tabs: Any, make_account: Any
 ) -> None:
-    tina = await signed_in(staff, console, make_account, "tina", "translator")
+    tina = await signed_in(tabs, console, make_account, "tina", "translator")
     response = await tina.page.request.get(console.url + "/translate/en/export/content.po")
     data = (await response.body()).decode()
-    rami = await signed_in(staff, console, make_account, "rami", "translator")
+    rami = await signed_in(tabs, console, make_account, "rami", "translator")
     await rami.page.goto(console.url + "/translate/en/answers/greet")
     greet = rami.page.locator('[data-key="greet:bubble:0"]')
     await greet.locator("textarea").fill("Hi there! Good that you are writing.")
