@@ -15,6 +15,7 @@ import pytest
 import socketio
 from aiohttp import web
 
+from chatbot.nlu import rasa_process
 from tests.conftest import served
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -299,20 +300,11 @@ def test_the_rasa_bot_answers_every_intent_and_button_with_our_content() -> None
     assert rasa_bot.CREDENTIALS["socketio"]["bot_message_evt"] == "bot_uttered"
 
 
-def _rasa_venv() -> Path | None:
-    done = subprocess.run([str(BENCH.parent / "scripts" / "rasa"), "path"], capture_output=True, text=True)
-    venv = Path(done.stdout.strip())
-    return venv if (venv / ".installed").is_file() else None
-
-
 @pytest.mark.rasa
-@pytest.mark.skipif(
-    _rasa_venv() is None,
-    reason="Rasa 3.6's virtualenv is not built here: `scripts/rasa setup` (scripts/test and CI build it)",
-)
 def test_a_short_load_run_measures_rasas_own_socketio_channel() -> None:
     """`--servers ... rasa`: the bot made from content/ is trained (cached), served with Rasa's socket.io
     channel, driven by plain Rasa clients, and compared with the gateway in the same run."""
+    rasa_process.setup()  # Rasa's virtualenv, built if missing (minutes once; scripts/test has built it)
     import json
 
     done = subprocess.run(
