@@ -9,7 +9,7 @@ import asyncio
 import dataclasses
 import signal
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from redis.asyncio import Redis
@@ -306,7 +306,8 @@ async def test_a_console_that_dies_after_publishing_is_not_published_twice(
 # process, so its connection and everything in its memory die with it; only what it wrote to Redis stays.
 _CLAIM_AND_DIE = """
 import asyncio, os, signal, sys
-from chatbot.clock import SystemClock
+from datetime import datetime
+from chatbot.clock import FixedClock
 from chatbot.domain.content_versions import ContentVersions
 from chatbot.store import client
 from chatbot.store.content_versions import ContentVersionStore
@@ -315,7 +316,7 @@ from console.domain.editing import Workspace
 from console.store.drafts import DraftStore
 
 async def main() -> None:
-    clock = SystemClock()
+    clock = FixedClock(datetime.fromisoformat(sys.argv[2]))  # the test's clock, as every process it starts
     redis = client.connect(sys.argv[1])
     drafts = DraftStore(redis)
     ws = Workspace(drafts, ContentVersions(ContentVersionStore(redis, 86400), clock), AuditLog(redis, clock, 86400), clock)
@@ -328,15 +329,20 @@ asyncio.run(main())
 
 
 async def test_a_console_process_killed_after_its_claim_is_taken_over_once_the_lease_passes(
-    redis: Redis, settings: Settings
+    redis: Redis, settings: Settings, clock: FixedClock
 ) -> None:
-    clock = FixedClock(datetime.now(UTC))  # the killed process runs on the machine's clock
     ws, audit = _make(redis, clock, settings)
     await ws.versions.seed(Snapshot.from_repository(settings.content_dir, settings.locales_dir))
     draft = await _approved(ws, "anonymity", 2, NOTICE)
     await ws.schedule(draft.id, "erik", Role.EDITOR, clock.now() - timedelta(seconds=1))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _CLAIM_AND_DIE, settings.redis_url, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+        sys.executable,
+        "-c",
+        _CLAIM_AND_DIE,
+        settings.redis_url,
+        clock.now().isoformat(),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
     )
     out, _ = await process.communicate()
     assert process.returncode == -signal.SIGKILL and out.decode().strip() == PUBLISHING
@@ -345,7 +351,7 @@ async def test_a_console_process_killed_after_its_claim_is_taken_over_once_the_l
     # The next console: nothing while the dead process's lease holds, then the publish, exactly once.
     successor, _ = _make(redis, clock, settings)
     assert await successor.run_due() == []
-    clock.set(datetime.now(UTC) + CLAIM_LEASE + timedelta(seconds=1))
+    clock.set(clock.now() + CLAIM_LEASE + timedelta(seconds=1))
     results = await asyncio.gather(successor.run_due(), ws.run_due(), successor.run_due())
     assert sum(len(r) for r in results) == 1
     assert [v.kind for v in await ws.versions.history()] == ["publish", "seed"]
