@@ -22,6 +22,24 @@ async def exported(tina: StaffClient) -> str:
         return (await response.read()).decode()
 
 
+GREET = "/translate/en/answers/greet"
+
+
+async def save_in_workspace(person: Any) -> None:
+    """The translator saves WORKSPACE_TEXT for greet's first bubble on its answer page."""
+    _, page = await person.get(GREET)
+    assert "msg=saved" in await person.redirected(
+        "/translate/en/save",
+        {
+            "domain": "content",
+            "key": "greet:bubble:0",
+            "text": WORKSPACE_TEXT,
+            "seen": field(page, "greet:bubble:0", "seen"),
+            "back": GREET,
+        },
+    )
+
+
 async def test_a_conflict_is_shown_side_by_side_and_the_translator_picks(
     console: Console, make_account: Any, staff_factory: Any
 ) -> None:
@@ -30,18 +48,7 @@ async def test_a_conflict_is_shown_side_by_side_and_the_translator_picks(
     data = await exported(tina)
     # After the export, a colleague changes the same entry in the workspace.
     rami = await signed_in(make_account, staff_factory, "rami", "translator")
-    back = "/translate/en/answers/greet"
-    _, page = await rami.get(back)
-    assert "msg=saved" in await rami.redirected(
-        "/translate/en/save",
-        {
-            "domain": "content",
-            "key": "greet:bubble:0",
-            "text": WORKSPACE_TEXT,
-            "seen": field(page, "greet:bubble:0", "seen"),
-            "back": back,
-        },
-    )
+    await save_in_workspace(rami)
     # Tina's file changes it too (in Poedit, say), and one entry nobody else touched.
     changed = data.replace('msgstr "Hi! Good that you\'re writing."', f'msgstr "{FILE_TEXT}"', 1)
     changed = changed.replace('msgstr "You\'re welcome! Good that you got in touch."', 'msgstr "Cheers!"', 1)
@@ -60,7 +67,7 @@ async def test_a_conflict_is_shown_side_by_side_and_the_translator_picks(
 
     # Without a choice nothing is imported, not even the change without a conflict.
     assert (await tina.redirected("/translate/en/import", form)).endswith("msg=choose")
-    _, page = await tina.get(back)
+    _, page = await tina.get(GREET)
     assert WORKSPACE_TEXT in page and FILE_TEXT not in page
 
     # A new text, checked like any save: a wrong number is refused, the right text goes in.
@@ -69,7 +76,7 @@ async def test_a_conflict_is_shown_side_by_side_and_the_translator_picks(
     assert "msg=checks" in await tina.redirected("/translate/en/import", refused)
     chosen = {**form, f"choice-{i}": "edit", f"text-{i}": MINE}
     assert (await tina.redirected("/translate/en/import", chosen)).endswith("msg=imported")
-    _, page = await tina.get(back)
+    _, page = await tina.get(GREET)
     assert MINE in page and FILE_TEXT not in page
     _, page = await tina.get("/translate/en/answers/thanks")
     assert "Cheers!" in page
@@ -82,18 +89,7 @@ async def test_keeping_the_workspaces_text_leaves_it_and_an_export_after_the_edi
     console: Console, make_account: Any, staff_factory: Any
 ) -> None:
     tina = await signed_in(make_account, staff_factory, "tina", "translator")
-    back = "/translate/en/answers/greet"
-    _, page = await tina.get(back)
-    assert "msg=saved" in await tina.redirected(
-        "/translate/en/save",
-        {
-            "domain": "content",
-            "key": "greet:bubble:0",
-            "text": WORKSPACE_TEXT,
-            "seen": field(page, "greet:bubble:0", "seen"),
-            "back": back,
-        },
-    )
+    await save_in_workspace(tina)
     console.clock.advance(120)  # the export is made two minutes after the edit: the file holds it
     data = await exported(tina)
     changed = data.replace(f'msgstr "{WORKSPACE_TEXT}"', f'msgstr "{FILE_TEXT}"', 1)
@@ -113,7 +109,7 @@ async def test_keeping_the_workspaces_text_leaves_it_and_an_export_after_the_edi
     assert (
         await tina.redirected("/translate/en/import", {**form, f"choice-{index.group(1)}": "workspace"})
     ).endswith("msg=imported")
-    _, page = await tina.get(back)
+    _, page = await tina.get(GREET)
     assert WORKSPACE_TEXT in page and FILE_TEXT not in page
     actions = [(e.actor, e.action) for e in await console.audit.entries()]
     assert ("tina", "translation.import_conflict.en.content.greet:bubble:0.workspace") in actions
