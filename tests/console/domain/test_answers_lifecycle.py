@@ -49,16 +49,7 @@ async def test_a_new_answer_reached_by_a_button_publishes_through_the_gate_and_r
     with pytest.raises(EditingError) as failing:
         await ws.submit(draft.id, "edith")
     assert failing.value.code == "check_failed"
-    await ws.save(
-        draft.id,
-        "edith",
-        "grooming_games",
-        AnswerEdit((NEW,), (ButtonEdit("Prata med en människa", "intent", "ask_human"),)),
-    )
-    draft = await ws.add_answer(draft.id, "edith", "grooming")
-    grooming = draft.edits["grooming"]
-    buttons = (*grooming.buttons, ButtonEdit("I spel och chattar", "goto", "grooming_games"))
-    await ws.save(draft.id, "edith", "grooming", dataclasses.replace(grooming, buttons=buttons))
+    await _link_games(ws, draft.id)
     checked = await ws.check(await ws.get(draft.id))
     assert checked.ok, checked.violations
     number = await _publish(ws, draft.id)
@@ -123,18 +114,23 @@ async def test_a_new_answer_is_refused_a_taken_name_a_bad_name_or_a_taken_intent
         assert refused.value.code == code, answer_id
 
 
-async def _games_draft(ws: Workspace) -> str:
-    draft = await ws.new_answer("edith", "grooming_games", "answer", None, NEW)
+async def _link_games(ws: Workspace, draft_id: str) -> None:
+    """The new grooming_games gets its text and a way to a person; grooming gets a button to it."""
     await ws.save(
-        draft.id,
+        draft_id,
         "edith",
         "grooming_games",
         AnswerEdit((NEW,), (ButtonEdit("Prata med en människa", "intent", "ask_human"),)),
     )
-    draft = await ws.add_answer(draft.id, "edith", "grooming")
+    draft = await ws.add_answer(draft_id, "edith", "grooming")
     grooming = draft.edits["grooming"]
     buttons = (*grooming.buttons, ButtonEdit("I spel och chattar", "goto", "grooming_games"))
-    await ws.save(draft.id, "edith", "grooming", dataclasses.replace(grooming, buttons=buttons))
+    await ws.save(draft_id, "edith", "grooming", dataclasses.replace(grooming, buttons=buttons))
+
+
+async def _games_draft(ws: Workspace) -> str:
+    draft = await ws.new_answer("edith", "grooming_games", "answer", None, NEW)
+    await _link_games(ws, draft.id)
     await ws.submit(draft.id, "edith")
     await ws.approve(draft.id, "erik", Role.EDITOR)
     return draft.id
