@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from chatbot.nlu.classifier import Prediction
+from chatbot.nlu.literals import Prefilter, required
 from chatbot.nlu.text import normalise
 
 CRISIS = "crisis"
@@ -197,14 +198,13 @@ _HYPERBOLE = re.compile(
 )
 # Separate patterns: Python's re is slower on one big alternation of these than on the loop.
 _COMPILED = [(name, re.compile(pattern)) for name, pattern in _PATTERNS.items()]
-# The patterns in Arabic script (not Arabizi) cannot match a text without an Arabic letter: every match
-# of each holds one (tests/chatbot/nlu/test_crisis.py proves it from the patterns' syntax). A message
-# without one skips them, about a third of the check's time, and the first rule that fires is the same.
-_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
-_NEEDS_ARABIC = frozenset(
-    name for name in _PATTERNS if name.startswith("ar_") and not name.startswith("ar_latin")
-)
-_LATIN_ONLY = [(name, pattern) for name, pattern in _COMPILED if name not in _NEEDS_ARABIC]
+# Every pattern, and the hyperbole, has strings one of which each of its matches contains, read from its
+# syntax (chatbot/nlu/literals.py): a message holding none of them cannot match the pattern, which is
+# skipped (most of the check's time; the Arabic-script patterns are skipped for every Latin message). The
+# patterns that may match run in their order, so the first rule that fires is the same.
+_RULES = [(name, pattern) for name, pattern in _COMPILED] + [("", _HYPERBOLE)]
+_HYPERBOLE_BIT = 1 << len(_COMPILED)
+_PREFILTER = Prefilter([required(pattern.pattern) for _name, pattern in _RULES])
 
 # Single words that mean crisis on their own, matched with typo tolerance.
 _KEYWORDS = {
@@ -278,10 +278,21 @@ class CrisisDetector:
 
     def check_text(self, text: str) -> CrisisCheck:
         """Patterns and keywords only (no classifier)."""
-        folded = _HYPERBOLE.sub(" ", normalise(text))
-        for name, pattern in _COMPILED if _ARABIC_LETTER.search(folded) else _LATIN_ONLY:
-            if pattern.search(folded):
+        folded = normalise(text)
+        candidates = _PREFILTER.candidates(folded)
+        if candidates & _HYPERBOLE_BIT and _PREFILTER.holds(len(_COMPILED), folded):
+            cut = _HYPERBOLE.sub(" ", folded)
+            if cut != folded:  # the cut can join letters that were apart: look again
+                folded = cut
+                candidates = _PREFILTER.candidates(folded)
+        candidates &= _HYPERBOLE_BIT - 1
+        while candidates:
+            bit = candidates & -candidates
+            k = bit.bit_length() - 1
+            name, pattern = _RULES[k]
+            if _PREFILTER.holds(k, folded) and pattern.search(folded):
                 return CrisisCheck(True, name)
+            candidates ^= bit
         for word in _WORD.findall(folded):
             reason = _keyword(word)
             if reason:

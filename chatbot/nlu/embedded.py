@@ -12,11 +12,13 @@ messages the model has not seen, which is what the fallback threshold needs.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
+import operator
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +38,9 @@ log = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float32]
 Progress = Callable[[str], None]
 
-# Sublinear term frequency 1 + log(n), precomputed for the counts short messages have.
-_TABLE = 16
+# Sublinear term frequency 1 + log(n), precomputed for the counts messages have (a longer one is worked
+# out the same way when it is needed).
+_TABLE = 256
 _SUBLINEAR = [0.0] + [1.0 + math.log(n) for n in range(1, _TABLE)]
 # How many intents a prediction ranks (Rasa's /model/parse ranks 10 as well).
 RANKING_SIZE = 10
@@ -69,6 +72,22 @@ class _Block:
     # Character n-grams inside word boundaries (char_wb): a text's n-grams are its words' n-grams, one
     # word after another, so a word's can be worked out once and kept (see EmbeddedModel._word_features).
     per_word: bool = False
+
+
+def _analyzer(vectorizer: TfidfVectorizer) -> Callable[[str], list[str]]:
+    """The vectorizer's analyzer; for words and word pairs, the same list without scikit-learn's generic
+    steps (decoding, stop words, the n-gram loop), a few microseconds a message."""
+    analyze: Callable[[str], list[str]] = vectorizer.build_analyzer()
+    if vectorizer.analyzer != "word" or vectorizer.ngram_range != (1, 2) or vectorizer.stop_words:
+        return analyze
+    tokenize: Callable[[str], list[str]] = vectorizer.build_tokenizer()
+
+    def words_and_pairs(text: str) -> list[str]:
+        tokens = tokenize(text)
+        # What scikit-learn's _word_ngrams gives for (1, 2): the words, then each pair joined by a space.
+        return tokens + list(map(" ".join, itertools.pairwise(tokens)))
+
+    return words_and_pairs
 
 
 def _vectorizers() -> FeatureUnion:
@@ -119,7 +138,21 @@ class EmbeddedModel:
         self._known_words = frozenset(
             word for block in blocks if not block.per_word for word in block.vocabulary if " " not in word
         )
+        # Kept features are rows of `_weights` (the block's offset added), so the blocks' counts can be
+        # joined without another pass.
         self._kept: list[dict[str, tuple[int, ...]]] = [{} for _ in blocks]
+        # Each block's n-grams by row of `_weights`, and every row's idf: one lookup each per n-gram.
+        self._rows = [
+            block.vocabulary
+            if block.offset == 0
+            else {g: i + block.offset for g, i in block.vocabulary.items()}
+            for block in blocks
+        ]
+        self._idf: list[float] = []
+        for block in blocks:
+            if block.offset != len(self._idf):
+                raise ValueError("the blocks' offsets must follow one another")
+            self._idf.extend(block.idf)
 
     @property
     def intents(self) -> list[str]:
@@ -156,7 +189,7 @@ class EmbeddedModel:
             vectorizer.set_params(preprocessor=None, lowercase=False)
             blocks.append(
                 _Block(
-                    vectorizer.build_analyzer(),
+                    _analyzer(vectorizer),
                     vocabulary,
                     [float(x) for x in vectorizer.idf_],
                     offset,
@@ -185,42 +218,59 @@ class EmbeddedModel:
         folded = normalise(text)
         rows: list[int] = []
         values: list[float] = []
-        for block, kept in zip(self._blocks, self._kept, strict=True):
-            vocabulary, idf = block.vocabulary, block.idf
+        idf = self._idf
+        for block, kept, by_row in zip(self._blocks, self._kept, self._rows, strict=True):
             if block.per_word:
-                counts: Counter[int] = Counter()
+                features: list[int] = []
                 for word in folded.split():
-                    counts.update(self._word_features(block, kept, word))
+                    found = kept.get(word)
+                    features += self._word_features(block, kept, by_row, word) if found is None else found
             else:
-                counts = Counter([vocabulary[gram] for gram in block.analyze(folded) if gram in vocabulary])
-            if not counts:
+                features = [i for i in map(by_row.get, block.analyze(folded)) if i is not None]
+            if not features:
                 continue
-            weighted = [
-                (_SUBLINEAR[n] if n < _TABLE else 1.0 + math.log(n)) * idf[i] for i, n in counts.items()
-            ]
-            norm = math.sqrt(sum(v * v for v in weighted))
-            rows.extend(i + block.offset for i in counts)
-            values.extend(v / norm for v in weighted)
+            # Rows in the order they first occur, as Counter keeps them (the order of the sums below).
+            counts = Counter(features)
+            try:
+                tf = list(map(_SUBLINEAR.__getitem__, counts.values()))
+            except IndexError:
+                tf = [_SUBLINEAR[n] if n < _TABLE else 1.0 + math.log(n) for n in counts.values()]
+            weighted = list(map(operator.mul, tf, map(idf.__getitem__, counts)))
+            # The same additions in the same order as sum(v * v for v in weighted): the same norm.
+            norm = math.sqrt(sum(map(operator.mul, weighted, weighted)))
+            rows += counts
+            values += map(norm.__rtruediv__, weighted)  # v / norm for each v
         if not rows:
             return self._bias.copy()
-        result: FloatArray = np.array(values, dtype=np.float32) @ self._weights[rows] + self._bias
+        result: FloatArray = (
+            np.array(values, dtype=np.float32) @ self._weights.take(rows, axis=0) + self._bias
+        )
         return result
 
-    def _word_features(self, block: _Block, kept: dict[str, tuple[int, ...]], word: str) -> tuple[int, ...]:
-        """The block's features of one word (its n-grams that are in the vocabulary, as indices), kept
-        for the words of the training data: most of what children write, worked out once."""
-        found = kept.get(word)
-        if found is None:
-            vocabulary = block.vocabulary
-            found = tuple(vocabulary[gram] for gram in block.analyze(word) if gram in vocabulary)
-            if word in self._known_words:
-                kept[word] = found
+    def _word_features(
+        self, block: _Block, kept: dict[str, tuple[int, ...]], by_row: dict[str, int], word: str
+    ) -> tuple[int, ...]:
+        """The block's features of one word (its n-grams that are in the vocabulary, as rows of the
+        weights), kept for the words of the training data: most of what children write, worked out once."""
+        found = tuple(i for i in map(by_row.get, block.analyze(word)) if i is not None)
+        if word in self._known_words:
+            kept[word] = found
         return found
 
     def predict(self, text: str) -> Scored:
         probabilities = _softmax(self.scores(text) * self._temperature)
-        top = np.argsort(-probabilities)[:RANKING_SIZE]
-        return Scored(tuple((self._intents[i], float(probabilities[i])) for i in top))
+        # Python floats holding the float32 values exactly; ranked in Python (a few microseconds less than
+        # numpy's argsort on a few dozen values). Only equal values could be ordered differently from
+        # argsort, so a tie goes to argsort itself.
+        values = probabilities.tolist()
+        if len(set(values)) == len(values):
+            top: Iterable[int] = sorted(range(len(values)), key=values.__getitem__, reverse=True)[
+                :RANKING_SIZE
+            ]
+        else:
+            top = np.argsort(-probabilities)[:RANKING_SIZE].tolist()
+        intents = self._intents
+        return Scored(tuple([(intents[i], values[i]) for i in top]))
 
     def predict_many(self, texts: Sequence[str]) -> list[Scored]:
         return [self.predict(text) for text in texts]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -63,13 +64,15 @@ class LanguageGuesser:
     def guess(self, text: str) -> Guess:
         counts: dict[str, int] = {}
         foreign_letters = 0
-        for ch in text:
+        # Each different character once, in the order of first appearance: the scripts are counted in the
+        # same order as a walk over the text would (max() below keeps the first of equal counts).
+        for ch, n in Counter(text).items():
             if not ch.isalpha():
                 continue
-            script = _script(ch)
-            counts[script] = counts.get(script, 0) + 1
+            script = _SCRIPTS.get(ch) or _script(ch)
+            counts[script] = counts.get(script, 0) + n
             if ch.casefold() in _FOREIGN_LATIN:
-                foreign_letters += 1
+                foreign_letters += n
         if not counts:
             return Guess(EMPTY)
         script = max(counts, key=lambda s: counts[s])
@@ -92,9 +95,18 @@ class LanguageGuesser:
         return Guess(LATIN)
 
 
+# Characters' scripts, worked out once (unicodedata.name is the guess's main cost). Single characters only,
+# never text, and at most _MAX_SCRIPTS of them.
+_SCRIPTS: dict[str, str] = {}
+_MAX_SCRIPTS = 4096
+
+
 def _script(ch: str) -> str:
     """The first word of the character's Unicode name: LATIN, ARABIC, CYRILLIC, CJK, ETHIOPIC..."""
     try:
-        return unicodedata.name(ch).split(" ", 1)[0]
+        script = unicodedata.name(ch).split(" ", 1)[0]
     except ValueError:
-        return "OTHER"
+        script = "OTHER"
+    if len(_SCRIPTS) < _MAX_SCRIPTS:
+        _SCRIPTS[ch] = script
+    return script
