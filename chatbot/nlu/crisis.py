@@ -300,21 +300,29 @@ class CrisisDetector:
         return NOT_CRISIS
 
 
+# Each keyword with its reason, allowed edits, letter pairs and the pairs a word within them must share.
+_KEYWORD_RULES = [
+    (keyword, reason, limit, pairs, len(pairs) - 3 * limit)
+    for keyword, reason in _KEYWORDS.items()
+    for limit in [2 if len(keyword) >= 9 else 1]
+    for pairs in [_KEYWORD_BIGRAMS[keyword]]
+]
+
+
 def _keyword(word: str) -> str:
-    if len(word) < 6:
+    size = len(word)
+    if size < 6:
         return ""
-    pairs = _bigrams(word)
-    for keyword, reason in _KEYWORDS.items():
+    pairs: frozenset[str] | None = None  # worked out for the first keyword of a near length only
+    for keyword, reason, limit, keyword_pairs, shared in _KEYWORD_RULES:
         # Longer forms count too: "sjalvmordet", "suicidala".
         if word.startswith(keyword):
             return reason
-        limit = 2 if len(keyword) >= 9 else 1
-        if (
-            abs(len(word) - len(keyword)) <= limit
-            and len(pairs & _KEYWORD_BIGRAMS[keyword]) >= len(_KEYWORD_BIGRAMS[keyword]) - 3 * limit
-            and _within(word, keyword, limit)
-        ):
-            return reason
+        if abs(size - len(keyword)) <= limit:
+            if pairs is None:
+                pairs = _bigrams(word)
+            if len(pairs & keyword_pairs) >= shared and _within(word, keyword, limit):
+                return reason
     return ""
 
 

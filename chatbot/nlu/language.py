@@ -62,6 +62,12 @@ class LanguageGuesser:
         self._known = frozenset(words)
 
     def guess(self, text: str) -> Guess:
+        distinct = set(text)
+        others = distinct.difference(_PLAIN_LATIN)
+        if len(others) < len(distinct) and not any(map(str.isalpha, others)):
+            # Letters, all of them Latin ones Swedish and English may use: what the count below finds
+            # (one script, LATIN, no foreign letter) without looking up each character.
+            return self._latin(text)
         counts: dict[str, int] = {}
         foreign_letters = 0
         # Each different character once, in the order of first appearance: the scripts are counted in the
@@ -87,13 +93,20 @@ class LanguageGuesser:
             return Guess(FOREIGN, f"script_{script.lower()}")
         if foreign_letters:
             return Guess(FOREIGN, "foreign_letters")
+        return self._latin(text)
+
+    def _latin(self, text: str) -> Guess:
+        """Latin letters, none foreign: a language we know unless almost no word is known."""
         found = _WORD.findall(normalise(text))
         if self._known and len(found) >= _MIN_WORDS:
-            share = sum(1 for w in found if w in self._known) / len(found)
+            share = sum(map(self._known.__contains__, found)) / len(found)
             if share < _MIN_KNOWN_SHARE:
-                return Guess(FOREIGN, "unknown_words")
-        return Guess(LATIN)
+                return _UNKNOWN_WORDS
+        return _LATIN
 
+
+_LATIN = Guess(LATIN)
+_UNKNOWN_WORDS = Guess(FOREIGN, "unknown_words")
 
 # Characters' scripts, worked out once (unicodedata.name is the guess's main cost). Single characters only,
 # never text, and at most _MAX_SCRIPTS of them.
@@ -110,3 +123,12 @@ def _script(ch: str) -> str:
     if len(_SCRIPTS) < _MAX_SCRIPTS:
         _SCRIPTS[ch] = script
     return script
+
+
+# Latin letters (Latin-1 and Latin Extended-A and -B) that are not foreign letters: a text whose letters are
+# all among them is Latin script without a foreign letter.
+_PLAIN_LATIN = frozenset(
+    ch
+    for ch in map(chr, range(0x250))
+    if ch.isalpha() and _script(ch) == "LATIN" and ch.casefold() not in _FOREIGN_LATIN
+)

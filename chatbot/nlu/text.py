@@ -7,9 +7,9 @@ import unicodedata
 
 # Children write "hjalp", "dö" or "do", "heeeej", "don't" or "dont": all of them should look the same.
 _APOSTROPHES = re.compile(r"['’`´]")
+_APOSTROPHE_SET = frozenset("'’`´")
 _NON_WORD = re.compile(r"[^\w?!]+")
 _STRETCHED = re.compile(r"(\w)\1{2,}")
-_SPACES = re.compile(r"\s+")
 
 # Arabic is written with or without short vowels (tashkeel, combining marks that fold() drops), with the
 # stretching tatweel ("أريـــد"), and with letters whose spelling varies by writer and keyboard: the
@@ -68,9 +68,12 @@ def normalise(text: str) -> str:
     last = _last
     if last[0] is text:
         return last[1]
-    folded = _APOSTROPHES.sub("", fold(text))
+    folded = fold(text)
+    if not _APOSTROPHE_SET.isdisjoint(folded):
+        folded = _APOSTROPHES.sub("", folded)
     folded = _NON_WORD.sub(" ", folded.replace("_", " "))
     folded = _STRETCHED.sub(r"\1\1", folded)
-    result = _SPACES.sub(" ", folded).strip()
+    # No _SPACES pass: _NON_WORD has made every run of white space (never a word character) one " ".
+    result = folded.strip()
     _last = (text, result)
     return result
