@@ -14,6 +14,7 @@ The check is synchronous and takes microseconds, so it runs on every message in 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -225,13 +226,13 @@ _KEYWORDS = {
 _WORD = re.compile(r"\w+")
 
 
-def _bigrams(word: str) -> frozenset[str]:
-    return frozenset(word[i : i + 2] for i in range(len(word) - 1))
+def _bigrams(word: str) -> set[str]:
+    return set(map("".join, itertools.pairwise(word)))
 
 
 # One edit changes at most three letter pairs, so a word sharing fewer pairs with a keyword than this
 # cannot be within the allowed edits; the cheap set test spares most words the edit-distance loop.
-_KEYWORD_BIGRAMS = {keyword: _bigrams(keyword) for keyword in _KEYWORDS}
+_KEYWORD_BIGRAMS = {keyword: frozenset(_bigrams(keyword)) for keyword in _KEYWORDS}
 
 
 @dataclass(frozen=True)
@@ -307,22 +308,43 @@ _KEYWORD_RULES = [
     for limit in [2 if len(keyword) >= 9 else 1]
     for pairs in [_KEYWORD_BIGRAMS[keyword]]
 ]
+_KEYWORD_PREFIXES = tuple(_KEYWORDS)
+# For a word of each length, the keywords (in order) it may be a misspelling of: within their edits.
+_KEYWORDS_NEAR_LENGTH = {
+    size: [rule for rule in _KEYWORD_RULES if abs(size - len(rule[0])) <= rule[2]]
+    for size in range(6, max(map(len, _KEYWORDS)) + 3)
+}
 
 
 def _keyword(word: str) -> str:
     size = len(word)
     if size < 6:
         return ""
-    pairs: frozenset[str] | None = None  # worked out for the first keyword of a near length only
+    if word.startswith(_KEYWORD_PREFIXES):
+        return _keyword_in_order(word)
+    # No keyword starts the word, so only a misspelling can match: of a keyword of a near length.
+    pairs: set[str] | None = None
+    for keyword, reason, limit, keyword_pairs, shared in _KEYWORDS_NEAR_LENGTH.get(size, ()):
+        if pairs is None:
+            pairs = _bigrams(word)
+        if len(pairs & keyword_pairs) >= shared and _within(word, keyword, limit):
+            return reason
+    return ""
+
+
+def _keyword_in_order(word: str) -> str:
+    """The first keyword that starts the word or that it misspells."""
+    pairs = _bigrams(word)
     for keyword, reason, limit, keyword_pairs, shared in _KEYWORD_RULES:
         # Longer forms count too: "sjalvmordet", "suicidala".
         if word.startswith(keyword):
             return reason
-        if abs(size - len(keyword)) <= limit:
-            if pairs is None:
-                pairs = _bigrams(word)
-            if len(pairs & keyword_pairs) >= shared and _within(word, keyword, limit):
-                return reason
+        if (
+            abs(len(word) - len(keyword)) <= limit
+            and len(pairs & keyword_pairs) >= shared
+            and _within(word, keyword, limit)
+        ):
+            return reason
     return ""
 
 

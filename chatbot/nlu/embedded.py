@@ -18,7 +18,7 @@ import math
 import operator
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +78,26 @@ def _analyzer(vectorizer: TfidfVectorizer) -> Callable[[str], list[str]]:
     """The vectorizer's analyzer; for words and word pairs, the same list without scikit-learn's generic
     steps (decoding, stop words, the n-gram loop), a few microseconds a message."""
     analyze: Callable[[str], list[str]] = vectorizer.build_analyzer()
+    if vectorizer.preprocessor is not None or vectorizer.lowercase or vectorizer.strip_accents:
+        return analyze
+    if vectorizer.analyzer == "char_wb":
+        low, high = vectorizer.ngram_range
+
+        def in_words(text: str) -> list[str]:
+            # scikit-learn's _char_wb_ngrams: each word padded with a space, its n-grams for n from
+            # low to high; a word no longer than n counts once, whole, and ends the word's n-grams.
+            grams: list[str] = []
+            for word in text.split():
+                padded = f" {word} "
+                size = len(padded)
+                for n in range(low, high + 1):
+                    if size <= n:
+                        grams.append(padded)
+                        break
+                    grams += [padded[i : i + n] for i in range(size - n + 1)]
+            return grams
+
+        return in_words
     if vectorizer.analyzer != "word" or vectorizer.ngram_range != (1, 2) or vectorizer.stop_words:
         return analyze
     tokenize: Callable[[str], list[str]] = vectorizer.build_tokenizer()
@@ -231,15 +251,18 @@ class EmbeddedModel:
                 continue
             # Rows in the order they first occur, as Counter keeps them (the order of the sums below).
             counts = Counter(features)
-            try:
-                tf = list(map(_SUBLINEAR.__getitem__, counts.values()))
-            except IndexError:
-                tf = [_SUBLINEAR[n] if n < _TABLE else 1.0 + math.log(n) for n in counts.values()]
-            weighted = list(map(operator.mul, tf, map(idf.__getitem__, counts)))
-            # The same additions in the same order as sum(v * v for v in weighted): the same norm.
+            weighted: Sequence[float] = _pick(idf, counts)
+            if len(counts) < len(features):  # some feature more than once: its sublinear tf
+                try:
+                    tf = _pick(_SUBLINEAR, counts.values())
+                except IndexError:
+                    tf = [_SUBLINEAR[n] if n < _TABLE else 1.0 + math.log(n) for n in counts.values()]
+                weighted = list(map(operator.mul, tf, weighted))
+            # (Where every tf is 1.0 the weight is the idf itself: 1.0 * x is x.) The same additions in the
+            # same order as sum(v * v for v in weighted): the same norm.
             norm = math.sqrt(sum(map(operator.mul, weighted, weighted)))
             rows += counts
-            values += map(norm.__rtruediv__, weighted)  # v / norm for each v
+            values += map(operator.truediv, weighted, itertools.repeat(norm))  # v / norm for each v
         if not rows:
             return self._bias.copy()
         result: FloatArray = (
@@ -274,6 +297,14 @@ class EmbeddedModel:
 
     def predict_many(self, texts: Sequence[str]) -> list[Scored]:
         return [self.predict(text) for text in texts]
+
+
+def _pick(values: Sequence[float], keys: Collection[int]) -> Sequence[float]:
+    """values[k] for each of `keys`, in order (one C call for many keys)."""
+    if len(keys) == 1:
+        return [values[k] for k in keys]
+    picked: tuple[float, ...] = operator.itemgetter(*keys)(values)
+    return picked
 
 
 def _softmax(scores: FloatArray) -> FloatArray:
