@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 
@@ -69,11 +70,24 @@ def normalise(text: str) -> str:
     if last[0] is text:
         return last[1]
     folded = fold(text)
+    # Each pass is skipped when a cheap test shows it would change nothing (most messages).
     if not _APOSTROPHE_SET.isdisjoint(folded):
         folded = _APOSTROPHES.sub("", folded)
-    folded = _NON_WORD.sub(" ", folded.replace("_", " "))
-    folded = _STRETCHED.sub(r"\1\1", folded)
+    folded = folded.replace("_", " ")
+    if not _only_words_and_single_spaces(folded):
+        folded = _NON_WORD.sub(" ", folded)
+    if b"\x01\x01" in bytes(map(operator.eq, folded, folded[1:])):  # a character three times in a row
+        folded = _STRETCHED.sub(r"\1\1", folded)
     # No _SPACES pass: _NON_WORD has made every run of white space (never a word character) one " ".
     result = folded.strip()
     _last = (text, result)
     return result
+
+
+def _only_words_and_single_spaces(text: str) -> bool:
+    """Whether _NON_WORD.sub(" ", text) is `text` itself: every character a word character (str.isalnum,
+    as re's \\w; the text has no "_" left), "?", "!" or a space, and no two spaces together."""
+    if "  " in text:
+        return False
+    rest = text.replace(" ", "").replace("?", "").replace("!", "")
+    return not rest or rest.isalnum()
