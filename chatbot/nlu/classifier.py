@@ -42,7 +42,10 @@ class Prediction:
 
     def probability(self, intent: str) -> float:
         """The confidence for `intent` (0.0 if it is not in the ranking)."""
-        return next((p for name, p in self.ranking if name == intent), 0.0)
+        for name, p in self.ranking:
+            if name == intent:
+                return p
+        return 0.0
 
     @classmethod
     def from_scored(cls, scored: Scored, backend: str, threshold: float) -> Prediction:

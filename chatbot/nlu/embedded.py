@@ -12,6 +12,7 @@ messages the model has not seen, which is what the fallback threshold needs.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -241,12 +242,16 @@ class EmbeddedModel:
         idf = self._idf
         for block, kept, by_row in zip(self._blocks, self._kept, self._rows, strict=True):
             if block.per_word:
-                features: list[int] = []
-                for word in folded.split():
-                    found = kept.get(word)
-                    features += self._word_features(block, kept, by_row, word) if found is None else found
+                words = folded.split()
+                known = list(map(kept.get, words))
+                if None in known:  # a word met for the first time, or one only a child wrote
+                    known = [
+                        self._word_features(block, kept, by_row, word) if found is None else found
+                        for word, found in zip(words, known, strict=True)
+                    ]
+                features = list(itertools.chain.from_iterable(known))  # type: ignore[arg-type]
             else:
-                features = [i for i in map(by_row.get, block.analyze(folded)) if i is not None]
+                features = list(filter(_NOT_NONE, map(by_row.get, block.analyze(folded))))  # type: ignore[arg-type]
             if not features:
                 continue
             # Rows in the order they first occur, as Counter keeps them (the order of the sums below).
@@ -297,6 +302,9 @@ class EmbeddedModel:
 
     def predict_many(self, texts: Sequence[str]) -> list[Scored]:
         return [self.predict(text) for text in texts]
+
+
+_NOT_NONE = functools.partial(operator.is_not, None)
 
 
 def _pick(values: Sequence[float], keys: Collection[int]) -> Sequence[float]:
