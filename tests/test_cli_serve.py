@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 
 import aiohttp
 import pytest
+from aiohttp import web
 
+from chatbot.cli_support import YOUNG_OBJECTS_BEFORE_COLLECTION, settle_heap
 from chatbot.redis_server import free_port
 from chatbot.settings import Settings
 from tests.conftest import ROOT
@@ -68,3 +71,16 @@ async def test_serve_listens_where_asked_and_stops_on_sigterm(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_after_startup_the_heap_is_frozen_and_collected_in_larger_steps() -> None:
+    threshold = gc.get_threshold()
+    try:
+        kept = [{"made": "at startup"} for _ in range(1000)]  # objects that live as long as the process
+        await settle_heap(web.Application())
+        assert gc.get_freeze_count() >= len(kept)
+        assert not any(x is kept for x in gc.get_objects())  # never walked again
+        assert gc.get_threshold()[0] == YOUNG_OBJECTS_BEFORE_COLLECTION > threshold[0]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from chatbot.clock import Clock
 from chatbot.domain import errors, payloads
@@ -304,26 +305,27 @@ class ConversationService:
     async def _replies_as_entries(self, conv_id: str, replies: list[Reply]) -> list[Entry]:
         if not replies:
             return []
-        entries = [self._bot_entry(r) for r in replies]
+        now = self._clock.now()
+        entries = [self._bot_entry(r, now) for r in replies]
         appended = self._store.append(
-            conv_id, entries, now_ms=to_ms(self._clock.now()), retention=self._settings.conversation_retention
+            conv_id, entries, now_ms=to_ms(now), retention=self._settings.conversation_retention
         )
         if self._shown is None:
             last = await appended
         else:
             # Counts only, per answer and Stockholm day, for the editors (never who or what was written).
             # Made together with the append, so both go to Redis in one round trip.
-            day = self._clock.now().astimezone(STOCKHOLM).date().isoformat()
+            day = now.astimezone(STOCKHOLM).date().isoformat()
             counted = self._shown.count(day, list(dict.fromkeys(r.answer for r in replies if r.answer)))
             last, _ = await asyncio.gather(appended, counted)
         first = last - len(entries) + 1
         return [e.with_seq(first + i) for i, e in enumerate(entries)]
 
-    def _bot_entry(self, reply: Reply) -> Entry:
+    def _bot_entry(self, reply: Reply, now: datetime) -> Entry:
         return Entry(
             Role.BOT,
             reply.text,
-            self._clock.now(),
+            now,
             quick_replies=reply.quick_replies,
             intent=reply.intent,
             extra=reply.extra,

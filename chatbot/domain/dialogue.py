@@ -412,7 +412,7 @@ class DialogueBot:
         )
 
     async def _render(self, answer: Answer, ctx: BotContext) -> list[Reply]:
-        params = self._params(ctx)
+        params = self._params(ctx, answer.placeholders)
         if {"position", "wait"} & set(answer.placeholders):
             place = await self._handoff.place(ctx.conv_id)
             if place is None:
@@ -421,15 +421,20 @@ class DialogueBot:
         return answer.replies(ctx.locale, **params)
 
     def _say(self, answer_id: str, ctx: BotContext, **extra: object) -> list[Reply]:
-        return self._content.get(answer_id).replies(ctx.locale, **{**self._params(ctx), **extra})
+        answer = self._content.get(answer_id)
+        return answer.replies(ctx.locale, **{**self._params(ctx, answer.placeholders), **extra})
 
-    def _params(self, ctx: BotContext) -> dict[str, object]:
-        now = self._clock.now()
-        opening = self._hours.latest.next_opening(now)
-        next_open = format_moment(opening, ctx.locale) if opening else ""
-        closing = self._hours.latest.closes_at(now)
-        closes = format_clock(closing, ctx.locale) if closing else ""
-        return {"next_open": next_open, "closes": closes, "retention_days": self._retention_days}
+    def _params(self, ctx: BotContext, names: Collection[str]) -> dict[str, object]:
+        """The run-time values of the placeholders an answer has (the opening hours are worked out only
+        for an answer that tells them: most do not, and every message has an answer)."""
+        params: dict[str, object] = {"retention_days": self._retention_days}
+        if "next_open" in names or "closes" in names:
+            now = self._clock.now()
+            opening = self._hours.latest.next_opening(now)
+            params["next_open"] = format_moment(opening, ctx.locale) if opening else ""
+            closing = self._hours.latest.closes_at(now)
+            params["closes"] = format_clock(closing, ctx.locale) if closing else ""
+        return params
 
 
 def _as_intent(replies: list[Reply], intent: str) -> list[Reply]:

@@ -144,14 +144,15 @@ class Delivery:
             else:
                 todo = await self._store.read(conv_id, room.cursor, last)
             for entry in todo:
-                if entry.role is Role.CHILD and room.extended:
-                    # The child's own message, to their other tabs (here, or on another process), never
-                    # back to the socket that wrote it. Rasa clients keep their own messages themselves.
+                if entry.role is not Role.CHILD:
+                    continue
+                # The child's own message, to their other tabs on this process, never back to the socket
+                # that wrote it (a tab on another process gets it from that process). Rasa clients keep
+                # their own messages themselves. With no other tab, nothing is made at all.
+                writer = room.senders.get(entry.client_id or "")
+                if room.extended and not (len(room.extended) == 1 and writer in room.extended):
                     await self._emit(
-                        protocol.BOT_UTTERED,
-                        protocol.history_entry(entry),
-                        room=conv_id,
-                        skip_sid=room.senders.get(entry.client_id or ""),
+                        protocol.BOT_UTTERED, protocol.history_entry(entry), room=conv_id, skip_sid=writer
                     )
             shown = [e for e in todo if e.role is not Role.CHILD]
             if ack is not None and ack_to is not None:
