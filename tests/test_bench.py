@@ -177,6 +177,34 @@ def test_gate_bench_times_training_and_a_check_per_language() -> None:
         assert 0 < timing["p50"] <= timing["p99"]
 
 
+def test_nlu_speed_bench_times_each_part_and_compares_two_trees() -> None:
+    """bench/nlu_speed.py measures this tree against another one (here: itself) in fresh processes."""
+    import json
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "nlu_speed.py"),
+            "--against",
+            str(BENCH.parent),
+            "--rounds",
+            "1",
+            "--repetitions",
+            "1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)["per_message_cpu_us"]
+    assert set(figures) >= {"understand_heldout_us", "crisis_heldout_us", "language_heldout_us"}
+    for timing in figures.values():
+        assert timing["before"] > 0 and timing["after"] > 0
+
+
 def _clinc(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(BENCH / "clinc.py"), *args],
