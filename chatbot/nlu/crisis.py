@@ -203,8 +203,9 @@ _COMPILED = [(name, re.compile(pattern)) for name, pattern in _PATTERNS.items()]
 # syntax (chatbot/nlu/literals.py): a message holding none of them cannot match the pattern, which is
 # skipped (most of the check's time; the Arabic-script patterns are skipped for every Latin message). The
 # patterns that may match run in their order, so the first rule that fires is the same.
-_RULES = [(name, pattern) for name, pattern in _COMPILED] + [("", _HYPERBOLE)]
-_HYPERBOLE_BIT = 1 << len(_COMPILED)
+_RULES = [*_COMPILED, ("", _HYPERBOLE)]
+_HYPERBOLE_INDEX = len(_COMPILED)
+_HYPERBOLE_BIT = 1 << _HYPERBOLE_INDEX
 _PREFILTER = Prefilter([required(pattern.pattern) for _name, pattern in _RULES])
 
 # Single words that mean crisis on their own, matched with typo tolerance.
@@ -228,11 +229,6 @@ _WORD = re.compile(r"\w+")
 
 def _bigrams(word: str) -> set[str]:
     return set(map("".join, itertools.pairwise(word)))
-
-
-# One edit changes at most three letter pairs, so a word sharing fewer pairs with a keyword than this
-# cannot be within the allowed edits; the cheap set test spares most words the edit-distance loop.
-_KEYWORD_BIGRAMS = {keyword: frozenset(_bigrams(keyword)) for keyword in _KEYWORDS}
 
 
 @dataclass(frozen=True)
@@ -281,7 +277,7 @@ class CrisisDetector:
         """Patterns and keywords only (no classifier)."""
         folded = normalise(text)
         candidates = _PREFILTER.candidates(folded)
-        if candidates & _HYPERBOLE_BIT and _PREFILTER.holds(len(_COMPILED), folded):
+        if candidates & _HYPERBOLE_BIT and _PREFILTER.holds(_HYPERBOLE_INDEX, folded):
             cut = _HYPERBOLE.sub(" ", folded)
             if cut != folded:  # the cut can join letters that were apart: look again
                 folded = cut
@@ -301,12 +297,14 @@ class CrisisDetector:
         return NOT_CRISIS
 
 
-# Each keyword with its reason, allowed edits, letter pairs and the pairs a word within them must share.
+# Each keyword with its reason, allowed edits, letter pairs and the pairs a word within them must share:
+# one edit changes at most three letter pairs, so a word sharing fewer pairs with a keyword cannot be
+# within the allowed edits; the cheap set test spares most words the edit-distance loop.
 _KEYWORD_RULES = [
     (keyword, reason, limit, pairs, len(pairs) - 3 * limit)
     for keyword, reason in _KEYWORDS.items()
     for limit in [2 if len(keyword) >= 9 else 1]
-    for pairs in [_KEYWORD_BIGRAMS[keyword]]
+    for pairs in [frozenset(_bigrams(keyword))]
 ]
 _KEYWORD_PREFIXES = tuple(_KEYWORDS)
 # For a word of each length, the keywords (in order) it may be a misspelling of: within their edits.
@@ -317,33 +315,22 @@ _KEYWORDS_NEAR_LENGTH = {
 
 
 def _keyword(word: str) -> str:
+    """The first keyword, in order, that starts the word or that it misspells; "" for none."""
     size = len(word)
     if size < 6:
         return ""
-    if word.startswith(_KEYWORD_PREFIXES):
-        return _keyword_in_order(word)
-    # No keyword starts the word, so only a misspelling can match: of a keyword of a near length.
+    # A word no keyword starts can only misspell one, and only one of a near length.
+    rules = _KEYWORD_RULES if word.startswith(_KEYWORD_PREFIXES) else _KEYWORDS_NEAR_LENGTH.get(size, ())
     pairs: set[str] | None = None
-    for keyword, reason, limit, keyword_pairs, shared in _KEYWORDS_NEAR_LENGTH.get(size, ()):
-        if pairs is None:
-            pairs = _bigrams(word)
-        if len(pairs & keyword_pairs) >= shared and _within(word, keyword, limit):
-            return reason
-    return ""
-
-
-def _keyword_in_order(word: str) -> str:
-    """The first keyword that starts the word or that it misspells."""
-    pairs = _bigrams(word)
-    for keyword, reason, limit, keyword_pairs, shared in _KEYWORD_RULES:
+    for keyword, reason, limit, keyword_pairs, shared in rules:
         # Longer forms count too: "sjalvmordet", "suicidala".
         if word.startswith(keyword):
             return reason
-        if (
-            abs(len(word) - len(keyword)) <= limit
-            and len(pairs & keyword_pairs) >= shared
-            and _within(word, keyword, limit)
-        ):
+        if abs(size - len(keyword)) > limit:
+            continue
+        if pairs is None:
+            pairs = _bigrams(word)
+        if len(pairs & keyword_pairs) >= shared and _within(word, keyword, limit):
             return reason
     return ""
 
