@@ -183,6 +183,8 @@ def test_every_key_names_its_group() -> None:
             elif callable(value) and getattr(value, "__module__", "") == module.__name__ and name != "tagged":
                 made = value(*["x"] * value.__code__.co_argcount)
                 for key in made if isinstance(made, tuple) else (made,):
+                    if any(key.startswith(channel) for channel in CHANNELS):
+                        continue  # a channel (a gateway process's own), which a cluster broadcasts
                     assert key.startswith(tags), f"{module.__name__}.{name}"
 
 

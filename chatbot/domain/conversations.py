@@ -259,7 +259,7 @@ class ConversationService:
     async def joined(self, conv_id: str) -> None:
         """A socket of the child is on the conversation: the child is here (and, in a conversation left
         for the counsellors, has read everything so far: the join replays it)."""
-        await self._store.present(conv_id)
+        await self._store.present(conv_id, retention=self._settings.conversation_retention)
         await self._store.mark_read(conv_id)
 
     async def left(self, conv_id: str) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import copy
 import ipaddress
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,6 +36,7 @@ from chatbot.gateway.appkeys import (
     DELIVERY,
     FLOODS,
     INSTRUMENTS,
+    PROCESS,
     REDIS,
     SERVICE,
     SETTINGS,
@@ -52,7 +54,7 @@ from chatbot.store import client, keys
 from chatbot.store.content_versions import ContentVersionStore, ShownCounts
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.floods import FloodStore
-from chatbot.store.notifications import DELIVERY_CHANNELS, Notifications, Typing, Written
+from chatbot.store.notifications import Notifications, Typing, Written, gateway_channels
 from chatbot.store.queue import QueueStore
 from chatbot.store.translations import TranslationStore
 from chatbot.translation.units import catalog_locales, read_translations, widget_units
@@ -85,9 +87,12 @@ def create_app(
         )
     app = web.Application(client_max_size=MAX_FRAME_BYTES)
     instruments = Instruments()
+    # This process's id among the gateways: its writes are announced to the others, never to itself.
+    process = secrets.token_hex(8)
     store = ConversationStore(
         redis,
         announce_to=keys.NOTIFY_STAFF,
+        process=process,
         timing=instruments.redis_timing,
         ack_replicas=settings.redis_ack_replicas,
     )
@@ -181,6 +186,7 @@ def create_app(
 
     app[SETTINGS] = settings
     app[REDIS] = redis
+    app[PROCESS] = process
     app[SERVICE] = service
     app[SIO] = sio
     app[DELIVERY] = delivery
@@ -288,20 +294,24 @@ def _content_versions(settings: Settings) -> Any:
 
 async def _notifications(app: web.Application) -> AsyncIterator[None]:
     """Entries appended by another process (the console, or another gateway serving a second tab of the
-    same child) reach this process's sockets through here. Both sides' channels: a gateway's own writes
-    echo back too, and the room's cursor (delivery.py) makes that echo a no-op, so each socket gets each
-    entry once whichever process wrote it."""
-    task = asyncio.create_task(_listen(Notifications(app[REDIS]), app[DELIVERY], app[INSTRUMENTS]))
+    same child) reach this process's sockets through here. Its own writes are never announced to it (it
+    delivers them itself, and a wake-up per write would cost each message two more loop turns); what
+    another process wrote may race with a replay, and the room's cursor (delivery.py) makes the later
+    of the two a no-op, so each socket gets each entry once whichever process wrote it."""
+    channels = gateway_channels(app[PROCESS])
+    task = asyncio.create_task(_listen(Notifications(app[REDIS]), channels, app[DELIVERY], app[INSTRUMENTS]))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
 
-async def _listen(notifications: Notifications, delivery: Delivery, instruments: Instruments) -> None:
+async def _listen(
+    notifications: Notifications, channels: tuple[str, ...], delivery: Delivery, instruments: Instruments
+) -> None:
     while True:
         try:
-            async for notice in notifications.listen(*DELIVERY_CHANNELS):
+            async for notice in notifications.listen(*channels):
                 if not delivery.is_local(notice.conv_id if isinstance(notice, Written | Typing) else ""):
                     continue
                 if isinstance(notice, Written):

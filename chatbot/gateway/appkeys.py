@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", Redis)
+# This gateway process's id among the gateways (keys.notify_process): which writes it must be told of.
+PROCESS = web.AppKey("process", str)
 SERVICE = web.AppKey("service", ConversationService)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 DELIVERY = web.AppKey("delivery", Delivery)

@@ -49,10 +49,25 @@ local n = redis.call('LLEN', string.format(ARGV[3], conv))
 return {conv, state, n}
 """
 
-_INGEST = """
+# Announces a write to the other gateway processes with a socket on the conversation (keys.listeners),
+# never to the writer: a process hears only what it did not write itself (keys.NOTIFY_PROCESS).
+_TELL_OTHERS = """
+local function tell_others(listeners, writer, prefix, message, retention)
+  redis.call('EXPIRE', listeners, retention)
+  if writer == '' then return end
+  for _, process in ipairs(redis.call('HKEYS', listeners)) do
+    if process ~= writer then redis.call('PUBLISH', prefix .. process, message) end
+  end
+end
+"""
+
+_INGEST = (
+    _TELL_OTHERS
+    + """
 -- A child's message: dedupe by client id, rate limit (token bucket), append, notify.
--- KEYS: conversation, log, dedupe, rate, active
--- ARGV: entry_json, client_id, now_ms, burst, per_minute, retention_s, max_entries, conv_id, channel
+-- KEYS: conversation, log, dedupe, rate, active, listeners
+-- ARGV: entry_json, client_id, now_ms, burst, per_minute, retention_s, max_entries, conv_id, channel,
+--       writer (the gateway process, '' for none), process channel prefix
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'gone', 0, ''} end
 if state == 'ended' then return {'ended', 0, state} end
@@ -87,16 +102,21 @@ if rk then redis.call('EXPIRE', rk, ARGV[6]) end
 redis.call('ZADD', KEYS[5], ARGV[3], ARGV[8])
 redis.call('EXPIRE', KEYS[5], ARGV[6])
 redis.call('PUBLISH', ARGV[9], ARGV[8] .. ' ' .. seq)
+tell_others(KEYS[6], ARGV[10], ARGV[11], ARGV[8] .. ' ' .. seq, ARGV[6])
 return {'ok', seq, state}
 """
+)
 
-_APPEND = """
+_APPEND = (
+    _TELL_OTHERS
+    + """
 -- Bot, counsellor or system entries, appended together so they stay contiguous.
--- KEYS: conversation, log, dedupe, active ; ARGV: now_ms, retention_s, conv_id, channel, entry_json...
+-- KEYS: conversation, log, dedupe, active, listeners
+-- ARGV: now_ms, retention_s, conv_id, channel, writer, process channel prefix, entry_json...
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 0 end
 local seq = 0
-for i = 5, #ARGV do seq = redis.call('RPUSH', KEYS[2], ARGV[i]) end
+for i = 7, #ARGV do seq = redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('HSET', KEYS[1], 'last_activity', ARGV[1])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
 local rk = redis.call('HGET', KEYS[1], 'return_key')
@@ -106,8 +126,10 @@ if state ~= 'ended' then
   redis.call('EXPIRE', KEYS[4], ARGV[2])
 end
 redis.call('PUBLISH', ARGV[4], ARGV[3] .. ' ' .. seq)
+tell_others(KEYS[5], ARGV[5], ARGV[6], ARGV[3] .. ' ' .. seq, ARGV[2])
 return seq
 """
+)
 
 _END = """
 -- Every way a conversation ends (quick exit, end chat, beacon, closed tab, expiry) is this one step: the
@@ -164,16 +186,25 @@ return {state, seq}
 """
 
 _PRESENT = """
--- A socket of the child joined the conversation: they are here (any gateway process counts).
--- KEYS: conversation, away ; ARGV: conv_id
+-- A socket of the child joined the conversation: they are here (any gateway process counts), and the
+-- process (ARGV[2], '' for none) hears the other processes' writes from now on.
+-- KEYS: conversation, away, listeners ; ARGV: conv_id, process, retention_s
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[2] ~= '' then
+  redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+end
 return redis.call('HINCRBY', KEYS[1], 'sockets', 1)
 """
 
 _ABSENT = """
 -- A socket of the child left. The last one gone: the child is away from now (the sweep decides later).
--- KEYS: conversation, away ; ARGV: conv_id, now_ms, retention_s
+-- The process's last socket gone: it no longer hears the conversation.
+-- KEYS: conversation, away, listeners ; ARGV: conv_id, now_ms, retention_s, process
+if ARGV[4] ~= '' and redis.call('HINCRBY', KEYS[3], ARGV[4], -1) <= 0 then
+  redis.call('HDEL', KEYS[3], ARGV[4])
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return 0
@@ -288,13 +319,22 @@ class ConversationStore:
     """Reads and writes conversation logs; the only code that knows their Redis layout."""
 
     def __init__(
-        self, redis: Redis, *, announce_to: str, timing: Timing | None = None, ack_replicas: int = 0
+        self,
+        redis: Redis,
+        *,
+        announce_to: str,
+        process: str = "",
+        timing: Timing | None = None,
+        ack_replicas: int = 0,
     ) -> None:
-        """`announce_to`: the notify channel this side's writes are announced on (see keys); `timing`:
+        """`announce_to`: the notify channel this side's writes are announced on (see keys); `process`:
+        a gateway process's id, whose writes are also announced to the other gateway processes with a
+        socket on the conversation, and which hears theirs on keys.notify_process (see keys); `timing`:
         told each round trip of the writes (metrics); `ack_replicas`: writes return once that many
         replicas have them (REDIS_ACK_REPLICAS)."""
         self._redis = redis
         self._channel = announce_to
+        self._process = process
         # Every write is one script; calls made while a batch is on the wire share the next round trip.
         scripts = ScriptPipeline(redis, timing, ack_replicas=ack_replicas)
         self.scripts: ScriptPipeline = scripts  # others whose writes go with these (ShownCounts)
@@ -354,7 +394,7 @@ class ConversationStore:
         max_entries: int,
     ) -> IngestResult:
         status, number, state = await self._ingest(
-            keys=[*keys.conversation_keys(conv_id), keys.ACTIVE],
+            keys=[*keys.conversation_keys(conv_id), keys.ACTIVE, keys.listeners(conv_id)],
             args=[
                 entry.to_json(),
                 entry.client_id or "",
@@ -365,6 +405,8 @@ class ConversationStore:
                 max_entries,
                 conv_id,
                 self._channel,
+                self._process,
+                keys.NOTIFY_PROCESS,
             ],
         )
         state_text = _text(state)
@@ -378,8 +420,16 @@ class ConversationStore:
             raise ValueError("nothing to append")
         conv_key, log_key, dedupe_key, _ = keys.conversation_keys(conv_id)
         last = await self._append(
-            keys=[conv_key, log_key, dedupe_key, keys.ACTIVE],
-            args=[now_ms, retention, conv_id, self._channel, *(e.to_json() for e in entries)],
+            keys=[conv_key, log_key, dedupe_key, keys.ACTIVE, keys.listeners(conv_id)],
+            args=[
+                now_ms,
+                retention,
+                conv_id,
+                self._channel,
+                self._process,
+                keys.NOTIFY_PROCESS,
+                *(e.to_json() for e in entries),
+            ],
         )
         return int(last)
 
@@ -521,13 +571,19 @@ class ConversationStore:
         """A held conversation: the child's device has every entry up to now (see _MARK_READ)."""
         await self._mark_read(keys=[keys.conversation(conv_id), keys.log(conv_id)])
 
-    async def present(self, conv_id: str) -> None:
-        """One more socket of the child on this conversation (it is not away)."""
-        await self._present(keys=[keys.conversation(conv_id), keys.AWAY], args=[conv_id])
+    async def present(self, conv_id: str, *, retention: int) -> None:
+        """One more socket of the child on this conversation (it is not away), on this process."""
+        await self._present(
+            keys=[keys.conversation(conv_id), keys.AWAY, keys.listeners(conv_id)],
+            args=[conv_id, self._process, retention],
+        )
 
     async def absent(self, conv_id: str, *, now_ms: int, retention: int) -> None:
-        """One socket fewer; with none left the child is away from `now_ms`."""
-        await self._absent(keys=[keys.conversation(conv_id), keys.AWAY], args=[conv_id, now_ms, retention])
+        """One socket fewer (on this process); with none left the child is away from `now_ms`."""
+        await self._absent(
+            keys=[keys.conversation(conv_id), keys.AWAY, keys.listeners(conv_id)],
+            args=[conv_id, now_ms, retention, self._process],
+        )
 
     async def due_to_end(self, *, away_before_ms: int, idle_before_ms: int) -> tuple[list[str], list[str]]:
         """Conversations whose child has had no socket since `away_before_ms`, and those with nothing

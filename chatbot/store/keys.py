@@ -27,10 +27,13 @@ which is in another slot): never written, so a script may delete it without effe
 
 # Writes announce themselves on the channel of the side that made them, named for the side that must
 # hear them: the gateway's writes (children, bot) on NOTIFY_STAFF, the console's (counsellors) on
-# NOTIFY_CHILDREN. Every process listens to both (a second tab of a child may sit on another gateway;
-# a chat may be open on another console process); each room's cursor turns an echo into a no-op.
+# NOTIFY_CHILDREN. Consoles listen to both (a chat may be open on another console process); gateways to
+# NOTIFY_CHILDREN and their own process channel (notify_process): a gateway's write is also announced
+# there to every *other* gateway process with a socket on the conversation (a child's second tab behind
+# the load balancer), never to the writer itself. Each room's cursor turns a late announcement into a no-op.
 NOTIFY_CHILDREN = f"{PREFIX}:notify:children"
 NOTIFY_STAFF = f"{PREFIX}:notify:staff"
+NOTIFY_PROCESS = f"{PREFIX}:notify:gw:"
 # Typing indicators are live-only (never stored): "conv_id role 1|0", role child or counsellor.
 NOTIFY_TYPING = f"{PREFIX}:notify:typing"
 # A child left (any exit path): "conv_id". Only wakes the console; the truth is the LEFT outbox below.
@@ -74,6 +77,18 @@ def dedupe(conv_id: str) -> str:
 
 def rate(conv_id: str) -> str:
     return f"{CHAT}:rate:{conv_id}"
+
+
+def listeners(conv_id: str) -> str:
+    """Hash: gateway process id -> its sockets on the conversation, so a write is announced to the other
+    processes that deliver it and not back to the writer. TTL: the conversation retention, refreshed by
+    every join and every write; a process that died stays in it harmlessly until then."""
+    return f"{CHAT}:hear:{conv_id}"
+
+
+def notify_process(process: str) -> str:
+    """The channel of one gateway process: `conv_id seq` for entries another gateway process wrote."""
+    return NOTIFY_PROCESS + process
 
 
 def conversation_keys(conv_id: str) -> tuple[str, str, str, str]:

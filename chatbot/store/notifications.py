@@ -55,18 +55,29 @@ class Other:
 
 Notification = Written | Typing | Urgent | Left | Other
 
-# Every channel a process that delivers entries listens on.
-DELIVERY_CHANNELS = (keys.NOTIFY_CHILDREN, keys.NOTIFY_STAFF, keys.NOTIFY_TYPING)
-ALL_CHANNELS = (*DELIVERY_CHANNELS, keys.NOTIFY_LEFT, keys.NOTIFY_URGENT)
+# Every channel a console process listens on: what either side wrote, typing, exits, alarms.
+ALL_CHANNELS = (
+    keys.NOTIFY_CHILDREN,
+    keys.NOTIFY_STAFF,
+    keys.NOTIFY_TYPING,
+    keys.NOTIFY_LEFT,
+    keys.NOTIFY_URGENT,
+)
+
+
+def gateway_channels(process: str) -> tuple[str, ...]:
+    """What a gateway process listens on: the console's writes, typing, and the writes of other gateway
+    processes on its conversations (keys.notify_process). Never its own writes: nothing to wake it for."""
+    return (keys.NOTIFY_CHILDREN, keys.NOTIFY_TYPING, keys.notify_process(process))
 
 
 def parse(channel: str, text: str) -> Notification | None:
     """The notification a message carries, or None for one that does not parse (never trusted blindly)."""
-    if channel in (keys.NOTIFY_CHILDREN, keys.NOTIFY_STAFF):
+    if channel in (keys.NOTIFY_CHILDREN, keys.NOTIFY_STAFF) or channel.startswith(keys.NOTIFY_PROCESS):
         written = parse_written(text)
         if written is None:
             return None
-        return Written(written[0], written[1], channel == keys.NOTIFY_STAFF)
+        return Written(written[0], written[1], channel != keys.NOTIFY_CHILDREN)
     if channel == keys.NOTIFY_TYPING:
         parts = text.split(" ")
         if len(parts) != 3 or parts[2] not in ("0", "1"):

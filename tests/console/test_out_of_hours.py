@@ -115,7 +115,7 @@ async def test_the_counsellor_writes_to_a_child_who_is_away_and_sees_whether_it_
     assert view.read is False and not view.here
     # The child comes back (the gateway marks what their device has): now it is read.
     store = ConversationStore(redis, announce_to=chat_keys.NOTIFY_STAFF)
-    await store.present(conv_id)
+    await store.present(conv_id, retention=settings.conversation_retention)
     await store.mark_read(conv_id)
     view = await desk.transcripts.view(conv_id, "anna", supervisor=False)
     assert view.read is True and view.here
