@@ -18,11 +18,13 @@ class BotContext:
 
 @dataclass(frozen=True)
 class BotTurn:
-    """What the bot says and what it changes: a new state (e.g. queued) or an urgent flag."""
+    """What the bot says and what it changes: a new state (e.g. queued), an urgent flag, and fields of the
+    conversation's meta to set with the answer (`marks`: e.g. the topic the child asked about)."""
 
     replies: list[Reply] = field(default_factory=list)
     state: ConversationState | None = None
     urgent: bool = False
+    marks: tuple[tuple[str, str], ...] = ()
 
 
 class Bot(Protocol):
@@ -31,7 +33,12 @@ class Bot(Protocol):
         ...
 
     async def respond(self, ctx: BotContext, text: str) -> BotTurn:
-        """Answer one message (free text, or a '/payload' from a button)."""
+        """Answer one message (free text, or a '/payload' from a button), with the answer's effects."""
+        ...
+
+    async def answer_at_once(self, ctx: BotContext, text: str) -> BotTurn | None:
+        """The answer in `ctx.state` when giving it has no effect beyond its marks, so it can be stored
+        together with the message; None when it has (then `respond`, after the message is stored)."""
         ...
 
     def notice(self, name: str, ctx: BotContext) -> list[Reply]:

@@ -30,7 +30,7 @@ from chatbot.domain.sessions import (
 from chatbot.model import ConversationState, Entry, QuickReply, Reply, Role, to_ms
 from chatbot.settings import Settings
 from chatbot.store.content_versions import ShownCounts
-from chatbot.store.conversations import ConversationStore, IngestStatus
+from chatbot.store.conversations import ConversationStore, IngestStatus, StoredAnswer
 from chatbot.upload.codes import redact_case_codes
 from chatbot.upload.values import Grant
 
@@ -58,6 +58,8 @@ class Received:
     duplicate: bool
     replies: list[Entry] = field(default_factory=list)
     urgent: bool = False
+    state: ConversationState | None = None
+    """The conversation's state after the answer (None for a duplicate: not known)."""
 
 
 class ConversationService:
@@ -143,8 +145,20 @@ class ConversationService:
         log.info("conversation %s started", conv_id)
         return Opened(new_id, conv_id, False, ConversationState.BOT, last_seq, chosen)
 
-    async def receive(self, conv_id: str, locale: str, message: object, client_id: object) -> Received:
-        """Store a child's message once, then let the bot answer it while the bot has the conversation."""
+    async def receive(
+        self,
+        conv_id: str,
+        locale: str,
+        message: object,
+        client_id: object,
+        expect: ConversationState | None = None,
+    ) -> Received:
+        """Store a child's message once, then let the bot answer it while the bot has the conversation.
+
+        `expect`: the state the conversation is likely in (the socket's last known). An answer that has no
+        effect of its own in that state is worked out first and stored with the message in one step, if
+        the state is still that; otherwise (or when answering has effects) the message is stored, then
+        answered in the state it found."""
         if client_id is not None and not is_client_id(client_id):
             raise errors.MalformedPayload("client_id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
         cid = client_id if isinstance(client_id, str) else None
@@ -165,6 +179,19 @@ class ConversationService:
         # A case code is a bearer secret (Redis keeps only its hash): the log, which counsellors read and
         # which lives for the conversation's retention, gets it masked. The bot still sees the code.
         entry = Entry(Role.CHILD, redact_case_codes(text), now, client_id=cid)
+        early = None
+        if expect is not None:
+            early = await self._bot.answer_at_once(BotContext(conv_id, locale, expect), text)
+        planned = None
+        if early is not None and expect is not None:
+            planned = StoredAnswer(
+                expect,
+                [self._bot_entry(r, now) for r in early.replies],
+                early.marks,
+                shown_day=_shown_day(now) if self._shown is not None else "",
+                shown=_answer_ids(early.replies),
+                shown_retention=self._settings.stats_retention,
+            )
         result = await self._store.ingest(
             conv_id,
             entry,
@@ -173,6 +200,7 @@ class ConversationService:
             per_minute=self._settings.rate_limit_per_minute,
             retention=self._settings.conversation_retention,
             max_entries=MAX_ENTRIES,
+            answer=planned,
         )
         if result.status is IngestStatus.DUPLICATE:
             return Received(entry.with_seq(result.seq), duplicate=True)
@@ -186,15 +214,22 @@ class ConversationService:
             raise errors.ConversationFull("this conversation has reached its length limit", client_id=cid)
 
         stored = entry.with_seq(result.seq)
+        if result.answered and planned is not None:
+            answers = [e.with_seq(result.seq + 1 + i) for i, e in enumerate(planned.entries)]
+            return Received(stored, duplicate=False, replies=answers, state=planned.state)
         state = result.state or ConversationState.BOT
         turn: BotTurn = await self._bot.respond(BotContext(conv_id, locale, state), text)
         if turn.state is not None and turn.state is not state:
             await self._store.set_state(conv_id, turn.state)
+        for name, value in turn.marks:
+            await self._store.set_flag(conv_id, name, value)
         replies = await self._replies_as_entries(conv_id, turn.replies)
         if turn.urgent:
             # After the answer is stored: the counsellor's alert comes with the numbers in her transcript.
             await self._store.announce_urgent(conv_id)
-        return Received(stored, duplicate=False, replies=replies, urgent=turn.urgent)
+        return Received(
+            stored, duplicate=False, replies=replies, urgent=turn.urgent, state=turn.state or state
+        )
 
     def is_welcome_payload(self, message: object) -> bool:
         """A Rasa client's init or restart payload (`/get_started`, ...): it asks for the welcome."""
@@ -315,8 +350,7 @@ class ConversationService:
         else:
             # Counts only, per answer and Stockholm day, for the editors (never who or what was written).
             # Made together with the append, so both go to Redis in one round trip.
-            day = now.astimezone(STOCKHOLM).date().isoformat()
-            counted = self._shown.count(day, list(dict.fromkeys(r.answer for r in replies if r.answer)))
+            counted = self._shown.count(_shown_day(now), _answer_ids(replies))
             last, _ = await asyncio.gather(appended, counted)
         first = last - len(entries) + 1
         return [e.with_seq(first + i) for i, e in enumerate(entries)]
@@ -332,3 +366,13 @@ class ConversationService:
             answer=reply.answer,
             version=reply.version,
         )
+
+
+def _shown_day(now: datetime) -> str:
+    """The Stockholm day an answer shown now is counted for (the editors' counts)."""
+    return now.astimezone(STOCKHOLM).date().isoformat()
+
+
+def _answer_ids(replies: list[Reply]) -> list[str]:
+    """The answers the replies come from, each once, in order (what is counted as shown)."""
+    return list(dict.fromkeys(r.answer for r in replies if r.answer))

@@ -22,6 +22,7 @@ Order matters and is the safety policy of this product:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable, Collection
@@ -192,6 +193,20 @@ class DialogueBot:
             raise errors.UploadsFull("unfinished uploads fill the quota; try again later") from None
 
     async def respond(self, ctx: BotContext, text: str) -> BotTurn:
+        planned = await self._plan(ctx, text)
+        return planned if isinstance(planned, BotTurn) else await planned()
+
+    async def answer_at_once(self, ctx: BotContext, text: str) -> BotTurn | None:
+        """The answer in `ctx.state` when giving it changes nothing but the flags it marks (most answers):
+        it can be stored with the message in one step. None when answering has effects of its own (a
+        crisis, the queue, a case code, consent): then the message is stored first and `respond` runs."""
+        planned = await self._plan(ctx, text)
+        if not isinstance(planned, BotTurn) or planned.state is not None or planned.urgent:
+            return None
+        return planned
+
+    async def _plan(self, ctx: BotContext, text: str) -> BotTurn | Callable[[], Awaitable[BotTurn]]:
+        """The answer when working it out has no effect; else the step that gives it, with its effects."""
         await self._hours.current()  # refreshes `latest` when a supervisor's edit may have arrived
         # A Rasa client's init or restart payload (`/get_started`, `/restart`, ...) means the start.
         start = payloads.is_welcome_payload(text)
@@ -208,23 +223,18 @@ class DialogueBot:
             else await self._nlu.understand(codes.redact_case_codes(text))
         )
         if payload == CRISIS:
-            return await self._crisis_turn(ctx, "button")
+            return functools.partial(self._crisis_turn, ctx, "button")
         if (start or unknown) and self._nlu.crisis_check(text).crisis:
-            return await self._crisis_turn(ctx, "payload")
+            return functools.partial(self._crisis_turn, ctx, "payload")
         if understood is not None and understood.crisis.crisis:
             written = self._written_locale(ctx, text, understood)
-            return await self._crisis_turn(ctx, understood.crisis.reason, written)
+            return functools.partial(self._crisis_turn, ctx, understood.crisis.reason, written)
         if payload in (CONSENT_YES, CONSENT_NO) and ctx.state is not ConversationState.ENDED:
-            return await self._transcript_consent(ctx, payload == CONSENT_YES)
+            return functools.partial(self._transcript_consent, ctx, payload == CONSENT_YES)
         found = codes.find_case_code(text) if payload is None else None
         if found is not None:
             # In every state, also with a counsellor: a lookup the child asked for, not bot chatter.
-            replies = await self._case_status(ctx, found)
-            if ctx.state is ConversationState.COUNSELLOR:
-                # The facts only: its buttons (a person, what happens next) would tap into a bot that
-                # stays silent; the counsellor carries on from the answer.
-                replies = [dataclasses.replace(r, quick_replies=()) for r in replies]
-            return BotTurn(replies)
+            return functools.partial(self._case_turn, ctx, found)
         if ctx.state in (ConversationState.COUNSELLOR, ConversationState.ENDED):
             return BotTurn()
         if start:
@@ -235,7 +245,7 @@ class DialogueBot:
         # Only while the bot has the chat: a near-code right after the bot asked for one. With a
         # counsellor the bot asked nothing, so such words are the child's to the counsellor.
         if payload is None and _CODE_TRY.match(text) and await self._code_was_asked(ctx):
-            return BotTurn(await self._case_status(ctx, text))
+            return functools.partial(self._case_turn, ctx, text)
 
         if understood is not None and self._not_understood_language(understood):
             log.info(
@@ -250,23 +260,42 @@ class DialogueBot:
             name = understood.intent
 
         if name == ASK_HUMAN:
-            return await self._ask_human(ctx)
+            return functools.partial(self._ask_human, ctx)
         if name in (OPENING_HOURS, OPEN_NOW, HOURS_UNKNOWN):
             return self._opening_hours(ctx)
         if name == JOIN_QUEUE:
-            return await self._join_queue(ctx)
+            return functools.partial(self._join_queue, ctx)
         if name == LEAVE_QUEUE:
-            return await self._leave_queue(ctx)
-        if name == CASE_STATUS:
-            # No code in the message: the answer asks for it, and the next message is read as one.
-            await self._flags.set_flag(ctx.conv_id, CODE_ASKED_FLAG, str(to_ms(self._clock.now())))
+            return functools.partial(self._leave_queue, ctx)
         answer = self._content.for_intent(name) or self._content.answers.get(name)
         if answer is None or (answer.intent is None and answer.kind != "answer"):
             # Notices and dialogue lines are the bot's to show, not something a payload can call up.
             return BotTurn(self._say("fallback", ctx))
+        marks: list[tuple[str, str]] = []
+        if name == CASE_STATUS:
+            # No code in the message: the answer asks for it, and the next message is read as one.
+            marks.append((CODE_ASKED_FLAG, str(to_ms(self._clock.now()))))
         if answer.intent in TOPICS:
-            await self._flags.set_flag(ctx.conv_id, TOPIC_FLAG, answer.intent)
-        return BotTurn(await self._render(answer, ctx))
+            marks.append((TOPIC_FLAG, answer.intent))
+        if {"position", "wait"} & set(answer.placeholders):
+            # The place in the queue is read, after the message is stored.
+            return functools.partial(self._placed_answer, ctx, answer, tuple(marks))
+        return BotTurn(
+            answer.replies(ctx.locale, **self._params(ctx, answer.placeholders)), marks=tuple(marks)
+        )
+
+    async def _case_turn(self, ctx: BotContext, written: str) -> BotTurn:
+        replies = await self._case_status(ctx, written)
+        if ctx.state is ConversationState.COUNSELLOR:
+            # The facts only: its buttons (a person, what happens next) would tap into a bot that
+            # stays silent; the counsellor carries on from the answer.
+            replies = [dataclasses.replace(r, quick_replies=()) for r in replies]
+        return BotTurn(replies)
+
+    async def _placed_answer(
+        self, ctx: BotContext, answer: Answer, marks: tuple[tuple[str, str], ...]
+    ) -> BotTurn:
+        return BotTurn(await self._render(answer, ctx), marks=marks)
 
     async def _crisis_turn(self, ctx: BotContext, reason: str, locale: str | None = None) -> BotTurn:
         await self._handoff.mark_urgent(ctx.conv_id)

@@ -38,6 +38,9 @@ class _SocketSession:
     # A new conversation whose welcome this socket was sent and where the child has not written yet: a
     # Rasa client's init payload (`/get_started`) then has nothing left to do.
     fresh: bool = False
+    # Until when (time.monotonic) this socket's messages are not answered before they are stored: after a
+    # rate-limited message, so a flood costs no intent model for messages that will be refused.
+    limited_until: float = 0.0
 
 
 class _Once:
@@ -298,12 +301,21 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if session.locale != withdrawn:
             # Switched off mid-chat: this answer and the widget's strings come in the default language.
             await self._emit_state(sid, session, withdrawn=True)
+        # The last known state: an answer with no effects of its own is stored with the message in one step
+        # when the conversation is still in it (chatbot/domain/conversations.py).
+        expect = session.state if time.monotonic() >= session.limited_until else None
         try:
-            received = await self._service.receive(session.conv_id, session.locale, message, client_id)
-        except errors.RateLimited:
+            received = await self._service.receive(
+                session.conv_id, session.locale, message, client_id, expect
+            )
+        except errors.RateLimited as exc:
+            wait_ms = exc.info.get("retry_after_ms")
+            session.limited_until = time.monotonic() + (wait_ms if isinstance(wait_ms, int) else 0) / 1000
             for reply in self._service.notice("rate_limited", session.conv_id, session.locale, session.state):
                 await self._emit_notice(sid, reply)
             raise
+        if received.state is not None:
+            session.state = received.state
         self._instruments.received.inc(role="child", status="duplicate" if received.duplicate else "ok")
         if received.urgent:
             self._instruments.crisis.inc()

@@ -64,10 +64,14 @@ end
 _INGEST = (
     _TELL_OTHERS
     + """
--- A child's message: dedupe by client id, rate limit (token bucket), append, notify.
--- KEYS: conversation, log, dedupe, rate, active, listeners
+-- A child's message: dedupe by client id, rate limit (token bucket), append, notify. With an answer
+-- worked out before (for the state in ARGV[12]), and that still the state: the answer too, in one step
+-- (its marks set in the conversation's meta, its answers counted, its entries right after the message).
+-- KEYS: conversation, log, dedupe, rate, active, listeners, shown (keys.NO_KEY for none)
 -- ARGV: entry_json, client_id, now_ms, burst, per_minute, retention_s, max_entries, conv_id, channel,
---       writer (the gateway process, '' for none), process channel prefix
+--       writer (the gateway process, '' for none), process channel prefix,
+--       answer's state ('' for no answer), shown retention_s, #marks, #shown, (mark name, value)...,
+--       answer id..., entry_json...
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'gone', 0, ''} end
 if state == 'ended' then return {'ended', 0, state} end
@@ -94,6 +98,22 @@ redis.call('HSET', KEYS[4], 'tokens', tostring(tokens - 1), 'ts', ARGV[3])
 redis.call('PEXPIRE', KEYS[4], bucket_ttl)
 local seq = redis.call('RPUSH', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[3], ARGV[2], seq) end
+local answered, last = 0, seq
+if ARGV[12] ~= '' and ARGV[12] == state then
+  answered = 1
+  local at = 16
+  for _ = 1, tonumber(ARGV[14]) do
+    redis.call('HSET', KEYS[1], ARGV[at], ARGV[at + 1])
+    at = at + 2
+  end
+  local counted = tonumber(ARGV[15])
+  if counted > 0 then
+    for i = at, at + counted - 1 do redis.call('HINCRBY', KEYS[7], ARGV[i], 1) end
+    redis.call('EXPIRE', KEYS[7], ARGV[13])
+    at = at + counted
+  end
+  for i = at, #ARGV do last = redis.call('RPUSH', KEYS[2], ARGV[i]) end
+end
 redis.call('HSET', KEYS[1], 'last_activity', ARGV[3])
 for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
 -- A return code lives as long as its conversation (its key is named in the meta, never the code).
@@ -101,9 +121,9 @@ local rk = redis.call('HGET', KEYS[1], 'return_key')
 if rk then redis.call('EXPIRE', rk, ARGV[6]) end
 redis.call('ZADD', KEYS[5], ARGV[3], ARGV[8])
 redis.call('EXPIRE', KEYS[5], ARGV[6])
-redis.call('PUBLISH', ARGV[9], ARGV[8] .. ' ' .. seq)
-tell_others(KEYS[6], ARGV[10], ARGV[11], ARGV[8] .. ' ' .. seq, ARGV[6])
-return {'ok', seq, state}
+redis.call('PUBLISH', ARGV[9], ARGV[8] .. ' ' .. last)
+tell_others(KEYS[6], ARGV[10], ARGV[11], ARGV[8] .. ' ' .. last, ARGV[6])
+return {'ok', seq, state, answered, last}
 """
 )
 
@@ -306,6 +326,21 @@ class IngestResult:
     seq: int
     """The entry's number (OK, DUPLICATE), or ms to wait (RATE_LIMITED)."""
     state: ConversationState | None
+    answered: bool = False
+    """The answer given to `ingest` was stored after the message (its entries from seq + 1)."""
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer worked out before its message was stored, to store with it when the conversation is
+    still in `state`: its entries, the meta fields it sets, and the answers to count for `shown_day`."""
+
+    state: ConversationState
+    entries: Sequence[Entry]
+    marks: Sequence[tuple[str, str]] = ()
+    shown_day: str = ""
+    shown: Sequence[str] = ()
+    shown_retention: int = 0
 
 
 @dataclass(frozen=True)
@@ -392,9 +427,30 @@ class ConversationStore:
         per_minute: int,
         retention: int,
         max_entries: int,
+        answer: StoredAnswer | None = None,
     ) -> IngestResult:
-        status, number, state = await self._ingest(
-            keys=[*keys.conversation_keys(conv_id), keys.ACTIVE, keys.listeners(conv_id)],
+        """Store a child's message once; with `answer`, also the answer, if the state is still its own."""
+        planned: list[object] = ["", 0, 0, 0]
+        shown_key = keys.NO_KEY
+        if answer is not None:
+            shown = list(answer.shown) if answer.shown_day else []
+            shown_key = keys.content_shown(answer.shown_day) if shown else keys.NO_KEY
+            planned = [
+                answer.state.value,
+                answer.shown_retention,
+                len(answer.marks),
+                len(shown),
+                *(part for mark in answer.marks for part in mark),
+                *shown,
+                *(e.to_json() for e in answer.entries),
+            ]
+        status, number, state, *stored = await self._ingest(
+            keys=[
+                *keys.conversation_keys(conv_id),
+                keys.ACTIVE,
+                keys.listeners(conv_id),
+                shown_key,
+            ],
             args=[
                 entry.to_json(),
                 entry.client_id or "",
@@ -407,11 +463,15 @@ class ConversationStore:
                 self._channel,
                 self._process,
                 keys.NOTIFY_PROCESS,
+                *planned,
             ],
         )
         state_text = _text(state)
         return IngestResult(
-            IngestStatus(_text(status)), int(number), ConversationState(state_text) if state_text else None
+            IngestStatus(_text(status)),
+            int(number),
+            ConversationState(state_text) if state_text else None,
+            answered=bool(stored and int(stored[0])),
         )
 
     async def append(self, conv_id: str, entries: Sequence[Entry], *, now_ms: int, retention: int) -> int:

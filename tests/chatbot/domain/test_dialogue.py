@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from chatbot.model import ConversationState
 from chatbot.nlu.service import Nlu
 from chatbot.settings import Settings
 from chatbot.store import keys
+from chatbot.store.content_versions import ShownCounts
 from chatbot.store.conversations import ConversationStore
 from chatbot.upload import codes, crypto
 from chatbot.upload.wiring import Uploads, build_uploads
@@ -85,6 +87,8 @@ class Chat:
         turn = await self.bot.respond(ctx, text)
         if turn.state is not None:
             await self.store.set_state(self.conv_id, turn.state)
+        for name, value in turn.marks:  # what the conversation service stores with the answer
+            await self.store.set_flag(self.conv_id, name, value)
         return turn
 
 
@@ -777,3 +781,111 @@ async def test_a_payload_naming_a_canned_reply_gets_the_fallback(
     for answer_id in canned:
         turn = await chat.say(f"/{answer_id}")
         assert texts(turn) == expected(content, "fallback", "sv"), answer_id
+
+
+# What children write in one conversation: answers with no effect (a greeting, guidance, a topic that
+# marks the conversation, the hours), and the ones with effects (a code asked for, the queue, a crisis).
+ONE_CONVERSATION = (
+    "hej",
+    "min bild sprids",
+    "/takedown_help",
+    "när har ni öppet",
+    "/case_status",
+    "ABCD-1234",
+    "/get_started",
+    "/whatever",
+    "tack",
+    "/handoff_queued",
+    "hej igen",
+    "jag vill inte leva längre",
+    "okej",
+)
+
+
+async def test_answers_stored_with_the_message_are_those_stored_after_it(
+    redis: Redis, nlu: Nlu, content: ContentLibrary, tmp_path: Path
+) -> None:
+    """The same conversation twice: once with every message answered after it is stored (two steps), once
+    with answers that have no effect stored with the message (one step). Logs, meta and counts agree, and
+    the one-step conversation costs fewer round trips."""
+    clock = FixedClock(OPEN)
+    settings = dataclasses.replace(upload_settings(Settings(), tmp_path / "uploads"), rate_limit_burst=50)
+    trips: list[bool] = []
+    store = ConversationStore(redis, announce_to=keys.NOTIFY_STAFF, timing=lambda _s, ok: trips.append(ok))
+    uploads = build_uploads(settings, redis, clock)
+    bot = build_bot(settings, redis, store, clock, nlu, content, uploads)
+    shown = ShownCounts(redis, settings.stats_retention, scripts=store.scripts)
+    service = ConversationService(
+        store, bot, clock, settings, Ending(store, content, clock, settings), shown=shown
+    )
+    day = OPEN.date().isoformat()
+
+    async def converse(
+        conv_id: str, *, at_once: bool
+    ) -> tuple[list[tuple[object, ...]], dict[str, str], int]:
+        await store.create("h-" + conv_id, conv_id, now_ms=0, retention=3600, locale="sv")
+        before, trips_before = await shown.day(day), len(trips)
+        state = ConversationState.BOT
+        for number, text in enumerate(ONE_CONVERSATION):
+            received = await service.receive(conv_id, "sv", text, f"m{number}", state if at_once else None)
+            state = received.state or state
+        log = [
+            (e.seq, e.role, e.text, e.quick_replies, e.intent, e.answer, e.extra)
+            for e in await store.read(conv_id)
+        ]
+        meta = await store.meta(conv_id)
+        after = await shown.day(day)
+        counted = {answer: after[answer] - before.get(answer, 0) for answer in after}
+        assert counted and all(n >= 0 for n in counted.values())
+        kept = {name: meta.get(name, "") for name in ("state", "topic", "case_code_asked", "urgent")}
+        return (
+            log,
+            {**kept, **{f"shown:{a}": str(n) for a, n in counted.items() if n}},
+            len(trips) - trips_before,
+        )
+
+    two_steps, meta_two, trips_two = await converse("two-steps", at_once=False)
+    await redis.zrem(keys.QUEUE, "two-steps")  # so the second child is first in the queue too
+    one_step, meta_one, trips_one = await converse("one-step", at_once=True)
+    assert one_step == two_steps
+    assert meta_one == meta_two
+    assert meta_one["state"] == "queued" and meta_one["topic"] and meta_one["urgent"]
+    # Every answer without an effect saved its own round trip (the greeting, guidance, hours, ...).
+    assert trips_one <= trips_two - 6, (trips_one, trips_two)
+
+
+async def test_an_answer_worked_out_for_a_state_the_conversation_has_left_is_not_stored(
+    make_chat: object, content: ContentLibrary
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    service: ConversationService = make_chat.service  # type: ignore[attr-defined]
+    # The socket last saw the bot's state; a counsellor has taken the chat since.
+    await chat.store.set_state(chat.conv_id, ConversationState.COUNSELLOR)
+    received = await service.receive(chat.conv_id, "sv", "min bild sprids", "m-1", ConversationState.BOT)
+    # The bot is silent with a counsellor: the answer worked out for the bot's state never reached the log.
+    assert received.replies == [] and received.state is ConversationState.COUNSELLOR
+    assert [e.text for e in await chat.store.read(chat.conv_id)] == ["min bild sprids"]
+    assert "topic" not in await chat.store.meta(chat.conv_id)
+    # A resend of the same message is a duplicate either way: nothing more is stored.
+    again = await service.receive(chat.conv_id, "sv", "min bild sprids", "m-1", ConversationState.COUNSELLOR)
+    assert again.duplicate and len(await chat.store.read(chat.conv_id)) == 1
+
+
+async def test_answers_with_effects_are_never_worked_out_before_the_message_is_stored(
+    make_chat: object,
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    bot: DialogueBot = chat.bot
+    ctx = BotContext(chat.conv_id, "sv", ConversationState.BOT)
+    for text in (
+        "jag vill inte leva längre",
+        "/crisis",
+        "/handoff_queued",
+        "/ask_human",
+        "/transcript_consent_yes",
+    ):
+        assert await bot.answer_at_once(ctx, text) is None, text
+    # Nothing happened to the conversation: no queue, no urgent mark, no flag.
+    meta = await chat.store.meta(chat.conv_id)
+    assert meta["state"] == "bot" and "urgent" not in meta and "transcript_consent" not in meta
+    assert await bot.answer_at_once(ctx, "hej") is not None
