@@ -13,6 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from chatbot.clock import FixedClock
+from chatbot.gateway.appkeys import INSTRUMENTS
 from chatbot.model import Entry, Role
 from chatbot.store import keys
 from chatbot.store.conversations import ConversationStore
@@ -303,6 +304,31 @@ async def test_rate_limit_follows_the_injected_clock(
     clock.advance(61)
     await child.say("m3", client_id="k3")
     assert (await child.expect("message_ack"))["client_id"] == "k3"
+
+
+async def test_a_flood_past_the_rate_limit_costs_no_intent_model(
+    gateway_factory: Any, settings: Any, child_factory: Any
+) -> None:
+    """An answer is worked out before its message is stored (one round trip for both), but not for a
+    socket that was just rate-limited: a flood of refused messages never reaches the intent model."""
+    gateway = await gateway_factory(with_settings(settings, rate_limit_burst=2, rate_limit_per_minute=1))
+    child = child_factory(gateway.url)
+    await child.connect()
+    await child.start()
+    await child.expect("history")
+
+    async def classified() -> float:
+        text = (await gateway.app[INSTRUMENTS].metrics.render()).decode()
+        return float(re.search(r"^stodchat_intent_model_seconds_count (\S+)$", text, re.M).group(1))
+
+    before = await classified()
+    for i in range(12):
+        await child.say(f"hej {i}", client_id=f"f{i}")
+    events = await child.drain(0.5)
+    assert [d["client_id"] for e, d in events if e == "message_ack"] == ["f0", "f1"]
+    assert len([d for e, d in events if e == "error" and d["code"] == "rate_limited"]) == 10
+    # Two answered messages, and the first refused one (answered ahead, then refused): nothing after it.
+    assert await classified() - before == 3
 
 
 async def test_every_key_of_a_conversation_expires_with_retention(
