@@ -124,7 +124,16 @@ def test_a_short_load_run_measures_the_gateway_and_the_echo() -> None:
     assert verdict["pass"] is (verdict["value"] >= 0.5)
     table = _load_module("load_report").render(report)
     assert "saturation (2 children, 1 s)" in table and "round trips / s" in table
-    assert ("PASS" if verdict["pass"] else "FAIL") in table.splitlines()[-3]
+    lines = {line.split("  ")[0]: line for line in table.splitlines()}
+    assert ("PASS" if verdict["pass"] else "FAIL") in lines["saturation round trips/s ratio"]
+    # Issue 17's verdict on CPU per message, when the echo's CPU was measurable in so short a run.
+    if not echo["server_cpu_ms_per_round_trip"]:
+        assert "saturation_cpu_ratio" not in report["verdicts"]
+        return
+    cpu = report["verdicts"]["saturation_cpu_ratio"]
+    ratio = gateway["server_cpu_ms_per_round_trip"] / echo["server_cpu_ms_per_round_trip"]
+    assert cpu["value"] == round(ratio, 3) and cpu["pass"] is (ratio <= 3.8)
+    assert ("PASS" if cpu["pass"] else "FAIL") in lines["saturation CPU/message (issue 17)"]
 
 
 def _clinc_sample(path: Path) -> Path:
