@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -27,6 +28,17 @@ class BotTurn:
     marks: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A message's answer worked out for one state, before the message is stored: either the answer
+    itself, when giving it has no effect beyond its marks (`at_once`: it can be stored together with the
+    message), or the step that gives it with its effects (`then`: run once the message is stored, if the
+    conversation is still in that state)."""
+
+    at_once: BotTurn | None = None
+    then: Callable[[], Awaitable[BotTurn]] | None = None
+
+
 class Bot(Protocol):
     def welcome(self, ctx: BotContext) -> BotTurn:
         """The first messages of a new conversation."""
@@ -36,9 +48,8 @@ class Bot(Protocol):
         """Answer one message (free text, or a '/payload' from a button), with the answer's effects."""
         ...
 
-    async def answer_at_once(self, ctx: BotContext, text: str) -> BotTurn | None:
-        """The answer in `ctx.state` when giving it has no effect beyond its marks, so it can be stored
-        together with the message; None when it has (then `respond`, after the message is stored)."""
+    async def plan(self, ctx: BotContext, text: str) -> Plan:
+        """The answer to a message in `ctx.state`, worked out before the message is stored (see Plan)."""
         ...
 
     def notice(self, name: str, ctx: BotContext) -> list[Reply]:

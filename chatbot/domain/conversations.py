@@ -179,9 +179,8 @@ class ConversationService:
         # A case code is a bearer secret (Redis keeps only its hash): the log, which counsellors read and
         # which lives for the conversation's retention, gets it masked. The bot still sees the code.
         entry = Entry(Role.CHILD, redact_case_codes(text), now, client_id=cid)
-        early = None
-        if expect is not None:
-            early = await self._bot.answer_at_once(BotContext(conv_id, locale, expect), text)
+        plan = None if expect is None else await self._bot.plan(BotContext(conv_id, locale, expect), text)
+        early = plan.at_once if plan is not None else None
         planned = None
         if early is not None and expect is not None:
             planned = StoredAnswer(
@@ -218,7 +217,10 @@ class ConversationService:
             answers = [e.with_seq(result.seq + 1 + i) for i, e in enumerate(planned.entries)]
             return Received(stored, duplicate=False, replies=answers, state=planned.state)
         state = result.state or ConversationState.BOT
-        turn: BotTurn = await self._bot.respond(BotContext(conv_id, locale, state), text)
+        if plan is not None and plan.then is not None and state is expect:
+            turn: BotTurn = await plan.then()  # worked out for this very state: its effects now
+        else:
+            turn = await self._bot.respond(BotContext(conv_id, locale, state), text)
         if turn.state is not None and turn.state is not state:
             await self._store.set_state(conv_id, turn.state)
         for name, value in turn.marks:

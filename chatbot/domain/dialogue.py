@@ -32,7 +32,7 @@ from typing import Protocol
 from chatbot.clock import Clock
 from chatbot.content.library import Answer, ContentLibrary
 from chatbot.domain import errors, payloads
-from chatbot.domain.bot import BotContext, BotTurn
+from chatbot.domain.bot import BotContext, BotTurn, Plan
 from chatbot.domain.handoff import Handoff
 from chatbot.domain.hours import OpeningHours, format_clock, format_moment
 from chatbot.domain.moments import default_formats
@@ -196,14 +196,16 @@ class DialogueBot:
         planned = await self._plan(ctx, text)
         return planned if isinstance(planned, BotTurn) else await planned()
 
-    async def answer_at_once(self, ctx: BotContext, text: str) -> BotTurn | None:
-        """The answer in `ctx.state` when giving it changes nothing but the flags it marks (most answers):
-        it can be stored with the message in one step. None when answering has effects of its own (a
-        crisis, the queue, a case code, consent): then the message is stored first and `respond` runs."""
+    async def plan(self, ctx: BotContext, text: str) -> Plan:
+        """Most answers change nothing but the flags they mark: stored with the message in one step. A
+        crisis, the queue, a case code or consent have effects of their own: their step runs after the
+        message is stored (and the message is understood once either way)."""
         planned = await self._plan(ctx, text)
-        if not isinstance(planned, BotTurn) or planned.state is not None or planned.urgent:
-            return None
-        return planned
+        if not isinstance(planned, BotTurn):
+            return Plan(then=planned)
+        if planned.state is not None or planned.urgent:
+            return Plan(then=functools.partial(_given, planned))
+        return Plan(at_once=planned)
 
     async def _plan(self, ctx: BotContext, text: str) -> BotTurn | Callable[[], Awaitable[BotTurn]]:
         """The answer when working it out has no effect; else the step that gives it, with its effects."""
@@ -464,6 +466,10 @@ class DialogueBot:
             closing = self._hours.latest.closes_at(now)
             params["closes"] = format_clock(closing, ctx.locale) if closing else ""
         return params
+
+
+async def _given(turn: BotTurn) -> BotTurn:
+    return turn
 
 
 def _as_intent(replies: list[Reply], intent: str) -> list[Reply]:

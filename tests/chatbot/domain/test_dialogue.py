@@ -884,8 +884,10 @@ async def test_answers_with_effects_are_never_worked_out_before_the_message_is_s
         "/ask_human",
         "/transcript_consent_yes",
     ):
-        assert await bot.answer_at_once(ctx, text) is None, text
+        plan = await bot.plan(ctx, text)
+        assert plan.at_once is None and plan.then is not None, text
     # Nothing happened to the conversation: no queue, no urgent mark, no flag.
     meta = await chat.store.meta(chat.conv_id)
     assert meta["state"] == "bot" and "urgent" not in meta and "transcript_consent" not in meta
-    assert await bot.answer_at_once(ctx, "hej") is not None
+    plan = await bot.plan(ctx, "hej")
+    assert plan.at_once is not None and plan.then is None

@@ -331,6 +331,32 @@ async def test_a_flood_past_the_rate_limit_costs_no_intent_model(
     assert await classified() - before == 3
 
 
+async def test_each_message_is_understood_once_whether_its_answer_has_effects_or_not(
+    gateway: Any, child_factory: Any, redis: Redis
+) -> None:
+    """An answer is planned before its message is stored; an answer with effects (a crisis) runs the
+    planned step after the message is stored, without understanding the message a second time."""
+    child = child_factory(gateway.url)
+    await child.connect()
+    await child.start()
+    await child.expect("history")
+
+    async def classified() -> float:
+        text = (await gateway.app[INSTRUMENTS].metrics.render()).decode()
+        return float(re.search(r"^stodchat_intent_model_seconds_count (\S+)$", text, re.M).group(1))
+
+    before = await classified()
+    await child.say("hej", client_id="h1")
+    await child.expect("message_ack")
+    await child.say("jag vill inte leva längre", client_id="h2")
+    await child.expect("message_ack")
+    crisis = await child.expect("bot_uttered")
+    assert crisis["role"] == "bot"
+    conv_id = (await redis.get(keys.session(_hash(child.session_id)))).decode()
+    assert (await redis.hget(keys.conversation(conv_id), "urgent")) is not None
+    assert await classified() - before == 2
+
+
 async def test_every_key_of_a_conversation_expires_with_retention(
     gateway_factory: Any, settings: Any, child_factory: Any, redis: Redis
 ) -> None:
