@@ -75,6 +75,14 @@ async def sign_in(tab: Tab, console: Console, creds: Credentials) -> None:
     await login(tab, console, creds, landing=console.url + "/")
 
 
+async def viewer_ready(tab: Tab) -> None:
+    """After the code confirmation: the viewer's page has loaded, and with it its module (case.js), which
+    binds the buttons. `#viewer` shows as soon as the new page is parsed, before the module runs: a click
+    then did nothing on a loaded machine."""
+    await expect(tab.page.locator("#viewer")).to_be_visible()
+    await tab.page.wait_for_load_state("load")
+
+
 async def filter_of(tab: Tab, selector: str) -> str:
     return str(await tab.page.locator(selector).evaluate("(el) => getComputedStyle(el).filter"))
 
@@ -121,7 +129,7 @@ async def test_analyst_opens_a_case_decrypts_blurred_reveals_and_reports(
         console.accounts.code_at(ana.secret, int(console.clock.now().timestamp())),
     )
     await page.click("#reauth button")
-    await expect(page.locator("#viewer")).to_be_visible()
+    await viewer_ready(tab)
 
     key_file = {
         "name": "upload-key.json",
@@ -217,7 +225,7 @@ async def test_viewer_errors_are_plain_and_the_window_running_out_hides_everythi
     code = console.accounts.code_at(ana.secret, int(console.clock.now().timestamp()))
     await page.fill('#reauth input[name="code"]', code)
     await page.click("#reauth button")
-    await expect(page.locator("#viewer")).to_be_visible()
+    await viewer_ready(tab)
     error = page.locator("#viewer-error")
 
     await page.click("#open-key")
@@ -344,6 +352,7 @@ async def test_issue_6_end_to_end_widget_upload_analyst_view_and_the_child_reads
         console.accounts.code_at(ana.secret, int(console.clock.now().timestamp())),
     )
     await page.click("#reauth button")
+    await viewer_ready(tab)
     await page.set_input_files("#key-file", key_file(crypto.dump_key_file(KEYS, PASSPHRASE)))
     await page.fill("#passphrase", PASSPHRASE)
     await page.click("#open-key")
