@@ -80,10 +80,21 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--mode", choices=("echo", "wire"), default="echo")
     parser.add_argument("--answer", default="greet", help="wire mode: the answer whose bubbles are sent")
+    parser.add_argument(
+        "--loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="the event loop: asyncio's own (python-socketio's default), or uvloop (the gateway's)",
+    )
     args = parser.parse_args()
     app = create_app(args.mode, args.answer)
-    print(f"{args.mode} server on http://{args.host}:{args.port}/", flush=True)
-    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
+    print(f"{args.mode} server on http://{args.host}:{args.port}/ ({args.loop})", flush=True)
+    loop = None
+    if args.loop == "uvloop":
+        import uvloop
+
+        loop = uvloop.new_event_loop()
+    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None, loop=loop)
 
 
 if __name__ == "__main__":
