@@ -1,14 +1,16 @@
 """The yardsticks for bench/load.py: bare python-socketio servers that answer each message at once.
 
-Two modes, both on the gateway's own stack (python-socketio AsyncServer on aiohttp, default asyncio
-loop), both with no Redis, no log and no model:
+Two modes, both on the gateway's own stack (python-socketio AsyncServer on aiohttp), both with no Redis,
+no log and no model:
 
   echo   the issue's yardstick: `session_request` → `session_confirm`, `user_uttered` → one
-         `bot_uttered {text}`; nothing else.
+         `bot_uttered {text}`; nothing else. On asyncio's own loop, as a bare python-socketio server
+         runs (`--loop uvloop` to see what the loop alone is worth).
   wire   the gateway's wire without its work: `user_uttered` → one compact `turn` frame with the
          ack and the same bubbles the gateway sends for the benchmark's message (the real answer from
-         `content/`, with seq, role, ts and buttons), as the extensions do (docs/protocol.md). Gateway minus wire is what our work costs;
-         wire minus echo is what the protocol's extra events cost.
+         `content/`, with seq, role, ts and buttons), as the extensions do (docs/protocol.md), on the
+         gateway's loop (bench/load.py passes `--loop uvloop`). Gateway minus wire is what our work
+         costs; wire minus echo is what the protocol's extra events and the loop cost.
 
     .venv/bin/python bench/echo_server.py --port 8100 [--mode wire --answer greet]
 """
