@@ -1,16 +1,14 @@
 """The yardsticks for bench/load.py: bare python-socketio servers that answer each message at once.
 
-Two modes, both on the gateway's own stack (python-socketio AsyncServer on aiohttp), both with no Redis,
-no log and no model:
+Two modes, both on the gateway's own stack (python-socketio AsyncServer on aiohttp, default asyncio
+loop), both with no Redis, no log and no model:
 
   echo   the issue's yardstick: `session_request` → `session_confirm`, `user_uttered` → one
-         `bot_uttered {text}`; nothing else. On asyncio's own loop, as a bare python-socketio server
-         runs (`--loop uvloop` to see what the loop alone is worth).
+         `bot_uttered {text}`; nothing else.
   wire   the gateway's wire without its work: `user_uttered` → one compact `turn` frame with the
          ack and the same bubbles the gateway sends for the benchmark's message (the real answer from
-         `content/`, with seq, role, ts and buttons), as the extensions do (docs/protocol.md), on the
-         gateway's loop (bench/load.py passes `--loop uvloop`). Gateway minus wire is what our work
-         costs; wire minus echo is what the protocol's extra events and the loop cost.
+         `content/`, with seq, role, ts and buttons), as the extensions do (docs/protocol.md). Gateway minus wire is what our work costs;
+         wire minus echo is what the protocol's extra events cost.
 
     .venv/bin/python bench/echo_server.py --port 8100 [--mode wire --answer greet]
 """
@@ -82,21 +80,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--mode", choices=("echo", "wire"), default="echo")
     parser.add_argument("--answer", default="greet", help="wire mode: the answer whose bubbles are sent")
-    parser.add_argument(
-        "--loop",
-        choices=("asyncio", "uvloop"),
-        default="asyncio",
-        help="the event loop: asyncio's own (python-socketio's default), or uvloop (the gateway's)",
-    )
     args = parser.parse_args()
     app = create_app(args.mode, args.answer)
-    print(f"{args.mode} server on http://{args.host}:{args.port}/ ({args.loop})", flush=True)
-    loop = None
-    if args.loop == "uvloop":
-        import uvloop
-
-        loop = uvloop.new_event_loop()
-    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None, loop=loop)
+    print(f"{args.mode} server on http://{args.host}:{args.port}/", flush=True)
+    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
 
 
 if __name__ == "__main__":

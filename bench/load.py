@@ -95,13 +95,6 @@ def build_parser() -> argparse.ArgumentParser:
         default="greet",
         help="the answer (content/answers) whose bubbles the wire floor sends: the one --message gets",
     )
-    parser.add_argument(
-        "--echo-loop",
-        choices=("asyncio", "uvloop"),
-        default="asyncio",
-        help="the echo's event loop: asyncio's own, as a bare python-socketio server runs (the yardstick), "
-        "or uvloop, the gateway's and the wire floor's (to see what the loop alone is worth)",
-    )
     parser.add_argument("--saturation-clients", type=int, default=64, help="children in the saturation run")
     parser.add_argument("--saturation-workers", type=int, default=2, help="load processes for saturation")
     parser.add_argument("--saturation-seconds", type=float, default=20, help="measured saturation time")

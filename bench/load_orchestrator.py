@@ -254,14 +254,7 @@ async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
             port = free_port()
             echo = await start_server(
                 "echo",
-                [
-                    sys.executable,
-                    str(ROOT / "bench" / "echo_server.py"),
-                    "--port",
-                    str(port),
-                    "--loop",
-                    args.echo_loop,
-                ],
+                [sys.executable, str(ROOT / "bench" / "echo_server.py"), "--port", str(port)],
                 env,
                 port,
                 tmpdir,
@@ -279,8 +272,6 @@ async def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
                     "wire",
                     "--answer",
                     args.wire_answer,
-                    "--loop",
-                    "uvloop",  # the gateway's loop: the floor of the gateway's own stack
                 ],
                 env,
                 port,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import sys
 from collections.abc import Callable, Sequence
@@ -57,17 +56,8 @@ def serve(args: argparse.Namespace, *, name: str, build: AppFactory) -> int:
     # After every startup step (the app's own ran first: the model is trained, the content loaded).
     app.on_startup.append(settle_heap)
     print(f"{name} on http://{args.host}:{args.port}/", flush=True)
-    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None, loop=event_loop())
+    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
     return 0
-
-
-def event_loop() -> asyncio.AbstractEventLoop:
-    """The loop `serve` runs on: uvloop (libuv). Its scheduling, sockets and timers are C, where asyncio's
-    own loop runs Python for each of a message's wake-ups; the gateway took about an eighth less CPU a
-    message on it (docs/benchmarks.md, issue 17's fifth pass). Tests run the same apps on asyncio's loop."""
-    import uvloop
-
-    return uvloop.new_event_loop()
 
 
 async def settle_heap(_app: web.Application) -> None:

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from chatbot.cli_support import YOUNG_OBJECTS_BEFORE_COLLECTION, event_loop, settle_heap
+from chatbot.cli_support import YOUNG_OBJECTS_BEFORE_COLLECTION, settle_heap
 from chatbot.redis_server import free_port
 from chatbot.settings import Settings
 from tests.conftest import ROOT
@@ -84,16 +84,3 @@ async def test_after_startup_the_heap_is_frozen_and_collected_in_larger_steps() 
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
-
-
-def test_serve_runs_on_uvloop() -> None:
-    """`serve` (gateway and console) runs on uvloop; the tests above start both and stop them by SIGTERM
-    on it, which uvloop's signal handling must carry."""
-    import uvloop
-
-    loop = event_loop()
-    try:
-        assert isinstance(loop, uvloop.Loop)
-        assert loop.run_until_complete(asyncio.sleep(0, "ran")) == "ran"
-    finally:
-        loop.close()
