@@ -14,7 +14,7 @@ from datetime import datetime
 
 from chatbot.clock import Clock
 from chatbot.domain import errors, payloads
-from chatbot.domain.bot import Bot, BotContext, BotTurn
+from chatbot.domain.bot import Bot, BotContext, BotTurn, Plan
 from chatbot.domain.ending import Ending, EndReason
 from chatbot.domain.floods import ClientId, FloodGuard
 from chatbot.domain.hours import STOCKHOLM
@@ -155,10 +155,10 @@ class ConversationService:
     ) -> Received:
         """Store a child's message once, then let the bot answer it while the bot has the conversation.
 
-        `expect`: the state the conversation is likely in (the socket's last known). An answer that has no
-        effect of its own in that state is worked out first and stored with the message in one step, if
-        the state is still that; otherwise (or when answering has effects) the message is stored, then
-        answered in the state it found."""
+        `expect`: the state the conversation is likely in (the socket's last known). The answer is planned
+        for it first. One with no effect of its own is stored with the message in one step, if the state
+        is still that; one with effects runs its planned step once the message is stored; when the state
+        has changed, the bot answers anew in the state the store found."""
         if client_id is not None and not is_client_id(client_id):
             raise errors.MalformedPayload("client_id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
         cid = client_id if isinstance(client_id, str) else None
@@ -179,7 +179,7 @@ class ConversationService:
         # A case code is a bearer secret (Redis keeps only its hash): the log, which counsellors read and
         # which lives for the conversation's retention, gets it masked. The bot still sees the code.
         entry = Entry(Role.CHILD, redact_case_codes(text), now, client_id=cid)
-        plan = None if expect is None else await self._bot.plan(BotContext(conv_id, locale, expect), text)
+        plan = None if expect is None else await self._plan(BotContext(conv_id, locale, expect), text)
         early = plan.at_once if plan is not None else None
         planned = None
         if early is not None and expect is not None:
@@ -232,6 +232,16 @@ class ConversationService:
         return Received(
             stored, duplicate=False, replies=replies, urgent=turn.urgent, state=turn.state or state
         )
+
+    async def _plan(self, ctx: BotContext, text: str) -> Plan | None:
+        """The bot's plan, or None when planning failed: then the message is stored first, as without a
+        plan, so a fault in the bot can never cost the child's message (the answer may still fail)."""
+        try:
+            return await self._bot.plan(ctx, text)
+        except Exception as exc:
+            # Never the text: only what failed. The step after storing reports the fault in full.
+            log.warning("planning an answer failed (%s) in conversation %s", type(exc).__name__, ctx.conv_id)
+            return None
 
     def is_welcome_payload(self, message: object) -> bool:
         """A Rasa client's init or restart payload (`/get_started`, ...): it asks for the welcome."""

@@ -891,3 +891,25 @@ async def test_answers_with_effects_are_never_worked_out_before_the_message_is_s
     assert meta["state"] == "bot" and "urgent" not in meta and "transcript_consent" not in meta
     plan = await bot.plan(ctx, "hej")
     assert plan.at_once is not None and plan.then is None
+
+
+async def test_a_fault_while_planning_never_costs_the_childs_message(
+    make_chat: object,
+    content: ContentLibrary,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    chat = await make_chat()  # type: ignore[operator]
+    service: ConversationService = make_chat.service  # type: ignore[attr-defined]
+
+    async def broken(ctx: BotContext, text: str) -> object:
+        raise RuntimeError("a fault in the bot")
+
+    monkeypatch.setattr(chat.bot, "plan", broken)
+    received = await service.receive(chat.conv_id, "sv", "min bild sprids", "m-1", ConversationState.BOT)
+    # Stored first, then answered as without a plan.
+    log = await chat.store.read(chat.conv_id)
+    assert log[0].text == "min bild sprids"
+    assert [e.text for e in received.replies] == [e.text for e in log[1:]] and received.replies
+    assert "planning an answer failed (RuntimeError) in conversation" in caplog.text
+    assert "min bild sprids" not in caplog.text
