@@ -189,7 +189,7 @@ class ConversationService:
                 early.marks,
                 shown_day=_shown_day(now) if self._shown is not None else "",
                 shown=_answer_ids(early.replies),
-                shown_retention=self._settings.stats_retention,
+                shown_retention=self._shown.retention_s if self._shown is not None else 0,
             )
         result = await self._store.ingest(
             conv_id,

@@ -141,12 +141,23 @@ async def listen(
                 await pubsub.aclose()
 
 
-_COUNT_SHOWN = """
+# How an answer shown is counted: one more for each answer id in ARGV[first..last] in the day's hash. Also
+# part of the conversation store's `ingest`, which stores an answer with its message and counts it.
+COUNT_SHOWN_FUNCTION = """
+local function count_shown(key, retention, first, last)
+  for i = first, last do redis.call('HINCRBY', key, ARGV[i], 1) end
+  redis.call('EXPIRE', key, retention)
+end
+"""
+
+_COUNT_SHOWN = (
+    COUNT_SHOWN_FUNCTION
+    + """
 -- KEYS: the day's counts ; ARGV: retention_s, answer_id...
-for i = 2, #ARGV do redis.call('HINCRBY', KEYS[1], ARGV[i], 1) end
-redis.call('EXPIRE', KEYS[1], ARGV[1])
+count_shown(KEYS[1], ARGV[1], 2, #ARGV)
 return 1
 """
+)
 
 
 class ShownCounts:
@@ -156,7 +167,7 @@ class ShownCounts:
         """`scripts`: the pipeline of the writes the count goes with (the gateway's conversation store), so
         the count shares their round trip instead of costing one of its own per message."""
         self._redis = redis
-        self._retention_s = retention_s
+        self.retention_s = retention_s  # how long a day's counts are kept (the ingest's counts too)
         self._script = scripts.register(_COUNT_SHOWN) if scripts is not None else None
 
     async def count(self, day: str, answer_ids: list[str]) -> None:
@@ -164,12 +175,12 @@ class ShownCounts:
             return
         key = keys.content_shown(day)
         if self._script is not None:
-            await self._script(keys=[key], args=[self._retention_s, *answer_ids])
+            await self._script(keys=[key], args=[self.retention_s, *answer_ids])
             return
         async with self._redis.pipeline(transaction=False) as pipe:
             for answer_id in answer_ids:
                 pipe.hincrby(key, answer_id, 1)
-            pipe.expire(key, self._retention_s)
+            pipe.expire(key, self.retention_s)
             await pipe.execute()
 
     async def day(self, day: str) -> dict[str, int]:

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from chatbot.model import ConversationState, Entry
 from chatbot.store import keys, notifications
+from chatbot.store.content_versions import COUNT_SHOWN_FUNCTION
 from chatbot.store.pipelining import ScriptPipeline, Timing
 
 _CREATE = """
@@ -63,6 +64,7 @@ end
 
 _INGEST = (
     _TELL_OTHERS
+    + COUNT_SHOWN_FUNCTION
     + """
 -- A child's message: dedupe by client id, rate limit (token bucket), append, notify. With an answer
 -- worked out before (for the state in ARGV[12]), and that still the state: the answer too, in one step
@@ -108,8 +110,7 @@ if ARGV[12] ~= '' and ARGV[12] == state then
   end
   local counted = tonumber(ARGV[15])
   if counted > 0 then
-    for i = at, at + counted - 1 do redis.call('HINCRBY', KEYS[7], ARGV[i], 1) end
-    redis.call('EXPIRE', KEYS[7], ARGV[13])
+    count_shown(KEYS[7], ARGV[13], at, at + counted - 1)
     at = at + counted
   end
   for i = at, #ARGV do last = redis.call('RPUSH', KEYS[2], ARGV[i]) end
