@@ -306,6 +306,12 @@ async def test_rate_limit_follows_the_injected_clock(
     assert (await child.expect("message_ack"))["client_id"] == "k3"
 
 
+async def classified(gateway: Any) -> float:
+    """How many messages the gateway's intent model has classified (its own metric)."""
+    text = (await gateway.app[INSTRUMENTS].metrics.render()).decode()
+    return float(re.search(r"^stodchat_intent_model_seconds_count (\S+)$", text, re.M).group(1))
+
+
 async def test_a_flood_past_the_rate_limit_costs_no_intent_model(
     gateway_factory: Any, settings: Any, child_factory: Any
 ) -> None:
@@ -317,18 +323,14 @@ async def test_a_flood_past_the_rate_limit_costs_no_intent_model(
     await child.start()
     await child.expect("history")
 
-    async def classified() -> float:
-        text = (await gateway.app[INSTRUMENTS].metrics.render()).decode()
-        return float(re.search(r"^stodchat_intent_model_seconds_count (\S+)$", text, re.M).group(1))
-
-    before = await classified()
+    before = await classified(gateway)
     for i in range(12):
         await child.say(f"hej {i}", client_id=f"f{i}")
     events = await child.drain(0.5)
     assert [d["client_id"] for e, d in events if e == "message_ack"] == ["f0", "f1"]
     assert len([d for e, d in events if e == "error" and d["code"] == "rate_limited"]) == 10
     # Two answered messages, and the first refused one (answered ahead, then refused): nothing after it.
-    assert await classified() - before == 3
+    assert await classified(gateway) - before == 3
 
 
 async def test_each_message_is_understood_once_whether_its_answer_has_effects_or_not(
@@ -341,11 +343,7 @@ async def test_each_message_is_understood_once_whether_its_answer_has_effects_or
     await child.start()
     await child.expect("history")
 
-    async def classified() -> float:
-        text = (await gateway.app[INSTRUMENTS].metrics.render()).decode()
-        return float(re.search(r"^stodchat_intent_model_seconds_count (\S+)$", text, re.M).group(1))
-
-    before = await classified()
+    before = await classified(gateway)
     await child.say("hej", client_id="h1")
     await child.expect("message_ack")
     await child.say("jag vill inte leva längre", client_id="h2")
@@ -354,7 +352,7 @@ async def test_each_message_is_understood_once_whether_its_answer_has_effects_or
     assert crisis["role"] == "bot"
     conv_id = (await redis.get(keys.session(_hash(child.session_id)))).decode()
     assert (await redis.hget(keys.conversation(conv_id), "urgent")) is not None
-    assert await classified() - before == 2
+    assert await classified(gateway) - before == 2
 
 
 async def test_every_key_of_a_conversation_expires_with_retention(
