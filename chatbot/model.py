@@ -45,6 +45,9 @@ class QuickReply:
         return {"content_type": "text", "title": self.title, "payload": self.payload}
 
 
+_ENTRY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 @dataclass(frozen=True)
 class Entry:
     """One line of a conversation log. `seq` is its 1-based position, assigned by the store."""
@@ -65,6 +68,7 @@ class Entry:
     children's clients (chatbot/gateway/protocol.py picks its keys); the console's transcript shows them."""
 
     def to_json(self) -> str:
+        """Compact JSON, non-ASCII kept as it is (one encoder for every entry, made once)."""
         data: dict[str, Any] = {"role": self.role.value, "text": self.text, "ts": _to_ms(self.ts)}
         if self.quick_replies:
             data["quick_replies"] = [[q.title, q.payload] for q in self.quick_replies]
@@ -80,7 +84,7 @@ class Entry:
             data["answer"] = self.answer
         if self.version is not None:
             data["cv"] = self.version
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return _ENTRY_JSON(data)
 
     @classmethod
     def from_json(cls, raw: str | bytes, seq: int) -> Entry:

@@ -11,16 +11,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
 
 from chatbot.gateway import protocol
 from chatbot.model import Entry, Role
 from chatbot.observability import Instruments
 from chatbot.store.conversations import ConversationStore
+
+# A socket.io EVENT frame as python-socketio's Packet.encode writes it for JSON data: the packet type, the
+# namespace unless it is the default one, then [event, data] as compact JSON. One encoder for every frame
+# (json.dumps with options builds a new one each call); tests/chatbot/gateway/test_delivery.py checks
+# that the frames are python-socketio's own.
+_EVENT_PREFIX = str(sio_packet.EVENT) + ("" if protocol.NAMESPACE == "/" else protocol.NAMESPACE + ",")
+_EVENT_JSON = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def event_frame(event: str, data: Any) -> str:
+    return _EVENT_PREFIX + _EVENT_JSON([event, data])
 
 
 def rasa_room(conv_id: str) -> str:
@@ -195,5 +209,26 @@ class Delivery:
     def is_local(self, conv_id: str) -> bool:
         return conv_id in self._rooms
 
-    async def _emit(self, event: str, data: Any, **where: Any) -> None:
-        await self._sio.emit(event, data, namespace=protocol.NAMESPACE, **where)
+    async def _emit(
+        self,
+        event: str,
+        data: Any,
+        *,
+        to: str | None = None,
+        room: str | None = None,
+        skip_sid: str | None = None,
+    ) -> None:
+        """`sio.emit` to one socket or a room, without its per-recipient task: python-socketio's manager
+        starts a task for every recipient and waits for them all, though a send only queues the frame on
+        the socket (its writer task writes it). Our frames hold JSON only (never bytes), so socket.io's
+        scan of the data for binary parts is not needed. The frame is encoded once for every recipient."""
+        sio = self._sio
+        message = eio_packet.Packet(eio_packet.MESSAGE, event_frame(event, data))
+        if to is not None:
+            eio_sid = sio.manager.eio_sid_from_sid(to, protocol.NAMESPACE)
+            if eio_sid is not None:
+                await sio.eio.send_packet(eio_sid, message)
+            return
+        for sid, eio_sid in list(sio.manager.get_participants(protocol.NAMESPACE, room)):
+            if sid != skip_sid:
+                await sio.eio.send_packet(eio_sid, message)
