@@ -60,6 +60,10 @@ class Message:
     line: int = 0
 
 
+# Locales whose rendering an answer keeps (the widget offers a handful).
+_KEPT_LOCALES = 16
+
+
 @dataclass(frozen=True)
 class Answer:
     id: str
@@ -73,6 +77,12 @@ class Answer:
     catalogs: ContentCatalogs | None = field(default=None, compare=False, repr=False)
     version: int | None = field(default=None, compare=False, repr=False)
     """The published content version this answer belongs to (chatbot/domain/content_versions.py)."""
+    # The answer in each locale asked for: (bubbles, buttons), worked out once. An answer and its
+    # catalogs never change (a new content version or translation is a new Answer, and replace() starts
+    # this afresh as it is not an init field); at most _KEPT_LOCALES locales are kept.
+    _rendered: dict[str | None, tuple[tuple[str, ...], tuple[QuickReply, ...]]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def messages(self) -> list[Message]:
         """Every translatable string, bubbles first, in the order the child sees them."""
@@ -112,13 +122,22 @@ class Answer:
         missing = [name for name in self.placeholders if name not in params]
         if missing:
             raise ContentError(f"answer {self.id!r} needs {', '.join(missing)} to be filled in")
-        _, bubbles, labels = self.localized(locale)
+        rendered = self._rendered.get(locale)
+        if rendered is None:
+            _, bubbles, labels = self.localized(locale)
+            buttons = tuple(
+                QuickReply(label, b.target) for label, b in zip(labels, self.buttons, strict=True)
+            )
+            # With no placeholders, each bubble's text is final ("{{" already "{").
+            rendered = (bubbles if self.placeholders else tuple(t.format_map({}) for t in bubbles), buttons)
+            if len(self._rendered) < _KEPT_LOCALES:
+                self._rendered[locale] = rendered
+        bubbles, buttons = rendered
         values = {name: str(params[name]) for name in self.placeholders}
-        buttons = tuple(QuickReply(label, b.target) for label, b in zip(labels, self.buttons, strict=True))
         last = len(bubbles) - 1
         return [
             Reply(
-                text.format_map(values),
+                text.format_map(values) if values else text,
                 buttons if i == last else (),
                 intent=self.intent,
                 answer=self.id,

@@ -380,9 +380,21 @@ class ConversationService:
         )
 
 
+# The day of the last minute asked for. Stockholm's offsets from UTC are whole hours, so its date changes
+# only on a whole UTC minute: one conversion a minute instead of one a message.
+_last_day: tuple[int, str] = (-1, "")
+
+
 def _shown_day(now: datetime) -> str:
     """The Stockholm day an answer shown now is counted for (the editors' counts)."""
-    return now.astimezone(STOCKHOLM).date().isoformat()
+    global _last_day
+    minute = int(now.timestamp()) // 60
+    last = _last_day
+    if last[0] == minute:
+        return last[1]
+    day = now.astimezone(STOCKHOLM).date().isoformat()
+    _last_day = (minute, day)
+    return day
 
 
 def _answer_ids(replies: list[Reply]) -> list[str]:

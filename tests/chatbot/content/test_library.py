@@ -129,6 +129,26 @@ def test_literal_braces_survive(tmp_path: Path) -> None:
     assert texts(library, "x", None, n=5) == ["{kod} är 5"]
 
 
+def test_literal_braces_survive_without_placeholders_every_time(tmp_path: Path) -> None:
+    """An answer's rendering is kept per locale: the second time is the same text, "{{" still "{"."""
+    write(tmp_path, "x", "id: x\nbubbles: ['{{kod}} är hemlig', 'Tryck {{här}}']\n")
+    library = ContentLibrary.load(tmp_path)
+    assert texts(library, "x", None) == texts(library, "x", None) == ["{kod} är hemlig", "Tryck {här}"]
+    assert texts(library, "x", "en") == ["{kod} är hemlig", "Tryck {här}"]
+
+
+def test_an_answer_rendered_before_a_new_catalog_shows_the_new_one(copy: tuple[Path, Path]) -> None:
+    """The kept rendering belongs to one answer with its catalogs: answers made with other catalogs
+    (a translation went live) render anew."""
+    content, locales = copy
+    before = ContentLibrary.load(content, locales)
+    assert texts(before, "welcome", "en")[0].startswith("Hi!")
+    (locales / EN_PO).unlink()
+    after = ContentLibrary(before.answers.values(), ContentLibrary.load(content, locales).catalogs)
+    assert texts(after, "welcome", "en")[0].startswith("Hej!")
+    assert texts(before, "welcome", "en")[0].startswith("Hi!")
+
+
 def test_parameter_values_are_never_formatted_further(tmp_path: Path) -> None:
     """A value is text: '{x}' in a counsellor's chat name is not looked up (no format injection)."""
     write(tmp_path, "x", "id: x\nplaceholders: [name]\nbubbles: ['Hej {name}']\n")

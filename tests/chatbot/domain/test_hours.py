@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from chatbot.domain.hours import OpeningHours, ScheduleError, format_moment, holiday_name
+from chatbot.domain.hours import STOCKHOLM, OpeningHours, ScheduleError, format_moment, holiday_name
 from chatbot.settings import Settings, SettingsError
 
 STHLM = ZoneInfo("Europe/Stockholm")
@@ -120,3 +120,19 @@ def test_holiday_calendar_covers_the_years_asked() -> None:
     hours = OpeningHours.parse("mon-sun 09:00-16:00")
     assert not hours.is_open(at(2030, 12, 25, 10, 0))
     assert hours.spans_on(date(2030, 12, 27)) != ()
+
+
+def test_the_day_an_answer_is_counted_for_is_stockholms_at_every_minute_around_midnight_and_dst() -> None:
+    """The counts' day is kept per UTC minute: it must still turn at Stockholm's midnight, in winter,
+    in summer and on the nights the clocks change."""
+    from chatbot.domain.conversations import _shown_day
+
+    for start in (
+        datetime(2026, 12, 31, 22, 50, tzinfo=UTC),  # New Year, UTC+1
+        datetime(2027, 6, 25, 21, 50, tzinfo=UTC),  # Midsummer, UTC+2
+        datetime(2027, 3, 27, 22, 50, tzinfo=UTC),  # the night the clocks go forward
+        datetime(2027, 10, 30, 21, 50, tzinfo=UTC),  # the night they go back
+    ):
+        for seconds in range(0, 30 * 60, 17):
+            now = start + timedelta(seconds=seconds)
+            assert _shown_day(now) == now.astimezone(STOCKHOLM).date().isoformat(), now
