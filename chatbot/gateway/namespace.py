@@ -201,6 +201,10 @@ class ChildNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if isinstance(sid, str):
                 await self._emit_error(sid, errors.MalformedPayload(f"unknown event {event[:40]!r}"))
             return None
+        if handler is not None and event not in ("connect", "disconnect"):
+            # Our own events: every handler is a coroutine taking (sid, data, *rest). Called directly,
+            # without the base class's second lookup and its coroutine-function check on every message.
+            return await handler(*args)
         return await super().trigger_event(event, *args)
 
     async def _session_request(self, sid: str, data: object) -> None:
