@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import secrets
 from dataclasses import dataclass
 
 from chatbot.clock import Clock
@@ -29,7 +28,7 @@ from chatbot.model import ConversationState, Entry, to_ms
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import URGENT_SHIFT_MS
-from chatbot.upload.codes import ALPHABET, DATA_CHARS, GROUP, check_character
+from chatbot.upload.codes import ALPHABET, DATA_CHARS, GROUP, check_character, random_values
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +46,7 @@ CONSENT_FLAG = "transcript_consent"
 
 
 def new_return_code() -> str:
-    while True:
-        values = [secrets.randbelow(32) for _ in range(DATA_CHARS)]
-        if any(v < 10 for v in values):  # a digit in every code, as case codes (masked in chat text)
-            break
+    values = random_values()  # a plain digit in every code, as in case codes (masked in chat text)
     text = "".join(ALPHABET[v] for v in [*values, check_character(values, SEED)])
     return "-".join(text[i : i + GROUP] for i in range(0, len(text), GROUP))
 
