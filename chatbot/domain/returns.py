@@ -28,7 +28,7 @@ from chatbot.model import ConversationState, Entry, to_ms
 from chatbot.settings import Settings
 from chatbot.store.conversations import ConversationStore
 from chatbot.store.queue import URGENT_SHIFT_MS
-from chatbot.upload.codes import ALPHABET, DATA_CHARS, GROUP, check_character, random_values
+from chatbot.upload.codes import ALPHABET, DATA_CHARS, check_character, new_code
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,7 @@ CONSENT_FLAG = "transcript_consent"
 
 
 def new_return_code() -> str:
-    values = random_values()  # a plain digit in every code, as in case codes (masked in chat text)
-    text = "".join(ALPHABET[v] for v in [*values, check_character(values, SEED)])
-    return "-".join(text[i : i + GROUP] for i in range(0, len(text), GROUP))
+    return new_code(SEED)  # shaped as case codes, so it is masked in chat text as they are
 
 
 def normalize(code: object) -> str:

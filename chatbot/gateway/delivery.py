@@ -229,6 +229,7 @@ class Delivery:
             if eio_sid is not None:
                 await sio.eio.send_packet(eio_sid, message)
             return
-        for sid, eio_sid in list(sio.manager.get_participants(protocol.NAMESPACE, room)):
+        # get_participants walks a copy of the room: a socket leaving meanwhile changes nothing here.
+        for sid, eio_sid in sio.manager.get_participants(protocol.NAMESPACE, room):
             if sid != skip_sid:
                 await sio.eio.send_packet(eio_sid, message)

@@ -49,21 +49,23 @@ def check_character(values: list[int], seed: int = 0) -> int:
 _PLAIN_DIGITS = range(2, 10)
 
 
-def random_values() -> list[int]:
-    """A code's DATA_CHARS random values, among them at least one digit from 2 to 9 (all but 0.4 % of
-    random draws have one; the loss is under 0.01 bits). So a code typed in lower case with spaces, and
-    with O for 0 and l for 1, still holds a digit and is told apart from five four-letter words
-    (_looks_like_code); with 0 or 1 as its only digits, it would not be."""
+def new_code(seed: int = 0) -> str:
+    """A new code of the kind `seed` names (0: case codes; return codes have their own), grouped.
+
+    Its DATA_CHARS random values hold at least one digit from 2 to 9 (all but 0.4 % of random draws do;
+    the loss is under 0.01 bits). So a code typed in lower case with spaces, and with O for 0 and l for
+    1, still holds a digit and is told apart from five four-letter words (_looks_like_code); with 0 or 1
+    as its only digits, it would not be."""
     while True:
         values = [secrets.randbelow(32) for _ in range(DATA_CHARS)]
         if any(v in _PLAIN_DIGITS for v in values):
-            return values
+            break
+    text = "".join(ALPHABET[v] for v in [*values, _check(values, seed)])
+    return "-".join(text[i : i + GROUP] for i in range(0, len(text), GROUP))
 
 
 def new_case_code() -> str:
-    values = random_values()
-    text = "".join(ALPHABET[v] for v in [*values, _check(values)])
-    return "-".join(text[i : i + GROUP] for i in range(0, len(text), GROUP))
+    return new_code()
 
 
 def normalize(code: object) -> str:
