@@ -11,7 +11,6 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
-import socketio
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -45,6 +44,7 @@ from chatbot.gateway.appkeys import (
 )
 from chatbot.gateway.assembly import build_bot, build_hours, build_nlu
 from chatbot.gateway.delivery import Delivery
+from chatbot.gateway.engine import ChildServer
 from chatbot.gateway.namespace import ChildNamespace
 from chatbot.model import Role
 from chatbot.nlu.service import Nlu
@@ -162,7 +162,7 @@ def create_app(
     _quiet_engineio()
     if not settings.public_origin:
         log.warning("PUBLIC_ORIGIN is not set: only pages on a loopback address may open the child socket")
-    sio = socketio.AsyncServer(
+    sio = ChildServer(
         async_mode="aiohttp",
         cors_allowed_origins=_origin_check(settings),
         max_http_buffer_size=MAX_FRAME_BYTES,

@@ -12,7 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError
 
 from chatbot.redis_server import free_port
-from chatbot.store.pipelining import ScriptPipeline
+from chatbot.store.pipelining import ScriptPipeline, _encoder
 
 # Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
 pytestmark = pytest.mark.cluster
@@ -134,3 +134,40 @@ async def test_a_batch_that_fails_before_sending_is_sent_call_by_call(redis: Red
     results = await asyncio.gather(*(push(keys=["one"], args=[v]) for v in values), return_exceptions=True)
     assert isinstance(results[3], ValueError)
     assert sorted(await redis.lrange("one", 0, -1)) == sorted(v.encode() for v in values if v != "poison")
+
+
+async def test_arguments_are_encoded_as_redis_py_encodes_them(redis: Redis) -> None:
+    # The pipeline's own encoder takes text first (chatbot/store/pipelining.py): every value must come
+    # out as redis-py's bytes, and what redis-py refuses must be refused the same way.
+    general = redis.get_encoder()
+    encode = _encoder(general)
+    values: list[Any] = [
+        "",
+        "hej",
+        "åäö 🙂",
+        "ناسف",
+        0,
+        -7,
+        2**70,
+        1.5,
+        b"raw",
+        bytearray(b"x"),
+        "x" * 10_000,
+    ]
+    for value in values:
+        assert bytes(encode(value)) == bytes(general.encode(value)), value
+
+    class Text(str):
+        pass
+
+    assert encode(Text("sub")) == b"sub"
+    for bad, error in (
+        ("\ud800", UnicodeEncodeError),
+        (None, DataError),
+        (True, DataError),
+        ([1], DataError),
+    ):
+        with pytest.raises(error):
+            general.encode(bad)
+        with pytest.raises(error):
+            encode(bad)
