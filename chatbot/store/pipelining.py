@@ -20,8 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError
+from hiredis import pack_command
+from redis.asyncio import ConnectionPool, Redis
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 log = logging.getLogger(__name__)
 
@@ -136,16 +137,19 @@ class ScriptPipeline:
                 call.done.set_result(result)
 
     async def _execute(self, batch: list[_Call]) -> list[Any]:
-        pipe = self._redis.pipeline(transaction=False)
-        for call in batch:
-            pipe.evalsha(call.script.sha, *call.args)
         waits = self._ack_replicas > 0 and time.monotonic() >= self._no_wait_until
-        if waits:
-            pipe.execute_command("WAIT", self._ack_replicas, REPLICA_WAIT_MS)
         start = time.perf_counter()
         ok = False
         try:
-            results = list(await pipe.execute(raise_on_error=False))
+            if isinstance(self._redis, Redis):
+                results = await self._execute_on_connection(self._redis.connection_pool, batch, waits)
+            else:  # a cluster: its pipeline sends each call to the node that holds its keys
+                pipe = self._redis.pipeline(transaction=False)
+                for call in batch:
+                    pipe.evalsha(call.script.sha, *call.args)
+                if waits:
+                    pipe.execute_command("WAIT", self._ack_replicas, REPLICA_WAIT_MS)
+                results = list(await pipe.execute(raise_on_error=False))
             ok = True
             if waits:
                 acked = results[len(batch)]
@@ -156,6 +160,47 @@ class ScriptPipeline:
         finally:
             if self._timing is not None:
                 self._timing(time.perf_counter() - start, ok)
+
+    async def _execute_on_connection(
+        self, pool: ConnectionPool, batch: list[_Call], waits: bool
+    ) -> list[Any]:
+        """The batch on one connection of a single Redis (or Sentinel's primary), as redis-py's pipeline
+        sends it: the commands written at once, every reply read in order, an error reply kept in its place,
+        and redis-py's retry on a lost connection. Without the pipeline's generic work per command (its
+        command stack, packing each argument again, response callbacks, its observability hooks), which at
+        saturation cost half of this call (docs/benchmarks.md, issue 17, seventh pass). The arguments were
+        encoded by each caller, so packing cannot fail here."""
+        # (hiredis's stub types its argument as a tuple of one element.)
+        commands = [pack_command((_EVALSHA, call.script.sha, *call.args)) for call in batch]  # type: ignore[arg-type]
+        if waits:
+            commands.append(pack_command((b"WAIT", self._ack_replicas, REPLICA_WAIT_MS)))  # type: ignore[arg-type]
+        packed = b"".join(commands)
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+
+        async def send_and_read() -> list[Any]:
+            await connection.send_packed_command(packed)
+            replies: list[Any] = []
+            try:
+                for _ in commands:
+                    try:
+                        replies.append(await connection.read_response())
+                    except ResponseError as error:  # this call's own error (NOSCRIPT, a script's error)
+                        replies.append(error)
+            except BaseException:
+                # Lost, timed out or cancelled part-way: the rest of the replies may still come, and must
+                # never reach the next caller that borrows this connection.
+                await connection.disconnect(nowait=True)
+                raise
+            return replies
+
+        async def on_failure(error: BaseException) -> None:
+            await connection.disconnect()
+
+        try:
+            replies: list[Any] = await connection.retry.call_with_retry(send_and_read, on_failure)
+            return replies
+        finally:
+            await pool.release(connection)
 
 
 def _encoder(redis_encoder: Any) -> Callable[[Any], bytes]:
@@ -170,6 +215,9 @@ def _encoder(redis_encoder: Any) -> Callable[[Any], bytes]:
         return result
 
     return encode
+
+
+_EVALSHA = b"EVALSHA"
 
 
 class BatchedScript:
