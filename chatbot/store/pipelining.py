@@ -180,17 +180,13 @@ class ScriptPipeline:
         async def send_and_read() -> list[Any]:
             await connection.send_packed_command(packed)
             replies: list[Any] = []
-            try:
-                for _ in commands:
-                    try:
-                        replies.append(await connection.read_response())
-                    except ResponseError as error:  # this call's own error (NOSCRIPT, a script's error)
-                        replies.append(error)
-            except BaseException:
-                # Lost, timed out or cancelled part-way: the rest of the replies may still come, and must
-                # never reach the next caller that borrows this connection.
-                await connection.disconnect(nowait=True)
-                raise
+            # A read that fails, times out or is cancelled drops the connection (redis-py's read_response
+            # does), so the rest of the replies can never reach the next caller that borrows it.
+            for _ in commands:
+                try:
+                    replies.append(await connection.read_response())
+                except ResponseError as error:  # this call's own error (NOSCRIPT, a script's error)
+                    replies.append(error)
             return replies
 
         async def on_failure(error: BaseException) -> None:

@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from chatbot.redis_server import free_port
+from chatbot.redis_server import RedisServer, free_port
 from chatbot.store.pipelining import ScriptPipeline, _encoder
 
 # Every test here runs on one Redis and on a Redis Cluster of three primaries (tests/cluster.py).
@@ -171,3 +174,30 @@ async def test_arguments_are_encoded_as_redis_py_encodes_them(redis: Redis) -> N
             general.encode(bad)
         with pytest.raises(error):
             encode(bad)
+
+
+_SLOW = """
+local deadline = tonumber(redis.call('TIME')[1]) * 1000000 + tonumber(redis.call('TIME')[2]) + 400000
+while tonumber(redis.call('TIME')[1]) * 1000000 + tonumber(redis.call('TIME')[2]) < deadline do end
+return ARGV[1]
+"""
+
+
+async def test_a_batch_cut_off_part_way_never_hands_its_replies_to_the_next(
+    redis_server: RedisServer,
+) -> None:
+    # On a single Redis a batch goes out on one connection (the cluster uses its own pipeline). A reply
+    # that timed out is still on its way; the connection that waited for it must not go back to the pool
+    # with it, or the next batch would read the slow call's answer as its own.
+    impatient = Redis(port=redis_server.port, socket_timeout=0.1, retry=Retry(NoBackoff(), 0))
+    try:
+        pipeline = ScriptPipeline(impatient)
+        slow, push = pipeline.register(_SLOW), pipeline.register(_ECHO_OR_FAIL)
+        with pytest.raises(RedisTimeoutError):
+            await slow(keys=["slow"], args=["the slow call's answer"])
+        await asyncio.sleep(0.5)  # the slow reply has arrived by now, on the connection that gave up
+        await impatient.delete("after")
+        assert await push(keys=["after"], args=["mine"]) == 1
+        assert await impatient.lrange("after", 0, -1) == [b"mine"]
+    finally:
+        await impatient.aclose()
