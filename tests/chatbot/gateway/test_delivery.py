@@ -1,5 +1,6 @@
-"""The delivery writes socket.io frames itself (one encoder, no task per recipient): they must be exactly
-the frames python-socketio would write, for every kind of payload the gateway sends."""
+"""The delivery writes socket.io frames itself (orjson, no task per recipient): python-socketio must read them
+back as the same data, for every kind of payload the gateway sends, and where a frame is all ASCII it must be
+python-socketio's own frame, byte for byte."""
 
 from __future__ import annotations
 
@@ -29,15 +30,22 @@ PAYLOADS: list[tuple[str, Any]] = [
     (protocol.HISTORY, {"entries": [], "last_seq": 0}),
     (protocol.TYPING, {"role": "counsellor", "on": True}),
     (protocol.TURN, {"numbers": [1, 2.5, -3, None, True], "empty": {}, "nested": [[[]]]}),
+    # A lone surrogate, which UTF-8 cannot carry: escaped as python-socketio escapes it.
+    (protocol.BOT_UTTERED, {"text": "a\ud800b"}),
 ]
 
 
 @pytest.mark.parametrize(("event", "data"), PAYLOADS)
-def test_a_frame_is_python_socketios_own(event: str, data: Any) -> None:
-    expected = packet.Packet(packet.EVENT, namespace=protocol.NAMESPACE, data=[event, data]).encode()
-    assert event_frame(event, data) == expected
-    decoded = packet.Packet(encoded_packet=event_frame(event, data))
-    assert decoded.packet_type == packet.EVENT and decoded.data == [event, data]
+def test_python_socketio_reads_a_frame_back_as_its_data(event: str, data: Any) -> None:
+    theirs = packet.Packet(packet.EVENT, namespace=protocol.NAMESPACE, data=[event, data]).encode()
+    ours = event_frame(event, data)
+    decoded = packet.Packet(encoded_packet=ours)
+    assert decoded.packet_type == packet.EVENT and (decoded.namespace or "/") == protocol.NAMESPACE
+    assert decoded.data == [event, data] == packet.Packet(encoded_packet=theirs).data
+    if ours.isascii():
+        assert ours == theirs
+    else:  # letters kept, where python-socketio writes \uXXXX escapes: fewer bytes on the wire
+        assert len(ours.encode()) < len(theirs.encode())
 
 
 def test_an_entry_is_compact_json_that_keeps_its_letters() -> None:
@@ -52,3 +60,11 @@ def test_an_entry_is_compact_json_that_keeps_its_letters() -> None:
     assert raw == json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":"))
     assert "أنت لست وحدك 💛" in raw and ": " not in raw
     assert Entry.from_json(raw, 7) == entry.with_seq(7)
+
+
+def test_an_entry_that_utf8_cannot_carry_fails_when_it_is_sent_as_it_always_did() -> None:
+    entry = Entry(Role.CHILD, "a\ud800b", datetime(2026, 12, 5, 11, 0, tzinfo=UTC))
+    raw = entry.to_json()
+    assert json.loads(raw)["text"] == "a\ud800b"
+    with pytest.raises(UnicodeEncodeError):
+        raw.encode()
