@@ -72,10 +72,14 @@ class ChildSocket(async_socket.AsyncSocket):  # type: ignore[misc]
         return True
 
     async def _next_packet(self, websocket: Any) -> eio_packet.Packet | None:
+        """The next frame as a packet; None for a closed connection or a frame that is none."""
         data = (await websocket.receive()).data
         if not isinstance(data, str | bytes) or not data or len(data) > self.server.max_http_buffer_size:
             return None
-        return eio_packet.Packet(encoded_packet=data)
+        try:
+            return eio_packet.Packet(encoded_packet=data)
+        except ValueError:  # not an Engine.IO packet ("x"): the upgrade is refused like any other
+            return None
 
     async def _read(self, websocket: Any) -> None:
         limit = self.server.max_http_buffer_size

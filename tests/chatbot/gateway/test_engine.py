@@ -176,3 +176,30 @@ async def test_the_websocket_loop_is_python_engineios_own_shape() -> None:
         assert callable(getattr(async_socket.AsyncSocket, name))
     socket = async_socket.AsyncSocket(_echo_server().eio, "sid")
     assert isinstance(socket.queue, asyncio.Queue)
+
+
+@pytest.mark.parametrize("probe", ["x", "2nothing", "5", b"\x00"], ids=repr)
+async def test_an_upgrade_without_its_probe_is_refused_and_polling_goes_on(
+    probe: str | bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = _echo_server()
+    async with served(await _app(server)) as url, aiohttp.ClientSession() as session:
+        base = f"{url}/{protocol.SOCKETIO_PATH}/?EIO=4&transport=polling"
+        async with session.get(base) as opened:
+            sid = json.loads((await opened.text())[1:])["sid"]
+        async with session.ws_connect(
+            f"{url}/{protocol.SOCKETIO_PATH}/?EIO=4&transport=websocket&sid={sid}"
+        ) as ws:
+            if isinstance(probe, bytes):
+                await ws.send_bytes(probe)
+            else:
+                await ws.send_str(probe)
+            assert (await ws.receive(timeout=5)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        socket = server.eio.sockets[sid]
+        assert type(socket) is ChildSocket and not socket.upgrading and not socket.upgraded
+        # The polling transport still works: the namespace opens over it.
+        async with session.post(f"{base}&sid={sid}", data="40") as posted:
+            assert posted.status == 200
+        async with session.get(f"{base}&sid={sid}") as polled:
+            assert (await polled.text()).startswith("40")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
