@@ -29,20 +29,17 @@ from chatbot.store.conversations import ConversationStore
 # A socket.io EVENT frame as python-socketio's Packet.encode writes it for JSON data: the packet type, the
 # namespace unless it is the default one, then [event, data] as compact JSON. The JSON is orjson's, which
 # keeps letters as they are where python-socketio escapes them ("å" is 2 bytes on the wire, not "\u00e5"'s
-# 6) and takes a tenth of the time; tests/chatbot/gateway/test_delivery.py checks that python-socketio and
-# the npm client read the frames back as the same data.
+# 6) and takes a tenth of the time. tests/chatbot/gateway/test_delivery.py checks that python-socketio reads
+# the frames back as the same data; the npm client and the widget read them in the browser tests.
 _EVENT_PREFIX = str(sio_packet.EVENT) + ("" if protocol.NAMESPACE == "/" else protocol.NAMESPACE + ",")
-
-
 _STANDARD_JSON = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def event_frame(event: str, data: Any) -> str:
     try:
         return _EVENT_PREFIX + orjson.dumps([event, data]).decode()
-    except (
-        orjson.JSONEncodeError
-    ):  # a lone surrogate (UTF-8 cannot carry it): escaped, as python-socketio does
+    except orjson.JSONEncodeError:
+        # A lone surrogate, which UTF-8 cannot carry: escaped, as python-socketio escapes it.
         return _EVENT_PREFIX + _STANDARD_JSON([event, data])
 
 
