@@ -71,10 +71,18 @@ class ChildSocket(async_socket.AsyncSocket):  # type: ignore[misc]
             return False
         return True
 
+    async def _next_frame(self, websocket: Any) -> str | bytes | None:
+        """The next frame's data; None when the connection closed or failed, or the frame is over the limit
+        (the connection then ends)."""
+        data = (await websocket.receive()).data
+        if not isinstance(data, str | bytes) or len(data) > self.server.max_http_buffer_size:
+            return None
+        return data
+
     async def _next_packet(self, websocket: Any) -> eio_packet.Packet | None:
         """The next frame as a packet; None for a closed connection or a frame that is none."""
-        data = (await websocket.receive()).data
-        if not isinstance(data, str | bytes) or not data or len(data) > self.server.max_http_buffer_size:
+        data = await self._next_frame(websocket)
+        if not data:
             return None
         try:
             return eio_packet.Packet(encoded_packet=data)
@@ -82,11 +90,10 @@ class ChildSocket(async_socket.AsyncSocket):  # type: ignore[misc]
             return None
 
     async def _read(self, websocket: Any) -> None:
-        limit = self.server.max_http_buffer_size
         while True:
-            data = (await websocket.receive()).data
-            if not isinstance(data, str | bytes) or len(data) > limit:
-                return  # closed, an error, or a frame over the limit: the connection ends
+            data = await self._next_frame(websocket)
+            if data is None:
+                return
             if not data:
                 continue  # an empty frame carries no packet
             try:
